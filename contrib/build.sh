@@ -1,0 +1,8 @@
+#!/bin/bash
+# contrib/build.sh - bootstrap, configure and build in place when needed
+# (used by the demo and the test runner; a plain ./configure && make works too).
+set -eu
+cd "$(dirname "$0")/.."
+[ -x configure ] || ./bootstrap >/dev/null 2>&1 || ./bootstrap
+[ -f Makefile ] || ./configure --enable-werror -q
+make -s -j"$(nproc)" "$@"

@@ -1,0 +1,35 @@
+/*
+ * cjson.h - canonical compact JSON.
+ *
+ * mailhook promises receivers that re-serializing a parsed event body with
+ * the common compact serializers (JavaScript JSON.stringify, Python
+ * json.dumps(separators=(",", ":"), ensure_ascii=False)) gives back the
+ * exact bytes that were signed. jansson's JSON_COMPACT output differs from
+ * those in three places, which this module closes:
+ *   - control characters are escaped as \u001F (JS/Python: \u001f): a
+ *     post-pass lowercases the hex digits of \u escapes;
+ *   - integral reals print as "1.0" (JS: "1"): they are converted to integers;
+ *   - reals needing more than 15 significant digits, or with a magnitude
+ *     below 1e-4, or integers beyond +-(2^53-1), have no representation that
+ *     every receiver reproduces: cjson_normalize() rejects them, with a message
+ *     telling the producer to send them as strings.
+ * Object key order is insertion order (jansson keeps it), which is also the
+ * order JSON.parse/json.loads preserve.
+ *
+ *   cjson_normalize(v, err)  make v canonical in place (reals); -1 + err when
+ *                            a value cannot be represented canonically
+ *   cjson_dump(v, &len)      canonical compact UTF-8 text of a normalized v;
+ *                            caller frees with free()
+ */
+#ifndef MH_CJSON_H
+#define MH_CJSON_H
+
+#include <jansson.h>
+#include "msg.h"
+
+#define CJSON_MAX_DEPTH 32
+
+int cjson_normalize(json_t *v, mh_err_t *err);
+char *cjson_dump(const json_t *v, size_t *len);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * conf.h - mailhook.conf: the one configuration file of every component.
+ *
+ * Syntax is libconfuse's. Every option is declared once, in the cfg_opt_t
+ * table in conf.c, with its default and a validator for its bounds; the
+ * sample etc/mailhook.conf and man/mailhook.conf.5 document each of them
+ * (tests/t0100-conf-doc.sh checks all three agree).
+ *
+ * A loaded configuration is an immutable, reference-counted snapshot: on
+ * SIGHUP the daemon loads a new one and swaps it in; work in flight keeps the
+ * snapshot it started with (conf_ref/conf_unref).
+ *
+ *   conf_load(path, &err)     parse and validate; NULL + "file:line: problem"
+ *   conf_defaults()           a snapshot of the built-in defaults (no file)
+ *   conf_ref(c) / conf_unref(c)
+ *   conf_dump(c, fp)          print the effective values in config syntax
+ *                             (mailhookd -T), one "name = value" per line
+ *   conf_option_names()       NULL-terminated list of every option name,
+ *                             dotted for sections ("milter.socket"), for the
+ *                             documentation test
+ *   CONF_DEFAULT_PATH         compiled-in default path of the file
+ */
+#ifndef MH_CONF_H
+#define MH_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "msg.h"
+
+#ifndef MH_SYSCONFDIR
+#define MH_SYSCONFDIR "/etc"
+#endif
+#define CONF_DEFAULT_PATH MH_SYSCONFDIR "/mailhook.conf"
+
+typedef struct mh_conf {
+    int refs; /* managed by conf_ref/conf_unref (atomic) */
+    char *path; /* file it was loaded from, or NULL for defaults */
+
+    /* process */
+    char *user;         /* drop to this user after binding; "" = stay as started */
+    char *submit_group; /* group allowed to submit events (ingest socket, spool); "" = user's group */
+    char *admin_group;  /* group allowed to use the admin socket; "" = user's group */
+    char *log;          /* "syslog" or "stderr" */
+    char *syslog_facility; /* "mail", "daemon", "local0".."local7" */
+    int log_level;      /* 0 = info, 1+ = debug */
+
+    /* paths */
+    char *state_dir;     /* Berkeley DB environment */
+    char *spool_dir;     /* producer fallback spool (tmp/, new/, bad/) */
+    char *ingest_socket; /* producers submit here */
+    char *admin_socket;  /* mailhookctl talks here */
+    char *pid_file;      /* "" = none */
+
+    /* store */
+    int retention_days;      /* events older than this are expired; 0 = keep forever */
+    int64_t cache_size;      /* Berkeley DB cache bytes */
+    bool store_sync;         /* fsync each commit (false only for tests/benchmarks) */
+
+    /* ingest */
+    int max_event_size;      /* bytes of one event's JSON */
+    int commit_batch;        /* at most this many events per transaction */
+    int max_clients;         /* simultaneous ingest + admin connections */
+    int client_timeout;      /* seconds a producer waits for an ack before spooling */
+    int shutdown_timeout;    /* seconds SIGTERM waits for in-flight work */
+    int spool_scan_interval; /* seconds between spool scans (besides inotify) */
+} mh_conf_t;
+
+mh_conf_t *conf_load(const char *path, mh_err_t *err);
+mh_conf_t *conf_defaults(void);
+mh_conf_t *conf_ref(mh_conf_t *c);
+void conf_unref(mh_conf_t *c);
+void conf_dump(const mh_conf_t *c, FILE *fp);
+const char *const *conf_option_names(void);
+
+#endif

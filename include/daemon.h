@@ -1,0 +1,63 @@
+/*
+ * daemon.h - mailhookd's shared state and the one path into the store.
+ *
+ * Every event that enters mailhookd, from the ingest socket or from the
+ * spool, is written by daemon_store_events(): one transaction for a whole
+ * batch (group commit), idempotent by event id. Later subsystems (delivery
+ * fan-out) hook in there, inside the same transaction.
+ *
+ *   daemon_run(conf, config_path, foreground)  the daemon's life; takes over
+ *                                              the caller's reference to conf;
+ *                                              returns the exit code
+ *   daemon_store_events(d, evs, n, res, err)   append n events in one
+ *                                              transaction and commit
+ *   daemon_conf(d)                             the current config snapshot
+ */
+#ifndef MH_DAEMON_H
+#define MH_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "event.h"
+#include "evloop.h"
+#include "store.h"
+
+struct daemon_counters {
+    uint64_t ingested;      /* events newly stored, any source */
+    uint64_t duplicates;    /* events whose id was already stored */
+    uint64_t rejected;      /* invalid events refused on the ingest socket */
+    uint64_t tempfailed;    /* events answered with a temporary failure */
+    uint64_t commits;       /* store transactions committed */
+    uint64_t spool_files;   /* spool files drained */
+    uint64_t spool_events;  /* events read from the spool */
+    uint64_t quarantined;   /* spool files moved to bad/ */
+    uint64_t expired;       /* events removed by retention */
+    uint64_t reloads;       /* successful config reloads */
+};
+
+struct ingest_server;
+struct admin_server;
+struct spool_drain;
+
+typedef struct daemon {
+    mh_conf_t *conf; /* current snapshot; replaced on SIGHUP */
+    const char *config_path;
+    store_t *store;
+    evloop_t *loop;
+    struct ingest_server *ingest;
+    struct admin_server *admin;
+    struct spool_drain *drain;
+    int signal_fd;
+    int64_t started_ms;
+    int64_t stop_deadline_ms; /* monotonic; 0 while running */
+    bool stopping;
+    struct daemon_counters ctr;
+} daemon_t;
+
+int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground);
+int daemon_store_events(daemon_t *d, event_t *const *evs, size_t n,
+                        enum store_append_result *res, mh_err_t *err);
+
+#endif

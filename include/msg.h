@@ -1,0 +1,60 @@
+/*
+ * msg.h - the one diagnostic vocabulary of mailhook.
+ *
+ *   msg_open(prog, dest)   choose where messages go (syslog facility mail, or stderr)
+ *   msg_info(fmt, ...)     normal operational message
+ *   msg_warn(fmt, ...)     something recoverable went wrong; work continues
+ *   msg_fatal(code, ...)   the environment is unusable: log and exit(code), code from sysexits.h
+ *   msg_panic(fmt, ...)    a bug (broken invariant): log and abort()
+ *   msg_debug(fmt, ...)    only when msg_verbose > 0
+ *
+ * Feature code never calls syslog() or writes to stderr itself. Text that came
+ * from outside (addresses, headers, URLs, log lines) goes through printable()
+ * before it is logged.
+ *
+ * Errors returned to a caller use mh_err_t: a fixed buffer the callee fills
+ * with mh_err_set(), which returns -1 so that "return mh_err_set(err, ...);"
+ * is the one way to fail. err may be NULL when the caller does not care.
+ */
+#ifndef MH_MSG_H
+#define MH_MSG_H
+
+#include <stddef.h>
+#include <sysexits.h>
+
+#define MH_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define MH_NORETURN __attribute__((noreturn))
+
+enum msg_dest { MSG_STDERR, MSG_SYSLOG };
+
+extern int msg_verbose;
+
+void msg_open(const char *progname, enum msg_dest dest);
+const char *msg_progname(void);
+void msg_info(const char *fmt, ...) MH_PRINTF(1, 2);
+void msg_warn(const char *fmt, ...) MH_PRINTF(1, 2);
+void msg_debug(const char *fmt, ...) MH_PRINTF(1, 2);
+void msg_fatal(int exit_code, const char *fmt, ...) MH_PRINTF(2, 3) MH_NORETURN;
+void msg_panic(const char *fmt, ...) MH_PRINTF(1, 2) MH_NORETURN;
+
+/* Function-name prefixed variants (OpenSSH error_f style). */
+#define msg_warn_f(fmt, ...) msg_warn("%s: " fmt, __func__, ##__VA_ARGS__)
+#define msg_panic_f(fmt, ...) msg_panic("%s: " fmt, __func__, ##__VA_ARGS__)
+
+/*
+ * printable - copy at most outlen-1 bytes of untrusted text into out,
+ * replacing control characters and invalid UTF-8 with '?'; always
+ * NUL-terminates, marks truncation with "...". Returns out.
+ */
+char *printable(char *out, size_t outlen, const char *in, size_t inlen);
+
+typedef struct mh_err {
+    char text[512];
+} mh_err_t;
+
+/* Format into err (when not NULL) and return -1. */
+int mh_err_set(mh_err_t *err, const char *fmt, ...) MH_PRINTF(2, 3);
+/* Prefix err's text with "context: " (for wrapping callee errors); returns -1. */
+int mh_err_prefix(mh_err_t *err, const char *fmt, ...) MH_PRINTF(2, 3);
+
+#endif

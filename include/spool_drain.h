@@ -1,0 +1,29 @@
+/*
+ * spool_drain.h - mailhookd's side of the spool: pick up the events that
+ * producers left while the daemon was unreachable.
+ *
+ * Runs at start, whenever inotify reports a file moved into new/, and every
+ * spool_scan_interval seconds (in case inotify missed something or is not
+ * available). Each file's events are stored through daemon_store_events(),
+ * then the file is removed; the store skips ids it already holds, so a file
+ * drained twice (crash between commit and unlink) adds nothing. A file that
+ * cannot be read or holds an invalid line is moved to bad/ with a warning
+ * naming the file and line; its valid lines are still stored, and the other
+ * files are unaffected.
+ *
+ *   spool_drain_new(d)      prepare the spool, start watching; NULL if the
+ *                           spool dir is unusable (the daemon still runs)
+ *   spool_drain_run(sd)     drain what is there now (bounded work per call;
+ *                           reschedules itself while files remain)
+ *   spool_drain_free(sd)    returns NULL
+ */
+#ifndef MH_SPOOL_DRAIN_H
+#define MH_SPOOL_DRAIN_H
+
+#include "daemon.h"
+
+struct spool_drain *spool_drain_new(daemon_t *d);
+void spool_drain_run(struct spool_drain *sd);
+struct spool_drain *spool_drain_free(struct spool_drain *sd);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * store.h - the durable store of mailhook, owned by one process (mailhookd).
+ *
+ * A transactional Berkeley DB environment in the state directory. It holds:
+ *   events        the event log: append-only, ordered by a store sequence
+ *                 number, each record the event's canonical JSON plus its
+ *                 type and timestamp for filtering without parsing
+ *   event ids     id -> sequence (lookup, and idempotent append: an id that
+ *                 is already stored is not stored again)
+ *   event times   (timestamp, sequence) index for time-range queries,
+ *                 replay and retention
+ *   messages      message metadata keyed by MTA queue id (JSON)
+ *   endpoints     subscriber endpoints keyed by name (JSON)
+ *   queues        per-endpoint delivery queues: (endpoint, sequence) -> entry
+ *   checkpoints   log-reader positions keyed by source name (opaque bytes)
+ *
+ * Recovery runs on open (DB_RECOVER), so a kill -9 at any instant leaves a
+ * consistent store holding every committed transaction. Durability: a commit
+ * returns only after the log is on disk (unless the store was opened with
+ * nosync, for tests); callers batch many writes into one transaction (group
+ * commit) so that one fsync covers many events.
+ *
+ * Every function returns 0 on success, -1 with err filled on failure
+ * (except where noted). Functions taking a txn run inside it; the caller
+ * commits or aborts. A store_t is used by one thread at a time.
+ */
+#ifndef MH_STORE_H
+#define MH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "msg.h"
+
+typedef struct store store_t;
+typedef struct store_txn store_txn_t;
+
+struct store_opts {
+    bool nosync;        /* commit without fsync: tests and benchmarks only */
+    size_t cache_bytes; /* Berkeley DB cache size; 0 = default (32 MiB) */
+};
+
+store_t *store_open(const char *dir, const struct store_opts *opts, mh_err_t *err);
+void store_close(store_t *st); /* NULL is fine; checkpoints the log */
+
+store_txn_t *store_begin(store_t *st, mh_err_t *err);
+int store_commit(store_txn_t *txn, mh_err_t *err); /* frees txn, even on error */
+void store_abort(store_txn_t *txn);                /* frees txn; NULL is fine */
+
+/* ---- events */
+enum store_append_result { STORE_ADDED = 0, STORE_DUPLICATE = 1 };
+
+/* Append one event (canonical JSON of an event_t). *result tells whether it
+ * was added or its id was already stored; *seq receives its sequence number
+ * (the existing one for a duplicate). */
+int store_event_append(store_txn_t *txn, const char *id, const char *type, int64_t ts_ms,
+                       const char *json, size_t len, uint64_t *seq,
+                       enum store_append_result *result, mh_err_t *err);
+
+/* Fetch an event's JSON by id; *json is malloc'ed, caller frees.
+ * Returns 1 when not found (err untouched). */
+int store_event_get(store_t *st, const char *id, char **json, size_t *len, mh_err_t *err);
+int store_event_get_seq(store_t *st, uint64_t seq, char **json, size_t *len, mh_err_t *err);
+
+struct store_query {
+    int64_t since_ms;  /* inclusive; 0 = no bound (event timestamp) */
+    int64_t until_ms;  /* exclusive; 0 = no bound */
+    const char *type;  /* exact type, or "prefix.*" wildcard; NULL = all */
+    size_t limit;      /* 0 = no limit */
+    uint64_t after_seq; /* resume: only events with a larger sequence; 0 = from start */
+};
+/* Calls cb for each matching event in timestamp order (then sequence order).
+ * cb returns 0 to continue, non-zero to stop (the scan then returns 0). */
+typedef int (*store_event_cb)(void *ctx, uint64_t seq, const char *json, size_t len);
+int store_event_scan(store_t *st, const struct store_query *q, store_event_cb cb, void *ctx,
+                     mh_err_t *err);
+
+/* Delete events whose timestamp is before before_ms, at most max of them in
+ * one call (so retention never holds the store for long); *deleted = count. */
+int store_event_expire(store_t *st, int64_t before_ms, size_t max, size_t *deleted, mh_err_t *err);
+
+/* ---- message metadata, endpoints, checkpoints: small keyed JSON/blob tables */
+enum store_table { STORE_MESSAGES, STORE_ENDPOINTS, STORE_CHECKPOINTS };
+int store_kv_put(store_txn_t *txn, enum store_table t, const char *key, const void *val,
+                 size_t len, mh_err_t *err);
+/* Returns 1 when not found. *val malloc'ed (NUL-terminated for convenience). */
+int store_kv_get(store_t *st, enum store_table t, const char *key, void **val, size_t *len,
+                 mh_err_t *err);
+int store_kv_del(store_txn_t *txn, enum store_table t, const char *key, mh_err_t *err); /* 1 = absent */
+typedef int (*store_kv_cb)(void *ctx, const char *key, const void *val, size_t len);
+int store_kv_scan(store_t *st, enum store_table t, store_kv_cb cb, void *ctx, mh_err_t *err);
+
+/* ---- per-endpoint delivery queues (entries are opaque bytes, ordered by seq) */
+int store_queue_push(store_txn_t *txn, const char *endpoint, uint64_t seq, const void *entry,
+                     size_t len, mh_err_t *err);
+int store_queue_remove(store_txn_t *txn, const char *endpoint, uint64_t seq, mh_err_t *err);
+typedef int (*store_queue_cb)(void *ctx, uint64_t seq, const void *entry, size_t len);
+int store_queue_scan(store_t *st, const char *endpoint, size_t limit, store_queue_cb cb, void *ctx,
+                     mh_err_t *err);
+
+/* ---- statistics */
+struct store_stats {
+    uint64_t events;        /* records in the event log */
+    uint64_t last_seq;      /* highest sequence number ever assigned */
+    uint64_t messages;      /* message metadata records */
+    uint64_t endpoints;
+    uint64_t queued;        /* entries in all delivery queues */
+    uint64_t bytes_on_disk; /* databases + logs in the state directory */
+};
+int store_stats(store_t *st, struct store_stats *out, mh_err_t *err);
+
+#endif

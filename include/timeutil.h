@@ -1,0 +1,31 @@
+/*
+ * timeutil.h - wall-clock and monotonic time, RFC 3339 formatting/parsing.
+ *
+ *   time_now_ms()          wall clock, ms since the Unix epoch (UTC)
+ *   time_mono_ms()         monotonic clock in ms, for timeouts and durations
+ *   time_mono_us()         monotonic clock in us, for latency measurements
+ *   time_format_rfc3339()  "2026-11-22T06:30:19.123Z" (UTC, always milliseconds)
+ *   time_parse_rfc3339()   accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)",
+ *                          also a bare date "YYYY-MM-DD" (midnight UTC)
+ *   time_parse_user()      what an administrator types: RFC 3339, a date, an
+ *                          integer of epoch seconds, or a relative "-2h",
+ *                          "30m", "7d" (meaning that long ago)
+ */
+#ifndef MH_TIMEUTIL_H
+#define MH_TIMEUTIL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "msg.h"
+
+#define RFC3339_MS_LEN 24 /* strlen("2026-11-22T06:30:19.123Z") */
+
+int64_t time_now_ms(void);
+int64_t time_mono_ms(void);
+int64_t time_mono_us(void);
+/* out must hold RFC3339_MS_LEN + 1 bytes; returns out. */
+char *time_format_rfc3339(char *out, int64_t ms);
+int time_parse_rfc3339(const char *s, int64_t *ms, mh_err_t *err);
+int time_parse_user(const char *s, int64_t now_ms, int64_t *ms, mh_err_t *err);
+
+#endif

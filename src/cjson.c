@@ -1,0 +1,161 @@
+/*
+ * cjson.c - canonical compact JSON on top of jansson (see cjson.h for why).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cjson.h"
+
+#define CJSON_MAX_SAFE_INT 9007199254740991LL /* 2^53 - 1 */
+#define CJSON_MAX_DIGITS 15
+
+/* Fewest significant digits (1..17) with which %g round-trips x. */
+static int real_digits(double x)
+{
+    char buf[40];
+
+    for (int p = 1; p < 17; p++) {
+        snprintf(buf, sizeof(buf), "%.*g", p, x);
+        if (strtod(buf, NULL) == x)
+            return p;
+    }
+    return 17;
+}
+
+/* Canonicalize one real: integral -> integer; else check representability.
+ * *digits receives the significant digits the value needs. */
+static int normalize_real(json_t *parent, const char *key, size_t index, json_t *v,
+                          int *digits, mh_err_t *err)
+{
+    double x = json_real_value(v);
+    json_t *repl;
+
+    if (!isfinite(x))
+        return mh_err_set(err, "number is not finite");
+    if (x == floor(x)) {
+        if (fabs(x) > (double)CJSON_MAX_SAFE_INT)
+            return mh_err_set(err, "number %.17g is beyond +-2^53-1: send it as a string", x);
+        repl = json_integer((json_int_t)x);
+        if (key)
+            json_object_set_new(parent, key, repl);
+        else
+            json_array_set_new(parent, index, repl);
+        return 0;
+    }
+    if (fabs(x) < 1e-4)
+        return mh_err_set(err, "number %.17g is below 1e-4 in magnitude: send it as a string", x);
+    *digits = real_digits(x);
+    if (*digits > CJSON_MAX_DIGITS)
+        return mh_err_set(err, "number %.17g needs more than %d significant digits: send it "
+                               "as a string", x, CJSON_MAX_DIGITS);
+    return 0;
+}
+
+static int normalize(json_t *v, int depth, int *max_digits, mh_err_t *err);
+
+static int normalize_child(json_t *parent, const char *key, size_t index, json_t *child,
+                           int depth, int *max_digits, mh_err_t *err)
+{
+    int digits = 0;
+
+    if (json_is_real(child)) {
+        if (normalize_real(parent, key, index, child, &digits, err) < 0)
+            return -1;
+        if (digits > *max_digits)
+            *max_digits = digits;
+        return 0;
+    }
+    return normalize(child, depth + 1, max_digits, err);
+}
+
+static int normalize(json_t *v, int depth, int *max_digits, mh_err_t *err)
+{
+    const char *key;
+    json_t *child;
+    size_t i;
+
+    if (depth > CJSON_MAX_DEPTH)
+        return mh_err_set(err, "JSON nested deeper than %d levels", CJSON_MAX_DEPTH);
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+        if (n > CJSON_MAX_SAFE_INT || n < -CJSON_MAX_SAFE_INT)
+            return mh_err_set(err, "integer %lld is beyond +-2^53-1: send it as a string",
+                              (long long)n);
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, key, child)
+            if (normalize_child(v, key, 0, child, depth, max_digits, err) < 0)
+                return -1;
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, child)
+            if (normalize_child(v, NULL, i, child, depth, max_digits, err) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+int cjson_normalize(json_t *v, mh_err_t *err)
+{
+    int max_digits = 0;
+
+    if (json_is_real(v))
+        return mh_err_set(err, "a bare number is not an event payload");
+    return normalize(v, 0, &max_digits, err);
+}
+
+/* The digits the widest real in v needs (v already normalized). */
+static int widest_real(const json_t *v)
+{
+    const char *key;
+    json_t *child;
+    size_t i;
+    int w = 0, c;
+
+    if (json_is_real(v))
+        return real_digits(json_real_value(v));
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, key, child)
+            if ((c = widest_real(child)) > w)
+                w = c;
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, child)
+            if ((c = widest_real(child)) > w)
+                w = c;
+    }
+    return w;
+}
+
+/* jansson writes \u001F; JavaScript and Python write \u001f. */
+static void lowercase_unicode_escapes(char *s, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u')
+            for (size_t k = i + 2; k < i + 6 && k < len; k++)
+                if (s[k] >= 'A' && s[k] <= 'F')
+                    s[k] = (char)(s[k] - 'A' + 'a');
+        i++; /* skip the escaped character (also a backslash) */
+    }
+}
+
+char *cjson_dump(const json_t *v, size_t *len)
+{
+    int digits = widest_real(v);
+    size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+    char *s;
+
+    /* Every real in a normalized value round-trips with <= 15 digits, and %g
+     * at the widest value's precision prints each one in its shortest form. */
+    if (digits > 0)
+        flags |= JSON_REAL_PRECISION(digits);
+    s = json_dumps(v, flags);
+    if (s == NULL)
+        return NULL;
+    *len = strlen(s);
+    lowercase_unicode_escapes(s, *len);
+    return s;
+}

@@ -1,0 +1,337 @@
+/*
+ * daemon.c - mailhookd's life: prepare directories and sockets as root,
+ * drop privileges, open (and recover) the store, serve ingest and admin
+ * requests, drain the spool, expire old events, reload on SIGHUP, and on
+ * SIGTERM finish in-flight work within shutdown_timeout.
+ *
+ * Everything runs on one event loop thread; the store is written only by
+ * daemon_store_events(), one transaction per batch.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin_server.h"
+#include "daemon.h"
+#include "ingest_server.h"
+#include "privdrop.h"
+#include "spool_drain.h"
+#include "timeutil.h"
+#include "unixsock.h"
+#include "xalloc.h"
+
+#define RETENTION_PERIOD_MS (60 * 1000)
+#define RETENTION_CHUNK 10000
+#define SHUTDOWN_POLL_MS 20
+
+int daemon_store_events(daemon_t *d, event_t *const *evs, size_t n,
+                        enum store_append_result *res, mh_err_t *err)
+{
+    store_txn_t *txn = store_begin(d->store, err);
+    uint64_t seq;
+    size_t len;
+    char *json;
+    int rc;
+
+    if (txn == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        json = event_to_json(evs[i], &len);
+        rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, json, len, &seq,
+                                &res[i], err);
+        free(json);
+        if (rc < 0) {
+            store_abort(txn);
+            return -1;
+        }
+    }
+    if (store_commit(txn, err) < 0)
+        return -1;
+    d->ctr.commits++;
+    for (size_t i = 0; i < n; i++) {
+        if (res[i] == STORE_ADDED)
+            d->ctr.ingested++;
+        else
+            d->ctr.duplicates++;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ setup */
+
+struct daemon_ids {
+    uid_t uid;
+    gid_t gid, submit_gid, admin_gid;
+    bool drop;
+    struct priv_ids priv;
+};
+
+static void daemon_resolve_ids(const mh_conf_t *c, struct daemon_ids *ids)
+{
+    mh_err_t err;
+
+    memset(ids, 0, sizeof(*ids));
+    ids->uid = getuid();
+    ids->gid = getgid();
+    ids->drop = geteuid() == 0 && c->user[0] != 0;
+    if (ids->drop) {
+        if (privdrop_lookup(c->user, c->submit_group, &ids->priv, &err) < 0)
+            msg_fatal(EX_NOUSER, "%s", err.text);
+        ids->uid = ids->priv.uid;
+        ids->gid = ids->priv.gid;
+    } else if (geteuid() != 0 && c->user[0] != 0) {
+        msg_info("not started as root: running as uid %u, user \"%s\" ignored",
+                 (unsigned)getuid(), c->user);
+    }
+    if (privdrop_lookup_group(c->submit_group, ids->gid, &ids->submit_gid, &err) < 0 ||
+        privdrop_lookup_group(c->admin_group, ids->gid, &ids->admin_gid, &err) < 0)
+        msg_fatal(EX_NOUSER, "%s", err.text);
+    ids->priv.group_gid = ids->submit_gid;
+}
+
+static void daemon_prepare_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+    mh_err_t err;
+
+    if (privdrop_prepare_dir(path, mode, uid, gid, &err) < 0)
+        msg_fatal(EX_CANTCREAT, "%s", err.text);
+}
+
+/* State (daemon only), spool (producers may write, not list), socket dir. */
+static void daemon_prepare_dirs(const mh_conf_t *c, const struct daemon_ids *ids)
+{
+    char *sub, *sockdir;
+    static const char *const drop_dirs[] = { "tmp", "new", NULL };
+
+    daemon_prepare_dir(c->state_dir, 0700, ids->uid, ids->gid);
+    daemon_prepare_dir(c->spool_dir, 0750, ids->uid, ids->submit_gid);
+    for (int i = 0; drop_dirs[i]; i++) {
+        sub = xasprintf("%s/%s", c->spool_dir, drop_dirs[i]);
+        /* setgid: files get the submit group; sticky: producers cannot remove
+         * each other's files; no group read: they cannot list them either. */
+        daemon_prepare_dir(sub, 03730, ids->uid, ids->submit_gid);
+        free(sub);
+    }
+    sub = xasprintf("%s/bad", c->spool_dir);
+    daemon_prepare_dir(sub, 0750, ids->uid, ids->gid);
+    free(sub);
+    for (int i = 0; i < 2; i++) {
+        char *copy = xstrdup(i == 0 ? c->ingest_socket : c->admin_socket);
+        sockdir = dirname(copy);
+        daemon_prepare_dir(sockdir, 0755, ids->uid, ids->gid);
+        free(copy);
+    }
+}
+
+static int daemon_listen(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+    mh_err_t err;
+    int fd = unixsock_listen(path, mode, geteuid() == 0 ? uid : (uid_t)-1,
+                             geteuid() == 0 ? gid : (gid_t)-1, &err);
+
+    if (fd < 0)
+        msg_fatal(EX_UNAVAILABLE, "%s", err.text);
+    return fd;
+}
+
+static void daemon_detach(void)
+{
+    pid_t pid;
+    int fd;
+
+    if ((pid = fork()) < 0)
+        msg_fatal(EX_OSERR, "fork: %s", strerror(errno));
+    if (pid > 0)
+        _exit(0);
+    setsid();
+    if ((pid = fork()) < 0)
+        msg_fatal(EX_OSERR, "fork: %s", strerror(errno));
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") < 0)
+        msg_fatal(EX_OSERR, "chdir /: %s", strerror(errno));
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+        dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+}
+
+static void daemon_write_pidfile(const char *path)
+{
+    char buf[32];
+    int fd, len;
+
+    if (path[0] == 0)
+        return;
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    if (fd < 0 || write(fd, buf, (size_t)len) != len)
+        msg_warn("cannot write pid file %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
+/* ------------------------------------------------------------ running */
+
+static void daemon_expire(evloop_t *l, void *ctx)
+{
+    daemon_t *d = ctx;
+    size_t deleted = 0;
+    int64_t next = RETENTION_PERIOD_MS;
+    mh_err_t err;
+
+    if (d->conf->retention_days > 0) {
+        int64_t before = time_now_ms() - d->conf->retention_days * 86400000LL;
+        if (store_event_expire(d->store, before, RETENTION_CHUNK, &deleted, &err) < 0)
+            msg_warn("retention: %s", err.text);
+        d->ctr.expired += deleted;
+        if (deleted == RETENTION_CHUNK)
+            next = 1000; /* more to do: continue soon, but let ingest run first */
+    }
+    if (!d->stopping)
+        evloop_timer_add(l, next, daemon_expire, d);
+}
+
+static void daemon_reload(daemon_t *d)
+{
+    mh_err_t err;
+    mh_conf_t *c = conf_load(d->config_path, &err);
+
+    if (c == NULL) {
+        msg_warn("reload failed, keeping the running configuration: %s", err.text);
+        return;
+    }
+    if (strcmp(c->state_dir, d->conf->state_dir) || strcmp(c->spool_dir, d->conf->spool_dir) ||
+        strcmp(c->ingest_socket, d->conf->ingest_socket) ||
+        strcmp(c->admin_socket, d->conf->admin_socket) || strcmp(c->user, d->conf->user))
+        msg_warn("reload: changes to user, directories and sockets take effect at restart");
+    msg_verbose = c->log_level;
+    conf_unref(d->conf);
+    d->conf = c;
+    d->ctr.reloads++;
+    msg_info("configuration reloaded from %s", d->config_path);
+}
+
+static void daemon_check_stopped(evloop_t *l, void *ctx)
+{
+    daemon_t *d = ctx;
+
+    if (!ingest_server_busy(d->ingest)) {
+        evloop_stop(l);
+    } else if (time_mono_ms() >= d->stop_deadline_ms) {
+        msg_warn("shutdown: in-flight work not finished after %d s; exiting (producers "
+                 "will spool what was not acknowledged)", d->conf->shutdown_timeout);
+        evloop_stop(l);
+    } else {
+        evloop_timer_add(l, SHUTDOWN_POLL_MS, daemon_check_stopped, d);
+    }
+}
+
+static void daemon_begin_stop(daemon_t *d, int sig)
+{
+    if (d->stopping)
+        return;
+    msg_info("received %s: finishing in-flight work (at most %d s)", strsignal(sig),
+             d->conf->shutdown_timeout);
+    d->stopping = true;
+    d->stop_deadline_ms = time_mono_ms() + d->conf->shutdown_timeout * 1000LL;
+    ingest_server_close_listener(d->ingest);
+    daemon_check_stopped(d->loop, d);
+}
+
+static void daemon_signal(evloop_t *l, int fd, unsigned what, void *ctx)
+{
+    struct signalfd_siginfo si;
+    daemon_t *d = ctx;
+
+    while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGHUP)
+            daemon_reload(d);
+        else
+            daemon_begin_stop(d, (int)si.ssi_signo);
+    }
+}
+
+static int daemon_signals(void)
+{
+    sigset_t set;
+    int fd;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+        (fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+        msg_fatal(EX_OSERR, "signalfd: %s", strerror(errno));
+    signal(SIGPIPE, SIG_IGN);
+    return fd;
+}
+
+static void daemon_prepare_round(evloop_t *l, void *ctx)
+{
+    daemon_t *d = ctx;
+
+    ingest_server_commit(d->ingest);
+}
+
+int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
+{
+    daemon_t d = { .conf = conf, .config_path = config_path };
+    struct daemon_ids ids;
+    struct store_opts sopts = { 0 };
+    int ingest_fd, admin_fd;
+    mh_err_t err;
+
+    daemon_resolve_ids(conf, &ids);
+    umask(007);
+    daemon_prepare_dirs(conf, &ids);
+    ingest_fd = daemon_listen(conf->ingest_socket, 0660, ids.uid, ids.submit_gid);
+    admin_fd = daemon_listen(conf->admin_socket, 0660, ids.uid, ids.admin_gid);
+    if (ids.drop && privdrop_to(&ids.priv, &err) < 0)
+        msg_fatal(EX_NOPERM, "%s", err.text);
+    free(ids.priv.user);
+    if (!foreground)
+        daemon_detach();
+    d.signal_fd = daemon_signals();
+    daemon_write_pidfile(conf->pid_file);
+
+    sopts.nosync = !conf->store_sync;
+    sopts.cache_bytes = (size_t)conf->cache_size;
+    if ((d.store = store_open(conf->state_dir, &sopts, &err)) == NULL)
+        msg_fatal(EX_UNAVAILABLE, "%s", err.text);
+    d.started_ms = time_now_ms();
+    d.loop = evloop_new();
+    evloop_add(d.loop, d.signal_fd, EVLOOP_READ, daemon_signal, &d);
+    d.ingest = ingest_server_new(&d, ingest_fd);
+    d.admin = admin_server_new(&d, admin_fd);
+    d.drain = spool_drain_new(&d);
+    evloop_timer_add(d.loop, 5000, daemon_expire, &d);
+    evloop_set_prepare(d.loop, daemon_prepare_round, &d);
+    msg_info("mailhookd %s ready: ingest %s, admin %s, store %s", PACKAGE_VERSION,
+             conf->ingest_socket, conf->admin_socket, conf->state_dir);
+
+    evloop_run(d.loop);
+
+    d.drain = spool_drain_free(d.drain);
+    d.ingest = ingest_server_free(d.ingest);
+    d.admin = admin_server_free(d.admin);
+    d.loop = evloop_free(d.loop);
+    store_close(d.store);
+    close(d.signal_fd);
+    unlink(d.conf->ingest_socket);
+    unlink(d.conf->admin_socket);
+    if (d.conf->pid_file[0])
+        unlink(d.conf->pid_file);
+    msg_info("stopped");
+    conf_unref(d.conf);
+    return EX_OK;
+}

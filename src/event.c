@@ -1,0 +1,159 @@
+/*
+ * event.c - the event model: construction, validation, canonical
+ * serialization (see event.h).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cjson.h"
+#include "event.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+const char *const event_canonical_types[] = {
+    EV_SENT, EV_DELIVERED, EV_DEFERRED, EV_BOUNCED, EV_FAILED,
+    EV_OPENED, EV_CLICKED, EV_COMPLAINED, EV_UNSUBSCRIBED, NULL,
+};
+
+/* Namespaces only mailhook itself may emit into. */
+static const char *const reserved_prefixes[] = { "email.", "mailhook.", NULL };
+
+bool event_type_canonical(const char *type)
+{
+    for (int i = 0; event_canonical_types[i]; i++)
+        if (strcmp(type, event_canonical_types[i]) == 0)
+            return true;
+    return false;
+}
+
+int event_type_check(const char *type, mh_err_t *err)
+{
+    size_t len = strlen(type);
+
+    if (event_type_canonical(type))
+        return 0;
+    if (len == 0 || len > EVENT_TYPE_MAX)
+        return mh_err_set(err, "event type must be 1 to %d characters", EVENT_TYPE_MAX);
+    for (size_t i = 0; i < len; i++) {
+        char c = type[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-'))
+            return mh_err_set(err, "event type \"%.64s\": only a-z 0-9 _ . - allowed", type);
+    }
+    if (type[0] == '.' || type[len - 1] == '.' || strchr(type, '.') == NULL ||
+        strstr(type, ".."))
+        return mh_err_set(err, "event type \"%.64s\": needs a namespace, like app.signup", type);
+    for (int i = 0; reserved_prefixes[i]; i++)
+        if (strncmp(type, reserved_prefixes[i], strlen(reserved_prefixes[i])) == 0)
+            return mh_err_set(err, "event type \"%.64s\": the %s namespace is reserved for "
+                                   "mailhook's own types", type, reserved_prefixes[i]);
+    return 0;
+}
+
+static event_t *event_alloc(const char *type, int64_t ts_ms, json_t *data, mh_err_t *err)
+{
+    event_t *ev;
+
+    if (event_type_check(type, err) < 0)
+        goto fail;
+    if (data == NULL)
+        data = json_object();
+    if (!json_is_object(data)) {
+        mh_err_set(err, "event data must be a JSON object");
+        goto fail;
+    }
+    if (cjson_normalize(data, err) < 0)
+        goto fail;
+    ev = xcalloc(1, sizeof(*ev));
+    snprintf(ev->type, sizeof(ev->type), "%s", type);
+    ev->ts_ms = ts_ms;
+    ev->data = data;
+    return ev;
+fail:
+    json_decref(data);
+    return NULL;
+}
+
+event_t *event_new(const char *type, int64_t ts_ms, json_t *data, mh_err_t *err)
+{
+    event_t *ev = event_alloc(type, ts_ms, data, err);
+
+    if (ev)
+        evid_generate(ev->id, time_now_ms());
+    return ev;
+}
+
+event_t *event_free(event_t *ev)
+{
+    if (ev) {
+        json_decref(ev->data);
+        free(ev);
+    }
+    return NULL;
+}
+
+char *event_to_json(const event_t *ev, size_t *len)
+{
+    char ts[RFC3339_MS_LEN + 1];
+    json_t *obj = json_object();
+    char *s;
+
+    json_object_set_new(obj, "id", json_string(ev->id));
+    json_object_set_new(obj, "type", json_string(ev->type));
+    json_object_set_new(obj, "timestamp", json_string(time_format_rfc3339(ts, ev->ts_ms)));
+    json_object_set(obj, "data", ev->data);
+    s = cjson_dump(obj, len);
+    json_decref(obj);
+    if (s == NULL)
+        msg_panic("event_to_json: cannot serialize event %s", ev->id);
+    return s;
+}
+
+/* The string member NAME of obj, or NULL with err set. */
+static const char *member_string(json_t *obj, const char *name, mh_err_t *err)
+{
+    json_t *v = json_object_get(obj, name);
+
+    if (!json_is_string(v)) {
+        mh_err_set(err, "event member \"%s\" missing or not a string", name);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+event_t *event_from_json(const char *buf, size_t len, mh_err_t *err)
+{
+    json_error_t jerr;
+    json_t *root, *data;
+    const char *id, *type, *ts;
+    int64_t ts_ms;
+    event_t *ev = NULL;
+
+    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        mh_err_set(err, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(root) || json_object_size(root) != 4) {
+        mh_err_set(err, "an event is an object with exactly id, type, timestamp, data");
+        goto done;
+    }
+    if ((id = member_string(root, "id", err)) == NULL ||
+        (type = member_string(root, "type", err)) == NULL ||
+        (ts = member_string(root, "timestamp", err)) == NULL)
+        goto done;
+    if (!evid_valid(id)) {
+        mh_err_set(err, "event id \"%.40s\" is not of the form evt_<ULID>", id);
+        goto done;
+    }
+    if (time_parse_rfc3339(ts, &ts_ms, err) < 0)
+        goto done;
+    data = json_object_get(root, "data");
+    ev = event_alloc(type, ts_ms, json_incref(data), err);
+    if (ev)
+        memcpy(ev->id, id, EVID_SIZE);
+done:
+    json_decref(root);
+    return ev;
+}

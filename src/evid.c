@@ -1,0 +1,113 @@
+/*
+ * evid.c - event ids: "evt_" + monotonic ULID (see evid.h).
+ *
+ * 48 bits of milliseconds then 80 random bits, Crockford base32 (26 chars).
+ * Within one process, an id made in the same millisecond as the previous one
+ * (or when the clock went backwards) reuses the previous time and random
+ * part plus one, so ids from one producer are strictly increasing.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "evid.h"
+#include "msg.h"
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+static pthread_mutex_t evid_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t evid_last_ms = -1;
+static unsigned char evid_last_rand[10];
+
+static void evid_random(unsigned char *buf, size_t n)
+{
+    size_t got = 0;
+    ssize_t r;
+
+    while (got < n) {
+        r = getrandom(buf + got, n - got, 0);
+        if (r < 0)
+            msg_fatal(EX_OSERR, "getrandom failed");
+        got += (size_t)r;
+    }
+}
+
+/* Increment the 80-bit big-endian random part; false on overflow. */
+static bool evid_increment(unsigned char *r)
+{
+    for (int i = 9; i >= 0; i--)
+        if (++r[i] != 0)
+            return true;
+    return false;
+}
+
+static void evid_encode(char *out, int64_t ms, const unsigned char *rnd)
+{
+    unsigned char bytes[16];
+    uint64_t t = (uint64_t)ms;
+    int bit = 0;
+
+    for (int i = 5; i >= 0; i--, t >>= 8)
+        bytes[i] = t & 0xFF;
+    memcpy(bytes + 6, rnd, 10);
+    /* 128 bits as 26 base32 digits: the first digit carries the top 3 bits
+     * (two leading zero bits of padding), then 5 bits each. */
+    for (int c = 0; c < 26; c++) {
+        int nbits = c == 0 ? 3 : 5, v = 0;
+
+        for (int k = 0; k < nbits; k++, bit++)
+            v = (v << 1) | ((bytes[bit / 8] >> (7 - bit % 8)) & 1);
+        out[c] = crockford[v];
+    }
+    out[26] = 0;
+}
+
+void evid_generate(char out[EVID_SIZE], int64_t now_ms)
+{
+    unsigned char rnd[10];
+    int64_t ms;
+
+    pthread_mutex_lock(&evid_lock);
+    if (now_ms <= evid_last_ms && evid_increment(evid_last_rand)) {
+        ms = evid_last_ms;
+    } else {
+        ms = now_ms > evid_last_ms ? now_ms : evid_last_ms + 1;
+        evid_random(evid_last_rand, sizeof(evid_last_rand));
+        evid_last_rand[0] &= 0x7F; /* leave room to increment */
+        evid_last_ms = ms;
+    }
+    memcpy(rnd, evid_last_rand, sizeof(rnd));
+    pthread_mutex_unlock(&evid_lock);
+    memcpy(out, EVID_PREFIX, 4);
+    evid_encode(out + 4, ms, rnd);
+}
+
+static int crockford_value(char c)
+{
+    const char *p = c ? strchr(crockford, c) : NULL;
+
+    return p ? (int)(p - crockford) : -1;
+}
+
+bool evid_valid(const char *s)
+{
+    if (strncmp(s, EVID_PREFIX, 4) != 0 || strlen(s) != EVID_LEN)
+        return false;
+    for (int i = 4; i < EVID_LEN; i++)
+        if (crockford_value(s[i]) < 0)
+            return false;
+    return s[4] <= '7'; /* first digit holds 3 bits */
+}
+
+int64_t evid_time_ms(const char *s)
+{
+    int64_t ms = 0;
+
+    /* The first 10 digits hold 3 + 9*5 = 48 bits: exactly the time. */
+    for (int i = 4; i < 14; i++)
+        ms = (ms << 5) | crockford_value(s[i]);
+    return ms;
+}

@@ -1,0 +1,192 @@
+/*
+ * evloop.c - epoll event loop with timers and a prepare hook (see evloop.h).
+ *
+ * Descriptor registrations live in an array indexed by fd. Timers are few
+ * (retention, spool scans, shutdown deadline), so a linked list is enough.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "evloop.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+struct evloop_fd {
+    evloop_fd_cb cb;
+    void *ctx;
+    bool used;
+};
+
+struct evloop_timer {
+    uint64_t id;
+    int64_t due_ms;
+    evloop_cb cb;
+    void *ctx;
+    struct evloop_timer *next;
+};
+
+struct evloop {
+    int epfd;
+    struct evloop_fd *fds;
+    size_t nfds;
+    struct evloop_timer *timers;
+    uint64_t next_timer_id;
+    evloop_cb prepare;
+    void *prepare_ctx;
+    bool stop;
+};
+
+evloop_t *evloop_new(void)
+{
+    evloop_t *l = xcalloc(1, sizeof(*l));
+
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epfd < 0)
+        msg_fatal(EX_OSERR, "epoll_create1: %s", strerror(errno));
+    return l;
+}
+
+evloop_t *evloop_free(evloop_t *l)
+{
+    struct evloop_timer *t, *next;
+
+    if (l == NULL)
+        return NULL;
+    for (t = l->timers; t; t = next) {
+        next = t->next;
+        free(t);
+    }
+    close(l->epfd);
+    free(l->fds);
+    free(l);
+    return NULL;
+}
+
+static uint32_t evloop_mask(unsigned events)
+{
+    return (events & EVLOOP_READ ? EPOLLIN : 0) | (events & EVLOOP_WRITE ? EPOLLOUT : 0);
+}
+
+int evloop_add(evloop_t *l, int fd, unsigned events, evloop_fd_cb cb, void *ctx)
+{
+    struct epoll_event ev = { .events = evloop_mask(events), .data.fd = fd };
+
+    if ((size_t)fd >= l->nfds) {
+        size_t n = l->nfds ? l->nfds : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        l->fds = xreallocarray(l->fds, n, sizeof(*l->fds));
+        memset(l->fds + l->nfds, 0, (n - l->nfds) * sizeof(*l->fds));
+        l->nfds = n;
+    }
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -1;
+    l->fds[fd] = (struct evloop_fd){ .cb = cb, .ctx = ctx, .used = true };
+    return 0;
+}
+
+int evloop_mod(evloop_t *l, int fd, unsigned events)
+{
+    struct epoll_event ev = { .events = evloop_mask(events), .data.fd = fd };
+
+    return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void evloop_del(evloop_t *l, int fd)
+{
+    if ((size_t)fd < l->nfds && l->fds[fd].used) {
+        epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+        l->fds[fd].used = false;
+    }
+}
+
+uint64_t evloop_timer_add(evloop_t *l, int64_t delay_ms, evloop_cb cb, void *ctx)
+{
+    struct evloop_timer *t = xcalloc(1, sizeof(*t)), **pp;
+
+    t->id = ++l->next_timer_id;
+    t->due_ms = time_mono_ms() + delay_ms;
+    t->cb = cb;
+    t->ctx = ctx;
+    for (pp = &l->timers; *pp && (*pp)->due_ms <= t->due_ms; pp = &(*pp)->next)
+        ;
+    t->next = *pp;
+    *pp = t;
+    return t->id;
+}
+
+void evloop_timer_cancel(evloop_t *l, uint64_t id)
+{
+    struct evloop_timer **pp, *t;
+
+    for (pp = &l->timers; (t = *pp) != NULL; pp = &t->next) {
+        if (t->id == id) {
+            *pp = t->next;
+            free(t);
+            return;
+        }
+    }
+}
+
+void evloop_set_prepare(evloop_t *l, evloop_cb cb, void *ctx)
+{
+    l->prepare = cb;
+    l->prepare_ctx = ctx;
+}
+
+void evloop_stop(evloop_t *l)
+{
+    l->stop = true;
+}
+
+/* Run due timers; return ms until the next one (-1 = none). */
+static int evloop_run_timers(evloop_t *l)
+{
+    struct evloop_timer *t;
+    int64_t now = time_mono_ms();
+
+    while ((t = l->timers) != NULL && t->due_ms <= now) {
+        l->timers = t->next;
+        t->cb(l, t->ctx);
+        free(t);
+        now = time_mono_ms();
+    }
+    if (l->timers == NULL)
+        return -1;
+    return (int)(l->timers->due_ms - now);
+}
+
+void evloop_run(evloop_t *l)
+{
+    struct epoll_event evs[128];
+    int n, timeout;
+
+    l->stop = false;
+    while (!l->stop) {
+        timeout = evloop_run_timers(l);
+        if (l->prepare)
+            l->prepare(l, l->prepare_ctx);
+        if (l->stop)
+            break;
+        n = epoll_wait(l->epfd, evs, 128, timeout);
+        if (n < 0 && errno != EINTR)
+            msg_fatal(EX_OSERR, "epoll_wait: %s", strerror(errno));
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            unsigned what = 0;
+
+            if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                what |= EVLOOP_READ;
+            if (evs[i].events & (EPOLLOUT | EPOLLERR))
+                what |= EVLOOP_WRITE;
+            /* An earlier callback in this round may have removed fd. */
+            if ((size_t)fd < l->nfds && l->fds[fd].used)
+                l->fds[fd].cb(l, fd, what, l->fds[fd].ctx);
+        }
+    }
+}

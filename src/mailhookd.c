@@ -1,0 +1,71 @@
+/*
+ * mailhookd.c - the mailhook daemon: owns the store, takes events from
+ * producers, and (in later subsystems) delivers them to subscribers.
+ *
+ * main() only parses options and the config, then hands over to
+ * daemon_run(). See mailhookd(8).
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: mailhookd [-f] [-c FILE] [-n] [-T] [-v] [-V]\n"
+                    "  -f       stay in the foreground (for systemd)\n"
+                    "  -c FILE  configuration file (default %s)\n"
+                    "  -n       check the configuration and exit\n"
+                    "  -T       print the effective configuration and exit\n"
+                    "  -v       more verbose logging (repeatable)\n"
+                    "  -V       print the version and exit\n",
+            CONF_DEFAULT_PATH);
+    exit(EX_USAGE);
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = CONF_DEFAULT_PATH;
+    bool foreground = false, check = false, dump = false;
+    int verbose = 0, ch;
+    mh_conf_t *conf;
+    mh_err_t err;
+
+    msg_open(argv[0], MSG_STDERR);
+    while ((ch = getopt(argc, argv, "fc:nTvV")) != -1) {
+        switch (ch) {
+        case 'f': foreground = true; break;
+        case 'c': path = optarg; break;
+        case 'n': check = true; break;
+        case 'T': dump = true; break;
+        case 'v': verbose++; break;
+        case 'V': printf("mailhookd %s\n", PACKAGE_VERSION); return EX_OK;
+        default: usage();
+        }
+    }
+    if (optind != argc)
+        usage();
+    if ((conf = conf_load(path, &err)) == NULL) {
+        fprintf(stderr, "%s\n", err.text);
+        return EX_CONFIG;
+    }
+    if (check || dump) {
+        if (dump)
+            conf_dump(conf, stdout);
+        else
+            fprintf(stderr, "%s: configuration OK\n", path);
+        conf_unref(conf);
+        return EX_OK;
+    }
+    msg_verbose = conf->log_level + verbose;
+    /* In the foreground with log = stderr, messages go to the terminal or the
+     * journal; otherwise to syslog, facility mail. */
+    if (strcmp(conf->log, "stderr") != 0)
+        msg_open(argv[0], MSG_SYSLOG);
+    return daemon_run(conf, path, foreground);
+}

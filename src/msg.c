@@ -1,0 +1,194 @@
+/*
+ * msg.c - diagnostics: info/warn/fatal/panic to syslog (facility mail) or
+ * stderr, plus the mh_err_t error-return helpers and printable().
+ * See msg.h for the contract.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "msg.h"
+
+int msg_verbose;
+
+static enum msg_dest msg_dest = MSG_STDERR;
+static char msg_name[64] = "mailhook";
+
+void msg_open(const char *progname, enum msg_dest dest)
+{
+    const char *slash = strrchr(progname, '/');
+
+    snprintf(msg_name, sizeof(msg_name), "%s", slash ? slash + 1 : progname);
+    if (msg_dest == MSG_SYSLOG && dest != MSG_SYSLOG)
+        closelog();
+    msg_dest = dest;
+    if (dest == MSG_SYSLOG)
+        openlog(msg_name, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+const char *msg_progname(void)
+{
+    return msg_name;
+}
+
+static void msg_vlog(int prio, const char *label, const char *fmt, va_list ap)
+{
+    char buf[2048];
+
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    if (msg_dest == MSG_SYSLOG) {
+        if (label[0])
+            syslog(prio, "%s: %s", label, buf);
+        else
+            syslog(prio, "%s", buf);
+    } else {
+        if (label[0])
+            fprintf(stderr, "%s: %s: %s\n", msg_name, label, buf);
+        else
+            fprintf(stderr, "%s: %s\n", msg_name, buf);
+    }
+}
+
+void msg_info(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(LOG_INFO, "", fmt, ap);
+    va_end(ap);
+}
+
+void msg_debug(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (msg_verbose <= 0)
+        return;
+    va_start(ap, fmt);
+    msg_vlog(LOG_DEBUG, "debug", fmt, ap);
+    va_end(ap);
+}
+
+void msg_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(LOG_WARNING, "warning", fmt, ap);
+    va_end(ap);
+}
+
+void msg_fatal(int exit_code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(LOG_CRIT, "fatal", fmt, ap);
+    va_end(ap);
+    exit(exit_code);
+}
+
+void msg_panic(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(LOG_CRIT, "panic", fmt, ap);
+    va_end(ap);
+    abort();
+}
+
+int mh_err_set(mh_err_t *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err) {
+        va_start(ap, fmt);
+        vsnprintf(err->text, sizeof(err->text), fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int mh_err_prefix(mh_err_t *err, const char *fmt, ...)
+{
+    char prefix[256], old[sizeof(err->text)];
+    va_list ap;
+
+    if (err) {
+        va_start(ap, fmt);
+        vsnprintf(prefix, sizeof(prefix), fmt, ap);
+        va_end(ap);
+        memcpy(old, err->text, sizeof(old));
+        if (snprintf(err->text, sizeof(err->text), "%s: %s", prefix, old) >=
+            (int)sizeof(err->text))
+            err->text[sizeof(err->text) - 1] = 0; /* truncated: still a message */
+    }
+    return -1;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    size_t len, i;
+    unsigned int cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        len = 2, cp = s[0] & 0x1F;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        len = 3, cp = s[0] & 0x0F;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        len = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return len;
+}
+
+char *printable(char *out, size_t outlen, const char *in, size_t inlen)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t i = 0, o = 0, seq;
+    bool truncated = false;
+
+    if (outlen == 0)
+        return out;
+    while (i < inlen) {
+        seq = utf8_seq_len(s + i, inlen - i);
+        if (o + (seq ? seq : 1) + 4 > outlen) {
+            truncated = true;
+            break;
+        }
+        if (seq == 0 || (seq == 1 && (s[i] < 0x20 || s[i] == 0x7F))) {
+            out[o++] = '?';
+            i++;
+        } else {
+            memcpy(out + o, s + i, seq);
+            o += seq;
+            i += seq;
+        }
+    }
+    if (truncated && outlen >= 4) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = 0;
+    return out;
+}

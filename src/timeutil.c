@@ -1,0 +1,217 @@
+/*
+ * timeutil.c - clocks and RFC 3339 timestamps (see timeutil.h).
+ *
+ * Parsing is a cursor over the string, one small function per field, so a
+ * malformed timestamp is reported with what was expected where.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "timeutil.h"
+
+int64_t time_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t time_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t time_mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+char *time_format_rfc3339(char *out, int64_t ms)
+{
+    time_t sec = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    int milli = (int)(ms - (int64_t)sec * 1000);
+    struct tm tm;
+    char buf[96]; /* roomy enough for any int, so nothing is cut silently */
+
+    gmtime_r(&sec, &tm);
+    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+             tm.tm_sec, milli);
+    memcpy(out, buf, RFC3339_MS_LEN);
+    out[RFC3339_MS_LEN] = 0;
+    return out;
+}
+
+/* Read exactly n digits at *p into *val; advance. */
+static bool parse_digits(const char **p, int n, int *val)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9')
+            return false;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *val = v;
+    return true;
+}
+
+static bool parse_char(const char **p, char c)
+{
+    if (**p != c)
+        return false;
+    (*p)++;
+    return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static bool date_valid(int y, int m, int d)
+{
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return false;
+    return !(m == 2 && d == 29 && !leap);
+}
+
+static bool parse_date(const char **p, int *y, int *m, int *d)
+{
+    return parse_digits(p, 4, y) && parse_char(p, '-') && parse_digits(p, 2, m) &&
+           parse_char(p, '-') && parse_digits(p, 2, d) && date_valid(*y, *m, *d);
+}
+
+/* "HH:MM:SS[.frac]" -> ms of day */
+static bool parse_clock(const char **p, int64_t *ms)
+{
+    int h, mi, s, frac = 0, scale = 100;
+
+    if (!(parse_digits(p, 2, &h) && parse_char(p, ':') && parse_digits(p, 2, &mi) &&
+          parse_char(p, ':') && parse_digits(p, 2, &s)))
+        return false;
+    if (h > 23 || mi > 59 || s > 60)
+        return false;
+    if (parse_char(p, '.')) {
+        if (**p < '0' || **p > '9')
+            return false;
+        for (; **p >= '0' && **p <= '9'; (*p)++, scale /= 10)
+            frac += (**p - '0') * scale; /* digits past milliseconds add 0 */
+    }
+    *ms = ((int64_t)h * 3600 + mi * 60 + (s == 60 ? 59 : s)) * 1000 + frac;
+    return true;
+}
+
+/* "Z" | "+HH:MM" | "-HH:MM" -> offset in ms east of UTC */
+static bool parse_offset(const char **p, int64_t *off)
+{
+    int sign, h, m;
+
+    if (parse_char(p, 'Z') || parse_char(p, 'z')) {
+        *off = 0;
+        return true;
+    }
+    if (parse_char(p, '+'))
+        sign = 1;
+    else if (parse_char(p, '-'))
+        sign = -1;
+    else
+        return false;
+    if (!(parse_digits(p, 2, &h) && parse_char(p, ':') && parse_digits(p, 2, &m)) || h > 23 ||
+        m > 59)
+        return false;
+    *off = sign * ((int64_t)h * 3600 + m * 60) * 1000;
+    return true;
+}
+
+int time_parse_rfc3339(const char *s, int64_t *ms, mh_err_t *err)
+{
+    const char *p = s;
+    int y, m, d;
+    int64_t clock = 0, off = 0;
+
+    if (!parse_date(&p, &y, &m, &d))
+        return mh_err_set(err, "bad date in \"%.40s\": expected YYYY-MM-DD", s);
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p++;
+        if (!parse_clock(&p, &clock))
+            return mh_err_set(err, "bad time in \"%.40s\": expected HH:MM:SS[.fff]", s);
+        if (!parse_offset(&p, &off))
+            return mh_err_set(err, "bad zone in \"%.40s\": expected Z or +HH:MM", s);
+    }
+    if (*p)
+        return mh_err_set(err, "trailing text in timestamp \"%.40s\"", s);
+    *ms = days_from_civil(y, m, d) * 86400000 + clock - off;
+    return 0;
+}
+
+static bool parse_uint(const char **p, int64_t *v)
+{
+    int64_t n = 0;
+    const char *start = *p;
+
+    for (; **p >= '0' && **p <= '9'; (*p)++) {
+        if (n > (INT64_MAX - 9) / 10)
+            return false;
+        n = n * 10 + (**p - '0');
+    }
+    *v = n;
+    return *p > start;
+}
+
+int time_parse_user(const char *s, int64_t now_ms, int64_t *ms, mh_err_t *err)
+{
+    const char *p = s;
+    int64_t n, unit;
+
+    if (strlen(s) >= 10 && s[4] == '-')
+        return time_parse_rfc3339(s, ms, err);
+    if (*p == '-')
+        p++;
+    if (!parse_uint(&p, &n))
+        return mh_err_set(err, "bad time \"%.40s\": use RFC 3339, YYYY-MM-DD, epoch "
+                               "seconds, or an age like 30m, 2h, 7d", s);
+    switch (*p) {
+    case 0:
+        if (*s == '-')
+            return mh_err_set(err, "bad time \"%.40s\": age needs a unit (s, m, h, d)", s);
+        *ms = n * 1000; /* epoch seconds */
+        return 0;
+    case 's': unit = 1000; break;
+    case 'm': unit = 60 * 1000; break;
+    case 'h': unit = 3600 * 1000; break;
+    case 'd': unit = 86400 * 1000; break;
+    case 'w': unit = 7 * 86400 * 1000; break;
+    default:
+        return mh_err_set(err, "bad time unit in \"%.40s\": use s, m, h, d or w", s);
+    }
+    if (p[1] != 0)
+        return mh_err_set(err, "trailing text in time \"%.40s\"", s);
+    if (n > INT64_MAX / unit)
+        return mh_err_set(err, "time \"%.40s\" out of range", s);
+    *ms = now_ms - n * unit;
+    return 0;
+}

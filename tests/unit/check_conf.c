@@ -1,0 +1,544 @@
+/*
+ * check_conf.c - unit tests of conf.c (mailhook.conf): defaults, a full
+ * file, every bound rejected with the right line, unknown options, wrong
+ * types, relative paths, a missing file, dump/load round trip, reference
+ * counting.
+ *
+ * Test configurations are written into a fresh mkdtemp directory per test
+ * (checked fixture) named "x.conf", so errors read "DIR/x.conf:LINE: ...".
+ * The rejection and acceptance cases are tables: one row per case.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "msg.h"
+#include "xalloc.h"
+
+/* The same fallbacks as conf.c, for a build without the Makefile's -D. */
+#ifndef MH_DEFAULT_USER
+#define MH_DEFAULT_USER "mailhook"
+#endif
+#ifndef MH_LOCALSTATEDIR
+#define MH_LOCALSTATEDIR "/var"
+#endif
+#ifndef MH_RUNSTATEDIR
+#define MH_RUNSTATEDIR "/run"
+#endif
+
+#define NOPTIONS 20 /* options in the table today; update with the table */
+
+static char *tmpdir;
+
+static void tmp_setup(void)
+{
+    const char *base = getenv("TMPDIR");
+
+    tmpdir = xasprintf("%s/check_conf.XXXXXX", base != NULL && base[0] ? base : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void tmp_teardown(void)
+{
+    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir = xfree(tmpdir);
+}
+
+/* Write text to DIR/name; returns the path, caller frees. */
+static char *write_conf(const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", tmpdir, name);
+    FILE *fp = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fputs(text, fp) >= 0, 1);
+    ck_assert_int_eq(fclose(fp), 0);
+    return path;
+}
+
+/* Load text as DIR/x.conf; err receives the error if any. */
+static mh_conf_t *load_text(const char *text, mh_err_t *err)
+{
+    char *path = write_conf("x.conf", text);
+    mh_conf_t *c;
+
+    err->text[0] = '\0';
+    c = conf_load(path, err);
+    free(path);
+    return c;
+}
+
+/* conf_dump into a malloc'ed string. */
+static char *dump_string(const mh_conf_t *c)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+
+    ck_assert_ptr_nonnull(fp);
+    conf_dump(c, fp);
+    ck_assert_int_eq(fclose(fp), 0);
+    return buf;
+}
+
+/* ------------------------------------------------------------ defaults */
+
+START_TEST(test_defaults)
+{
+    mh_conf_t *c = conf_defaults();
+
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(c->refs, 1);
+    ck_assert_ptr_null(c->path);
+    ck_assert_str_eq(c->user, MH_DEFAULT_USER);
+    ck_assert_str_eq(c->submit_group, "");
+    ck_assert_str_eq(c->admin_group, "");
+    ck_assert_str_eq(c->log, "syslog");
+    ck_assert_str_eq(c->syslog_facility, "mail");
+    ck_assert_int_eq(c->log_level, 0);
+    ck_assert_str_eq(c->state_dir, MH_LOCALSTATEDIR "/lib/mailhook");
+    ck_assert_str_eq(c->spool_dir, MH_LOCALSTATEDIR "/spool/mailhook");
+    ck_assert_str_eq(c->ingest_socket, MH_RUNSTATEDIR "/mailhook/ingest.sock");
+    ck_assert_str_eq(c->admin_socket, MH_RUNSTATEDIR "/mailhook/admin.sock");
+    ck_assert_str_eq(c->pid_file, "");
+    ck_assert_int_eq(c->retention_days, 30);
+    ck_assert_int_eq(c->cache_size, 33554432);
+    ck_assert(c->store_sync);
+    ck_assert_int_eq(c->max_event_size, 262144);
+    ck_assert_int_eq(c->commit_batch, 4096);
+    ck_assert_int_eq(c->max_clients, 256);
+    ck_assert_int_eq(c->client_timeout, 10);
+    ck_assert_int_eq(c->shutdown_timeout, 10);
+    ck_assert_int_eq(c->spool_scan_interval, 5);
+    conf_unref(c);
+}
+END_TEST
+
+START_TEST(test_empty_file_is_defaults)
+{
+    mh_conf_t *d = conf_defaults(), *c;
+    char *a, *b;
+    mh_err_t err;
+
+    c = load_text("# nothing but a comment\n\n", &err);
+    ck_assert_msg(c != NULL, "%s", err.text);
+    a = dump_string(d);
+    b = dump_string(c);
+    ck_assert_str_eq(a, b);
+    ck_assert_str_eq(c->path + strlen(c->path) - 7, "/x.conf");
+    free(a);
+    free(b);
+    conf_unref(c);
+    conf_unref(d);
+}
+END_TEST
+
+/* ------------------------------------------------------------ a full file */
+
+static const char full_conf[] =
+    "# every option, none at its default\n"
+    "user = \"mh\"\n"
+    "submit_group = \"mhsubmit\"\n"
+    "admin_group = \"mhadmin\"\n"
+    "log = stderr\n"
+    "syslog_facility = \"local3\"\n"
+    "log_level = 2\n"
+    "state_dir = \"/srv/mh/state\"\n"
+    "spool_dir = '/srv/mh/spool'\n"
+    "ingest_socket = \"/srv/run/in.sock\"\n"
+    "admin_socket = \"/srv/run/adm.sock\"\n"
+    "pid_file = \"/srv/run/mailhookd.pid\"\n"
+    "retention_days = 0\n"
+    "cache_size = 68719476736 /* 64 GiB */\n"
+    "store_sync = false\n"
+    "max_event_size = 1024\n"
+    "commit_batch = 65536\n"
+    "max_clients = 1\n"
+    "client_timeout = 3600\n"
+    "shutdown_timeout = 1\n"
+    "spool_scan_interval = 60 // C++ comments work too\n";
+
+START_TEST(test_full_file)
+{
+    mh_err_t err;
+    mh_conf_t *c = load_text(full_conf, &err);
+
+    ck_assert_msg(c != NULL, "%s", err.text);
+    ck_assert_str_eq(c->user, "mh");
+    ck_assert_str_eq(c->submit_group, "mhsubmit");
+    ck_assert_str_eq(c->admin_group, "mhadmin");
+    ck_assert_str_eq(c->log, "stderr");
+    ck_assert_str_eq(c->syslog_facility, "local3");
+    ck_assert_int_eq(c->log_level, 2);
+    ck_assert_str_eq(c->state_dir, "/srv/mh/state");
+    ck_assert_str_eq(c->spool_dir, "/srv/mh/spool");
+    ck_assert_str_eq(c->ingest_socket, "/srv/run/in.sock");
+    ck_assert_str_eq(c->admin_socket, "/srv/run/adm.sock");
+    ck_assert_str_eq(c->pid_file, "/srv/run/mailhookd.pid");
+    ck_assert_int_eq(c->retention_days, 0);
+    ck_assert_int_eq(c->cache_size, 68719476736LL);
+    ck_assert(!c->store_sync);
+    ck_assert_int_eq(c->max_event_size, 1024);
+    ck_assert_int_eq(c->commit_batch, 65536);
+    ck_assert_int_eq(c->max_clients, 1);
+    ck_assert_int_eq(c->client_timeout, 3600);
+    ck_assert_int_eq(c->shutdown_timeout, 1);
+    ck_assert_int_eq(c->spool_scan_interval, 60);
+    conf_unref(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------ rejected */
+
+struct bad_case {
+    const char *text;  /* the whole file */
+    const char *where; /* expected "x.conf:LINE: " (or "x.conf: ") */
+    const char *what;  /* expected substring of the problem */
+};
+
+static const struct bad_case bad_cases[] = {
+    /* bounds, each on a line of its own so the line number is checked */
+    {"\n\nretention_days = 36501\n", "x.conf:3: ", "'retention_days': 36501 is out of range"},
+    {"retention_days = -1\n", "x.conf:1: ", "'retention_days': -1 is out of range (0 to 36500)"},
+    {"# c\ncache_size = 1048575\n", "x.conf:2: ", "'cache_size': 1048575 is out of range"},
+    {"cache_size = 68719476737\n", "x.conf:1: ", "'cache_size'"},
+    {"\n\n\n\nmax_event_size = 1023\n", "x.conf:5: ", "'max_event_size': 1023"},
+    {"max_event_size = 16777217\n", "x.conf:1: ", "'max_event_size': 16777217"},
+    {"log_level = 1\ncommit_batch = 0\n", "x.conf:2: ", "'commit_batch': 0"},
+    {"commit_batch = 65537\n", "x.conf:1: ", "'commit_batch': 65537"},
+    {"max_clients = 0\n", "x.conf:1: ", "'max_clients': 0"},
+    {"max_clients = 65537\n", "x.conf:1: ", "'max_clients': 65537"},
+    {"\nclient_timeout = 0\n", "x.conf:2: ", "'client_timeout': 0"},
+    {"client_timeout = 3601\n", "x.conf:1: ", "'client_timeout': 3601"},
+    {"shutdown_timeout = 0\n", "x.conf:1: ", "'shutdown_timeout': 0"},
+    {"shutdown_timeout = 3601\n", "x.conf:1: ", "'shutdown_timeout': 3601"},
+    {"spool_scan_interval = 0\n", "x.conf:1: ", "'spool_scan_interval': 0"},
+    {"spool_scan_interval = 3601\n", "x.conf:1: ", "'spool_scan_interval': 3601"},
+    {"log_level = 3\n", "x.conf:1: ", "'log_level': 3 is out of range (0 to 2)"},
+    {"log_level = -1\n", "x.conf:1: ", "'log_level': -1"},
+    {"/* a\n   b */\nretention_days = 99999\n", "x.conf:3: ", "'retention_days'"},
+    {"retention_days = 1 max_clients = 0\n", "x.conf:1: ", "'max_clients'"},
+    /* comments must not shift line numbers (libconfuse 3.3 miscounts them) */
+    {"# one\n# two\n// three\n\nlog_level = 9\n", "x.conf:5: ", "'log_level'"},
+    {"log = stderr # trailing\n/* a\n * b\n */ log_level = 9\n", "x.conf:4: ", "'log_level'"},
+    {"pid_file = \"/a#b\" # the first # is in a string\nlog_level = 9\n", "x.conf:2: ", "'log_level'"},
+    {"pid_file = '/it\\'s' // sq escape\nlog_level = 9\n", "x.conf:2: ", "'log_level'"},
+    {"pid_file = \"/two\nlines\"\nlog_level = 9\n", "x.conf:3: ", "'log_level'"},
+    {"\n\n/* never closed\nlog_level = 1\n", "x.conf:3: ", "unterminated comment"},
+    /* choices */
+    {"log = \"file\"\n", "x.conf:1: ", "'log': 'file' is not one of: syslog, stderr"},
+    {"syslog_facility = local8\n", "x.conf:1: ", "'syslog_facility': 'local8' is not one of"},
+    {"syslog_facility = \"MAIL\"\n", "x.conf:1: ", "'syslog_facility'"},
+    /* paths */
+    {"\nstate_dir = \"var/lib/mailhook\"\n", "x.conf:2: ", "'state_dir': 'var/lib/mailhook' is not an absolute path"},
+    {"spool_dir = \"\"\n", "x.conf:1: ", "'spool_dir': '' is not an absolute path"},
+    {"ingest_socket = \"ingest.sock\"\n", "x.conf:1: ", "'ingest_socket'"},
+    {"admin_socket = \"./admin.sock\"\n", "x.conf:1: ", "'admin_socket'"},
+    {"pid_file = \"mailhookd.pid\"\n", "x.conf:1: ", "'pid_file'"},
+    {"ingest_socket = \"/run/mailhook/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\"\n",
+     "x.conf:1: ", "is too long for a Unix socket"},
+    /* names */
+    {"user = \"mail hook\"\n", "x.conf:1: ", "'user': 'mail hook' is not a valid user or group name"},
+    {"submit_group = \"-g\"\n", "x.conf:1: ", "'submit_group'"},
+    {"admin_group = \"a/b\"\n", "x.conf:1: ", "'admin_group'"},
+    {"user = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", "x.conf:1: ", "'user'"},
+    /* unknown options */
+    {"\ncolour = blue\n", "x.conf:2: ", "no such option 'colour'"},
+    {"State_Dir = \"/x\"\n", "x.conf:1: ", "no such option 'State_Dir'"},
+    {"milter {\n}\n", "x.conf:1: ", "no such option 'milter'"},
+    /* wrong types */
+    {"\n\nstore_sync = maybe\n", "x.conf:3: ", "invalid boolean value for option 'store_sync'"},
+    {"retention_days = thirty\n", "x.conf:1: ", "'retention_days': 'thirty' is not a decimal integer"},
+    {"retention_days = 1.5\n", "x.conf:1: ", "is not a decimal integer"},
+    {"cache_size = 0x2000000\n", "x.conf:1: ", "is not a decimal integer"},
+    {"cache_size = 32M\n", "x.conf:1: ", "is not a decimal integer"},
+    {"cache_size = 99999999999999999999999\n", "x.conf:1: ", "out of range"},
+    {"user = {\"a\", \"b\"}\n", "x.conf:1: ", "unexpected token '{'"},
+    {"retention_days =\n", "x.conf:2: ", "premature end of file"}, /* at EOF */
+    /* options against each other */
+    {"admin_socket = \"/run/mailhook/ingest.sock\"\ningest_socket = \"/run/mailhook/ingest.sock\"\n",
+     "x.conf: ", "ingest_socket and admin_socket are the same path"},
+    {"state_dir = \"/var/mh\"\nspool_dir = \"/var/mh/spool\"\n", "x.conf: ",
+     "spool_dir must not be inside state_dir"},
+    {"state_dir = \"/var/mh/\"\nadmin_socket = \"/var/mh/a.sock\"\n", "x.conf: ",
+     "admin_socket must not be inside state_dir"},
+    {"state_dir = \"/var/spool/mailhook/db\"\n", "x.conf: ", "state_dir must not be inside spool_dir"},
+    {"state_dir = \"/\"\n", "x.conf: ", "spool_dir must not be inside state_dir"},
+};
+
+START_TEST(test_rejected)
+{
+    const struct bad_case *bc = &bad_cases[_i];
+    mh_err_t err;
+    mh_conf_t *c = load_text(bc->text, &err);
+
+    ck_assert_msg(c == NULL, "accepted: %s", bc->text);
+    ck_assert_msg(strstr(err.text, bc->where) != NULL, "'%s' lacks '%s'", err.text, bc->where);
+    ck_assert_msg(strstr(err.text, bc->what) != NULL, "'%s' lacks '%s'", err.text, bc->what);
+    /* the message starts with the path of the file */
+    ck_assert_int_eq(strncmp(err.text, tmpdir, strlen(tmpdir)), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ accepted */
+
+struct good_case {
+    const char *text;
+    const char *dump_line; /* expected in the dump, with its newline */
+};
+
+static const struct good_case good_cases[] = {
+    {"retention_days = 36500\n", "retention_days = 36500\n"},
+    {"retention_days = 010\n", "retention_days = 10\n"}, /* decimal, not octal */
+    {"retention_days = \"7\"\n", "retention_days = 7\n"},
+    {"cache_size = 1048576\n", "cache_size = 1048576\n"},
+    {"max_event_size = 16777216\n", "max_event_size = 16777216\n"},
+    {"log_level = 1\n", "log_level = 1\n"},
+    {"store_sync = no\n", "store_sync = false\n"},
+    {"store_sync = On\n", "store_sync = true\n"},
+    {"user = \"\"\n", "user = \"\"\n"},
+    {"user = www-data\n", "user = \"www-data\"\n"},
+    {"syslog_facility = local7\n", "syslog_facility = \"local7\"\n"},
+    {"state_dir = /srv/mailhook\n", "state_dir = \"/srv/mailhook\"\n"}, /* unquoted */
+    {"pid_file = \"\"\n", "pid_file = \"\"\n"},
+    {"state_dir = \"/a\"\nstate_dir = \"/b\"\n", "state_dir = \"/b\"\n"}, /* last one wins */
+    {"state_dir = \"${MH_CHECK_CONF_DIR}/state\"\n", "state_dir = \"/srv/env/state\"\n"},
+    {"state_dir = \"/srv/mh\"\nspool_dir = \"/srv/mh-spool\"\n", "spool_dir = \"/srv/mh-spool\"\n"},
+};
+
+START_TEST(test_accepted)
+{
+    const struct good_case *gc = &good_cases[_i];
+    mh_err_t err;
+    mh_conf_t *c;
+    char *dump;
+
+    setenv("MH_CHECK_CONF_DIR", "/srv/env", 1);
+    c = load_text(gc->text, &err);
+    ck_assert_msg(c != NULL, "%s: %s", gc->text, err.text);
+    dump = dump_string(c);
+    ck_assert_msg(strstr(dump, gc->dump_line) != NULL, "dump lacks %s", gc->dump_line);
+    free(dump);
+    conf_unref(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------ files */
+
+START_TEST(test_missing_file)
+{
+    char *path = xasprintf("%s/absent.conf", tmpdir);
+    char *want = xasprintf("%s: cannot open: %s", path, strerror(ENOENT));
+    mh_err_t err;
+
+    ck_assert_ptr_null(conf_load(path, &err));
+    ck_assert_str_eq(err.text, want);
+    ck_assert_ptr_null(conf_load(path, NULL)); /* err may be NULL */
+    free(want);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_directory)
+{
+    mh_err_t err;
+
+    ck_assert_ptr_null(conf_load(tmpdir, &err));
+    ck_assert_msg(strstr(err.text, ": cannot read: Is a directory") != NULL, "%s", err.text);
+}
+END_TEST
+
+START_TEST(test_not_text)
+{
+    static const char text[] = "log_level = 1\n\0log_level = 9\n";
+    char *path = xasprintf("%s/nul.conf", tmpdir);
+    FILE *fp = fopen(path, "w");
+    mh_err_t err;
+
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fwrite(text, 1, sizeof(text) - 1, fp), sizeof(text) - 1);
+    ck_assert_int_eq(fclose(fp), 0);
+    ck_assert_ptr_null(conf_load(path, &err));
+    ck_assert_msg(strstr(err.text, "nul.conf: contains a NUL byte") != NULL, "%s", err.text);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_too_large)
+{
+    size_t n = 1024 * 1024 + 1;
+    char *text = xmalloc(n + 1), *path;
+    mh_err_t err;
+
+    memset(text, '\n', n);
+    text[n] = '\0';
+    path = write_conf("big.conf", text);
+    ck_assert_ptr_null(conf_load(path, &err));
+    ck_assert_msg(strstr(err.text, "big.conf: larger than 1048576 bytes") != NULL, "%s", err.text);
+    text[n - 1] = '\0'; /* exactly the limit is fine */
+    free(path);
+    path = write_conf("big.conf", text);
+    err.text[0] = '\0';
+    conf_unref(conf_load(path, &err));
+    ck_assert_str_eq(err.text, "");
+    free(path);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_dev_null)
+{
+    mh_err_t err;
+    mh_conf_t *c = conf_load("/dev/null", &err);
+
+    ck_assert_msg(c != NULL, "%s", err.text);
+    ck_assert_str_eq(c->path, "/dev/null");
+    conf_unref(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------ dump */
+
+/* dump(c) loads back to a snapshot whose dump is the same text. */
+static void assert_round_trip(const mh_conf_t *c)
+{
+    char *first = dump_string(c), *second, *path;
+    mh_conf_t *again;
+    mh_err_t err;
+
+    path = write_conf("dump.conf", first);
+    again = conf_load(path, &err);
+    ck_assert_msg(again != NULL, "%s\n%s", err.text, first);
+    second = dump_string(again);
+    ck_assert_str_eq(first, second);
+    conf_unref(again);
+    free(path);
+    free(first);
+    free(second);
+}
+
+START_TEST(test_round_trip_defaults)
+{
+    mh_conf_t *c = conf_defaults();
+
+    assert_round_trip(c); /* also proves every default passes its validator */
+    conf_unref(c);
+}
+END_TEST
+
+START_TEST(test_round_trip_full)
+{
+    mh_err_t err;
+    mh_conf_t *c = load_text(full_conf, &err);
+
+    ck_assert_msg(c != NULL, "%s", err.text);
+    assert_round_trip(c);
+    conf_unref(c);
+}
+END_TEST
+
+/* Characters that mean something inside a libconfuse string survive. */
+START_TEST(test_round_trip_escapes)
+{
+    static const char text[] = "pid_file = \"/tmp/we\\\"ird \\\\ $HOME \\${X} \\t.pid\"\n";
+    mh_err_t err;
+    mh_conf_t *c = load_text(text, &err);
+
+    ck_assert_msg(c != NULL, "%s", err.text);
+    ck_assert_str_eq(c->pid_file, "/tmp/we\"ird \\ $HOME ${X} \t.pid");
+    assert_round_trip(c);
+    conf_unref(c);
+}
+END_TEST
+
+/* The dump has one "name = value" line per option, in conf_option_names order. */
+START_TEST(test_dump_lists_every_option)
+{
+    const char *const *names = conf_option_names();
+    mh_conf_t *c = conf_defaults();
+    char *dump = dump_string(c), *line = dump;
+    size_t i, n;
+
+    for (i = 0; names[i] != NULL; i++) {
+        n = strlen(names[i]);
+        ck_assert_msg(strncmp(line, names[i], n) == 0 && strncmp(line + n, " = ", 3) == 0,
+                      "dump line %zu is not %s: %.40s", i + 1, names[i], line);
+        line = strchr(line, '\n');
+        ck_assert_ptr_nonnull(line);
+        line++;
+    }
+    ck_assert_int_eq(i, NOPTIONS);
+    ck_assert_str_eq(line, "");
+    ck_assert_ptr_eq(conf_option_names(), names); /* built once */
+    free(dump);
+    conf_unref(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------ refcount */
+
+START_TEST(test_refcount)
+{
+    mh_conf_t *c = conf_defaults();
+
+    ck_assert_ptr_eq(conf_ref(c), c);
+    ck_assert_int_eq(c->refs, 2);
+    conf_unref(c);
+    ck_assert_int_eq(c->refs, 1);
+    ck_assert_str_eq(c->state_dir, MH_LOCALSTATEDIR "/lib/mailhook"); /* still usable */
+    conf_unref(c); /* frees: valgrind reports a leak or a double free otherwise */
+    ck_assert_ptr_null(conf_ref(NULL));
+    conf_unref(NULL);
+}
+END_TEST
+
+/* ------------------------------------------------------------ main */
+
+static Suite *conf_suite(void)
+{
+    Suite *s = suite_create("conf");
+    TCase *tc = tcase_create("conf");
+
+    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_empty_file_is_defaults);
+    tcase_add_test(tc, test_full_file);
+    tcase_add_loop_test(tc, test_rejected, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+    tcase_add_loop_test(tc, test_accepted, 0, sizeof(good_cases) / sizeof(good_cases[0]));
+    tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_directory);
+    tcase_add_test(tc, test_not_text);
+    tcase_add_test(tc, test_too_large);
+    tcase_add_test(tc, test_dev_null);
+    tcase_add_test(tc, test_round_trip_defaults);
+    tcase_add_test(tc, test_round_trip_full);
+    tcase_add_test(tc, test_round_trip_escapes);
+    tcase_add_test(tc, test_dump_lists_every_option);
+    tcase_add_test(tc, test_refcount);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(conf_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_ENV);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

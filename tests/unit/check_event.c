@@ -1,0 +1,227 @@
+/*
+ * check_event.c - unit tests of the event model: ids, types, timestamps,
+ * canonical JSON. Table-driven: one row per case.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cjson.h"
+#include "event.h"
+#include "timeutil.h"
+
+/* ---- canonical JSON: input -> expected bytes, or NULL = must be refused */
+static const struct {
+    const char *in, *out;
+} cjson_cases[] = {
+    { "{\"a\":1,\"b\":2}", "{\"a\":1,\"b\":2}" },
+    { "{ \"b\" : 2 , \"a\" : 1 }", "{\"b\":2,\"a\":1}" }, /* insertion order kept */
+    { "{\"x\":1.0}", "{\"x\":1}" },
+    { "{\"x\":-0.0}", "{\"x\":0}" },
+    { "{\"x\":0.1}", "{\"x\":0.1}" },
+    { "{\"x\":2.5,\"y\":0.123456789012345}", "{\"x\":2.5,\"y\":0.123456789012345}" },
+    { "{\"x\":1e3}", "{\"x\":1000}" },
+    { "{\"x\":0.0001}", "{\"x\":0.0001}" },
+    { "{\"s\":\"a\\u001fb\\u0001\"}", "{\"s\":\"a\\u001fb\\u0001\"}" },
+    { "{\"s\":\"\\\\u001F\"}", "{\"s\":\"\\\\u001F\"}" }, /* a literal backslash-u */
+    { "{\"s\":\"\\/\\t\\n\"}", "{\"s\":\"/\\t\\n\"}" },
+    { "{\"s\":\"Gr\\u00fc\\u00dfe\"}", "{\"s\":\"Grüße\"}" },
+    { "{\"n\":9007199254740991}", "{\"n\":9007199254740991}" },
+    { "{\"n\":9007199254740992}", NULL },
+    { "{\"x\":0.00001}", NULL },
+    { "{\"x\":0.1234567890123456}", NULL },
+    { "{\"x\":1e300}", NULL },
+    { "{\"a\":[1,[2,[3.5]]]}", "{\"a\":[1,[2,[3.5]]]}" },
+};
+
+START_TEST(test_cjson)
+{
+    json_t *v = json_loads(cjson_cases[_i].in, JSON_DECODE_ANY, NULL);
+    mh_err_t err;
+    size_t len;
+    char *s;
+    int rc;
+
+    ck_assert_ptr_nonnull(v);
+    rc = cjson_normalize(v, &err);
+    if (cjson_cases[_i].out == NULL) {
+        ck_assert_int_eq(rc, -1);
+        ck_assert_ptr_nonnull(strstr(err.text, "string"));
+    } else {
+        ck_assert_int_eq(rc, 0);
+        s = cjson_dump(v, &len);
+        ck_assert_str_eq(s, cjson_cases[_i].out);
+        ck_assert_uint_eq(len, strlen(cjson_cases[_i].out));
+        free(s);
+    }
+    json_decref(v);
+}
+END_TEST
+
+/* ---- event types */
+static const struct {
+    const char *type;
+    int ok;
+} type_cases[] = {
+    { "email.sent", 1 },        { "email.unsubscribed", 1 }, { "app.signup", 1 },
+    { "billing.invoice-paid", 1 }, { "a.b_c.d", 1 },        { "email.custom", 0 },
+    { "mailhook.x", 0 },        { "nodot", 0 },              { "App.Signup", 0 },
+    { ".lead", 0 },             { "trail.", 0 },             { "a..b", 0 },
+    { "", 0 },                  { "sp ace.x", 0 },
+    { "a.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0 },
+};
+
+START_TEST(test_types)
+{
+    mh_err_t err;
+
+    ck_assert_int_eq(event_type_check(type_cases[_i].type, &err) == 0, type_cases[_i].ok);
+}
+END_TEST
+
+/* ---- RFC 3339 */
+static const struct {
+    const char *in;
+    int64_t ms; /* -1 = must fail */
+} time_cases[] = {
+    { "1970-01-01T00:00:00Z", 0 },
+    { "2026-11-22T06:30:19.123Z", 1795329019123LL },
+    { "2026-11-22T07:30:19.123+01:00", 1795329019123LL },
+    { "2026-11-22T06:30:19.1234567Z", 1795329019123LL },
+    { "2024-02-29", 1709164800000LL },
+    { "2023-02-29", -1 },
+    { "2026-13-01T00:00:00Z", -1 },
+    { "2026-11-22T25:00:00Z", -1 },
+    { "2026-11-22T06:30:19", -1 },
+    { "2026-11-22T06:30:19Zjunk", -1 },
+    { "yesterday", -1 },
+};
+
+START_TEST(test_rfc3339)
+{
+    int64_t ms = 0;
+    int rc = time_parse_rfc3339(time_cases[_i].in, &ms, NULL);
+    char buf[RFC3339_MS_LEN + 1];
+
+    if (time_cases[_i].ms < 0) {
+        ck_assert_int_eq(rc, -1);
+    } else {
+        ck_assert_int_eq(rc, 0);
+        ck_assert_int_eq(ms, time_cases[_i].ms);
+        time_format_rfc3339(buf, ms);
+        ck_assert_int_eq(time_parse_rfc3339(buf, &ms, NULL), 0);
+        ck_assert_int_eq(ms, time_cases[_i].ms);
+    }
+}
+END_TEST
+
+START_TEST(test_user_time)
+{
+    int64_t ms, now = 1795329019123LL;
+
+    ck_assert_int_eq(time_parse_user("2h", now, &ms, NULL), 0);
+    ck_assert_int_eq(ms, now - 7200000);
+    ck_assert_int_eq(time_parse_user("-30m", now, &ms, NULL), 0);
+    ck_assert_int_eq(ms, now - 1800000);
+    ck_assert_int_eq(time_parse_user("1700000000", now, &ms, NULL), 0);
+    ck_assert_int_eq(ms, 1700000000000LL);
+    ck_assert_int_eq(time_parse_user("2026-11-22", now, &ms, NULL), 0);
+    ck_assert_int_eq(time_parse_user("7x", now, &ms, NULL), -1);
+    ck_assert_int_eq(time_parse_user("", now, &ms, NULL), -1);
+}
+END_TEST
+
+START_TEST(test_evid)
+{
+    char a[EVID_SIZE], b[EVID_SIZE];
+    int64_t t = 1795329019123LL;
+
+    evid_generate(a, t);
+    ck_assert(evid_valid(a));
+    ck_assert_int_eq(evid_time_ms(a), t);
+    for (int i = 0; i < 10000; i++) { /* same millisecond: strictly increasing */
+        evid_generate(b, t);
+        ck_assert(strcmp(a, b) < 0);
+        memcpy(a, b, sizeof(a));
+    }
+    evid_generate(b, t - 5000); /* clock went back: still increasing */
+    ck_assert(strcmp(a, b) < 0);
+    ck_assert(!evid_valid("evt_01ARZ3NDEKTSV4RRFFQ69G5FAU!"));
+    ck_assert(!evid_valid("evt_01ARZ3NDEKTSV4RRFFQ69G5FA"));
+    ck_assert(!evid_valid("evt_81ARZ3NDEKTSV4RRFFQ69G5FAV"));
+    ck_assert(!evid_valid("evt_01ARZ3NDEKTSV4RRFFQ69G5FIL")); /* I and L not Crockford */
+}
+END_TEST
+
+START_TEST(test_event_roundtrip)
+{
+    json_t *data = json_pack("{s:s,s:i}", "recipient", "bob@example.net", "attempt", 2);
+    event_t *ev = event_new(EV_DEFERRED, 1795329019123LL, data, NULL), *back;
+    char *s, *s2;
+    size_t len, len2;
+
+    ck_assert_ptr_nonnull(ev);
+    s = event_to_json(ev, &len);
+    ck_assert_ptr_nonnull(strstr(s, "\"type\":\"email.deferred\",\"timestamp\":"
+                                    "\"2026-11-22T06:30:19.123Z\",\"data\":{\"recipient\""));
+    ck_assert(strncmp(s, "{\"id\":\"evt_", 11) == 0);
+    back = event_from_json(s, len, NULL);
+    ck_assert_ptr_nonnull(back);
+    s2 = event_to_json(back, &len2);
+    ck_assert_str_eq(s, s2); /* canonical: parse + serialize is the identity */
+    free(s), free(s2);
+    event_free(ev), event_free(back);
+}
+END_TEST
+
+static const char *const bad_events[] = {
+    "",
+    "[]",
+    "{\"id\":\"evt_01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"type\":\"app.x\",\"timestamp\":\"2026-01-01T00:00:00Z\"}",
+    "{\"id\":\"nope\",\"type\":\"app.x\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"data\":{}}",
+    "{\"id\":\"evt_01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"type\":\"Bad\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"data\":{}}",
+    "{\"id\":\"evt_01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"type\":\"app.x\",\"timestamp\":\"then\",\"data\":{}}",
+    "{\"id\":\"evt_01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"type\":\"app.x\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"data\":[]}",
+    "{\"id\":\"evt_01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"id\":\"evt_01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"type\":\"app.x\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"data\":{}}",
+    "{\"id\":\"evt_01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"type\":\"app.x\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"data\":{\"s\":\"\xff\"}}",
+};
+
+START_TEST(test_bad_events)
+{
+    mh_err_t err = { "" };
+    event_t *ev = event_from_json(bad_events[_i], strlen(bad_events[_i]), &err);
+
+    ck_assert_ptr_null(ev);
+    ck_assert(err.text[0] != 0);
+}
+END_TEST
+
+static Suite *event_suite(void)
+{
+    Suite *s = suite_create("event");
+    TCase *tc = tcase_create("core");
+
+#define N(a) (int)(sizeof(a) / sizeof((a)[0]))
+    tcase_add_loop_test(tc, test_cjson, 0, N(cjson_cases));
+    tcase_add_loop_test(tc, test_types, 0, N(type_cases));
+    tcase_add_loop_test(tc, test_rfc3339, 0, N(time_cases));
+    tcase_add_test(tc, test_user_time);
+    tcase_add_test(tc, test_evid);
+    tcase_add_test(tc, test_event_roundtrip);
+    tcase_add_loop_test(tc, test_bad_events, 0, N(bad_events));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(event_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_ENV);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,736 @@
+/*
+ * check_store.c - unit tests of the Berkeley DB store (store.h, store_bdb.c).
+ *
+ * Each test gets a fresh store in its own mkdtemp() directory under /tmp,
+ * removed afterwards, so the tests also run with CK_FORK=no (as under
+ * valgrind). Covered: append and duplicate ids, get by id and sequence,
+ * scans (time range, exact and wildcard type, limit, resume, batches,
+ * callbacks that write), expiry, the keyed tables, per-endpoint queues,
+ * statistics, abort, reopen, recovery after kill -9, and a sequence number
+ * that never goes backwards.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static char tmpdir[64];
+static char storedir[128];
+static store_t *st;
+static mh_err_t err;
+static const struct store_opts fast = { .nosync = true, .cache_bytes = 4u << 20 };
+
+/* ---- fixture and helpers */
+
+static void rm_tree(const char *dir)
+{
+    struct dirent *de;
+    DIR *dp = opendir(dir);
+    int fd;
+
+    if (dp == NULL)
+        return;
+    fd = dirfd(dp);
+    while ((de = readdir(dp)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (unlinkat(fd, de->d_name, 0) != 0) {
+            char sub[512];
+
+            snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+            rm_tree(sub);
+        }
+    }
+    closedir(dp);
+    rmdir(dir);
+}
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_store.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    /* A directory that does not exist yet: store_open creates it. */
+    snprintf(storedir, sizeof(storedir), "%s/state", tmpdir);
+    st = store_open(storedir, &fast, &err);
+    ck_assert_msg(st != NULL, "store_open: %s", err.text);
+}
+
+static void teardown(void)
+{
+    store_close(st);
+    st = NULL;
+    rm_tree(tmpdir);
+}
+
+static void reopen(const struct store_opts *opts)
+{
+    store_close(st);
+    st = store_open(storedir, opts, &err);
+    ck_assert_msg(st != NULL, "store_open: %s", err.text);
+}
+
+static store_txn_t *begin(void)
+{
+    store_txn_t *txn = store_begin(st, &err);
+
+    ck_assert_msg(txn != NULL, "store_begin: %s", err.text);
+    return txn;
+}
+
+static void commit(store_txn_t *txn)
+{
+    ck_assert_msg(store_commit(txn, &err) == 0, "store_commit: %s", err.text);
+}
+
+static uint64_t append_r(store_txn_t *txn, const char *id, const char *type, int64_t ts,
+                         enum store_append_result *res)
+{
+    char json[128];
+    uint64_t seq = 0;
+    int n = snprintf(json, sizeof(json), "{\"id\":\"%s\",\"type\":\"%s\"}", id, type);
+
+    ck_assert_msg(store_event_append(txn, id, type, ts, json, (size_t)n, &seq, res, &err) == 0,
+                  "append: %s", err.text);
+    return seq;
+}
+
+static uint64_t append(store_txn_t *txn, const char *id, const char *type, int64_t ts)
+{
+    enum store_append_result res;
+    uint64_t seq = append_r(txn, id, type, ts, &res);
+
+    ck_assert_int_eq(res, STORE_ADDED);
+    return seq;
+}
+
+static struct store_stats stats(void)
+{
+    struct store_stats s;
+
+    ck_assert_msg(store_stats(st, &s, &err) == 0, "store_stats: %s", err.text);
+    return s;
+}
+
+/* Collects sequence numbers as "1,2,3"; stops after stop_after calls if set. */
+struct collect {
+    char out[16384];
+    size_t calls, stop_after;
+};
+
+static void collect_num(struct collect *c, uint64_t n)
+{
+    size_t used = strlen(c->out);
+
+    snprintf(c->out + used, sizeof(c->out) - used, "%s%" PRIu64, used ? "," : "", n);
+}
+
+/* "from,from+step,...,to" in a static buffer. */
+static const char *range_str(uint64_t from, uint64_t to, uint64_t step)
+{
+    static struct collect c;
+
+    memset(&c, 0, sizeof(c));
+    for (uint64_t n = from; n <= to; n += step)
+        collect_num(&c, n);
+    return c.out;
+}
+
+static int collect_event(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+    struct collect *c = ctx;
+
+    ck_assert_uint_eq(strlen(json), len); /* NUL-terminated */
+    ck_assert(len > 0 && json[0] == '{');
+    collect_num(c, seq);
+    return c->stop_after && ++c->calls >= c->stop_after;
+}
+
+static int collect_queue(void *ctx, uint64_t seq, const void *entry, size_t len)
+{
+    struct collect *c = ctx;
+    char want[32];
+
+    snprintf(want, sizeof(want), "entry-%" PRIu64, seq);
+    ck_assert_uint_eq(len, strlen(want));
+    ck_assert(memcmp(entry, want, len) == 0);
+    collect_num(c, seq);
+    return c->stop_after && ++c->calls >= c->stop_after;
+}
+
+static int collect_kv(void *ctx, const char *key, const void *val, size_t len)
+{
+    struct collect *c = ctx;
+    size_t used = strlen(c->out);
+
+    snprintf(c->out + used, sizeof(c->out) - used, "%s%s=%.*s", used ? "," : "", key, (int)len,
+             (const char *)val);
+    return 0;
+}
+
+static const char *scan_seqs(int64_t since, int64_t until, const char *type, size_t limit,
+                             uint64_t after)
+{
+    static struct collect c;
+    struct store_query q = { since, until, type, limit, after };
+
+    memset(&c, 0, sizeof(c));
+    ck_assert_msg(store_event_scan(st, &q, collect_event, &c, &err) == 0, "scan: %s", err.text);
+    return c.out;
+}
+
+static const char *queue_seqs(const char *endpoint, size_t limit)
+{
+    static struct collect c;
+
+    memset(&c, 0, sizeof(c));
+    ck_assert_msg(store_queue_scan(st, endpoint, limit, collect_queue, &c, &err) == 0,
+                  "queue scan: %s", err.text);
+    return c.out;
+}
+
+static void queue_push(store_txn_t *txn, const char *endpoint, uint64_t seq)
+{
+    char entry[32];
+    int n = snprintf(entry, sizeof(entry), "entry-%" PRIu64, seq);
+
+    ck_assert_msg(store_queue_push(txn, endpoint, seq, entry, (size_t)n, &err) == 0,
+                  "push: %s", err.text);
+}
+
+/* Six events; in (timestamp, seq) order the sequences are 5,1,2,3,4,6. */
+static const struct ev {
+    const char *id, *type;
+    int64_t ts;
+} evs[] = {
+    { "evt_01a", "message.delivered", 1000 },
+    { "evt_01b", "message.bounced", 2000 },
+    { "evt_01c", "message.deferred", 2000 },
+    { "evt_01d", "delivery.failed", 3000 },
+    { "evt_01e", "message.delivered", -500 }, /* negative times sort first */
+    { "evt_01f", "messages.other", 4000 },    /* "message.*" must not match */
+};
+#define NEVS (sizeof(evs) / sizeof(evs[0]))
+
+static void load_evs(void)
+{
+    store_txn_t *txn = begin();
+
+    for (size_t i = 0; i < NEVS; i++)
+        ck_assert_uint_eq(append(txn, evs[i].id, evs[i].type, evs[i].ts), i + 1);
+    commit(txn);
+}
+
+/* ---- events */
+
+START_TEST(test_append_get)
+{
+    char *json;
+    size_t len;
+
+    load_evs();
+    for (size_t i = 0; i < NEVS; i++) {
+        ck_assert_int_eq(store_event_get(st, evs[i].id, &json, &len, &err), 0);
+        ck_assert_ptr_nonnull(strstr(json, evs[i].id));
+        ck_assert_uint_eq(strlen(json), len);
+        free(json);
+        ck_assert_int_eq(store_event_get_seq(st, i + 1, &json, &len, &err), 0);
+        ck_assert_ptr_nonnull(strstr(json, evs[i].type));
+        free(json);
+    }
+    ck_assert_int_eq(store_event_get(st, "evt_missing", &json, &len, &err), 1);
+    ck_assert_int_eq(store_event_get_seq(st, 0, &json, &len, &err), 1);
+    ck_assert_int_eq(store_event_get_seq(st, 99, &json, &len, &err), 1);
+    ck_assert_uint_eq(stats().events, NEVS);
+    ck_assert_uint_eq(stats().last_seq, NEVS);
+}
+END_TEST
+
+START_TEST(test_duplicate)
+{
+    enum store_append_result res;
+    store_txn_t *txn;
+
+    load_evs();
+    txn = begin();
+    ck_assert_uint_eq(append_r(txn, "evt_01c", "other.type", 9, &res), 3);
+    ck_assert_int_eq(res, STORE_DUPLICATE);
+    ck_assert_uint_eq(append(txn, "evt_new", "x.y", 9), NEVS + 1);
+    ck_assert_uint_eq(append_r(txn, "evt_new", "x.y", 9, &res), NEVS + 1); /* same txn */
+    ck_assert_int_eq(res, STORE_DUPLICATE);
+    commit(txn);
+    ck_assert_uint_eq(stats().events, NEVS + 1);
+    ck_assert_uint_eq(stats().last_seq, NEVS + 1);
+}
+END_TEST
+
+static const struct scan_case {
+    int64_t since, until;
+    const char *type;
+    size_t limit;
+    uint64_t after;
+    const char *want;
+} scan_cases[] = {
+    { 0, 0, NULL, 0, 0, "5,1,2,3,4,6" },
+    { -1000, 0, NULL, 0, 0, "5,1,2,3,4,6" },
+    { -400, 0, NULL, 0, 0, "1,2,3,4,6" },
+    { 1000, 0, NULL, 0, 0, "1,2,3,4,6" },
+    { 1001, 0, NULL, 0, 0, "2,3,4,6" },
+    { 2000, 3000, NULL, 0, 0, "2,3" },
+    { 0, 2000, NULL, 0, 0, "5,1" },
+    { 5000, 0, NULL, 0, 0, "" },
+    { 0, 0, "message.delivered", 0, 0, "5,1" },
+    { 0, 0, "message.*", 0, 0, "5,1,2,3" },
+    { 0, 0, "delivery.*", 0, 0, "4" },
+    { 0, 0, "messages.other", 0, 0, "6" },
+    { 0, 0, "message", 0, 0, "" },
+    { 0, 0, "*", 0, 0, "5,1,2,3,4,6" },
+    { 0, 0, "nothing.*", 0, 0, "" },
+    { 0, 0, NULL, 2, 0, "5,1" },
+    { 0, 0, NULL, 0, 3, "5,4,6" },
+    { 0, 0, NULL, 0, 6, "" },
+    { 0, 0, "message.*", 2, 1, "5,2" },
+    { 1000, 3001, "message.*", 1, 2, "3" },
+};
+
+START_TEST(test_scan_cases)
+{
+    const struct scan_case *c = &scan_cases[_i];
+
+    load_evs();
+    ck_assert_str_eq(scan_seqs(c->since, c->until, c->type, c->limit, c->after), c->want);
+}
+END_TEST
+
+START_TEST(test_scan_stop)
+{
+    struct collect c = { .stop_after = 2 };
+    struct store_query q = { 0 };
+
+    load_evs();
+    ck_assert_int_eq(store_event_scan(st, &q, collect_event, &c, &err), 0);
+    ck_assert_str_eq(c.out, "5,1");
+}
+END_TEST
+
+/* Many events: the scan crosses batch boundaries and keeps the order. */
+START_TEST(test_scan_many)
+{
+    store_txn_t *txn = begin();
+    char id[32];
+
+    for (int i = 0; i < 1500; i++) {
+        snprintf(id, sizeof(id), "evt_%05d", i);
+        append(txn, id, i % 3 ? "a.x" : "b.x", 1000 + i / 2);
+    }
+    commit(txn);
+    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), range_str(1, 1500, 1));
+    /* Every third event is "b.x": the 300th of them has sequence 898. */
+    ck_assert_str_eq(scan_seqs(0, 0, "b.*", 300, 0), range_str(1, 898, 3));
+    ck_assert_str_eq(scan_seqs(0, 0, "b.*", 0, 898), range_str(901, 1500, 3));
+}
+END_TEST
+
+/* A callback may write to the store: the scan holds no cursor meanwhile. */
+static int write_back(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+    store_txn_t *txn = store_begin(st, &err);
+    char key[32];
+
+    (void)json;
+    (void)len;
+    ck_assert_msg(txn != NULL, "begin in callback: %s", err.text);
+    snprintf(key, sizeof(key), "seen-%" PRIu64, seq);
+    ck_assert_int_eq(store_kv_put(txn, STORE_CHECKPOINTS, key, "1", 1, &err), 0);
+    ck_assert_int_eq(store_queue_remove(txn, "ep", seq, &err), 0);
+    commit(txn);
+    ++*(int *)ctx;
+    return 0;
+}
+
+START_TEST(test_scan_callback_writes)
+{
+    struct store_query q = { 0 };
+    store_txn_t *txn = begin();
+    char id[32];
+    int calls = 0;
+
+    for (int i = 0; i < 600; i++) {
+        snprintf(id, sizeof(id), "evt_%05d", i);
+        queue_push(txn, "ep", append(txn, id, "a.b", i));
+    }
+    commit(txn);
+    ck_assert_int_eq(store_event_scan(st, &q, write_back, &calls, &err), 0);
+    ck_assert_int_eq(calls, 600);
+    ck_assert_str_eq(queue_seqs("ep", 0), "");
+    ck_assert_uint_eq(stats().queued, 0);
+}
+END_TEST
+
+START_TEST(test_expire)
+{
+    size_t n;
+    char *json;
+    size_t len;
+
+    load_evs();
+    ck_assert_int_eq(store_event_expire(st, 2000, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 2); /* -500 and 1000 */
+    ck_assert_int_eq(store_event_get(st, "evt_01e", &json, &len, &err), 1);
+    ck_assert_int_eq(store_event_get_seq(st, 1, &json, &len, &err), 1);
+    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), "2,3,4,6");
+    ck_assert_int_eq(store_event_expire(st, 5000, 2, &n, &err), 0);
+    ck_assert_uint_eq(n, 2); /* at most max */
+    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), "4,6");
+    ck_assert_int_eq(store_event_expire(st, 3000, 10, &n, &err), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(stats().events, 2);
+    /* The id index went too: the id can be stored again, with a new number. */
+    store_txn_t *txn = begin();
+    ck_assert_uint_eq(append(txn, "evt_01a", "message.delivered", 1000), NEVS + 1);
+    commit(txn);
+}
+END_TEST
+
+START_TEST(test_large_event)
+{
+    size_t big = 200000, len;
+    char *json = malloc(big + 1), *got;
+    enum store_append_result res;
+    store_txn_t *txn = begin();
+    uint64_t seq;
+
+    memset(json, 'x', big);
+    json[0] = '{';
+    json[big] = 0;
+    ck_assert_int_eq(store_event_append(txn, "evt_big", "big.one", 1, json, big, &seq, &res, &err),
+                     0);
+    commit(txn);
+    ck_assert_int_eq(store_event_get(st, "evt_big", &got, &len, &err), 0);
+    ck_assert_uint_eq(len, big);
+    ck_assert(memcmp(got, json, big) == 0 && got[big] == 0);
+    free(got);
+    free(json);
+}
+END_TEST
+
+static const struct bad_append {
+    const char *id, *type;
+} bad_appends[] = {
+    { "", "a.b" },
+    { "evt_x", "" },
+    { "evt_x", "t.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" }, /* 326 */
+};
+
+START_TEST(test_bad_append)
+{
+    const struct bad_append *c = &bad_appends[_i];
+    enum store_append_result res;
+    store_txn_t *txn = begin();
+    uint64_t seq;
+
+    err.text[0] = 0;
+    ck_assert_int_eq(store_event_append(txn, c->id, c->type, 1, "{}", 2, &seq, &res, &err), -1);
+    ck_assert_msg(strncmp(err.text, "store: ", 7) == 0, "err: %s", err.text);
+    store_abort(txn);
+}
+END_TEST
+
+/* ---- transactions */
+
+START_TEST(test_abort)
+{
+    store_txn_t *txn = begin();
+    char *json;
+    void *val;
+    size_t len;
+
+    ck_assert_uint_eq(append(txn, "evt_gone", "a.b", 5), 1);
+    /* Reads while a transaction is open see its writes (and do not block). */
+    ck_assert_int_eq(store_event_get(st, "evt_gone", &json, &len, &err), 0);
+    free(json);
+    ck_assert_int_eq(store_kv_put(txn, STORE_MESSAGES, "q1", "{}", 2, &err), 0);
+    queue_push(txn, "ep", 1);
+    store_abort(txn);
+    ck_assert_int_eq(store_event_get(st, "evt_gone", &json, &len, &err), 1);
+    ck_assert_int_eq(store_kv_get(st, STORE_MESSAGES, "q1", &val, &len, &err), 1);
+    ck_assert_str_eq(queue_seqs("ep", 0), "");
+    ck_assert_uint_eq(stats().events, 0);
+    ck_assert_uint_eq(stats().messages, 0);
+    ck_assert_uint_eq(stats().queued, 0);
+    /* Gaps are fine; going backwards is not. */
+    txn = begin();
+    ck_assert_uint_eq(append(txn, "evt_kept", "a.b", 5), 2);
+    commit(txn);
+    store_abort(NULL);
+}
+END_TEST
+
+START_TEST(test_one_txn_at_a_time)
+{
+    store_txn_t *txn = begin();
+    size_t n;
+
+    err.text[0] = 0;
+    ck_assert_ptr_null(store_begin(st, &err));
+    ck_assert_ptr_nonnull(strstr(err.text, "already open"));
+    ck_assert_int_eq(store_event_expire(st, 1, 1, &n, &err), -1);
+    commit(txn);
+    ck_assert_int_eq(store_event_expire(st, 1, 1, &n, &err), 0);
+}
+END_TEST
+
+/* ---- keyed tables */
+
+static const enum store_table tables[] = { STORE_MESSAGES, STORE_ENDPOINTS, STORE_CHECKPOINTS };
+#define NTABLES (sizeof(tables) / sizeof(tables[0]))
+
+static const char *kv_dump(enum store_table t)
+{
+    static struct collect c;
+
+    memset(&c, 0, sizeof(c));
+    ck_assert_msg(store_kv_scan(st, t, collect_kv, &c, &err) == 0, "kv scan: %s", err.text);
+    return c.out;
+}
+
+START_TEST(test_kv)
+{
+    enum store_table t = tables[_i];
+    store_txn_t *txn = begin();
+    void *val;
+    size_t len;
+
+    ck_assert_int_eq(store_kv_put(txn, t, "b", "2", 1, &err), 0);
+    ck_assert_int_eq(store_kv_put(txn, t, "a", "1", 1, &err), 0);
+    ck_assert_int_eq(store_kv_put(txn, t, "c", "3", 1, &err), 0);
+    ck_assert_int_eq(store_kv_put(txn, t, "a", "one", 3, &err), 0); /* replace */
+    ck_assert_int_eq(store_kv_put(txn, t, "bin", "x\0y", 3, &err), 0);
+    ck_assert_int_eq(store_kv_put(txn, t, "", "x", 1, &err), -1);
+    commit(txn);
+    ck_assert_int_eq(store_kv_get(st, t, "a", &val, &len, &err), 0);
+    ck_assert_uint_eq(len, 3);
+    ck_assert_str_eq(val, "one");
+    free(val);
+    ck_assert_int_eq(store_kv_get(st, t, "bin", &val, &len, &err), 0);
+    ck_assert(len == 3 && memcmp(val, "x\0y", 4) == 0);
+    free(val);
+    ck_assert_int_eq(store_kv_get(st, t, "zz", &val, &len, &err), 1);
+    ck_assert_str_eq(kv_dump(t), "a=one,b=2,bin=x,c=3");
+    txn = begin();
+    ck_assert_int_eq(store_kv_del(txn, t, "b", &err), 0);
+    ck_assert_int_eq(store_kv_del(txn, t, "b", &err), 1);
+    ck_assert_int_eq(store_kv_del(txn, t, "zz", &err), 1);
+    commit(txn);
+    ck_assert_int_eq(store_kv_get(st, t, "b", &val, &len, &err), 1);
+    ck_assert_str_eq(kv_dump(t), "a=one,bin=x,c=3");
+    for (size_t i = 0; i < NTABLES; i++) /* the tables do not mix */
+        if (tables[i] != t)
+            ck_assert_str_eq(kv_dump(tables[i]), "");
+    ck_assert_uint_eq(stats().messages, t == STORE_MESSAGES ? 3 : 0);
+    ck_assert_uint_eq(stats().endpoints, t == STORE_ENDPOINTS ? 3 : 0);
+}
+END_TEST
+
+/* ---- queues */
+
+START_TEST(test_queue)
+{
+    store_txn_t *txn = begin();
+    static const uint64_t a[] = { 5, 1, 3, 300 }, ab[] = { 2, 4 };
+
+    for (size_t i = 0; i < 4; i++)
+        queue_push(txn, "a", a[i]);
+    for (size_t i = 0; i < 2; i++)
+        queue_push(txn, "ab", ab[i]); /* "a" is its prefix: must not mix */
+    queue_push(txn, "b", 1);
+    queue_push(txn, "b", 1); /* replace, not a second entry */
+    commit(txn);
+    ck_assert_str_eq(queue_seqs("a", 0), "1,3,5,300");
+    ck_assert_str_eq(queue_seqs("ab", 0), "2,4");
+    ck_assert_str_eq(queue_seqs("b", 0), "1");
+    ck_assert_str_eq(queue_seqs("c", 0), "");
+    ck_assert_str_eq(queue_seqs("a", 2), "1,3");
+    ck_assert_uint_eq(stats().queued, 7);
+    txn = begin();
+    ck_assert_int_eq(store_queue_remove(txn, "a", 3, &err), 0);
+    ck_assert_int_eq(store_queue_remove(txn, "a", 3, &err), 0); /* absent: fine */
+    ck_assert_int_eq(store_queue_remove(txn, "ab", 5, &err), 0);
+    ck_assert_int_eq(store_queue_push(txn, "", 1, "x", 1, &err), -1);
+    commit(txn);
+    ck_assert_str_eq(queue_seqs("a", 0), "1,5,300");
+    ck_assert_str_eq(queue_seqs("ab", 0), "2,4");
+    ck_assert_uint_eq(stats().queued, 6);
+}
+END_TEST
+
+START_TEST(test_queue_many)
+{
+    struct collect c = { .stop_after = 700 };
+    store_txn_t *txn = begin();
+
+    for (uint64_t s = 1000; s > 0; s--)
+        queue_push(txn, "ep", s);
+    queue_push(txn, "ep2", 1);
+    commit(txn);
+    ck_assert_int_eq(store_queue_scan(st, "ep", 0, collect_queue, &c, &err), 0);
+    ck_assert_uint_eq(c.calls, 700);
+    ck_assert_str_eq(c.out, range_str(1, 700, 1));
+    ck_assert_str_eq(queue_seqs("ep", 0), range_str(1, 1000, 1));
+    ck_assert_str_eq(queue_seqs("ep", 600), range_str(1, 600, 1));
+    ck_assert_str_eq(queue_seqs("ep2", 0), "1");
+}
+END_TEST
+
+/* ---- persistence */
+
+START_TEST(test_reopen)
+{
+    store_txn_t *txn;
+    size_t n, len;
+    char *json;
+    void *val;
+
+    load_evs();
+    txn = begin();
+    ck_assert_int_eq(store_kv_put(txn, STORE_ENDPOINTS, "hook", "{}", 2, &err), 0);
+    queue_push(txn, "hook", 6);
+    commit(txn);
+    reopen(&fast);
+    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), "5,1,2,3,4,6");
+    ck_assert_int_eq(store_event_get(st, "evt_01d", &json, &len, &err), 0);
+    free(json);
+    ck_assert_int_eq(store_kv_get(st, STORE_ENDPOINTS, "hook", &val, &len, &err), 0);
+    free(val);
+    ck_assert_str_eq(queue_seqs("hook", 0), "6");
+    ck_assert_uint_eq(stats().events, NEVS);
+    ck_assert_uint_eq(stats().endpoints, 1);
+    ck_assert_uint_eq(stats().queued, 1);
+    /* Expire everything, the newest included: numbers still never go back. */
+    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, NEVS);
+    reopen(&fast);
+    ck_assert_uint_eq(stats().events, 0);
+    ck_assert_uint_eq(stats().last_seq, NEVS);
+    txn = begin();
+    ck_assert_uint_eq(append(txn, "evt_after", "a.b", 1), NEVS + 1);
+    commit(txn);
+}
+END_TEST
+
+/* Durable commits, and recovery after the owner died by kill -9. */
+START_TEST(test_crash_recovery)
+{
+    static const struct store_opts durable = { .nosync = false };
+    struct store_stats s;
+    char *json;
+    size_t len;
+    pid_t pid;
+    int status;
+
+    store_close(st);
+    st = NULL;
+    if ((pid = fork()) == 0) {
+        store_t *child = store_open(storedir, &durable, &err);
+        store_txn_t *txn;
+        enum store_append_result res;
+        uint64_t seq;
+
+        if (child == NULL || (txn = store_begin(child, &err)) == NULL ||
+            store_event_append(txn, "evt_durable", "a.b", 7, "{}", 2, &seq, &res, &err) != 0 ||
+            store_commit(txn, &err) != 0 || (txn = store_begin(child, &err)) == NULL ||
+            store_event_append(txn, "evt_uncommitted", "a.b", 8, "{}", 2, &seq, &res, &err) != 0)
+            _exit(1);
+        raise(SIGKILL);
+        _exit(2);
+    }
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    reopen(&durable);
+    ck_assert_int_eq(store_event_get(st, "evt_durable", &json, &len, &err), 0);
+    ck_assert_str_eq(json, "{}");
+    free(json);
+    ck_assert_int_eq(store_event_get(st, "evt_uncommitted", &json, &len, &err), 1);
+    ck_assert_int_eq(store_stats(st, &s, &err), 0);
+    ck_assert_uint_eq(s.events, 1);
+    ck_assert_uint_eq(s.last_seq, 1);
+}
+END_TEST
+
+START_TEST(test_stats_and_open_errors)
+{
+    char path[256];
+    struct store_stats s = stats();
+    FILE *f;
+
+    ck_assert_uint_gt(s.bytes_on_disk, 0);
+    ck_assert_uint_eq(s.events + s.messages + s.endpoints + s.queued + s.last_seq, 0);
+    /* A state directory that cannot be created. */
+    snprintf(path, sizeof(path), "%s/file", tmpdir);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/file/state", tmpdir);
+    err.text[0] = 0;
+    ck_assert_ptr_null(store_open(path, &fast, &err));
+    ck_assert_msg(strncmp(err.text, "store: ", 7) == 0, "err: %s", err.text);
+    store_close(NULL);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc;
+
+#define ADD(name, fn)                                                                               \
+    (tc = tcase_create(name), tcase_add_checked_fixture(tc, setup, teardown),                    \
+     tcase_set_timeout(tc, 120), suite_add_tcase(s, tc), tcase_add_test(tc, fn))
+#define ADD_LOOP(name, fn, n)                                                                       \
+    (tc = tcase_create(name), tcase_add_checked_fixture(tc, setup, teardown),                    \
+     tcase_set_timeout(tc, 120), suite_add_tcase(s, tc), tcase_add_loop_test(tc, fn, 0, (int)(n)))
+    ADD("append_get", test_append_get);
+    ADD("duplicate", test_duplicate);
+    ADD_LOOP("scan_cases", test_scan_cases, sizeof(scan_cases) / sizeof(scan_cases[0]));
+    ADD("scan_stop", test_scan_stop);
+    ADD("scan_many", test_scan_many);
+    ADD("scan_callback_writes", test_scan_callback_writes);
+    ADD("expire", test_expire);
+    ADD("large_event", test_large_event);
+    ADD_LOOP("bad_append", test_bad_append, sizeof(bad_appends) / sizeof(bad_appends[0]));
+    ADD("abort", test_abort);
+    ADD("one_txn_at_a_time", test_one_txn_at_a_time);
+    ADD_LOOP("kv", test_kv, NTABLES);
+    ADD("queue", test_queue);
+    ADD("queue_many", test_queue_many);
+    ADD("reopen", test_reopen);
+    ADD("crash_recovery", test_crash_recovery);
+    ADD("stats_and_open_errors", test_stats_and_open_errors);
+#undef ADD
+#undef ADD_LOOP
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(store_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
