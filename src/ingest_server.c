@@ -222,8 +222,12 @@ static void batch_answer(struct ingest_server *s, bool ok, const char *why)
 
         if (e->ev == NULL)
             len = snprintf(ack, sizeof(ack), "%s", e->reply);
-        else if (ok)
-            len = snprintf(ack, sizeof(ack), "%c%s\n", INGEST_ACK_OK, e->ev->id);
+        else if (ok) { /* the common case, without printf */
+            ack[0] = INGEST_ACK_OK;
+            memcpy(ack + 1, e->ev->id, EVID_LEN);
+            ack[EVID_LEN + 1] = '\n';
+            len = EVID_LEN + 2;
+        }
         else
             len = snprintf(ack, sizeof(ack), "%c%.200s\n", INGEST_ACK_TEMPFAIL, why);
         if (e->ev && !ok)

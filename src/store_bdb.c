@@ -25,21 +25,24 @@
  *
  * Event record in events.db (version 1):
  *   u8 version=1 | i64 ts_ms BE | u8 type_len | u8 id_len | type | id | json
- * The JSON is stored as given, without a NUL.
+ * The JSON is stored as given, without a NUL. Ids, types and endpoint names
+ * are 1 to 255 bytes.
  *
  * Sequence numbers: last_seq lives in memory, starts at the larger of the
  * persisted high-water mark and the last key of events.db, and only grows
  * (an aborted append leaves a gap). Every commit that changed something
  * writes the high-water mark and the record counts into meta.db inside the
  * same transaction, so a number is never reused, even after expiry removed
- * the newest events, and store_stats costs no database walk.
+ * the newest events, and store_stats is exact without walking a database
+ * (DB_FAST_STAT keeps no btree key count).
  *
  * Locking contract: a single-threaded caller that held a write transaction
  * and read through another locker would wait for itself forever. So a store
- * allows one open transaction at a time (store_begin fails otherwise), reads
- * (get, scan) run inside the open transaction when there is one (they see its
- * uncommitted writes), and scans read in batches with the cursor closed
- * while the callbacks run, so a callback may use the store, writes included.
+ * allows one open transaction at a time (store_begin fails otherwise), and
+ * reads run inside the open transaction when there is one (they see its
+ * uncommitted writes). Scans open a cursor per record and close it before
+ * the callback runs, so a callback may use the store, writes included.
+ * Strings handed to callbacks and returned by gets are NUL-terminated.
  */
 #include "config.h"
 
@@ -58,19 +61,16 @@
 #include "xalloc.h"
 
 #define CACHE_DEFAULT (32u << 20)
-#define LOG_BUF_BYTES (4u << 20)   /* one batch of events fits the buffer */
+#define LOG_BUF_BYTES (4u << 20)   /* a batch of events mostly fits the buffer */
 #define LOG_FILE_BYTES (64u << 20)
 #define CKPT_KBYTES (32u << 10)    /* checkpoint after 32 MiB of log */
-#define EVENTS_PAGESIZE 16384      /* typical JSON stays off overflow pages */
+#define EVENTS_PAGESIZE 65536      /* events up to ~16 KB stay off overflow pages */
 #define LOCKS_MAX 200000           /* a 4096-event batch or a big expire */
-#define NAME_MAXLEN 255            /* ids, types, endpoint names */
+#define NAME_MAXLEN 255
 #define REC_HDR 11                 /* version, ts, type_len, id_len */
-#define REC_STACK 8192             /* records up to this size avoid malloc */
 #define REC_VERSION 1
 #define META_KEY "state"
 #define META_VERSION 1
-#define BATCH_ITEMS 256            /* scan batch: items or bytes, first reached */
-#define BATCH_BYTES (1u << 20)
 
 enum { D_EVENTS, D_EVENT_IDS, D_EVENT_TIMES, D_MESSAGES, D_ENDPOINTS, D_CHECKPOINTS,
        D_QUEUES, D_META, D_N };
@@ -79,7 +79,7 @@ static const char *const db_files[D_N] = {
     "endpoints.db", "checkpoints.db", "queues.db", "meta.db",
 };
 
-/* Counted tables: the order of the counts in the meta record. */
+/* Counted tables, in the order of the counts in the meta record. */
 enum { C_EVENTS, C_MESSAGES, C_ENDPOINTS, C_CHECKPOINTS, C_QUEUED, C_N };
 static const int count_db[C_N] = { D_EVENTS, D_MESSAGES, D_ENDPOINTS, D_CHECKPOINTS,
                                    D_QUEUES };
@@ -92,7 +92,9 @@ struct store {
     char *dir;           /* owned copy */
     uint64_t last_seq;   /* highest sequence ever assigned; never decreases */
     uint64_t count[C_N]; /* committed record counts */
-    store_txn_t *cur;    /* the open transaction (owned by the caller), or NULL */
+    store_txn_t *cur;    /* the open transaction (the caller's), or NULL */
+    unsigned char *rec;  /* owned; encoding buffer reused by every append */
+    size_t rec_size;
 };
 
 struct store_txn {
@@ -104,7 +106,6 @@ struct store_txn {
 
 /* A decoded event record: pointers into the DBT it came from. */
 struct rec {
-    int64_t ts;
     const char *type, *id, *json;
     size_t type_len, id_len, json_len;
 };
@@ -144,13 +145,7 @@ static void dbt_set(DBT *d, const void *data, size_t len)
     d->size = (u_int32_t)len;
 }
 
-/* A DBT that receives nothing: for cursor walks that need only the key. */
-static void dbt_nodata(DBT *d)
-{
-    memset(d, 0, sizeof(*d));
-    d->flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
-}
-
+/* Receive into buf; with DB_DBT_PARTIAL added and size 0, receive nothing. */
 static void dbt_usermem(DBT *d, void *buf, size_t size)
 {
     memset(d, 0, sizeof(*d));
@@ -177,20 +172,37 @@ static DB_TXN *read_txn(const store_t *st)
     return st->cur ? st->cur->tid : NULL;
 }
 
+/* A malloc'ed, NUL-terminated copy of len bytes at p: the caller's. */
+static char *copy_cstr(const void *p, size_t len)
+{
+    char *s = xmalloc(len + 1);
+
+    if (len)
+        memcpy(s, p, len);
+    s[len] = 0;
+    return s;
+}
+
 /* ---- event records */
 
-static size_t rec_encode(unsigned char *out, int64_t ts, const char *type, size_t tlen,
-                         const char *id, size_t idlen, const char *json, size_t jlen)
+static size_t rec_encode(store_t *st, int64_t ts, const char *type, const char *id,
+                         const char *json, size_t jlen)
 {
-    out[0] = REC_VERSION;
-    put_be64(out + 1, (uint64_t)ts);
-    out[9] = (unsigned char)tlen;
-    out[10] = (unsigned char)idlen;
-    memcpy(out + REC_HDR, type, tlen);
-    memcpy(out + REC_HDR + tlen, id, idlen);
+    size_t tlen = strlen(type), idlen = strlen(id), n = REC_HDR + tlen + idlen + jlen;
+    unsigned char *p;
+
+    if (st->rec_size < n)
+        st->rec = xrealloc(st->rec, st->rec_size = n + n / 2);
+    p = st->rec;
+    p[0] = REC_VERSION;
+    put_be64(p + 1, (uint64_t)ts);
+    p[9] = (unsigned char)tlen;
+    p[10] = (unsigned char)idlen;
+    memcpy(p + REC_HDR, type, tlen);
+    memcpy(p + REC_HDR + tlen, id, idlen);
     if (jlen)
-        memcpy(out + REC_HDR + tlen + idlen, json, jlen);
-    return REC_HDR + tlen + idlen + jlen;
+        memcpy(p + REC_HDR + tlen + idlen, json, jlen);
+    return n;
 }
 
 static int rec_decode(const DBT *v, struct rec *r, mh_err_t *err)
@@ -199,7 +211,6 @@ static int rec_decode(const DBT *v, struct rec *r, mh_err_t *err)
 
     if (v->size < REC_HDR || p[0] != REC_VERSION || v->size < REC_HDR + (size_t)p[9] + p[10])
         return mh_err_set(err, "store: corrupt event record (%u bytes)", v->size);
-    r->ts = (int64_t)get_be64(p + 1);
     r->type_len = p[9];
     r->id_len = p[10];
     r->type = (const char *)p + REC_HDR;
@@ -269,7 +280,7 @@ static int dbs_open(store_t *st, mh_err_t *err)
     return 0;
 }
 
-/* Record counts the slow way: for a store whose meta record is missing. */
+/* Record counts the slow way, for a store whose meta record is missing. */
 static int counts_walk(store_t *st, mh_err_t *err)
 {
     DB_BTREE_STAT *sp;
@@ -281,27 +292,27 @@ static int counts_walk(store_t *st, mh_err_t *err)
         if ((ret = db->stat(db, NULL, &sp, 0)) != 0)
             return bdb_err(err, "count records", ret);
         st->count[c] = sp->bt_nkeys;
-        free(sp); /* allocated by BDB with malloc */
+        free(sp); /* BDB malloc'ed it */
     }
     return 0;
 }
 
-/* The highest key of events.db, 0 when empty. */
-static int events_last_seq(store_t *st, uint64_t *seq, mh_err_t *err)
+/* Raise st->last_seq to the highest key of events.db. */
+static int events_last_seq(store_t *st, mh_err_t *err)
 {
     unsigned char kbuf[8];
     DBT k, v;
     DBC *c;
     int ret, cret;
 
-    *seq = 0;
     if ((ret = st->db[D_EVENTS]->cursor(st->db[D_EVENTS], NULL, &c, 0)) != 0)
         return bdb_err(err, "open cursor", ret);
     dbt_usermem(&k, kbuf, sizeof(kbuf));
-    dbt_nodata(&v);
+    dbt_usermem(&v, NULL, 0);
+    v.flags |= DB_DBT_PARTIAL;
     ret = c->get(c, &k, &v, DB_LAST);
-    if (ret == 0 && k.size == 8)
-        *seq = get_be64(kbuf);
+    if (ret == 0 && k.size == 8 && get_be64(kbuf) > st->last_seq)
+        st->last_seq = get_be64(kbuf);
     cret = c->close(c);
     if (ret != 0 && ret != DB_NOTFOUND)
         return bdb_err(err, "read last event", ret);
@@ -311,7 +322,6 @@ static int events_last_seq(store_t *st, uint64_t *seq, mh_err_t *err)
 static int state_load(store_t *st, mh_err_t *err)
 {
     unsigned char buf[META_LEN];
-    uint64_t last;
     DBT k, v;
     int ret;
 
@@ -330,14 +340,10 @@ static int state_load(store_t *st, mh_err_t *err)
         for (int c = 0; c < C_N; c++)
             st->count[c] = get_be64(buf + 9 + 8 * c);
     }
-    if (events_last_seq(st, &last, err) < 0)
-        return -1;
-    if (last > st->last_seq)
-        st->last_seq = last;
-    return 0;
+    return events_last_seq(st, err);
 }
 
-/* Written inside txn at commit: high-water mark and counts after it. */
+/* Written inside txn at commit: the high-water mark and the counts after it. */
 static int state_save(store_txn_t *txn, mh_err_t *err)
 {
     store_t *st = txn->st;
@@ -359,7 +365,7 @@ static int state_save(store_txn_t *txn, mh_err_t *err)
     return 0;
 }
 
-static void store_free_handles(store_t *st)
+static void store_free(store_t *st)
 {
     int ret;
 
@@ -368,6 +374,7 @@ static void store_free_handles(store_t *st)
             msg_warn("store: close %s: %s", db_files[i], db_strerror(ret));
     if (st->env && (ret = st->env->close(st->env, 0)) != 0)
         msg_warn("store: close environment %s: %s", st->dir, db_strerror(ret));
+    xfree(st->rec);
     xfree(st->dir);
     xfree(st);
 }
@@ -381,11 +388,11 @@ store_t *store_open(const char *dir, const struct store_opts *opts, mh_err_t *er
         mh_err_set(err, "store: create directory %s: %s", dir, strerror(errno));
         return NULL;
     }
-    st = xcalloc(1, sizeof(*st));
+    st = xcalloc(1, sizeof(*st)); /* freed by store_close */
     st->dir = xstrdup(dir);
     if (env_open(st, opts ? opts : &defaults, err) < 0 || dbs_open(st, err) < 0 ||
         state_load(st, err) < 0) {
-        store_free_handles(st);
+        store_free(st);
         return NULL;
     }
     return st;
@@ -403,7 +410,7 @@ void store_close(store_t *st)
     }
     if (st->env_open && (ret = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0)
         msg_warn("store: checkpoint: %s", db_strerror(ret));
-    store_free_handles(st);
+    store_free(st);
 }
 
 /* ---- transactions */
@@ -446,8 +453,8 @@ int store_commit(store_txn_t *txn, mh_err_t *err)
     xfree(txn);
     if (ret != 0)
         return bdb_err(err, "commit", ret);
-    /* Bounds recovery time and lets DB_LOG_AUTO_REMOVE drop old logs; a
-     * no-op until CKPT_KBYTES of log were written since the last one. */
+    /* Bounds recovery time and lets DB_LOG_AUTO_REMOVE drop old log files;
+     * does nothing until CKPT_KBYTES of log were written since the last. */
     if ((ret = st->env->txn_checkpoint(st->env, CKPT_KBYTES, 0, 0)) != 0)
         msg_warn("store: checkpoint: %s", db_strerror(ret));
     return 0;
@@ -467,38 +474,39 @@ void store_abort(store_txn_t *txn)
 
 /* ---- events */
 
-static int event_existing(store_txn_t *txn, DBT *k, uint64_t *seq, mh_err_t *err)
+/* The sequence number of id: 0, 1 when absent, -1 on error. */
+static int event_seq(store_t *st, DB_TXN *tid, const char *id, uint64_t *seq, mh_err_t *err)
 {
     unsigned char buf[8];
-    DBT v;
+    DBT k, v;
     int ret;
 
+    dbt_set(&k, id, strlen(id));
     dbt_usermem(&v, buf, sizeof(buf));
-    ret = txn->st->db[D_EVENT_IDS]->get(txn->st->db[D_EVENT_IDS], txn->tid, k, &v, 0);
+    ret = st->db[D_EVENT_IDS]->get(st->db[D_EVENT_IDS], tid, &k, &v, 0);
+    if (ret == DB_NOTFOUND)
+        return 1;
     if (ret != 0)
-        return bdb_err(err, "append: read id", ret);
+        return bdb_err(err, "read event id", ret);
     if (v.size != 8)
         return mh_err_set(err, "store: corrupt event id record (%u bytes)", v.size);
     *seq = get_be64(buf);
     return 0;
 }
 
+/* Store the record and the time index entry of a new event. */
 static int event_put(store_txn_t *txn, uint64_t seq, int64_t ts_ms, const char *type,
                      const char *id, const char *json, size_t len, mh_err_t *err)
 {
-    size_t tlen = strlen(type), idlen = strlen(id), rlen = REC_HDR + tlen + idlen + len;
-    unsigned char stackbuf[REC_STACK], kseq[8], ktime[16];
-    unsigned char *rec = rlen <= sizeof(stackbuf) ? stackbuf : xmalloc(rlen); /* freed below */
+    unsigned char kseq[8], ktime[16];
     store_t *st = txn->st;
     DBT k, v;
     int ret;
 
     put_be64(kseq, seq);
     dbt_set(&k, kseq, 8);
-    dbt_set(&v, rec, rec_encode(rec, ts_ms, type, tlen, id, idlen, json, len));
+    dbt_set(&v, st->rec, rec_encode(st, ts_ms, type, id, json, len));
     ret = st->db[D_EVENTS]->put(st->db[D_EVENTS], txn->tid, &k, &v, DB_NOOVERWRITE);
-    if (rec != stackbuf)
-        xfree(rec);
     if (ret == DB_KEYEXIST)
         return mh_err_set(err, "store: append: sequence %" PRIu64 " already used", seq);
     if (ret != 0)
@@ -535,11 +543,11 @@ int store_event_append(store_txn_t *txn, const char *id, const char *type, int64
     ret = st->db[D_EVENT_IDS]->put(st->db[D_EVENT_IDS], txn->tid, &k, &v, DB_NOOVERWRITE);
     if (ret == DB_KEYEXIST) {
         *result = STORE_DUPLICATE;
-        return event_existing(txn, &k, seq, err);
+        return event_seq(st, txn->tid, id, seq, err) == 0 ? 0 : -1;
     }
     if (ret != 0)
         return bdb_err(err, "append: put id", ret);
-    st->last_seq = next; /* kept even if the transaction aborts: a gap, never reuse */
+    st->last_seq = next; /* kept even if the transaction aborts: a gap, never a reuse */
     txn->dirty = true;
     if (event_put(txn, next, ts_ms, type, id, json, len, err) < 0)
         return -1;
@@ -549,278 +557,179 @@ int store_event_append(store_txn_t *txn, const char *id, const char *type, int64
     return 0;
 }
 
-int store_event_get_seq(store_t *st, uint64_t seq, char **json, size_t *len, mh_err_t *err)
+/* Read event seq into rec (a DB_DBT_REALLOC DBT) and decode it into r.
+ * Returns 0, 1 when absent, -1 on error. */
+static int event_read(store_t *st, DB_TXN *tid, uint64_t seq, DBT *rec, struct rec *r,
+                      mh_err_t *err)
 {
     unsigned char kseq[8];
-    struct rec r;
-    DBT k, v;
+    DBT k;
     int ret;
 
     put_be64(kseq, seq);
     dbt_set(&k, kseq, sizeof(kseq));
-    memset(&v, 0, sizeof(v));
-    v.flags = DB_DBT_MALLOC; /* v.data freed below */
-    ret = st->db[D_EVENTS]->get(st->db[D_EVENTS], read_txn(st), &k, &v, 0);
+    ret = st->db[D_EVENTS]->get(st->db[D_EVENTS], tid, &k, rec, 0);
     if (ret == DB_NOTFOUND)
         return 1;
     if (ret != 0)
-        return bdb_err(err, "get event", ret);
-    if ((ret = rec_decode(&v, &r, err)) == 0) {
-        *json = xmalloc(r.json_len + 1); /* the caller's */
-        memcpy(*json, r.json, r.json_len);
-        (*json)[r.json_len] = 0;
+        return bdb_err(err, "read event", ret);
+    return rec_decode(rec, r, err);
+}
+
+int store_event_get_seq(store_t *st, uint64_t seq, char **json, size_t *len, mh_err_t *err)
+{
+    DBT rec = { .flags = DB_DBT_REALLOC };
+    struct rec r;
+    int ret;
+
+    if ((ret = event_read(st, read_txn(st), seq, &rec, &r, err)) == 0) {
+        *json = copy_cstr(r.json, r.json_len);
         *len = r.json_len;
     }
-    free(v.data);
+    free(rec.data); /* BDB realloc'ed it */
     return ret;
 }
 
 int store_event_get(store_t *st, const char *id, char **json, size_t *len, mh_err_t *err)
 {
-    unsigned char buf[8];
-    DBT k, v;
-    int ret;
+    uint64_t seq;
+    int ret = event_seq(st, read_txn(st), id, &seq, err);
 
-    dbt_set(&k, id, strlen(id));
-    dbt_usermem(&v, buf, sizeof(buf));
-    ret = st->db[D_EVENT_IDS]->get(st->db[D_EVENT_IDS], read_txn(st), &k, &v, 0);
-    if (ret == DB_NOTFOUND)
-        return 1;
-    if (ret != 0)
-        return bdb_err(err, "get event id", ret);
-    if (v.size != 8)
-        return mh_err_set(err, "store: corrupt event id record (%u bytes)", v.size);
-    return store_event_get_seq(st, get_be64(buf), json, len, err);
+    return ret ? ret : store_event_get_seq(st, seq, json, len, err);
 }
 
-/* ---- batched cursor walks: the cursor is closed while callbacks run */
+/* ---- scans: a cursor per record, closed before the callback runs */
 
-struct item {
-    uint64_t num;
-    size_t a_off, a_len, b_off, b_len; /* offsets into batch.buf */
-};
-
-struct batch {
-    struct item *items;    /* owned */
-    size_t n, cap;
-    char *buf;             /* owned; each byte string followed by a NUL */
-    size_t used, size;
-    DBT key, val;          /* DB_DBT_REALLOC buffers, owned, reused */
-    unsigned char *pos;    /* owned; the last key examined, to resume after */
+struct walker {
+    DBT key, val;           /* DB_DBT_REALLOC, owned */
+    unsigned char *pos;     /* owned; where to resume: the start or the last key */
     size_t pos_len;
-    void *ctx;             /* the take function's */
+    bool skip;              /* pos was returned already: move past it */
+    char *copy;             /* owned; NUL-terminated copies for the callback */
+    size_t copy_size;
 };
 
-/* Examine one record: 0 next, 1 stop (end of range), -1 error. */
-typedef int (*take_fn)(struct batch *b, mh_err_t *err);
-
-static size_t batch_copy(struct batch *b, const void *p, size_t len)
+static void walker_init(struct walker *w, const void *start, size_t len)
 {
-    size_t off = b->used;
-
-    if (b->size - b->used < len + 1) {
-        b->size = (b->used + len + 1) * 2;
-        b->buf = xrealloc(b->buf, b->size);
-    }
-    if (len)
-        memcpy(b->buf + off, p, len);
-    b->buf[off + len] = 0;
-    b->used += len + 1;
-    return off;
+    memset(w, 0, sizeof(*w));
+    w->key.flags = w->val.flags = DB_DBT_REALLOC;
+    w->pos = xmemdup(start ? start : "", len ? len : 1);
+    w->pos_len = len;
 }
 
-static void batch_add(struct batch *b, uint64_t num, const void *a, size_t alen,
-                      const void *bb, size_t blen)
+static void walker_free(struct walker *w)
 {
-    struct item *it;
-
-    if (b->n == b->cap) {
-        b->cap = b->cap ? 2 * b->cap : 16;
-        b->items = xreallocarray(b->items, b->cap, sizeof(*b->items));
-    }
-    it = &b->items[b->n++];
-    it->num = num;
-    it->a_len = alen;
-    it->a_off = batch_copy(b, a, alen);
-    it->b_len = blen;
-    it->b_off = batch_copy(b, bb, blen);
+    free(w->key.data); /* BDB realloc'ed these */
+    free(w->val.data);
+    xfree(w->pos);
+    xfree(w->copy);
 }
 
-static void batch_free(struct batch *b)
+/* The next record at or after pos (past it once one was returned) into
+ * w->key and w->val: 0, 1 at the end, -1 on error. */
+static int walker_next(store_t *st, DB *db, struct walker *w, mh_err_t *err)
 {
-    xfree(b->items);
-    xfree(b->buf);
-    free(b->key.data); /* realloc'ed by BDB */
-    free(b->val.data);
-    xfree(b->pos);
-}
-
-static void batch_init(struct batch *b, void *ctx, const void *start, size_t len)
-{
-    memset(b, 0, sizeof(*b));
-    b->ctx = ctx;
-    b->key.flags = b->val.flags = DB_DBT_REALLOC;
-    if (len) {
-        b->pos = xmemdup(start, len);
-        b->pos_len = len;
-    }
-}
-
-/* Position at pos (or the first record), skipping pos itself when resuming. */
-static int walk_position(DBC *c, struct batch *b, bool resume)
-{
-    int ret;
-
-    if (b->pos_len == 0)
-        return c->get(c, &b->key, &b->val, DB_FIRST);
-    b->key.data = xrealloc(b->key.data, b->pos_len);
-    memcpy(b->key.data, b->pos, b->pos_len);
-    b->key.size = (u_int32_t)b->pos_len;
-    ret = c->get(c, &b->key, &b->val, DB_SET_RANGE);
-    if (ret == 0 && resume && b->key.size == b->pos_len &&
-        memcmp(b->key.data, b->pos, b->pos_len) == 0)
-        ret = c->get(c, &b->key, &b->val, DB_NEXT);
-    return ret;
-}
-
-/* Fill one batch. Returns 1 when the range is done, 0 when more may follow. */
-static int walk_batch(store_t *st, DB *db, struct batch *b, bool resume, take_fn take,
-                      mh_err_t *err)
-{
-    int ret, r = 0, cret;
     DBC *c;
+    int ret, cret;
 
-    b->n = b->used = 0;
     if ((ret = db->cursor(db, read_txn(st), &c, 0)) != 0)
         return bdb_err(err, "open cursor", ret);
-    for (ret = walk_position(c, b, resume); ret == 0; ret = c->get(c, &b->key, &b->val, DB_NEXT)) {
-        if ((r = take(b, err)) != 0)
-            break;
-        if (b->n >= BATCH_ITEMS || b->used >= BATCH_BYTES) {
-            b->pos = xrealloc(b->pos, b->key.size ? b->key.size : 1);
-            memcpy(b->pos, b->key.data, b->key.size);
-            b->pos_len = b->key.size;
-            break;
-        }
-    }
+    w->key.data = xrealloc(w->key.data, w->pos_len + 1);
+    memcpy(w->key.data, w->pos, w->pos_len);
+    w->key.size = (u_int32_t)w->pos_len;
+    ret = c->get(c, &w->key, &w->val, DB_SET_RANGE);
+    if (ret == 0 && w->skip && w->key.size == w->pos_len &&
+        memcmp(w->key.data, w->pos, w->pos_len) == 0)
+        ret = c->get(c, &w->key, &w->val, DB_NEXT);
     cret = c->close(c);
-    if (r < 0)
-        return -1;
-    if (ret != 0 && ret != DB_NOTFOUND)
-        return bdb_err(err, "read cursor", ret);
-    if (cret != 0)
-        return bdb_err(err, "close cursor", cret);
-    return r == 1 || ret == DB_NOTFOUND;
+    if (ret == DB_NOTFOUND)
+        return 1;
+    if (ret != 0 || cret != 0)
+        return bdb_err(err, "read cursor", ret ? ret : cret);
+    if (w->key.size > w->pos_len)
+        w->pos = xrealloc(w->pos, w->key.size);
+    memcpy(w->pos, w->key.data, w->key.size);
+    w->pos_len = w->key.size;
+    w->skip = true;
+    return 0;
 }
 
-/* Hand a batch to the caller's callback: 0 go on, 1 the callback said stop. */
-typedef int (*deliver_fn)(struct batch *b);
-
-/* Walk db d from start (inclusive; the first record when start_len is 0),
- * alternately filling a batch with take and emptying it with deliver, until
- * the range ends or deliver says stop. ctx is the take and deliver
- * functions' (b->ctx). Returns 0 or -1. */
-static int walk(store_t *st, int d, void *ctx, const void *start, size_t start_len, take_fn take,
-                deliver_fn deliver, mh_err_t *err)
+/* Copy a and b into w->copy, each NUL-terminated; b lands at copy + alen + 1. */
+static char *walker_copy(struct walker *w, const void *a, size_t alen, const void *b, size_t blen)
 {
-    struct batch b;
-    int done = 0;
+    size_t need = alen + blen + 2;
 
-    batch_init(&b, ctx, start, start_len);
-    for (bool resume = false; done == 0; resume = true) {
-        if ((done = walk_batch(st, st->db[d], &b, resume, take, err)) < 0)
-            break;
-        if (deliver(&b) != 0)
-            done = 1;
-    }
-    batch_free(&b);
-    return done < 0 ? -1 : 0;
+    if (w->copy_size < need)
+        w->copy = xrealloc(w->copy, w->copy_size = need + need / 2);
+    memcpy(w->copy, a, alen);
+    w->copy[alen] = 0;
+    if (blen)
+        memcpy(w->copy + alen + 1, b, blen);
+    w->copy[alen + 1 + blen] = 0;
+    return w->copy;
 }
 
-/* ---- event scan */
-
-struct escan {
-    store_t *st;
-    const struct store_query *q;
-    size_t left;   /* limit countdown; SIZE_MAX when unlimited */
-    DBT rec;       /* DB_DBT_REALLOC, owned, freed by store_event_scan */
-    store_event_cb cb;
-    void *cbctx;
-};
-
-static int escan_take(struct batch *b, mh_err_t *err)
+/* One index entry of an event scan: 1 to report the event in r, 0 to skip,
+ * 2 past the end of the range, -1 on error. */
+static int scan_filter(store_t *st, const struct store_query *q, const DBT *key, DBT *rec,
+                       struct rec *r, uint64_t *seq, mh_err_t *err)
 {
-    struct escan *s = b->ctx;
-    const unsigned char *k = b->key.data;
-    unsigned char kseq[8];
-    struct rec r;
-    uint64_t seq;
-    DBT sk;
     int ret;
 
-    if (b->key.size != 16)
-        return mh_err_set(err, "store: corrupt event time key (%u bytes)", b->key.size);
-    if (s->q->until_ms && get_ts(k) >= s->q->until_ms)
-        return 1;
-    if ((seq = get_be64(k + 8)) <= s->q->after_seq)
+    if (key->size != 16)
+        return mh_err_set(err, "store: corrupt event time key (%u bytes)", key->size);
+    if (q->until_ms && get_ts(key->data) >= q->until_ms)
+        return 2;
+    if ((*seq = get_be64((const unsigned char *)key->data + 8)) <= q->after_seq)
         return 0;
-    memcpy(kseq, k + 8, 8);
-    dbt_set(&sk, kseq, 8);
-    ret = s->st->db[D_EVENTS]->get(s->st->db[D_EVENTS], read_txn(s->st), &sk, &s->rec, 0);
-    if (ret == DB_NOTFOUND)
-        return 0; /* index entry without its event: nothing to show */
-    if (ret != 0)
-        return bdb_err(err, "scan: read event", ret);
-    if (rec_decode(&s->rec, &r, err) < 0)
-        return -1;
-    if (!type_match(s->q->type, &r))
-        return 0;
-    batch_add(b, seq, r.json, r.json_len, NULL, 0);
-    return --s->left == 0;
-}
-
-static int escan_deliver(struct batch *b)
-{
-    struct escan *s = b->ctx;
-
-    for (size_t i = 0; i < b->n; i++)
-        if (s->cb(s->cbctx, b->items[i].num, b->buf + b->items[i].a_off, b->items[i].a_len))
-            return 1;
-    return 0;
+    if ((ret = event_read(st, read_txn(st), *seq, rec, r, err)) != 0)
+        return ret < 0 ? -1 : 0; /* an index entry without its event: skip */
+    return type_match(q->type, r);
 }
 
 int store_event_scan(store_t *st, const struct store_query *q, store_event_cb cb, void *ctx,
                      mh_err_t *err)
 {
-    struct escan s = { st, q, q->limit ? q->limit : SIZE_MAX, { 0 }, cb, ctx };
-    unsigned char start[16];
-    int ret;
+    size_t left = q->limit ? q->limit : SIZE_MAX;
+    DBT rec = { .flags = DB_DBT_REALLOC };
+    unsigned char start[16] = { 0 };
+    struct walker w;
+    struct rec r;
+    uint64_t seq;
+    int ret = 0;
 
-    s.rec.flags = DB_DBT_REALLOC;
     put_ts(start, q->since_ms);
-    memset(start + 8, 0, 8);
-    ret = walk(st, D_EVENT_TIMES, &s, start, q->since_ms ? sizeof(start) : 0, escan_take,
-               escan_deliver, err);
-    free(s.rec.data); /* realloc'ed by BDB */
-    return ret;
+    walker_init(&w, start, q->since_ms ? sizeof(start) : 0);
+    while (left > 0 && (ret = walker_next(st, st->db[D_EVENT_TIMES], &w, err)) == 0) {
+        if ((ret = scan_filter(st, q, &w.key, &rec, &r, &seq, err)) < 0 || ret == 2)
+            break;
+        if (ret == 1) {
+            left--;
+            if (cb(ctx, seq, walker_copy(&w, r.json, r.json_len, NULL, 0), r.json_len))
+                break;
+        }
+        ret = 0;
+    }
+    free(rec.data); /* BDB realloc'ed it */
+    walker_free(&w);
+    return ret < 0 ? -1 : 0;
 }
 
-/* Delete the event seq (its record and id entry); the caller deletes the time key. */
-static int expire_one(store_txn_t *txn, const unsigned char *kseq, DBT *rec, mh_err_t *err)
+/* ---- expiry */
+
+/* Delete event seq's record and id entry; the caller deletes the time key. */
+static int expire_one(store_txn_t *txn, uint64_t seq, DBT *rec, mh_err_t *err)
 {
     DB **db = txn->st->db;
+    unsigned char kseq[8];
     struct rec r;
     DBT k;
     int ret;
 
-    dbt_set(&k, kseq, 8);
-    ret = db[D_EVENTS]->get(db[D_EVENTS], txn->tid, &k, rec, DB_RMW);
-    if (ret == DB_NOTFOUND)
-        return 0;
-    if (ret != 0)
-        return bdb_err(err, "expire: read event", ret);
-    if (rec_decode(rec, &r, err) < 0)
-        return -1;
+    if ((ret = event_read(txn->st, txn->tid, seq, rec, &r, err)) != 0)
+        return ret < 0 ? -1 : 0;
+    put_be64(kseq, seq);
+    dbt_set(&k, kseq, sizeof(kseq));
     if ((ret = db[D_EVENTS]->del(db[D_EVENTS], txn->tid, &k, 0)) != 0)
         return bdb_err(err, "expire: delete event", ret);
     dbt_set(&k, r.id, r.id_len);
@@ -835,26 +744,27 @@ static int expire_walk(store_txn_t *txn, int64_t before_ms, size_t max, size_t *
                        mh_err_t *err)
 {
     DB *times = txn->st->db[D_EVENT_TIMES];
-    unsigned char kbuf[16];
     DBT k, v, rec = { .flags = DB_DBT_REALLOC };
+    unsigned char kbuf[16];
     DBC *c;
     int ret, r = 0;
 
     if ((ret = times->cursor(times, txn->tid, &c, 0)) != 0)
         return bdb_err(err, "expire: open cursor", ret);
     dbt_usermem(&k, kbuf, sizeof(kbuf));
-    dbt_nodata(&v);
+    dbt_usermem(&v, NULL, 0);
+    v.flags |= DB_DBT_PARTIAL;
     for (ret = c->get(c, &k, &v, DB_FIRST | DB_RMW); ret == 0 && *deleted < max;
          ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) {
         if (k.size != 16 || get_ts(kbuf) >= before_ms)
             break;
-        if ((r = expire_one(txn, kbuf + 8, &rec, err)) < 0)
+        if ((r = expire_one(txn, get_be64(kbuf + 8), &rec, err)) < 0)
             break;
         if ((ret = c->del(c, 0)) != 0)
             break;
         ++*deleted;
     }
-    free(rec.data); /* realloc'ed by BDB */
+    free(rec.data); /* BDB realloc'ed it */
     if (r == 0 && ret != 0 && ret != DB_NOTFOUND)
         r = bdb_err(err, "expire: walk", ret);
     if ((ret = c->close(c)) != 0 && r == 0)
@@ -862,6 +772,7 @@ static int expire_walk(store_txn_t *txn, int64_t before_ms, size_t max, size_t *
     return r;
 }
 
+/* max 0 means no limit, as for store_query.limit. */
 int store_event_expire(store_t *st, int64_t before_ms, size_t max, size_t *deleted, mh_err_t *err)
 {
     store_txn_t *txn;
@@ -882,22 +793,7 @@ int store_event_expire(store_t *st, int64_t before_ms, size_t max, size_t *delet
     return 0;
 }
 
-/* ---- keyed tables */
-
-/* The database of table t; *counter receives its record counter. */
-static int kv_db(enum store_table t, int *counter)
-{
-    static const struct { int d, c; } map[] = {
-        [STORE_MESSAGES] = { D_MESSAGES, C_MESSAGES },
-        [STORE_ENDPOINTS] = { D_ENDPOINTS, C_ENDPOINTS },
-        [STORE_CHECKPOINTS] = { D_CHECKPOINTS, C_CHECKPOINTS },
-    };
-
-    if ((unsigned)t >= sizeof(map) / sizeof(map[0]))
-        msg_panic_f("unknown table %d", (int)t);
-    *counter = map[t].c;
-    return map[t].d;
-}
+/* ---- keyed tables and queues: counted puts and deletes */
 
 /* Insert or replace k -> v in db d, counting new keys in counter c. */
 static int put_counted(store_txn_t *txn, int d, int c, DBT *k, DBT *v, mh_err_t *err)
@@ -905,10 +801,12 @@ static int put_counted(store_txn_t *txn, int d, int c, DBT *k, DBT *v, mh_err_t 
     DB *db = txn->st->db[d];
     int ret = db->put(db, txn->tid, k, v, DB_NOOVERWRITE);
 
-    if (ret == DB_KEYEXIST)
+    if (ret == DB_KEYEXIST) {
         ret = db->put(db, txn->tid, k, v, 0);
-    else if (ret == 0)
-        txn->delta[c]++, txn->dirty = true;
+    } else if (ret == 0) {
+        txn->delta[c]++;
+        txn->dirty = true;
+    }
     return ret ? mh_err_set(err, "store: put %s: %s", db_files[d], db_strerror(ret)) : 0;
 }
 
@@ -927,6 +825,21 @@ static int del_counted(store_txn_t *txn, int d, int c, DBT *k, mh_err_t *err)
     return 0;
 }
 
+/* The database of table t; *counter receives its record counter. */
+static int kv_db(enum store_table t, int *counter)
+{
+    static const struct { int d, c; } map[] = {
+        [STORE_MESSAGES] = { D_MESSAGES, C_MESSAGES },
+        [STORE_ENDPOINTS] = { D_ENDPOINTS, C_ENDPOINTS },
+        [STORE_CHECKPOINTS] = { D_CHECKPOINTS, C_CHECKPOINTS },
+    };
+
+    if ((unsigned)t >= sizeof(map) / sizeof(map[0]))
+        msg_panic_f("unknown table %d", (int)t);
+    *counter = map[t].c;
+    return map[t].d;
+}
+
 int store_kv_put(store_txn_t *txn, enum store_table t, const char *key, const void *val,
                  size_t len, mh_err_t *err)
 {
@@ -943,24 +856,19 @@ int store_kv_put(store_txn_t *txn, enum store_table t, const char *key, const vo
 int store_kv_get(store_t *st, enum store_table t, const char *key, void **val, size_t *len,
                  mh_err_t *err)
 {
-    int c, d = kv_db(t, &c);
-    char *copy;
-    DBT k, v;
-    int ret;
+    DBT k, v = { .flags = DB_DBT_REALLOC };
+    int c, d = kv_db(t, &c), ret;
 
     dbt_set(&k, key, strlen(key));
-    memset(&v, 0, sizeof(v));
-    v.flags = DB_DBT_MALLOC;
     ret = st->db[d]->get(st->db[d], read_txn(st), &k, &v, 0);
-    if (ret == DB_NOTFOUND)
-        return 1;
-    if (ret != 0)
-        return mh_err_set(err, "store: get %s: %s", db_files[d], db_strerror(ret));
-    copy = xrealloc(v.data, (size_t)v.size + 1); /* BDB malloc'ed it; now the caller's */
-    copy[v.size] = 0;
-    *val = copy;
-    *len = v.size;
-    return 0;
+    if (ret == 0) {
+        *val = copy_cstr(v.data, v.size);
+        *len = v.size;
+    } else if (ret != DB_NOTFOUND) {
+        mh_err_set(err, "store: get %s: %s", db_files[d], db_strerror(ret));
+    }
+    free(v.data); /* BDB realloc'ed it */
+    return ret == 0 ? 0 : ret == DB_NOTFOUND ? 1 : -1;
 }
 
 int store_kv_del(store_txn_t *txn, enum store_table t, const char *key, mh_err_t *err)
@@ -972,41 +880,24 @@ int store_kv_del(store_txn_t *txn, enum store_table t, const char *key, mh_err_t
     return del_counted(txn, d, c, &k, err);
 }
 
-static int kv_take(struct batch *b, mh_err_t *err)
-{
-    (void)err;
-    batch_add(b, 0, b->key.data, b->key.size, b->val.data, b->val.size);
-    return 0;
-}
-
-struct kvscan {
-    store_kv_cb cb;
-    void *cbctx;
-};
-
-static int kv_deliver(struct batch *b)
-{
-    struct kvscan *s = b->ctx;
-
-    for (size_t i = 0; i < b->n; i++)
-        if (s->cb(s->cbctx, b->buf + b->items[i].a_off, b->buf + b->items[i].b_off,
-                  b->items[i].b_len))
-            return 1;
-    return 0;
-}
-
 int store_kv_scan(store_t *st, enum store_table t, store_kv_cb cb, void *ctx, mh_err_t *err)
 {
-    struct kvscan s = { cb, ctx };
-    int c, d = kv_db(t, &c);
+    int c, d = kv_db(t, &c), ret;
+    struct walker w;
+    char *key;
 
-    return walk(st, d, &s, NULL, 0, kv_take, kv_deliver, err);
+    walker_init(&w, NULL, 0);
+    while ((ret = walker_next(st, st->db[d], &w, err)) == 0) {
+        key = walker_copy(&w, w.key.data, w.key.size, w.val.data, w.val.size);
+        if (cb(ctx, key, key + w.key.size + 1, w.val.size))
+            break;
+    }
+    walker_free(&w);
+    return ret < 0 ? -1 : 0;
 }
 
-/* ---- delivery queues */
-
 /* key = endpoint + NUL + seq BE; out holds NAME_MAXLEN + 9 bytes. */
-static int queue_key(unsigned char *out, const char *endpoint, uint64_t seq, size_t *len,
+static int queue_key(unsigned char *out, const char *endpoint, uint64_t seq, DBT *k,
                      mh_err_t *err)
 {
     size_t n = strlen(endpoint);
@@ -1015,7 +906,7 @@ static int queue_key(unsigned char *out, const char *endpoint, uint64_t seq, siz
         return mh_err_set(err, "store: queue: endpoint name must be 1 to %d bytes", NAME_MAXLEN);
     memcpy(out, endpoint, n + 1);
     put_be64(out + n + 1, seq);
-    *len = n + 9;
+    dbt_set(k, out, n + 9);
     return 0;
 }
 
@@ -1024,14 +915,12 @@ int store_queue_push(store_txn_t *txn, const char *endpoint, uint64_t seq, const
                      size_t len, mh_err_t *err)
 {
     unsigned char kbuf[NAME_MAXLEN + 9];
-    size_t klen;
     DBT k, v;
 
-    if (queue_key(kbuf, endpoint, seq, &klen, err) < 0)
+    if (queue_key(kbuf, endpoint, seq, &k, err) < 0)
         return -1;
     if (len > UINT32_MAX)
         return mh_err_set(err, "store: queue: entry too large");
-    dbt_set(&k, kbuf, klen);
     dbt_set(&v, entry, len);
     return put_counted(txn, D_QUEUES, C_QUEUED, &k, &v, err);
 }
@@ -1040,60 +929,38 @@ int store_queue_push(store_txn_t *txn, const char *endpoint, uint64_t seq, const
 int store_queue_remove(store_txn_t *txn, const char *endpoint, uint64_t seq, mh_err_t *err)
 {
     unsigned char kbuf[NAME_MAXLEN + 9];
-    size_t klen;
     DBT k;
 
-    if (queue_key(kbuf, endpoint, seq, &klen, err) < 0)
+    if (queue_key(kbuf, endpoint, seq, &k, err) < 0)
         return -1;
-    dbt_set(&k, kbuf, klen);
     return del_counted(txn, D_QUEUES, C_QUEUED, &k, err) < 0 ? -1 : 0;
-}
-
-struct qscan {
-    size_t prefix_len; /* endpoint + NUL */
-    const unsigned char *prefix;
-    size_t left;       /* limit countdown; SIZE_MAX when unlimited */
-    store_queue_cb cb;
-    void *cbctx;
-};
-
-static int queue_take(struct batch *b, mh_err_t *err)
-{
-    struct qscan *s = b->ctx;
-    const unsigned char *k = b->key.data;
-
-    (void)err;
-    if (b->key.size != s->prefix_len + 8 || memcmp(k, s->prefix, s->prefix_len) != 0)
-        return 1;
-    batch_add(b, get_be64(k + s->prefix_len), b->val.data, b->val.size, NULL, 0);
-    return --s->left == 0;
-}
-
-static int queue_deliver(struct batch *b)
-{
-    struct qscan *s = b->ctx;
-
-    for (size_t i = 0; i < b->n; i++)
-        if (s->cb(s->cbctx, b->items[i].num, b->buf + b->items[i].a_off, b->items[i].a_len))
-            return 1;
-    return 0;
 }
 
 int store_queue_scan(store_t *st, const char *endpoint, size_t limit, store_queue_cb cb, void *ctx,
                      mh_err_t *err)
 {
     unsigned char kbuf[NAME_MAXLEN + 9];
-    struct qscan s;
-    size_t klen;
+    struct walker w;
+    size_t plen;
+    DBT k;
+    int ret = 0;
 
-    if (queue_key(kbuf, endpoint, 0, &klen, err) < 0)
+    if (queue_key(kbuf, endpoint, 0, &k, err) < 0)
         return -1;
-    s.prefix = kbuf;
-    s.prefix_len = klen - 8;
-    s.left = limit ? limit : SIZE_MAX;
-    s.cb = cb;
-    s.cbctx = ctx;
-    return walk(st, D_QUEUES, &s, kbuf, klen, queue_take, queue_deliver, err);
+    plen = k.size - 8; /* endpoint + NUL */
+    walker_init(&w, kbuf, k.size);
+    for (size_t n = 0; (limit == 0 || n < limit) &&
+                       (ret = walker_next(st, st->db[D_QUEUES], &w, err)) == 0; n++) {
+        const unsigned char *key = w.key.data;
+
+        if (w.key.size != plen + 8 || memcmp(key, kbuf, plen) != 0)
+            break; /* past this endpoint's entries */
+        if (cb(ctx, get_be64(key + plen), walker_copy(&w, w.val.data, w.val.size, NULL, 0),
+               w.val.size))
+            break;
+    }
+    walker_free(&w);
+    return ret < 0 ? -1 : 0;
 }
 
 /* ---- statistics */
@@ -1114,8 +981,7 @@ static int dir_bytes(const char *dir, uint64_t *total, mh_err_t *err)
     return 0;
 }
 
-/* Counts are those of committed transactions, kept at each commit (exact,
- * unlike DB_FAST_STAT, and without walking the databases). */
+/* Counts are those of committed transactions, kept at each commit. */
 int store_stats(store_t *st, struct store_stats *out, mh_err_t *err)
 {
     memset(out, 0, sizeof(*out));

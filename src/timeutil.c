@@ -37,19 +37,33 @@ int64_t time_mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Write v as exactly n decimal digits (v >= 0, fits). */
+static void put_digits(char *p, int n, int v)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+}
+
+/* Hand-formatted: this runs for every event on the ingest path. */
 char *time_format_rfc3339(char *out, int64_t ms)
 {
     time_t sec = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     int milli = (int)(ms - (int64_t)sec * 1000);
     struct tm tm;
-    char buf[96]; /* roomy enough for any int, so nothing is cut silently */
 
     gmtime_r(&sec, &tm);
-    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-             tm.tm_sec, milli);
-    memcpy(out, buf, RFC3339_MS_LEN);
-    out[RFC3339_MS_LEN] = 0;
+    if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+        memcpy(out, "0000-01-01T00:00:00.000Z", RFC3339_MS_LEN + 1); /* out of RFC 3339 range */
+        return out;
+    }
+    memcpy(out, "YYYY-MM-DDTHH:MM:SS.mmmZ", RFC3339_MS_LEN + 1);
+    put_digits(out, 4, tm.tm_year + 1900);
+    put_digits(out + 5, 2, tm.tm_mon + 1);
+    put_digits(out + 8, 2, tm.tm_mday);
+    put_digits(out + 11, 2, tm.tm_hour);
+    put_digits(out + 14, 2, tm.tm_min);
+    put_digits(out + 17, 2, tm.tm_sec);
+    put_digits(out + 20, 3, milli);
     return out;
 }
 

@@ -17,10 +17,12 @@
 #include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -48,6 +50,7 @@ static char *tmpdir_new(void)
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
+    (void)st, (void)flag, (void)ftw;
     return remove(path) < 0 ? -1 : 0;
 }
 
@@ -343,14 +346,40 @@ START_TEST(test_write_failures)
     free(dir);
     tmpdir_free(top);
 
-    /* new/ missing: the tmp file is written, the rename fails, tmp is cleaned. */
+    /* new/ missing: nothing is left in tmp/. */
     dir = spool_new(&top);
     path = xasprintf("%s/new", dir);
     ck_assert_int_eq(rmdir(path), 0);
     ck_assert_int_eq(spool_write(dir, "x\n", 2, &err), -1);
-    ck_assert_msg(strstr(err.text, "to new/: No such file") != NULL, "%s", err.text);
+    ck_assert_msg(strstr(err.text, "spool/new: No such file") != NULL, "%s", err.text);
     ck_assert_uint_eq(dir_count(dir, "tmp"), 0);
     ck_assert_int_eq(mkdir(path, 0700), 0);
+
+    /*
+     * The write itself fails (a file size limit stands in for a full disk,
+     * and works as root): the error names the tmp file, which is removed.
+     */
+    {
+        struct rlimit old, lim;
+        char big[4096];
+        void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+
+        memset(big, 'x', sizeof(big));
+        big[sizeof(big) - 1] = '\n';
+        ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+        lim = old;
+        lim.rlim_cur = 1000;
+        ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        ck_assert_int_eq(spool_write(dir, big, sizeof(big), &err), -1);
+        ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+        signal(SIGXFSZ, oldsig);
+        ck_assert_msg(strstr(err.text, "spool: write ") == err.text &&
+                          strstr(err.text, "/tmp/") != NULL &&
+                          strstr(err.text, "File too large") != NULL,
+                      "%s", err.text);
+        ck_assert_uint_eq(dir_count(dir, "tmp"), 0);
+        ck_assert_uint_eq(dir_count(dir, "new"), 0);
+    }
 
     /* Not a line: refused, nothing written. */
     ck_assert_int_eq(spool_write(dir, "x", 1, &err), -1);
