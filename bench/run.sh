@@ -23,7 +23,9 @@ retention_days = 0
 CONF
 "$B/src/mailhookd" -f -c "$D/mh.conf" 2> "$D/log" &
 PID=$!
-for _ in $(seq 100); do "$B/src/mailhookctl" -c "$D/mh.conf" status >/dev/null 2>&1 && break; sleep 0.1; done
+up=no
+for _ in $(seq 100); do "$B/src/mailhookctl" -c "$D/mh.conf" status >/dev/null 2>&1 && { up=yes; break; }; sleep 0.1; done
+if [ $up = no ]; then echo "bench: mailhookd did not start:" >&2; cat "$D/log" >&2; exit 1; fi
 
 echo "ingest: events committed (fsync group commit) through the Unix socket"
 echo "$TOTAL events per run, window $WINDOW, $(nproc) cores, state on $(df --output=source "$D" | tail -1)"

@@ -4,5 +4,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 [ -x configure ] || ./bootstrap >/dev/null 2>&1 || ./bootstrap
-[ -f Makefile ] || ./configure --enable-werror -q
+[ -f Makefile ] || ./configure -q --enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var --runstatedir=/run
 make -s -j"$(nproc)" "$@"

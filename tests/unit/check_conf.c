@@ -275,7 +275,7 @@ static const struct bad_case bad_cases[] = {
      "spool_dir must not be inside state_dir"},
     {"state_dir = \"/var/mh/\"\nadmin_socket = \"/var/mh/a.sock\"\n", "x.conf: ",
      "admin_socket must not be inside state_dir"},
-    {"state_dir = \"/var/spool/mailhook/db\"\n", "x.conf: ", "state_dir must not be inside spool_dir"},
+    {"spool_dir = \"/srv/spool\"\nstate_dir = \"/srv/spool/db\"\n", "x.conf: ", "state_dir must not be inside spool_dir"},
     {"state_dir = \"/\"\n", "x.conf: ", "spool_dir must not be inside state_dir"},
 };
 

@@ -402,6 +402,31 @@ START_TEST(test_expire)
 }
 END_TEST
 
+/* One call expires at most 20000 events (one transaction's lock table). */
+START_TEST(test_expire_capped)
+{
+    store_txn_t *txn = NULL;
+    char id[32];
+    size_t n;
+
+    for (int i = 0; i < 20005; i++) {
+        if (i % 4096 == 0) {
+            if (txn)
+                commit(txn);
+            txn = begin();
+        }
+        snprintf(id, sizeof(id), "evt_%05d", i);
+        append(txn, id, "a.b", i);
+    }
+    commit(txn);
+    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 20000);
+    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_uint_eq(stats().events, 0);
+}
+END_TEST
+
 /* Larger than any earlier record (the encoding buffer grows). Records past
  * ~16 KB go to overflow pages, where libdb 5.3 logs uninitialised padding of
  * its own (a valgrind false positive in __bam_iitem), so this stays below. */
@@ -532,11 +557,13 @@ START_TEST(test_kv)
     ck_assert(len == 3 && memcmp(val, "x\0y", 4) == 0);
     free(val);
     ck_assert_int_eq(store_kv_get(st, t, "zz", &val, &len, &err), 1);
+    ck_assert_int_eq(store_kv_get(st, t, "", &val, &len, &err), 1);
     ck_assert_str_eq(kv_dump(t), "a=one,b=2,bin=x,c=3");
     txn = begin();
     ck_assert_int_eq(store_kv_del(txn, t, "b", &err), 0);
     ck_assert_int_eq(store_kv_del(txn, t, "b", &err), 1);
     ck_assert_int_eq(store_kv_del(txn, t, "zz", &err), 1);
+    ck_assert_int_eq(store_kv_del(txn, t, "", &err), 1);
     commit(txn);
     ck_assert_int_eq(store_kv_get(st, t, "b", &val, &len, &err), 1);
     ck_assert_str_eq(kv_dump(t), "a=one,bin=x,c=3");
@@ -712,6 +739,7 @@ static Suite *store_suite(void)
     ADD("scan_many", test_scan_many);
     ADD("scan_callback_writes", test_scan_callback_writes);
     ADD("expire", test_expire);
+    ADD("expire_capped", test_expire_capped);
     ADD("large_event", test_large_event);
     ADD_LOOP("bad_append", test_bad_append, sizeof(bad_appends) / sizeof(bad_appends[0]));
     ADD("abort", test_abort);

@@ -1,0 +1,136 @@
+/*
+ * store_bdb_int.h - private to store_bdb.c and store_bdb_event.c, the two
+ * halves of the Berkeley DB store (store.h). Nothing else includes it.
+ *
+ *   struct store, struct store_txn   the handles behind store_t, store_txn_t
+ *   D_* / C_*                        database files / counted tables
+ *   put_be64, get_be64               8-byte big-endian keys and fields
+ *   dbt_set, dbt_usermem             fill a DBT to send / to receive into
+ *   read_txn                         the transaction reads run in
+ *   copy_cstr                        a NUL-terminated copy for the caller
+ *   bdb_err                          "store: <what>: <db_strerror>" into err
+ *   bdb_walker_*                     cursor-per-record scans (store_bdb.c)
+ *
+ * The layout of the databases, the sequence numbers and the locking
+ * contract are described at the top of store_bdb.c.
+ */
+#ifndef MH_STORE_BDB_INT_H
+#define MH_STORE_BDB_INT_H
+
+#include <db.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "msg.h"
+#include "store.h"
+#include "xalloc.h"
+
+#define LOCKS_MAX 50000            /* lock table: ~18 MB region, room for... */
+#define EXPIRE_TXN_MAX 20000       /* ...at most this many expiries per call */
+#define NAME_MAXLEN 255            /* ids, types and endpoint names: 1 to this */
+
+enum { D_EVENTS, D_EVENT_IDS, D_EVENT_TIMES, D_MESSAGES, D_ENDPOINTS, D_CHECKPOINTS,
+       D_QUEUES, D_META, D_N };
+
+/* Counted tables, in the order of the counts in the meta record. */
+enum { C_EVENTS, C_MESSAGES, C_ENDPOINTS, C_CHECKPOINTS, C_QUEUED, C_N };
+
+struct store {
+    DB_ENV *env;         /* owned; closed by store_close */
+    bool env_open;       /* env->open succeeded */
+    DB *db[D_N];         /* owned; NULL until created */
+    char *dir;           /* owned copy */
+    uint64_t last_seq;   /* highest sequence ever assigned; never decreases */
+    uint64_t count[C_N]; /* committed record counts */
+    store_txn_t *cur;    /* the open transaction (the caller's), or NULL */
+    unsigned char *rec;  /* owned; encoding buffer reused by every append */
+    size_t rec_size;
+};
+
+struct store_txn {
+    store_t *st;
+    DB_TXN *tid;         /* freed by BDB at commit/abort */
+    int64_t delta[C_N];  /* count changes, applied to st->count at commit */
+    bool dirty;          /* meta.db must be rewritten at commit */
+};
+
+/* ---- small helpers */
+
+static inline void put_be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)(v & 0xff);
+}
+
+static inline uint64_t get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline void dbt_set(DBT *d, const void *data, size_t len)
+{
+    memset(d, 0, sizeof(*d));
+    d->data = (void *)data;
+    d->size = (u_int32_t)len;
+}
+
+/* Receive into buf; with DB_DBT_PARTIAL added and size 0, receive nothing. */
+static inline void dbt_usermem(DBT *d, void *buf, size_t size)
+{
+    memset(d, 0, sizeof(*d));
+    d->data = buf;
+    d->ulen = (u_int32_t)size;
+    d->flags = DB_DBT_USERMEM;
+}
+
+/* Reads run inside the open transaction, if any (see the locking contract). */
+static inline DB_TXN *read_txn(const store_t *st)
+{
+    return st->cur ? st->cur->tid : NULL;
+}
+
+/* A malloc'ed, NUL-terminated copy of len bytes at p: the caller's. */
+static inline char *copy_cstr(const void *p, size_t len)
+{
+    char *s = xmalloc(len + 1);
+
+    if (len)
+        memcpy(s, p, len);
+    s[len] = 0;
+    return s;
+}
+
+/* Fill err with "store: <what>: <db_strerror(ret)>"; returns -1. */
+int bdb_err(mh_err_t *err, const char *what, int ret);
+
+/* ---- scans: a cursor per record, closed before the callback runs */
+
+struct walker {
+    DBT key, val;           /* DB_DBT_REALLOC, owned */
+    unsigned char *pos;     /* owned; where to resume: the start or the last key */
+    size_t pos_len;
+    bool skip;              /* pos was returned already: move past it */
+    char *copy;             /* owned; NUL-terminated copies for the callback */
+    size_t copy_size;
+};
+
+/* Start at the first key >= start (len bytes; NULL and 0 for the first key).
+ * bdb_walker_free releases what the walker owns. */
+void bdb_walker_init(struct walker *w, const void *start, size_t len);
+void bdb_walker_free(struct walker *w);
+
+/* The next record at or after pos (past it once one was returned) into
+ * w->key and w->val: 0, 1 at the end, -1 on error. Reads in read_txn(st). */
+int bdb_walker_next(store_t *st, DB *db, struct walker *w, mh_err_t *err);
+
+/* Copy a and b into w->copy, each NUL-terminated; b lands at copy + alen + 1.
+ * The copy is the walker's, valid until the next call or bdb_walker_free. */
+char *bdb_walker_copy(struct walker *w, const void *a, size_t alen, const void *b, size_t blen);
+
+#endif
