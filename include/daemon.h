@@ -2,16 +2,17 @@
  * daemon.h - mailhookd's shared state and the one path into the store.
  *
  * Every event that enters mailhookd, from the ingest socket or from the
- * spool, is written by daemon_store_events(): one transaction for a whole
- * batch (group commit), idempotent by event id. Later subsystems (delivery
- * fan-out) hook in there, inside the same transaction.
+ * spool, is written by daemon_append_events() on the store thread
+ * (storeq.h): one transaction for a whole batch (group commit), idempotent
+ * by event id. Later subsystems (delivery fan-out) hook in there, inside the
+ * same transaction.
  *
  *   daemon_run(conf, config_path, foreground)  the daemon's life; takes over
  *                                              the caller's reference to conf;
  *                                              returns the exit code
- *   daemon_store_events(d, evs, n, res, err)   append n events in one
- *                                              transaction and commit
- *   daemon_conf(d)                             the current config snapshot
+ *   daemon_append_events(st, evs, n, res, err) STORE THREAD: append n events
+ *                                              in one transaction and commit
+ *   daemon_count_appended(d, res, n)           LOOP THREAD: account for them
  */
 #ifndef MH_DAEMON_H
 #define MH_DAEMON_H
@@ -38,13 +39,15 @@ struct daemon_counters {
 };
 
 struct ingest_server;
+struct storeq;
 struct admin_server;
 struct spool_drain;
 
 typedef struct daemon {
     mh_conf_t *conf; /* current snapshot; replaced on SIGHUP */
     const char *config_path;
-    store_t *store;
+    store_t *store;         /* touched only on the store thread, via storeq */
+    struct storeq *storeq;
     evloop_t *loop;
     struct ingest_server *ingest;
     struct admin_server *admin;
@@ -57,7 +60,8 @@ typedef struct daemon {
 } daemon_t;
 
 int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground);
-int daemon_store_events(daemon_t *d, event_t *const *evs, size_t n,
-                        enum store_append_result *res, mh_err_t *err);
+int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
+                         enum store_append_result *res, mh_err_t *err);
+void daemon_count_appended(daemon_t *d, const enum store_append_result *res, size_t n);
 
 #endif

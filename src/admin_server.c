@@ -1,9 +1,10 @@
 /*
  * admin_server.c - answer mailhookctl's requests (see admin_proto.h).
  *
- * Requests are small and answered at once from the event loop; answers can
- * be large (event lists), so they are written out as the client reads.
- * Each command is one function; admin_dispatch() maps names to them.
+ * Each request becomes a job on the store thread (storeq.h), so a long
+ * event list never stalls ingest on the loop; answers can be large, so they
+ * are written out as the client reads. Each command is a work function
+ * (store thread) and an optional finish function (loop thread).
  */
 #include "config.h"
 
@@ -19,12 +20,15 @@
 #include "cjson.h"
 #include "ingest_server.h"
 #include "linebuf.h"
+#include "storeq.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
 struct admin_conn {
     int fd;
     linebuf_t in, out;
+    size_t pending; /* requests in the store queue */
+    bool eof;       /* close once every pending request is answered */
     struct admin_server *srv;
     struct admin_conn *prev, *next;
 };
@@ -59,24 +63,36 @@ static json_t *admin_counters(const struct daemon_counters *c)
                      "expired", (json_int_t)c->expired, "reloads", (json_int_t)c->reloads);
 }
 
-static json_t *admin_status(daemon_t *d, json_t *req)
+/* ---- commands: work() runs on the store thread and may touch only the
+ * store and the request; finish() runs on the loop thread afterwards and
+ * adds what the loop owns (counters, connections, uptime). */
+
+static json_t *admin_status_work(store_t *st, json_t *req)
 {
-    struct store_stats st;
-    char started[RFC3339_MS_LEN + 1];
+    struct store_stats ss;
     mh_err_t err;
 
-    if (store_stats(d->store, &st, &err) < 0)
+    if (store_stats(st, &ss, &err) < 0)
         return admin_error("internal", "%s", err.text);
-    return json_pack(
-        "{s:b,s:s,s:I,s:s,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:I,s:s}", "ok", 1, "version",
+    return json_pack("{s:b,s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "ok", 1, "store", "events",
+                     (json_int_t)ss.events, "last_seq", (json_int_t)ss.last_seq, "messages",
+                     (json_int_t)ss.messages, "endpoints", (json_int_t)ss.endpoints, "queued",
+                     (json_int_t)ss.queued, "bytes_on_disk", (json_int_t)ss.bytes_on_disk);
+}
+
+static void admin_status_finish(daemon_t *d, json_t *reply)
+{
+    char started[RFC3339_MS_LEN + 1];
+
+    json_t *loop_side = json_pack("{s:s,s:I,s:s,s:I,s:o,s:I,s:s}", "version",
         PACKAGE_VERSION, "pid", (json_int_t)getpid(), "started",
         time_format_rfc3339(started, d->started_ms), "uptime_s",
-        (json_int_t)((time_now_ms() - d->started_ms) / 1000), "store", "events",
-        (json_int_t)st.events, "last_seq", (json_int_t)st.last_seq, "messages",
-        (json_int_t)st.messages, "endpoints", (json_int_t)st.endpoints, "queued",
-        (json_int_t)st.queued, "bytes_on_disk", (json_int_t)st.bytes_on_disk, "counters",
+        (json_int_t)((time_now_ms() - d->started_ms) / 1000), "counters",
         admin_counters(&d->ctr), "clients", (json_int_t)ingest_server_clients(d->ingest),
         "state_dir", d->conf->state_dir);
+
+    json_object_update(reply, loop_side);
+    json_decref(loop_side);
 }
 
 struct list_ctx {
@@ -103,32 +119,34 @@ static int admin_list_one(void *ctx, uint64_t seq, const char *json, size_t len)
     return 0;
 }
 
-static json_t *admin_events_list(daemon_t *d, json_t *req)
+static json_t *admin_events_list(store_t *st, json_t *req)
 {
     struct store_query q = { 0 };
     struct list_ctx lc = { .events = json_array() };
-    json_int_t limit = 100;
+    json_int_t limit = 100, since = 0, until = 0;
     const char *type = NULL;
     mh_err_t err;
 
-    if (json_unpack(req, "{s?s,s?I,s?I,s?I}", "type", &type, "since", &q.since_ms, "until",
-                    &q.until_ms, "limit", &limit) < 0 ||
+    if (json_unpack(req, "{s?s,s?I,s?I,s?I}", "type", &type, "since", &since, "until", &until,
+                    "limit", &limit) < 0 ||
         limit < 1 || limit > ADMIN_LIST_MAX) {
         json_decref(lc.events);
         return admin_error("bad_request", "events.list: bad arguments (limit 1..%d)",
                            ADMIN_LIST_MAX);
     }
     q.type = type;
+    q.since_ms = since;
+    q.until_ms = until;
     lc.limit = (size_t)limit;
     q.limit = lc.limit + 1; /* one more tells whether the list was cut */
-    if (store_event_scan(d->store, &q, admin_list_one, &lc, &err) < 0) {
+    if (store_event_scan(st, &q, admin_list_one, &lc, &err) < 0) {
         json_decref(lc.events);
         return admin_error("internal", "%s", err.text);
     }
     return json_pack("{s:b,s:o,s:b}", "ok", 1, "events", lc.events, "truncated", lc.truncated);
 }
 
-static json_t *admin_events_show(daemon_t *d, json_t *req)
+static json_t *admin_events_show(store_t *st, json_t *req)
 {
     const char *id = NULL;
     char *json = NULL;
@@ -139,7 +157,7 @@ static json_t *admin_events_show(daemon_t *d, json_t *req)
 
     if (json_unpack(req, "{s:s}", "id", &id) < 0)
         return admin_error("bad_request", "events.show needs an id");
-    rc = store_event_get(d->store, id, &json, &len, &err);
+    rc = store_event_get(st, id, &json, &len, &err);
     if (rc < 0)
         return admin_error("internal", "%s", err.text);
     if (rc == 1)
@@ -153,34 +171,73 @@ static json_t *admin_events_show(daemon_t *d, json_t *req)
 
 static const struct admin_command {
     const char *name;
-    json_t *(*fn)(daemon_t *d, json_t *req);
+    json_t *(*work)(store_t *st, json_t *req);
+    void (*finish)(daemon_t *d, json_t *reply); /* may be NULL */
 } admin_commands[] = {
-    { "status", admin_status },
-    { "events.list", admin_events_list },
-    { "events.show", admin_events_show },
-    { NULL, NULL },
+    { "status", admin_status_work, admin_status_finish },
+    { "events.list", admin_events_list, NULL },
+    { "events.show", admin_events_show, NULL },
+    { NULL, NULL, NULL },
 };
 
-static json_t *admin_dispatch(daemon_t *d, const char *line, size_t len)
-{
+/* One request on its way through the store thread. */
+struct admin_job {
+    struct admin_conn *conn;
+    const struct admin_command *cmd; /* NULL: reply is already set */
     json_t *req, *reply;
-    const char *cmd = NULL;
+};
 
-    req = json_loadb(line, len, 0, NULL);
-    if (req == NULL || json_unpack(req, "{s:s}", "cmd", &cmd) < 0) {
-        json_decref(req);
-        return admin_error("bad_request", "a request is a JSON object with \"cmd\"");
+static void admin_conn_free(struct admin_conn *c);
+static void admin_conn_update(struct admin_conn *c);
+
+static void admin_job_work(store_t *st, void *ctx)
+{
+    struct admin_job *job = ctx;
+
+    if (job->cmd)
+        job->reply = job->cmd->work(st, job->req);
+}
+
+static void admin_job_done(void *ctx)
+{
+    struct admin_job *job = ctx;
+    struct admin_conn *c = job->conn;
+    size_t len;
+    char *text;
+
+    if (job->cmd && job->cmd->finish && json_is_true(json_object_get(job->reply, "ok")))
+        job->cmd->finish(c->srv->d, job->reply);
+    text = cjson_dump(job->reply, &len);
+    if (text == NULL || linebuf_append(&c->out, text, len) < 0 ||
+        linebuf_append(&c->out, "\n", 1) < 0)
+        c->eof = true; /* too large to answer: drop the connection */
+    free(text);
+    json_decref(job->req);
+    json_decref(job->reply);
+    free(job);
+    c->pending--;
+    admin_conn_update(c);
+}
+
+static void admin_request(struct admin_conn *c, const char *line, size_t len)
+{
+    struct admin_job *job = xcalloc(1, sizeof(*job));
+    const char *name = NULL;
+
+    job->conn = c;
+    job->req = json_loadb(line, len, 0, NULL);
+    if (job->req == NULL || json_unpack(job->req, "{s:s}", "cmd", &name) < 0) {
+        job->reply = admin_error("bad_request", "a request is a JSON object with \"cmd\"");
+    } else {
+        for (const struct admin_command *cmd = admin_commands; cmd->name; cmd++)
+            if (strcmp(cmd->name, name) == 0)
+                job->cmd = cmd;
+        if (job->cmd == NULL)
+            job->reply = admin_error("bad_request", "unknown command \"%.40s\"", name);
     }
-    for (const struct admin_command *c = admin_commands; c->name; c++) {
-        if (strcmp(c->name, cmd) == 0) {
-            reply = c->fn(d, req);
-            json_decref(req);
-            return reply;
-        }
-    }
-    reply = admin_error("bad_request", "unknown command \"%.40s\"", cmd);
-    json_decref(req);
-    return reply;
+    /* Even errors go through the queue, so answers keep the requests' order. */
+    c->pending++;
+    storeq_submit(c->srv->d->storeq, admin_job_work, admin_job_done, job);
 }
 
 static void admin_conn_free(struct admin_conn *c)
@@ -200,32 +257,33 @@ static void admin_conn_free(struct admin_conn *c)
     free(c);
 }
 
-static void admin_conn_io(evloop_t *l, int fd, unsigned what, void *ctx)
+static void admin_conn_update(struct admin_conn *c)
 {
-    struct admin_conn *c = ctx;
-    char *line, *text;
-    size_t len;
-    ssize_t n = 1;
-    json_t *reply;
-
-    if (what & EVLOOP_READ) {
-        n = linebuf_read(&c->in, fd);
-        while ((line = linebuf_line(&c->in, &len)) != NULL) {
-            reply = admin_dispatch(c->srv->d, line, len);
-            text = cjson_dump(reply, &len);
-            json_decref(reply);
-            if (text == NULL || linebuf_append(&c->out, text, len) < 0 ||
-                linebuf_append(&c->out, "\n", 1) < 0)
-                n = 0; /* too large to answer: drop the connection */
-            free(text);
-        }
-    }
-    if (linebuf_write(&c->out, fd) < 0 || n == 0 || n == -2 ||
-        (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+    if (linebuf_write(&c->out, c->fd) < 0)
+        c->eof = true;
+    if (c->eof && c->pending == 0) {
         admin_conn_free(c);
         return;
     }
-    evloop_mod(l, fd, EVLOOP_READ | (linebuf_len(&c->out) ? EVLOOP_WRITE : 0));
+    evloop_mod(c->srv->d->loop, c->fd,
+               (c->eof ? 0 : EVLOOP_READ) | (linebuf_len(&c->out) ? EVLOOP_WRITE : 0));
+}
+
+static void admin_conn_io(evloop_t *l, int fd, unsigned what, void *ctx)
+{
+    struct admin_conn *c = ctx;
+    char *line;
+    size_t len;
+    ssize_t n;
+
+    if ((what & EVLOOP_READ) && !c->eof) {
+        n = linebuf_read(&c->in, fd);
+        while ((line = linebuf_line(&c->in, &len)) != NULL)
+            admin_request(c, line, len);
+        if (n == 0 || n == -2 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            c->eof = true;
+    }
+    admin_conn_update(c);
 }
 
 static void admin_accept(evloop_t *l, int lfd, unsigned what, void *ctx)

@@ -23,6 +23,7 @@
 #include "ingest_server.h"
 #include "privdrop.h"
 #include "spool_drain.h"
+#include "storeq.h"
 #include "timeutil.h"
 #include "unixsock.h"
 #include "xalloc.h"
@@ -31,10 +32,10 @@
 #define RETENTION_CHUNK 10000
 #define SHUTDOWN_POLL_MS 20
 
-int daemon_store_events(daemon_t *d, event_t *const *evs, size_t n,
-                        enum store_append_result *res, mh_err_t *err)
+int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
+                         enum store_append_result *res, mh_err_t *err)
 {
-    store_txn_t *txn = store_begin(d->store, err);
+    store_txn_t *txn = store_begin(st, err);
     uint64_t seq;
     size_t len;
     char *json;
@@ -52,8 +53,11 @@ int daemon_store_events(daemon_t *d, event_t *const *evs, size_t n,
             return -1;
         }
     }
-    if (store_commit(txn, err) < 0)
-        return -1;
+    return store_commit(txn, err);
+}
+
+void daemon_count_appended(daemon_t *d, const enum store_append_result *res, size_t n)
+{
     d->ctr.commits++;
     for (size_t i = 0; i < n; i++) {
         if (res[i] == STORE_ADDED)
@@ -61,7 +65,6 @@ int daemon_store_events(daemon_t *d, event_t *const *evs, size_t n,
         else
             d->ctr.duplicates++;
     }
-    return 0;
 }
 
 /* ------------------------------------------------------------ setup */
@@ -181,23 +184,52 @@ static void daemon_write_pidfile(const char *path)
 
 /* ------------------------------------------------------------ running */
 
+struct expire_job {
+    daemon_t *d;
+    int64_t before_ms;
+    size_t deleted;
+    int rc;
+    mh_err_t err;
+};
+
+static void daemon_expire(evloop_t *l, void *ctx);
+
+/* Store thread. */
+static void expire_work(store_t *st, void *ctx)
+{
+    struct expire_job *job = ctx;
+
+    job->rc = store_event_expire(st, job->before_ms, RETENTION_CHUNK, &job->deleted, &job->err);
+}
+
+/* Loop thread: account, and come back soon if there was more to delete. */
+static void expire_done(void *ctx)
+{
+    struct expire_job *job = ctx;
+    daemon_t *d = job->d;
+
+    if (job->rc < 0)
+        msg_warn("retention: %s", job->err.text);
+    d->ctr.expired += job->deleted;
+    if (!d->stopping)
+        evloop_timer_add(d->loop, job->deleted == RETENTION_CHUNK ? 1000 : RETENTION_PERIOD_MS,
+                         daemon_expire, d);
+    free(job);
+}
+
 static void daemon_expire(evloop_t *l, void *ctx)
 {
     daemon_t *d = ctx;
-    size_t deleted = 0;
-    int64_t next = RETENTION_PERIOD_MS;
-    mh_err_t err;
+    struct expire_job *job;
 
-    if (d->conf->retention_days > 0) {
-        int64_t before = time_now_ms() - d->conf->retention_days * 86400000LL;
-        if (store_event_expire(d->store, before, RETENTION_CHUNK, &deleted, &err) < 0)
-            msg_warn("retention: %s", err.text);
-        d->ctr.expired += deleted;
-        if (deleted == RETENTION_CHUNK)
-            next = 1000; /* more to do: continue soon, but let ingest run first */
+    if (d->conf->retention_days <= 0) {
+        evloop_timer_add(l, RETENTION_PERIOD_MS, daemon_expire, d);
+        return;
     }
-    if (!d->stopping)
-        evloop_timer_add(l, next, daemon_expire, d);
+    job = xcalloc(1, sizeof(*job));
+    job->d = d;
+    job->before_ms = time_now_ms() - d->conf->retention_days * 86400000LL;
+    storeq_submit(d->storeq, expire_work, expire_done, job);
 }
 
 static void daemon_reload(daemon_t *d)
@@ -224,7 +256,7 @@ static void daemon_check_stopped(evloop_t *l, void *ctx)
 {
     daemon_t *d = ctx;
 
-    if (!ingest_server_busy(d->ingest)) {
+    if (!ingest_server_busy(d->ingest) && storeq_busy(d->storeq) == 0) {
         evloop_stop(l);
     } else if (time_mono_ms() >= d->stop_deadline_ms) {
         msg_warn("shutdown: in-flight work not finished after %d s; exiting (producers "
@@ -310,6 +342,7 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
         msg_fatal(EX_UNAVAILABLE, "%s", err.text);
     d.started_ms = time_now_ms();
     d.loop = evloop_new();
+    d.storeq = storeq_start(d.store, d.loop);
     evloop_add(d.loop, d.signal_fd, EVLOOP_READ, daemon_signal, &d);
     d.ingest = ingest_server_new(&d, ingest_fd);
     d.admin = admin_server_new(&d, admin_fd);
@@ -321,6 +354,8 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
 
     evloop_run(d.loop);
 
+    /* Finish every store job first: their completions still need the servers. */
+    d.storeq = storeq_stop(d.storeq);
     d.drain = spool_drain_free(d.drain);
     d.ingest = ingest_server_free(d.ingest);
     d.admin = admin_server_free(d.admin);

@@ -1,15 +1,26 @@
 /*
  * ingest_server.c - producers' events in, acknowledgements out, after commit.
  *
- * Flow per event-loop round: every readable connection is read, its
- * complete lines parsed into events and appended to the round's batch (an
- * invalid line takes a batch slot too, holding its rejection, so answers
- * stay in line order). The loop's prepare hook then commits the batch in
- * one transaction (group commit) and writes the answers. A batch that
- * reaches commit_batch entries is committed at once.
+ * Two batches take turns. The loop thread reads every readable connection
+ * and appends its complete lines, parsed into events, to the filling batch
+ * (an invalid line takes a slot too, holding its rejection, so answers stay
+ * in line order). At the end of each loop round, if no batch is in flight,
+ * the filling batch is handed to the store thread, which serializes and
+ * commits it in one transaction (group commit), while the loop goes on
+ * parsing into the other batch. When the commit is done the loop answers
+ * every line of the batch, in order, per connection.
  *
- * Ownership: a batch entry owns its event or reply string; a connection is
- * freed only when no batch entry points at it (pending == 0).
+ * Back-pressure: a connection whose answers pile up is not read; when the
+ * filling batch reaches commit_batch entries no connection is read until the
+ * batch in flight completes. Everything is bounded.
+ *
+ * Fairness: one read per connection per loop round, and no connection may
+ * take more than its share (commit_batch / connections) of a batch, so a
+ * producer with a deep pipeline cannot starve the others; lines beyond its
+ * share wait in its buffer for the next batch.
+ *
+ * Ownership: a batch entry owns its event or rejection text; a connection
+ * is freed only when no batch entry points at it (pending == 0).
  */
 #include "config.h"
 
@@ -21,20 +32,20 @@
 #include "ingest_proto.h"
 #include "ingest_server.h"
 #include "linebuf.h"
+#include "storeq.h"
 #include "unixsock.h"
 #include "xalloc.h"
 
 #define INGEST_OUT_PAUSE (1024 * 1024) /* stop reading a client this far behind */
-#define INGEST_READS_PER_ROUND 8        /* fairness between busy producers */
+#define INGEST_MIN_SHARE 16             /* entries a connection may always add */
 
 struct ingest_conn {
     int fd;
     linebuf_t in, out;
     size_t pending; /* batch entries awaiting commit */
+    size_t in_filling; /* of which in the filling batch: capped for fairness */
     bool eof;       /* peer finished sending (or broke): close once answered */
-    bool paused;    /* not reading: too many unread answers */
     bool touched;   /* listed once in the batch being answered */
-    bool reading;   /* inside conn_read: a mid-read commit must not free it */
     struct ingest_server *srv;
     struct ingest_conn *prev, *next;
 };
@@ -45,19 +56,54 @@ struct batch_entry {
     char *reply; /* rejection text (owned) */
 };
 
+struct batch {
+    struct ingest_server *srv;
+    struct batch_entry *entries;
+    size_t n, cap;
+    /* filled on the store thread: */
+    event_t **evs;
+    enum store_append_result *res;
+    size_t nev;
+    int rc;
+    mh_err_t err;
+};
+
 struct ingest_server {
     daemon_t *d;
     int lfd;
     struct ingest_conn *conns;
     size_t nconns;
-    struct batch_entry *batch;
-    event_t **evs;
-    enum store_append_result *res;
-    size_t n, cap;
+    struct batch batches[2];
+    struct batch *filling;
+    struct batch *inflight; /* NULL when the store thread has none of ours */
 };
 
 static void ingest_conn_io(evloop_t *l, int fd, unsigned what, void *ctx);
 static void ingest_accept(evloop_t *l, int fd, unsigned what, void *ctx);
+static void conn_take_lines(struct ingest_server *s, struct ingest_conn *c);
+
+static bool server_full(const struct ingest_server *s)
+{
+    return s->filling->n >= s->filling->cap;
+}
+
+/* May c add another line to the filling batch? */
+static bool conn_has_share(const struct ingest_server *s, const struct ingest_conn *c)
+{
+    size_t share = s->filling->cap / (s->nconns ? s->nconns : 1);
+
+    return c->in_filling < (share > INGEST_MIN_SHARE ? share : INGEST_MIN_SHARE);
+}
+
+static void batch_init(struct batch *b, struct ingest_server *s, size_t cap)
+{
+    b->srv = s;
+    b->cap = cap;
+    /* + INGEST lines already buffered when the batch fills still fit: grow. */
+    b->entries = xcalloc(cap, sizeof(*b->entries));
+    b->evs = xcalloc(cap, sizeof(*b->evs));
+    b->res = xcalloc(cap, sizeof(*b->res));
+}
 
 struct ingest_server *ingest_server_new(daemon_t *d, int listen_fd)
 {
@@ -65,10 +111,9 @@ struct ingest_server *ingest_server_new(daemon_t *d, int listen_fd)
 
     s->d = d;
     s->lfd = listen_fd;
-    s->cap = (size_t)d->conf->commit_batch;
-    s->batch = xcalloc(s->cap, sizeof(*s->batch));
-    s->evs = xcalloc(s->cap, sizeof(*s->evs));
-    s->res = xcalloc(s->cap, sizeof(*s->res));
+    batch_init(&s->batches[0], s, (size_t)d->conf->commit_batch);
+    batch_init(&s->batches[1], s, (size_t)d->conf->commit_batch);
+    s->filling = &s->batches[0];
     if (evloop_add(d->loop, listen_fd, EVLOOP_READ, ingest_accept, s) < 0)
         msg_fatal(EX_OSERR, "ingest: cannot watch listening socket: %s", strerror(errno));
     return s;
@@ -95,12 +140,12 @@ static void conn_update(struct ingest_server *s, struct ingest_conn *c)
 {
     unsigned want = 0;
 
-    c->paused = linebuf_len(&c->out) > INGEST_OUT_PAUSE;
-    if (!c->eof && !c->paused)
+    if (!c->eof && linebuf_len(&c->out) <= INGEST_OUT_PAUSE && !server_full(s) &&
+        conn_has_share(s, c))
         want |= EVLOOP_READ;
     if (linebuf_len(&c->out) > 0)
         want |= EVLOOP_WRITE;
-    if (c->eof && c->pending == 0 && linebuf_len(&c->out) == 0 && !c->reading) {
+    if (c->eof && c->pending == 0 && linebuf_len(&c->out) == 0) {
         conn_free(s, c);
         return;
     }
@@ -122,13 +167,13 @@ static void ingest_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
         c->fd = fd;
         c->srv = s;
         linebuf_init(&c->in, (size_t)s->d->conf->max_event_size + 1);
-        linebuf_init(&c->out, INGEST_OUT_PAUSE + (size_t)s->cap * INGEST_ACK_MAX);
+        linebuf_init(&c->out, INGEST_OUT_PAUSE + 2 * s->filling->cap * INGEST_ACK_MAX);
         c->next = s->conns;
         if (s->conns)
             s->conns->prev = c;
         s->conns = c;
         s->nconns++;
-        if (evloop_add(l, fd, EVLOOP_READ, ingest_conn_io, c) < 0) {
+        if (evloop_add(l, fd, server_full(s) ? 0 : EVLOOP_READ, ingest_conn_io, c) < 0) {
             msg_warn("ingest: cannot watch connection: %s", strerror(errno));
             conn_free(s, c);
         }
@@ -139,10 +184,17 @@ static void ingest_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
 
 static void batch_add(struct ingest_server *s, struct ingest_conn *c, event_t *ev, char *reply)
 {
-    if (s->n == s->cap)
-        ingest_server_commit(s);
-    s->batch[s->n++] = (struct batch_entry){ .conn = c, .ev = ev, .reply = reply };
+    struct batch *b = s->filling;
+
+    if (b->n == b->cap) { /* only lines already read overshoot: grow a little */
+        b->cap += b->cap / 4 + 1;
+        b->entries = xreallocarray(b->entries, b->cap, sizeof(*b->entries));
+        b->evs = xreallocarray(b->evs, b->cap, sizeof(*b->evs));
+        b->res = xreallocarray(b->res, b->cap, sizeof(*b->res));
+    }
+    b->entries[b->n++] = (struct batch_entry){ .conn = c, .ev = ev, .reply = reply };
     c->pending++;
+    c->in_filling++;
 }
 
 static void ingest_line(struct ingest_server *s, struct ingest_conn *c, const char *line,
@@ -163,36 +215,44 @@ static void ingest_line(struct ingest_server *s, struct ingest_conn *c, const ch
     batch_add(s, c, ev, NULL);
 }
 
-static void conn_read(struct ingest_server *s, struct ingest_conn *c)
+/* Parse the complete lines already buffered, while the batch has room. */
+static void conn_take_lines(struct ingest_server *s, struct ingest_conn *c)
 {
     char *line;
     size_t len;
-    ssize_t n = 0;
 
-    for (int i = 0; i < INGEST_READS_PER_ROUND && !c->eof; i++) {
-        n = linebuf_read(&c->in, c->fd);
-        if (n == -2) {
-            batch_add(s, c, NULL, xasprintf("%cevent larger than max_event_size (%d)\n",
-                                            INGEST_ACK_REJECT, s->d->conf->max_event_size));
-            s->d->ctr.rejected++;
-            c->eof = true; /* cannot resynchronize inside a giant line */
-            break;
-        }
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-            c->eof = true;
-        while ((line = linebuf_line(&c->in, &len)) != NULL)
-            ingest_line(s, c, line, len);
-        if (n < 0)
-            break;
+    while (!server_full(s) && conn_has_share(s, c) &&
+           (line = linebuf_line(&c->in, &len)) != NULL)
+        ingest_line(s, c, line, len);
+}
+
+static void conn_read(struct ingest_server *s, struct ingest_conn *c)
+{
+    ssize_t n;
+
+    conn_take_lines(s, c); /* what an earlier round left over comes first */
+    if (server_full(s) || !conn_has_share(s, c))
+        return;
+    n = linebuf_read(&c->in, c->fd);
+    if (n == -2) {
+        /* Full, and conn_take_lines() just took every line it could. */
+        batch_add(s, c, NULL, xasprintf("%cevent larger than max_event_size (%d)\n",
+                                        INGEST_ACK_REJECT, s->d->conf->max_event_size));
+        s->d->ctr.rejected++;
+        c->eof = true; /* cannot resynchronize inside a giant line */
+        return;
     }
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+        c->eof = true;
+    conn_take_lines(s, c);
 }
 
 static void conn_write(struct ingest_server *s, struct ingest_conn *c)
 {
     if (linebuf_write(&c->out, c->fd) < 0) {
-        c->eof = true; /* peer went away: its unanswered events were spooled or lost to it */
+        c->eof = true; /* peer went away: it spools what it did not see answered */
         linebuf_free(&c->out);
-        linebuf_init(&c->out, INGEST_OUT_PAUSE + s->cap * INGEST_ACK_MAX);
+        linebuf_init(&c->out, INGEST_OUT_PAUSE + 2 * s->filling->cap * INGEST_ACK_MAX);
     }
 }
 
@@ -203,79 +263,112 @@ static void ingest_conn_io(evloop_t *l, int fd, unsigned what, void *ctx)
 
     if (what & EVLOOP_WRITE)
         conn_write(s, c);
-    if ((what & EVLOOP_READ) && !c->paused && !c->eof) {
-        c->reading = true;
+    if ((what & EVLOOP_READ) && !c->eof && linebuf_len(&c->out) <= INGEST_OUT_PAUSE)
         conn_read(s, c);
-        c->reading = false;
-    }
     conn_update(s, c);
 }
 
-/* Answer each batch entry; ok says whether the transaction committed. */
-static void batch_answer(struct ingest_server *s, bool ok, const char *why)
+/* ------------------------------------------------------------ commit */
+
+/* Store thread: append the batch's events in one transaction. */
+static void batch_store(store_t *st, void *ctx)
 {
+    struct batch *b = ctx;
+
+    b->nev = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->entries[i].ev)
+            b->evs[b->nev++] = b->entries[i].ev;
+    b->rc = b->nev ? daemon_append_events(st, b->evs, b->nev, b->res, &b->err) : 0;
+}
+
+/* The answer line for entry e of a batch whose commit succeeded or not. */
+static size_t batch_format_answer(const struct batch *b, const struct batch_entry *e,
+                                  char *ack)
+{
+    int len;
+
+    if (e->ev == NULL) {
+        len = snprintf(ack, INGEST_ACK_MAX, "%s", e->reply);
+    } else if (b->rc == 0) { /* the common case, without printf */
+        ack[0] = INGEST_ACK_OK;
+        memcpy(ack + 1, e->ev->id, EVID_LEN);
+        ack[EVID_LEN + 1] = '\n';
+        len = EVID_LEN + 2;
+    } else {
+        len = snprintf(ack, INGEST_ACK_MAX, "%c%.200s\n", INGEST_ACK_TEMPFAIL, b->err.text);
+    }
+    if (len >= INGEST_ACK_MAX) {
+        len = INGEST_ACK_MAX - 1;
+        ack[len - 1] = '\n';
+    }
+    return (size_t)len;
+}
+
+static void ingest_submit_batch(struct ingest_server *s);
+
+/* Loop thread: the batch is committed (or failed): answer every line. */
+static void batch_done(void *ctx)
+{
+    struct batch *b = ctx;
+    struct ingest_server *s = b->srv;
+    struct ingest_conn **touched = xcalloc(b->n ? b->n : 1, sizeof(*touched));
     char ack[INGEST_ACK_MAX];
+    size_t nt = 0, len;
 
-    for (size_t i = 0; i < s->n; i++) {
-        struct batch_entry *e = &s->batch[i];
-        int len;
-
-        if (e->ev == NULL)
-            len = snprintf(ack, sizeof(ack), "%s", e->reply);
-        else if (ok) { /* the common case, without printf */
-            ack[0] = INGEST_ACK_OK;
-            memcpy(ack + 1, e->ev->id, EVID_LEN);
-            ack[EVID_LEN + 1] = '\n';
-            len = EVID_LEN + 2;
+    if (b->rc < 0) {
+        msg_warn("ingest: %s: %zu events answered with a temporary failure", b->err.text,
+                 b->nev);
+        s->d->ctr.tempfailed += b->nev;
+    } else if (b->nev > 0) {
+        daemon_count_appended(s->d, b->res, b->nev);
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        struct batch_entry *e = &b->entries[i];
+        if (!e->conn->touched) {
+            e->conn->touched = true;
+            touched[nt++] = e->conn;
         }
-        else
-            len = snprintf(ack, sizeof(ack), "%c%.200s\n", INGEST_ACK_TEMPFAIL, why);
-        if (e->ev && !ok)
-            s->d->ctr.tempfailed++;
-        if (len >= (int)sizeof(ack))
-            len = (int)sizeof(ack) - 1, ack[len - 1] = '\n';
-        if (linebuf_append(&e->conn->out, ack, (size_t)len) < 0)
-            msg_panic_f("ack buffer overflow");
+        len = batch_format_answer(b, e, ack);
+        if (linebuf_append(&e->conn->out, ack, len) < 0)
+            msg_panic_f("answer buffer overflow");
         e->conn->pending--;
         e->ev = event_free(e->ev);
         e->reply = xfree(e->reply);
     }
+    b->n = 0;
+    s->inflight = NULL;
+    /* Lines left buffered while the batch was full go in first, each
+     * connection up to its share. */
+    for (struct ingest_conn *c = s->conns; c && !server_full(s); c = c->next)
+        conn_take_lines(s, c);
+    for (size_t i = 0; i < nt; i++) {
+        touched[i]->touched = false;
+        conn_write(s, touched[i]);
+    }
+    /* conn_update may free a connection: run it once per connection, last. */
+    for (struct ingest_conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        conn_update(s, c);
+    }
+    free(touched);
+    ingest_submit_batch(s);
+}
+
+static void ingest_submit_batch(struct ingest_server *s)
+{
+    if (s->inflight != NULL || s->filling->n == 0)
+        return;
+    s->inflight = s->filling;
+    s->filling = s->filling == &s->batches[0] ? &s->batches[1] : &s->batches[0];
+    for (struct ingest_conn *c = s->conns; c; c = c->next)
+        c->in_filling = 0;
+    storeq_submit(s->d->storeq, batch_store, batch_done, s->inflight);
 }
 
 void ingest_server_commit(struct ingest_server *s)
 {
-    mh_err_t err = { "" };
-    size_t nev = 0, n = s->n, nt = 0;
-    bool ok = true;
-    struct ingest_conn **touched;
-
-    if (n == 0)
-        return;
-    for (size_t i = 0; i < n; i++)
-        if (s->batch[i].ev)
-            s->evs[nev++] = s->batch[i].ev;
-    if (nev > 0 && daemon_store_events(s->d, s->evs, nev, s->res, &err) < 0) {
-        msg_warn("ingest: %s: %zu events answered with a temporary failure", err.text, nev);
-        ok = false;
-    }
-    /* Each connection once, remembered before answering clears the batch;
-     * conn_update() may free a connection, so it runs once per connection. */
-    touched = xcalloc(n, sizeof(*touched));
-    for (size_t i = 0; i < n; i++) {
-        struct ingest_conn *c = s->batch[i].conn;
-        if (!c->touched) {
-            c->touched = true;
-            touched[nt++] = c;
-        }
-    }
-    batch_answer(s, ok, err.text);
-    s->n = 0;
-    for (size_t i = 0; i < nt; i++) {
-        touched[i]->touched = false;
-        conn_write(s, touched[i]);
-        conn_update(s, touched[i]);
-    }
-    free(touched);
+    ingest_submit_batch(s);
 }
 
 void ingest_server_close_listener(struct ingest_server *s)
@@ -289,7 +382,7 @@ void ingest_server_close_listener(struct ingest_server *s)
 
 bool ingest_server_busy(const struct ingest_server *s)
 {
-    if (s->n > 0)
+    if (s->inflight || s->filling->n > 0)
         return true;
     for (struct ingest_conn *c = s->conns; c; c = c->next)
         if (c->pending > 0 || linebuf_len(&c->out) > 0)
@@ -302,17 +395,27 @@ size_t ingest_server_clients(const struct ingest_server *s)
     return s->nconns;
 }
 
+static void batch_free(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        event_free(b->entries[i].ev);
+        free(b->entries[i].reply);
+    }
+    free(b->entries);
+    free(b->evs);
+    free(b->res);
+}
+
+/* Call after storeq_stop(): nothing is in flight any more. */
 struct ingest_server *ingest_server_free(struct ingest_server *s)
 {
     if (s == NULL)
         return NULL;
-    ingest_server_commit(s);
     ingest_server_close_listener(s);
     while (s->conns)
         conn_free(s, s->conns);
-    free(s->batch);
-    free(s->evs);
-    free(s->res);
+    batch_free(&s->batches[0]);
+    batch_free(&s->batches[1]);
     free(s);
     return NULL;
 }

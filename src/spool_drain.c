@@ -1,6 +1,12 @@
 /*
  * spool_drain.c - drain the producers' fallback spool into the store
  * (see spool_drain.h).
+ *
+ * One drain job at a time: the loop thread reads and parses up to
+ * DRAIN_FILES_PER_JOB files, the store thread commits all their events in
+ * one transaction, and back on the loop each file is removed (or, when it
+ * held something unreadable, moved to bad/). If the commit fails, the files
+ * stay for the next scan.
  */
 #include "config.h"
 
@@ -11,32 +17,48 @@
 
 #include "spool.h"
 #include "spool_drain.h"
+#include "storeq.h"
 #include "xalloc.h"
 
-#define DRAIN_FILES_PER_ROUND 256 /* then yield to the event loop */
+#define DRAIN_FILES_PER_JOB 256   /* then let ingest batches in between */
 #define DRAIN_TMP_AGE_S 3600      /* tmp/ files older than this were abandoned */
+
+struct drain_file {
+    char *name;
+    size_t nev;      /* valid events taken from it */
+    size_t bad_line; /* first invalid line, 0 = none */
+    bool unreadable;
+    mh_err_t why;
+};
+
+struct drain_job {
+    struct spool_drain *sd;
+    struct drain_file *files;
+    size_t nfiles;
+    event_t **evs;
+    size_t nev, cap;
+    enum store_append_result *res;
+    int rc;
+    mh_err_t err;
+    bool more; /* files were left for the next job */
+};
 
 struct spool_drain {
     daemon_t *d;
     char *dir;
     int inotify_fd;
     uint64_t scan_timer;
-    uint64_t again_timer;
+    bool busy;  /* a job is in flight */
+    bool again; /* something arrived meanwhile: run once more */
 };
 
-static void drain_scan_timer(evloop_t *l, void *ctx);
-
-/* Store the valid lines of one file; *bad_line = first invalid line (0 none). */
-static int drain_events(struct spool_drain *sd, char *buf, size_t len, size_t *nev,
-                        size_t *bad_line, mh_err_t *err)
+/* Parse one file's lines into the job; remember its first bad line. */
+static void drain_parse(struct drain_job *job, struct drain_file *f, char *buf, size_t len)
 {
-    size_t cap = 64, n = 0, lineno = 0;
-    event_t **evs = xcalloc(cap, sizeof(*evs));
-    enum store_append_result *res;
     char *p = buf, *end = buf + len, *nl;
-    int rc;
+    size_t lineno = 0;
+    mh_err_t err;
 
-    *bad_line = 0;
     for (; p < end; p = nl + 1) {
         nl = memchr(p, '\n', (size_t)(end - p));
         if (nl == NULL)
@@ -44,81 +66,123 @@ static int drain_events(struct spool_drain *sd, char *buf, size_t len, size_t *n
         lineno++;
         if (nl == p)
             continue;
-        if (n == cap)
-            evs = xreallocarray(evs, cap *= 2, sizeof(*evs));
-        if ((evs[n] = event_from_json(p, (size_t)(nl - p), err)) != NULL)
-            n++;
-        else if (*bad_line == 0)
-            *bad_line = lineno;
+        if (job->nev == job->cap) {
+            job->cap = job->cap ? job->cap * 2 : 256;
+            job->evs = xreallocarray(job->evs, job->cap, sizeof(*job->evs));
+        }
+        if ((job->evs[job->nev] = event_from_json(p, (size_t)(nl - p), &err)) != NULL) {
+            job->nev++;
+            f->nev++;
+        } else if (f->bad_line == 0) {
+            f->bad_line = lineno;
+            f->why = err;
+        }
     }
-    res = xcalloc(n ? n : 1, sizeof(*res));
-    rc = n ? daemon_store_events(sd->d, evs, n, res, err) : 0;
-    for (size_t i = 0; i < n; i++)
-        event_free(evs[i]);
-    *nev = n;
-    free(res);
-    free(evs);
-    return rc;
 }
 
-/* Drain one file: 0 done (removed or quarantined), -1 store failure (kept). */
-static int drain_file(struct spool_drain *sd, const char *name)
+static void drain_load(struct spool_drain *sd, struct drain_job *job, const char *name)
 {
-    size_t max = (size_t)sd->d->conf->max_event_size * 1024, len, nev = 0, bad_line;
-    char *buf = NULL;
-    mh_err_t err, qerr;
+    size_t max = (size_t)sd->d->conf->max_event_size * 1024, len;
+    struct drain_file *f = &job->files[job->nfiles++];
+    char *buf;
+    mh_err_t err;
 
+    f->name = xstrdup(name);
     if (spool_read(sd->dir, name, max, &buf, &len, &err) < 0) {
-        msg_warn("spool: %s: %s; moving it to bad/", name, err.text);
-        goto quarantine;
+        f->unreadable = true;
+        f->why = err;
+        return;
     }
-    if (drain_events(sd, buf, len, &nev, &bad_line, &err) < 0) {
-        msg_warn("spool: %s: %s; will retry", name, err.text);
-        free(buf);
-        return -1;
-    }
+    drain_parse(job, f, buf, len);
     free(buf);
-    sd->d->ctr.spool_events += nev;
-    if (bad_line) {
-        msg_warn("spool: %s line %zu: %s; stored its %zu valid events, moving it to bad/",
-                 name, bad_line, err.text, nev);
-        goto quarantine;
-    }
-    sd->d->ctr.spool_files++;
-    if (spool_remove(sd->dir, name, &err) < 0)
-        msg_warn("spool: %s", err.text);
-    return 0;
-quarantine:
-    sd->d->ctr.quarantined++;
-    if (spool_quarantine(sd->dir, name, &qerr) < 0)
-        msg_warn("spool: %s", qerr.text);
-    return 0;
 }
 
-static void drain_again(evloop_t *l, void *ctx)
+/* Store thread. */
+static void drain_store(store_t *st, void *ctx)
 {
-    struct spool_drain *sd = ctx;
+    struct drain_job *job = ctx;
 
-    sd->again_timer = 0;
-    spool_drain_run(sd);
+    job->res = xcalloc(job->nev ? job->nev : 1, sizeof(*job->res));
+    job->rc = job->nev ? daemon_append_events(st, job->evs, job->nev, job->res, &job->err) : 0;
+}
+
+static void drain_settle(struct spool_drain *sd, struct drain_file *f)
+{
+    mh_err_t err;
+
+    sd->d->ctr.spool_events += f->nev;
+    if (!f->unreadable && f->bad_line == 0) {
+        sd->d->ctr.spool_files++;
+        if (spool_remove(sd->dir, f->name, &err) < 0)
+            msg_warn("spool: %s", err.text);
+        return;
+    }
+    if (f->unreadable)
+        msg_warn("spool: %s: %s; moving it to bad/", f->name, f->why.text);
+    else
+        msg_warn("spool: %s line %zu: %s; stored its %zu valid events, moving it to bad/",
+                 f->name, f->bad_line, f->why.text, f->nev);
+    sd->d->ctr.quarantined++;
+    if (spool_quarantine(sd->dir, f->name, &err) < 0)
+        msg_warn("spool: %s", err.text);
+}
+
+/* Loop thread: settle each file now that its events are committed. */
+static void drain_done(void *ctx)
+{
+    struct drain_job *job = ctx;
+    struct spool_drain *sd = job->sd;
+
+    if (job->rc < 0)
+        msg_warn("spool: %s; %zu files stay for the next scan", job->err.text, job->nfiles);
+    else if (job->nev > 0)
+        daemon_count_appended(sd->d, job->res, job->nev);
+    for (size_t i = 0; i < job->nfiles; i++) {
+        if (job->rc == 0)
+            drain_settle(sd, &job->files[i]);
+        free(job->files[i].name);
+    }
+    for (size_t i = 0; i < job->nev; i++)
+        event_free(job->evs[i]);
+    sd->busy = false;
+    if ((job->more || sd->again) && job->rc == 0 && !sd->d->stopping) {
+        sd->again = false;
+        spool_drain_run(sd);
+    }
+    free(job->files);
+    free(job->evs);
+    free(job->res);
+    free(job);
 }
 
 void spool_drain_run(struct spool_drain *sd)
 {
+    struct drain_job *job;
     char **names;
     size_t n, i;
     mh_err_t err;
 
+    if (sd->busy) {
+        sd->again = true;
+        return;
+    }
     if (spool_list(sd->dir, &names, &n, &err) < 0) {
         msg_warn("spool: %s", err.text);
         return;
     }
-    for (i = 0; i < n && i < DRAIN_FILES_PER_ROUND; i++)
-        if (drain_file(sd, names[i]) < 0)
-            break; /* the store is failing: try again at the next scan */
-    if (i < n && i == DRAIN_FILES_PER_ROUND && sd->again_timer == 0)
-        sd->again_timer = evloop_timer_add(sd->d->loop, 0, drain_again, sd);
+    if (n == 0) {
+        spool_list_free(names, n);
+        return;
+    }
+    job = xcalloc(1, sizeof(*job));
+    job->sd = sd;
+    job->files = xcalloc(n < DRAIN_FILES_PER_JOB ? n : DRAIN_FILES_PER_JOB, sizeof(*job->files));
+    for (i = 0; i < n && i < DRAIN_FILES_PER_JOB; i++)
+        drain_load(sd, job, names[i]);
+    job->more = i < n;
     spool_list_free(names, n);
+    sd->busy = true;
+    storeq_submit(sd->d->storeq, drain_store, drain_done, job);
 }
 
 static void drain_inotify(evloop_t *l, int fd, unsigned what, void *ctx)
@@ -164,6 +228,7 @@ struct spool_drain *spool_drain_new(daemon_t *d)
     return sd;
 }
 
+/* Call after storeq_stop(): no job of ours is in flight any more. */
 struct spool_drain *spool_drain_free(struct spool_drain *sd)
 {
     if (sd == NULL)
@@ -174,8 +239,6 @@ struct spool_drain *spool_drain_free(struct spool_drain *sd)
     }
     if (sd->scan_timer)
         evloop_timer_cancel(sd->d->loop, sd->scan_timer);
-    if (sd->again_timer)
-        evloop_timer_cancel(sd->d->loop, sd->again_timer);
     free(sd->dir);
     free(sd);
     return NULL;
