@@ -5,7 +5,8 @@
  *   spool_prepare()     create DIR, tmp/ and new/ (02770: setgid, so files
  *                       inherit the spool's group), bad/ (0750)
  *   spool_write()       tmp/NAME (O_EXCL, 0640) -> write -> fsync -> rename
- *                       to new/NAME -> fsync new/; the tmp file is removed on
+ *                       to new/NAME -> fsync new/ (syncfs when new/ is not
+ *                       readable by this producer); the tmp file is removed on
  *                       any failure
  *   spool_list()        names in new/, oldest first (by name)
  *   spool_read()        new/NAME, no symlinks, regular files only, bounded
@@ -135,6 +136,12 @@ static int spool_opendir(const char *dir, const char *sub, mh_err_t *err)
     if (spool_path(path, sizeof(path), dir, sub, NULL, err) < 0)
         return -1;
     fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* Producers may create files in tmp/ and new/ but not list them (no
+     * read permission, so one producer cannot see another's events): for
+     * them an O_PATH handle serves openat()/renameat(), and the rename is
+     * made durable with syncfs() instead of a directory fsync. */
+    if (fd < 0 && errno == EACCES)
+        fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return mh_err_set(err, "spool: open %s: %s", path, strerror(errno));
     return fd;
@@ -194,11 +201,6 @@ int spool_write(const char *dir, const char *lines, size_t len, mh_err_t *err)
     step = "fsync";
     if (fsync(fd) < 0)
         goto fail_tmp;
-    step = "close";
-    e = close(fd);
-    fd = -1;
-    if (e < 0)
-        goto fail_tmp;
     if (renameat(tmpfd, name, newfd, name) < 0) {
         e = errno;
         unlinkat(tmpfd, name, 0);
@@ -211,8 +213,14 @@ int spool_write(const char *dir, const char *lines, size_t len, mh_err_t *err)
      * whose fate is unknown is better stored twice (deduplicated by id) than
      * lost.
      */
-    if (fsync(newfd) < 0) {
+    if (fsync(newfd) < 0 && (errno != EBADF || syncfs(fd) < 0)) {
         mh_err_set(err, "spool: fsync %s/new: %s", dir, strerror(errno));
+        goto out;
+    }
+    e = close(fd);
+    fd = -1;
+    if (e < 0) {
+        mh_err_set(err, "spool: close %s/new/%s: %s", dir, name, strerror(errno));
         goto out;
     }
     rc = 0;

@@ -1,0 +1,39 @@
+#!/bin/bash
+# t0070: the permission model. mailhookd runs as one user; a producer in
+# submit_group (here: nobody, as the web-facing tracker would be) can submit
+# over the socket and, with the daemon down, through the spool, but cannot
+# read the store (where endpoint secrets live), list other producers' spool
+# files, or use the admin socket.
+. "$(dirname "$0")/lib/tap.sh"
+plan 7
+if [ "$(id -u)" -ne 0 ] || ! getent passwd daemon >/dev/null || ! getent passwd nobody >/dev/null ||
+        ! command -v setpriv >/dev/null; then
+    for i in 1 2 3 4 5 6 7; do skip "needs root, users daemon and nobody, setpriv"; done
+    exit 0
+fi
+chmod 755 "$T_DIR"
+CONF=$T_DIR/mailhook.conf
+write_conf "$CONF" 'user = "daemon"
+submit_group = "nogroup"'
+sed -i '/^user = ""$/d' "$CONF"
+chmod 644 "$CONF"
+# The producer: uid nobody, only group nogroup.
+as_producer() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+
+check "daemon starts as root, runs as daemon" start_daemon "$CONF"
+check "producer in submit_group submits over the socket" \
+    bash -c "$(declare -f as_producer); as_producer '$MAILHOOKCTL' -c '$CONF' emit app.tracker '{}' | grep -q committed"
+check "producer cannot read the state directory" \
+    bash -c "$(declare -f as_producer); ! as_producer ls '$T_DIR/state' 2>/dev/null"
+check "producer cannot use the admin socket" \
+    bash -c "$(declare -f as_producer); ! as_producer '$MAILHOOKCTL' -c '$CONF' status 2>/dev/null"
+stop_daemon
+check "with the daemon down the producer spools" \
+    bash -c "$(declare -f as_producer); as_producer '$MAILHOOKCTL' -c '$CONF' emit app.tracker '{\"n\":2}' 2>/dev/null | grep -q spooled"
+check "producer cannot list the spool" \
+    bash -c "$(declare -f as_producer); ! as_producer ls '$T_DIR/spool/new' 2>/dev/null"
+start_daemon "$CONF"
+check "daemon drains the producer's spool file on start" \
+    wait_for 10 bash -c "'$MAILHOOKCTL' -c '$CONF' --json events list --type app.tracker | grep -q '\"n\":2'"
+stop_daemon
+done_testing
