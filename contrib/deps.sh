@@ -7,7 +7,7 @@
 set -eu
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libjansson-dev libconfuse-dev
   libssl-dev libcurl4-openssl-dev libpcre2-dev libdb5.3-dev libmilter-dev check"
-TEST_PKGS="$BUILD_PKGS python3 nodejs db5.3-util groff-base procps clang libclang-rt-14-dev"
+TEST_PKGS="$BUILD_PKGS python3 nodejs db5.3-util groff-base procps clang libclang-rt-14-dev valgrind util-linux"
 
 case "${1:-build}" in
 build) want=$BUILD_PKGS ;;

@@ -77,6 +77,14 @@ stop_daemon() {
     wait "$DAEMON_PID" 2>/dev/null
 }
 
+# A daemon's sanitizer report (ASan, UBSan, LeakSanitizer) lands in its log,
+# not in any test's output: a test with such a report fails.
 done_testing() {
+    if [ -f "$T_DIR/daemon.log" ] &&
+            grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T_DIR/daemon.log"; then
+        echo "# sanitizer report in the daemon's log:"
+        grep -A20 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T_DIR/daemon.log" | diag
+        T_FAILED=$((T_FAILED + 1))
+    fi
     [ "$T_FAILED" -eq 0 ]
 }
