@@ -28,8 +28,19 @@
 #include <stdio.h>
 #include "msg.h"
 
+/* Install paths and the service user come from the Makefile (-D); these
+ * fallbacks serve a build without it. */
 #ifndef MH_SYSCONFDIR
 #define MH_SYSCONFDIR "/etc"
+#endif
+#ifndef MH_DEFAULT_USER
+#define MH_DEFAULT_USER "mailhook"
+#endif
+#ifndef MH_LOCALSTATEDIR
+#define MH_LOCALSTATEDIR "/var"
+#endif
+#ifndef MH_RUNSTATEDIR
+#define MH_RUNSTATEDIR "/run"
 #endif
 #define CONF_DEFAULT_PATH MH_SYSCONFDIR "/mailhook.conf"
 

@@ -55,16 +55,6 @@
 #include "msg.h"
 #include "xalloc.h"
 
-/* Install paths and the service user come from the Makefile. */
-#ifndef MH_DEFAULT_USER
-#define MH_DEFAULT_USER "mailhook"
-#endif
-#ifndef MH_LOCALSTATEDIR
-#define MH_LOCALSTATEDIR "/var"
-#endif
-#ifndef MH_RUNSTATEDIR
-#define MH_RUNSTATEDIR "/run"
-#endif
 
 #define KIB 1024L
 #define MIB (1024L * KIB)

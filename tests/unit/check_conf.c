@@ -22,16 +22,6 @@
 #include "msg.h"
 #include "xalloc.h"
 
-/* The same fallbacks as conf.c, for a build without the Makefile's -D. */
-#ifndef MH_DEFAULT_USER
-#define MH_DEFAULT_USER "mailhook"
-#endif
-#ifndef MH_LOCALSTATEDIR
-#define MH_LOCALSTATEDIR "/var"
-#endif
-#ifndef MH_RUNSTATEDIR
-#define MH_RUNSTATEDIR "/run"
-#endif
 
 #define NOPTIONS 20 /* options in the table today; update with the table */
 
