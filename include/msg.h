@@ -2,6 +2,8 @@
  * msg.h - the one diagnostic vocabulary of mailhook.
  *
  *   msg_open(prog, dest)   choose where messages go (syslog facility mail, or stderr)
+ *   msg_syslog_facility(name)  use another facility ("daemon", "local0".."local7");
+ *                          -1 for an unknown name (config validation prevents it)
  *   msg_info(fmt, ...)     normal operational message
  *   msg_warn(fmt, ...)     something recoverable went wrong; work continues
  *   msg_fatal(code, ...)   the environment is unusable: log and exit(code), code from sysexits.h
@@ -30,6 +32,7 @@ enum msg_dest { MSG_STDERR, MSG_SYSLOG };
 extern int msg_verbose;
 
 void msg_open(const char *progname, enum msg_dest dest);
+int msg_syslog_facility(const char *name);
 const char *msg_progname(void);
 void msg_info(const char *fmt, ...) MH_PRINTF(1, 2);
 void msg_warn(const char *fmt, ...) MH_PRINTF(1, 2);

@@ -65,7 +65,9 @@ int main(int argc, char **argv)
     msg_verbose = conf->log_level + verbose;
     /* In the foreground with log = stderr, messages go to the terminal or the
      * journal; otherwise to syslog, facility mail. */
-    if (strcmp(conf->log, "stderr") != 0)
+    if (strcmp(conf->log, "stderr") != 0) {
+        msg_syslog_facility(conf->syslog_facility);
         msg_open(argv[0], MSG_SYSLOG);
+    }
     return daemon_run(conf, path, foreground);
 }

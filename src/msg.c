@@ -18,6 +18,7 @@
 int msg_verbose;
 
 static enum msg_dest msg_dest = MSG_STDERR;
+static int msg_facility = LOG_MAIL;
 static char msg_name[64] = "mailhook";
 
 void msg_open(const char *progname, enum msg_dest dest)
@@ -29,7 +30,32 @@ void msg_open(const char *progname, enum msg_dest dest)
         closelog();
     msg_dest = dest;
     if (dest == MSG_SYSLOG)
-        openlog(msg_name, LOG_PID | LOG_NDELAY, LOG_MAIL);
+        openlog(msg_name, LOG_PID | LOG_NDELAY, msg_facility);
+}
+
+int msg_syslog_facility(const char *name)
+{
+    static const struct {
+        const char *name;
+        int facility;
+    } facilities[] = {
+        { "mail", LOG_MAIL },     { "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 },
+        { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+        { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+        { "local7", LOG_LOCAL7 }, { NULL, 0 },
+    };
+
+    for (int i = 0; facilities[i].name; i++) {
+        if (strcmp(name, facilities[i].name) == 0) {
+            msg_facility = facilities[i].facility;
+            if (msg_dest == MSG_SYSLOG) {
+                closelog();
+                openlog(msg_name, LOG_PID | LOG_NDELAY, msg_facility);
+            }
+            return 0;
+        }
+    }
+    return -1;
 }
 
 const char *msg_progname(void)
