@@ -44,6 +44,24 @@
 #endif
 #define CONF_DEFAULT_PATH MH_SYSCONFDIR "/mailhook.conf"
 
+/* One "maillog NAME { ... }" section: a log source for the maillog reader. */
+struct mh_conf_maillog {
+    char *name;            /* the section title: names the source in status and checkpoints */
+    char *type;            /* "file" or "journald" */
+    char *path;            /* type file: the log file to follow */
+    char *start_at;        /* first start, no checkpoint yet: "end" (default) or "beginning" */
+    bool emit_sent;        /* email.sent from the log for messages no milter recorded (true) */
+    bool include_bounces;  /* events for the MTA's own bounce notices (false) */
+    char **sender_domains; /* only messages from these sender domains; NULL = all */
+    size_t n_sender_domains;
+    char **sasl_users;     /* only messages submitted by these SASL users; NULL = all */
+    size_t n_sasl_users;
+    int max_messages;      /* queue ids tracked at most (100000) */
+    int max_age;           /* seconds a queue id may stay idle before it is dropped (604800) */
+    int max_line;          /* longer lines are skipped and counted (65536) */
+    int batch_lines;       /* lines per store transaction at most (4096) */
+};
+
 typedef struct mh_conf {
     int refs; /* managed by conf_ref/conf_unref (atomic) */
     char *path; /* file it was loaded from, or NULL for defaults */
@@ -75,6 +93,10 @@ typedef struct mh_conf {
     int client_timeout;      /* seconds a producer waits for an ack before spooling */
     int shutdown_timeout;    /* seconds SIGTERM waits for in-flight work */
     int spool_scan_interval; /* seconds between spool scans (besides inotify) */
+
+    /* maillog reader: zero or more sources */
+    struct mh_conf_maillog *maillogs;
+    size_t n_maillogs;
 } mh_conf_t;
 
 mh_conf_t *conf_load(const char *path, mh_err_t *err);

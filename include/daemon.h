@@ -12,6 +12,11 @@
  *                                              returns the exit code
  *   daemon_append_events(st, evs, n, res, err) STORE THREAD: append n events
  *                                              in one transaction and commit
+ *   daemon_append_events_txn(txn, evs, n, res, err)
+ *                                              STORE THREAD: the same inside
+ *                                              the caller's transaction (a
+ *                                              reader commits its position
+ *                                              with its events)
  *   daemon_count_appended(d, res, n)           LOOP THREAD: account for them
  */
 #ifndef MH_DAEMON_H
@@ -42,6 +47,7 @@ struct ingest_server;
 struct storeq;
 struct admin_server;
 struct spool_drain;
+struct maillog_reader;
 
 typedef struct daemon {
     mh_conf_t *conf; /* current snapshot; replaced on SIGHUP */
@@ -52,6 +58,8 @@ typedef struct daemon {
     struct ingest_server *ingest;
     struct admin_server *admin;
     struct spool_drain *drain;
+    struct maillog_reader **readers; /* one per configured maillog source */
+    size_t nreaders;
     int signal_fd;
     int64_t started_ms;
     int64_t stop_deadline_ms; /* monotonic; 0 while running */
@@ -62,6 +70,8 @@ typedef struct daemon {
 int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground);
 int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
                          enum store_append_result *res, mh_err_t *err);
+int daemon_append_events_txn(store_txn_t *txn, event_t *const *evs, size_t n,
+                             enum store_append_result *res, mh_err_t *err);
 void daemon_count_appended(daemon_t *d, const enum store_append_result *res, size_t n);
 
 #endif

@@ -19,6 +19,7 @@
 #include "admin_server.h"
 #include "cjson.h"
 #include "ingest_server.h"
+#include "maillog_reader.h"
 #include "linebuf.h"
 #include "storeq.h"
 #include "timeutil.h"
@@ -91,6 +92,12 @@ static void admin_status_finish(daemon_t *d, json_t *reply)
         admin_counters(&d->ctr), "clients", (json_int_t)ingest_server_clients(d->ingest),
         "state_dir", d->conf->state_dir);
 
+    json_t *readers = json_object();
+
+    for (size_t i = 0; i < d->nreaders; i++)
+        json_object_set_new(readers, maillog_reader_name(d->readers[i]),
+                            maillog_reader_status(d->readers[i]));
+    json_object_set_new(loop_side, "maillog", readers);
     json_object_update(reply, loop_side);
     json_decref(loop_side);
 }

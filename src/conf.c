@@ -1,35 +1,43 @@
 /*
- * conf.c - mailhook.conf: the option table, parsing, validation, snapshots.
+ * conf.c - mailhook.conf: the option tables, parsing, validation, snapshots.
  *
  * Every option is declared once, as one row of a table below: the libconfuse
  * declaration (name, type, default), where the value lands in mh_conf_t, and
  * its bounds. Everything else is driven by the rows:
  *
  *   conf_load(path, err)   parse with libconfuse, validate each value as it
- *                          is read (cfg_set_validate_func), then check the
- *                          options against each other; a fresh snapshot
- *                          with one reference, or NULL + "FILE:LINE: problem"
+ *                          is read (the rows' validcb), each titled section
+ *                          as it closes, then the options against each
+ *                          other; a fresh snapshot with one reference, or
+ *                          NULL + "FILE:LINE: problem"
  *   conf_defaults()        the built-in defaults (the table, no file)
  *   conf_ref / conf_unref  atomic reference count; the last unref frees
- *   conf_dump(c, fp)       every option in table order, in config syntax,
- *                          so the output loads back to the same values
- *   conf_option_names()    every option name, dotted inside sections
+ *   conf_dump(c, fp)       (conf_dump.c) every option in table order, in
+ *                          config syntax, so the output loads back the same
+ *   conf_option_names()    (conf_dump.c) every option name, dotted inside
+ *                          sections
  *
  * Errors: libconfuse's messages and our validators' (cfg_error) both reach
  * conf_errfunc, which prefixes file and line and keeps the first one, the
  * most specific. Nothing is printed. Comments are blanked out before
  * libconfuse sees the text, because libconfuse 3.3 miscounts lines after
  * them (conf_blank_comments). Integers are decimal only (conf_parse_int).
+ * A problem with a titled section as a whole (its name, options that
+ * require each other) is found when libconfuse hands over the finished
+ * section, so it is reported at the line of the section's closing brace;
+ * a duplicate title is libconfuse's own message, at the second opening.
  *
  * Adding a section ("milter { ... }"): give its struct a member in
  * mh_conf_t, write a conf_milter_rows[] table (tests/t0100-conf-doc.sh
- * prefixes the names of a conf_NAME_rows table with "NAME."), and add a row
+ * prefixes the names of a conf_NAME_rows table with "NAME." and lists them
+ * where the CFG_SEC row stands), and add a row
  *   {CFG_SEC("milter", NULL, CFGF_NONE), .kind = CK_SEC, .off = F(milter),
  *    .sub = &conf_milter},
- * to conf_top_rows (conf_opts_build fills in the sub-options). Parsing, defaults, dump, free and names recurse.
- * Repeated titled sections (endpoint NAME {}) need an array in mh_conf_t
- * and a CK_SECLIST kind; validation already works for them (a section's
- * rows are found by the section's name).
+ * to conf_top_rows (conf_opts_build fills in the sub-options). Parsing,
+ * defaults, dump, free and names recurse. Repeated titled sections
+ * ("maillog NAME { }") are a CK_SECLIST row: an array and its count in
+ * mh_conf_t, a table that also gives the element's size, where its title
+ * goes and, optionally, a check of the finished section (conf_maillog).
  *
  * libconfuse's scanner is one global flex instance, so parsing is
  * serialized by conf_lock; a snapshot, once built, is never modified.
@@ -37,7 +45,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -52,6 +59,7 @@
 #include <confuse.h>
 
 #include "conf.h"
+#include "conf_int.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -66,44 +74,60 @@
 #define CACHE_SIZE_MAX LONG_MAX
 #endif
 #define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
-#define NAME_MAX_LEN 32 /* user and group names (useradd's limit) */
-#define CONF_MAX_BYTES (1024 * 1024) /* a config file larger than this is a mistake */
+#define NAME_MAX_LEN 32     /* user and group names (useradd's limit) */
+#define TITLE_MAX_LEN 64    /* section titles ("maillog NAME") */
+#define DOMAIN_MAX_LEN 253  /* RFC 1035, without the trailing dot */
+#define LABEL_MAX_LEN 63
 
-enum conf_kind {
-    CK_STR,      /* char *: free text, or one of .oneof when set */
-    CK_NAME,     /* char *: user or group name, "" allowed */
-    CK_PATH,     /* char *: absolute path */
-    CK_PATH_OPT, /* char *: absolute path, or "" for none */
-    CK_SOCKET,   /* char *: absolute path that fits in sun_path */
-    CK_INT,      /* int within [min, max] */
-    CK_INT64,    /* int64_t within [min, max] */
-    CK_BOOL,     /* bool */
-    CK_SEC,      /* a section: a struct at .off described by .sub */
-};
-
-struct conf_table;
-
-struct conf_row {
-    cfg_opt_t opt;                /* libconfuse declaration: name, type, default */
-    enum conf_kind kind;
-    size_t off;                   /* offset of the value in the enclosing struct */
-    long min, max;                /* CK_INT, CK_INT64: inclusive bounds */
-    const char *const *oneof;     /* CK_STR: NULL-terminated allowed values */
-    const struct conf_table *sub; /* CK_SEC: the section's rows */
-};
-
-struct conf_table {
-    const struct conf_row *rows;
-    size_t nrows;
-};
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 #define F(field) offsetof(mh_conf_t, field)
+#define FM(field) offsetof(struct mh_conf_maillog, field)
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const conf_log_dests[] = {"syslog", "stderr", NULL};
 static const char *const conf_facilities[] = {
     "mail", "daemon", "local0", "local1", "local2", "local3",
     "local4", "local5", "local6", "local7", NULL,
+};
+static const char *const conf_maillog_types[] = {"file", "journald", NULL};
+static const char *const conf_maillog_starts[] = {"end", "beginning", NULL};
+
+/* One "maillog NAME { ... }" section: a log source of the maillog reader. */
+static const struct conf_row conf_maillog_rows[] = {
+    {CFG_STR("type", "file", CFGF_NONE),
+     .kind = CK_STR, .off = FM(type), .oneof = conf_maillog_types},
+    {CFG_STR("path", "", CFGF_NONE), /* required for type file: conf_maillog_check */
+     .kind = CK_PATH_OPT, .off = FM(path)},
+    {CFG_STR("start_at", "end", CFGF_NONE),
+     .kind = CK_STR, .off = FM(start_at), .oneof = conf_maillog_starts},
+    {CFG_BOOL("emit_sent", cfg_true, CFGF_NONE),
+     .kind = CK_BOOL, .off = FM(emit_sent)},
+    {CFG_BOOL("include_bounces", cfg_false, CFGF_NONE),
+     .kind = CK_BOOL, .off = FM(include_bounces)},
+    {CFG_STR_LIST("sender_domains", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FM(sender_domains), .off_n = FM(n_sender_domains),
+     .item = CK_DOMAIN},
+    {CFG_STR_LIST("sasl_users", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FM(sasl_users), .off_n = FM(n_sasl_users), .item = CK_TEXT},
+    {CFG_INT("max_messages", 100000, CFGF_NONE),
+     .kind = CK_INT, .off = FM(max_messages), .min = 100, .max = 10000000},
+    {CFG_INT("max_age", 604800, CFGF_NONE),
+     .kind = CK_INT, .off = FM(max_age), .min = 60, .max = 31536000},
+    {CFG_INT("max_line", 64 * KIB, CFGF_NONE),
+     .kind = CK_INT, .off = FM(max_line), .min = KIB, .max = MIB},
+    {CFG_INT("batch_lines", 4096, CFGF_NONE),
+     .kind = CK_INT, .off = FM(batch_lines), .min = 1, .max = 65536},
+};
+
+static conf_sec_check_fn conf_maillog_check;
+
+static const struct conf_table conf_maillog = {
+    .rows = conf_maillog_rows,
+    .nrows = NROWS(conf_maillog_rows),
+    .size = sizeof(struct mh_conf_maillog),
+    .title_off = FM(name),
+    .check = conf_maillog_check,
 };
 
 /* The top level, in documentation order (etc/mailhook.conf, mailhook.conf.5). */
@@ -152,9 +176,12 @@ static const struct conf_row conf_top_rows[] = {
      .kind = CK_INT, .off = F(shutdown_timeout), .min = 1, .max = 3600},
     {CFG_INT("spool_scan_interval", 5, CFGF_NONE),
      .kind = CK_INT, .off = F(spool_scan_interval), .min = 1, .max = 3600},
+    /* maillog reader: zero or more sources */
+    {CFG_SEC("maillog", NULL, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+     .kind = CK_SECLIST, .off = F(maillogs), .off_n = F(n_maillogs), .sub = &conf_maillog},
 };
 
-static const struct conf_table conf_top = {conf_top_rows, NROWS(conf_top_rows)};
+const struct conf_table conf_top = {.rows = conf_top_rows, .nrows = NROWS(conf_top_rows)};
 
 /* ------------------------------------------------------------ errors */
 
@@ -204,7 +231,7 @@ static const struct conf_row *conf_row_find(const struct conf_table *t, const ch
 }
 
 /* The rows of the section cfg is parsing: the root is named "root", a
- * section after its option (sections nest one level). */
+ * section (titled or not) after its option (sections nest one level). */
 static const struct conf_table *conf_table_of(const cfg_t *cfg)
 {
     const struct conf_row *row;
@@ -212,7 +239,7 @@ static const struct conf_table *conf_table_of(const cfg_t *cfg)
     if (strcmp(cfg->name, "root") == 0)
         return &conf_top;
     row = conf_row_find(&conf_top, cfg->name);
-    return row != NULL && row->kind == CK_SEC ? row->sub : NULL;
+    return row != NULL && (row->kind == CK_SEC || row->kind == CK_SECLIST) ? row->sub : NULL;
 }
 
 /* Integers are decimal only: libconfuse's default (strtol base 0) would
@@ -260,7 +287,45 @@ static bool conf_name_ok(const char *s)
 
     if (n > NAME_MAX_LEN || s[0] == '-')
         return false;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+    return strspn(s, ALNUM "._-") == n;
+}
+
+/* A section title: it names the source in status output and checkpoints. */
+static bool conf_title_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n >= 1 && n <= TITLE_MAX_LEN && strspn(s, ALNUM "._-") == n;
+}
+
+/* A plausible domain name: labels of 1 to 63 letters, digits and hyphens,
+ * not starting or ending with a hyphen, joined by single dots, 253 bytes at
+ * most, no trailing dot. Internationalized names are written as A-labels
+ * (xn--...), the form MTAs log. */
+static bool conf_domain_ok(const char *s)
+{
+    size_t n = strlen(s), label = 0, i;
+
+    if (n == 0 || n > DOMAIN_MAX_LEN || strspn(s, ALNUM ".-") != n)
+        return false;
+    for (i = 0; i <= n; i++) {
+        if (s[i] == '.' || s[i] == '\0') {
+            if (label == 0 || label > LABEL_MAX_LEN || s[i - 1] == '-')
+                return false;
+            label = 0;
+        } else if (label++ == 0 && s[i] == '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool conf_has_control(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
 }
 
 /* "syslog, stderr": the allowed values of list, for an error message. */
@@ -274,10 +339,12 @@ static const char *conf_oneof_text(char *buf, size_t len, const char *const *lis
     return buf;
 }
 
-/* The problem with string s for row, or NULL when it is fine. */
-static const char *conf_str_problem(const struct conf_row *row, const char *s)
+/* The problem with string s, checked as kind (a list's items are checked
+ * as the row's .item), or NULL when it is fine. */
+static const char *conf_str_problem(const struct conf_row *row, enum conf_kind kind,
+                                    const char *s)
 {
-    switch (row->kind) {
+    switch (kind) {
     case CK_STR:
         return row->oneof != NULL && !conf_oneof(row->oneof, s) ? "is not one of" : NULL;
     case CK_NAME:
@@ -290,22 +357,29 @@ static const char *conf_str_problem(const struct conf_row *row, const char *s)
         if (s[0] != '/')
             return "is not an absolute path";
         return strlen(s) > SOCKET_PATH_MAX ? "is too long for a Unix socket" : NULL;
+    case CK_DOMAIN:
+        return conf_domain_ok(s) ? NULL : "is not a valid domain name";
+    case CK_TEXT:
+        if (s[0] == '\0')
+            return "is empty";
+        return conf_has_control(s) ? "contains a control character" : NULL;
     default:
         return NULL;
     }
 }
 
-static int conf_check_str(cfg_t *cfg, const struct conf_row *row, const char *s)
+static int conf_check_str(cfg_t *cfg, const struct conf_row *row, enum conf_kind kind,
+                          const char *s)
 {
     char shown[128], allowed[160];
     const char *problem;
 
     if (s == NULL)
         s = "";
-    if ((problem = conf_str_problem(row, s)) == NULL)
+    if ((problem = conf_str_problem(row, kind, s)) == NULL)
         return 0;
     printable(shown, sizeof(shown), s, strlen(s));
-    if (row->kind == CK_STR)
+    if (kind == CK_STR)
         cfg_error(cfg, "option '%s': '%s' %s: %s", row->opt.name, shown, problem,
                   conf_oneof_text(allowed, sizeof(allowed), row->oneof));
     else
@@ -313,11 +387,45 @@ static int conf_check_str(cfg_t *cfg, const struct conf_row *row, const char *s)
     return -1;
 }
 
-/* The one validator, called by libconfuse for each value read from a file. */
+/* A titled section has just closed: its title, then the options of the
+ * section against each other (the table's check). */
+static int conf_check_section(cfg_t *cfg, const struct conf_row *row, cfg_t *sec)
+{
+    const char *title = cfg_title(sec) != NULL ? cfg_title(sec) : "";
+    char shown[TITLE_MAX_LEN + 8];
+
+    if (!conf_title_ok(title)) {
+        printable(shown, sizeof(shown), title, strlen(title));
+        cfg_error(cfg,
+                  "%s \"%s\": a name must be 1 to %d characters from A-Z, a-z, 0-9, '.', '_' "
+                  "and '-'",
+                  row->opt.name, shown, TITLE_MAX_LEN);
+        return -1;
+    }
+    return row->sub->check != NULL ? row->sub->check(cfg, sec) : 0;
+}
+
+/* A maillog source of type file follows path: without one it has nothing
+ * to read. (Its title was checked before.) */
+static int conf_maillog_check(cfg_t *cfg, cfg_t *sec)
+{
+    const char *type = cfg_getstr(sec, "type"), *path = cfg_getstr(sec, "path");
+
+    if (type != NULL && strcmp(type, "file") == 0 && (path == NULL || path[0] == '\0')) {
+        cfg_error(cfg, "maillog \"%s\": path is required for type file", cfg_title(sec));
+        return -1;
+    }
+    return 0;
+}
+
+/* The one validator, called by libconfuse for each value read from a file:
+ * after each item of a list (and again at its closing brace), after each
+ * titled section. */
 static int conf_validate(cfg_t *cfg, cfg_opt_t *opt)
 {
     const struct conf_table *t = conf_table_of(cfg);
     const struct conf_row *row = t != NULL ? conf_row_find(t, opt->name) : NULL;
+    unsigned n = cfg_opt_size(opt);
 
     if (row == NULL)
         msg_panic_f("option '%s' has no row", opt->name);
@@ -328,14 +436,20 @@ static int conf_validate(cfg_t *cfg, cfg_opt_t *opt)
     case CK_BOOL:
     case CK_SEC:
         return 0;
+    case CK_STRLIST: /* the items before the last one were checked already */
+        return n == 0 ? 0 : conf_check_str(cfg, row, row->item, cfg_opt_getnstr(opt, n - 1));
+    case CK_SECLIST:
+        return n == 0 ? 0 : conf_check_section(cfg, row, cfg_opt_getnsec(opt, n - 1));
     default:
-        return conf_check_str(cfg, row, cfg_opt_getnstr(opt, 0));
+        return conf_check_str(cfg, row, row->kind, cfg_opt_getnstr(opt, 0));
     }
 }
 
 /* ------------------------------------------------------------ cfg_t */
 
-/* libconfuse's option array for table t; cfg_init copies it. */
+/* libconfuse's option array for table t, every option validated by
+ * conf_validate; cfg_init copies it, and each new section copies its
+ * subopts, callbacks included. */
 static cfg_opt_t *conf_opts_build(const struct conf_table *t)
 {
     cfg_opt_t *opts = xcalloc(t->nrows + 1, sizeof(*opts)); /* zeroed last = CFG_END() */
@@ -343,9 +457,10 @@ static cfg_opt_t *conf_opts_build(const struct conf_table *t)
 
     for (i = 0; i < t->nrows; i++) {
         opts[i] = t->rows[i].opt;
+        opts[i].validcb = conf_validate;
         if (t->rows[i].kind == CK_INT || t->rows[i].kind == CK_INT64)
             opts[i].parsecb = conf_parse_int;
-        if (t->rows[i].kind == CK_SEC)
+        if (t->rows[i].kind == CK_SEC || t->rows[i].kind == CK_SECLIST)
             opts[i].subopts = conf_opts_build(t->rows[i].sub);
     }
     return opts;
@@ -361,25 +476,6 @@ static void conf_opts_free(cfg_opt_t *opts)
     free(opts);
 }
 
-/* Attach conf_validate to every option of t; prefix is "" or "section|". */
-static void conf_validators_set(cfg_t *cfg, const struct conf_table *t, const char *prefix)
-{
-    char *name;
-    size_t i;
-
-    for (i = 0; i < t->nrows; i++) {
-        name = xasprintf("%s%s", prefix, t->rows[i].opt.name);
-        if (t->rows[i].kind == CK_SEC) {
-            char *sub = xasprintf("%s|", name);
-            conf_validators_set(cfg, t->rows[i].sub, sub);
-            free(sub);
-        } else {
-            cfg_set_validate_func(cfg, name, conf_validate);
-        }
-        free(name);
-    }
-}
-
 /* A cfg_t holding the defaults, reporting through conf_errfunc. */
 static cfg_t *conf_cfg_new(void)
 {
@@ -390,11 +486,48 @@ static cfg_t *conf_cfg_new(void)
     if (cfg == NULL)
         msg_fatal(EX_OSERR, "cannot initialize libconfuse: %s", strerror(errno));
     cfg_set_error_function(cfg, conf_errfunc);
-    conf_validators_set(cfg, &conf_top, "");
     return cfg;
 }
 
 /* ------------------------------------------------------------ snapshot */
+
+static void conf_fill(cfg_t *cfg, const struct conf_table *t, void *base);
+
+/* A string list: NULL-terminated as well as counted, NULL when empty. */
+static void conf_fill_list(cfg_t *cfg, const struct conf_row *row, void *base)
+{
+    size_t i, n = cfg_size(cfg, row->opt.name);
+    char **list = NULL;
+    const char *s;
+
+    if (n > 0) {
+        list = xcalloc(n + 1, sizeof(*list));
+        for (i = 0; i < n; i++) {
+            s = cfg_getnstr(cfg, row->opt.name, (unsigned)i);
+            list[i] = xstrdup(s != NULL ? s : "");
+        }
+    }
+    *(char ***)((char *)base + row->off) = list;
+    *(size_t *)((char *)base + row->off_n) = n;
+}
+
+/* Titled sections: an array of the table's structs, NULL when none. */
+static void conf_fill_sections(cfg_t *cfg, const struct conf_row *row, void *base)
+{
+    const struct conf_table *sub = row->sub;
+    size_t i, n = cfg_size(cfg, row->opt.name);
+    char *array = n > 0 ? xcalloc(n, sub->size) : NULL, *elem;
+    cfg_t *sec;
+
+    for (i = 0; i < n; i++) {
+        sec = cfg_getnsec(cfg, row->opt.name, (unsigned)i);
+        elem = array + i * sub->size;
+        *(char **)(elem + sub->title_off) = xstrdup(cfg_title(sec));
+        conf_fill(sec, sub, elem);
+    }
+    conf_ptr_set((char *)base + row->off, array);
+    *(size_t *)((char *)base + row->off_n) = n;
+}
 
 static void conf_fill(cfg_t *cfg, const struct conf_table *t, void *base)
 {
@@ -419,6 +552,12 @@ static void conf_fill(cfg_t *cfg, const struct conf_table *t, void *base)
         case CK_SEC:
             conf_fill(cfg_getsec(cfg, row->opt.name), row->sub, field);
             break;
+        case CK_STRLIST:
+            conf_fill_list(cfg, row, base);
+            break;
+        case CK_SECLIST:
+            conf_fill_sections(cfg, row, base);
+            break;
         default:
             s = cfg_getstr(cfg, row->opt.name);
             *(char **)field = xstrdup(s != NULL ? s : "");
@@ -427,19 +566,46 @@ static void conf_fill(cfg_t *cfg, const struct conf_table *t, void *base)
     }
 }
 
-static void conf_free_strings(const struct conf_table *t, void *base)
+/* Free what conf_fill allocated in base (not base itself). */
+static void conf_free_fields(const struct conf_table *t, void *base)
 {
     const struct conf_row *row;
+    size_t i, j, *n;
+    char **list, *array;
     void *field;
-    size_t i;
 
     for (i = 0; i < t->nrows; i++) {
         row = &t->rows[i];
         field = (char *)base + row->off;
-        if (row->kind == CK_SEC)
-            conf_free_strings(row->sub, field);
-        else if (row->kind != CK_INT && row->kind != CK_INT64 && row->kind != CK_BOOL)
+        n = (size_t *)((char *)base + row->off_n);
+        switch (row->kind) {
+        case CK_INT:
+        case CK_INT64:
+        case CK_BOOL:
+            break;
+        case CK_SEC:
+            conf_free_fields(row->sub, field);
+            break;
+        case CK_STRLIST:
+            list = *(char ***)field;
+            for (j = 0; j < *n; j++)
+                free(list[j]);
+            *(char ***)field = xfree(list);
+            *n = 0;
+            break;
+        case CK_SECLIST:
+            array = conf_ptr_get(field);
+            for (j = 0; j < *n; j++) {
+                free(*(char **)(array + j * row->sub->size + row->sub->title_off));
+                conf_free_fields(row->sub, array + j * row->sub->size);
+            }
+            conf_ptr_set(field, xfree(array));
+            *n = 0;
+            break;
+        default:
             *(char **)field = xfree(*(char **)field);
+            break;
+        }
     }
 }
 
@@ -471,7 +637,7 @@ void conf_unref(mh_conf_t *c)
         return;
     if (left < 0)
         msg_panic_f("reference count of %p below zero", (void *)c);
-    conf_free_strings(&conf_top, c);
+    conf_free_fields(&conf_top, c);
     free(c->path);
     free(c);
 }
@@ -509,94 +675,6 @@ static int conf_check_paths(const mh_conf_t *c, const char *path, mh_err_t *err)
     return 0;
 }
 
-/*
- * Blank out comments (# and // to the end of the line, C-style blocks)
- * outside quoted strings, keeping every newline, by the rules of
- * libconfuse's scanner. Why: libconfuse 3.3 (Debian 12) advances its line
- * counter by 3 for each "# ..." line, so without this every "FILE:LINE"
- * after the first comment would point at the wrong line. Returns the line where an
- * unterminated block comment starts (libconfuse ignores it silently), or 0.
- */
-static int conf_blank_comments(char *s)
-{
-    enum { CODE, DQUOTE, SQUOTE, LINE, BLOCK } st = CODE;
-    int line = 1, block_line = 0;
-
-    for (; *s != '\0'; s++) {
-        if (*s == '\n')
-            line++;
-        if (st == CODE && (*s == '"' || *s == '\'')) {
-            st = *s == '"' ? DQUOTE : SQUOTE;
-        } else if (st == CODE && (*s == '#' || (s[0] == '/' && s[1] == '/'))) {
-            st = LINE;
-            *s = ' ';
-        } else if (st == CODE && s[0] == '/' && s[1] == '*') {
-            st = BLOCK;
-            block_line = line;
-            s[0] = s[1] = ' ';
-            s++;
-        } else if ((st == DQUOTE || st == SQUOTE) && s[0] == '\\' && s[1] != '\0') {
-            line += s[1] == '\n'; /* an escaped character, even a quote */
-            s++;
-        } else if ((st == DQUOTE && *s == '"') || (st == SQUOTE && *s == '\'')) {
-            st = CODE;
-        } else if (st == LINE && *s == '\n') {
-            st = CODE;
-        } else if (st == BLOCK && s[0] == '*' && s[1] == '/') {
-            st = CODE;
-            s[0] = s[1] = ' ';
-            s++;
-        } else if ((st == LINE || st == BLOCK) && *s != '\n') {
-            *s = ' ';
-        }
-    }
-    return st == BLOCK ? block_line : 0;
-}
-
-/* Read all of fp into *out (malloc'ed, NUL-terminated, *len bytes before
- * the NUL), stopping past max. 0, -1 with errno, or 1 when larger than max. */
-static int conf_slurp(FILE *fp, size_t max, char **out, size_t *len)
-{
-    size_t size = 4096;
-    char *buf = xmalloc(size);
-
-    *len = 0;
-    while (*len <= max && !ferror(fp) && !feof(fp)) {
-        if (*len == size - 1)
-            buf = xrealloc(buf, size *= 2);
-        *len += fread(buf + *len, 1, size - 1 - *len, fp);
-    }
-    buf[*len] = '\0';
-    *out = buf;
-    if (ferror(fp))
-        return -1;
-    return *len > max ? 1 : 0;
-}
-
-/* The whole file as a NUL-terminated string (malloc'ed), at most
- * CONF_MAX_BYTES of text; NULL + err when it cannot be used. */
-static char *conf_read(const char *path, mh_err_t *err)
-{
-    char *buf;
-    size_t len;
-    FILE *fp;
-    int rc;
-
-    if ((fp = fopen(path, "r")) == NULL) {
-        mh_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    rc = conf_slurp(fp, CONF_MAX_BYTES, &buf, &len);
-    if (rc < 0)
-        mh_err_set(err, "%s: cannot read: %s", path, strerror(errno));
-    else if (rc > 0)
-        mh_err_set(err, "%s: larger than %d bytes", path, CONF_MAX_BYTES);
-    else if (strlen(buf) != len)
-        rc = mh_err_set(err, "%s: contains a NUL byte: not a text file", path);
-    fclose(fp);
-    return rc == 0 ? buf : xfree(buf);
-}
-
 /* Parse text (comments blanked) into a snapshot; called with conf_lock held. */
 static mh_conf_t *conf_parse_locked(const char *text, const char *path, mh_err_t *err)
 {
@@ -624,17 +702,11 @@ mh_conf_t *conf_load(const char *path, mh_err_t *err)
 {
     mh_conf_t *c;
     char *text;
-    int line;
 
     if (path == NULL)
         msg_panic_f("path is NULL");
-    if ((text = conf_read(path, err)) == NULL)
+    if ((text = conf_read_text(path, err)) == NULL)
         return NULL;
-    if ((line = conf_blank_comments(text)) > 0) {
-        free(text);
-        mh_err_set(err, "%s:%d: unterminated comment", path, line);
-        return NULL;
-    }
     pthread_mutex_lock(&conf_lock);
     c = conf_parse_locked(text, path, err);
     pthread_mutex_unlock(&conf_lock);
@@ -657,120 +729,4 @@ mh_conf_t *conf_defaults(void)
     cfg_free(cfg);
     pthread_mutex_unlock(&conf_lock);
     return c;
-}
-
-/* ------------------------------------------------------------ dump */
-
-/* s as a double-quoted libconfuse string: backslash, quote and '$' (which
- * would start ${VAR} substitution) escaped, control characters as \xHH. */
-static void conf_dump_string(FILE *fp, const char *s)
-{
-    const unsigned char *p;
-
-    fputc('"', fp);
-    for (p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '\\' || *p == '"' || *p == '$')
-            fprintf(fp, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(fp, "\\x%02x", *p);
-        else
-            fputc(*p, fp);
-    }
-    fputc('"', fp);
-}
-
-static void conf_dump_table(FILE *fp, const struct conf_table *t, const void *base, int indent)
-{
-    const struct conf_row *row;
-    const void *field;
-    size_t i;
-
-    for (i = 0; i < t->nrows; i++) {
-        row = &t->rows[i];
-        field = (const char *)base + row->off;
-        fprintf(fp, "%*s%s", indent, "", row->opt.name);
-        switch (row->kind) {
-        case CK_SEC:
-            fputs(" {\n", fp);
-            conf_dump_table(fp, row->sub, field, indent + 4);
-            fprintf(fp, "%*s}\n", indent, "");
-            continue;
-        case CK_INT:
-            fprintf(fp, " = %d", *(const int *)field);
-            break;
-        case CK_INT64:
-            fprintf(fp, " = %" PRId64, *(const int64_t *)field);
-            break;
-        case CK_BOOL:
-            fprintf(fp, " = %s", *(const bool *)field ? "true" : "false");
-            break;
-        default:
-            fputs(" = ", fp);
-            conf_dump_string(fp, *(char *const *)field);
-            break;
-        }
-        fputc('\n', fp);
-    }
-}
-
-void conf_dump(const mh_conf_t *c, FILE *fp)
-{
-    conf_dump_table(fp, &conf_top, c, 0);
-}
-
-/* ------------------------------------------------------------ names */
-
-static size_t conf_names_count(const struct conf_table *t)
-{
-    size_t i, n = 0;
-
-    for (i = 0; i < t->nrows; i++)
-        n += t->rows[i].kind == CK_SEC ? conf_names_count(t->rows[i].sub) : 1;
-    return n;
-}
-
-/* Append the names of t (prefixed "section." inside one) at out[*n]. */
-static void conf_names_fill(const struct conf_table *t, const char *prefix, char **out, size_t *n)
-{
-    char *sub;
-    size_t i;
-
-    for (i = 0; i < t->nrows; i++) {
-        if (t->rows[i].kind == CK_SEC) {
-            sub = xasprintf("%s%s.", prefix, t->rows[i].opt.name);
-            conf_names_fill(t->rows[i].sub, sub, out, n);
-            free(sub);
-        } else {
-            out[(*n)++] = xasprintf("%s%s", prefix, t->rows[i].opt.name);
-        }
-    }
-}
-
-static void conf_names_free(char **names)
-{
-    size_t i;
-
-    for (i = 0; names[i] != NULL; i++)
-        free(names[i]);
-    free(names);
-}
-
-/* Built on first use and kept for the life of the process. */
-const char *const *conf_option_names(void)
-{
-    static char **names;
-    char **built, **expected = NULL;
-    size_t n = 0;
-
-    built = __atomic_load_n(&names, __ATOMIC_ACQUIRE);
-    if (built != NULL)
-        return (const char *const *)built;
-    built = xcalloc(conf_names_count(&conf_top) + 1, sizeof(*built));
-    conf_names_fill(&conf_top, "", built, &n);
-    if (!__atomic_compare_exchange_n(&names, &expected, built, false, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE)) {
-        conf_names_free(built); /* another thread won the race */
-        built = expected;
-    }
-    return (const char *const *)built;
 }

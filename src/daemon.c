@@ -21,6 +21,7 @@
 #include "admin_server.h"
 #include "daemon.h"
 #include "ingest_server.h"
+#include "maillog_reader.h"
 #include "privdrop.h"
 #include "spool_drain.h"
 #include "storeq.h"
@@ -32,26 +33,35 @@
 #define RETENTION_CHUNK 10000
 #define SHUTDOWN_POLL_MS 20
 
-int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
-                         enum store_append_result *res, mh_err_t *err)
+int daemon_append_events_txn(store_txn_t *txn, event_t *const *evs, size_t n,
+                             enum store_append_result *res, mh_err_t *err)
 {
-    store_txn_t *txn = store_begin(st, err);
     uint64_t seq;
     size_t len;
     char *json;
     int rc;
 
-    if (txn == NULL)
-        return -1;
     for (size_t i = 0; i < n; i++) {
         json = event_to_json(evs[i], &len);
         rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, json, len, &seq,
                                 &res[i], err);
         free(json);
-        if (rc < 0) {
-            store_abort(txn);
+        if (rc < 0)
             return -1;
-        }
+    }
+    return 0;
+}
+
+int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
+                         enum store_append_result *res, mh_err_t *err)
+{
+    store_txn_t *txn = store_begin(st, err);
+
+    if (txn == NULL)
+        return -1;
+    if (daemon_append_events_txn(txn, evs, n, res, err) < 0) {
+        store_abort(txn);
+        return -1;
     }
     return store_commit(txn, err);
 }
@@ -347,6 +357,10 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     d.ingest = ingest_server_new(&d, ingest_fd);
     d.admin = admin_server_new(&d, admin_fd);
     d.drain = spool_drain_new(&d);
+    d.nreaders = conf->n_maillogs;
+    d.readers = xcalloc(d.nreaders ? d.nreaders : 1, sizeof(*d.readers));
+    for (size_t i = 0; i < d.nreaders; i++)
+        d.readers[i] = maillog_reader_start(&d, &conf->maillogs[i]);
     evloop_timer_add(d.loop, 5000, daemon_expire, &d);
     evloop_set_prepare(d.loop, daemon_prepare_round, &d);
     msg_info("mailhookd %s ready: ingest %s, admin %s, store %s", PACKAGE_VERSION,
@@ -356,6 +370,9 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
 
     /* Finish every store job first: their completions still need the servers. */
     d.storeq = storeq_stop(d.storeq);
+    for (size_t i = 0; i < d.nreaders; i++)
+        maillog_reader_stop(d.readers[i]);
+    free(d.readers);
     d.drain = spool_drain_free(d.drain);
     d.ingest = ingest_server_free(d.ingest);
     d.admin = admin_server_free(d.admin);

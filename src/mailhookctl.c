@@ -5,6 +5,7 @@
  *   mailhookctl ... emit [--at TIME] TYPE [JSON-DATA]
  *   mailhookctl ... events list [--type T] [--since T] [--until T] [--limit N]
  *   mailhookctl ... events show ID
+ *   mailhookctl ... parse [--include-bounces] [--no-sent] FILE...   (offline)
  *
  * Queries go to mailhookd's admin socket; emit is a producer like any other
  * and goes through the ingest library (spooling when the daemon is down).
@@ -24,6 +25,7 @@
 #include "admin_client.h"
 #include "cjson.h"
 #include "conf.h"
+#include "ctl_parse.h"
 #include "event.h"
 #include "ingest.h"
 #include "timeutil.h"
@@ -48,6 +50,7 @@ static void usage(void)
             "  emit [--at TIME] TYPE [JSON]    inject an event (JSON object data)\n"
             "  events list [--type T] [--since TIME] [--until TIME] [--limit N]\n"
             "  events show ID\n"
+            "  parse [--include-bounces] [--no-sent] FILE...   maillog to events, offline\n"
             "TIME: RFC 3339, YYYY-MM-DD, epoch seconds, or an age: 30m, 2h, 7d\n");
     exit(EX_USAGE);
 }
@@ -277,6 +280,11 @@ static int cmd_events(struct ctl *ctl, int argc, char **argv)
     usage();
 }
 
+static int cmd_parse(struct ctl *ctl, int argc, char **argv)
+{
+    return ctl_parse(argc, argv, ctl->json);
+}
+
 static const struct ctl_command {
     const char *name;
     int (*fn)(struct ctl *ctl, int argc, char **argv);
@@ -284,6 +292,7 @@ static const struct ctl_command {
     { "status", cmd_status },
     { "emit", cmd_emit },
     { "events", cmd_events },
+    { "parse", cmd_parse },
     { NULL, NULL },
 };
 

@@ -1,19 +1,24 @@
 #!/bin/bash
-# t0100: every option of the cfg_opt_t table in src/conf.c is documented in
-# man/mailhook.conf.5 and shown in etc/mailhook.conf, and nothing else is;
-# each once, in table order; and the defaults the sample shows are the ones
-# mailhookd really uses (when mailhookd is built).
+# t0100: every option of the cfg_opt_t tables in src/conf.c is documented
+# in man/mailhook.conf.5 and shown in etc/mailhook.conf, and nothing else
+# is; each once, in table order; and the defaults the sample shows are the
+# ones mailhookd really uses (when mailhookd is built), inside sections too.
 #
 # Builds nothing: the option names are read from the three files.
 #   src/conf.c          rows "{CFG_STR("name", ..." etc. inside a table
 #                       "static const struct conf_row conf_NAME_rows[] = {";
-#                       the table conf_top_rows is the top level, the options
-#                       of conf_milter_rows are "milter.NAME"
+#                       the table conf_top_rows is the top level; a row
+#                       "{CFG_SEC("maillog", ..." stands for the options of
+#                       the table conf_maillog_rows, named "maillog.NAME",
+#                       in its place (a CFG_SEC without its table, or a
+#                       table no CFG_SEC uses, fails the first test)
 #   man/mailhook.conf.5 under ".SH OPTIONS", ".TP" then ".B name" (dotted
-#                       for section options)
+#                       for section options: ".B maillog.path")
 #   etc/mailhook.conf   "# name = default" (one space at most after "#"), or
-#                       "name = value"; "# milter {" ... "# }" around the
-#                       (indented) options of a section
+#                       "name = value"; '# maillog "NAME" {' ... "# }"
+#                       around the (indented) options of a section; a
+#                       one-line example section ("# maillog "x" { ... }")
+#                       is not a list of defaults and is not read
 # shellcheck source=tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
@@ -21,21 +26,57 @@ CONF_C=$top_srcdir/src/conf.c
 MAN=$top_srcdir/man/mailhook.conf.5
 SAMPLE=$top_srcdir/etc/mailhook.conf
 
-# Option names of the libconfuse table, in table order.
+# Option names of the libconfuse tables, in table order: conf_top_rows,
+# each CFG_SEC row replaced by the rows of its table, prefixed "SECTION.".
+# A problem with the tables themselves is a line starting with "!".
 names_from_table() {
     awk '
+    function quoted(s) {
+        s = substr($0, RSTART, RLENGTH)
+        sub(/^[^"]*"/, "", s); sub(/"$/, "", s)
+        return s
+    }
+    function emit(t, prefix,   i, r, sec) {
+        used[t] = 1
+        for (i = 1; i <= nrows[t]; i++) {
+            r = row[t, i]
+            if (substr(r, 1, 1) != "{") {
+                print prefix r
+                continue
+            }
+            sec = substr(r, 2)
+            if (!(sec in nrows))
+                print "!CFG_SEC(\"" sec "\") in conf_" t "_rows has no table conf_" sec "_rows"
+            else if (sec in used)
+                print "!conf_" sec "_rows is used by more than one CFG_SEC row"
+            else
+                emit(sec, prefix sec ".")
+        }
+    }
     /^static const struct conf_row conf_[a-z0-9_]+_rows\[\] = \{/ {
         match($0, /conf_[a-z0-9_]+_rows/)
         t = substr($0, RSTART + 5, RLENGTH - 10)
-        prefix = (t == "top") ? "" : t "."
+        tables[++ntables] = t
+        nrows[t] = 0
         inside = 1
         next
     }
     inside && /^\};/ { inside = 0; next }
     inside && match($0, /CFG_(STR|INT|BOOL|FLOAT)(_LIST)?(_CB)?\("[^"]+"/) {
-        s = substr($0, RSTART, RLENGTH)
-        sub(/^[^"]*"/, "", s); sub(/"$/, "", s)
-        print prefix s
+        row[t, ++nrows[t]] = quoted()
+    }
+    inside && match($0, /CFG_SEC\("[^"]+"/) {
+        row[t, ++nrows[t]] = "{" quoted()
+    }
+    END {
+        if (!("top" in nrows)) {
+            print "!no table conf_top_rows"
+            exit
+        }
+        emit("top", "")
+        for (i = 1; i <= ntables; i++)
+            if (!(tables[i] in used))
+                print "!conf_" tables[i] "_rows is not used by any CFG_SEC row"
     }' "$1"
 }
 
@@ -97,6 +138,22 @@ order_diff() {
     diff "$T_DIR/table" <(awk '!seen[$0]++' "$1")
 }
 
+# section_probes SECTION: the sections whose defaults mailhookd -T shows, one
+# "OPTION<TAB>BODY" a line: a section that needs an option to be valid
+# (a maillog of type file needs its path) is probed once per such option,
+# each probe setting another one, and checks every option but the one it
+# sets; so every option is checked by some probe.
+section_probes() {
+    case $1 in
+    maillog)
+        printf '%s\t%s\n' type 'type = "journald"' path 'path = "/var/log/mail.log"'
+        ;;
+    *)
+        printf '\t\n' # valid empty: one probe checks everything
+        ;;
+    esac
+}
+
 # value_matches NAME SAMPLE-VALUE EFFECTIVE-VALUE: the sample shows the
 # Debian layout (/var, /run) and the default user; a build may configure
 # other directories or user, so for those only the part below the install
@@ -125,16 +182,21 @@ for f in "$CONF_C" "$MAN" "$SAMPLE"; do
     fi
 done
 
-names_from_table "$CONF_C" > "$T_DIR/table"
+names_from_table "$CONF_C" > "$T_DIR/table.raw"
+grep -v '^!' "$T_DIR/table.raw" > "$T_DIR/table"
+grep '^!' "$T_DIR/table.raw" | sed 's/^!//' > "$T_DIR/table.problems"
 names_from_man "$MAN" > "$T_DIR/man"
 pairs_from_config "$SAMPLE" > "$T_DIR/sample.pairs"
 cut -f1 "$T_DIR/sample.pairs" > "$T_DIR/sample"
 
 n=$(wc -l < "$T_DIR/table")
-if [ "$n" -gt 0 ]; then
+if [ "$n" -gt 0 ] && [ ! -s "$T_DIR/table.problems" ]; then
     ok "src/conf.c declares $n options"
-else
+elif [ "$n" -eq 0 ]; then
     not_ok "src/conf.c declares options (no table rows found: did its layout change?)"
+else
+    not_ok "src/conf.c declares $n options in tables that fit together"
+    diag < "$T_DIR/table.problems"
 fi
 
 compare_sets "man/mailhook.conf.5 documents every option, and only those" \
@@ -160,22 +222,48 @@ else
     echo "# table / sample:"; order_diff "$T_DIR/sample" | diag
 fi
 
-if [ ! -x "$MAILHOOKD" ]; then
-    skip "defaults in etc/mailhook.conf are mailhookd's: $MAILHOOKD not built"
-elif ! "$MAILHOOKD" -T -c /dev/null > "$T_DIR/effective.conf" 2> "$T_DIR/err"; then
-    not_ok "defaults in etc/mailhook.conf are mailhookd's (mailhookd -T -c /dev/null failed)"
-    diag < "$T_DIR/err"
-else
+# compare_defaults CONF SECTION SKIP: the sample's values of the top level
+# (SECTION empty) or of SECTION's options, but SECTION.SKIP, against those
+# of mailhookd -T -c CONF; appends the differences to $bad and the names
+# checked to $T_DIR/checked. 1 if mailhookd fails.
+compare_defaults() {
+    local conf=$1 sec=$2 skip=$3 name shown real
+    if ! "$MAILHOOKD" -T -c "$conf" > "$T_DIR/effective.conf" 2> "$T_DIR/err"; then
+        bad="${bad}mailhookd -T -c $conf failed: $(cat "$T_DIR/err"); "
+        return 1
+    fi
     pairs_from_config "$T_DIR/effective.conf" > "$T_DIR/effective.pairs"
-    bad=""
     while IFS=$'\t' read -r name shown; do
+        case $name in
+        "$sec".*) [ -n "$sec" ] && [ "$name" != "$sec.$skip" ] || continue ;;
+        *.*) continue ;;
+        *) [ -z "$sec" ] || continue ;;
+        esac
         real=$(awk -F '\t' -v n="$name" '$1 == n { print $2; exit }' "$T_DIR/effective.pairs")
         value_matches "$name" "$shown" "$real" || bad="$bad$name: sample $shown, mailhookd $real; "
+        echo "$name" >> "$T_DIR/checked"
     done < "$T_DIR/sample.pairs"
+}
+
+what="defaults in etc/mailhook.conf are mailhookd's"
+if [ ! -x "$MAILHOOKD" ]; then
+    skip "$what: $MAILHOOKD not built"
+else
+    bad=""
+    : > "$T_DIR/checked"
+    compare_defaults /dev/null "" ""
+    for sec in $(grep -o '^[a-z0-9_]*\.' "$T_DIR/sample" | tr -d . | sort -u); do
+        while IFS=$'\t' read -r skip body; do
+            printf '%s "t0100" {\n    %s\n}\n' "$sec" "$body" > "$T_DIR/probe.conf"
+            compare_defaults "$T_DIR/probe.conf" "$sec" "$skip"
+        done < <(section_probes "$sec")
+    done
+    unchecked=$(comm -23 <(sort -u "$T_DIR/sample") <(sort -u "$T_DIR/checked") | xargs)
+    [ -z "$unchecked" ] || bad="${bad}not checked by any probe: $unchecked; "
     if [ -z "$bad" ]; then
-        ok "defaults in etc/mailhook.conf are mailhookd's"
+        ok "$what"
     else
-        not_ok "defaults in etc/mailhook.conf are mailhookd's"
+        not_ok "$what"
         echo "# $bad"
     fi
 fi

@@ -2,7 +2,9 @@
  * check_conf.c - unit tests of conf.c (mailhook.conf): defaults, a full
  * file, every bound rejected with the right line, unknown options, wrong
  * types, relative paths, a missing file, dump/load round trip, reference
- * counting.
+ * counting; "maillog NAME { }" sections: two of them with every option,
+ * defaults inside one, bounds, the path a file source needs, duplicate and
+ * malformed names, list items, the round trip of sections and lists.
  *
  * Test configurations are written into a fresh mkdtemp directory per test
  * (checked fixture) named "x.conf", so errors read "DIR/x.conf:LINE: ...".
@@ -23,7 +25,7 @@
 #include "xalloc.h"
 
 
-#define NOPTIONS 20 /* options in the table today; update with the table */
+#define NOPTIONS 31 /* options in the tables today (20 + 11 maillog.*); update with them */
 
 static char *tmpdir;
 
@@ -84,6 +86,24 @@ static char *dump_string(const mh_conf_t *c)
     return buf;
 }
 
+/* dump(c) loads back to a snapshot whose dump is the same text. */
+static void assert_round_trip(const mh_conf_t *c)
+{
+    char *first = dump_string(c), *second, *path;
+    mh_conf_t *again;
+    mh_err_t err;
+
+    path = write_conf("dump.conf", first);
+    again = conf_load(path, &err);
+    ck_assert_msg(again != NULL, "%s\n%s", err.text, first);
+    second = dump_string(again);
+    ck_assert_str_eq(first, second);
+    conf_unref(again);
+    free(path);
+    free(first);
+    free(second);
+}
+
 /* ------------------------------------------------------------ defaults */
 
 START_TEST(test_defaults)
@@ -113,6 +133,8 @@ START_TEST(test_defaults)
     ck_assert_int_eq(c->client_timeout, 10);
     ck_assert_int_eq(c->shutdown_timeout, 10);
     ck_assert_int_eq(c->spool_scan_interval, 5);
+    ck_assert_ptr_null(c->maillogs); /* no source unless configured */
+    ck_assert_uint_eq(c->n_maillogs, 0);
     conf_unref(c);
 }
 END_TEST
@@ -159,7 +181,29 @@ static const char full_conf[] =
     "max_clients = 1\n"
     "client_timeout = 3600\n"
     "shutdown_timeout = 1\n"
-    "spool_scan_interval = 60 // C++ comments work too\n";
+    "spool_scan_interval = 60 // C++ comments work too\n"
+    "maillog \"postfix\" {\n"
+    "    type = file\n"
+    "    path = \"/var/log/mail.log\"\n"
+    "    start_at = beginning\n"
+    "    emit_sent = false\n"
+    "    include_bounces = true\n"
+    "    sender_domains = {\"example.com\", \"Mail.Example.ORG\", \"xn--bcher-kva.example\"}\n"
+    "    sasl_users = {\"bob\", \"alice@example.com\", \"we\\\"ird \\\\ $HOME\"}\n"
+    "    max_messages = 100\n"
+    "    max_age = 31536000\n"
+    "    max_line = 1024\n"
+    "    batch_lines = 65536\n"
+    "}\n"
+    "maillog journal.2_b-c {\n" /* a title may go unquoted */
+    "    type = \"journald\"\n"
+    "    sender_domains = \"localhost\" # one item needs no braces\n"
+    "    sasl_users = {}\n"
+    "    max_messages = 10000000\n"
+    "    max_age = 60\n"
+    "    max_line = 1048576\n"
+    "    batch_lines = 1\n"
+    "}\n";
 
 START_TEST(test_full_file)
 {
@@ -187,6 +231,93 @@ START_TEST(test_full_file)
     ck_assert_int_eq(c->client_timeout, 3600);
     ck_assert_int_eq(c->shutdown_timeout, 1);
     ck_assert_int_eq(c->spool_scan_interval, 60);
+    conf_unref(c);
+}
+END_TEST
+
+/* The two maillog sections of full_conf, in file order. */
+START_TEST(test_full_maillogs)
+{
+    mh_err_t err;
+    mh_conf_t *c = load_text(full_conf, &err);
+    const struct mh_conf_maillog *m;
+
+    ck_assert_msg(c != NULL, "%s", err.text);
+    ck_assert_uint_eq(c->n_maillogs, 2);
+    m = &c->maillogs[0];
+    ck_assert_str_eq(m->name, "postfix");
+    ck_assert_str_eq(m->type, "file");
+    ck_assert_str_eq(m->path, "/var/log/mail.log");
+    ck_assert_str_eq(m->start_at, "beginning");
+    ck_assert(!m->emit_sent);
+    ck_assert(m->include_bounces);
+    ck_assert_uint_eq(m->n_sender_domains, 3);
+    ck_assert_str_eq(m->sender_domains[0], "example.com");
+    ck_assert_str_eq(m->sender_domains[1], "Mail.Example.ORG");
+    ck_assert_str_eq(m->sender_domains[2], "xn--bcher-kva.example");
+    ck_assert_ptr_null(m->sender_domains[3]); /* NULL-terminated as well */
+    ck_assert_uint_eq(m->n_sasl_users, 3);
+    ck_assert_str_eq(m->sasl_users[0], "bob");
+    ck_assert_str_eq(m->sasl_users[1], "alice@example.com");
+    ck_assert_str_eq(m->sasl_users[2], "we\"ird \\ $HOME");
+    ck_assert_ptr_null(m->sasl_users[3]);
+    ck_assert_int_eq(m->max_messages, 100);
+    ck_assert_int_eq(m->max_age, 31536000);
+    ck_assert_int_eq(m->max_line, 1024);
+    ck_assert_int_eq(m->batch_lines, 65536);
+    m = &c->maillogs[1];
+    ck_assert_str_eq(m->name, "journal.2_b-c");
+    ck_assert_str_eq(m->type, "journald");
+    ck_assert_str_eq(m->path, "");
+    ck_assert_str_eq(m->start_at, "end");
+    ck_assert(m->emit_sent);
+    ck_assert(!m->include_bounces);
+    ck_assert_uint_eq(m->n_sender_domains, 1);
+    ck_assert_str_eq(m->sender_domains[0], "localhost");
+    ck_assert_ptr_null(m->sender_domains[1]);
+    ck_assert_uint_eq(m->n_sasl_users, 0);
+    ck_assert_ptr_null(m->sasl_users); /* empty: NULL, all users */
+    ck_assert_int_eq(m->max_messages, 10000000);
+    ck_assert_int_eq(m->max_age, 60);
+    ck_assert_int_eq(m->max_line, 1048576);
+    ck_assert_int_eq(m->batch_lines, 1);
+    conf_unref(c);
+}
+END_TEST
+
+/* A section that sets only what it must gets the defaults of conf.h. */
+START_TEST(test_maillog_defaults)
+{
+    static const char text[] = "maillog \"pf\" { path = \"/var/log/mail.log\" }\n"
+                               "maillog \"j\" { type = journald }\n";
+    const struct mh_conf_maillog *m;
+    mh_err_t err;
+    mh_conf_t *c = load_text(text, &err);
+    size_t i;
+
+    ck_assert_msg(c != NULL, "%s", err.text);
+    ck_assert_uint_eq(c->n_maillogs, 2);
+    ck_assert_str_eq(c->maillogs[0].name, "pf");
+    ck_assert_str_eq(c->maillogs[0].type, "file");
+    ck_assert_str_eq(c->maillogs[0].path, "/var/log/mail.log");
+    ck_assert_str_eq(c->maillogs[1].name, "j");
+    ck_assert_str_eq(c->maillogs[1].type, "journald");
+    ck_assert_str_eq(c->maillogs[1].path, ""); /* no path: never NULL */
+    for (i = 0; i < c->n_maillogs; i++) {
+        m = &c->maillogs[i];
+        ck_assert_str_eq(m->start_at, "end");
+        ck_assert(m->emit_sent);
+        ck_assert(!m->include_bounces);
+        ck_assert_ptr_null(m->sender_domains);
+        ck_assert_uint_eq(m->n_sender_domains, 0);
+        ck_assert_ptr_null(m->sasl_users);
+        ck_assert_uint_eq(m->n_sasl_users, 0);
+        ck_assert_int_eq(m->max_messages, 100000);
+        ck_assert_int_eq(m->max_age, 604800);
+        ck_assert_int_eq(m->max_line, 65536);
+        ck_assert_int_eq(m->batch_lines, 4096);
+    }
+    assert_round_trip(c);
     conf_unref(c);
 }
 END_TEST
@@ -267,6 +398,71 @@ static const struct bad_case bad_cases[] = {
      "admin_socket must not be inside state_dir"},
     {"spool_dir = \"/srv/spool\"\nstate_dir = \"/srv/spool/db\"\n", "x.conf: ", "state_dir must not be inside spool_dir"},
     {"state_dir = \"/\"\n", "x.conf: ", "spool_dir must not be inside state_dir"},
+    /* maillog sections: bounds, at the line of the value */
+#define ML "maillog \"m\" {\n    path = \"/var/log/mail.log\"\n" /* two lines */
+    {ML "    max_messages = 99\n}\n", "x.conf:3: ", "'max_messages': 99 is out of range (100 to 10000000)"},
+    {ML "\n    max_messages = 10000001\n}\n", "x.conf:4: ", "'max_messages': 10000001 is out of range"},
+    {ML "    # a comment\n    max_age = 59\n}\n", "x.conf:4: ", "'max_age': 59 is out of range (60 to 31536000)"},
+    {ML "    max_age = 31536001\n}\n", "x.conf:3: ", "'max_age': 31536001 is out of range"},
+    {ML "    /* a\n       b */ max_line = 1023\n}\n", "x.conf:4: ", "'max_line': 1023 is out of range (1024 to 1048576)"},
+    {ML "    max_line = 1048577\n}\n", "x.conf:3: ", "'max_line': 1048577 is out of range"},
+    {ML "    batch_lines = 0\n}\n", "x.conf:3: ", "'batch_lines': 0 is out of range (1 to 65536)"},
+    {ML "    batch_lines = 65537\n}\n", "x.conf:3: ", "'batch_lines': 65537 is out of range"},
+    {"log_level = 1\n" ML "    max_messages = 100 batch_lines = -1\n}\n", "x.conf:4: ", "'batch_lines': -1"},
+    /* ... choices, paths, types */
+    {ML "    type = syslog\n}\n", "x.conf:3: ", "'type': 'syslog' is not one of: file, journald"},
+    {ML "    type = \"File\"\n}\n", "x.conf:3: ", "'type': 'File' is not one of"},
+    {ML "    start_at = middle\n}\n", "x.conf:3: ", "'start_at': 'middle' is not one of: end, beginning"},
+    {"maillog \"m\" {\n    path = \"var/log/mail.log\"\n}\n", "x.conf:2: ", "'path': 'var/log/mail.log' is not an absolute path"},
+    {ML "    emit_sent = maybe\n}\n", "x.conf:3: ", "invalid boolean value for option 'emit_sent'"},
+    {ML "    include_bounces = 2\n}\n", "x.conf:3: ", "invalid boolean value for option 'include_bounces'"},
+    {ML "    max_line = 64k\n}\n", "x.conf:3: ", "'max_line': '64k' is not a decimal integer"},
+    {ML "    path = {\"/a\"}\n}\n", "x.conf:3: ", "unexpected token '{'"},
+    {ML "    path += \"/a\"\n}\n", "x.conf:3: ", "attempt to append to non-list option 'path'"},
+    {ML "    sender_domains = {\"a.com\" \"b.com\"}\n}\n", "x.conf:3: ", "unexpected token 'b.com'"},
+    {ML "    colour = blue\n}\n", "x.conf:3: ", "no such option 'colour'"},
+    {ML "    maillog \"n\" { }\n}\n", "x.conf:3: ", "no such option 'maillog'"},
+    {ML "    log_level = 1\n}\n", "x.conf:3: ", "no such option 'log_level'"},
+    /* ... a section left open (libconfuse would take the end of the file for its '}') */
+    {"\n" ML "\n", "x.conf:2: ", "'{' is never closed"},
+    {ML "    sender_domains = {\"a.com\"} # }\n    sasl_users = {\"}\", '}', \"\\\"}\"}\n",
+     "x.conf:1: ", "'{' is never closed"},
+    {ML "    path = ${MH_CHECK_CONF_DIR}\n", "x.conf:1: ", "'{' is never closed"},
+    {ML "}\n}\n", "x.conf:4: ", "unexpected closing brace"},
+    /* ... a file source needs a path: reported at the section's closing brace */
+    {"maillog \"pf\" {\n    start_at = beginning\n}\n", "x.conf:3: ", "maillog \"pf\": path is required for type file"},
+    {"maillog \"pf\" {\n    type = file\n    path = \"\"\n}\n", "x.conf:4: ", "maillog \"pf\": path is required for type file"},
+    {"log_level = 1\n\nmaillog \"pf\" { }\n", "x.conf:3: ", "maillog \"pf\": path is required for type file"},
+    {"maillog \"j\" { type = journald }\nmaillog \"pf\" {\n}\n", "x.conf:3: ", "maillog \"pf\": path is required"},
+    /* ... names: unique, 1 to 64 of [A-Za-z0-9_.-] */
+    {"maillog \"a\" { path = \"/a\" }\n\nmaillog \"a\" { path = \"/b\" }\n", "x.conf:3: ", "found duplicate title 'a'"},
+    {"maillog \"a b\" {\n    path = \"/l\"\n}\n", "x.conf:3: ",
+     "maillog \"a b\": a name must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'"},
+    {"maillog \"\" { path = \"/l\" }\n", "x.conf:1: ", "maillog \"\": a name must be 1 to 64"},
+    {"maillog \"a/b\" { path = \"/l\" }\n", "x.conf:1: ", "maillog \"a/b\": a name must be"},
+    {"maillog \"caf\xc3\xa9\" { path = \"/l\" }\n", "x.conf:1: ", "a name must be"},
+    {"maillog \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" { path = \"/l\" }\n",
+     "x.conf:1: ", "a name must be 1 to 64"}, /* 65 */
+    {"\nmaillog {\n    path = \"/l\"\n}\n", "x.conf:2: ", "missing title for section 'maillog'"},
+    {"maillog = \"m\"\n", "x.conf:1: ", "missing title for section 'maillog'"},
+    /* ... list items */
+    {ML "    sender_domains = {\"example.com\",\n        \"exa mple.com\"}\n}\n", "x.conf:4: ",
+     "'sender_domains': 'exa mple.com' is not a valid domain name"},
+    {ML "    sender_domains = \"user@example.com\"\n}\n", "x.conf:3: ", "'user@example.com' is not a valid domain name"},
+    {ML "    sender_domains = {\"\"}\n}\n", "x.conf:3: ", "'' is not a valid domain name"},
+    {ML "    sender_domains = {\"-a.com\"}\n}\n", "x.conf:3: ", "'-a.com' is not a valid domain name"},
+    {ML "    sender_domains = {\"a-.com\"}\n}\n", "x.conf:3: ", "'a-.com' is not"},
+    {ML "    sender_domains = {\"a..com\"}\n}\n", "x.conf:3: ", "'a..com' is not"},
+    {ML "    sender_domains = {\".a.com\"}\n}\n", "x.conf:3: ", "'.a.com' is not"},
+    {ML "    sender_domains = {\"a.com.\"}\n}\n", "x.conf:3: ", "'a.com.' is not"},
+    {ML "    sender_domains = {\"a_b.com\"}\n}\n", "x.conf:3: ", "'a_b.com' is not"},
+    {ML "    sender_domains = {\"*.a.com\"}\n}\n", "x.conf:3: ", "'*.a.com' is not"},
+    {ML "    sender_domains = {\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com\"}\n}\n", "x.conf:3: ",
+     "is not a valid domain name"}, /* a 64-byte label */
+    {ML "    sender_domains = {\"a.com\"}\n    sender_domains += \"b..com\"\n}\n", "x.conf:4: ", "'b..com' is not"},
+    {ML "    sasl_users = {\"bob\", \"\"}\n}\n", "x.conf:3: ", "'sasl_users': '' is empty"},
+    {ML "    sasl_users = {\"bob\",\n  \"b\\x01b\"}\n}\n", "x.conf:4: ", "'sasl_users': 'b?b' contains a control character"},
+#undef ML
 };
 
 START_TEST(test_rejected)
@@ -307,6 +503,35 @@ static const struct good_case good_cases[] = {
     {"state_dir = \"/a\"\nstate_dir = \"/b\"\n", "state_dir = \"/b\"\n"}, /* last one wins */
     {"state_dir = \"${MH_CHECK_CONF_DIR}/state\"\n", "state_dir = \"/srv/env/state\"\n"},
     {"state_dir = \"/srv/mh\"\nspool_dir = \"/srv/mh-spool\"\n", "spool_dir = \"/srv/mh-spool\"\n"},
+    /* maillog sections */
+#define ML "maillog \"m\" {\n    path = \"/var/log/mail.log\"\n"
+    {ML "}\n", "maillog \"m\" {\n    type = \"file\"\n    path = \"/var/log/mail.log\"\n"},
+    {ML "}\n", "    sender_domains = {}\n    sasl_users = {}\n"},
+    {ML "    sender_domains = example.com\n}\n", "    sender_domains = {\"example.com\"}\n"},
+    {ML "    sender_domains = {\"a.com\"}\n    sender_domains += \"b.com\"\n}\n",
+     "    sender_domains = {\"a.com\", \"b.com\"}\n"},
+    {ML "    sasl_users = {\"a\"}\n    sasl_users = {\"b\", \"c\"}\n}\n", "    sasl_users = {\"b\", \"c\"}\n"},
+    {ML "    sasl_users = {\"a\"}\n    sasl_users = {}\n}\n", "    sasl_users = {}\n"},
+    {ML "    sender_domains = {\"EXAMPLE.com\", \"xn--bcher-kva.ch\", \"localhost\"}\n}\n",
+     "    sender_domains = {\"EXAMPLE.com\", \"xn--bcher-kva.ch\", \"localhost\"}\n"},
+    {ML "    sender_domains = {\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.a-b.com\"}\n}\n",
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.a-b.com"}, /* a 63-byte label */
+    {ML "    sasl_users = {\"Bob Smith\", \"a\\\\b\"}\n}\n", "    sasl_users = {\"Bob Smith\", \"a\\\\b\"}\n"},
+    {ML "    max_messages = 0100\n}\n", "    max_messages = 100\n"},
+    {ML "    emit_sent = no\n    include_bounces = yes\n}\n", "    emit_sent = false\n    include_bounces = true\n"},
+    {ML "    start_at = \"beginning\"\n}\n", "    start_at = \"beginning\"\n"},
+    {"maillog j { type = journald }\n", "maillog \"j\" {\n    type = \"journald\"\n    path = \"\"\n"},
+    {"maillog j { type = journald path = \"/ignored\" }\n", "    path = \"/ignored\"\n"},
+    {"maillog \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" { path = \"/l\" }\n",
+     "maillog \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" {\n"}, /* 64 */
+    {"maillog \"A.b_c-9\" { path = \"/l\" }\nmaillog \"a.b_c-9\" { path = \"/l\" }\n", /* case counts */
+     "}\nmaillog \"a.b_c-9\" {\n"},
+    {ML "    path = ${MH_CHECK_CONF_DIR} sasl_users = {\"${MH_CHECK_CONF_DIR}\"}\n}\n",
+     "    path = \"/srv/env\"\n"}, /* ${VAR} is not a brace */
+    {ML "    sasl_users = {\"{\", '{', \"\\\"{\"} /* } */ // }\n}\n", "    sasl_users = {\"{\", \"{\", \"\\\"{\"}\n"},
+    {"maillog \"a\" { path = \"/a\" }\nlog_level = 1\nmaillog \"b\" { path = \"/b\" }\n",
+     "    batch_lines = 4096\n}\nmaillog \"b\" {\n"}, /* all top-level options first */
+#undef ML
 };
 
 START_TEST(test_accepted)
@@ -402,24 +627,6 @@ END_TEST
 
 /* ------------------------------------------------------------ dump */
 
-/* dump(c) loads back to a snapshot whose dump is the same text. */
-static void assert_round_trip(const mh_conf_t *c)
-{
-    char *first = dump_string(c), *second, *path;
-    mh_conf_t *again;
-    mh_err_t err;
-
-    path = write_conf("dump.conf", first);
-    again = conf_load(path, &err);
-    ck_assert_msg(again != NULL, "%s\n%s", err.text, first);
-    second = dump_string(again);
-    ck_assert_str_eq(first, second);
-    conf_unref(again);
-    free(path);
-    free(first);
-    free(second);
-}
-
 START_TEST(test_round_trip_defaults)
 {
     mh_conf_t *c = conf_defaults();
@@ -454,25 +661,72 @@ START_TEST(test_round_trip_escapes)
 }
 END_TEST
 
-/* The dump has one "name = value" line per option, in conf_option_names order. */
+/* The dump line at *line starts with want; *line moves to the next line. */
+static void expect_line(char **line, const char *want, size_t n)
+{
+    char *nl;
+
+    ck_assert_msg(strncmp(*line, want, n) == 0, "dump line is not %.*s...: %.60s", (int)n, want,
+                  *line);
+    nl = strchr(*line, '\n');
+    ck_assert_ptr_nonnull(nl);
+    *line = nl + 1;
+}
+
+/* The dump has one "name = value" line per option, in conf_option_names
+ * order; the options of a section ("maillog.path") inside the block of
+ * each section, which come after the top-level options, in table order. */
 START_TEST(test_dump_lists_every_option)
 {
     const char *const *names = conf_option_names();
-    mh_conf_t *c = conf_defaults();
-    char *dump = dump_string(c), *line = dump;
-    size_t i, n;
+    mh_err_t err;
+    mh_conf_t *c = load_text("maillog \"m\" { path = \"/l\" }\n", &err);
+    char *dump, *line, *want, *section = NULL;
+    const char *dot;
+    size_t i;
 
+    ck_assert_msg(c != NULL, "%s", err.text);
+    dump = dump_string(c);
+    line = dump;
     for (i = 0; names[i] != NULL; i++) {
-        n = strlen(names[i]);
-        ck_assert_msg(strncmp(line, names[i], n) == 0 && strncmp(line + n, " = ", 3) == 0,
-                      "dump line %zu is not %s: %.40s", i + 1, names[i], line);
-        line = strchr(line, '\n');
-        ck_assert_ptr_nonnull(line);
-        line++;
+        if ((dot = strchr(names[i], '.')) == NULL) {
+            ck_assert_msg(section == NULL, "%s after a section option", names[i]);
+            want = xasprintf("%s = ", names[i]);
+        } else {
+            if (section == NULL || strncmp(names[i], section, strlen(section)) != 0) {
+                if (section != NULL)
+                    expect_line(&line, "}\n", 2);
+                free(section);
+                section = xasprintf("%.*s.", (int)(dot - names[i]), names[i]);
+                want = xasprintf("%.*s \"m\" {\n", (int)(dot - names[i]), names[i]);
+                expect_line(&line, want, strlen(want));
+                free(want);
+            }
+            want = xasprintf("    %s = ", dot + 1);
+        }
+        expect_line(&line, want, strlen(want));
+        free(want);
     }
+    if (section != NULL)
+        expect_line(&line, "}\n", 2);
     ck_assert_int_eq(i, NOPTIONS);
     ck_assert_str_eq(line, "");
     ck_assert_ptr_eq(conf_option_names(), names); /* built once */
+    ck_assert_str_eq(names[NOPTIONS - 1], "maillog.batch_lines");
+    free(section);
+    free(dump);
+    conf_unref(c);
+}
+END_TEST
+
+/* The defaults have no maillog section, so their dump has no section line. */
+START_TEST(test_dump_defaults_no_sections)
+{
+    mh_conf_t *c = conf_defaults();
+    char *dump = dump_string(c);
+
+    ck_assert_ptr_null(strstr(dump, "maillog"));
+    ck_assert_ptr_null(strstr(dump, "{"));
     free(dump);
     conf_unref(c);
 }
@@ -506,6 +760,8 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_empty_file_is_defaults);
     tcase_add_test(tc, test_full_file);
+    tcase_add_test(tc, test_full_maillogs);
+    tcase_add_test(tc, test_maillog_defaults);
     tcase_add_loop_test(tc, test_rejected, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
     tcase_add_loop_test(tc, test_accepted, 0, sizeof(good_cases) / sizeof(good_cases[0]));
     tcase_add_test(tc, test_missing_file);
@@ -517,6 +773,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, test_round_trip_full);
     tcase_add_test(tc, test_round_trip_escapes);
     tcase_add_test(tc, test_dump_lists_every_option);
+    tcase_add_test(tc, test_dump_defaults_no_sections);
     tcase_add_test(tc, test_refcount);
     suite_add_tcase(s, tc);
     return s;

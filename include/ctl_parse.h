@@ -1,0 +1,17 @@
+/*
+ * ctl_parse.h - `mailhookctl parse [--include-bounces] [--no-sent] FILE...`:
+ * run maillog files (or "-" for standard input) through the same parser and
+ * correlator as mailhookd, offline (no daemon, no store), and print the
+ * events: NDJSON with --json, one readable line each otherwise. For backfill
+ * and for checking what mailhook would send. A summary goes to stderr.
+ *
+ *   ctl_parse(argc, argv, json)   argv[0] is "parse"; returns an exit code
+ */
+#ifndef MH_CTL_PARSE_H
+#define MH_CTL_PARSE_H
+
+#include <stdbool.h>
+
+int ctl_parse(int argc, char **argv, bool json);
+
+#endif

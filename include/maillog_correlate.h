@@ -1,0 +1,80 @@
+/*
+ * maillog_correlate.h - classified maillog records in, per-recipient
+ * events out, correlated by queue id.
+ *
+ * Per queue id it remembers the envelope sender, size, nrcpt, Message-ID
+ * (cleanup), client and SASL user (smtpd), the queue-active time, and per
+ * recipient whether email.sent was emitted and how many attempts were made.
+ * Chains are followed: a bounce notice knows its parent ("sender
+ * non-delivery notification: NEWQID"), a message re-injected by a content
+ * filter on a loopback relay ("status=sent (250 ... queued as NEWQID)")
+ * hands its identity to NEWQID, and an expired message fails every
+ * recipient still pending.
+ *
+ * Events (data members): queue_id, message_id, from, recipient,
+ * orig_recipient, relay, dsn, smtp_response, delay, delays, attempt, plus
+ * client_addr, sasl_username, size when known;
+ *   status=sent      -> email.delivered
+ *   status=deferred  -> email.deferred (attempt = that attempt's number)
+ *   status=bounced   -> email.bounced, bounce_type "hard", bounce_class
+ *   expiry, and give-ups by the MTA itself (error transport without a
+ *   remote reply) -> email.failed with reason
+ *   email.sent (when opts.emit_sent) once per recipient, before the first
+ *   outcome event that names it, timestamped at the queue-active line.
+ * Skipped: address-verification probes, the MTA's own bounce notices
+ * (unless include_bounces), messages outside the sender-domain / SASL-user
+ * filters.
+ *
+ * State is bounded (max_messages, max_age_s; the oldest goes first, counted)
+ * and persisted incrementally: mlc_take_dirty() yields each queue id whose
+ * state changed since the last call (its JSON, or NULL when it was freed),
+ * for the caller to write in the same transaction as the events and the
+ * log position. mlc_restore() loads one saved state at start.
+ *
+ *   mlc_new(opts, emit, ctx)     emit(ctx, ev) receives each event (owned)
+ *   mlc_feed(c, rec)             one parsed line
+ *   mlc_expire(c, now_ms)        drop states idle longer than max_age_s
+ *   mlc_take_dirty(c, cb, ctx)   cb(ctx, qid, json-or-NULL) per changed state
+ *   mlc_restore(c, qid, json)    at start, before feeding
+ *   mlc_stats(c)                 counters
+ *   mlc_free(c)                  returns NULL
+ */
+#ifndef MH_MAILLOG_CORRELATE_H
+#define MH_MAILLOG_CORRELATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "maillog_parse.h"
+
+struct mlc_opts {
+    size_t max_messages;         /* queue ids tracked at most (default 100000) */
+    int max_age_s;               /* idle queue ids dropped after this (default 7 days) */
+    bool emit_sent;              /* log-only email.sent (no milter) */
+    bool include_bounces;        /* events for the MTA's own bounce notices */
+    const char *const *sender_domains; /* NULL-terminated; NULL = all */
+    const char *const *sasl_users;     /* NULL-terminated; NULL = all */
+};
+
+struct mlc_stats {
+    uint64_t records, events, tracked;
+    uint64_t dropped_full, dropped_age; /* states given up to stay bounded */
+    uint64_t orphans;                   /* outcome lines for a queue id never seen before */
+    uint64_t skipped_probe, skipped_bounce, skipped_filter;
+};
+
+typedef struct mlc mlc_t;
+typedef void (*mlc_emit_fn)(void *ctx, event_t *ev);
+typedef void (*mlc_dirty_fn)(void *ctx, const char *qid, const char *json);
+
+mlc_t *mlc_new(const struct mlc_opts *opts, mlc_emit_fn emit, void *ctx);
+void mlc_feed(mlc_t *c, const struct ml_rec *rec);
+void mlc_expire(mlc_t *c, int64_t now_ms);
+void mlc_take_dirty(mlc_t *c, mlc_dirty_fn cb, void *ctx);
+int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err);
+const struct mlc_stats *mlc_stats(const mlc_t *c);
+mlc_t *mlc_free(mlc_t *c);
+
+#endif

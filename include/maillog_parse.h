@@ -1,0 +1,102 @@
+/*
+ * maillog_parse.h - one maillog line in, one classified record out.
+ *
+ * Understands Postfix (any instance name: "postfix/smtp", "postfix-out/qmgr")
+ * and Sendmail ("sm-mta", "sendmail") lines, with traditional syslog
+ * timestamps ("Nov 22 06:30:19", year inferred, New Year handled) or RFC 3339
+ * ones (rsyslog high precision, Postfix's own maillog_file), with or without
+ * a host name. Postfix's log_adhoc.c is the grammar of delivery lines:
+ *   QID: to=<...>, orig_to=<...>, relay=..., delay=..., delays=a/b/c/d,
+ *        dsn=X.Y.Z, status=STATUS (text)
+ * Classification is done with PCRE2 patterns compiled once (JIT when
+ * available); field values are slices of the caller's line (no copies).
+ *
+ *   maillog_parse(line, len, clock, rec)
+ *       0 with rec filled (rec->kind tells what it is), or -1 when the line
+ *       is not a syslog line of a mail program we know (garbage, binary,
+ *       truncated): the caller counts it as skipped. Never allocates, never
+ *       fails on any input; lines longer than MAILLOG_LINE_MAX are refused.
+ *   maillog_clock_init(clock, now_ms)
+ *       year inference state: a traditional timestamp gets the year that
+ *       puts it closest to, and not more than a day after, the previous
+ *       line's time (initially now_ms), so December lines read in January
+ *       keep last year and a log that crosses New Year moves on.
+ *   maillog_parse_init() / maillog_parse_done()
+ *       compile / free the patterns (thread-safe once-only init).
+ */
+#ifndef MH_MAILLOG_PARSE_H
+#define MH_MAILLOG_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAILLOG_LINE_MAX (64 * 1024)
+
+enum ml_mta { ML_POSTFIX = 1, ML_SENDMAIL = 2 };
+
+enum ml_kind {
+    ML_OTHER = 0,      /* a mail program's line that carries nothing for us */
+    ML_CLIENT,         /* smtpd: "QID: client=name[addr][, sasl_method=.., sasl_username=u]" */
+    ML_PICKUP,         /* pickup: "QID: uid=N from=<sender>" (local submission) */
+    ML_MESSAGE_ID,     /* cleanup: "QID: message-id=<id>" (also resent-message-id) */
+    ML_QUEUE_ACTIVE,   /* qmgr: "QID: from=<s>, size=N, nrcpt=N (queue active)" */
+    ML_DELIVERY,       /* smtp/lmtp/local/virtual/pipe/error/retry/discard: "QID: to=<r>, ... status=..." */
+    ML_EXPIRED,        /* qmgr: "QID: from=<s>, status=expired, returned to sender" */
+    ML_NOTIFICATION,   /* bounce: "QID: sender non-delivery notification: NEWQID"
+                          (also delay/success notification; see notice) */
+    ML_REMOVED,        /* qmgr: "QID: removed" */
+    ML_VERIFY,         /* an address-verification probe result line (sender <> probe) */
+    ML_SM_FROM,        /* sendmail: "QID: from=<s>, size=N, class=.., nrcpts=N, msgid=<id>, relay=.." */
+    ML_SM_TO,          /* sendmail: "QID: to=<r>, ctladdr=.., delay=.., xdelay=.., mailer=.., relay=.., dsn=.., stat=..." */
+};
+
+/* A slice of the parsed line; p == NULL when absent. Not NUL-terminated. */
+struct ml_str {
+    const char *p;
+    size_t len;
+};
+
+struct ml_rec {
+    enum ml_kind kind;
+    enum ml_mta mta;
+    int64_t ts_ms;         /* line time, UTC ms (syslog format: local time of the machine, TZ) */
+    struct ml_str host;    /* syslog host, when present */
+    struct ml_str instance;/* "postfix", "postfix-out", "sm-mta", ... */
+    struct ml_str service; /* "smtp", "qmgr", "cleanup", ... (Postfix); empty for Sendmail */
+    long pid;              /* 0 when absent */
+    struct ml_str queue_id;
+    /* fields, by kind: */
+    struct ml_str from;          /* QUEUE_ACTIVE, PICKUP, EXPIRED, SM_FROM */
+    struct ml_str to;            /* DELIVERY, SM_TO */
+    struct ml_str orig_to;       /* DELIVERY (Postfix orig_to=, Sendmail ctladdr= is not it) */
+    struct ml_str relay;         /* DELIVERY, SM_TO, SM_FROM: "mx.example.net[192.0.2.1]:25", "none", "local" */
+    struct ml_str delay;         /* DELIVERY, SM_TO: "0.12" (Postfix), "00:00:01" (Sendmail) */
+    struct ml_str delays;        /* DELIVERY: "0.01/0/0.05/0.06" */
+    struct ml_str xdelay;        /* SM_TO */
+    struct ml_str mailer;        /* SM_TO */
+    struct ml_str dsn;           /* DELIVERY, SM_TO: "2.0.0" */
+    struct ml_str status;        /* DELIVERY: "sent", "deferred", "bounced", "expired"...; SM_TO: first word of stat= */
+    struct ml_str status_text;   /* the text in parentheses (Postfix), the rest of stat= (Sendmail) */
+    struct ml_str size;          /* QUEUE_ACTIVE, SM_FROM */
+    struct ml_str nrcpt;         /* QUEUE_ACTIVE (nrcpt=), SM_FROM (nrcpts=) */
+    struct ml_str message_id;    /* MESSAGE_ID, SM_FROM (msgid=) */
+    struct ml_str client;        /* CLIENT: "name[addr]" */
+    struct ml_str client_addr;   /* CLIENT: "addr" */
+    struct ml_str sasl_username; /* CLIENT */
+    struct ml_str new_queue_id;  /* NOTIFICATION: the notice's queue id;
+                                    DELIVERY with "queued as QID" in status_text */
+    struct ml_str notice;        /* NOTIFICATION: "non-delivery", "delay", "success" */
+};
+
+struct ml_clock {
+    int64_t last_ms; /* previous line's time; year inference anchor */
+    long tz_offset_s; /* offset of local time for traditional timestamps (seconds east of UTC) */
+};
+
+void maillog_parse_init(void);
+void maillog_parse_done(void);
+void maillog_clock_init(struct ml_clock *clock, int64_t now_ms);
+int maillog_parse(const char *line, size_t len, struct ml_clock *clock, struct ml_rec *rec);
+
+#endif

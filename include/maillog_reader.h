@@ -1,0 +1,34 @@
+/*
+ * maillog_reader.h - the maillog reader inside mailhookd: one per configured
+ * "maillog" source. It follows the log (tail_file.h), classifies each line
+ * (maillog_parse.h), correlates records into events (maillog_correlate.h),
+ * and commits, in ONE store transaction, the events derived from a run of
+ * lines together with the position after those lines and the correlation
+ * state that changed. A crash or restart therefore resumes exactly where the
+ * last commit left off: no event lost, none duplicated.
+ *
+ * One transaction in flight per source; the next run of lines is read when
+ * it completes (back-pressure). If a commit fails, the reader drops its
+ * in-memory state and reloads the committed one after a pause.
+ *
+ *   maillog_reader_start(d, src)   load the checkpoint (store thread), then
+ *                                  follow; never fails: problems are logged
+ *                                  and retried
+ *   maillog_reader_status(r)       counters as a JSON object (new reference)
+ *   maillog_reader_name(r)         the source's name (sources are fixed at
+ *                                  start; a reload does not change them)
+ *   maillog_reader_stop(r)         after storeq_stop(); returns NULL
+ */
+#ifndef MH_MAILLOG_READER_H
+#define MH_MAILLOG_READER_H
+
+#include <jansson.h>
+#include "conf.h"
+#include "daemon.h"
+
+struct maillog_reader *maillog_reader_start(daemon_t *d, const struct mh_conf_maillog *src);
+json_t *maillog_reader_status(const struct maillog_reader *r);
+const char *maillog_reader_name(const struct maillog_reader *r);
+struct maillog_reader *maillog_reader_stop(struct maillog_reader *r);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * tail_file.h - follow a log file like `tail -F`, without losing or
+ * repeating a line across rotation, truncation, disappearance and restarts.
+ *
+ * A followed file is identified by device + inode + a checksum of its first
+ * TAIL_HEAD_BYTES bytes (inodes are reused). The reader hands out complete
+ * lines only (a partial last line waits for its newline), each with the
+ * position just after it; the caller commits that position together with
+ * whatever it derived from the lines (the same store transaction), and on
+ * restart passes the last committed position back.
+ *
+ * Rotation handled:
+ *   - by rename (logrotate "create"): the old file is read to its end, then
+ *     the new file at the path from its start;
+ *   - by copytruncate: the file shrinks below our offset; the lines written
+ *     between our last read and the truncation are taken from the copy (a
+ *     file in the same directory whose head checksum matches and which is at
+ *     least as long as our offset), then the truncated file from its start;
+ *   - the file disappears and comes back later: read from the start;
+ *   - while we were not running: the saved identity is looked for among
+ *     the files in the directory whose name starts with the log's base name
+ *     (maillog.1, maillog-20261122...) and finished first.
+ *
+ *   tail_open(path, pos, err)      a follower; pos = saved position or NULL
+ *                                  (NULL: start at the end of the file, so a
+ *                                  first start does not replay history; see
+ *                                  tail_open_from_start)
+ *   tail_open_from_start(path, err)
+ *   tail_next(t, &line, &len, &pos)
+ *       1 with the next complete line (without "\n"; valid until the next
+ *       call) and the position after it; 0 when nothing more is available
+ *       now; -1 on an error (warned once; the follower retries at the next
+ *       call). Lines longer than max_line are returned truncated to max_line
+ *       bytes with truncated set, and the rest of them skipped.
+ *   tail_fd_for_poll(t)            an inotify fd to wait on (or -1: poll by time)
+ *   tail_close(t)                  returns NULL
+ *
+ *   struct tail_pos is plain data: serialize it with tail_pos_encode/decode
+ *   (a small JSON object) for the checkpoint.
+ */
+#ifndef MH_TAIL_FILE_H
+#define MH_TAIL_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "msg.h"
+
+#define TAIL_HEAD_BYTES 256
+
+struct tail_pos {
+    uint64_t dev, ino;
+    uint64_t head_hash; /* checksum of the first min(size, TAIL_HEAD_BYTES) bytes */
+    uint32_t head_len;  /* how many bytes that checksum covers */
+    uint64_t offset;    /* byte after the last line handed out */
+};
+
+typedef struct tail tail_t;
+
+tail_t *tail_open(const char *path, const struct tail_pos *pos, size_t max_line, mh_err_t *err);
+tail_t *tail_open_from_start(const char *path, size_t max_line, mh_err_t *err);
+int tail_next(tail_t *t, const char **line, size_t *len, bool *truncated, struct tail_pos *pos);
+int tail_fd_for_poll(const tail_t *t);
+tail_t *tail_close(tail_t *t);
+char *tail_pos_encode(const struct tail_pos *pos);           /* malloc'ed JSON */
+int tail_pos_decode(const char *json, struct tail_pos *pos, mh_err_t *err);
+
+#endif

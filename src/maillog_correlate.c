@@ -1,0 +1,787 @@
+/*
+ * maillog_correlate.c - per-queue-id state and the rules that turn
+ * maillog records into per-recipient events (see maillog_correlate.h).
+ *
+ * Data structures: a chained hash table of message states keyed by queue
+ * id, threaded on a least-recently-seen list (head = oldest) for the bounds;
+ * each state holds a small array of recipients. Everything a state owns is
+ * freed by msg_state_free().
+ *
+ * Bounce classification (email.bounced "bounce_class") looks at the
+ * enhanced status code first and the response text second; see
+ * mlc_bounce_class().
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "maillog_correlate.h"
+#include "maillog_bounce.h"
+#include "xalloc.h"
+
+#define MLC_MAX_RCPTS 1000    /* recipients tracked per message */
+#define MLC_TEXT_MAX 512      /* a response text kept for email.failed */
+
+struct rcpt {
+    char *addr;
+    char *orig;      /* orig_to, when logged */
+    char *last_text; /* last deferral reason, for email.failed at expiry */
+    int attempts;    /* delivery attempts logged so far */
+    bool sent;       /* email.sent emitted */
+    bool done;       /* final outcome emitted (delivered, bounced, failed) */
+};
+
+struct msg_state {
+    char *qid;
+    char *root_qid;    /* first queue id of a content-filter chain, else NULL */
+    char *parent_qid;  /* for a bounce notice: the message it reports on */
+    char *from, *message_id, *client_addr, *sasl_username, *size;
+    int64_t active_ms; /* queue-active time: email.sent's timestamp */
+    int64_t seen_ms;   /* last line about it (log time) */
+    bool is_notice;    /* the MTA's own bounce/delay/success notice */
+    bool has_sender;   /* from= seen (an empty sender marks a notice too) */
+    bool dirty;
+    bool removed;      /* freed: its persisted state must be deleted */
+    struct rcpt *rcpts;
+    size_t nrcpts;
+    struct msg_state *hnext;       /* hash chain */
+    struct msg_state *prev, *next; /* age list */
+    struct msg_state *dnext;       /* dirty list */
+};
+
+struct mlc {
+    struct mlc_opts opts;
+    mlc_emit_fn emit;
+    void *ctx;
+    struct msg_state **buckets;
+    size_t nbuckets, count;
+    struct msg_state *oldest, *newest;
+    struct msg_state *dirty;  /* states to persist (may include removed ones) */
+    struct mlc_stats st;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static char *str_dup(struct ml_str s)
+{
+    return s.p ? xstrndup(s.p, s.len) : NULL;
+}
+
+static bool str_eq(struct ml_str s, const char *lit)
+{
+    return s.p && s.len == strlen(lit) && memcmp(s.p, lit, s.len) == 0;
+}
+
+static void set_field(char **dst, struct ml_str s)
+{
+    if (s.p == NULL)
+        return;
+    free(*dst);
+    *dst = str_dup(s);
+}
+
+/* Message-ID as in the header, "<left@right>", whichever way it was logged. */
+static void set_message_id(struct msg_state *m, struct ml_str s)
+{
+    if (s.p == NULL || s.len == 0)
+        return;
+    free(m->message_id);
+    if (s.p[0] == '<')
+        m->message_id = xstrndup(s.p, s.len);
+    else
+        m->message_id = xasprintf("<%.*s>", (int)s.len, s.p);
+}
+
+static uint64_t qid_hash(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* ------------------------------------------------------------ state table */
+
+static void list_unlink(mlc_t *c, struct msg_state *m)
+{
+    if (m->prev)
+        m->prev->next = m->next;
+    else
+        c->oldest = m->next;
+    if (m->next)
+        m->next->prev = m->prev;
+    else
+        c->newest = m->prev;
+    m->prev = m->next = NULL;
+}
+
+static void list_append(mlc_t *c, struct msg_state *m)
+{
+    m->prev = c->newest;
+    m->next = NULL;
+    if (c->newest)
+        c->newest->next = m;
+    else
+        c->oldest = m;
+    c->newest = m;
+}
+
+static struct msg_state **bucket_of(mlc_t *c, const char *qid, size_t len)
+{
+    return &c->buckets[qid_hash(qid, len) & (c->nbuckets - 1)];
+}
+
+static struct msg_state *state_find(mlc_t *c, struct ml_str qid)
+{
+    for (struct msg_state *m = *bucket_of(c, qid.p, qid.len); m; m = m->hnext)
+        if (strlen(m->qid) == qid.len && memcmp(m->qid, qid.p, qid.len) == 0)
+            return m;
+    return NULL;
+}
+
+static void state_mark_dirty(mlc_t *c, struct msg_state *m)
+{
+    if (!m->dirty) {
+        m->dirty = true;
+        m->dnext = c->dirty;
+        c->dirty = m;
+    }
+}
+
+static void msg_state_free(struct msg_state *m)
+{
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        free(m->rcpts[i].addr);
+        free(m->rcpts[i].orig);
+        free(m->rcpts[i].last_text);
+    }
+    free(m->rcpts);
+    free(m->qid), free(m->root_qid), free(m->parent_qid);
+    free(m->from), free(m->message_id), free(m->client_addr), free(m->sasl_username);
+    free(m->size);
+    free(m);
+}
+
+/* Take m out of the table; it is freed once its deletion is persisted. */
+static void state_remove(mlc_t *c, struct msg_state *m)
+{
+    struct msg_state **pp = bucket_of(c, m->qid, strlen(m->qid));
+
+    while (*pp != m)
+        pp = &(*pp)->hnext;
+    *pp = m->hnext;
+    list_unlink(c, m);
+    c->count--;
+    m->removed = true;
+    if (m->dirty)
+        return; /* already on the dirty list: freed when taken */
+    state_mark_dirty(c, m);
+}
+
+static void table_grow(mlc_t *c)
+{
+    size_t n = c->nbuckets * 2;
+    struct msg_state **b = xcalloc(n, sizeof(*b));
+
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        for (struct msg_state *m = c->buckets[i], *next; m; m = next) {
+            next = m->hnext;
+            size_t k = qid_hash(m->qid, strlen(m->qid)) & (n - 1);
+            m->hnext = b[k];
+            b[k] = m;
+        }
+    }
+    free(c->buckets);
+    c->buckets = b;
+    c->nbuckets = n;
+}
+
+static struct msg_state *state_new(mlc_t *c, const char *qid, size_t len, int64_t ts)
+{
+    struct msg_state *m = xcalloc(1, sizeof(*m)), **b;
+
+    if (c->count >= c->opts.max_messages && c->oldest) {
+        c->st.dropped_full++;
+        state_remove(c, c->oldest);
+    }
+    if (c->count >= c->nbuckets)
+        table_grow(c);
+    m->qid = xstrndup(qid, len);
+    m->active_ms = m->seen_ms = ts;
+    b = bucket_of(c, qid, len);
+    m->hnext = *b;
+    *b = m;
+    list_append(c, m);
+    c->count++;
+    return m;
+}
+
+/* The state of rec's queue id, created when unknown; refreshed as seen. */
+static struct msg_state *state_get(mlc_t *c, const struct ml_rec *rec, bool *created)
+{
+    struct msg_state *m = state_find(c, rec->queue_id);
+
+    *created = m == NULL;
+    if (m == NULL)
+        m = state_new(c, rec->queue_id.p, rec->queue_id.len, rec->ts_ms);
+    else {
+        list_unlink(c, m);
+        list_append(c, m);
+    }
+    if (rec->ts_ms > m->seen_ms)
+        m->seen_ms = rec->ts_ms;
+    state_mark_dirty(c, m);
+    return m;
+}
+
+static struct rcpt *rcpt_get(struct msg_state *m, const char *addr, size_t len)
+{
+    for (size_t i = 0; i < m->nrcpts; i++)
+        if (strlen(m->rcpts[i].addr) == len && memcmp(m->rcpts[i].addr, addr, len) == 0)
+            return &m->rcpts[i];
+    if (m->nrcpts >= MLC_MAX_RCPTS)
+        return NULL;
+    m->rcpts = xreallocarray(m->rcpts, m->nrcpts + 1, sizeof(*m->rcpts));
+    memset(&m->rcpts[m->nrcpts], 0, sizeof(*m->rcpts));
+    m->rcpts[m->nrcpts].addr = xstrndup(addr, len);
+    return &m->rcpts[m->nrcpts++];
+}
+
+/* ------------------------------------------------------------ filters */
+
+static bool list_has(const char *const *list, const char *s, size_t len)
+{
+    for (; *list; list++)
+        if (strlen(*list) == len && strncasecmp(*list, s, len) == 0)
+            return true;
+    return false;
+}
+
+/* Should events of m be emitted at all? Counts why not. */
+static bool state_wanted(mlc_t *c, const struct msg_state *m)
+{
+    const char *at;
+
+    if (m->is_notice && !c->opts.include_bounces) {
+        c->st.skipped_bounce++;
+        return false;
+    }
+    if (c->opts.sender_domains) {
+        at = m->from ? strrchr(m->from, '@') : NULL;
+        if (at == NULL || !list_has(c->opts.sender_domains, at + 1, strlen(at + 1))) {
+            c->st.skipped_filter++;
+            return false;
+        }
+    }
+    if (c->opts.sasl_users && (m->sasl_username == NULL ||
+                               !list_has(c->opts.sasl_users, m->sasl_username,
+                                         strlen(m->sasl_username)))) {
+        c->st.skipped_filter++;
+        return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ events */
+
+static void put_str(json_t *o, const char *key, const char *v)
+{
+    if (v)
+        json_object_set_new(o, key, json_string(v));
+}
+
+static void put_slice(json_t *o, const char *key, struct ml_str s)
+{
+    if (s.p)
+        json_object_set_new(o, key, json_stringn(s.p, s.len));
+}
+
+/* Postfix delay "0.52", Sendmail "00:00:01" or "1+02:03:04": seconds. */
+static json_t *delay_value(struct ml_str s)
+{
+    char buf[32], *end;
+    double v;
+    long d = 0, h = 0, mi = 0, sec = 0;
+
+    if (s.p == NULL || s.len == 0 || s.len >= sizeof(buf))
+        return NULL;
+    memcpy(buf, s.p, s.len);
+    buf[s.len] = 0;
+    if (strchr(buf, ':') == NULL) {
+        v = strtod(buf, &end);
+        if (*end || v < 0)
+            return NULL;
+        v = v < 1e-4 ? 0 : (double)(long long)(v * 1000 + 0.5) / 1000; /* ms precision */
+        return v == (double)(long long)v ? json_integer((json_int_t)v) : json_real(v);
+    }
+    end = buf;
+    if (strchr(buf, '+'))
+        d = strtol(end, &end, 10), end++;
+    h = strtol(end, &end, 10);
+    if (*end++ != ':')
+        return NULL;
+    mi = strtol(end, &end, 10);
+    if (*end++ != ':')
+        return NULL;
+    sec = strtol(end, &end, 10);
+    return *end ? NULL : json_integer(((d * 24 + h) * 60 + mi) * 60 + sec);
+}
+
+/* "host x said: 550 5.1.1 ... (in reply to RCPT TO command)" -> "550 5.1.1 ..." */
+static json_t *smtp_response(struct ml_str text)
+{
+    const char *p, *end;
+
+    if (text.p == NULL)
+        return NULL;
+    end = text.p + text.len;
+    p = memmem(text.p, text.len, "said: ", 6);
+    if (p == NULL)
+        return json_stringn(text.p, text.len);
+    p += 6;
+    for (const char *q = end; q > p; q--) {
+        if (q - p >= 14 && memcmp(q - 14, " (in reply to ", 14) == 0) {
+            end = q - 14;
+            break;
+        }
+    }
+    return json_stringn(p, (size_t)(end - p));
+}
+
+/* The data every event of message m has. */
+static json_t *event_base(const struct msg_state *m, const char *rcpt, const char *orig)
+{
+    json_t *d = json_object();
+
+    put_str(d, "queue_id", m->root_qid ? m->root_qid : m->qid);
+    if (m->root_qid)
+        put_str(d, "reinjected_queue_id", m->qid);
+    if (m->parent_qid)
+        put_str(d, "parent_queue_id", m->parent_qid);
+    put_str(d, "message_id", m->message_id);
+    if (m->has_sender)
+        put_str(d, "from", m->from ? m->from : "");
+    put_str(d, "recipient", rcpt);
+    put_str(d, "orig_recipient", orig);
+    put_str(d, "client_addr", m->client_addr);
+    put_str(d, "sasl_username", m->sasl_username);
+    if (m->size)
+        json_object_set_new(d, "size", json_integer(strtoll(m->size, NULL, 10)));
+    return d;
+}
+
+static void emit(mlc_t *c, const char *type, int64_t ts, json_t *data)
+{
+    mh_err_t err;
+    event_t *ev = event_new(type, ts, data, &err);
+
+    if (ev == NULL) {
+        msg_warn("maillog: cannot build %s event: %s", type, err.text);
+        return;
+    }
+    c->st.events++;
+    c->emit(c->ctx, ev);
+}
+
+/* email.sent once per recipient, before its first outcome. */
+static void emit_sent_once(mlc_t *c, struct msg_state *m, struct rcpt *r)
+{
+    if (r == NULL || r->sent || !c->opts.emit_sent)
+        return;
+    r->sent = true;
+    emit(c, EV_SENT, m->active_ms, event_base(m, r->addr, r->orig));
+}
+
+/* ------------------------------------------------------------ records */
+
+/* A content filter took the message back in as NEWQID: carry the identity. */
+static void follow_reinjection(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+{
+    struct msg_state *n = state_find(c, rec->new_queue_id);
+
+    if (n == NULL)
+        n = state_new(c, rec->new_queue_id.p, rec->new_queue_id.len, rec->ts_ms);
+    free(n->root_qid);
+    n->root_qid = xstrdup(m->root_qid ? m->root_qid : m->qid);
+    n->active_ms = m->active_ms;
+    n->is_notice = m->is_notice;
+    n->has_sender = m->has_sender;
+    if (n->from == NULL && m->from)
+        n->from = xstrdup(m->from);
+    if (n->message_id == NULL && m->message_id)
+        n->message_id = xstrdup(m->message_id);
+    if (n->client_addr == NULL && m->client_addr)
+        n->client_addr = xstrdup(m->client_addr);
+    if (n->sasl_username == NULL && m->sasl_username)
+        n->sasl_username = xstrdup(m->sasl_username);
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        struct rcpt *r = rcpt_get(n, m->rcpts[i].addr, strlen(m->rcpts[i].addr));
+        if (r) {
+            r->sent = r->sent || m->rcpts[i].sent;
+            if (r->orig == NULL && m->rcpts[i].orig)
+                r->orig = xstrdup(m->rcpts[i].orig);
+        }
+    }
+    state_mark_dirty(c, n);
+}
+
+static const char *outcome_type(const struct ml_rec *rec, bool *final)
+{
+    *final = true;
+    if (str_eq(rec->status, "sent"))
+        return EV_DELIVERED;
+    if (str_eq(rec->status, "deferred")) {
+        *final = false;
+        return EV_DEFERRED;
+    }
+    if (str_eq(rec->status, "bounced"))
+        /* The error transport gives up locally (no remote 5xx): a failure. */
+        return str_eq(rec->service, "error") && !memmem(rec->status_text.p ? rec->status_text.p : "",
+                                                         rec->status_text.len, "said:", 5)
+                   ? EV_FAILED : EV_BOUNCED;
+    return NULL;
+}
+
+static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
+                        struct ml_str to, bool *final_out)
+{
+    struct rcpt *r = rcpt_get(m, to.p, to.len);
+    bool final, wanted;
+    const char *type = outcome_type(rec, &final);
+    json_t *d, *v;
+
+    if (r && rec->orig_to.p && r->orig == NULL)
+        r->orig = str_dup(rec->orig_to);
+    if (type == NULL || (r && r->done))
+        return; /* a status we do not report, or a repeated final line */
+    if (r)
+        r->attempts++;
+    wanted = state_wanted(c, m);
+    /* A content filter re-injects into this MTA before it answers, so the new
+     * queue id is already known here; a remote server's "queued as" is not. */
+    if (str_eq(rec->status, "sent") && rec->new_queue_id.p &&
+        state_find(c, rec->new_queue_id) != NULL) {
+        if (wanted)
+            emit_sent_once(c, m, r);
+        follow_reinjection(c, m, rec);
+        if (r)
+            r->done = true;
+        return;
+    }
+    if (r) {
+        r->done = final;
+        if (!final) {
+            free(r->last_text);
+            r->last_text = rec->status_text.p
+                               ? xstrndup(rec->status_text.p,
+                                          rec->status_text.len < MLC_TEXT_MAX ? rec->status_text.len
+                                                                               : MLC_TEXT_MAX)
+                               : NULL;
+        }
+    }
+    if (!wanted)
+        return;
+    emit_sent_once(c, m, r);
+    d = event_base(m, r ? r->addr : NULL, r ? r->orig : NULL);
+    if (r == NULL)
+        put_slice(d, "recipient", to);
+    put_slice(d, "relay", rec->relay);
+    put_slice(d, "dsn", rec->dsn);
+    if ((v = smtp_response(rec->status_text)) != NULL)
+        json_object_set_new(d, "smtp_response", v);
+    if ((v = delay_value(rec->delay)) != NULL)
+        json_object_set_new(d, "delay", v);
+    put_slice(d, "delays", rec->delays);
+    json_object_set_new(d, "attempt", json_integer(r ? r->attempts : 1));
+    if (str_eq(rec->service, "discard"))
+        json_object_set_new(d, "discarded", json_true());
+    if (strcmp(type, EV_BOUNCED) == 0) {
+        json_object_set_new(d, "bounce_type", json_string("hard"));
+        json_object_set_new(d, "bounce_class",
+                            json_string(mlc_bounce_class(rec->dsn.p, rec->dsn.len,
+                                                         rec->status_text.p, rec->status_text.len)));
+    } else if (strcmp(type, EV_FAILED) == 0) {
+        put_slice(d, "reason", rec->status_text);
+    }
+    emit(c, type, rec->ts_ms, d);
+    *final_out = final;
+}
+
+/* Sendmail to= may name several recipients: "<a@x>,<b@x>". */
+static void on_sendmail_to(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+{
+    struct ml_rec r = *rec;
+    const char *p = rec->to.p, *end = rec->to.p + rec->to.len, *comma;
+    bool final;
+
+    /* Map stat= onto Postfix's vocabulary. */
+    if (str_eq(rec->status, "Sent"))
+        r.status = (struct ml_str){ "sent", 4 };
+    else if (rec->dsn.p && rec->dsn.p[0] == '5')
+        r.status = (struct ml_str){ "bounced", 7 };
+    else
+        r.status = (struct ml_str){ "deferred", 8 };
+    while (p < end) {
+        comma = memchr(p, ',', (size_t)(end - p));
+        if (comma == NULL)
+            comma = end;
+        struct ml_str one = { p, (size_t)(comma - p) };
+        if (one.len >= 2 && one.p[0] == '<' && one.p[one.len - 1] == '>')
+            one.p++, one.len -= 2;
+        if (one.len > 0)
+            on_delivery(c, m, &r, one, &final);
+        p = comma + 1;
+    }
+}
+
+/* The message expired: every recipient still pending has failed. */
+static void on_expired(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+{
+    json_t *d;
+
+    if (!state_wanted(c, m))
+        return;
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        struct rcpt *r = &m->rcpts[i];
+        if (r->done)
+            continue;
+        r->done = true;
+        emit_sent_once(c, m, r);
+        d = event_base(m, r->addr, r->orig);
+        json_object_set_new(d, "reason", json_string("expired: the message stayed in the queue "
+                                                     "longer than the MTA's queue lifetime"));
+        if (r->last_text)
+            json_object_set_new(d, "smtp_response", json_string(r->last_text));
+        json_object_set_new(d, "attempt", json_integer(r->attempts));
+        emit(c, EV_FAILED, rec->ts_ms, d);
+    }
+}
+
+static void on_notification(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+{
+    struct msg_state *n;
+
+    if (rec->new_queue_id.p == NULL)
+        return;
+    if ((n = state_find(c, rec->new_queue_id)) == NULL)
+        n = state_new(c, rec->new_queue_id.p, rec->new_queue_id.len, rec->ts_ms);
+    n->is_notice = true;
+    free(n->parent_qid);
+    n->parent_qid = xstrdup(m->root_qid ? m->root_qid : m->qid);
+    state_mark_dirty(c, n);
+}
+
+void mlc_feed(mlc_t *c, const struct ml_rec *rec)
+{
+    struct msg_state *m;
+    bool created, final = false;
+
+    c->st.records++;
+    if (rec->queue_id.p == NULL || rec->kind == ML_OTHER)
+        return;
+    if (rec->kind == ML_VERIFY) {
+        c->st.skipped_probe++;
+        return;
+    }
+    m = state_get(c, rec, &created);
+    switch (rec->kind) {
+    case ML_CLIENT:
+        set_field(&m->client_addr, rec->client_addr);
+        set_field(&m->sasl_username, rec->sasl_username);
+        break;
+    case ML_PICKUP:
+        break; /* sender comes with the queue-active line */
+    case ML_MESSAGE_ID:
+        set_message_id(m, rec->message_id);
+        break;
+    case ML_QUEUE_ACTIVE:
+    case ML_SM_FROM:
+        set_field(&m->from, rec->from);
+        set_field(&m->size, rec->size);
+        if (rec->kind == ML_SM_FROM)
+            set_message_id(m, rec->message_id);
+        m->has_sender = true;
+        if (rec->from.p && rec->from.len == 0)
+            m->is_notice = true; /* null sender: the MTA's own notice */
+        if (m->nrcpts == 0)
+            m->active_ms = rec->ts_ms;
+        break;
+    case ML_DELIVERY:
+        if (created)
+            c->st.orphans++;
+        on_delivery(c, m, rec, rec->to, &final);
+        break;
+    case ML_SM_TO:
+        if (created)
+            c->st.orphans++;
+        on_sendmail_to(c, m, rec);
+        break;
+    case ML_EXPIRED:
+        on_expired(c, m, rec);
+        break;
+    case ML_NOTIFICATION:
+        on_notification(c, m, rec);
+        break;
+    case ML_REMOVED:
+        state_remove(c, m);
+        break;
+    default:
+        break;
+    }
+}
+
+void mlc_expire(mlc_t *c, int64_t now_ms)
+{
+    int64_t cutoff = now_ms - (int64_t)c->opts.max_age_s * 1000;
+
+    while (c->oldest && c->oldest->seen_ms < cutoff) {
+        c->st.dropped_age++;
+        state_remove(c, c->oldest);
+    }
+}
+
+const struct mlc_stats *mlc_stats(const mlc_t *c)
+{
+    ((mlc_t *)c)->st.tracked = c->count;
+    return &c->st;
+}
+
+mlc_t *mlc_new(const struct mlc_opts *opts, mlc_emit_fn emit_fn, void *ctx)
+{
+    mlc_t *c = xcalloc(1, sizeof(*c));
+
+    c->opts = *opts;
+    if (c->opts.max_messages == 0)
+        c->opts.max_messages = 100000;
+    if (c->opts.max_age_s <= 0)
+        c->opts.max_age_s = 7 * 86400;
+    c->emit = emit_fn;
+    c->ctx = ctx;
+    c->nbuckets = 1024;
+    c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
+    return c;
+}
+
+mlc_t *mlc_free(mlc_t *c)
+{
+    struct msg_state *m, *next;
+
+    if (c == NULL)
+        return NULL;
+    for (m = c->dirty; m; m = next) { /* removed states live only here */
+        next = m->dnext;
+        m->dirty = false;
+        if (m->removed)
+            msg_state_free(m);
+    }
+    for (m = c->oldest; m; m = next) {
+        next = m->next;
+        msg_state_free(m);
+    }
+    free(c->buckets);
+    free(c);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ persistence */
+
+static json_t *state_to_json(const struct msg_state *m)
+{
+    json_t *o = json_object(), *rs = json_array();
+
+    put_str(o, "root", m->root_qid);
+    put_str(o, "parent", m->parent_qid);
+    put_str(o, "from", m->from);
+    put_str(o, "mid", m->message_id);
+    put_str(o, "caddr", m->client_addr);
+    put_str(o, "sasl", m->sasl_username);
+    put_str(o, "size", m->size);
+    json_object_set_new(o, "active", json_integer(m->active_ms));
+    json_object_set_new(o, "seen", json_integer(m->seen_ms));
+    json_object_set_new(o, "flags", json_integer((m->is_notice ? 1 : 0) | (m->has_sender ? 2 : 0)));
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        const struct rcpt *r = &m->rcpts[i];
+        json_array_append_new(rs, json_pack("[s,s?,s?,i,i]", r->addr, r->orig, r->last_text,
+                                            r->attempts, (r->sent ? 1 : 0) | (r->done ? 2 : 0)));
+    }
+    json_object_set_new(o, "rcpts", rs);
+    return o;
+}
+
+void mlc_take_dirty(mlc_t *c, mlc_dirty_fn cb, void *ctx)
+{
+    struct msg_state *m, *next;
+    json_t *o;
+    size_t len;
+    char *s;
+
+    for (m = c->dirty, c->dirty = NULL; m; m = next) {
+        next = m->dnext;
+        m->dirty = false;
+        if (m->removed) {
+            cb(ctx, m->qid, NULL);
+            msg_state_free(m);
+            continue;
+        }
+        o = state_to_json(m);
+        s = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        (void)len;
+        cb(ctx, m->qid, s);
+        free(s);
+    }
+}
+
+static char *json_strdup_or_null(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? xstrdup(s) : NULL;
+}
+
+int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
+{
+    json_error_t jerr;
+    json_t *o = json_loads(json, 0, &jerr), *r;
+    struct msg_state *m;
+    int flags;
+    size_t i;
+
+    if (o == NULL || !json_is_object(o)) {
+        json_decref(o);
+        return mh_err_set(err, "maillog state of %s: %s", qid, o ? "not an object" : jerr.text);
+    }
+    m = state_new(c, qid, strlen(qid), json_integer_value(json_object_get(o, "seen")));
+    m->root_qid = json_strdup_or_null(o, "root");
+    m->parent_qid = json_strdup_or_null(o, "parent");
+    m->from = json_strdup_or_null(o, "from");
+    m->message_id = json_strdup_or_null(o, "mid");
+    m->client_addr = json_strdup_or_null(o, "caddr");
+    m->sasl_username = json_strdup_or_null(o, "sasl");
+    m->size = json_strdup_or_null(o, "size");
+    m->active_ms = json_integer_value(json_object_get(o, "active"));
+    flags = (int)json_integer_value(json_object_get(o, "flags"));
+    m->is_notice = flags & 1;
+    m->has_sender = flags & 2;
+    json_array_foreach(json_object_get(o, "rcpts"), i, r) {
+        const char *addr = NULL;
+        json_t *orig = NULL, *text = NULL; /* string or null */
+        int attempts = 0, rf = 0;
+        struct rcpt *rc;
+
+        if (json_unpack(r, "[s,o,o,i,i]", &addr, &orig, &text, &attempts, &rf) < 0 ||
+            (rc = rcpt_get(m, addr, strlen(addr))) == NULL)
+            continue;
+        rc->orig = json_is_string(orig) ? xstrdup(json_string_value(orig)) : NULL;
+        rc->last_text = json_is_string(text) ? xstrdup(json_string_value(text)) : NULL;
+        rc->attempts = attempts;
+        rc->sent = rf & 1;
+        rc->done = rf & 2;
+    }
+    json_decref(o);
+    return 0;
+}

@@ -1,0 +1,745 @@
+/*
+ * maillog_parse.c - classify one Postfix or Sendmail log line and slice out
+ * its fields (see maillog_parse.h for the contract).
+ *
+ *   maillog_parse_init() / maillog_parse_done()
+ *       compile the three patterns once (pthread_once, JIT when the
+ *       library has it) / free them and the calling thread's match data.
+ *   maillog_clock_init(clock, now_ms)
+ *       start year inference for traditional timestamps at now_ms.
+ *   maillog_parse(line, len, clock, rec)
+ *       0 and rec filled, or -1 for a line that is not a mail program's
+ *       syslog line (the caller counts it as skipped). Never allocates in
+ *       steady state (one match block per thread, made on first use).
+ *
+ * How a line is read:
+ *   1. one PCRE2 pattern for the syslog header: traditional timestamp
+ *      ("Nov 22 06:30:19", "Nov  2 ...", Postfix postlogd's "Nov 02 ...",
+ *      optional ".123456") or RFC 3339 (rsyslog high precision, journalctl
+ *      short-iso "+0100"), an optional host, "program[pid]: ";
+ *   2. the program decides the MTA: "sm-mta", "sendmail", "sm-msp-queue" are
+ *      Sendmail; "a/b[/c...]" is Postfix when the instance (before the first
+ *      '/') starts with "postfix" or the service (after the last '/') is a
+ *      Postfix daemon name; anything else is -1;
+ *   3. one pattern per MTA for the body: the queue id and, with (*MARK), which
+ *      kind of record follows (Postfix log_adhoc.c, qmgr, cleanup, smtpd,
+ *      pickup, bounce lines; Sendmail to=/from= lines);
+ *   4. "key=value, key=value" field lists are read with a cursor (kv_next)
+ *      rather than a regex: values end at ", " followed by another key, so
+ *      "<a@x>,<b@x>" and "relay=host [addr]" survive, and Postfix status= /
+ *      Sendmail stat= take the rest of the line.
+ *
+ * Field values are slices of the caller's line, except rec->notice, which
+ * points to one of the static strings "non-delivery", "delay", "success".
+ * Angle brackets are removed from to=, orig_to=, from=, message-id=, msgid=
+ * values; for Sendmail only when the value is one bracketed address (a
+ * recipient list "<a@x>,<b@x>" is kept raw for the correlator to split).
+ *
+ * Other decisions a caller may rely on:
+ *   - a trailing "\n" or "\r\n" is not part of the line;
+ *   - -1 leaves rec zeroed and the clock alone; 0 sets clock->last_ms to the
+ *     line's time (RFC 3339 lines too);
+ *   - a delivery line is ML_VERIFY when its status is "deliverable" or
+ *     "undeliverable..." (address verification probes), and ML_OTHER (with
+ *     queue_id) when it lacks to= or status= (cut short); likewise SM_TO
+ *     needs to= and stat=;
+ *   - Sendmail status is the first word of stat= ("Sent", "Deferred",
+ *     "User"), status_text the rest ("unknown"): use dsn= to judge;
+ *   - invalid UTF-8 is carried through as bytes: consumers sanitize.
+ *
+ * Bounds: lines longer than MAILLOG_LINE_MAX and lines holding a NUL byte are
+ * refused; every match runs under a PCRE2 match and depth limit, and a
+ * limit hit counts as "no match" (-1 for the header, ML_OTHER without queue
+ * id for the body). Work per line is linear in its length.
+ */
+#include "config.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "maillog_parse.h"
+#include "msg.h"
+#include "timeutil.h"
+
+/* Per-match work bounds (backtracking steps / nesting), far above what a
+ * legitimate 64 KiB line needs with these patterns. */
+#define ML_MATCH_LIMIT 200000
+#define ML_DEPTH_LIMIT 2000
+
+/* ------------------------------------------------------------- patterns */
+
+/*
+ * Syslog header. Extended syntax: spaces are written [ ]. The host may not
+ * end in ':', so "postfix/smtp: QID: ..." (no pid, no host) does not take
+ * "postfix/smtp:" for a host.
+ */
+static const char re_header_src[] =
+    "(?:(?<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ ]{1,2}(?<day>[0-9]{1,2})"
+    "[ ](?<hms>[0-9]{2}:[0-9]{2}:[0-9]{2})(?<frac>\\.[0-9]{1,9})?"
+    "|(?<iso>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?"
+    "(?:Z|[+-][0-9]{2}:?[0-9]{2})))"
+    "[ ]+(?:(?<host>[^ \\[\\]]{0,254}[^ \\[\\]:])[ ]+)?"
+    "(?<prog>[A-Za-z0-9_.-]{1,64}(?:/[A-Za-z0-9_.-]{1,64}){0,4})"
+    "(?:\\[(?<pid>[0-9]{1,9})\\])?:[ ]";
+
+/*
+ * Postfix queue ids (mail_queue.h): short = 5 hex digits of microseconds +
+ * the inode in hex; long (enable_long_queue_ids) = base-52 time in a
+ * vowel-free alphabet, 'z', base-51 inode. "NOQUEUE", "warning" and
+ * "statistics" are neither.
+ */
+#define PF_LONG_CH "[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]"
+#define PF_QID "(?:[0-9A-F]{6,20}|" PF_LONG_CH "{10,26}z" PF_LONG_CH "{1,16})"
+
+/* Postfix body: queue id, then the record kind as a one-letter mark. */
+static const char re_postfix_src[] =
+    "(?<qid>" PF_QID "):[ ]"
+    "(?:to=(*MARK:D)"
+    "|from=<(?<from>.*?)>,[ ]"
+    "(?:size=(?<size>[0-9]+),[ ]nrcpt=(?<nrcpt>[0-9]+)[ ]\\(queue[ ]active\\)(*MARK:A)"
+    "|status=(?<xstatus>[a-z-]{1,32}),[ ]returned[ ]to[ ]sender(*MARK:E))"
+    "|removed$(*MARK:R)"
+    "|client=(*MARK:C)"
+    "|(?:resent-)?message-id=(*MARK:M)"
+    "|uid=[0-9]{1,10}[ ]from=<(?<pfrom>.*)>(?:[ ]orig_id=[^ ]*)?$(*MARK:P)"
+    "|(?:sender|postmaster)[ ](?<notice>non-delivery|delay|delivery[ ]status)[ ]notification:"
+    "[ ](?<nqid>" PF_QID ")$(*MARK:N)"
+    ")?";
+
+/* Sendmail body: 8.12+ ids are 14 characters of [0-9A-Za-x]; older ones
+ * are shorter. Every id holds a digit, "NOQUEUE" does not. */
+static const char re_sendmail_src[] =
+    "(?<qid>(?=[A-Za-z]{0,19}[0-9])[0-9A-Za-z]{8,20}):[ ]"
+    "(?:to=(*MARK:T)|from=(*MARK:F))?";
+
+/* Compiled patterns and the capture group numbers we read. */
+static struct {
+    pcre2_code *header, *postfix, *sendmail;
+    pcre2_match_context *mctx;
+    uint32_t max_pairs; /* ovector pairs enough for any of the three */
+    int mon, day, hms, frac, iso, host, prog, pid;                /* header */
+    int p_qid, p_from, p_size, p_nrcpt, p_xstatus, p_pfrom, p_notice, p_nqid; /* postfix */
+    int s_qid;                                                    /* sendmail */
+    bool done;
+} ml;
+
+static pthread_once_t ml_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ml_md_key;
+static __thread pcre2_match_data *ml_md; /* this thread's match block */
+
+static pcre2_code *ml_compile(const char *src)
+{
+    int errcode;
+    PCRE2_SIZE erroff;
+    PCRE2_UCHAR errbuf[128];
+    uint32_t n;
+    pcre2_code *re;
+
+    /*
+     * All patterns are anchored, so the start-up optimizations buy nothing;
+     * NO_START_OPTIMIZE also keeps the JIT from scanning ahead for a
+     * "required character" with word-sized reads that run past the end of
+     * the subject (harmless, but valgrind reports them).
+     */
+    re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+                       PCRE2_ANCHORED | PCRE2_EXTENDED | PCRE2_DOLLAR_ENDONLY |
+                           PCRE2_NO_AUTO_CAPTURE | PCRE2_NEVER_UTF | PCRE2_NEVER_BACKSLASH_C |
+                           PCRE2_NO_START_OPTIMIZE,
+                       &errcode, &erroff, NULL);
+    if (re == NULL) {
+        pcre2_get_error_message(errcode, errbuf, sizeof(errbuf));
+        msg_panic_f("pattern error at offset %zu: %s", (size_t)erroff, (char *)errbuf);
+    }
+    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* interpreter when no JIT */
+    pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &n);
+    if (n + 1 > ml.max_pairs)
+        ml.max_pairs = n + 1;
+    return re;
+}
+
+static int ml_group(const pcre2_code *re, const char *name)
+{
+    int n = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
+
+    if (n <= 0)
+        msg_panic_f("no group named %s", name);
+    return n;
+}
+
+static void ml_md_free(void *md)
+{
+    pcre2_match_data_free(md);
+}
+
+static void ml_compile_all(void)
+{
+    ml.header = ml_compile(re_header_src);
+    ml.postfix = ml_compile(re_postfix_src);
+    ml.sendmail = ml_compile(re_sendmail_src);
+    ml.mon = ml_group(ml.header, "mon");
+    ml.day = ml_group(ml.header, "day");
+    ml.hms = ml_group(ml.header, "hms");
+    ml.frac = ml_group(ml.header, "frac");
+    ml.iso = ml_group(ml.header, "iso");
+    ml.host = ml_group(ml.header, "host");
+    ml.prog = ml_group(ml.header, "prog");
+    ml.pid = ml_group(ml.header, "pid");
+    ml.p_qid = ml_group(ml.postfix, "qid");
+    ml.p_from = ml_group(ml.postfix, "from");
+    ml.p_size = ml_group(ml.postfix, "size");
+    ml.p_nrcpt = ml_group(ml.postfix, "nrcpt");
+    ml.p_xstatus = ml_group(ml.postfix, "xstatus");
+    ml.p_pfrom = ml_group(ml.postfix, "pfrom");
+    ml.p_notice = ml_group(ml.postfix, "notice");
+    ml.p_nqid = ml_group(ml.postfix, "nqid");
+    ml.s_qid = ml_group(ml.sendmail, "qid");
+    ml.mctx = pcre2_match_context_create(NULL);
+    if (ml.mctx == NULL)
+        msg_panic_f("out of memory");
+    pcre2_set_match_limit(ml.mctx, ML_MATCH_LIMIT);
+    pcre2_set_depth_limit(ml.mctx, ML_DEPTH_LIMIT);
+    if (pthread_key_create(&ml_md_key, ml_md_free) != 0)
+        msg_panic_f("pthread_key_create failed");
+}
+
+void maillog_parse_init(void)
+{
+    pthread_once(&ml_once, ml_compile_all);
+    if (ml.done)
+        msg_panic_f("maillog_parse used after maillog_parse_done");
+}
+
+void maillog_parse_done(void)
+{
+    if (ml.header == NULL)
+        return;
+    if (ml_md != NULL) {
+        pthread_setspecific(ml_md_key, NULL);
+        ml_md = (pcre2_match_data_free(ml_md), NULL);
+    }
+    pcre2_code_free(ml.header);
+    pcre2_code_free(ml.postfix);
+    pcre2_code_free(ml.sendmail);
+    pcre2_match_context_free(ml.mctx);
+    ml.header = ml.postfix = ml.sendmail = NULL;
+    ml.mctx = NULL;
+    ml.done = true;
+}
+
+/* This thread's match block, made once; freed at thread exit. */
+static pcre2_match_data *ml_match_data(void)
+{
+    if (ml_md == NULL) {
+        ml_md = pcre2_match_data_create(ml.max_pairs, NULL);
+        if (ml_md == NULL)
+            msg_panic_f("out of memory");
+        pthread_setspecific(ml_md_key, ml_md);
+    }
+    return ml_md;
+}
+
+/* Match re anchored at s[0..len); the ovector, or NULL (no match, limit). */
+static const PCRE2_SIZE *ml_match(const pcre2_code *re, const char *s, size_t len,
+                                  pcre2_match_data *md)
+{
+    if (pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, ml.mctx) <= 0)
+        return NULL;
+    return pcre2_get_ovector_pointer(md);
+}
+
+/* Group n of the last match of s as a slice; absent when unset. */
+static struct ml_str ml_cap(const PCRE2_SIZE *ov, int n, const char *s)
+{
+    struct ml_str r = { NULL, 0 };
+
+    if (ov[2 * n] != PCRE2_UNSET) {
+        r.p = s + ov[2 * n];
+        r.len = ov[2 * n + 1] - ov[2 * n];
+    }
+    return r;
+}
+
+/* ----------------------------------------------------------------- time */
+
+#define DAY_MS 86400000LL
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* The Gregorian year of a day number (inverse of days_from_civil). */
+static int64_t year_from_days(int64_t z)
+{
+    int64_t era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    return yoe + era * 400 + (mp >= 10);
+}
+
+static bool date_valid(int64_t y, int m, int d)
+{
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return d >= 1 && d <= mdays[m - 1] && !(m == 2 && d == 29 && !leap);
+}
+
+static int month_number(const char *p)
+{
+    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+    for (int i = 0; i < 12; i++)
+        if (memcmp(p, names + 3 * i, 3) == 0)
+            return i + 1;
+    return 0; /* the pattern allows only the twelve names */
+}
+
+static int digits(const char *p, size_t n)
+{
+    int v = 0;
+
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (p[i] - '0');
+    return v;
+}
+
+/*
+ * A traditional timestamp: local time (tz_offset_s east of UTC) with no
+ * year. The year is the one that puts the time closest to, and not more
+ * than a day after, the previous line's (clock->last_ms): the latest
+ * candidate that is not later than last_ms + 1 day. Feb 29 looks back to
+ * the last leap year.
+ */
+static int ts_traditional(struct ml_str mon, struct ml_str day, struct ml_str hms,
+                          struct ml_str frac, const struct ml_clock *clock, int64_t *ms)
+{
+    int m = month_number(mon.p), d = digits(day.p, day.len);
+    int h = digits(hms.p, 2), mi = digits(hms.p + 3, 2), s = digits(hms.p + 6, 2);
+    int64_t local_ms, tz_ms = (int64_t)clock->tz_offset_s * 1000, last_year, t;
+
+    if (m == 0 || h > 23 || mi > 59 || s > 60)
+        return -1;
+    local_ms = ((int64_t)h * 3600 + mi * 60 + (s == 60 ? 59 : s)) * 1000;
+    if (frac.p != NULL) /* ".123456": milliseconds from the first three digits */
+        for (size_t i = 1, scale = 100; i < frac.len && scale > 0; i++, scale /= 10)
+            local_ms += (frac.p[i] - '0') * (int64_t)scale;
+    last_year = year_from_days((clock->last_ms + tz_ms) / DAY_MS -
+                               ((clock->last_ms + tz_ms) % DAY_MS < 0));
+    for (int64_t y = last_year + 1; y >= last_year - 8; y--) {
+        if (!date_valid(y, m, d))
+            continue;
+        t = days_from_civil(y, m, d) * DAY_MS + local_ms - tz_ms;
+        if (t <= clock->last_ms + DAY_MS) {
+            *ms = t;
+            return 0;
+        }
+    }
+    return -1; /* Feb 30 and the like */
+}
+
+/* An RFC 3339 timestamp; "+0100" (journalctl short-iso) gains its colon. */
+static int ts_rfc3339(struct ml_str iso, int64_t *ms)
+{
+    char buf[48];
+    size_t n = iso.len;
+
+    if (n + 2 > sizeof(buf))
+        return -1;
+    memcpy(buf, iso.p, n);
+    if (n > 5 && (buf[n - 5] == '+' || buf[n - 5] == '-')) { /* ...+HHMM */
+        buf[n] = buf[n - 1];
+        buf[n - 1] = buf[n - 2];
+        buf[n - 2] = ':';
+        n++;
+    }
+    buf[n] = '\0';
+    return time_parse_rfc3339(buf, ms, NULL);
+}
+
+/* -------------------------------------------------------------- program */
+
+static bool str_is(struct ml_str s, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    return s.len == n && memcmp(s.p, lit, n) == 0;
+}
+
+/* Postfix daemon and command names (the last component of a syslog_name). */
+static bool postfix_service(struct ml_str s)
+{
+    static const char *const names[] = {
+        "smtp", "smtpd", "qmgr", "cleanup", "pickup", "bounce", "local", "virtual",
+        "lmtp", "pipe", "error", "retry", "discard", "oqmgr", "postscreen", "master",
+        "anvil", "scache", "verify", "trivial-rewrite", "proxymap", "proxywrite",
+        "tlsmgr", "tlsproxy", "dnsblog", "showq", "flush", "spawn", "qmqpd", "postdrop",
+        "sendmail", "postqueue", "postsuper", "postlogd", "postfix-script", "postmulti",
+        NULL,
+    };
+
+    for (int i = 0; names[i] != NULL; i++)
+        if (str_is(s, names[i]))
+            return true;
+    return false;
+}
+
+/* Split "instance/.../service" and name the MTA; -1 for other programs. */
+static int classify_program(struct ml_str prog, struct ml_rec *rec)
+{
+    const char *first = memchr(prog.p, '/', prog.len), *last;
+
+    if (first == NULL) {
+        if (!str_is(prog, "sm-mta") && !str_is(prog, "sendmail") && !str_is(prog, "sm-msp-queue"))
+            return -1;
+        rec->mta = ML_SENDMAIL;
+        rec->instance = prog;
+        rec->service.p = prog.p + prog.len; /* empty, not absent */
+        rec->service.len = 0;
+        return 0;
+    }
+    last = prog.p + prog.len;
+    while (last[-1] != '/')
+        last--;
+    rec->instance.p = prog.p;
+    rec->instance.len = (size_t)(first - prog.p);
+    rec->service.p = last;
+    rec->service.len = (size_t)(prog.p + prog.len - last);
+    if (!(rec->instance.len >= 7 && memcmp(prog.p, "postfix", 7) == 0) &&
+        !postfix_service(rec->service))
+        return -1;
+    rec->mta = ML_POSTFIX;
+    return 0;
+}
+
+/* ------------------------------------------------------- key=value lists */
+
+enum kv_rc { KV_OK = 0, KV_END = 1, KV_BAD = -1 };
+
+/* Length of a key ("orig_to", "sasl_username") at p followed by '=', or 0. */
+static size_t key_len(const char *p, const char *end)
+{
+    const char *q = p;
+
+    while (q < end && q - p < 32 &&
+           ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+            *q == '_' || *q == '-'))
+        q++;
+    return q > p && q < end && *q == '=' ? (size_t)(q - p) : 0;
+}
+
+/*
+ * The next "key=value" at *pp (which points at a key). The value runs to
+ * the ", " that is followed by another key, or to the end; Postfix
+ * "status" and Sendmail "stat" are last and take the rest of the line,
+ * whatever their text holds. Advances *pp past the value and its ", ".
+ */
+static int kv_next(const char **pp, const char *end, struct ml_str *key, struct ml_str *val)
+{
+    const char *p = *pp, *c;
+    size_t klen;
+
+    if (p >= end)
+        return KV_END;
+    if ((klen = key_len(p, end)) == 0)
+        return KV_BAD;
+    key->p = p;
+    key->len = klen;
+    p += klen + 1;
+    val->p = p;
+    if (str_is(*key, "status") || str_is(*key, "stat")) {
+        val->len = (size_t)(end - p);
+        *pp = end;
+        return KV_OK;
+    }
+    for (c = p; (c = memchr(c, ',', (size_t)(end - c))) != NULL; c++) {
+        if (c + 2 < end && c[1] == ' ' && key_len(c + 2, end) > 0) {
+            val->len = (size_t)(c - p);
+            *pp = c + 2;
+            return KV_OK;
+        }
+    }
+    val->len = (size_t)(end - p);
+    *pp = end;
+    return KV_OK;
+}
+
+#define KV_ANGLE 1 /* value may be an <address> */
+
+/* Where each key we keep lands in the record; other keys are skipped. */
+static const struct kv_field {
+    const char *name;
+    unsigned char flags;
+    unsigned short off;
+} kv_fields[] = {
+    { "to", KV_ANGLE, offsetof(struct ml_rec, to) },
+    { "orig_to", KV_ANGLE, offsetof(struct ml_rec, orig_to) },
+    { "from", KV_ANGLE, offsetof(struct ml_rec, from) },
+    { "relay", 0, offsetof(struct ml_rec, relay) },
+    { "delay", 0, offsetof(struct ml_rec, delay) },
+    { "delays", 0, offsetof(struct ml_rec, delays) },
+    { "xdelay", 0, offsetof(struct ml_rec, xdelay) },
+    { "mailer", 0, offsetof(struct ml_rec, mailer) },
+    { "dsn", 0, offsetof(struct ml_rec, dsn) },
+    { "size", 0, offsetof(struct ml_rec, size) },
+    { "nrcpts", 0, offsetof(struct ml_rec, nrcpt) },
+    { "msgid", KV_ANGLE, offsetof(struct ml_rec, message_id) },
+    { "client", 0, offsetof(struct ml_rec, client) },
+    { "sasl_username", 0, offsetof(struct ml_rec, sasl_username) },
+    { NULL, 0, 0 },
+};
+
+/*
+ * "<addr>" -> "addr". Postfix always brackets (to=<%s>), so the outer pair
+ * goes; for Sendmail only a value with a single '<' is one address.
+ */
+static void strip_angle(struct ml_str *s, bool single_only)
+{
+    if (s->len < 2 || s->p[0] != '<' || s->p[s->len - 1] != '>')
+        return;
+    if (single_only && memchr(s->p + 1, '<', s->len - 2) != NULL)
+        return;
+    s->p++;
+    s->len -= 2;
+}
+
+static const char *find(const char *p, size_t n, const char *lit)
+{
+    return memmem(p, n, lit, strlen(lit));
+}
+
+/* Postfix "sent (text)" -> status "sent", status_text "text"; "queued as
+ * QID" in the text (the next hop's queue id) -> new_queue_id. */
+static void postfix_status(struct ml_str v, struct ml_rec *rec)
+{
+    const char *sp = memchr(v.p, ' ', v.len), *end = v.p + v.len, *q;
+
+    rec->status.p = v.p;
+    rec->status.len = sp ? (size_t)(sp - v.p) : v.len;
+    if (sp == NULL || sp + 1 >= end || sp[1] != '(')
+        return;
+    rec->status_text.p = sp + 2;
+    rec->status_text.len = (size_t)(end - (sp + 2)) - (end[-1] == ')' && end - 1 > sp + 1);
+    if ((q = find(rec->status_text.p, rec->status_text.len, "queued as ")) != NULL) {
+        const char *id = q + 10, *e = id, *text_end = rec->status_text.p + rec->status_text.len;
+
+        while (e < text_end && ((*e >= '0' && *e <= '9') || (*e >= 'A' && *e <= 'Z') ||
+                                (*e >= 'a' && *e <= 'z')))
+            e++;
+        if (e > id) {
+            rec->new_queue_id.p = id;
+            rec->new_queue_id.len = (size_t)(e - id);
+        }
+    }
+}
+
+/* Sendmail "Deferred: Connection refused by x" -> "Deferred" and
+ * "Connection refused by x"; "Sent (OK id=1x)" -> "Sent" and "OK id=1x". */
+static void sendmail_status(struct ml_str v, struct ml_rec *rec)
+{
+    const char *p = v.p, *end = v.p + v.len;
+
+    while (p < end && *p != ' ' && *p != ':' && *p != '(')
+        p++;
+    rec->status.p = v.p;
+    rec->status.len = (size_t)(p - v.p);
+    while (p < end && (*p == ':' || *p == ' '))
+        p++;
+    if (p == end)
+        return;
+    if (*p == '(' && end[-1] == ')' && end - p >= 2) {
+        p++;
+        end--;
+    }
+    rec->status_text.p = p;
+    rec->status_text.len = (size_t)(end - p);
+}
+
+/* Read a field list from p to end into rec. */
+static void kv_fields_read(const char *p, const char *end, struct ml_rec *rec)
+{
+    struct ml_str key, val;
+    bool sendmail = rec->mta == ML_SENDMAIL;
+
+    while (kv_next(&p, end, &key, &val) == KV_OK) {
+        if (str_is(key, "status") || str_is(key, "stat")) {
+            (sendmail ? sendmail_status : postfix_status)(val, rec);
+            break;
+        }
+        if (str_is(key, "nrcpt")) { /* Postfix spelling of Sendmail's nrcpts */
+            rec->nrcpt = val;
+            continue;
+        }
+        for (const struct kv_field *f = kv_fields; f->name != NULL; f++) {
+            if (str_is(key, f->name)) {
+                struct ml_str *dst = (struct ml_str *)((char *)rec + f->off);
+
+                *dst = val;
+                if (f->flags & KV_ANGLE)
+                    strip_angle(dst, sendmail);
+                break;
+            }
+        }
+    }
+}
+
+/* -------------------------------------------------------------- bodies */
+
+static const char *const notices[] = { "non-delivery", "delay", "success" };
+
+static void postfix_body(const char *b, size_t n, pcre2_match_data *md, struct ml_rec *rec)
+{
+    const PCRE2_SIZE *ov = ml_match(ml.postfix, b, n, md);
+    const char *end = b + n, *fields, *rest, *mark;
+    struct ml_str notice;
+
+    rec->kind = ML_OTHER;
+    if (ov == NULL)
+        return; /* connect from, NOQUEUE: reject, warning:, statistics: ... */
+    rec->queue_id = ml_cap(ov, ml.p_qid, b);
+    fields = b + ov[2 * ml.p_qid + 1] + 2;
+    rest = b + ov[1];
+    mark = (const char *)pcre2_get_mark(md);
+    switch (mark ? *mark : 0) {
+    case 'D':
+        kv_fields_read(fields, end, rec);
+        if (rec->to.p != NULL && rec->status.p != NULL) {
+            bool verify = (rec->status.len >= 11 && memcmp(rec->status.p, "deliverable", 11) == 0) ||
+                          (rec->status.len >= 13 && memcmp(rec->status.p, "undeliverable", 13) == 0);
+
+            rec->kind = verify ? ML_VERIFY : ML_DELIVERY;
+        }
+        break;
+    case 'A':
+        rec->kind = ML_QUEUE_ACTIVE;
+        rec->from = ml_cap(ov, ml.p_from, b);
+        rec->size = ml_cap(ov, ml.p_size, b);
+        rec->nrcpt = ml_cap(ov, ml.p_nrcpt, b);
+        break;
+    case 'E':
+        rec->kind = ML_EXPIRED;
+        rec->from = ml_cap(ov, ml.p_from, b);
+        rec->status = ml_cap(ov, ml.p_xstatus, b);
+        break;
+    case 'R':
+        rec->kind = ML_REMOVED;
+        break;
+    case 'C':
+        kv_fields_read(fields, end, rec);
+        if (rec->client.p != NULL) {
+            const char *lb = memchr(rec->client.p, '[', rec->client.len), *rb;
+
+            rec->kind = ML_CLIENT;
+            if (lb != NULL &&
+                (rb = memchr(lb, ']', (size_t)(rec->client.p + rec->client.len - lb))) != NULL) {
+                rec->client_addr.p = lb + 1;
+                rec->client_addr.len = (size_t)(rb - lb - 1);
+            }
+        }
+        break;
+    case 'M':
+        rec->kind = ML_MESSAGE_ID;
+        rec->message_id.p = rest;
+        rec->message_id.len = (size_t)(end - rest);
+        strip_angle(&rec->message_id, false);
+        break;
+    case 'P':
+        rec->kind = ML_PICKUP;
+        rec->from = ml_cap(ov, ml.p_pfrom, b);
+        break;
+    case 'N':
+        rec->kind = ML_NOTIFICATION;
+        rec->new_queue_id = ml_cap(ov, ml.p_nqid, b);
+        notice = ml_cap(ov, ml.p_notice, b);
+        rec->notice.p = notices[notice.p[0] == 'n' ? 0 : notice.len == 5 ? 1 : 2];
+        rec->notice.len = strlen(rec->notice.p);
+        break;
+    default:
+        break; /* "QID: lost connection ...", "QID: reject: ..." */
+    }
+}
+
+static void sendmail_body(const char *b, size_t n, pcre2_match_data *md, struct ml_rec *rec)
+{
+    const PCRE2_SIZE *ov = ml_match(ml.sendmail, b, n, md);
+    const char *mark;
+
+    rec->kind = ML_OTHER;
+    if (ov == NULL)
+        return;
+    rec->queue_id = ml_cap(ov, ml.s_qid, b);
+    mark = (const char *)pcre2_get_mark(md);
+    if (mark == NULL)
+        return;
+    kv_fields_read(b + ov[2 * ml.s_qid + 1] + 2, b + n, rec);
+    if (*mark == 'T' && rec->to.p != NULL && rec->status.p != NULL)
+        rec->kind = ML_SM_TO;
+    else if (*mark == 'F' && rec->from.p != NULL)
+        rec->kind = ML_SM_FROM;
+}
+
+/* --------------------------------------------------------------- public */
+
+void maillog_clock_init(struct ml_clock *clock, int64_t now_ms)
+{
+    clock->last_ms = now_ms;
+    clock->tz_offset_s = 0;
+}
+
+int maillog_parse(const char *line, size_t len, struct ml_clock *clock, struct ml_rec *rec)
+{
+    const PCRE2_SIZE *ov;
+    pcre2_match_data *md;
+    struct ml_str pid;
+    int64_t ts;
+    int rc;
+
+    memset(rec, 0, sizeof(*rec));
+    if (len > MAILLOG_LINE_MAX)
+        return -1;
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    if (len == 0 || memchr(line, '\0', len) != NULL)
+        return -1;
+    maillog_parse_init();
+    md = ml_match_data();
+    if ((ov = ml_match(ml.header, line, len, md)) == NULL)
+        return -1;
+    if (ov[2 * ml.iso] != PCRE2_UNSET)
+        rc = ts_rfc3339(ml_cap(ov, ml.iso, line), &ts);
+    else
+        rc = ts_traditional(ml_cap(ov, ml.mon, line), ml_cap(ov, ml.day, line),
+                            ml_cap(ov, ml.hms, line), ml_cap(ov, ml.frac, line), clock, &ts);
+    if (rc != 0 || classify_program(ml_cap(ov, ml.prog, line), rec) != 0) {
+        memset(rec, 0, sizeof(*rec));
+        return -1;
+    }
+    rec->ts_ms = ts;
+    rec->host = ml_cap(ov, ml.host, line);
+    pid = ml_cap(ov, ml.pid, line);
+    for (size_t i = 0; i < pid.len; i++)
+        rec->pid = rec->pid * 10 + (pid.p[i] - '0'); /* at most 9 digits: fits */
+    if (rec->mta == ML_POSTFIX)
+        postfix_body(line + ov[1], len - ov[1], md, rec);
+    else
+        sendmail_body(line + ov[1], len - ov[1], md, rec);
+    clock->last_ms = ts;
+    return 0;
+}

@@ -1,0 +1,513 @@
+/*
+ * maillog_reader.c - follow a maillog, correlate, commit with the position
+ * (see maillog_reader.h).
+ *
+ * Life of a source: LOADING (a store job reads the checkpoint and the saved
+ * correlation states) -> FOLLOWING (pump: read up to batch_lines lines,
+ * parse, correlate, hand events + position + changed states to the store
+ * thread as one job; on completion pump again) -> on a failed commit,
+ * RESETTING (wait, then LOADING again from what was committed).
+ *
+ * Checkpoint keys in the store's checkpoint table:
+ *   "maillog/NAME/pos"      the tail position (tail_pos_encode JSON)
+ *   "maillog/NAME/q/QID"    one correlation state per tracked queue id
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "maillog_correlate.h"
+#include "maillog_parse.h"
+#include "maillog_reader.h"
+#include "storeq.h"
+#include "tail_file.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define READER_POLL_MS 500      /* besides inotify */
+#define READER_RETRY_MS 2000    /* after an error */
+#define READER_LAG_RING 8192    /* recent commit lags kept for percentiles */
+
+enum reader_state { R_LOADING, R_FOLLOWING, R_RESETTING, R_STOPPED };
+
+struct reader_counters {
+    uint64_t lines, skipped_garbage, skipped_long, events, commits, errors;
+};
+
+struct kv_change {
+    char *key;
+    char *val; /* NULL = delete */
+};
+
+/* One run of lines on its way through the store thread. */
+struct reader_job {
+    struct maillog_reader *r;
+    event_t **evs;
+    size_t nev, cap;
+    enum store_append_result *res;
+    struct kv_change *kv;
+    size_t nkv, kvcap;
+    /* LOADING only: what the store held */
+    char *pos_json;
+    json_t *states; /* {qid: json-text} */
+    int rc;
+    mh_err_t err;
+};
+
+struct maillog_reader {
+    daemon_t *d;
+    char *name;
+    struct mh_conf_maillog src; /* shallow copy; strings owned by the config snapshot */
+    mh_conf_t *conf;            /* the snapshot src points into (a reference) */
+    enum reader_state state;
+    tail_t *tail;
+    mlc_t *mlc;
+    struct ml_clock clock;
+    struct reader_job *job;   /* being filled (FOLLOWING) */
+    bool busy;                /* a job is in the store thread */
+    bool more;                /* the last pump stopped at batch_lines */
+    int inotify_fd;
+    uint64_t timer;
+    int64_t last_ts;          /* newest line time: drives mlc_expire */
+    struct reader_counters ctr;
+    int32_t lag_ms[READER_LAG_RING]; /* commit time - line time, recent outcome events */
+    size_t nlag;                     /* total recorded (ring index = nlag % size) */
+};
+
+static void reader_pump(struct maillog_reader *r);
+static void reader_load(struct maillog_reader *r);
+
+static char *reader_key(const struct maillog_reader *r, const char *suffix)
+{
+    return xasprintf("maillog/%s/%s", r->name, suffix);
+}
+
+/* ------------------------------------------------------------ jobs */
+
+static struct reader_job *job_new(struct maillog_reader *r)
+{
+    struct reader_job *j = xcalloc(1, sizeof(*j));
+
+    j->r = r;
+    return j;
+}
+
+static void job_free(struct reader_job *j)
+{
+    if (j == NULL)
+        return;
+    for (size_t i = 0; i < j->nev; i++)
+        event_free(j->evs[i]);
+    for (size_t i = 0; i < j->nkv; i++) {
+        free(j->kv[i].key);
+        free(j->kv[i].val);
+    }
+    free(j->evs);
+    free(j->res);
+    free(j->kv);
+    free(j->pos_json);
+    json_decref(j->states);
+    free(j);
+}
+
+/* Takes key (allocated); copies val (NULL = delete the key). */
+static void job_add_kv(struct reader_job *j, char *key, const char *val)
+{
+    if (j->nkv == j->kvcap) {
+        j->kvcap = j->kvcap ? j->kvcap * 2 : 64;
+        j->kv = xreallocarray(j->kv, j->kvcap, sizeof(*j->kv));
+    }
+    j->kv[j->nkv++] = (struct kv_change){ key, val ? xstrdup(val) : NULL };
+}
+
+/* mlc emit callback: the event joins the job being filled. */
+static void reader_collect(void *ctx, event_t *ev)
+{
+    struct reader_job *j = ((struct maillog_reader *)ctx)->job;
+
+    if (j->nev == j->cap) {
+        j->cap = j->cap ? j->cap * 2 : 256;
+        j->evs = xreallocarray(j->evs, j->cap, sizeof(*j->evs));
+    }
+    j->evs[j->nev++] = ev;
+}
+
+static void reader_collect_state(void *ctx, const char *qid, const char *json)
+{
+    struct maillog_reader *r = ctx;
+    char *suffix = xasprintf("q/%s", qid);
+
+    job_add_kv(r->job, reader_key(r, suffix), json);
+    free(suffix);
+}
+
+/* Store thread: events, position and states in one transaction. */
+static void commit_work(store_t *st, void *ctx)
+{
+    struct reader_job *j = ctx;
+    store_txn_t *txn = store_begin(st, &j->err);
+
+    j->rc = -1;
+    if (txn == NULL)
+        return;
+    j->res = xcalloc(j->nev ? j->nev : 1, sizeof(*j->res));
+    if (daemon_append_events_txn(txn, j->evs, j->nev, j->res, &j->err) < 0)
+        goto abort;
+    for (size_t i = 0; i < j->nkv; i++) {
+        int rc = j->kv[i].val
+                     ? store_kv_put(txn, STORE_CHECKPOINTS, j->kv[i].key, j->kv[i].val,
+                                    strlen(j->kv[i].val), &j->err)
+                     : store_kv_del(txn, STORE_CHECKPOINTS, j->kv[i].key, &j->err);
+        if (rc < 0)
+            goto abort;
+    }
+    j->rc = store_commit(txn, &j->err);
+    return;
+abort:
+    store_abort(txn);
+}
+
+static void reader_reset_later(struct maillog_reader *r);
+
+/* How long after its line was written each outcome event was committed
+ * (email.sent is stamped at the queue-active line, so it is left out). */
+static void reader_record_lag(struct maillog_reader *r, const struct reader_job *j)
+{
+    int64_t now = time_now_ms(), lag;
+
+    for (size_t i = 0; i < j->nev; i++) {
+        if (strcmp(j->evs[i]->type, EV_SENT) == 0)
+            continue;
+        lag = now - j->evs[i]->ts_ms;
+        r->lag_ms[r->nlag++ % READER_LAG_RING] = (int32_t)(lag < 0 ? 0 : lag > INT32_MAX ? INT32_MAX : lag);
+    }
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* p50 and p99 of the recent lags, -1 when none. */
+static void reader_lag_percentiles(const struct maillog_reader *r, json_int_t *p50, json_int_t *p99)
+{
+    size_t n = r->nlag < READER_LAG_RING ? r->nlag : READER_LAG_RING;
+    int32_t *copy;
+
+    *p50 = *p99 = -1;
+    if (n == 0)
+        return;
+    copy = xmemdup(r->lag_ms, n * sizeof(*copy));
+    qsort(copy, n, sizeof(*copy), cmp_i32);
+    *p50 = copy[n / 2];
+    *p99 = copy[n * 99 / 100];
+    free(copy);
+}
+
+/* Loop thread: the run is committed (or not). */
+static void commit_done(void *ctx)
+{
+    struct reader_job *j = ctx;
+    struct maillog_reader *r = j->r;
+
+    r->busy = false;
+    if (j->rc < 0) {
+        msg_warn("maillog %s: cannot commit %zu events and the position: %s; reloading "
+                 "from the last commit", r->name, j->nev, j->err.text);
+        r->ctr.errors++;
+        job_free(j);
+        reader_reset_later(r);
+        return;
+    }
+    r->ctr.commits++;
+    r->ctr.events += j->nev;
+    reader_record_lag(r, j);
+    if (j->nev)
+        daemon_count_appended(r->d, j->res, j->nev);
+    job_free(j);
+    if (r->state == R_FOLLOWING && (r->more || !r->d->stopping))
+        reader_pump(r);
+}
+
+/* ------------------------------------------------------------ following */
+
+static void reader_line(struct maillog_reader *r, const char *line, size_t len, bool truncated)
+{
+    struct ml_rec rec;
+
+    r->ctr.lines++;
+    if (truncated) {
+        r->ctr.skipped_long++;
+        return;
+    }
+    if (maillog_parse(line, len, &r->clock, &rec) < 0) {
+        r->ctr.skipped_garbage++;
+        return;
+    }
+    if (rec.ts_ms > r->last_ts)
+        r->last_ts = rec.ts_ms;
+    mlc_feed(r->mlc, &rec);
+}
+
+/* Read a run of lines and hand it to the store thread. */
+static void reader_pump(struct maillog_reader *r)
+{
+    struct tail_pos pos;
+    const char *line;
+    char *pos_json;
+    size_t len, n = 0;
+    bool truncated, moved = false;
+
+    if (r->state != R_FOLLOWING || r->busy)
+        return;
+    r->job = job_new(r);
+    while (n < (size_t)r->src.batch_lines &&
+           tail_next(r->tail, &line, &len, &truncated, &pos) == 1) {
+        reader_line(r, line, len, truncated);
+        moved = true;
+        n++;
+    }
+    r->more = n == (size_t)r->src.batch_lines;
+    if (!moved) {
+        job_free(r->job);
+        r->job = NULL;
+        return;
+    }
+    if (r->last_ts)
+        mlc_expire(r->mlc, r->last_ts);
+    mlc_take_dirty(r->mlc, reader_collect_state, r);
+    pos_json = tail_pos_encode(&pos);
+    job_add_kv(r->job, reader_key(r, "pos"), pos_json);
+    free(pos_json);
+    r->busy = true;
+    storeq_submit(r->d->storeq, commit_work, commit_done, r->job);
+    r->job = NULL;
+}
+
+static void reader_timer(evloop_t *l, void *ctx)
+{
+    struct maillog_reader *r = ctx;
+
+    r->timer = 0;
+    if (r->state == R_STOPPED)
+        return;
+    reader_pump(r);
+    r->timer = evloop_timer_add(l, READER_POLL_MS, reader_timer, r);
+}
+
+static void reader_inotify(evloop_t *l, int fd, unsigned what, void *ctx)
+{
+    char buf[4096];
+
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    reader_pump(ctx);
+}
+
+/* ------------------------------------------------------------ loading */
+
+struct load_scan {
+    const char *prefix;
+    size_t plen;
+    json_t *states;
+};
+
+static int load_scan_one(void *ctx, const char *key, const void *val, size_t len)
+{
+    struct load_scan *ls = ctx;
+
+    if (strncmp(key, ls->prefix, ls->plen) == 0)
+        json_object_set_new(ls->states, key + ls->plen, json_stringn(val, len));
+    return 0;
+}
+
+/* Store thread: read the checkpoint and the saved states. */
+static void load_work(store_t *st, void *ctx)
+{
+    struct reader_job *j = ctx;
+    char *key = reader_key(j->r, "pos"), *prefix = reader_key(j->r, "q/");
+    struct load_scan ls = { prefix, strlen(prefix), json_object() };
+    void *val = NULL;
+    size_t len;
+
+    j->rc = store_kv_get(st, STORE_CHECKPOINTS, key, &val, &len, &j->err);
+    if (j->rc == 0)
+        j->pos_json = val;
+    if (j->rc >= 0 && store_kv_scan(st, STORE_CHECKPOINTS, load_scan_one, &ls, &j->err) < 0)
+        j->rc = -1;
+    j->states = ls.states;
+    free(key);
+    free(prefix);
+}
+
+static void reader_open_tail(struct maillog_reader *r, const char *pos_json)
+{
+    struct tail_pos pos;
+    mh_err_t err;
+
+    if (pos_json && tail_pos_decode(pos_json, &pos, &err) == 0)
+        r->tail = tail_open(r->src.path, &pos, (size_t)r->src.max_line, &err);
+    else if (strcmp(r->src.start_at, "beginning") == 0)
+        r->tail = tail_open_from_start(r->src.path, (size_t)r->src.max_line, &err);
+    else
+        r->tail = tail_open(r->src.path, NULL, (size_t)r->src.max_line, &err);
+    if (r->tail == NULL)
+        msg_warn("maillog %s: %s", r->name, err.text);
+}
+
+static void reader_new_mlc(struct maillog_reader *r)
+{
+    struct mlc_opts o = {
+        .max_messages = (size_t)r->src.max_messages,
+        .max_age_s = r->src.max_age,
+        .emit_sent = r->src.emit_sent,
+        .include_bounces = r->src.include_bounces,
+        .sender_domains = (const char *const *)r->src.sender_domains,
+        .sasl_users = (const char *const *)r->src.sasl_users,
+    };
+
+    r->mlc = mlc_new(&o, reader_collect, r);
+}
+
+static void load_done(void *ctx)
+{
+    struct reader_job *j = ctx;
+    struct maillog_reader *r = j->r;
+    const char *qid;
+    json_t *v;
+    mh_err_t err;
+    size_t restored = 0;
+
+    if (r->state == R_STOPPED) {
+        job_free(j);
+        return;
+    }
+    if (j->rc < 0) {
+        msg_warn("maillog %s: cannot read the checkpoint: %s", r->name, j->err.text);
+        job_free(j);
+        reader_reset_later(r);
+        return;
+    }
+    reader_new_mlc(r);
+    json_object_foreach(j->states, qid, v) {
+        if (mlc_restore(r->mlc, qid, json_string_value(v), &err) < 0)
+            msg_warn("maillog %s: %s", r->name, err.text);
+        else
+            restored++;
+    }
+    reader_open_tail(r, j->pos_json);
+    msg_info("maillog %s: following %s from %s (%zu queue ids restored)", r->name, r->src.path,
+             j->pos_json ? "the checkpoint" : r->src.start_at, restored);
+    job_free(j);
+    if (r->tail == NULL) {
+        reader_reset_later(r);
+        return;
+    }
+    r->state = R_FOLLOWING;
+    if (r->inotify_fd < 0 && (r->inotify_fd = tail_fd_for_poll(r->tail)) >= 0)
+        evloop_add(r->d->loop, r->inotify_fd, EVLOOP_READ, reader_inotify, r);
+    reader_pump(r);
+}
+
+static void reader_load(struct maillog_reader *r)
+{
+    struct reader_job *j = job_new(r);
+
+    r->state = R_LOADING;
+    maillog_clock_init(&r->clock, time_now_ms());
+    storeq_submit(r->d->storeq, load_work, load_done, j);
+}
+
+static void reset_timer(evloop_t *l, void *ctx)
+{
+    struct maillog_reader *r = ctx;
+
+    if (r->state == R_RESETTING)
+        reader_load(r);
+}
+
+/* Forget everything in memory; reload what the store committed. */
+static void reader_reset_later(struct maillog_reader *r)
+{
+    if (r->inotify_fd >= 0) {
+        evloop_del(r->d->loop, r->inotify_fd);
+        r->inotify_fd = -1; /* owned by the tail */
+    }
+    r->tail = tail_close(r->tail);
+    r->mlc = mlc_free(r->mlc);
+    r->state = R_RESETTING;
+    evloop_timer_add(r->d->loop, READER_RETRY_MS, reset_timer, r);
+}
+
+/* ------------------------------------------------------------ public */
+
+struct maillog_reader *maillog_reader_start(daemon_t *d, const struct mh_conf_maillog *src)
+{
+    struct maillog_reader *r = xcalloc(1, sizeof(*r));
+    long tz;
+    time_t now = time(NULL);
+    struct tm tm;
+
+    maillog_parse_init();
+    r->d = d;
+    r->conf = conf_ref(d->conf);
+    r->src = *src;
+    r->name = xstrdup(src->name);
+    r->inotify_fd = -1;
+    localtime_r(&now, &tm);
+    tz = tm.tm_gmtoff;
+    reader_load(r);
+    r->clock.tz_offset_s = tz;
+    r->timer = evloop_timer_add(d->loop, READER_POLL_MS, reader_timer, r);
+    return r;
+}
+
+json_t *maillog_reader_status(const struct maillog_reader *r)
+{
+    const struct mlc_stats *m = r->mlc ? mlc_stats(r->mlc) : NULL;
+    static const char *const states[] = { "loading", "following", "resetting", "stopped" };
+    json_int_t p50, p99;
+    json_t *o;
+
+    reader_lag_percentiles(r, &p50, &p99);
+    o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path", r->src.path, "state",
+                  states[r->state], "lines", (json_int_t)r->ctr.lines, "skipped_garbage",
+                  (json_int_t)r->ctr.skipped_garbage, "skipped_long",
+                  (json_int_t)r->ctr.skipped_long, "events", (json_int_t)r->ctr.events,
+                  "commits", (json_int_t)r->ctr.commits, "errors", (json_int_t)r->ctr.errors,
+                  "lag_ms_p50", p50, "lag_ms_p99", p99);
+    json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I}", "tracked",
+                  (json_int_t)(m ? m->tracked : 0), "orphans", (json_int_t)(m ? m->orphans : 0),
+                  "dropped", (json_int_t)(m ? m->dropped_full + m->dropped_age : 0),
+                  "skipped_probe", (json_int_t)(m ? m->skipped_probe : 0), "skipped_bounce",
+                  (json_int_t)(m ? m->skipped_bounce : 0)));
+    return o;
+}
+
+const char *maillog_reader_name(const struct maillog_reader *r)
+{
+    return r->name;
+}
+
+struct maillog_reader *maillog_reader_stop(struct maillog_reader *r)
+{
+    if (r == NULL)
+        return NULL;
+    r->state = R_STOPPED;
+    if (r->timer)
+        evloop_timer_cancel(r->d->loop, r->timer);
+    if (r->inotify_fd >= 0)
+        evloop_del(r->d->loop, r->inotify_fd);
+    tail_close(r->tail);
+    mlc_free(r->mlc);
+    conf_unref(r->conf);
+    free(r->name);
+    free(r);
+    return NULL;
+}
