@@ -27,6 +27,7 @@ case $OUT in *.log) BASE=${OUT%.log}.base.log ;; *) BASE=$OUT.base.log ;; esac
 mkdir -p "$(dirname "$OUT")" || exit 1
 T_DIR=$(mktemp -d /tmp/mailhook-genlog.XXXXXX)
 trap 'rm -rf "$T_DIR"' EXIT
+# shellcheck source=SCRIPTDIR/../tests/lib/postfix.sh
 . "$HERE/../tests/lib/postfix.sh"
 if ! why=$(pf_available); then echo "gen-maillog: cannot run Postfix: $why" >&2; exit 1; fi
 

@@ -6,8 +6,9 @@
 #   deps.sh test    build + what the test suite and benchmarks use
 set -eu
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libjansson-dev libconfuse-dev
-  libssl-dev libcurl4-openssl-dev libpcre2-dev libdb5.3-dev libmilter-dev check"
-TEST_PKGS="$BUILD_PKGS python3 nodejs db5.3-util groff-base procps clang libclang-rt-14-dev valgrind util-linux"
+  libssl-dev libcurl4-openssl-dev libpcre2-dev libdb5.3-dev libmilter-dev check libsystemd-dev"
+TEST_PKGS="$BUILD_PKGS python3 nodejs db5.3-util groff-base procps clang libclang-rt-14-dev valgrind
+  util-linux postfix pflogsumm time systemd-journal-remote"
 
 case "${1:-build}" in
 build) want=$BUILD_PKGS ;;
@@ -24,6 +25,8 @@ echo "deps.sh: installing:$missing" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# Postfix for the tests only: no system mail setup, no service started here.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -14,7 +14,8 @@
  *   conf_defaults()           a snapshot of the built-in defaults (no file)
  *   conf_ref(c) / conf_unref(c)
  *   conf_dump(c, fp)          print the effective values in config syntax
- *                             (mailhookd -T), one "name = value" per line
+ *                             (mailhookd -T): "name = value" lines, sections
+ *                             as blocks; the output loads back unchanged
  *   conf_option_names()       NULL-terminated list of every option name,
  *                             dotted for sections ("milter.socket"), for the
  *                             documentation test
@@ -48,13 +49,16 @@
 struct mh_conf_maillog {
     char *name;            /* the section title: names the source in status and checkpoints */
     char *type;            /* "file" or "journald" */
-    char *path;            /* type file: the log file to follow */
+    char *path;            /* file: the log file to follow; journald: a journal
+                              directory, "" = the system journal */
     char *start_at;        /* first start, no checkpoint yet: "end" (default) or "beginning" */
     bool emit_sent;        /* email.sent from the log for messages no milter recorded (true) */
     bool include_bounces;  /* events for the MTA's own bounce notices (false) */
-    char **sender_domains; /* only messages from these sender domains; NULL = all */
+    char **sender_domains; /* only messages from these sender domains (NULL-terminated);
+                              NULL = all */
     size_t n_sender_domains;
-    char **sasl_users;     /* only messages submitted by these SASL users; NULL = all */
+    char **sasl_users;     /* only messages submitted by these SASL users (NULL-terminated);
+                              NULL = all */
     size_t n_sasl_users;
     int max_messages;      /* queue ids tracked at most (100000) */
     int max_age;           /* seconds a queue id may stay idle before it is dropped (604800) */

@@ -22,7 +22,8 @@
  *       line's time (initially now_ms), so December lines read in January
  *       keep last year and a log that crosses New Year moves on.
  *   maillog_parse_init() / maillog_parse_done()
- *       compile / free the patterns (thread-safe once-only init).
+ *       compile / free the patterns (thread-safe once-only init). done is
+ *       final: call it at exit, when no thread parses any more.
  */
 #ifndef MH_MAILLOG_PARSE_H
 #define MH_MAILLOG_PARSE_H
@@ -86,7 +87,8 @@ struct ml_rec {
     struct ml_str sasl_username; /* CLIENT */
     struct ml_str new_queue_id;  /* NOTIFICATION: the notice's queue id;
                                     DELIVERY with "queued as QID" in status_text */
-    struct ml_str notice;        /* NOTIFICATION: "non-delivery", "delay", "success" */
+    struct ml_str notice;        /* NOTIFICATION: "non-delivery", "delay", "success"
+                                    (a static string, not a slice of the line) */
 };
 
 struct ml_clock {

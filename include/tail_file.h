@@ -32,7 +32,10 @@
  *       now; -1 on an error (warned once; the follower retries at the next
  *       call). Lines longer than max_line are returned truncated to max_line
  *       bytes with truncated set, and the rest of them skipped.
- *   tail_fd_for_poll(t)            an inotify fd to wait on (or -1: poll by time)
+ *   tail_fd_for_poll(t)            an inotify fd to wait on (or -1: poll by time);
+ *                                  tail_next drains it itself: a caller that
+ *                                  reads it must do so before tail_next, never
+ *                                  after, or it may swallow a wake-up
  *   tail_close(t)                  returns NULL
  *
  *   struct tail_pos is plain data: serialize it with tail_pos_encode/decode

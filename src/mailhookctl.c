@@ -102,6 +102,24 @@ static void human_bytes(char *out, size_t n, double b)
     snprintf(out, n, u ? "%.1f %s" : "%.0f %s", b, units[u]);
 }
 
+static void print_maillog_status(json_t *sources)
+{
+    const char *name;
+    json_t *m;
+
+    json_object_foreach(sources, name, m) {
+        printf("maillog %s: %s %s, %lld lines, %lld events, %lld skipped (%lld garbage, "
+               "%lld too long), %lld queue ids tracked, lag p50/p99 %lld/%lld ms\n",
+               name, json_string_value(json_object_get(m, "state")),
+               json_string_value(json_object_get(m, "path"))
+                   ? json_string_value(json_object_get(m, "path")) : "(journal)",
+               jint(m, "lines", NULL), jint(m, "events", NULL),
+               jint(m, "skipped_garbage", NULL) + jint(m, "skipped_long", NULL),
+               jint(m, "skipped_garbage", NULL), jint(m, "skipped_long", NULL),
+               jint(m, "tracked", NULL), jint(m, "lag_ms_p50", NULL), jint(m, "lag_ms_p99", NULL));
+    }
+}
+
 static int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
     json_t *r = ctl_call(ctl, json_pack("{s:s}", "cmd", "status"));
@@ -132,6 +150,7 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
                jint(r, "counters", "spool_files"), jint(r, "counters", "spool_events"),
                jint(r, "counters", "quarantined"));
         printf("retention: %lld events expired\n", jint(r, "counters", "expired"));
+        print_maillog_status(json_object_get(r, "maillog"));
     }
     json_decref(r);
     return EX_OK;

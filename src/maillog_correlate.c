@@ -518,6 +518,13 @@ static void on_sendmail_to(mlc_t *c, struct msg_state *m, const struct ml_rec *r
     const char *p = rec->to.p, *end = rec->to.p + rec->to.len, *comma;
     bool final;
 
+    /* The reply is all of stat= ("User unknown", "Deferred: Connection refused"). */
+    if (rec->status.p && rec->status_text.p)
+        r.status_text = (struct ml_str){ rec->status.p,
+                                         (size_t)(rec->status_text.p + rec->status_text.len -
+                                                  rec->status.p) };
+    else if (rec->status.p)
+        r.status_text = rec->status;
     /* Map stat= onto Postfix's vocabulary. */
     if (str_eq(rec->status, "Sent"))
         r.status = (struct ml_str){ "sent", 4 };

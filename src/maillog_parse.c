@@ -213,13 +213,15 @@ void maillog_parse_init(void)
         msg_panic_f("maillog_parse used after maillog_parse_done");
 }
 
+/* At exit, once no thread parses any more (the patterns go away under it). */
 void maillog_parse_done(void)
 {
     if (ml.header == NULL)
         return;
     if (ml_md != NULL) {
         pthread_setspecific(ml_md_key, NULL);
-        ml_md = (pcre2_match_data_free(ml_md), NULL);
+        pcre2_match_data_free(ml_md);
+        ml_md = NULL;
     }
     pcre2_code_free(ml.header);
     pcre2_code_free(ml.postfix);
@@ -383,6 +385,13 @@ static bool str_is(struct ml_str s, const char *lit)
     return s.len == n && memcmp(s.p, lit, n) == 0;
 }
 
+static bool starts_with(struct ml_str s, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    return s.len >= n && memcmp(s.p, lit, n) == 0;
+}
+
 /* Postfix daemon and command names (the last component of a syslog_name). */
 static bool postfix_service(struct ml_str s)
 {
@@ -499,7 +508,8 @@ static const struct kv_field {
     { "mailer", 0, offsetof(struct ml_rec, mailer) },
     { "dsn", 0, offsetof(struct ml_rec, dsn) },
     { "size", 0, offsetof(struct ml_rec, size) },
-    { "nrcpts", 0, offsetof(struct ml_rec, nrcpt) },
+    { "nrcpt", 0, offsetof(struct ml_rec, nrcpt) },  /* Postfix */
+    { "nrcpts", 0, offsetof(struct ml_rec, nrcpt) }, /* Sendmail */
     { "msgid", KV_ANGLE, offsetof(struct ml_rec, message_id) },
     { "client", 0, offsetof(struct ml_rec, client) },
     { "sasl_username", 0, offsetof(struct ml_rec, sasl_username) },
@@ -580,12 +590,11 @@ static void kv_fields_read(const char *p, const char *end, struct ml_rec *rec)
 
     while (kv_next(&p, end, &key, &val) == KV_OK) {
         if (str_is(key, "status") || str_is(key, "stat")) {
-            (sendmail ? sendmail_status : postfix_status)(val, rec);
+            if (sendmail)
+                sendmail_status(val, rec);
+            else
+                postfix_status(val, rec);
             break;
-        }
-        if (str_is(key, "nrcpt")) { /* Postfix spelling of Sendmail's nrcpts */
-            rec->nrcpt = val;
-            continue;
         }
         for (const struct kv_field *f = kv_fields; f->name != NULL; f++) {
             if (str_is(key, f->name)) {
@@ -604,6 +613,19 @@ static void kv_fields_read(const char *p, const char *end, struct ml_rec *rec)
 
 static const char *const notices[] = { "non-delivery", "delay", "success" };
 
+/* "name[addr]" or "name[addr]:port" -> "addr"; absent without brackets. */
+static struct ml_str client_addr(struct ml_str client)
+{
+    const char *lb = memchr(client.p, '[', client.len), *rb;
+    struct ml_str r = { NULL, 0 };
+
+    if (lb != NULL && (rb = memchr(lb, ']', (size_t)(client.p + client.len - lb))) != NULL) {
+        r.p = lb + 1;
+        r.len = (size_t)(rb - lb - 1);
+    }
+    return r;
+}
+
 static void postfix_body(const char *b, size_t n, pcre2_match_data *md, struct ml_rec *rec)
 {
     const PCRE2_SIZE *ov = ml_match(ml.postfix, b, n, md);
@@ -621,10 +643,11 @@ static void postfix_body(const char *b, size_t n, pcre2_match_data *md, struct m
     case 'D':
         kv_fields_read(fields, end, rec);
         if (rec->to.p != NULL && rec->status.p != NULL) {
-            bool verify = (rec->status.len >= 11 && memcmp(rec->status.p, "deliverable", 11) == 0) ||
-                          (rec->status.len >= 13 && memcmp(rec->status.p, "undeliverable", 13) == 0);
-
-            rec->kind = verify ? ML_VERIFY : ML_DELIVERY;
+            /* address verification: "deliverable", "undeliverable[-but-not-cached]" */
+            rec->kind = starts_with(rec->status, "deliverable") ||
+                                starts_with(rec->status, "undeliverable")
+                            ? ML_VERIFY
+                            : ML_DELIVERY;
         }
         break;
     case 'A':
@@ -644,14 +667,8 @@ static void postfix_body(const char *b, size_t n, pcre2_match_data *md, struct m
     case 'C':
         kv_fields_read(fields, end, rec);
         if (rec->client.p != NULL) {
-            const char *lb = memchr(rec->client.p, '[', rec->client.len), *rb;
-
             rec->kind = ML_CLIENT;
-            if (lb != NULL &&
-                (rb = memchr(lb, ']', (size_t)(rec->client.p + rec->client.len - lb))) != NULL) {
-                rec->client_addr.p = lb + 1;
-                rec->client_addr.len = (size_t)(rb - lb - 1);
-            }
+            rec->client_addr = client_addr(rec->client);
         }
         break;
     case 'M':

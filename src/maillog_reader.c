@@ -23,6 +23,7 @@
 #include "maillog_correlate.h"
 #include "maillog_parse.h"
 #include "maillog_reader.h"
+#include "journal_source.h"
 #include "storeq.h"
 #include "tail_file.h"
 #include "timeutil.h"
@@ -64,7 +65,10 @@ struct maillog_reader {
     struct mh_conf_maillog src; /* shallow copy; strings owned by the config snapshot */
     mh_conf_t *conf;            /* the snapshot src points into (a reference) */
     enum reader_state state;
-    tail_t *tail;
+    tail_t *tail;               /* type "file" */
+    journal_source_t *journal;  /* type "journald" */
+    char *cursor;               /* journald: cursor after the last line read */
+    size_t cursor_cap;
     mlc_t *mlc;
     struct ml_clock clock;
     struct reader_job *job;   /* being filled (FOLLOWING) */
@@ -255,6 +259,39 @@ static void reader_line(struct maillog_reader *r, const char *line, size_t len, 
     mlc_feed(r->mlc, &rec);
 }
 
+/* The next line from whichever kind of source this is; for the journal the
+ * cursor after it is kept in r->cursor (the file's position goes to pos). */
+static int source_next(struct maillog_reader *r, const char **line, size_t *len,
+                       bool *truncated, struct tail_pos *pos)
+{
+    const char *cursor;
+    size_t clen;
+    int rc;
+
+    if (r->tail)
+        return tail_next(r->tail, line, len, truncated, pos);
+    if (r->journal == NULL)
+        return 0;
+    rc = journal_source_next(r->journal, line, len, truncated, &cursor);
+    if (rc == 1) {
+        clen = strlen(cursor) + 1;
+        if (clen > r->cursor_cap)
+            r->cursor = xrealloc(r->cursor, r->cursor_cap = clen * 2);
+        memcpy(r->cursor, cursor, clen);
+    }
+    return rc;
+}
+
+/* The journal position to commit: {"cursor": "..."} (malloc'ed). */
+static char *reader_cursor_json(const struct maillog_reader *r)
+{
+    json_t *o = json_pack("{s:s}", "cursor", r->cursor ? r->cursor : "");
+    char *s = json_dumps(o, JSON_COMPACT);
+
+    json_decref(o);
+    return s;
+}
+
 /* Read a run of lines and hand it to the store thread. */
 static void reader_pump(struct maillog_reader *r)
 {
@@ -267,8 +304,7 @@ static void reader_pump(struct maillog_reader *r)
     if (r->state != R_FOLLOWING || r->busy)
         return;
     r->job = job_new(r);
-    while (n < (size_t)r->src.batch_lines &&
-           tail_next(r->tail, &line, &len, &truncated, &pos) == 1) {
+    while (n < (size_t)r->src.batch_lines && source_next(r, &line, &len, &truncated, &pos) == 1) {
         reader_line(r, line, len, truncated);
         moved = true;
         n++;
@@ -282,7 +318,7 @@ static void reader_pump(struct maillog_reader *r)
     if (r->last_ts)
         mlc_expire(r->mlc, r->last_ts);
     mlc_take_dirty(r->mlc, reader_collect_state, r);
-    pos_json = tail_pos_encode(&pos);
+    pos_json = r->journal ? reader_cursor_json(r) : tail_pos_encode(&pos);
     job_add_kv(r->job, reader_key(r, "pos"), pos_json);
     free(pos_json);
     r->busy = true;
@@ -303,11 +339,15 @@ static void reader_timer(evloop_t *l, void *ctx)
 
 static void reader_inotify(evloop_t *l, int fd, unsigned what, void *ctx)
 {
+    struct maillog_reader *r = ctx;
     char buf[4096];
 
-    while (read(fd, buf, sizeof(buf)) > 0)
-        ;
-    reader_pump(ctx);
+    if (r->journal)
+        journal_source_process(r->journal); /* sd_journal's own fd */
+    else
+        while (read(fd, buf, sizeof(buf)) > 0)
+            ;
+    reader_pump(r);
 }
 
 /* ------------------------------------------------------------ loading */
@@ -346,11 +386,30 @@ static void load_work(store_t *st, void *ctx)
     free(prefix);
 }
 
+static void reader_open_journal(struct maillog_reader *r, const char *pos_json)
+{
+    json_t *o = pos_json ? json_loads(pos_json, 0, NULL) : NULL;
+    const char *cursor = json_string_value(json_object_get(o, "cursor"));
+    mh_err_t err;
+
+    /* path, for journald, is a journal directory; unset ("") = the system journal */
+    r->journal = journal_source_open(r->src.path[0] ? r->src.path : NULL, cursor,
+                                     strcmp(r->src.start_at, "beginning") == 0,
+                                     (size_t)r->src.max_line, &err);
+    if (r->journal == NULL)
+        msg_warn("maillog %s: %s", r->name, err.text);
+    json_decref(o);
+}
+
 static void reader_open_tail(struct maillog_reader *r, const char *pos_json)
 {
     struct tail_pos pos;
     mh_err_t err;
 
+    if (strcmp(r->src.type, "journald") == 0) {
+        reader_open_journal(r, pos_json);
+        return;
+    }
     if (pos_json && tail_pos_decode(pos_json, &pos, &err) == 0)
         r->tail = tail_open(r->src.path, &pos, (size_t)r->src.max_line, &err);
     else if (strcmp(r->src.start_at, "beginning") == 0)
@@ -402,15 +461,17 @@ static void load_done(void *ctx)
             restored++;
     }
     reader_open_tail(r, j->pos_json);
-    msg_info("maillog %s: following %s from %s (%zu queue ids restored)", r->name, r->src.path,
+    msg_info("maillog %s: following %s from %s (%zu queue ids restored)", r->name,
+             strcmp(r->src.type, "journald") == 0 && !r->src.path[0] ? "the journal" : r->src.path,
              j->pos_json ? "the checkpoint" : r->src.start_at, restored);
     job_free(j);
-    if (r->tail == NULL) {
+    if (r->tail == NULL && r->journal == NULL) {
         reader_reset_later(r);
         return;
     }
     r->state = R_FOLLOWING;
-    if (r->inotify_fd < 0 && (r->inotify_fd = tail_fd_for_poll(r->tail)) >= 0)
+    if (r->inotify_fd < 0 &&
+        (r->inotify_fd = r->tail ? tail_fd_for_poll(r->tail) : journal_source_fd(r->journal)) >= 0)
         evloop_add(r->d->loop, r->inotify_fd, EVLOOP_READ, reader_inotify, r);
     reader_pump(r);
 }
@@ -440,6 +501,7 @@ static void reader_reset_later(struct maillog_reader *r)
         r->inotify_fd = -1; /* owned by the tail */
     }
     r->tail = tail_close(r->tail);
+    r->journal = journal_source_close(r->journal);
     r->mlc = mlc_free(r->mlc);
     r->state = R_RESETTING;
     evloop_timer_add(r->d->loop, READER_RETRY_MS, reset_timer, r);
@@ -476,7 +538,7 @@ json_t *maillog_reader_status(const struct maillog_reader *r)
     json_t *o;
 
     reader_lag_percentiles(r, &p50, &p99);
-    o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path", r->src.path, "state",
+    o = json_pack("{s:s?,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path", r->src.path, "state",
                   states[r->state], "lines", (json_int_t)r->ctr.lines, "skipped_garbage",
                   (json_int_t)r->ctr.skipped_garbage, "skipped_long",
                   (json_int_t)r->ctr.skipped_long, "events", (json_int_t)r->ctr.events,
@@ -505,8 +567,10 @@ struct maillog_reader *maillog_reader_stop(struct maillog_reader *r)
     if (r->inotify_fd >= 0)
         evloop_del(r->d->loop, r->inotify_fd);
     tail_close(r->tail);
+    journal_source_close(r->journal);
     mlc_free(r->mlc);
     conf_unref(r->conf);
+    free(r->cursor);
     free(r->name);
     free(r);
     return NULL;

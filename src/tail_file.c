@@ -273,7 +273,8 @@ static int tail_find(tail_t *t, const struct tail_want *w, struct stat *best_st,
 
     *name = NULL;
     if ((d = opendir(t->dir)) == NULL) {
-        msg_warn("cannot look for the rotated %s: opendir %s: %s", t->path, t->dir, strerror(errno));
+        msg_warn("cannot look for the rotated %s: opendir %s: %s", t->path, t->dir,
+                 strerror(errno));
         return -1;
     }
     while ((de = readdir(d)) != NULL) {

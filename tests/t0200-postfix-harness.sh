@@ -7,7 +7,9 @@
 # returned to sender, NOQUEUE and cleanup rejects, pickup (sendmail), and a
 # second instance side by side under its own syslog_name. Skipped (visibly)
 # when not root or without Postfix.
+# shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=SCRIPTDIR/lib/postfix.sh
 . "$(dirname "$0")/lib/postfix.sh"
 
 if ! why=$(pf_available); then

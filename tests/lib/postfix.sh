@@ -29,10 +29,13 @@
 #   pf_send [-s SUBJ] [-H 'Name: value']... [-b BODY] FROM RCPT...
 #                                one message over SMTP to the instance;
 #                                prints the queue id ("queued as")
-#   pf_send_batch [-c CONNS]     messages from stdin, one per line
+#   pf_send_batch [-c CONNS] [-m MAX] [-s SUBJ] [-H HDR]...
+#                                messages from stdin, one per line
 #                                "FROM RCPT [RCPT...]" ("<>" = null sender),
-#                                over CONNS parallel SMTP sessions (default
-#                                4); prints one queue id per message
+#                                over CONNS parallel clients (default 4),
+#                                each reconnecting after 1..MAX messages
+#                                (default 3); prints one queue id per
+#                                message ("-" when refused)
 #   pf_sendmail [-s SUBJ] [-H 'Name: value']... FROM RCPT...
 #                                submit through sendmail(1)/postdrop/pickup
 #   pf_flush                     postqueue -f
@@ -193,6 +196,31 @@ EOF
     cat > "$conf/header_checks" <<EOF
 /^X-Test-Action: *reject/	REJECT message content rejected
 EOF
+    # The built-in notices speak of hours and days, which the short queue
+    # times here round to zero (bounce warns in the maillog): plain ones.
+    cat > "$conf/bounce.cf" <<'EOF'
+failure_template = <<EOT
+Charset: us-ascii
+From: MAILER-DAEMON (Mail Delivery System)
+Subject: Undelivered Mail Returned to Sender
+Postmaster-Subject: Postmaster Copy: Undelivered Mail
+
+This is the mail system at host $myhostname.
+
+Your message could not be delivered to one or more recipients.
+EOT
+
+delay_template = <<EOT
+Charset: us-ascii
+From: MAILER-DAEMON (Mail Delivery System)
+Subject: Delayed Mail (still being retried)
+Postmaster-Subject: Postmaster Warning: Delayed Mail
+
+This is the mail system at host $myhostname.
+
+Your message could not be delivered yet; it is still being retried.
+EOT
+EOF
     local lt=$PF_QUEUE_LIFETIME
     postconf -c "$conf" -e \
         "compatibility_level = 3.6" \
@@ -231,6 +259,7 @@ EOF
         "smtpd_reject_unlisted_recipient = no" \
         "smtpd_recipient_restrictions = check_recipient_access texthash:$conf/recipient_access, permit_mynetworks, reject_unauth_destination" \
         "header_checks = regexp:$conf/header_checks" \
+        "bounce_template_file = $conf/bounce.cf" \
         "default_transport = smtp" \
         "relay_transport = smtp" \
         "transport_maps = texthash:$conf/transport" \
@@ -271,6 +300,7 @@ EOF
 
 # Chain an EXIT trap in front of the one in force (tap.sh's cleanup, which
 # removes $T_DIR): stop whatever is still running first.
+# shellcheck disable=SC2120 # "set --" below parses the trap, no arguments
 _pf_trap_install() {
     local cur
     cur=$(trap -p EXIT)
@@ -343,7 +373,7 @@ pf_start() {
 # pf_stop [quick]: stop the current instance (postfix stop, bounded; then
 # kill its process group), its watchdog and its sink.
 pf_stop() {
-    local mpid="" p i
+    local mpid="" p i f
     [ -f "$PF_DIR/master.pid" ] && mpid=$(cat "$PF_DIR/master.pid")
     if [ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null; then
         if [ "${1:-}" = quick ]; then
@@ -385,12 +415,12 @@ pf_stop_all() {
 
 # The SMTP client behind pf_send and pf_send_batch.
 _PF_SEND_PY='
-import smtplib, sys, time, os, threading, itertools
+import smtplib, sys, time, os, threading, itertools, random
 from email.utils import formatdate
 
 def parse(argv):
     o = {"subject": "test message", "headers": [], "body": "This is a test message.\n",
-         "batch": False, "conns": 4}
+         "batch": False, "conns": 4, "max": 3}
     i = 0
     while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
         f, v = argv[i], argv[i + 1] if i + 1 < len(argv) else None
@@ -398,6 +428,7 @@ def parse(argv):
         elif f == "-H": o["headers"].append(v)
         elif f == "-b": o["body"] = v
         elif f == "-c": o["conns"] = int(v)
+        elif f == "-m": o["max"] = max(1, int(v))
         elif f == "--batch": o["batch"] = True; i -= 1
         else: sys.exit("pf_send: bad option %s" % f)
         i += 2
@@ -452,16 +483,21 @@ def main():
     nxt = itertools.count()
     fails = []
     def worker():
-        s = session(port)
+        rnd = random.Random(threading.get_ident())
+        s, left = None, 0
         while True:
             i = next(nxt)
             if i >= len(jobs): break
+            if left == 0:
+                if s: s.quit()
+                s, left = session(port), rnd.randint(1, o["max"])
+            left -= 1
             try:
                 out[i], err = send_one(s, o, jobs[i][0], jobs[i][1:])
             except smtplib.SMTPServerDisconnected:
                 s = session(port); out[i], err = send_one(s, o, jobs[i][0], jobs[i][1:])
             if not out[i]: fails.append(err)
-        s.quit()
+        if s: s.quit()
     ts = [threading.Thread(target=worker) for _ in range(max(1, o["conns"]))]
     for t in ts: t.start()
     for t in ts: t.join()

@@ -244,7 +244,9 @@ static void expect(struct run *r, int lineno, const char *name, const char *want
     if (!b->parsed)
         block_parse(r);
     if (strcmp(name, "kind") == 0) {
-        const char *got = b->rc != 0 ? "SKIP" : (int)b->rec.kind < NKINDS ? kind_names[b->rec.kind] : "?";
+        const char *got = b->rc != 0                    ? "SKIP"
+                          : (int)b->rec.kind < NKINDS ? kind_names[b->rec.kind]
+                                                      : "?";
 
         b->kind_seen = true;
         if (strcmp(got, want) != 0)
@@ -265,7 +267,9 @@ static void expect(struct run *r, int lineno, const char *name, const char *want
         if (b->rec.pid != strtol(want, NULL, 10))
             FAIL(r, "%s:%d: pid: expected %s, got %ld", b->file, lineno, want, b->rec.pid);
     } else if (strcmp(name, "mta") == 0) {
-        const char *got = b->rec.mta == ML_POSTFIX ? "postfix" : b->rec.mta == ML_SENDMAIL ? "sendmail" : "?";
+        const char *got = b->rec.mta == ML_POSTFIX    ? "postfix"
+                          : b->rec.mta == ML_SENDMAIL ? "sendmail"
+                                                      : "?";
 
         if (strcmp(got, want) != 0)
             FAIL(r, "%s:%d: mta: expected %s, got %s", b->file, lineno, want, got);
