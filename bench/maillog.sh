@@ -33,7 +33,8 @@ NL=$(wc -l < "$LOG")
 measure() {
     local best="" rss=0 out
     for _ in 1 2 3; do
-        out=$( { /usr/bin/time -f '%e %M' "$@" > /dev/null 2>/dev/null; } 2>&1 | tail -1)
+        /usr/bin/time -o "$D/time" -f '%e %M' "$@" > /dev/null 2>/dev/null || true
+        out=$(tail -1 "$D/time")
         local t=${out% *} r=${out#* }
         if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
         [ "$r" -gt "$rss" ] && rss=$r

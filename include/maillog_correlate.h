@@ -56,6 +56,8 @@ struct mlc_opts {
     bool include_bounces;        /* events for the MTA's own bounce notices */
     const char *const *sender_domains; /* NULL-terminated; NULL = all */
     const char *const *sasl_users;     /* NULL-terminated; NULL = all */
+    bool no_persist;             /* the caller never takes dirty states (mailhookctl
+                                    parse): removed states are freed at once */
 };
 
 struct mlc_stats {

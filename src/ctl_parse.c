@@ -114,7 +114,7 @@ int ctl_parse(int argc, char **argv, bool json)
         { "include-bounces", no_argument, NULL, 'b' }, { "no-sent", no_argument, NULL, 'n' },
         { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 },
     };
-    struct mlc_opts mo = { .emit_sent = true };
+    struct mlc_opts mo = { .emit_sent = true, .no_persist = true };
     struct parse_run pr = { .json = json, .out = stdout };
     const struct mlc_stats *st;
     time_t now = time(NULL);

@@ -145,6 +145,8 @@ static struct msg_state *state_find(mlc_t *c, struct ml_str qid)
 
 static void state_mark_dirty(mlc_t *c, struct msg_state *m)
 {
+    if (c->opts.no_persist)
+        return;
     if (!m->dirty) {
         m->dirty = true;
         m->dnext = c->dirty;
@@ -177,6 +179,10 @@ static void state_remove(mlc_t *c, struct msg_state *m)
     list_unlink(c, m);
     c->count--;
     m->removed = true;
+    if (c->opts.no_persist) {
+        msg_state_free(m);
+        return;
+    }
     if (m->dirty)
         return; /* already on the dirty list: freed when taken */
     state_mark_dirty(c, m);

@@ -333,6 +333,8 @@ static void reader_timer(evloop_t *l, void *ctx)
     r->timer = 0;
     if (r->state == R_STOPPED)
         return;
+    if (r->journal)
+        journal_source_process(r->journal); /* inotify does not fire on network filesystems */
     reader_pump(r);
     r->timer = evloop_timer_add(l, READER_POLL_MS, reader_timer, r);
 }
@@ -393,9 +395,16 @@ static void reader_open_journal(struct maillog_reader *r, const char *pos_json)
     mh_err_t err;
 
     /* path, for journald, is a journal directory; unset ("") = the system journal */
-    r->journal = journal_source_open(r->src.path[0] ? r->src.path : NULL, cursor,
-                                     strcmp(r->src.start_at, "beginning") == 0,
-                                     (size_t)r->src.max_line, &err);
+    const char *dir = r->src.path[0] ? r->src.path : NULL;
+    bool from_start = strcmp(r->src.start_at, "beginning") == 0;
+
+    r->journal = journal_source_open(dir, cursor, from_start, (size_t)r->src.max_line, &err);
+    if (r->journal == NULL && cursor) {
+        /* A saved cursor it cannot use would fail the same way forever. */
+        msg_warn("maillog %s: %s; starting at the %s instead", r->name, err.text,
+                 from_start ? "beginning" : "end");
+        r->journal = journal_source_open(dir, NULL, from_start, (size_t)r->src.max_line, &err);
+    }
     if (r->journal == NULL)
         msg_warn("maillog %s: %s", r->name, err.text);
     json_decref(o);

@@ -10,7 +10,7 @@
  * hostile bytes. On them: reading from the head, resuming from every
  * cursor (and from a cursor whose entry is gone), following appends to an
  * open file and a new file through the fd, starting at the tail, cutting
- * long lines, and clean errors.
+ * long lines, clean errors, and that the maillog parser takes the lines.
  *
  * Without systemd-journal-remote the program prints a TAP "1..0 # SKIP"
  * plan and succeeds: the skip is visible, the suite stays green.
@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "journal_source.h"
+#include "maillog_parse.h"
 #include "xalloc.h"
 
 #define MAX_LINE 4096
@@ -104,11 +105,13 @@ static const struct jent batch1[] = {
 
 /* Appended later to the same file, then written as a second file. */
 static const struct jent batch2[] = {
-    { T0 + 100000000, "mx1", "postfix/qmgr", "3001", "5B2B33D1E5: from=<a@example.org>, size=1, nrcpt=1 (queue active)",
+    { T0 + 100000000, "mx1", "postfix/qmgr", "3001",
+      "5B2B33D1E5: from=<a@example.org>, size=1, nrcpt=1 (queue active)",
       "2026-11-22T06:31:59.000000+00:00 mx1 postfix/qmgr[3001]: 5B2B33D1E5: from=<a@example.org>, "
       "size=1, nrcpt=1 (queue active)" },
     { T0 + 100000001, "mx1", "sshd", "79", "Connection closed", NULL },
-    { T0 + 100000002, "mx1", "postfix/smtp", "3002", "5B2B33D1E5: to=<d@example.net>, status=sent (250 ok)",
+    { T0 + 100000002, "mx1", "postfix/smtp", "3002",
+      "5B2B33D1E5: to=<d@example.net>, status=sent (250 ok)",
       "2026-11-22T06:31:59.000002+00:00 mx1 postfix/smtp[3002]: 5B2B33D1E5: to=<d@example.net>, "
       "status=sent (250 ok)" },
 };
@@ -365,6 +368,62 @@ START_TEST(test_tail_start)
 }
 END_TEST
 
+/* What the parser must make of some batch1 lines (the point of the format). */
+static const struct {
+    size_t row;
+    enum ml_kind kind;
+    const char *host, *instance, *service, *queue_id;
+    long pid;
+} parsed[] = {
+    { 1, ML_DELIVERY, "mx1", "postfix", "smtp", "4F1A22C0D4", 2001 },
+    { 3, ML_REMOVED, "mx1", "postfix-out", "qmgr", "4F1A22C0D4", 2002 },
+    { 5, ML_SM_TO, "mx1", "sm-mta", "", "wAMBU2x1012345", 2003 },
+};
+
+static bool str_is(struct ml_str s, const char *want)
+{
+    return s.len == strlen(want) && (s.len == 0 || memcmp(s.p, want, s.len) == 0);
+}
+
+START_TEST(test_parser_takes_lines)
+{
+    char *dir = tmpdir_new();
+    journal_source_t *j;
+    const char *line, *cursor;
+    size_t len, row = 0, k = 0;
+    bool trunc;
+    struct ml_clock clock;
+    struct ml_rec rec;
+
+    journal_write(dir, "mail", batch1, N(batch1));
+    j = jopen(dir, NULL, true, MAX_LINE);
+    maillog_parse_init();
+    maillog_clock_init(&clock, (int64_t)(T0 / 1000));
+    while (journal_source_next(j, &line, &len, &trunc, &cursor) == 1) {
+        int r = maillog_parse(line, len, &clock, &rec); /* every line: no crash */
+
+        while (batch1[row].want == NULL || strcmp(batch1[row].want, line) != 0)
+            row++;
+        if (k < N(parsed) && parsed[k].row == row) {
+            ck_assert_msg(r == 0, "row %zu: not parsed: %s", row, line);
+            ck_assert_int_eq(rec.kind, parsed[k].kind);
+            ck_assert_msg(rec.ts_ms == (int64_t)(batch1[row].usec / 1000), "row %zu: ts %" PRId64,
+                          row, rec.ts_ms);
+            ck_assert(str_is(rec.host, parsed[k].host));
+            ck_assert(str_is(rec.instance, parsed[k].instance));
+            ck_assert(str_is(rec.service, parsed[k].service));
+            ck_assert(str_is(rec.queue_id, parsed[k].queue_id));
+            ck_assert_int_eq(rec.pid, parsed[k].pid);
+            k++;
+        }
+    }
+    ck_assert_uint_eq(k, N(parsed));
+    maillog_parse_done();
+    journal_source_close(j);
+    tmpdir_free(dir);
+}
+END_TEST
+
 /* Line lengths around the limit: prefix + message against max_line. */
 #define PREFIX "2026-11-22T06:30:19.000000+00:00 mx1 postfix/smtp[1]: "
 #define CUT_MAX 200
@@ -482,6 +541,7 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, test_follow);
     tcase_add_test(tc, test_tail_start);
     tcase_add_test(tc, test_truncated);
+    tcase_add_test(tc, test_parser_takes_lines);
     tcase_add_loop_test(tc, test_bad_open, 0, N(bad_opens));
     tcase_add_test(tc, test_system_journal);
     suite_add_tcase(s, tc);
