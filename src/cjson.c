@@ -142,7 +142,7 @@ static void lowercase_unicode_escapes(char *s, size_t len)
     }
 }
 
-char *cjson_dump(const json_t *v, size_t *len)
+char *cjson_dump_jansson(const json_t *v, size_t *len)
 {
     int digits = widest_real(v);
     size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
@@ -158,4 +158,141 @@ char *cjson_dump(const json_t *v, size_t *len)
     *len = strlen(s);
     lowercase_unicode_escapes(s, *len);
     return s;
+}
+
+/* ---- the direct writer */
+
+struct cbuf {
+    char *p;
+    size_t len, cap;
+};
+
+static void cbuf_reserve(struct cbuf *b, size_t n)
+{
+    if (b->len + n <= b->cap)
+        return;
+    while (b->len + n > b->cap)
+        b->cap = b->cap ? b->cap * 2 : 512;
+    b->p = realloc(b->p, b->cap);
+    if (b->p == NULL)
+        msg_fatal(EX_OSERR, "out of memory serializing JSON");
+}
+
+static void cbuf_put(struct cbuf *b, const char *s, size_t n)
+{
+    cbuf_reserve(b, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+/* A JSON string: escape '"', '\\' and control characters the way jansson,
+ * JSON.stringify and json.dumps agree on (\b \f \n \r \t, else \u00xx). */
+static void put_string(struct cbuf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+
+    cbuf_reserve(b, n + 2);
+    b->p[b->len++] = '"';
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[6];
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        cbuf_put(b, s + run, i - run);
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        }
+        if (esc) {
+            cbuf_put(b, esc, 2);
+        } else {
+            memcpy(u, "\\u00", 4);
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 15];
+            cbuf_put(b, u, 6);
+        }
+        run = i + 1;
+    }
+    cbuf_put(b, s + run, n - run);
+    cbuf_put(b, "\"", 1);
+}
+
+static void put_integer(struct cbuf *b, json_int_t v)
+{
+    char tmp[24], *p = tmp + sizeof(tmp);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    cbuf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static void put_value(struct cbuf *b, const json_t *v, int digits)
+{
+    const char *key;
+    json_t *child;
+    size_t i;
+    char num[40];
+    int n;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        cbuf_put(b, "{", 1);
+        i = 0;
+        json_object_foreach((json_t *)v, key, child) {
+            if (i++)
+                cbuf_put(b, ",", 1);
+            put_string(b, key, strlen(key));
+            cbuf_put(b, ":", 1);
+            put_value(b, child, digits);
+        }
+        cbuf_put(b, "}", 1);
+        break;
+    case JSON_ARRAY:
+        cbuf_put(b, "[", 1);
+        json_array_foreach(v, i, child) {
+            if (i)
+                cbuf_put(b, ",", 1);
+            put_value(b, child, digits);
+        }
+        cbuf_put(b, "]", 1);
+        break;
+    case JSON_STRING:
+        put_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        put_integer(b, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        /* Normalized: non-integral, >= 1e-4, <= 15 digits: %g never uses an
+         * exponent here, and prints the shortest form (see cjson_dump_jansson). */
+        n = snprintf(num, sizeof(num), "%.*g", digits, json_real_value(v));
+        cbuf_put(b, num, (size_t)n);
+        break;
+    case JSON_TRUE: cbuf_put(b, "true", 4); break;
+    case JSON_FALSE: cbuf_put(b, "false", 5); break;
+    case JSON_NULL: cbuf_put(b, "null", 4); break;
+    }
+}
+
+char *cjson_dump(const json_t *v, size_t *len)
+{
+    struct cbuf b = { NULL, 0, 0 };
+
+    put_value(&b, v, widest_real(v));
+    cbuf_reserve(&b, 1);
+    b.p[b.len] = 0;
+    *len = b.len;
+    return b.p;
 }

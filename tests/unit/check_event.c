@@ -34,6 +34,11 @@ static const struct {
     { "{\"x\":0.1234567890123456}", NULL },
     { "{\"x\":1e300}", NULL },
     { "{\"a\":[1,[2,[3.5]]]}", "{\"a\":[1,[2,[3.5]]]}" },
+    { "{}", "{}" },
+    { "{\"e\":[],\"o\":{},\"n\":null,\"t\":true,\"f\":false}",
+      "{\"e\":[],\"o\":{},\"n\":null,\"t\":true,\"f\":false}" },
+    { "{\"b\":\"\\b\\f\\r\\u0007\\u007f\\u2028\"}", "{\"b\":\"\\b\\f\\r\\u0007\x7f\xe2\x80\xa8\"}" },
+    { "{\"k\\\"ey\":-9007199254740991,\"r\":-1234.5678}", "{\"k\\\"ey\":-9007199254740991,\"r\":-1234.5678}" },
 };
 
 START_TEST(test_cjson)
@@ -54,6 +59,9 @@ START_TEST(test_cjson)
         s = cjson_dump(v, &len);
         ck_assert_str_eq(s, cjson_cases[_i].out);
         ck_assert_uint_eq(len, strlen(cjson_cases[_i].out));
+        free(s);
+        s = cjson_dump_jansson(v, &len); /* the reference agrees */
+        ck_assert_str_eq(s, cjson_cases[_i].out);
         free(s);
     }
     json_decref(v);
