@@ -18,7 +18,13 @@ spool_dir = "$D/spool"
 ingest_socket = "$D/run/ingest.sock"
 admin_socket = "$D/run/admin.sock"
 pid_file = "$D/run/mailhookd.pid"
+# The maillog reader follows this file (a real Postfix log is replayed into it).
+maillog "postfix" {
+    path = "$D/mail.log"
+    start_at = "beginning"
+}
 CONF
+: > "$D/mail.log"
 ctl() { echo "\$ mailhookctl $*" | sed "s|-c $D/mailhook.conf ||"; "$BIN/mailhookctl" "$@"; echo; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 start() { "$BIN/mailhookd" -f -c "$D/mailhook.conf" 2>>"$D/mailhookd.log" &
@@ -45,5 +51,16 @@ ctl $C events list
 
 say "5. The same events as compact JSON, the bytes subscribers will receive"
 ctl $C --json events list --type 'email.*'
+
+say "6. The maillog reader: a real Postfix log is written line by line into $D/mail.log"
+echo "(contrib/demo-maillog.txt: one message delivered and bounced, one bounced and deferred until it expired)"
+while IFS= read -r line; do printf '%s\n' "$line" >> "$D/mail.log"; sleep 0.05; done < contrib/demo-maillog.txt
+sleep 1
+ctl $C events list --type 'email.*' --limit 50
+echo "The bounces as subscribers will receive them, with their class:"
+ctl $C --json events list --type email.bounced
+echo
+echo "The same log, offline, with no daemon (mailhookctl parse):"
+"$BIN/mailhookctl" parse contrib/demo-maillog.txt
 ctl $C status
 echo "mailhookd's log:"; sed 's/^/  /' "$D/mailhookd.log"
