@@ -4,7 +4,8 @@
  * Every event that enters mailhookd, from the ingest socket or from the
  * spool, is written by daemon_append_events() on the store thread
  * (storeq.h): one transaction for a whole batch (group commit), idempotent
- * by event id. Later subsystems (delivery fan-out) hook in there, inside the
+ * by event id, each event enriched with its message's stored metadata
+ * (enrich.h). Later subsystems (delivery fan-out) hook in there, inside the
  * same transaction.
  *
  *   daemon_run(conf, config_path, foreground)  the daemon's life; takes over
@@ -12,7 +13,7 @@
  *                                              returns the exit code
  *   daemon_append_events(st, evs, n, res, err) STORE THREAD: append n events
  *                                              in one transaction and commit
- *   daemon_append_events_txn(txn, evs, n, res, err)
+ *   daemon_append_events_txn(st, txn, evs, n, res, err)
  *                                              STORE THREAD: the same inside
  *                                              the caller's transaction (a
  *                                              reader commits its position
@@ -70,7 +71,7 @@ typedef struct daemon {
 int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground);
 int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
                          enum store_append_result *res, mh_err_t *err);
-int daemon_append_events_txn(store_txn_t *txn, event_t *const *evs, size_t n,
+int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
                              enum store_append_result *res, mh_err_t *err);
 void daemon_count_appended(daemon_t *d, const enum store_append_result *res, size_t n);
 

@@ -20,6 +20,7 @@
 
 #include "admin_server.h"
 #include "daemon.h"
+#include "enrich.h"
 #include "ingest_server.h"
 #include "maillog_reader.h"
 #include "privdrop.h"
@@ -33,7 +34,7 @@
 #define RETENTION_CHUNK 10000
 #define SHUTDOWN_POLL_MS 20
 
-int daemon_append_events_txn(store_txn_t *txn, event_t *const *evs, size_t n,
+int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
                              enum store_append_result *res, mh_err_t *err)
 {
     uint64_t seq;
@@ -42,6 +43,7 @@ int daemon_append_events_txn(store_txn_t *txn, event_t *const *evs, size_t n,
     int rc;
 
     for (size_t i = 0; i < n; i++) {
+        enrich_event(st, evs[i]);
         json = event_to_json(evs[i], &len);
         rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, json, len, &seq,
                                 &res[i], err);
@@ -59,7 +61,7 @@ int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
 
     if (txn == NULL)
         return -1;
-    if (daemon_append_events_txn(txn, evs, n, res, err) < 0) {
+    if (daemon_append_events_txn(st, txn, evs, n, res, err) < 0) {
         store_abort(txn);
         return -1;
     }

@@ -159,7 +159,7 @@ static void commit_work(store_t *st, void *ctx)
     if (txn == NULL)
         return;
     j->res = xcalloc(j->nev ? j->nev : 1, sizeof(*j->res));
-    if (daemon_append_events_txn(txn, j->evs, j->nev, j->res, &j->err) < 0)
+    if (daemon_append_events_txn(st, txn, j->evs, j->nev, j->res, &j->err) < 0)
         goto abort;
     for (size_t i = 0; i < j->nkv; i++) {
         int rc = j->kv[i].val
