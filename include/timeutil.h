@@ -7,6 +7,7 @@
  *   time_format_rfc3339()  "2026-11-22T06:30:19.123Z" (UTC, always milliseconds)
  *   time_parse_rfc3339()   accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)",
  *                          also a bare date "YYYY-MM-DD" (midnight UTC)
+ *   time_days_from_civil(y, m, d)  days since 1970-01-01 of a Gregorian date
  *   time_parse_user()      what an administrator types: RFC 3339, a date, an
  *                          integer of epoch seconds, or a relative "-2h",
  *                          "30m", "7d" (meaning that long ago)
@@ -26,6 +27,7 @@ int64_t time_mono_us(void);
 /* out must hold RFC3339_MS_LEN + 1 bytes; returns out. */
 char *time_format_rfc3339(char *out, int64_t ms);
 int time_parse_rfc3339(const char *s, int64_t *ms, mh_err_t *err);
+int64_t time_days_from_civil(int64_t y, int m, int d);
 int time_parse_user(const char *s, int64_t now_ms, int64_t *ms, mh_err_t *err);
 
 #endif

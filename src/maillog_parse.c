@@ -269,19 +269,6 @@ static struct ml_str ml_cap(const PCRE2_SIZE *ov, int n, const char *s)
 
 #define DAY_MS 86400000LL
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* The Gregorian year of a day number (inverse of days_from_civil). */
 static int64_t year_from_days(int64_t z)
 {
@@ -348,7 +335,7 @@ static int ts_traditional(struct ml_str mon, struct ml_str day, struct ml_str hm
     for (int64_t y = last_year + 1; y >= last_year - 8; y--) {
         if (!date_valid(y, m, d))
             continue;
-        t = days_from_civil(y, m, d) * DAY_MS + local_ms - tz_ms;
+        t = time_days_from_civil(y, m, d) * DAY_MS + local_ms - tz_ms;
         if (t <= clock->last_ms + DAY_MS) {
             *ms = t;
             return 0;

@@ -91,7 +91,7 @@ static bool parse_char(const char **p, char c)
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
-static int64_t days_from_civil(int y, int m, int d)
+int64_t time_days_from_civil(int64_t y, int m, int d)
 {
     int64_t era, yoe, doy, doe;
 
@@ -178,7 +178,7 @@ int time_parse_rfc3339(const char *s, int64_t *ms, mh_err_t *err)
     }
     if (*p)
         return mh_err_set(err, "trailing text in timestamp \"%.40s\"", s);
-    *ms = days_from_civil(y, m, d) * 86400000 + clock - off;
+    *ms = time_days_from_civil(y, m, d) * 86400000 + clock - off;
     return 0;
 }
 

@@ -34,6 +34,7 @@
 
 #include "journal_source.h"
 #include "maillog_parse.h"
+#include "testdir.h"
 #include "xalloc.h"
 
 #define MAX_LINE 4096
@@ -193,24 +194,10 @@ static void journal_write(const char *dir, const char *name, const struct jent *
 
 static char *tmpdir_new(void)
 {
-    const char *base = getenv("TMPDIR");
-    char *t = xasprintf("%s/check_journal.XXXXXX", base && *base ? base : "/tmp");
-
-    ck_assert_msg(mkdtemp(t) != NULL, "mkdtemp %s: %s", t, strerror(errno));
-    return t;
+    return testdir_new("journal");
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path) < 0 ? -1 : 0;
-}
-
-static char *tmpdir_free(char *t)
-{
-    nftw(t, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    return xfree(t);
-}
+#define tmpdir_free testdir_free
 
 static journal_source_t *jopen(const char *dir, const char *cursor, bool from_start, size_t max)
 {

@@ -33,6 +33,7 @@
 #include "ingest.h"
 #include "spool.h"
 #include "timeutil.h"
+#include "testdir.h"
 #include "xalloc.h"
 
 #define MAX_READ (16 * 1024 * 1024)
@@ -41,24 +42,10 @@
 
 static char *tmpdir_new(void)
 {
-    const char *base = getenv("TMPDIR");
-    char *t = xasprintf("%s/check_spool.XXXXXX", base && *base ? base : "/tmp");
-
-    ck_assert_msg(mkdtemp(t) != NULL, "mkdtemp %s: %s", t, strerror(errno));
-    return t;
+    return testdir_new("spool");
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path) < 0 ? -1 : 0;
-}
-
-static char *tmpdir_free(char *t)
-{
-    nftw(t, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    return xfree(t);
-}
+#define tmpdir_free testdir_free
 
 /* A prepared spool "TOP/spool" under a fresh temporary directory TOP. */
 static char *spool_new(char **top)

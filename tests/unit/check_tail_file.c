@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "tail_file.h"
+#include "testdir.h"
 #include "xalloc.h"
 
 #define MAX_LINE 65536
@@ -43,24 +44,10 @@
 
 static char *tmpdir_new(void)
 {
-    const char *base = getenv("TMPDIR");
-    char *t = xasprintf("%s/check_tail.XXXXXX", base && *base ? base : "/tmp");
-
-    ck_assert_msg(mkdtemp(t) != NULL, "mkdtemp %s: %s", t, strerror(errno));
-    return t;
+    return testdir_new("tail");
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path) < 0 ? -1 : 0;
-}
-
-static char *tmpdir_free(char *t)
-{
-    nftw(t, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    return xfree(t);
-}
+#define tmpdir_free testdir_free
 
 static int wopen(const char *path)
 {
