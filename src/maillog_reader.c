@@ -73,7 +73,6 @@ struct maillog_reader {
     struct ml_clock clock;
     struct reader_job *job;   /* being filled (FOLLOWING) */
     bool busy;                /* a job is in the store thread */
-    bool more;                /* the last pump stopped at batch_lines */
     int inotify_fd;
     uint64_t timer;
     int64_t last_ts;          /* newest line time: drives mlc_expire */
@@ -235,7 +234,8 @@ static void commit_done(void *ctx)
     if (j->nev)
         daemon_count_appended(r->d, j->res, j->nev);
     job_free(j);
-    if (r->state == R_FOLLOWING && (r->more || !r->d->stopping))
+    /* Shutting down: stop at this commit; the checkpoint resumes us next start. */
+    if (r->state == R_FOLLOWING && !r->d->stopping)
         reader_pump(r);
 }
 
@@ -301,7 +301,7 @@ static void reader_pump(struct maillog_reader *r)
     size_t len, n = 0;
     bool truncated, moved = false;
 
-    if (r->state != R_FOLLOWING || r->busy)
+    if (r->state != R_FOLLOWING || r->busy || r->d->stopping)
         return;
     r->job = job_new(r);
     while (n < (size_t)r->src.batch_lines && source_next(r, &line, &len, &truncated, &pos) == 1) {
@@ -309,7 +309,6 @@ static void reader_pump(struct maillog_reader *r)
         moved = true;
         n++;
     }
-    r->more = n == (size_t)r->src.batch_lines;
     if (!moved) {
         job_free(r->job);
         r->job = NULL;

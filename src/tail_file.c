@@ -8,7 +8,11 @@
  *   tail_next()            the next complete line and the position after it
  *   tail_fd_for_poll()     inotify fd on the log's directory
  *   tail_close()           release everything
- *   tail_pos_encode/decode the checkpoint as a small JSON object
+ *
+ * How a file is recognised (device, inode, head checksum), how a rotated
+ * file or a copy is found again in the log's directory, and the checkpoint
+ * format (tail_pos_encode/decode) are in tail_ident.c; the two files share
+ * tail_int.h.
  *
  * Model. At any time we read one source (`cur`), of one of three kinds:
  *   live     the file at the path: it may grow; an unterminated last line
@@ -49,11 +53,9 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,21 +68,10 @@
 
 #include "msg.h"
 #include "tail_file.h"
+#include "tail_int.h"
 #include "xalloc.h"
 
 #define TAIL_CHUNK 65536
-#define FNV_BASIS UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME UINT64_C(0x100000001b3)
-
-struct tail_src {
-    int fd;             /* -1: none */
-    char *name;         /* for messages */
-    uint64_t dev, ino;
-    uint64_t head_hash; /* FNV-1a 64 over the first head_len bytes */
-    uint32_t head_len;  /* grows with the file up to TAIL_HEAD_BYTES */
-    uint64_t read_off;  /* file offset of the next read */
-    enum { SRC_LIVE, SRC_ROTATED, SRC_FINITE } kind; /* see the model above */
-};
 
 struct tail {
     char *path, *dir, *base;
@@ -98,131 +89,7 @@ struct tail {
     char last_err[sizeof(((mh_err_t *)0)->text)]; /* last error warned about */
 };
 
-/* A candidate wanted by tail_find(). */
-struct tail_want {
-    bool by_inode; /* dev+ino must match */
-    uint64_t dev, ino;
-    bool exclude;  /* skip this dev+ino (the truncated file itself) */
-    uint64_t xdev, xino;
-    uint64_t head_hash;
-    uint32_t head_len;
-    uint64_t min_size;
-};
-
 /* ------------------------------------------------------------ helpers */
-
-static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
-{
-    while (n-- > 0) {
-        h ^= *p++;
-        h *= FNV_PRIME;
-    }
-    return h;
-}
-
-/* Hash the first len bytes of fd; the number of bytes hashed (fewer when the
- * file is shorter), or -1 on a read error. */
-static ssize_t head_read(int fd, uint32_t len, uint64_t *hash)
-{
-    unsigned char b[TAIL_HEAD_BYTES];
-    size_t got = 0;
-    ssize_t n = 0;
-
-    if (len > TAIL_HEAD_BYTES)
-        len = TAIL_HEAD_BYTES;
-    while (got < len) {
-        n = pread(fd, b + got, len - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    *hash = fnv1a(FNV_BASIS, b, got);
-    return n < 0 ? -1 : (ssize_t)got;
-}
-
-static bool head_matches(int fd, uint64_t hash, uint32_t len)
-{
-    uint64_t h;
-
-    return head_read(fd, len, &h) == (ssize_t)len && h == hash;
-}
-
-/* Open a regular file without blocking (a FIFO in its place must not hang
- * us). -1 with errno on failure. */
-static int open_file(int dirfd, const char *name, int flags, struct stat *st)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | flags);
-
-    if (fd < 0)
-        return -1;
-    if (fstat(fd, st) < 0) {
-        int e = errno;
-
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    if (!S_ISREG(st->st_mode)) {
-        close(fd);
-        errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
-        return -1;
-    }
-    return fd;
-}
-
-static bool same_file(const struct tail_src *s, const struct stat *st)
-{
-    return s->fd >= 0 && (uint64_t)st->st_dev == s->dev && (uint64_t)st->st_ino == s->ino;
-}
-
-/* Make s read fd (already fstat()ed as st) from off; takes name. */
-static void src_init(struct tail_src *s, int fd, const struct stat *st, uint64_t off, char *name)
-{
-    uint64_t size = (uint64_t)st->st_size;
-    ssize_t n;
-
-    s->fd = fd;
-    s->name = name;
-    s->dev = (uint64_t)st->st_dev;
-    s->ino = (uint64_t)st->st_ino;
-    n = head_read(fd, (uint32_t)(size < TAIL_HEAD_BYTES ? size : TAIL_HEAD_BYTES), &s->head_hash);
-    if (n < 0) {
-        n = 0;
-        s->head_hash = FNV_BASIS;
-    }
-    s->head_len = (uint32_t)n;
-    s->read_off = off;
-    s->kind = SRC_LIVE;
-}
-
-static void src_close(struct tail_src *s)
-{
-    if (s->fd >= 0)
-        close(s->fd);
-    s->fd = -1;
-    s->name = xfree(s->name);
-}
-
-/* The head checksum still describes the file (not truncated and rewritten). */
-static bool src_head_ok(const struct tail_src *s)
-{
-    return s->head_len == 0 || head_matches(s->fd, s->head_hash, s->head_len);
-}
-
-/* Extend the head checksum with n bytes just read at file offset off. */
-static void src_head_extend(struct tail_src *s, const char *p, size_t n, uint64_t off)
-{
-    uint64_t end = off + n, stop;
-
-    if (s->head_len >= TAIL_HEAD_BYTES || off > s->head_len || end <= s->head_len)
-        return;
-    stop = end < TAIL_HEAD_BYTES ? end : TAIL_HEAD_BYTES;
-    s->head_hash = fnv1a(s->head_hash, (const unsigned char *)p + (s->head_len - off),
-                         (size_t)(stop - s->head_len));
-    s->head_len = (uint32_t)stop;
-}
 
 static void tail_buf_reset(tail_t *t, uint64_t commit_off)
 {
@@ -248,64 +115,6 @@ static int tail_fail(tail_t *t, const char *fmt, ...)
         memcpy(t->last_err, text, sizeof(text));
     }
     return -1;
-}
-
-static bool newer(const struct stat *a, const struct stat *b)
-{
-    return a->st_mtim.tv_sec != b->st_mtim.tv_sec ? a->st_mtim.tv_sec > b->st_mtim.tv_sec
-                                                  : a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
-}
-
-/*
- * Look in the log's directory for the file w describes: a regular file
- * (not a symlink) named after the log ("maillog.1", "maillog-20261122", not
- * "maillog" itself), at least w->min_size long, whose first w->head_len
- * bytes hash to w->head_hash; the newest by mtime. Returns its fd (st and
- * *name filled; the caller owns both) or -1.
- */
-static int tail_find(tail_t *t, const struct tail_want *w, struct stat *best_st, char **name)
-{
-    size_t blen = strlen(t->base);
-    struct dirent *de;
-    struct stat st, fst;
-    int best = -1, fd;
-    DIR *d;
-
-    *name = NULL;
-    if ((d = opendir(t->dir)) == NULL) {
-        msg_warn("cannot look for the rotated %s: opendir %s: %s", t->path, t->dir,
-                 strerror(errno));
-        return -1;
-    }
-    while ((de = readdir(d)) != NULL) {
-        if (strncmp(de->d_name, t->base, blen) != 0 || de->d_name[blen] == 0)
-            continue;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-            continue;
-        if ((uint64_t)st.st_size < w->min_size || (uint64_t)st.st_size < w->head_len)
-            continue;
-        if (w->by_inode && ((uint64_t)st.st_dev != w->dev || (uint64_t)st.st_ino != w->ino))
-            continue;
-        if (w->exclude && (uint64_t)st.st_dev == w->xdev && (uint64_t)st.st_ino == w->xino)
-            continue;
-        if (best >= 0 && !newer(&st, best_st))
-            continue;
-        if ((fd = open_file(dirfd(d), de->d_name, O_NOFOLLOW, &fst)) < 0)
-            continue;
-        if (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
-            !head_matches(fd, w->head_hash, w->head_len)) {
-            close(fd);
-            continue;
-        }
-        if (best >= 0)
-            close(best);
-        best = fd;
-        *best_st = fst;
-        xfree(*name);
-        *name = xasprintf("%s/%s", t->dir, de->d_name);
-    }
-    closedir(d);
-    return best;
 }
 
 /* ------------------------------------------------------------ lines */
@@ -382,7 +191,7 @@ static int tail_advance(tail_t *t)
     struct stat st;
     int fd;
 
-    src_close(&t->cur);
+    tail_src_close(&t->cur);
     if (t->next.fd >= 0) {
         t->cur = t->next;
         t->next.fd = -1;
@@ -391,7 +200,7 @@ static int tail_advance(tail_t *t)
         return 1;
     }
     tail_buf_reset(t, 0);
-    if ((fd = open_file(AT_FDCWD, t->path, 0, &st)) < 0) {
+    if ((fd = tail_open_file(AT_FDCWD, t->path, 0, &st)) < 0) {
         if (errno != ENOENT)
             return tail_fail(t, "open %s: %s", t->path, strerror(errno));
         if (!t->missing)
@@ -402,7 +211,7 @@ static int tail_advance(tail_t *t)
     if (t->missing)
         msg_info("%s is back; reading it from its start", t->path);
     t->missing = false;
-    src_init(&t->cur, fd, &st, 0, xstrdup(t->path));
+    tail_src_init(&t->cur, fd, &st, 0, xstrdup(t->path));
     return 1;
 }
 
@@ -427,19 +236,19 @@ static void tail_truncated(tail_t *t)
         w.head_hash = s->head_hash;
         w.head_len = s->head_len;
         w.min_size = from;
-        cfd = tail_find(t, &w, &cst, &cname);
+        cfd = tail_find(t->path, t->dir, t->base, &w, &cst, &cname);
     }
     if (fstat(s->fd, &st) < 0) { /* cannot happen on an open fd; keep the identity */
         memset(&st, 0, sizeof(st));
         st.st_dev = (dev_t)s->dev;
         st.st_ino = (ino_t)s->ino;
     }
-    src_init(s, s->fd, &st, 0, s->name); /* the truncated file, from 0 */
+    tail_src_init(s, s->fd, &st, 0, s->name); /* the truncated file, from 0 */
     if (cfd >= 0) {
         msg_info("%s truncated; reading its lines from offset %" PRIu64 " in %s", t->path, from,
                  cname);
         t->next = *s;
-        src_init(&t->cur, cfd, &cst, from, cname);
+        tail_src_init(&t->cur, cfd, &cst, from, cname);
         t->cur.kind = SRC_FINITE;
         tail_buf_reset(t, from);
     } else {
@@ -475,11 +284,12 @@ static int tail_fill(tail_t *t)
         return tail_fail(t, "read %s: %s", s->name, strerror(errno));
     if (n == 0)
         return 0;
-    if (s->kind == SRC_LIVE && !src_head_ok(s)) { /* truncated, and already rewritten past us */
+    /* truncated, and already rewritten past us */
+    if (s->kind == SRC_LIVE && !tail_src_head_ok(s)) {
         tail_truncated(t);
         return 1;
     }
-    src_head_extend(s, chunk, (size_t)n, s->read_off);
+    tail_src_head_extend(s, chunk, (size_t)n, s->read_off);
     s->read_off += (uint64_t)n;
     if (!t->skipping) {
         t->end += (size_t)n;
@@ -521,7 +331,7 @@ static int tail_pin_next(tail_t *t)
     struct stat st;
     int fd;
 
-    if ((fd = open_file(AT_FDCWD, t->path, 0, &st)) < 0) {
+    if ((fd = tail_open_file(AT_FDCWD, t->path, 0, &st)) < 0) {
         if (errno != ENOENT)
             return tail_fail(t, "open %s: %s", t->path, strerror(errno));
         if (!t->missing) /* routine during a rotation: not a warning */
@@ -530,11 +340,11 @@ static int tail_pin_next(tail_t *t)
         return 0;
     }
     t->missing = false;
-    if (same_file(&t->cur, &st)) {
+    if (tail_src_same(&t->cur, &st)) {
         close(fd);
         return 2;
     }
-    src_init(&t->next, fd, &st, 0, xstrdup(t->path));
+    tail_src_init(&t->next, fd, &st, 0, xstrdup(t->path));
     return 1;
 }
 
@@ -553,7 +363,7 @@ static int tail_check(tail_t *t)
             return tail_fail(t, "stat %s: %s", t->path, strerror(errno));
         gone = true;
     }
-    if (gone || !same_file(&t->cur, &st)) { /* renamed away or deleted */
+    if (gone || !tail_src_same(&t->cur, &st)) { /* renamed away or deleted */
         if ((r = tail_pin_next(t)) < 2) {
             if (r == 1) {
                 t->cur.kind = SRC_ROTATED;
@@ -566,7 +376,7 @@ static int tail_check(tail_t *t)
     t->missing = false;
     if (fstat(t->cur.fd, &st) < 0)
         return tail_fail(t, "fstat %s: %s", t->cur.name, strerror(errno));
-    if ((uint64_t)st.st_size < t->cur.read_off || !src_head_ok(&t->cur)) {
+    if ((uint64_t)st.st_size < t->cur.read_off || !tail_src_head_ok(&t->cur)) {
         tail_truncated(t);
         return 1;
     }
@@ -590,7 +400,7 @@ static int tail_writer_moved(tail_t *t)
         }
     }
     if ((fstat(t->next.fd, &st) == 0 && st.st_size > 0) ||
-        (stat(t->path, &st) == 0 && !same_file(&t->next, &st))) {
+        (stat(t->path, &st) == 0 && !tail_src_same(&t->next, &st))) {
         t->cur.kind = SRC_FINITE;
         return 1;
     }
@@ -693,7 +503,7 @@ static tail_t *tail_new(const char *path, size_t max_line, mh_err_t *err)
  * -2 with err on any other failure. */
 static int tail_open_path(tail_t *t, struct stat *st, mh_err_t *err)
 {
-    int fd = open_file(AT_FDCWD, t->path, 0, st);
+    int fd = tail_open_file(AT_FDCWD, t->path, 0, st);
 
     if (fd < 0 && errno != ENOENT) {
         mh_err_set(err, "tail: open %s: %s", t->path, strerror(errno));
@@ -736,9 +546,9 @@ static void tail_resume(tail_t *t, const struct tail_pos *pos, int fd, const str
     int ofd = -1;
 
     if (fd >= 0 && (uint64_t)st->st_dev == pos->dev && (uint64_t)st->st_ino == pos->ino &&
-        head_matches(fd, pos->head_hash, pos->head_len)) {
+        tail_head_matches(fd, pos->head_hash, pos->head_len)) {
         if ((uint64_t)st->st_size >= pos->offset) {
-            src_init(&t->cur, fd, st, pos->offset, xstrdup(t->path));
+            tail_src_init(&t->cur, fd, st, pos->offset, xstrdup(t->path));
             tail_buf_reset(t, pos->offset);
             return;
         }
@@ -757,19 +567,19 @@ static void tail_resume(tail_t *t, const struct tail_pos *pos, int fd, const str
     w.head_len = pos->head_len;
     w.min_size = pos->offset;
     if (w.by_inode || pos->head_len > 0)
-        ofd = tail_find(t, &w, &ost, &oname);
+        ofd = tail_find(t->path, t->dir, t->base, &w, &ost, &oname);
     if (ofd < 0 && w.by_inode && pos->head_len > 0) {
         /* Gone by inode; a copy with the same head is as good (copytruncate
          * while we were away, with the file rewritten past our offset). */
         w.by_inode = false;
-        ofd = tail_find(t, &w, &ost, &oname);
+        ofd = tail_find(t->path, t->dir, t->base, &w, &ost, &oname);
     }
     if (fd >= 0)
-        src_init(&t->cur, fd, st, 0, xstrdup(t->path));
+        tail_src_init(&t->cur, fd, st, 0, xstrdup(t->path));
     if (ofd >= 0) {
         msg_info("%s: finishing %s from offset %" PRIu64 " first", t->path, oname, pos->offset);
         t->next = t->cur;
-        src_init(&t->cur, ofd, &ost, pos->offset, oname);
+        tail_src_init(&t->cur, ofd, &ost, pos->offset, oname);
         /* Found by inode: its writer may not have moved on yet. A copy found
          * by its head has no writer. */
         t->cur.kind = w.by_inode ? SRC_ROTATED : SRC_FINITE;
@@ -802,7 +612,7 @@ tail_t *tail_open(const char *path, const struct tail_pos *pos, size_t max_line,
         tail_resume(t, pos, fd, &st);
     } else if (fd >= 0) {
         off = tail_end_offset(fd, (uint64_t)st.st_size);
-        src_init(&t->cur, fd, &st, off, xstrdup(t->path));
+        tail_src_init(&t->cur, fd, &st, off, xstrdup(t->path));
         tail_buf_reset(t, off);
     }
     return t;
@@ -819,7 +629,7 @@ tail_t *tail_open_from_start(const char *path, size_t max_line, mh_err_t *err)
     if ((fd = tail_open_path(t, &st, err)) < -1)
         return tail_close(t);
     if (fd >= 0)
-        src_init(&t->cur, fd, &st, 0, xstrdup(t->path));
+        tail_src_init(&t->cur, fd, &st, 0, xstrdup(t->path));
     return t;
 }
 
@@ -841,8 +651,8 @@ tail_t *tail_close(tail_t *t)
 {
     if (t == NULL)
         return NULL;
-    src_close(&t->cur);
-    src_close(&t->next);
+    tail_src_close(&t->cur);
+    tail_src_close(&t->next);
     if (t->ifd >= 0)
         close(t->ifd);
     xfree(t->buf);
@@ -851,89 +661,4 @@ tail_t *tail_close(tail_t *t)
     xfree(t->base);
     xfree(t);
     return NULL;
-}
-
-/* ------------------------------------------------------------ checkpoint */
-
-/* 64-bit values travel as decimal strings: JSON readers that use doubles
- * would round them. */
-char *tail_pos_encode(const struct tail_pos *pos)
-{
-    char dev[24], ino[24], hash[24], off[24], out[256];
-    json_t *o;
-    size_t n;
-
-    snprintf(dev, sizeof(dev), "%" PRIu64, pos->dev);
-    snprintf(ino, sizeof(ino), "%" PRIu64, pos->ino);
-    snprintf(hash, sizeof(hash), "%" PRIu64, pos->head_hash);
-    snprintf(off, sizeof(off), "%" PRIu64, pos->offset);
-    o = json_pack("{s:s,s:s,s:s,s:I,s:s}", "dev", dev, "ino", ino, "head_hash", hash, "head_len",
-                  (json_int_t)pos->head_len, "offset", off);
-    if (o == NULL)
-        msg_fatal(EX_OSERR, "tail_pos_encode: out of memory");
-    n = json_dumpb(o, out, sizeof(out), JSON_COMPACT);
-    json_decref(o);
-    if (n == 0 || n >= sizeof(out))
-        msg_panic_f("encoded position does not fit (%zu bytes)", n);
-    return xstrndup(out, n);
-}
-
-/* An unsigned decimal (string, or JSON integer) no larger than max. */
-static int pos_u64(const json_t *o, const char *key, uint64_t max, uint64_t *out, mh_err_t *err)
-{
-    const json_t *v = json_object_get(o, key);
-    const char *s;
-    uint64_t n = 0;
-
-    if (json_is_integer(v)) {
-        json_int_t i = json_integer_value(v);
-
-        if (i < 0 || (uint64_t)i > max)
-            return mh_err_set(err, "tail position: \"%s\" out of range", key);
-        *out = (uint64_t)i;
-        return 0;
-    }
-    if (!json_is_string(v))
-        return mh_err_set(err, "tail position: \"%s\" %s", key,
-                          v ? "is not a decimal string or integer" : "is missing");
-    s = json_string_value(v);
-    if (*s == 0)
-        return mh_err_set(err, "tail position: \"%s\" is empty", key);
-    for (; *s; s++) {
-        unsigned d = (unsigned)(*s - '0');
-
-        if (d > 9)
-            return mh_err_set(err, "tail position: \"%s\" is not a decimal number", key);
-        if (n > (max - d) / 10)
-            return mh_err_set(err, "tail position: \"%s\" out of range", key);
-        n = n * 10 + d;
-    }
-    *out = n;
-    return 0;
-}
-
-int tail_pos_decode(const char *json, struct tail_pos *pos, mh_err_t *err)
-{
-    struct tail_pos p;
-    json_error_t jerr;
-    uint64_t head_len = 0;
-    json_t *o;
-    int rc;
-
-    if ((o = json_loads(json, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-        return mh_err_set(err, "tail position: %s", jerr.text);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return mh_err_set(err, "tail position: not a JSON object");
-    }
-    rc = pos_u64(o, "dev", UINT64_MAX, &p.dev, err) || pos_u64(o, "ino", UINT64_MAX, &p.ino, err) ||
-         pos_u64(o, "head_hash", UINT64_MAX, &p.head_hash, err) ||
-         pos_u64(o, "head_len", TAIL_HEAD_BYTES, &head_len, err) ||
-         pos_u64(o, "offset", INT64_MAX, &p.offset, err);
-    json_decref(o);
-    if (rc)
-        return -1;
-    p.head_len = (uint32_t)head_len;
-    *pos = p;
-    return 0;
 }

@@ -1,0 +1,307 @@
+/*
+ * tail_ident.c - the identity of a followed file (tail_file.h, private
+ * interface in tail_int.h): which file a source is, whether it is still
+ * that file, how to find it again after a rotation or a copytruncate, and
+ * the checkpoint that carries that identity across restarts.
+ *
+ * A file is its device + inode + an FNV-1a 64 checksum of its first
+ * min(size, TAIL_HEAD_BYTES) bytes: inodes are reused, and a copy keeps the
+ * head but not the inode. A source's head checksum grows with the file as
+ * it is read, up to TAIL_HEAD_BYTES.
+ *
+ *   tail_open_file()         open a regular file without blocking
+ *   tail_head_matches()      do a file's first bytes hash to a checksum
+ *   tail_src_init/close()    take / release a source's fd, name, identity
+ *   tail_src_same()          is a stat()ed file this source's file
+ *   tail_src_head_ok()       is the head checksum still true of the file
+ *   tail_src_head_extend()   grow the head checksum with bytes just read
+ *   tail_find()              a rotated file or copy in the log's directory
+ *   tail_pos_encode/decode() the checkpoint as a small JSON object
+ *
+ * Errors: tail_open_file() returns -1 with errno (EISDIR/EINVAL for what is
+ * not a regular file); tail_find() returns -1 when nothing matches, warning
+ * only when the directory cannot be read; tail_pos_decode() returns -1 with
+ * err; tail_pos_encode() is fatal only when out of memory.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "tail_file.h"
+#include "tail_int.h"
+#include "xalloc.h"
+
+#define FNV_BASIS UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME UINT64_C(0x100000001b3)
+
+/* ------------------------------------------------------------ head checksum */
+
+static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
+{
+    while (n-- > 0) {
+        h ^= *p++;
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+/* Hash the first len bytes of fd; the number of bytes hashed (fewer when the
+ * file is shorter), or -1 on a read error. */
+static ssize_t head_read(int fd, uint32_t len, uint64_t *hash)
+{
+    unsigned char b[TAIL_HEAD_BYTES];
+    size_t got = 0;
+    ssize_t n = 0;
+
+    if (len > TAIL_HEAD_BYTES)
+        len = TAIL_HEAD_BYTES;
+    while (got < len) {
+        n = pread(fd, b + got, len - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    *hash = fnv1a(FNV_BASIS, b, got);
+    return n < 0 ? -1 : (ssize_t)got;
+}
+
+bool tail_head_matches(int fd, uint64_t hash, uint32_t len)
+{
+    uint64_t h;
+
+    return head_read(fd, len, &h) == (ssize_t)len && h == hash;
+}
+
+/* Open a regular file without blocking (a FIFO in its place must not hang
+ * us). The fd, st filled; -1 with errno on failure. */
+int tail_open_file(int dirfd, const char *name, int flags, struct stat *st)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | flags);
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) < 0) {
+        int e = errno;
+
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
+        errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
+/* ------------------------------------------------------------ sources */
+
+bool tail_src_same(const struct tail_src *s, const struct stat *st)
+{
+    return s->fd >= 0 && (uint64_t)st->st_dev == s->dev && (uint64_t)st->st_ino == s->ino;
+}
+
+/* Make s read fd (already fstat()ed as st) from off; takes name. */
+void tail_src_init(struct tail_src *s, int fd, const struct stat *st, uint64_t off, char *name)
+{
+    uint64_t size = (uint64_t)st->st_size;
+    ssize_t n;
+
+    s->fd = fd;
+    s->name = name;
+    s->dev = (uint64_t)st->st_dev;
+    s->ino = (uint64_t)st->st_ino;
+    n = head_read(fd, (uint32_t)(size < TAIL_HEAD_BYTES ? size : TAIL_HEAD_BYTES), &s->head_hash);
+    if (n < 0) {
+        n = 0;
+        s->head_hash = FNV_BASIS;
+    }
+    s->head_len = (uint32_t)n;
+    s->read_off = off;
+    s->kind = SRC_LIVE;
+}
+
+void tail_src_close(struct tail_src *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    s->name = xfree(s->name);
+}
+
+/* The head checksum still describes the file (not truncated and rewritten). */
+bool tail_src_head_ok(const struct tail_src *s)
+{
+    return s->head_len == 0 || tail_head_matches(s->fd, s->head_hash, s->head_len);
+}
+
+/* Extend the head checksum with n bytes just read at file offset off. */
+void tail_src_head_extend(struct tail_src *s, const char *p, size_t n, uint64_t off)
+{
+    uint64_t end = off + n, stop;
+
+    if (s->head_len >= TAIL_HEAD_BYTES || off > s->head_len || end <= s->head_len)
+        return;
+    stop = end < TAIL_HEAD_BYTES ? end : TAIL_HEAD_BYTES;
+    s->head_hash = fnv1a(s->head_hash, (const unsigned char *)p + (s->head_len - off),
+                         (size_t)(stop - s->head_len));
+    s->head_len = (uint32_t)stop;
+}
+
+/* ------------------------------------------------------------ rotated files */
+
+static bool newer(const struct stat *a, const struct stat *b)
+{
+    return a->st_mtim.tv_sec != b->st_mtim.tv_sec ? a->st_mtim.tv_sec > b->st_mtim.tv_sec
+                                                  : a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
+}
+
+/*
+ * Look in the log's directory dir for the file w describes: a regular file
+ * (not a symlink) named after the log ("maillog.1", "maillog-20261122" for
+ * base "maillog", not "maillog" itself), at least w->min_size long, whose
+ * first w->head_len bytes hash to w->head_hash; the newest by mtime. path
+ * names the log in the warning. Returns its fd (st and *name filled; the
+ * caller owns both) or -1.
+ */
+int tail_find(const char *path, const char *dir, const char *base, const struct tail_want *w,
+              struct stat *best_st, char **name)
+{
+    size_t blen = strlen(base);
+    struct dirent *de;
+    struct stat st, fst;
+    int best = -1, fd;
+    DIR *d;
+
+    *name = NULL;
+    if ((d = opendir(dir)) == NULL) {
+        msg_warn("cannot look for the rotated %s: opendir %s: %s", path, dir, strerror(errno));
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, base, blen) != 0 || de->d_name[blen] == 0)
+            continue;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if ((uint64_t)st.st_size < w->min_size || (uint64_t)st.st_size < w->head_len)
+            continue;
+        if (w->by_inode && ((uint64_t)st.st_dev != w->dev || (uint64_t)st.st_ino != w->ino))
+            continue;
+        if (w->exclude && (uint64_t)st.st_dev == w->xdev && (uint64_t)st.st_ino == w->xino)
+            continue;
+        if (best >= 0 && !newer(&st, best_st))
+            continue;
+        if ((fd = tail_open_file(dirfd(d), de->d_name, O_NOFOLLOW, &fst)) < 0)
+            continue;
+        if (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
+            !tail_head_matches(fd, w->head_hash, w->head_len)) {
+            close(fd);
+            continue;
+        }
+        if (best >= 0)
+            close(best);
+        best = fd;
+        *best_st = fst;
+        xfree(*name);
+        *name = xasprintf("%s/%s", dir, de->d_name);
+    }
+    closedir(d);
+    return best;
+}
+
+/* ------------------------------------------------------------ checkpoint */
+
+/* 64-bit values travel as decimal strings: JSON readers that use doubles
+ * would round them. */
+char *tail_pos_encode(const struct tail_pos *pos)
+{
+    char dev[24], ino[24], hash[24], off[24], out[256];
+    json_t *o;
+    size_t n;
+
+    snprintf(dev, sizeof(dev), "%" PRIu64, pos->dev);
+    snprintf(ino, sizeof(ino), "%" PRIu64, pos->ino);
+    snprintf(hash, sizeof(hash), "%" PRIu64, pos->head_hash);
+    snprintf(off, sizeof(off), "%" PRIu64, pos->offset);
+    o = json_pack("{s:s,s:s,s:s,s:I,s:s}", "dev", dev, "ino", ino, "head_hash", hash, "head_len",
+                  (json_int_t)pos->head_len, "offset", off);
+    if (o == NULL)
+        msg_fatal(EX_OSERR, "tail_pos_encode: out of memory");
+    n = json_dumpb(o, out, sizeof(out), JSON_COMPACT);
+    json_decref(o);
+    if (n == 0 || n >= sizeof(out))
+        msg_panic_f("encoded position does not fit (%zu bytes)", n);
+    return xstrndup(out, n);
+}
+
+/* An unsigned decimal (string, or JSON integer) no larger than max. */
+static int pos_u64(const json_t *o, const char *key, uint64_t max, uint64_t *out, mh_err_t *err)
+{
+    const json_t *v = json_object_get(o, key);
+    const char *s;
+    uint64_t n = 0;
+
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+
+        if (i < 0 || (uint64_t)i > max)
+            return mh_err_set(err, "tail position: \"%s\" out of range", key);
+        *out = (uint64_t)i;
+        return 0;
+    }
+    if (!json_is_string(v))
+        return mh_err_set(err, "tail position: \"%s\" %s", key,
+                          v ? "is not a decimal string or integer" : "is missing");
+    s = json_string_value(v);
+    if (*s == 0)
+        return mh_err_set(err, "tail position: \"%s\" is empty", key);
+    for (; *s; s++) {
+        unsigned d = (unsigned)(*s - '0');
+
+        if (d > 9)
+            return mh_err_set(err, "tail position: \"%s\" is not a decimal number", key);
+        if (n > (max - d) / 10)
+            return mh_err_set(err, "tail position: \"%s\" out of range", key);
+        n = n * 10 + d;
+    }
+    *out = n;
+    return 0;
+}
+
+int tail_pos_decode(const char *json, struct tail_pos *pos, mh_err_t *err)
+{
+    struct tail_pos p;
+    json_error_t jerr;
+    uint64_t head_len = 0;
+    json_t *o;
+    int rc;
+
+    if ((o = json_loads(json, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+        return mh_err_set(err, "tail position: %s", jerr.text);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return mh_err_set(err, "tail position: not a JSON object");
+    }
+    rc = pos_u64(o, "dev", UINT64_MAX, &p.dev, err) || pos_u64(o, "ino", UINT64_MAX, &p.ino, err) ||
+         pos_u64(o, "head_hash", UINT64_MAX, &p.head_hash, err) ||
+         pos_u64(o, "head_len", TAIL_HEAD_BYTES, &head_len, err) ||
+         pos_u64(o, "offset", INT64_MAX, &p.offset, err);
+    json_decref(o);
+    if (rc)
+        return -1;
+    p.head_len = (uint32_t)head_len;
+    *pos = p;
+    return 0;
+}

@@ -1,0 +1,77 @@
+/*
+ * tail_int.h - private to tail_file.c and tail_ident.c, the two halves of
+ * the log follower (tail_file.h). Nothing else includes it.
+ *
+ *   struct tail_src          one source being read: fd, identity, offset, kind
+ *   struct tail_want         what tail_find() looks for
+ *   tail_open_file           open a regular file without blocking
+ *   tail_head_matches        do a file's first bytes have a given checksum
+ *   tail_src_init/close      take / release a source's fd and name
+ *   tail_src_same            is a stat()ed file this source's file
+ *   tail_src_head_ok         is the source's head checksum still true
+ *   tail_src_head_extend     grow the head checksum with bytes just read
+ *   tail_find                a rotated file or a copy in the log's directory
+ *
+ * The follower (struct tail, the reading model, rotation and truncation)
+ * is described at the top of tail_file.c; file identity, the directory
+ * search and the checkpoint format at the top of tail_ident.c.
+ */
+#ifndef MH_TAIL_INT_H
+#define MH_TAIL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "tail_file.h"
+
+struct tail_src {
+    int fd;             /* -1: none */
+    char *name;         /* for messages */
+    uint64_t dev, ino;
+    uint64_t head_hash; /* FNV-1a 64 over the first head_len bytes */
+    uint32_t head_len;  /* grows with the file up to TAIL_HEAD_BYTES */
+    uint64_t read_off;  /* file offset of the next read */
+    enum { SRC_LIVE, SRC_ROTATED, SRC_FINITE } kind; /* see the model in tail_file.c */
+};
+
+/* A candidate wanted by tail_find(). */
+struct tail_want {
+    bool by_inode; /* dev+ino must match */
+    uint64_t dev, ino;
+    bool exclude;  /* skip this dev+ino (the truncated file itself) */
+    uint64_t xdev, xino;
+    uint64_t head_hash;
+    uint32_t head_len;
+    uint64_t min_size;
+};
+
+/* Open a regular file without blocking (a FIFO in its place must not hang
+ * us). The fd, st filled; -1 with errno on failure. */
+int tail_open_file(int dirfd, const char *name, int flags, struct stat *st);
+
+/* The first len bytes of fd (len <= TAIL_HEAD_BYTES) hash to hash. */
+bool tail_head_matches(int fd, uint64_t hash, uint32_t len);
+
+/* Make s read fd (already fstat()ed as st) from off, as a live source;
+ * takes fd and name (malloc'ed), which tail_src_close() releases. */
+void tail_src_init(struct tail_src *s, int fd, const struct stat *st, uint64_t off, char *name);
+void tail_src_close(struct tail_src *s);
+
+bool tail_src_same(const struct tail_src *s, const struct stat *st);
+
+/* The head checksum still describes the file (not truncated and rewritten). */
+bool tail_src_head_ok(const struct tail_src *s);
+
+/* Extend the head checksum with n bytes just read at file offset off. */
+void tail_src_head_extend(struct tail_src *s, const char *p, size_t n, uint64_t off);
+
+/* The file w describes, among the rotated files and copies of the log at
+ * path (in directory dir, base name base). Its fd, with *st and *name
+ * (malloc'ed) filled for the caller to own; -1 when none. */
+int tail_find(const char *path, const char *dir, const char *base, const struct tail_want *w,
+              struct stat *st, char **name);
+
+#endif
