@@ -2,17 +2,21 @@
  * ingest_server.h - the daemon side of the ingest socket (ingest_proto.h).
  *
  * Reads event lines from producers, validates them, and collects them into
- * one batch per event-loop round; ingest_server_commit() (the loop's prepare
- * hook) writes the batch in one transaction and only then answers each
- * line, in order, per connection. A connection that stops reading its acks
- * is not read from until it catches up (back-pressure, bounded buffers).
+ * a batch; ingest_server_commit() (the loop's prepare hook) hands the batch
+ * to the store thread (storeq.h), which commits it in one transaction while
+ * the loop fills the next one; when the commit completes, every line is
+ * answered, in order, per connection. A connection that stops reading its
+ * acks is not read from until it catches up, and no connection takes more
+ * than its share of a batch (back-pressure and fairness, bounded buffers).
  *
  *   ingest_server_new(d, listen_fd)   accept and serve on listen_fd
- *   ingest_server_commit(s)           commit the pending batch, send acks
+ *   ingest_server_commit(s)           hand the filled batch to the store
+ *                                     thread, unless one is in flight
  *   ingest_server_close_listener(s)   stop accepting (shutdown)
  *   ingest_server_busy(s)             true while any line awaits its answer
  *   ingest_server_clients(s)          open connections
- *   ingest_server_free(s)             close everything; returns NULL
+ *   ingest_server_free(s)             close everything (after storeq_stop());
+ *                                     returns NULL
  */
 #ifndef MH_INGEST_SERVER_H
 #define MH_INGEST_SERVER_H
