@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,11 @@ static void cbuf_put(struct cbuf *b, const char *s, size_t n)
     b->len += n;
 }
 
+/* Bytes that a JSON string must escape: control characters, '"', '\\'. */
+static const bool needs_escape[256] = {
+    [0 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
+};
+
 /* A JSON string: escape '"', '\\' and control characters the way jansson,
  * JSON.stringify and json.dumps agree on (\b \f \n \r \t, else \u00xx). */
 static void put_string(struct cbuf *b, const char *s, size_t n)
@@ -199,7 +205,7 @@ static void put_string(struct cbuf *b, const char *s, size_t n)
         const char *esc = NULL;
         char u[6];
 
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!needs_escape[c])
             continue;
         cbuf_put(b, s + run, i - run);
         switch (c) {

@@ -44,22 +44,25 @@ static bool evid_increment(unsigned char *r)
     return false;
 }
 
+/* 128 bits (48 of time, 80 random) as 26 base32 digits: the first digit
+ * carries the top 3 bits, then 5 bits each; taken from two 64-bit halves. */
 static void evid_encode(char *out, int64_t ms, const unsigned char *rnd)
 {
-    unsigned char bytes[16];
-    uint64_t t = (uint64_t)ms;
-    int bit = 0;
+    uint64_t hi = (uint64_t)ms << 16 | (uint64_t)rnd[0] << 8 | rnd[1], lo = 0;
 
-    for (int i = 5; i >= 0; i--, t >>= 8)
-        bytes[i] = t & 0xFF;
-    memcpy(bytes + 6, rnd, 10);
-    /* 128 bits as 26 base32 digits: the first digit carries the top 3 bits
-     * (two leading zero bits of padding), then 5 bits each. */
-    for (int c = 0; c < 26; c++) {
-        int nbits = c == 0 ? 3 : 5, v = 0;
+    for (int i = 2; i < 10; i++)
+        lo = lo << 8 | rnd[i];
+    /* bit k of the 128-bit value, counting from the top, is in hi for k < 64 */
+    for (int c = 25; c >= 0; c--) {
+        int shift = (25 - c) * 5; /* from the bottom of the 128 bits */
+        unsigned v;
 
-        for (int k = 0; k < nbits; k++, bit++)
-            v = (v << 1) | ((bytes[bit / 8] >> (7 - bit % 8)) & 1);
+        if (shift + 5 <= 64)
+            v = (unsigned)(lo >> shift) & 31;
+        else if (shift >= 64)
+            v = (unsigned)(hi >> (shift - 64)) & 31;
+        else /* straddles the halves */
+            v = (unsigned)((lo >> shift) | (hi << (64 - shift))) & 31;
         out[c] = crockford[v];
     }
     out[26] = 0;

@@ -3,7 +3,8 @@
  *
  * Rules are a table, tried in order: the first rule whose status code
  * prefix matches (or is empty) and whose text contains one of its words
- * (or that has none) decides. Text matching is case-insensitive.
+ * (or that has none) decides. Text matching is case-insensitive, over the
+ * first 512 bytes of the reply.
  */
 #include "config.h"
 
@@ -43,18 +44,10 @@ static const struct bounce_rule {
     { "", { NULL }, "other" },
 };
 
-static bool contains_ci(const char *hay, size_t len, const char *needle)
+/* needle (lowercase) in the lowercased text? */
+static bool contains(const char *lower, size_t len, const char *needle)
 {
-    size_t n = strlen(needle);
-
-    for (size_t i = 0; i + n <= len; i++) {
-        size_t k = 0;
-        while (k < n && tolower((unsigned char)hay[i + k]) == needle[k])
-            k++;
-        if (k == n)
-            return true;
-    }
-    return false;
+    return memmem(lower, len, needle, strlen(needle)) != NULL;
 }
 
 /* Whole dotted components: "5.7" matches "5.7.1", "5.1.1" does not match "5.1.10". */
@@ -67,10 +60,16 @@ static bool code_matches(const char *prefix, const char *dsn, size_t dsnlen)
 
 const char *mlc_bounce_class(const char *dsn, size_t dsnlen, const char *text, size_t textlen)
 {
+    char lower[512]; /* the words sit early in a reply; the rest need not be seen */
+
     if (dsn == NULL)
         dsnlen = 0;
     if (text == NULL)
         textlen = 0;
+    if (textlen > sizeof(lower))
+        textlen = sizeof(lower);
+    for (size_t i = 0; i < textlen; i++)
+        lower[i] = (char)tolower((unsigned char)text[i]);
     for (size_t i = 0; i < sizeof(bounce_rules) / sizeof(bounce_rules[0]); i++) {
         const struct bounce_rule *r = &bounce_rules[i];
         bool text_ok = r->words[0] == NULL;
@@ -78,7 +77,7 @@ const char *mlc_bounce_class(const char *dsn, size_t dsnlen, const char *text, s
         if (!code_matches(r->code_prefix, dsn ? dsn : "", dsnlen))
             continue;
         for (int w = 0; r->words[w] && !text_ok; w++)
-            text_ok = contains_ci(text, textlen, r->words[w]);
+            text_ok = contains(lower, textlen, r->words[w]);
         if (text_ok)
             return r->cls;
     }

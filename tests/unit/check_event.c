@@ -148,6 +148,8 @@ START_TEST(test_evid)
 
     evid_generate(a, t);
     ck_assert(evid_valid(a));
+    /* The time part, base32 of 1795329019123 computed independently. */
+    ck_assert_msg(strncmp(a, "evt_01M80Z5K7K", 14) == 0, "%s", a);
     ck_assert_int_eq(evid_time_ms(a), t);
     for (int i = 0; i < 10000; i++) { /* same millisecond: strictly increasing */
         evid_generate(b, t);
@@ -155,8 +157,10 @@ START_TEST(test_evid)
         memcpy(a, b, sizeof(a));
     }
     evid_generate(b, t - 5000); /* clock went back: still increasing */
+
     ck_assert(strcmp(a, b) < 0);
     ck_assert(!evid_valid("evt_01ARZ3NDEKTSV4RRFFQ69G5FAU!"));
+    ck_assert_int_eq(evid_time_ms("evt_01ARYZ6S410000000000000000"), 1469918176385LL);
     ck_assert(!evid_valid("evt_01ARZ3NDEKTSV4RRFFQ69G5FA"));
     ck_assert(!evid_valid("evt_81ARZ3NDEKTSV4RRFFQ69G5FAV"));
     ck_assert(!evid_valid("evt_01ARZ3NDEKTSV4RRFFQ69G5FIL")); /* I and L not Crockford */
