@@ -88,12 +88,15 @@ static const char re_header_src[] =
 
 /*
  * Postfix queue ids (mail_queue.h): short = 5 hex digits of microseconds +
- * the inode in hex; long (enable_long_queue_ids) = base-52 time in a
- * vowel-free alphabet, 'z', base-51 inode. "NOQUEUE", "warning" and
- * "statistics" are neither.
+ * the inode in hex; long (enable_long_queue_ids) = seconds (6 digits) and
+ * microseconds (4 digits) in base 52, then the separator 'z', then the inode
+ * in base 51. Base 52 is the vowel-free alphabet INCLUDING 'z' (so 'z' can
+ * occur in the time part, as in 4jXM5z0SkTz1bj8W); base 51 is the same
+ * without 'z'. "NOQUEUE", "warning" and "statistics" are neither.
  */
-#define PF_LONG_CH "[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]"
-#define PF_QID "(?:[0-9A-F]{6,20}|" PF_LONG_CH "{10,26}z" PF_LONG_CH "{1,16})"
+#define PF_B52_CH "[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]"
+#define PF_B51_CH "[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]"
+#define PF_QID "(?:[0-9A-F]{6,20}|" PF_B52_CH "{10,12}z" PF_B51_CH "{1,16})"
 
 /* Postfix body: queue id, then the record kind as a one-letter mark. */
 static const char re_postfix_src[] =
