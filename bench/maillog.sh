@@ -12,6 +12,7 @@
 # The base log comes from a real Postfix (bench/gen-maillog.sh, needs root);
 # it is replicated with fresh queue ids to BENCH_MAILLOG_LINES lines.
 set -eu
+. "$(dirname "$0")/lib.sh"
 B=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 S=$(cd "$(dirname "$0")/.." && pwd)
 LINES=${BENCH_MAILLOG_LINES:-2000000}
@@ -57,23 +58,14 @@ read -r dt dr < <(measure "$B/src/mailhookctl" parse --json "$CACHE/maillog-doub
 awk -v a="$mr" -v b="$dr" 'BEGIN{printf "memory: max RSS %.1f MB on the log, %.1f MB on twice the log\n", a/1024, b/1024}'
 
 # 3. tail-to-store
-cat > "$D/mh.conf" <<CONF
-user = ""
-log = "stderr"
-state_dir = "$D/state"
-spool_dir = "$D/spool"
-ingest_socket = "$D/ingest.sock"
-admin_socket = "$D/admin.sock"
-retention_days = 0
-maillog "bench" {
-    path = "$LOG"
-    start_at = "beginning"
-}
-CONF
+bench_conf "maillog \"bench\" {
+    path = \"$LOG\"
+    start_at = \"beginning\"
+}"
 status_field() { "$B/src/mailhookctl" -c "$D/mh.conf" --json status 2>/dev/null |
     python3 -c "import json,sys; print(json.load(sys.stdin)['maillog']['bench']['$1'])" 2>/dev/null || echo 0; }
 t0=$(date +%s.%N)
-"$B/src/mailhookd" -f -c "$D/mh.conf" 2> "$D/log" & PID=$!
+bench_start
 while [ "$(status_field lines)" -lt "$NL" ]; do
     sleep 0.2
     awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{exit !(b-a > 600)}' && { echo "tail-to-store: timed out"; break; }
@@ -90,8 +82,7 @@ LAGLOG=$D/lag.log
 : > "$LAGLOG"
 sed -i "s|path = \"$LOG\"|path = \"$LAGLOG\"|" "$D/mh.conf"
 rm -rf "$D/state"
-"$B/src/mailhookd" -f -c "$D/mh.conf" 2>> "$D/log" & PID=$!
-sleep 1
+bench_start
 RATE=${BENCH_LAG_RATE:-3000}
 python3 - "$LAGLOG" "$RATE" 10 <<'PY'
 import sys, time, datetime

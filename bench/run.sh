@@ -11,21 +11,9 @@ TOTAL=${BENCH_EVENTS:-300000}
 WINDOW=${BENCH_WINDOW:-1024}
 D=$(mktemp -d /tmp/mailhook-bench.XXXXXX)
 trap 'kill -9 $PID 2>/dev/null; rm -rf "$D"' EXIT
-cat > "$D/mh.conf" <<CONF
-user = ""
-log = "stderr"
-state_dir = "$D/state"
-spool_dir = "$D/spool"
-ingest_socket = "$D/ingest.sock"
-admin_socket = "$D/admin.sock"
-store_sync = true
-retention_days = 0
-CONF
-"$B/src/mailhookd" -f -c "$D/mh.conf" 2> "$D/log" &
-PID=$!
-up=no
-for _ in $(seq 100); do "$B/src/mailhookctl" -c "$D/mh.conf" status >/dev/null 2>&1 && { up=yes; break; }; sleep 0.1; done
-if [ $up = no ]; then echo "bench: mailhookd did not start:" >&2; cat "$D/log" >&2; exit 1; fi
+. "$(dirname "$0")/lib.sh"
+bench_conf
+bench_start
 
 echo "ingest: events committed (fsync group commit) through the Unix socket"
 echo "$TOTAL events per run, window $WINDOW, $(nproc) cores, state on $(df --output=source "$D" | tail -1)"

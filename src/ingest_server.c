@@ -99,7 +99,7 @@ static void batch_init(struct batch *b, struct ingest_server *s, size_t cap)
 {
     b->srv = s;
     b->cap = cap;
-    /* + INGEST lines already buffered when the batch fills still fit: grow. */
+    /* cap is a target, not a wall: see batch_add for the overshoot. */
     b->entries = xcalloc(cap, sizeof(*b->entries));
     b->evs = xcalloc(cap, sizeof(*b->evs));
     b->res = xcalloc(cap, sizeof(*b->res));

@@ -409,7 +409,7 @@ static void reader_open_journal(struct maillog_reader *r, const char *pos_json)
     json_decref(o);
 }
 
-static void reader_open_tail(struct maillog_reader *r, const char *pos_json)
+static void reader_open_source(struct maillog_reader *r, const char *pos_json)
 {
     struct tail_pos pos;
     mh_err_t err;
@@ -468,7 +468,7 @@ static void load_done(void *ctx)
         else
             restored++;
     }
-    reader_open_tail(r, j->pos_json);
+    reader_open_source(r, j->pos_json);
     msg_info("maillog %s: following %s from %s (%zu queue ids restored)", r->name,
              strcmp(r->src.type, "journald") == 0 && !r->src.path[0] ? "the journal" : r->src.path,
              j->pos_json ? "the checkpoint" : r->src.start_at, restored);
