@@ -12,8 +12,49 @@
  *       -> {"ok":true,"events":[EVENT,...],"truncated":bool}
  *   {"cmd":"events.show","id":ID}
  *       -> {"ok":true,"event":EVENT}
- * Failure: {"ok":false,"code":"not_found"|"bad_request"|"internal",
- *           "error":"text"}
+ *
+ * Endpoints (endpoint.h gives the endpoint object; answers mask secrets
+ * and redact URL passwords unless said otherwise):
+ *   {"cmd":"endpoint.add","endpoint":{...}}
+ *       -> {"ok":true,"endpoint":{... "secret" in clear: shown this once}}
+ *   {"cmd":"endpoint.list"}
+ *       -> {"ok":true,"endpoints":[{...,"queued":N},...]}  (name order)
+ *   {"cmd":"endpoint.show","name":N,"reveal_secret":bool}
+ *       -> {"ok":true,"endpoint":{...,"queued":N}}
+ *   {"cmd":"endpoint.update","name":N,"set":{keys to change}}
+ *   {"cmd":"endpoint.enable","name":N}      (also resets health)
+ *   {"cmd":"endpoint.disable","name":N}
+ *       -> {"ok":true,"endpoint":{...}}
+ *   {"cmd":"endpoint.remove","name":N}
+ *       -> {"ok":true,"dropped":N}  (queued deliveries dropped with it)
+ *   {"cmd":"endpoint.rotate_secret","name":N,"secret":S?,"overlap_s":N?}
+ *       -> {"ok":true,"endpoint":{... new "secret" in clear ...}}
+ *          the old secret keeps signing too for overlap_s (default 86400)
+ *   {"cmd":"endpoint.test","name":N,"type":T?}
+ *       -> {"ok":true,"delivered":bool,"status":HTTP-STATUS|0,
+ *           "duration_ms":N,"error":TEXT|null,"response":TEXT,
+ *           "event":EVENT}           sent now, outside the queue
+ * Deliveries (the delivery log, one record per attempt):
+ *   {"cmd":"deliveries.list","endpoint":N?,"failed":bool?,"since":MS?,
+ *    "limit":N?}
+ *       -> {"ok":true,"deliveries":[{"id","time","endpoint","events":[IDs],
+ *           "types":[...],"attempt","status","duration_ms","ok":bool,
+ *           "error":TEXT|null},...],"truncated":bool}   (oldest first)
+ *   {"cmd":"deliveries.show","id":ID}
+ *       -> {"ok":true,"delivery":{... as above, "response":TEXT,
+ *           "url":URL}}
+ *   {"cmd":"deliveries.retry","id":ID}
+ *       -> {"ok":true,"requeued":N}   its events queued again, now
+ * Replay (stored events queued again for matching endpoints, in chunks
+ * so the store is never held for long; the client repeats with "cursor"):
+ *   {"cmd":"replay","since":MS,"until":MS?,"type":T?,"endpoint":N?,
+ *    "cursor":C?,"count_only":bool?}
+ *       -> {"ok":true,"matched":N,"enqueued":N,"cursor":C|null}
+ *          count_only: "matched" is the number of events in the range
+ *          (one answer, nothing queued); cursor null = done
+ *
+ * Failure: {"ok":false,"code":"not_found"|"bad_request"|"exists"|
+ *           "conflict"|"internal","error":"text"}
  * Requests are at most ADMIN_REQUEST_MAX bytes; a list answers at most
  * ADMIN_LIST_MAX events.
  */
