@@ -13,6 +13,8 @@
  *   endpoints     subscriber endpoints keyed by name (JSON)
  *   queues        per-endpoint delivery queues: (endpoint, sequence) -> entry
  *   checkpoints   log-reader positions keyed by source name (opaque bytes)
+ *   deliveries    the delivery log: one record per attempt, keyed by a
+ *                 time-sortable delivery id (JSON); not counted in stats
  *
  * Recovery runs on open (DB_RECOVER), so a kill -9 at any instant leaves a
  * consistent store holding every committed transaction. Durability: a commit
@@ -47,6 +49,12 @@ store_txn_t *store_begin(store_t *st, mh_err_t *err);
 int store_commit(store_txn_t *txn, mh_err_t *err); /* frees txn, even on error */
 void store_abort(store_txn_t *txn);                /* frees txn; NULL is fine */
 
+/* Run fn(ctx, committed) when txn ends: committed is true after a
+ * successful commit, false after an abort or a failed commit. Hooks run in
+ * the order they were added, on the thread that ends the transaction. */
+typedef void (*store_txn_hook)(void *ctx, bool committed);
+void store_txn_on_end(store_txn_t *txn, store_txn_hook fn, void *ctx);
+
 /* ---- events */
 enum store_append_result { STORE_ADDED = 0, STORE_DUPLICATE = 1 };
 
@@ -68,6 +76,7 @@ struct store_query {
     const char *type;  /* exact type, or "prefix.*" wildcard; NULL = all */
     size_t limit;      /* 0 = no limit */
     uint64_t after_seq; /* resume: only events with a larger sequence; 0 = from start */
+    uint64_t start_seq; /* resume in time order: start at (since_ms, start_seq) */
 };
 /* Calls cb for each matching event in timestamp order (then sequence order).
  * cb returns 0 to continue, non-zero to stop (the scan then returns 0). */
@@ -80,23 +89,33 @@ int store_event_scan(store_t *st, const struct store_query *q, store_event_cb cb
 int store_event_expire(store_t *st, int64_t before_ms, size_t max, size_t *deleted, mh_err_t *err);
 
 /* ---- message metadata, endpoints, checkpoints: small keyed JSON/blob tables */
-enum store_table { STORE_MESSAGES, STORE_ENDPOINTS, STORE_CHECKPOINTS };
+enum store_table { STORE_MESSAGES, STORE_ENDPOINTS, STORE_CHECKPOINTS, STORE_DELIVERIES };
 int store_kv_put(store_txn_t *txn, enum store_table t, const char *key, const void *val,
                  size_t len, mh_err_t *err);
 /* Returns 1 when not found. *val malloc'ed (NUL-terminated for convenience). */
 int store_kv_get(store_t *st, enum store_table t, const char *key, void **val, size_t *len,
                  mh_err_t *err);
 int store_kv_del(store_txn_t *txn, enum store_table t, const char *key, mh_err_t *err); /* 1 = absent */
+/* Keys in byte order, from the first key >= from (NULL = the first). */
 typedef int (*store_kv_cb)(void *ctx, const char *key, const void *val, size_t len);
-int store_kv_scan(store_t *st, enum store_table t, store_kv_cb cb, void *ctx, mh_err_t *err);
+int store_kv_scan(store_t *st, enum store_table t, const char *from, store_kv_cb cb, void *ctx,
+                  mh_err_t *err);
+/* Delete keys < bound, at most max of them, in one transaction of its own
+ * (no transaction may be open); *deleted = count. */
+int store_kv_expire(store_t *st, enum store_table t, const char *bound, size_t max,
+                    size_t *deleted, mh_err_t *err);
 
 /* ---- per-endpoint delivery queues (entries are opaque bytes, ordered by seq) */
 int store_queue_push(store_txn_t *txn, const char *endpoint, uint64_t seq, const void *entry,
                      size_t len, mh_err_t *err);
 int store_queue_remove(store_txn_t *txn, const char *endpoint, uint64_t seq, mh_err_t *err);
+/* Entries of endpoint with seq >= from_seq, in seq order, at most limit
+ * (0 = no limit). */
 typedef int (*store_queue_cb)(void *ctx, uint64_t seq, const void *entry, size_t len);
-int store_queue_scan(store_t *st, const char *endpoint, size_t limit, store_queue_cb cb, void *ctx,
-                     mh_err_t *err);
+int store_queue_scan(store_t *st, const char *endpoint, uint64_t from_seq, size_t limit,
+                     store_queue_cb cb, void *ctx, mh_err_t *err);
+/* Number of entries of endpoint (walks them: for admin commands). */
+int store_queue_count(store_t *st, const char *endpoint, uint64_t *n, mh_err_t *err);
 
 /* ---- statistics */
 struct store_stats {

@@ -380,7 +380,7 @@ static void load_work(store_t *st, void *ctx)
     j->rc = store_kv_get(st, STORE_CHECKPOINTS, key, &val, &len, &j->err);
     if (j->rc == 0)
         j->pos_json = val;
-    if (j->rc >= 0 && store_kv_scan(st, STORE_CHECKPOINTS, load_scan_one, &ls, &j->err) < 0)
+    if (j->rc >= 0 && store_kv_scan(st, STORE_CHECKPOINTS, NULL, load_scan_one, &ls, &j->err) < 0)
         j->rc = -1;
     j->states = ls.states;
     free(key);

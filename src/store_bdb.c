@@ -24,6 +24,7 @@
  *   messages.db, endpoints.db, checkpoints.db   key (no NUL) -> value bytes
  *   queues.db        endpoint + NUL + seq (8 bytes BE) -> entry bytes
  *   meta.db          "state" -> version(1) last_seq(8) counts(5 x 8), all BE
+ *   deliveries.db    delivery id (no NUL) -> record (JSON); not counted
  *
  * Ids, types and endpoint names are 1 to 255 bytes.
  *
@@ -71,7 +72,7 @@
 /* Indexed by D_* (store_bdb_int.h). */
 static const char *const db_files[D_N] = {
     "events.db", "event_ids.db", "event_times.db", "messages.db",
-    "endpoints.db", "checkpoints.db", "queues.db", "meta.db",
+    "endpoints.db", "checkpoints.db", "queues.db", "meta.db", "deliveries.db",
 };
 
 /* The database of each counter C_* (store_bdb_int.h). */
@@ -292,8 +293,32 @@ store_txn_t *store_begin(store_t *st, mh_err_t *err)
     txn = xcalloc(1, sizeof(*txn)); /* freed by store_commit or store_abort */
     txn->st = st;
     txn->tid = tid;
+    txn->hooks_tail = &txn->hooks;
     st->cur = txn;
     return txn;
+}
+
+void store_txn_on_end(store_txn_t *txn, store_txn_hook fn, void *ctx)
+{
+    struct txn_hook *h = xcalloc(1, sizeof(*h));
+
+    h->fn = fn;
+    h->ctx = ctx;
+    *txn->hooks_tail = h;
+    txn->hooks_tail = &h->next;
+}
+
+/* Run and free txn's hooks. */
+static void txn_hooks_run(store_txn_t *txn, bool committed)
+{
+    struct txn_hook *h, *next;
+
+    for (h = txn->hooks; h; h = next) {
+        next = h->next;
+        h->fn(h->ctx, committed);
+        free(h);
+    }
+    txn->hooks = NULL;
 }
 
 int store_commit(store_txn_t *txn, mh_err_t *err)
@@ -310,6 +335,7 @@ int store_commit(store_txn_t *txn, mh_err_t *err)
     if (ret == 0)
         for (int c = 0; c < C_N; c++)
             st->count[c] = (uint64_t)((int64_t)st->count[c] + txn->delta[c]);
+    txn_hooks_run(txn, ret == 0);
     xfree(txn);
     if (ret != 0)
         return bdb_err(err, "commit", ret);
@@ -329,6 +355,7 @@ void store_abort(store_txn_t *txn)
     if ((ret = txn->tid->abort(txn->tid)) != 0)
         msg_warn("store: abort: %s", db_strerror(ret));
     txn->st->cur = NULL;
+    txn_hooks_run(txn, false);
     xfree(txn);
 }
 
@@ -398,7 +425,8 @@ char *bdb_walker_copy(struct walker *w, const void *a, size_t alen, const void *
 
 /* ---- keyed tables and queues: counted puts and deletes */
 
-/* Insert or replace k -> v in db d, counting new keys in counter c. */
+/* Insert or replace k -> v in db d, counting new keys in counter c (< 0:
+ * an uncounted table). */
 static int put_counted(store_txn_t *txn, int d, int c, DBT *k, DBT *v, mh_err_t *err)
 {
     DB *db = txn->st->db[d];
@@ -406,7 +434,7 @@ static int put_counted(store_txn_t *txn, int d, int c, DBT *k, DBT *v, mh_err_t 
 
     if (ret == DB_KEYEXIST) {
         ret = db->put(db, txn->tid, k, v, 0);
-    } else if (ret == 0) {
+    } else if (ret == 0 && c >= 0) {
         txn->delta[c]++;
         txn->dirty = true;
     }
@@ -423,18 +451,22 @@ static int del_counted(store_txn_t *txn, int d, int c, DBT *k, mh_err_t *err)
         return 1;
     if (ret != 0)
         return mh_err_set(err, "store: delete %s: %s", db_files[d], db_strerror(ret));
-    txn->delta[c]--;
-    txn->dirty = true;
+    if (c >= 0) {
+        txn->delta[c]--;
+        txn->dirty = true;
+    }
     return 0;
 }
 
-/* The database of table t; *counter receives its record counter. */
+/* The database of table t; *counter receives its record counter (-1 for
+ * an uncounted table). */
 static int kv_db(enum store_table t, int *counter)
 {
     static const struct { int d, c; } map[] = {
         [STORE_MESSAGES] = { D_MESSAGES, C_MESSAGES },
         [STORE_ENDPOINTS] = { D_ENDPOINTS, C_ENDPOINTS },
         [STORE_CHECKPOINTS] = { D_CHECKPOINTS, C_CHECKPOINTS },
+        [STORE_DELIVERIES] = { D_DELIVERIES, -1 },
     };
 
     if ((unsigned)t >= sizeof(map) / sizeof(map[0]))
@@ -483,13 +515,14 @@ int store_kv_del(store_txn_t *txn, enum store_table t, const char *key, mh_err_t
     return del_counted(txn, d, c, &k, err);
 }
 
-int store_kv_scan(store_t *st, enum store_table t, store_kv_cb cb, void *ctx, mh_err_t *err)
+int store_kv_scan(store_t *st, enum store_table t, const char *from, store_kv_cb cb, void *ctx,
+                  mh_err_t *err)
 {
     int c, d = kv_db(t, &c), ret;
     struct walker w;
     char *key;
 
-    bdb_walker_init(&w, NULL, 0);
+    bdb_walker_init(&w, from, from ? strlen(from) : 0);
     while ((ret = bdb_walker_next(st, st->db[d], &w, err)) == 0) {
         key = bdb_walker_copy(&w, w.key.data, w.key.size, w.val.data, w.val.size);
         if (cb(ctx, key, key + w.key.size + 1, w.val.size))
@@ -497,6 +530,51 @@ int store_kv_scan(store_t *st, enum store_table t, store_kv_cb cb, void *ctx, mh
     }
     bdb_walker_free(&w);
     return ret < 0 ? -1 : 0;
+}
+
+/* One key < bound into *keep (a copy), or 1 when the first key is not. */
+struct expire_scan {
+    const char *bound;
+    char *key;
+};
+
+static int expire_first(void *ctx, const char *key, const void *val, size_t len)
+{
+    struct expire_scan *es = ctx;
+
+    if (strcmp(key, es->bound) < 0)
+        es->key = xstrdup(key);
+    return 1;
+}
+
+int store_kv_expire(store_t *st, enum store_table t, const char *bound, size_t max,
+                    size_t *deleted, mh_err_t *err)
+{
+    struct expire_scan es = { .bound = bound };
+    store_txn_t *txn;
+    int c, d = kv_db(t, &c);
+    DBT k;
+
+    *deleted = 0;
+    if ((txn = store_begin(st, err)) == NULL)
+        return -1;
+    while (*deleted < max) {
+        if (store_kv_scan(st, t, NULL, expire_first, &es, err) < 0)
+            goto fail;
+        if (es.key == NULL)
+            break;
+        dbt_set(&k, es.key, strlen(es.key));
+        if (del_counted(txn, d, c, &k, err) < 0)
+            goto fail;
+        xfree(es.key);
+        es.key = NULL;
+        (*deleted)++;
+    }
+    return store_commit(txn, err);
+fail:
+    free(es.key);
+    store_abort(txn);
+    return -1;
 }
 
 /* key = endpoint + NUL + seq BE; out holds NAME_MAXLEN + 9 bytes. */
@@ -539,8 +617,8 @@ int store_queue_remove(store_txn_t *txn, const char *endpoint, uint64_t seq, mh_
     return del_counted(txn, D_QUEUES, C_QUEUED, &k, err) < 0 ? -1 : 0;
 }
 
-int store_queue_scan(store_t *st, const char *endpoint, size_t limit, store_queue_cb cb, void *ctx,
-                     mh_err_t *err)
+int store_queue_scan(store_t *st, const char *endpoint, uint64_t from_seq, size_t limit,
+                     store_queue_cb cb, void *ctx, mh_err_t *err)
 {
     unsigned char kbuf[NAME_MAXLEN + 9];
     struct walker w;
@@ -548,7 +626,7 @@ int store_queue_scan(store_t *st, const char *endpoint, size_t limit, store_queu
     DBT k;
     int ret = 0;
 
-    if (queue_key(kbuf, endpoint, 0, &k, err) < 0)
+    if (queue_key(kbuf, endpoint, from_seq, &k, err) < 0)
         return -1;
     plen = k.size - 8; /* endpoint + NUL */
     bdb_walker_init(&w, kbuf, k.size);
@@ -564,6 +642,18 @@ int store_queue_scan(store_t *st, const char *endpoint, size_t limit, store_queu
     }
     bdb_walker_free(&w);
     return ret < 0 ? -1 : 0;
+}
+
+static int count_one(void *ctx, uint64_t seq, const void *entry, size_t len)
+{
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
+int store_queue_count(store_t *st, const char *endpoint, uint64_t *n, mh_err_t *err)
+{
+    *n = 0;
+    return store_queue_scan(st, endpoint, 0, 0, count_one, n, err);
 }
 
 /* ---- statistics */

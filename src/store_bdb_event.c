@@ -265,7 +265,8 @@ int store_event_scan(store_t *st, const struct store_query *q, store_event_cb cb
     int ret = 0;
 
     put_ts(start, q->since_ms);
-    bdb_walker_init(&w, start, q->since_ms ? sizeof(start) : 0);
+    put_be64(start + 8, q->start_seq);
+    bdb_walker_init(&w, start, q->since_ms || q->start_seq ? sizeof(start) : 0);
     while (left > 0 && (ret = bdb_walker_next(st, st->db[D_EVENT_TIMES], &w, err)) == 0) {
         if ((ret = scan_filter(st, q, &w.key, &rec, &r, &seq, err)) < 0 || ret == 2)
             break;

@@ -32,7 +32,7 @@
 #define NAME_MAXLEN 255            /* ids, types and endpoint names: 1 to this */
 
 enum { D_EVENTS, D_EVENT_IDS, D_EVENT_TIMES, D_MESSAGES, D_ENDPOINTS, D_CHECKPOINTS,
-       D_QUEUES, D_META, D_N };
+       D_QUEUES, D_META, D_DELIVERIES, D_N };
 
 /* Counted tables, in the order of the counts in the meta record. */
 enum { C_EVENTS, C_MESSAGES, C_ENDPOINTS, C_CHECKPOINTS, C_QUEUED, C_N };
@@ -49,8 +49,15 @@ struct store {
     size_t rec_size;
 };
 
+struct txn_hook {
+    store_txn_hook fn;
+    void *ctx;
+    struct txn_hook *next;
+};
+
 struct store_txn {
     store_t *st;
+    struct txn_hook *hooks, **hooks_tail; /* owned; run at commit or abort */
     DB_TXN *tid;         /* freed by BDB at commit/abort */
     int64_t delta[C_N];  /* count changes, applied to st->count at commit */
     bool dirty;          /* meta.db must be rewritten at commit */

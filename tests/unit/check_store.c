@@ -182,7 +182,8 @@ static const char *scan_seqs(int64_t since, int64_t until, const char *type, siz
                              uint64_t after)
 {
     static struct collect c;
-    struct store_query q = { since, until, type, limit, after };
+    struct store_query q = { .since_ms = since, .until_ms = until, .type = type, .limit = limit,
+                             .after_seq = after };
 
     memset(&c, 0, sizeof(c));
     ck_assert_msg(store_event_scan(st, &q, collect_event, &c, &err) == 0, "scan: %s", err.text);
@@ -194,7 +195,7 @@ static const char *queue_seqs(const char *endpoint, size_t limit)
     static struct collect c;
 
     memset(&c, 0, sizeof(c));
-    ck_assert_msg(store_queue_scan(st, endpoint, limit, collect_queue, &c, &err) == 0,
+    ck_assert_msg(store_queue_scan(st, endpoint, 0, limit, collect_queue, &c, &err) == 0,
                   "queue scan: %s", err.text);
     return c.out;
 }
@@ -309,6 +310,19 @@ START_TEST(test_scan_cases)
 
     load_evs();
     ck_assert_str_eq(scan_seqs(c->since, c->until, c->type, c->limit, c->after), c->want);
+}
+END_TEST
+
+/* Resume a time-ordered scan at (timestamp, seq): the replay cursor. */
+START_TEST(test_scan_resume)
+{
+    static struct collect c;
+    struct store_query q = { .since_ms = 2000, .start_seq = 3 };
+
+    load_evs();
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(store_event_scan(st, &q, collect_event, &c, &err), 0);
+    ck_assert_str_eq(c.out, "3,4,6"); /* (2000,2) is before the cursor */
 }
 END_TEST
 
@@ -523,7 +537,8 @@ END_TEST
 
 /* ---- keyed tables */
 
-static const enum store_table tables[] = { STORE_MESSAGES, STORE_ENDPOINTS, STORE_CHECKPOINTS };
+static const enum store_table tables[] = { STORE_MESSAGES, STORE_ENDPOINTS, STORE_CHECKPOINTS,
+                                           STORE_DELIVERIES };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
 static const char *kv_dump(enum store_table t)
@@ -531,7 +546,7 @@ static const char *kv_dump(enum store_table t)
     static struct collect c;
 
     memset(&c, 0, sizeof(c));
-    ck_assert_msg(store_kv_scan(st, t, collect_kv, &c, &err) == 0, "kv scan: %s", err.text);
+    ck_assert_msg(store_kv_scan(st, t, NULL, collect_kv, &c, &err) == 0, "kv scan: %s", err.text);
     return c.out;
 }
 
@@ -572,6 +587,72 @@ START_TEST(test_kv)
             ck_assert_str_eq(kv_dump(tables[i]), "");
     ck_assert_uint_eq(stats().messages, t == STORE_MESSAGES ? 3 : 0);
     ck_assert_uint_eq(stats().endpoints, t == STORE_ENDPOINTS ? 3 : 0);
+}
+END_TEST
+
+
+/* Scans start at a key; expiry deletes the keys below a bound, capped. */
+START_TEST(test_kv_from_and_expire)
+{
+    static struct collect c;
+    store_txn_t *txn = begin();
+    size_t n;
+
+    for (int i = 0; i < 10; i++) {
+        char key[16];
+
+        snprintf(key, sizeof(key), "dlv_%02d", i);
+        ck_assert_int_eq(store_kv_put(txn, STORE_DELIVERIES, key, "v", 1, &err), 0);
+    }
+    commit(txn);
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(store_kv_scan(st, STORE_DELIVERIES, "dlv_07", collect_kv, &c, &err), 0);
+    ck_assert_str_eq(c.out, "dlv_07=v,dlv_08=v,dlv_09=v");
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(store_kv_scan(st, STORE_DELIVERIES, "dlv_055", collect_kv, &c, &err), 0);
+    ck_assert_str_eq(c.out, "dlv_06=v,dlv_07=v,dlv_08=v,dlv_09=v");
+    ck_assert_int_eq(store_kv_expire(st, STORE_DELIVERIES, "dlv_05", 3, &n, &err), 0);
+    ck_assert_uint_eq(n, 3); /* capped */
+    ck_assert_int_eq(store_kv_expire(st, STORE_DELIVERIES, "dlv_05", 100, &n, &err), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(store_kv_expire(st, STORE_DELIVERIES, "dlv_05", 100, &n, &err), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_str_eq(kv_dump(STORE_DELIVERIES), "dlv_05=v,dlv_06=v,dlv_07=v,dlv_08=v,dlv_09=v");
+    ck_assert_uint_eq(stats().endpoints + stats().messages, 0); /* not counted */
+    txn = begin(); /* expiry needs the store to itself */
+    ck_assert_int_eq(store_kv_expire(st, STORE_DELIVERIES, "dlv_99", 100, &n, &err), -1);
+    commit(txn);
+}
+END_TEST
+
+struct hook_log {
+    char out[64];
+};
+
+static void hook_note(void *ctx, bool committed)
+{
+    struct hook_log *h = ctx;
+    size_t used = strlen(h->out);
+
+    snprintf(h->out + used, sizeof(h->out) - used, "%s;", committed ? "commit" : "abort");
+}
+
+/* Hooks run once, in order, with the transaction's outcome. */
+START_TEST(test_txn_hooks)
+{
+    struct hook_log a = { "" }, b = { "" };
+    store_txn_t *txn = begin();
+
+    store_txn_on_end(txn, hook_note, &a);
+    store_txn_on_end(txn, hook_note, &b);
+    store_txn_on_end(txn, hook_note, &a);
+    commit(txn);
+    ck_assert_str_eq(a.out, "commit;commit;");
+    ck_assert_str_eq(b.out, "commit;");
+    txn = begin();
+    store_txn_on_end(txn, hook_note, &b);
+    store_abort(txn);
+    ck_assert_str_eq(b.out, "commit;abort;");
 }
 END_TEST
 
@@ -616,12 +697,25 @@ START_TEST(test_queue_many)
         queue_push(txn, "ep", s);
     queue_push(txn, "ep2", 1);
     commit(txn);
-    ck_assert_int_eq(store_queue_scan(st, "ep", 0, collect_queue, &c, &err), 0);
+    ck_assert_int_eq(store_queue_scan(st, "ep", 0, 0, collect_queue, &c, &err), 0);
     ck_assert_uint_eq(c.calls, 700);
     ck_assert_str_eq(c.out, range_str(1, 700, 1));
     ck_assert_str_eq(queue_seqs("ep", 0), range_str(1, 1000, 1));
     ck_assert_str_eq(queue_seqs("ep", 600), range_str(1, 600, 1));
     ck_assert_str_eq(queue_seqs("ep2", 0), "1");
+    /* Resume from a sequence; count. */
+    memset(&c, 0, sizeof(c));
+    c.stop_after = 0;
+    ck_assert_int_eq(store_queue_scan(st, "ep", 998, 0, collect_queue, &c, &err), 0);
+    ck_assert_str_eq(c.out, "998,999,1000");
+    {
+        uint64_t n;
+
+        ck_assert_int_eq(store_queue_count(st, "ep", &n, &err), 0);
+        ck_assert_uint_eq(n, 1000);
+        ck_assert_int_eq(store_queue_count(st, "e", &n, &err), 0);
+        ck_assert_uint_eq(n, 0);
+    }
 }
 END_TEST
 
@@ -736,6 +830,7 @@ static Suite *store_suite(void)
     ADD("duplicate", test_duplicate);
     ADD_LOOP("scan_cases", test_scan_cases, sizeof(scan_cases) / sizeof(scan_cases[0]));
     ADD("scan_stop", test_scan_stop);
+    ADD("scan_resume", test_scan_resume);
     ADD("scan_many", test_scan_many);
     ADD("scan_callback_writes", test_scan_callback_writes);
     ADD("expire", test_expire);
@@ -745,6 +840,8 @@ static Suite *store_suite(void)
     ADD("abort", test_abort);
     ADD("one_txn_at_a_time", test_one_txn_at_a_time);
     ADD_LOOP("kv", test_kv, NTABLES);
+    ADD("kv_from_and_expire", test_kv_from_and_expire);
+    ADD("txn_hooks", test_txn_hooks);
     ADD("queue", test_queue);
     ADD("queue_many", test_queue_many);
     ADD("reopen", test_reopen);
