@@ -9,14 +9,20 @@
  *   hmac-sha256-hex     lowercase hex HMAC-SHA256(secret bytes as given, body)
  *   sha256-secret-body  lowercase hex SHA-256(secret bytes as given || body)
  *
- *   sign_secret_new(out)         "whsec_" + base64 of 32 random bytes
+ *   sign_secret_new(out, err)    "whsec_" + base64 of 32 random bytes
  *                                (RAND_bytes); 0, or -1 + err
  *   sign_standard(secret, id, ts, body, len, out, err)
  *                                out receives "v1,<base64>" (NUL-terminated)
- *   sign_hmac_sha256_hex(secret, body, len, out)     64 hex digits + NUL
- *   sign_sha256_secret_body(secret, body, len, out)  64 hex digits + NUL
+ *   sign_hmac_sha256_hex(secret, body, len, out, err)     64 hex digits + NUL
+ *   sign_sha256_secret_body(secret, body, len, out, err)  64 hex digits + NUL
  *   sign_equal(a, alen, b, blen) constant-time comparison (CRYPTO_memcmp);
  *                                different lengths are unequal
+ *
+ * The signing calls return 0, or -1 + err: for an empty secret (all three
+ * schemes: a signature under no key proves nothing), for a standard secret
+ * that is not strict padded standard base64 or decodes to more than 384
+ * bytes, or when OpenSSL fails. body may be NULL when len is 0. out is
+ * written only on success.
  *
  * Secrets never reach a log line: errors name the problem, not the value.
  */

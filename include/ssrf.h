@@ -26,6 +26,19 @@
  *                                    0 when the address may be connected
  *                                    to; -1 when refused, why receives e.g.
  *                                    "127.0.0.1 is loopback" (a may be NULL)
+ *
+ * Allow-list entries: a bare address means /32 or /128; an entry with
+ * host bits set ("10.1.2.3/8") is an error naming the network probably
+ * meant, as in Postfix cidr tables. Error texts show the entry made
+ * printable. An IPv4 entry also admits the IPv6 forms carrying that IPv4
+ * address; an IPv6 entry is matched against IPv6 addresses only.
+ *
+ * ssrf_check refuses anything but a whole sockaddr_in or sockaddr_in6
+ * (why says so). On 0, why (when given) is "" for an ordinary address, or
+ * e.g. "127.0.0.1 is loopback, admitted by allow-list entry 127.0.0.0/8",
+ * worth logging. Embedded forms read "::ffff:127.0.0.1 is loopback
+ * (IPv4-mapped)", "2002:7f00:1:: is loopback (6to4 of 127.0.0.1)". why is
+ * always NUL-terminated, truncated to whysize; why may be NULL.
  */
 #ifndef MH_SSRF_H
 #define MH_SSRF_H
