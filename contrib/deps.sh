@@ -3,14 +3,21 @@
 # test and demo, when they are missing. Needs root (or sudo) only when
 # something must be installed.
 #   deps.sh build   packages for ./configure && make
-#   deps.sh test    build + what the test suite and benchmarks use
+#   deps.sh test    build + what the test suite and benchmarks use, and the
+#                   standardwebhooks npm package (the tests' independent
+#                   Standard Webhooks verifier), pinned, installed with npm
+#                   under $MAILHOOK_TEST_NODE_PREFIX (/opt/mailhook-test),
+#                   outside the source tree; tests/lib/receiver.sh finds it
 set -eu
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libjansson-dev libconfuse-dev
   libssl-dev libcurl4-openssl-dev libpcre2-dev libdb5.3-dev libmilter-dev check libsystemd-dev"
-TEST_PKGS="$BUILD_PKGS python3 nodejs db5.3-util groff-base procps clang libclang-rt-14-dev valgrind
-  util-linux postfix pflogsumm time systemd-journal-remote"
+TEST_PKGS="$BUILD_PKGS python3 nodejs npm curl openssl db5.3-util groff-base procps clang libclang-rt-14-dev
+  valgrind util-linux postfix pflogsumm time systemd-journal-remote"
+NODE_PREFIX=${MAILHOOK_TEST_NODE_PREFIX:-/opt/mailhook-test}
+SW_VERSION=1.1.1
 
-case "${1:-build}" in
+profile=${1:-build}
+case "$profile" in
 build) want=$BUILD_PKGS ;;
 test) want=$TEST_PKGS ;;
 *) echo "usage: deps.sh build|test" >&2; exit 64 ;;
@@ -18,15 +25,36 @@ esac
 
 missing=""
 for p in $want; do
+    # A Node.js that bundles its own npm (NodeSource's nodejs provides and
+    # conflicts with Debian's npm) needs no npm package.
+    [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "deps.sh: installing:$missing" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-# Postfix for the tests only: no system mail setup, no service started here.
-echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+    echo "deps.sh: installing:$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    # Postfix for the tests only: no system mail setup, no service started here.
+    echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+[ "$profile" = test ] || exit 0
+
+# standardwebhooks at $SW_VERSION, loadable with its dependencies, or install
+# it (no lifecycle scripts run; bounded in time).
+sw_ok() {
+    node -e 'const d = process.argv[1];
+        if (require(d + "/standardwebhooks/package.json").version !== process.argv[2]) process.exit(1);
+        require(d + "/standardwebhooks");' "$NODE_PREFIX/node_modules" "$SW_VERSION" >/dev/null 2>&1
+}
+if ! sw_ok; then
+    echo "deps.sh: installing standardwebhooks@$SW_VERSION under $NODE_PREFIX" >&2
+    $SUDO mkdir -p "$NODE_PREFIX"
+    $SUDO timeout 600 npm install --prefix "$NODE_PREFIX" --no-audit --no-fund --ignore-scripts --save-exact \
+        --cache "$NODE_PREFIX/.npm-cache" \
+        --loglevel=error "standardwebhooks@$SW_VERSION" >/dev/null
+    sw_ok || { echo "deps.sh: standardwebhooks@$SW_VERSION does not load from $NODE_PREFIX" >&2; exit 1; }
+fi

@@ -66,6 +66,34 @@ struct mh_conf_maillog {
     int batch_lines;       /* lines per store transaction at most (4096) */
 };
 
+/* One "endpoint NAME { ... }" section: a subscriber declared in the file.
+ * The daemon turns it into an endpoint (endpoint.h) and validates it there;
+ * options left out take the endpoint defaults. */
+struct mh_conf_endpoint {
+    char *name;             /* the section title */
+    char *url;
+    char **types;           /* NULL-terminated; NULL = the default ("*") */
+    size_t n_types;
+    char **filters;         /* "KEY=VALUE" */
+    size_t n_filters;
+    char *scheme;
+    char *signature_header; /* "" = the default */
+    char *signature_prefix;
+    char *secret;           /* "" = generated once and kept in the store */
+    char **headers;         /* "Name: value" */
+    size_t n_headers;
+    char *event_header;     /* "-" = the default, "" = not sent */
+    char *delivery_header;  /* "-" = the default, "" = not sent */
+    int batch_max;
+    int batch_wait_ms;
+    int timeout_ms;
+    int connect_timeout_ms; /* 0 = the default */
+    char **retry;           /* durations ("5s", "30m"); NULL = the default */
+    size_t n_retry;
+    int concurrency;
+    bool allow_http;
+};
+
 typedef struct mh_conf {
     int refs; /* managed by conf_ref/conf_unref (atomic) */
     char *path; /* file it was loaded from, or NULL for defaults */
@@ -101,6 +129,21 @@ typedef struct mh_conf {
     /* maillog reader: zero or more sources */
     struct mh_conf_maillog *maillogs;
     size_t n_maillogs;
+
+    /* delivery */
+    int delivery_max_in_flight;  /* requests in flight, all endpoints */
+    int delivery_memory_events;  /* events held in memory per endpoint */
+    int delivery_log_days;       /* delivery log retention; 0 = keep forever */
+    char *delivery_ca_file;      /* CA bundle for endpoints; "" = the system's */
+    char **delivery_allow;       /* SSRF guard allow-list (CIDRs); NULL = none */
+    size_t n_delivery_allow;
+    int delivery_time_scale;     /* retry delays and failure spans divided by this */
+    int endpoint_disable_after;  /* hours of continuous failure; 0 = never */
+    int endpoint_disable_failures; /* consecutive failures; 0 = never */
+    char *notify_email;          /* admin address for endpoint alerts; "" = none */
+    char *sendmail_path;
+    struct mh_conf_endpoint *endpoints;
+    size_t n_endpoints;
 } mh_conf_t;
 
 mh_conf_t *conf_load(const char *path, mh_err_t *err);

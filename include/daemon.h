@@ -19,6 +19,11 @@
  *                                              reader commits its position
  *                                              with its events)
  *   daemon_count_appended(d, res, n)           LOOP THREAD: account for them
+ *   daemon_check_conf(conf, err)               what conf_load cannot check:
+ *                                              endpoints, the SSRF allow-list
+ *
+ * A newly stored event is queued, in the same transaction, for every
+ * endpoint it matches (fanout.h).
  */
 #ifndef MH_DAEMON_H
 #define MH_DAEMON_H
@@ -49,6 +54,8 @@ struct storeq;
 struct admin_server;
 struct spool_drain;
 struct maillog_reader;
+struct fanout;
+struct delivery;
 
 typedef struct daemon {
     mh_conf_t *conf; /* current snapshot; replaced on SIGHUP */
@@ -59,6 +66,8 @@ typedef struct daemon {
     struct ingest_server *ingest;
     struct admin_server *admin;
     struct spool_drain *drain;
+    struct fanout *fanout;     /* endpoint matching: store thread; hand-over: loop */
+    struct delivery *delivery; /* the delivery engine (loop thread) */
     struct maillog_reader **readers; /* one per configured maillog source */
     size_t nreaders;
     int signal_fd;
@@ -69,6 +78,7 @@ typedef struct daemon {
 } daemon_t;
 
 int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground);
+int daemon_check_conf(const mh_conf_t *conf, mh_err_t *err);
 int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
                          enum store_append_result *res, mh_err_t *err);
 int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,

@@ -69,6 +69,8 @@ int store_event_append(store_txn_t *txn, const char *id, const char *type, int64
  * Returns 1 when not found (err untouched). */
 int store_event_get(store_t *st, const char *id, char **json, size_t *len, mh_err_t *err);
 int store_event_get_seq(store_t *st, uint64_t seq, char **json, size_t *len, mh_err_t *err);
+/* The sequence number of event id; 1 when not found. */
+int store_event_find(store_t *st, const char *id, uint64_t *seq, mh_err_t *err);
 
 struct store_query {
     int64_t since_ms;  /* inclusive; 0 = no bound (event timestamp) */

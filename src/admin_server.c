@@ -15,9 +15,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin_delivery.h"
 #include "admin_proto.h"
 #include "admin_server.h"
 #include "cjson.h"
+#include "delivery.h"
 #include "ingest_server.h"
 #include "maillog_reader.h"
 #include "linebuf.h"
@@ -40,19 +42,6 @@ struct admin_server {
     struct admin_conn *conns;
 };
 
-static json_t *admin_error(const char *code, const char *fmt, ...) MH_PRINTF(2, 3);
-
-static json_t *admin_error(const char *code, const char *fmt, ...)
-{
-    char text[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    return json_pack("{s:b,s:s,s:s}", "ok", 0, "code", code, "error", text);
-}
-
 static json_t *admin_counters(const struct daemon_counters *c)
 {
     return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
@@ -68,7 +57,7 @@ static json_t *admin_counters(const struct daemon_counters *c)
  * store and the request; finish() runs on the loop thread afterwards and
  * adds what the loop owns (counters, connections, uptime). */
 
-static json_t *admin_status_work(store_t *st, json_t *req)
+static json_t *admin_status_work(daemon_t *d, store_t *st, json_t *req)
 {
     struct store_stats ss;
     mh_err_t err;
@@ -81,7 +70,7 @@ static json_t *admin_status_work(store_t *st, json_t *req)
                      (json_int_t)ss.queued, "bytes_on_disk", (json_int_t)ss.bytes_on_disk);
 }
 
-static void admin_status_finish(daemon_t *d, json_t *reply)
+static bool admin_status_finish(daemon_t *d, struct admin_job *job, json_t *req, json_t *reply)
 {
     char started[RFC3339_MS_LEN + 1];
 
@@ -98,8 +87,11 @@ static void admin_status_finish(daemon_t *d, json_t *reply)
         json_object_set_new(readers, maillog_reader_name(d->readers[i]),
                             maillog_reader_status(d->readers[i]));
     json_object_set_new(loop_side, "maillog", readers);
+    if (d->delivery)
+        json_object_set_new(loop_side, "delivery", delivery_status(d->delivery));
     json_object_update(reply, loop_side);
     json_decref(loop_side);
+    return false;
 }
 
 struct list_ctx {
@@ -126,7 +118,7 @@ static int admin_list_one(void *ctx, uint64_t seq, const char *json, size_t len)
     return 0;
 }
 
-static json_t *admin_events_list(store_t *st, json_t *req)
+static json_t *admin_events_list(daemon_t *d, store_t *st, json_t *req)
 {
     struct store_query q = { 0 };
     struct list_ctx lc = { .events = json_array() };
@@ -153,7 +145,7 @@ static json_t *admin_events_list(store_t *st, json_t *req)
     return json_pack("{s:b,s:o,s:b}", "ok", 1, "events", lc.events, "truncated", lc.truncated);
 }
 
-static json_t *admin_events_show(store_t *st, json_t *req)
+static json_t *admin_events_show(daemon_t *d, store_t *st, json_t *req)
 {
     const char *id = NULL;
     char *json = NULL;
@@ -176,22 +168,32 @@ static json_t *admin_events_show(store_t *st, json_t *req)
     return json_pack("{s:b,s:o}", "ok", 1, "event", ev);
 }
 
-static const struct admin_command {
-    const char *name;
-    json_t *(*work)(store_t *st, json_t *req);
-    void (*finish)(daemon_t *d, json_t *reply); /* may be NULL */
-} admin_commands[] = {
-    { "status", admin_status_work, admin_status_finish },
-    { "events.list", admin_events_list, NULL },
-    { "events.show", admin_events_show, NULL },
-    { NULL, NULL, NULL },
+static const struct admin_command admin_core_commands[] = {
+    { "status", NULL, admin_status_work, admin_status_finish },
+    { "events.list", NULL, admin_events_list, NULL },
+    { "events.show", NULL, admin_events_show, NULL },
+    { NULL, NULL, NULL, NULL },
 };
+
+static const struct admin_command *const admin_tables[] = {
+    admin_core_commands, admin_endpoint_commands, admin_replay_commands, NULL,
+};
+
+static const struct admin_command *admin_command_find(const char *name)
+{
+    for (size_t t = 0; admin_tables[t]; t++)
+        for (const struct admin_command *cmd = admin_tables[t]; cmd->name; cmd++)
+            if (strcmp(cmd->name, name) == 0)
+                return cmd;
+    return NULL;
+}
 
 /* One request on its way through the store thread. */
 struct admin_job {
     struct admin_conn *conn;
     const struct admin_command *cmd; /* NULL: reply is already set */
     json_t *req, *reply;
+    daemon_t *d;
 };
 
 static void admin_conn_free(struct admin_conn *c);
@@ -202,28 +204,43 @@ static void admin_job_work(store_t *st, void *ctx)
     struct admin_job *job = ctx;
 
     if (job->cmd)
-        job->reply = job->cmd->work(st, job->req);
+        job->reply = job->cmd->work(job->d, st, job->req);
+}
+
+/* The answer of job goes out (reply stolen); the job is done. */
+static void admin_job_answer(struct admin_job *job, json_t *reply)
+{
+    struct admin_conn *c = job->conn;
+    size_t len;
+    char *text;
+
+    text = cjson_dump(reply, &len);
+    if (text == NULL || linebuf_append(&c->out, text, len) < 0 ||
+        linebuf_append(&c->out, "\n", 1) < 0)
+        c->eof = true; /* too large to answer: drop the connection */
+    free(text);
+    json_decref(reply);
+    json_decref(job->req);
+    free(job);
+    c->pending--;
+    admin_conn_update(c);
+}
+
+void admin_job_complete(struct admin_job *job, json_t *reply)
+{
+    admin_job_answer(job, reply);
 }
 
 static void admin_job_done(void *ctx)
 {
     struct admin_job *job = ctx;
-    struct admin_conn *c = job->conn;
-    size_t len;
-    char *text;
+    json_t *reply = job->reply;
 
-    if (job->cmd && job->cmd->finish && json_is_true(json_object_get(job->reply, "ok")))
-        job->cmd->finish(c->srv->d, job->reply);
-    text = cjson_dump(job->reply, &len);
-    if (text == NULL || linebuf_append(&c->out, text, len) < 0 ||
-        linebuf_append(&c->out, "\n", 1) < 0)
-        c->eof = true; /* too large to answer: drop the connection */
-    free(text);
-    json_decref(job->req);
-    json_decref(job->reply);
-    free(job);
-    c->pending--;
-    admin_conn_update(c);
+    if (job->cmd && job->cmd->finish && json_is_true(json_object_get(reply, "ok")) &&
+        job->cmd->finish(job->conn->srv->d, job, job->req, reply))
+        return; /* answered later, by admin_job_complete */
+    json_object_del(reply, ADMIN_ENGINE_KEY); /* never shown to the client */
+    admin_job_answer(job, reply);
 }
 
 static void admin_request(struct admin_conn *c, const char *line, size_t len)
@@ -232,15 +249,14 @@ static void admin_request(struct admin_conn *c, const char *line, size_t len)
     const char *name = NULL;
 
     job->conn = c;
+    job->d = c->srv->d;
     job->req = json_loadb(line, len, 0, NULL);
     if (job->req == NULL || json_unpack(job->req, "{s:s}", "cmd", &name) < 0) {
         job->reply = admin_error("bad_request", "a request is a JSON object with \"cmd\"");
-    } else {
-        for (const struct admin_command *cmd = admin_commands; cmd->name; cmd++)
-            if (strcmp(cmd->name, name) == 0)
-                job->cmd = cmd;
-        if (job->cmd == NULL)
-            job->reply = admin_error("bad_request", "unknown command \"%.40s\"", name);
+    } else if ((job->cmd = admin_command_find(name)) == NULL) {
+        job->reply = admin_error("bad_request", "unknown command \"%.40s\"", name);
+    } else if (job->cmd->check && (job->reply = job->cmd->check(job->d, job->req)) != NULL) {
+        job->cmd = NULL;
     }
     /* Even errors go through the queue, so answers keep the requests' order. */
     c->pending++;

@@ -83,6 +83,7 @@
 
 #define F(field) offsetof(mh_conf_t, field)
 #define FM(field) offsetof(struct mh_conf_maillog, field)
+#define FE(field) offsetof(struct mh_conf_endpoint, field)
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const conf_log_dests[] = {"syslog", "stderr", NULL};
@@ -128,6 +129,59 @@ static const struct conf_table conf_maillog = {
     .size = sizeof(struct mh_conf_maillog),
     .title_off = FM(name),
     .check = conf_maillog_check,
+};
+
+static const char *const conf_schemes[] = {"standard", "hmac-sha256-hex", "sha256-secret-body",
+                                           NULL};
+
+/* One "endpoint NAME { ... }" section: a subscriber declared in the file.
+ * Bounds here are the endpoint's own (endpoint.h); the daemon checks the
+ * section as a whole (url, types, filters, headers) when it loads it. */
+static const struct conf_row conf_endpoint_rows[] = {
+    {CFG_STR("url", "", CFGF_NONE), /* required: conf_endpoint_check */
+     .kind = CK_STR, .off = FE(url)},
+    {CFG_STR_LIST("types", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FE(types), .off_n = FE(n_types), .item = CK_TEXT},
+    {CFG_STR_LIST("filters", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FE(filters), .off_n = FE(n_filters), .item = CK_TEXT},
+    {CFG_STR("scheme", "standard", CFGF_NONE),
+     .kind = CK_STR, .off = FE(scheme), .oneof = conf_schemes},
+    {CFG_STR("signature_header", "", CFGF_NONE),
+     .kind = CK_STR, .off = FE(signature_header)},
+    {CFG_STR("signature_prefix", "", CFGF_NONE),
+     .kind = CK_STR, .off = FE(signature_prefix)},
+    {CFG_STR("secret", "", CFGF_NONE),
+     .kind = CK_STR, .off = FE(secret)},
+    {CFG_STR_LIST("headers", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FE(headers), .off_n = FE(n_headers), .item = CK_TEXT},
+    {CFG_STR("event_header", "-", CFGF_NONE),
+     .kind = CK_STR, .off = FE(event_header)},
+    {CFG_STR("delivery_header", "-", CFGF_NONE),
+     .kind = CK_STR, .off = FE(delivery_header)},
+    {CFG_INT("batch_max", 0, CFGF_NONE),
+     .kind = CK_INT, .off = FE(batch_max), .min = 0, .max = 10000},
+    {CFG_INT("batch_wait_ms", 1000, CFGF_NONE),
+     .kind = CK_INT, .off = FE(batch_wait_ms), .min = 0, .max = 600000},
+    {CFG_INT("timeout_ms", 5000, CFGF_NONE),
+     .kind = CK_INT, .off = FE(timeout_ms), .min = 100, .max = 300000},
+    {CFG_INT("connect_timeout_ms", 0, CFGF_NONE),
+     .kind = CK_INT, .off = FE(connect_timeout_ms), .min = 0, .max = 300000},
+    {CFG_STR_LIST("retry", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FE(retry), .off_n = FE(n_retry), .item = CK_TEXT},
+    {CFG_INT("concurrency", 8, CFGF_NONE),
+     .kind = CK_INT, .off = FE(concurrency), .min = 1, .max = 256},
+    {CFG_BOOL("allow_http", cfg_false, CFGF_NONE),
+     .kind = CK_BOOL, .off = FE(allow_http)},
+};
+
+static conf_sec_check_fn conf_endpoint_check;
+
+static const struct conf_table conf_endpoint = {
+    .rows = conf_endpoint_rows,
+    .nrows = NROWS(conf_endpoint_rows),
+    .size = sizeof(struct mh_conf_endpoint),
+    .title_off = FE(name),
+    .check = conf_endpoint_check,
 };
 
 /* The top level, in documentation order (etc/mailhook.conf, mailhook.conf.5). */
@@ -179,6 +233,31 @@ static const struct conf_row conf_top_rows[] = {
     /* maillog reader: zero or more sources */
     {CFG_SEC("maillog", NULL, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
      .kind = CK_SECLIST, .off = F(maillogs), .off_n = F(n_maillogs), .sub = &conf_maillog},
+    /* delivery */
+    {CFG_INT("delivery_max_in_flight", 256, CFGF_NONE),
+     .kind = CK_INT, .off = F(delivery_max_in_flight), .min = 1, .max = 10000},
+    {CFG_INT("delivery_memory_events", 10000, CFGF_NONE),
+     .kind = CK_INT, .off = F(delivery_memory_events), .min = 100, .max = 1000000},
+    {CFG_INT("delivery_log_days", 7, CFGF_NONE),
+     .kind = CK_INT, .off = F(delivery_log_days), .min = 0, .max = 3650},
+    {CFG_STR("delivery_ca_file", "", CFGF_NONE),
+     .kind = CK_PATH_OPT, .off = F(delivery_ca_file)},
+    {CFG_STR_LIST("delivery_allow", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = F(delivery_allow), .off_n = F(n_delivery_allow),
+     .item = CK_TEXT},
+    {CFG_INT("delivery_time_scale", 1, CFGF_NONE),
+     .kind = CK_INT, .off = F(delivery_time_scale), .min = 1, .max = 100000},
+    {CFG_INT("endpoint_disable_after", 120, CFGF_NONE),
+     .kind = CK_INT, .off = F(endpoint_disable_after), .min = 0, .max = 87600},
+    {CFG_INT("endpoint_disable_failures", 0, CFGF_NONE),
+     .kind = CK_INT, .off = F(endpoint_disable_failures), .min = 0, .max = 1000000},
+    {CFG_STR("notify_email", "", CFGF_NONE),
+     .kind = CK_STR, .off = F(notify_email)},
+    {CFG_STR("sendmail_path", "/usr/sbin/sendmail", CFGF_NONE),
+     .kind = CK_PATH, .off = F(sendmail_path)},
+    /* endpoints declared here: zero or more */
+    {CFG_SEC("endpoint", NULL, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+     .kind = CK_SECLIST, .off = F(endpoints), .off_n = F(n_endpoints), .sub = &conf_endpoint},
 };
 
 const struct conf_table conf_top = {.rows = conf_top_rows, .nrows = NROWS(conf_top_rows)};
@@ -413,6 +492,23 @@ static int conf_maillog_check(cfg_t *cfg, cfg_t *sec)
 
     if (type != NULL && strcmp(type, "file") == 0 && (path == NULL || path[0] == '\0')) {
         cfg_error(cfg, "maillog \"%s\": path is required for type file", cfg_title(sec));
+        return -1;
+    }
+    return 0;
+}
+
+/* An endpoint needs a url; the rest of its checks need the endpoint
+ * model and run when the daemon loads the section. */
+static int conf_endpoint_check(cfg_t *cfg, cfg_t *sec)
+{
+    const char *url = cfg_getstr(sec, "url");
+
+    if (url == NULL || url[0] == '\0') {
+        cfg_error(cfg, "endpoint \"%s\": url is required", cfg_title(sec));
+        return -1;
+    }
+    if (conf_has_control(url)) {
+        cfg_error(cfg, "endpoint \"%s\": url contains a control character", cfg_title(sec));
         return -1;
     }
     return 0;

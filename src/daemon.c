@@ -18,13 +18,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin_delivery.h"
 #include "admin_server.h"
 #include "daemon.h"
+#include "delivery.h"
 #include "enrich.h"
+#include "fanout.h"
 #include "ingest_server.h"
 #include "maillog_reader.h"
 #include "privdrop.h"
 #include "spool_drain.h"
+#include "ssrf.h"
 #include "storeq.h"
 #include "timeutil.h"
 #include "unixsock.h"
@@ -33,6 +37,11 @@
 #define RETENTION_PERIOD_MS (60 * 1000)
 #define RETENTION_CHUNK 10000
 #define SHUTDOWN_POLL_MS 20
+
+/* The fan-out of the running daemon: daemon_append_events_txn runs on the
+ * store thread for several callers (ingest, spool, readers) that do not
+ * carry the daemon. Set once by daemon_run before the store thread starts. */
+static fanout_t *daemon_fanout;
 
 int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
                              enum store_append_result *res, mh_err_t *err)
@@ -47,11 +56,24 @@ int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs,
         json = event_to_json(evs[i], &len);
         rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, json, len, &seq,
                                 &res[i], err);
+        if (rc == 0 && res[i] == STORE_ADDED && daemon_fanout)
+            rc = fanout_event(daemon_fanout, txn, evs[i], seq, json, len, err);
         free(json);
         if (rc < 0)
             return -1;
     }
     return 0;
+}
+
+int daemon_check_conf(const mh_conf_t *c, mh_err_t *err)
+{
+    ssrf_allow_t *allow = ssrf_allow_parse((const char *const *)c->delivery_allow,
+                                           c->n_delivery_allow, err);
+
+    if (allow == NULL)
+        return mh_err_prefix(err, "delivery_allow");
+    ssrf_allow_free(allow);
+    return admin_endpoints_check(c, err);
 }
 
 int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
@@ -249,8 +271,9 @@ static void daemon_reload(daemon_t *d)
     mh_err_t err;
     mh_conf_t *c = conf_load(d->config_path, &err);
 
-    if (c == NULL) {
+    if (c == NULL || daemon_check_conf(c, &err) < 0) {
         msg_warn("reload failed, keeping the running configuration: %s", err.text);
+        conf_unref(c);
         return;
     }
     if (strcmp(c->state_dir, d->conf->state_dir) || strcmp(c->spool_dir, d->conf->spool_dir) ||
@@ -260,6 +283,8 @@ static void daemon_reload(daemon_t *d)
     msg_verbose = c->log_level;
     conf_unref(d->conf);
     d->conf = c;
+    delivery_reconfigure(d->delivery, c);
+    delivery_reload_endpoints(d->delivery);
     d->ctr.reloads++;
     msg_info("configuration reloaded from %s", d->config_path);
 }
@@ -268,7 +293,8 @@ static void daemon_check_stopped(evloop_t *l, void *ctx)
 {
     daemon_t *d = ctx;
 
-    if (!ingest_server_busy(d->ingest) && storeq_busy(d->storeq) == 0) {
+    if (!ingest_server_busy(d->ingest) && !delivery_busy(d->delivery) &&
+        storeq_busy(d->storeq) == 0) {
         evloop_stop(l);
     } else if (time_mono_ms() >= d->stop_deadline_ms) {
         msg_warn("shutdown: in-flight work not finished after %d s; exiting (producers "
@@ -287,6 +313,7 @@ static void daemon_begin_stop(daemon_t *d, int sig)
              d->conf->shutdown_timeout);
     d->stopping = true;
     d->stop_deadline_ms = time_mono_ms() + d->conf->shutdown_timeout * 1000LL;
+    delivery_stop(d->delivery);
     ingest_server_close_listener(d->ingest);
     daemon_check_stopped(d->loop, d);
 }
@@ -317,6 +344,7 @@ static int daemon_signals(void)
         (fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
         msg_fatal(EX_OSERR, "signalfd: %s", strerror(errno));
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_IGN); /* sendmail for endpoint alerts: reaped by the kernel */
     return fd;
 }
 
@@ -325,6 +353,7 @@ static void daemon_prepare_round(evloop_t *l, void *ctx)
     daemon_t *d = ctx;
 
     ingest_server_commit(d->ingest);
+    delivery_prepare(d->delivery);
 }
 
 int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
@@ -335,6 +364,8 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     int ingest_fd, admin_fd;
     mh_err_t err;
 
+    if (daemon_check_conf(conf, &err) < 0)
+        msg_fatal(EX_CONFIG, "%s: %s", config_path, err.text);
     daemon_resolve_ids(conf, &ids);
     umask(007);
     daemon_prepare_dirs(conf, &ids);
@@ -354,11 +385,13 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
         msg_fatal(EX_UNAVAILABLE, "%s", err.text);
     d.started_ms = time_now_ms();
     d.loop = evloop_new();
+    d.fanout = daemon_fanout = fanout_new();
     d.storeq = storeq_start(d.store, d.loop);
     evloop_add(d.loop, d.signal_fd, EVLOOP_READ, daemon_signal, &d);
     d.ingest = ingest_server_new(&d, ingest_fd);
     d.admin = admin_server_new(&d, admin_fd);
     d.drain = spool_drain_new(&d);
+    d.delivery = delivery_new(&d);
     d.nreaders = conf->n_maillogs;
     d.readers = xcalloc(d.nreaders ? d.nreaders : 1, sizeof(*d.readers));
     for (size_t i = 0; i < d.nreaders; i++)
@@ -372,6 +405,7 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
 
     /* Finish every store job first: their completions still need the servers. */
     d.storeq = storeq_stop(d.storeq);
+    d.delivery = delivery_free(d.delivery); /* answers pending test sends */
     for (size_t i = 0; i < d.nreaders; i++)
         maillog_reader_stop(d.readers[i]);
     free(d.readers);
@@ -379,6 +413,8 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     d.ingest = ingest_server_free(d.ingest);
     d.admin = admin_server_free(d.admin);
     d.loop = evloop_free(d.loop);
+    daemon_fanout = NULL;
+    d.fanout = fanout_free(d.fanout);
     store_close(d.store);
     close(d.signal_fd);
     unlink(d.conf->ingest_socket);

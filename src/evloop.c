@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -144,8 +145,8 @@ void evloop_stop(evloop_t *l)
     l->stop = true;
 }
 
-/* Run due timers; return ms until the next one (-1 = none). */
-static int evloop_run_timers(evloop_t *l)
+/* Run due timers. */
+static void evloop_run_timers(evloop_t *l)
 {
     struct evloop_timer *t;
     int64_t now = time_mono_ms();
@@ -156,9 +157,17 @@ static int evloop_run_timers(evloop_t *l)
         free(t);
         now = time_mono_ms();
     }
+}
+
+/* Milliseconds until the next timer is due (-1 = none). */
+static int evloop_timeout(const evloop_t *l)
+{
+    int64_t left;
+
     if (l->timers == NULL)
         return -1;
-    return (int)(l->timers->due_ms - now);
+    left = l->timers->due_ms - time_mono_ms();
+    return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
 void evloop_run(evloop_t *l)
@@ -168,11 +177,12 @@ void evloop_run(evloop_t *l)
 
     l->stop = false;
     while (!l->stop) {
-        timeout = evloop_run_timers(l);
+        evloop_run_timers(l);
         if (l->prepare)
             l->prepare(l, l->prepare_ctx);
         if (l->stop)
             break;
+        timeout = evloop_timeout(l); /* after prepare: it may add timers */
         n = epoll_wait(l->epfd, evs, 128, timeout);
         if (n < 0 && errno != EINTR)
             msg_fatal(EX_OSERR, "epoll_wait: %s", strerror(errno));

@@ -54,6 +54,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.text);
         return EX_CONFIG;
     }
+    if (daemon_check_conf(conf, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", path, err.text);
+        conf_unref(conf);
+        return EX_CONFIG;
+    }
     if (check || dump) {
         if (dump)
             conf_dump(conf, stdout);

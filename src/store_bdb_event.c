@@ -225,6 +225,11 @@ int store_event_get_seq(store_t *st, uint64_t seq, char **json, size_t *len, mh_
     return ret;
 }
 
+int store_event_find(store_t *st, const char *id, uint64_t *seq, mh_err_t *err)
+{
+    return event_seq(st, read_txn(st), id, seq, err);
+}
+
 int store_event_get(store_t *st, const char *id, char **json, size_t *len, mh_err_t *err)
 {
     uint64_t seq;

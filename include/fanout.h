@@ -1,0 +1,95 @@
+/*
+ * fanout.h - from stored events to endpoint queues, and on to the delivery
+ * engine once they are durable.
+ *
+ * The store thread owns a list of the enabled endpoints (copies, for
+ * matching). When an event is newly stored, fanout_event() pushes one queue
+ * entry per matching endpoint in the same transaction; replay and retries
+ * push entries with fanout_push(). The items become visible to the loop
+ * thread (fanout_take) only when that transaction commits, and are dropped
+ * if it aborts: the engine never sends what the store does not hold.
+ *
+ * A queue entry (the bytes stored per endpoint and sequence number) says
+ * how many attempts were made and when the next one is due:
+ *   qentry_encode(attempts, next_ms, buf) / qentry_decode(buf, len, &e)
+ *
+ * Ownership: an item holds a reference to an event blob (the event's JSON,
+ * id, type and time), shared by the items of every endpoint it went to;
+ * items and blobs live on the loop thread once taken.
+ *
+ *   fanout_new() / fanout_free(fo)
+ *   STORE THREAD:
+ *   fanout_set_endpoint(fo, ep)      match ep from now on (copied; replaces
+ *                                    one of the same name); a disabled ep is
+ *                                    removed instead
+ *   fanout_remove_endpoint(fo, name)
+ *   fanout_event(fo, txn, ev, seq, json, len, err)
+ *                                    queue the stored event for each match;
+ *                                    json is the event's canonical JSON (copied)
+ *   fanout_push(fo, txn, endpoint, seq, blob, err)
+ *                                    queue one event for one endpoint
+ *                                    (attempt 0, due now)
+ *   LOOP THREAD:
+ *   fanout_take(fo)                  the committed items, oldest first
+ *   blob_new(id, type, ts_ms, json, len) / blob_ref(b) / blob_unref(b)
+ */
+#ifndef MH_FANOUT_H
+#define MH_FANOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "endpoint.h"
+#include "event.h"
+#include "store.h"
+
+#define QENTRY_LEN 13
+
+struct qentry {
+    int attempts;    /* attempts made so far */
+    int64_t next_ms; /* wall clock; 0 = due now */
+};
+
+void qentry_encode(const struct qentry *e, unsigned char buf[QENTRY_LEN]);
+int qentry_decode(const void *buf, size_t len, struct qentry *e); /* -1 when malformed */
+
+/* An event as the engine sends it. */
+struct blob {
+    int refs;
+    char id[EVID_SIZE];
+    char type[EVENT_TYPE_MAX + 1];
+    int64_t ts_ms;
+    char *json; /* canonical JSON, NUL-terminated */
+    size_t len;
+};
+
+struct blob *blob_new(const char *id, const char *type, int64_t ts_ms, const char *json,
+                      size_t len);
+struct blob *blob_ref(struct blob *b);
+void blob_unref(struct blob *b);
+
+/* One committed queue entry, handed to the engine. */
+struct fanout_item {
+    struct fanout_item *next;
+    char endpoint[EP_NAME_MAX + 1];
+    uint64_t seq;
+    struct blob *blob; /* a reference the item owns */
+};
+
+typedef struct fanout fanout_t;
+
+fanout_t *fanout_new(void);
+fanout_t *fanout_free(fanout_t *fo);
+void fanout_set_endpoint(fanout_t *fo, const endpoint_t *ep);
+void fanout_remove_endpoint(fanout_t *fo, const char *name);
+size_t fanout_endpoint_count(const fanout_t *fo);
+const endpoint_t *fanout_endpoint(const fanout_t *fo, size_t i); /* enabled ones, i < count */
+int fanout_event(fanout_t *fo, store_txn_t *txn, const event_t *ev, uint64_t seq,
+                 const char *json, size_t len, mh_err_t *err);
+int fanout_push(fanout_t *fo, store_txn_t *txn, const char *endpoint, uint64_t seq,
+                struct blob *blob, mh_err_t *err);
+struct fanout_item *fanout_take(fanout_t *fo);
+void fanout_item_free(struct fanout_item *it);
+
+#endif

@@ -1,0 +1,851 @@
+/*
+ * delivery.c - the delivery engine's scheduling (see delivery.h): which
+ * events of which endpoint go out next, what a finished request means for
+ * them and for the endpoint's health.
+ *
+ * Each endpoint keeps a window of its queue in memory: "ready" items (due
+ * now, in arrival order) and "waiting" items (retries, due later). Items
+ * arrive from fan-out after their transaction committed, or are read back
+ * from the store (at start, and whenever the window was full). Every queue
+ * change (removed after a 2xx or a give-up, rescheduled after a failure)
+ * and every delivery log record is collected and saved by one store job
+ * per loop round (delivery_store.c). A sequence number stays "held" until
+ * its removal is committed, so a scan never reads back an event that was
+ * just delivered.
+ *
+ * The HTTP side (libcurl) is delivery_http.c; it calls dl_req_done().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "delivery_int.h"
+#include "storeq.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define SCAN_CHUNK 2000
+#define FAILING_AFTER 3             /* consecutive failures */
+#define RETRY_AFTER_MAX_S 86400
+#define EXPIRE_PERIOD_MS (60 * 1000)
+
+static void dl_ep_kick(struct dl_ep *dep);
+static void dl_kick_all(struct delivery *dl);
+
+/* ---- items */
+
+static struct dl_item *dl_item_new(uint64_t seq, struct blob *blob, int attempts, int64_t next_ms)
+{
+    struct dl_item *it = xcalloc(1, sizeof(*it));
+
+    it->seq = seq;
+    it->blob = blob;
+    it->attempts = attempts;
+    it->next_ms = next_ms;
+    it->ready_mono = time_mono_ms();
+    return it;
+}
+
+static void dl_item_free(struct dl_item *it)
+{
+    blob_unref(it->blob);
+    free(it);
+}
+
+static void dl_items_free(struct dl_item *it)
+{
+    struct dl_item *next;
+
+    for (; it; it = next) {
+        next = it->next;
+        dl_item_free(it);
+    }
+}
+
+/* ---- endpoints */
+
+struct dl_ep *dl_ep_find(struct delivery *dl, const char *name)
+{
+    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next)
+        if (!dep->gone && strcmp(dep->ep->name, name) == 0)
+            return dep;
+    return NULL;
+}
+
+static bool dl_ep_active(const struct dl_ep *dep)
+{
+    return !dep->gone && dep->ep->enabled && dep->ep->state != EP_DISABLED;
+}
+
+/* Forget what is in memory (not in flight): the store still has it. */
+static void dl_ep_drop_memory(struct dl_ep *dep)
+{
+    struct dl_item *lists[] = { dep->ready, dep->waiting, dep->pending };
+
+    for (size_t i = 0; i < 3; i++)
+        for (struct dl_item *it = lists[i]; it; it = it->next)
+            seqset_del(&dep->held, it->seq);
+    dl_items_free(dep->ready);
+    dl_items_free(dep->waiting);
+    dl_items_free(dep->pending);
+    dep->ready = dep->waiting = dep->pending = NULL;
+    dep->ready_tail = &dep->ready;
+    dep->nready = dep->nwaiting = dep->npending = 0;
+    dep->backlog = true;
+    dep->scan_from = 0;
+    dep->memgen++;
+}
+
+static struct dl_ep *dl_ep_new(struct delivery *dl, const endpoint_t *ep)
+{
+    struct dl_ep *dep = xcalloc(1, sizeof(*dep));
+
+    dep->dl = dl;
+    dep->ep = endpoint_dup(ep);
+    dep->ready_tail = &dep->ready;
+    seqset_init(&dep->held);
+    dep->backlog = true; /* whatever the store holds for it */
+    dep->next = dl->eps;
+    dl->eps = dep;
+    return dep;
+}
+
+static void dl_ep_timers_cancel(struct dl_ep *dep)
+{
+    evloop_t *loop = dep->dl->d->loop;
+
+    if (dep->wait_timer)
+        evloop_timer_cancel(loop, dep->wait_timer);
+    if (dep->kick_timer)
+        evloop_timer_cancel(loop, dep->kick_timer);
+    dep->wait_timer = dep->kick_timer = 0;
+    dep->wait_due = 0;
+}
+
+/* Unlink and free a removed endpoint once its requests are back. */
+void dl_ep_free_if_gone(struct dl_ep *dep)
+{
+    struct dl_ep **pp;
+
+    if (!dep->gone || dep->in_flight > 0 || dep->scanning)
+        return;
+    for (pp = &dep->dl->eps; *pp && *pp != dep; pp = &(*pp)->next)
+        ;
+    if (*pp)
+        *pp = dep->next;
+    dl_ep_timers_cancel(dep);
+    dl_ep_drop_memory(dep);
+    seqset_free(&dep->held);
+    endpoint_free(dep->ep);
+    free(dep);
+}
+
+/* ---- queue window */
+
+static void dl_ready_append(struct dl_ep *dep, struct dl_item *it)
+{
+    it->next = NULL;
+    it->ready_mono = time_mono_ms();
+    *dep->ready_tail = it;
+    dep->ready_tail = &it->next;
+    dep->nready++;
+}
+
+static void dl_ep_wait_fired(evloop_t *l, void *ctx);
+
+static void dl_wait_arm(struct dl_ep *dep, int64_t due)
+{
+    evloop_t *loop = dep->dl->d->loop;
+
+    if (dep->wait_due != 0 && dep->wait_due <= due)
+        return;
+    if (dep->wait_timer)
+        evloop_timer_cancel(loop, dep->wait_timer);
+    dep->wait_due = due;
+    dep->wait_timer = evloop_timer_add(loop, due - time_now_ms(), dl_ep_wait_fired, dep);
+}
+
+static void dl_waiting_add(struct dl_ep *dep, struct dl_item *it)
+{
+    it->next = dep->waiting;
+    dep->waiting = it;
+    dep->nwaiting++;
+    dl_wait_arm(dep, it->next_ms);
+}
+
+/* Move due waiting items to ready; re-arm for the earliest left. */
+static void dl_ep_wait_fired(evloop_t *l, void *ctx)
+{
+    struct dl_ep *dep = ctx;
+    struct dl_item **pp = &dep->waiting, *it;
+    int64_t now = time_now_ms(), earliest = 0;
+
+    dep->wait_timer = 0;
+    dep->wait_due = 0;
+    while ((it = *pp) != NULL) {
+        if (it->next_ms <= now) {
+            *pp = it->next;
+            dep->nwaiting--;
+            dl_ready_append(dep, it);
+        } else {
+            if (earliest == 0 || it->next_ms < earliest)
+                earliest = it->next_ms;
+            pp = &it->next;
+        }
+    }
+    if (earliest)
+        dl_wait_arm(dep, earliest);
+    dl_ep_kick(dep);
+}
+
+/* Hold an item in memory: ready or waiting by its due time. */
+static void dl_ep_hold(struct dl_ep *dep, struct dl_item *it)
+{
+    if (it->next_ms > time_now_ms())
+        dl_waiting_add(dep, it);
+    else
+        dl_ready_append(dep, it);
+}
+
+static size_t dl_ep_memory(const struct dl_ep *dep)
+{
+    return seqset_count(&dep->held);
+}
+
+/* Start reading the store's backlog when there is room for it. */
+static void dl_ep_maybe_scan(struct dl_ep *dep)
+{
+    size_t mem = dl_ep_memory(dep), max = dep->dl->mem_max;
+
+    if (!dep->backlog || dep->scanning || !dl_ep_active(dep) || !dep->dl->started ||
+        dep->dl->stopping || mem > max / 2)
+        return;
+    dep->scanning = true;
+    dl_scan(dep, max - mem < SCAN_CHUNK ? max - mem : SCAN_CHUNK);
+}
+
+/* A fan-out item for this endpoint (committed in the store). */
+static void dl_ep_offer(struct dl_ep *dep, uint64_t seq, struct blob *blob)
+{
+    if (seqset_has(&dep->held, seq)) {
+        blob_unref(blob); /* in memory already (a replay of a held event) */
+        return;
+    }
+    if (dep->backlog && dep->scanning) {
+        struct dl_item *it = dl_item_new(seq, blob, 0, 0);
+
+        it->next = dep->pending; /* added when the scan is done */
+        dep->pending = it;
+        dep->npending++;
+        return;
+    }
+    if (dep->backlog || dl_ep_memory(dep) >= dep->dl->mem_max) {
+        /* The window is full: leave it in the store, read it back later. */
+        if (!dep->backlog || seq < dep->scan_from)
+            dep->scan_from = seq;
+        dep->backlog = true;
+        blob_unref(blob);
+        dl_ep_maybe_scan(dep);
+        return;
+    }
+    seqset_add(&dep->held, seq);
+    dl_ready_append(dep, dl_item_new(seq, blob, 0, 0));
+}
+
+/* An entry read back from the store. */
+void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct blob *blob, int attempts,
+                      int64_t next_ms)
+{
+    if (!seqset_add(&dep->held, seq)) {
+        blob_unref(blob);
+        return;
+    }
+    dl_ep_hold(dep, dl_item_new(seq, blob, attempts, next_ms));
+}
+
+/* A scan finished: next_from is where the next one starts. Items that
+ * arrived meanwhile are offered again now. */
+void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from)
+{
+    struct dl_item *pending = dep->pending, *next;
+
+    dep->scanning = false;
+    dep->pending = NULL;
+    dep->npending = 0;
+    if (dep->gone) {
+        dl_items_free(pending);
+        dl_ep_free_if_gone(dep);
+        return;
+    }
+    if (reached_end && dep->scan_from <= next_from) {
+        dep->backlog = false;
+    } else if (dep->scan_from < next_from) {
+        dep->scan_from = next_from;
+    }
+    for (; pending; pending = next) {
+        next = pending->next;
+        dl_ep_offer(dep, pending->seq, blob_ref(pending->blob));
+        dl_item_free(pending);
+    }
+    dl_ep_maybe_scan(dep);
+    dl_ep_kick(dep);
+}
+
+/* ---- sending */
+
+static size_t dl_ep_limit(const struct dl_ep *dep)
+{
+    return dep->ep->state == EP_FAILING ? 1 : (size_t)dep->ep->concurrency;
+}
+
+static void dl_ep_kick_fired(evloop_t *l, void *ctx)
+{
+    struct dl_ep *dep = ctx;
+
+    dep->kick_timer = 0;
+    dl_ep_kick(dep);
+}
+
+static void dl_ep_kick_later(struct dl_ep *dep, int64_t ms)
+{
+    if (dep->kick_timer)
+        return;
+    dep->kick_timer = evloop_timer_add(dep->dl->d->loop, ms < 1 ? 1 : ms, dl_ep_kick_fired, dep);
+}
+
+/* Take up to n ready items into a new array. */
+static struct dl_item **dl_take_ready(struct dl_ep *dep, size_t n)
+{
+    struct dl_item **items = xcalloc(n, sizeof(*items));
+
+    for (size_t i = 0; i < n; i++) {
+        items[i] = dep->ready;
+        dep->ready = items[i]->next;
+        items[i]->next = NULL;
+    }
+    if (dep->ready == NULL)
+        dep->ready_tail = &dep->ready;
+    dep->nready -= n;
+    return items;
+}
+
+static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
+{
+    struct delivery *dl = dep->dl;
+    struct dl_req *req = dl_req_new(dl, dep, dep->ep, items, n, NULL);
+    struct dl_outcome o = { .retry_after_s = -1 };
+    mh_err_t err;
+
+    dep->in_flight++;
+    dl->in_flight++;
+    dl->requests++;
+    if (dl_req_start(req, &err) < 0) {
+        snprintf(o.error, sizeof(o.error), "%s", err.text);
+        dl_req_done(req, &o);
+    }
+}
+
+/* Send what may be sent now: concurrency, pause, batching. */
+static void dl_ep_kick(struct dl_ep *dep)
+{
+    struct delivery *dl = dep->dl;
+    int64_t now = time_now_ms();
+    size_t n;
+
+    if (!dl_ep_active(dep) || dl->stopping)
+        return;
+    if (dep->paused_until > now) {
+        dl_ep_kick_later(dep, dep->paused_until - now);
+        return;
+    }
+    while (dep->nready > 0 && dep->in_flight < dl_ep_limit(dep) &&
+           dl->in_flight < (size_t)dl->max_in_flight) {
+        if (dep->ep->batch_max == 0) {
+            n = 1;
+        } else {
+            int64_t waited = time_mono_ms() - dep->ready->ready_mono;
+
+            n = dep->nready < (size_t)dep->ep->batch_max ? dep->nready : (size_t)dep->ep->batch_max;
+            if (n < (size_t)dep->ep->batch_max && waited < dep->ep->batch_wait_ms) {
+                dl_ep_kick_later(dep, dep->ep->batch_wait_ms - waited);
+                break;
+            }
+        }
+        dl_send(dep, dl_take_ready(dep, n), n);
+    }
+    dl_ep_maybe_scan(dep);
+}
+
+static void dl_kick_all(struct delivery *dl)
+{
+    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next)
+        dl_ep_kick(dep);
+}
+
+void delivery_kick_scans(struct delivery *dl)
+{
+    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next) {
+        dl_ep_maybe_scan(dep);
+        dl_ep_kick(dep);
+    }
+}
+
+void delivery_reload_endpoints(delivery_t *dl)
+{
+    dl_load_endpoints(dl, true);
+}
+
+/* ---- health */
+
+/* Tell the administrator, through the local sendmail, without waiting
+ * for it: the message fits a pipe buffer and the child is not reaped by
+ * us (SIGCHLD is ignored while mailhookd runs). */
+static void dl_notify(struct delivery *dl, const char *subject, const char *body)
+{
+    int fds[2];
+    pid_t pid;
+    char *msg;
+
+    if (dl->notify_email[0] == 0 || strpbrk(dl->notify_email, "\r\n \t,<>") != NULL)
+        return;
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        msg_warn("notify: pipe: %s", strerror(errno));
+        return;
+    }
+    if ((pid = fork()) < 0) {
+        msg_warn("notify: fork: %s", strerror(errno));
+        close(fds[0]), close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        dup2(fds[0], 0);
+        execl(dl->sendmail, "sendmail", "-i", "--", dl->notify_email, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+    msg = xasprintf("To: %s\nSubject: [mailhook] %s\nAuto-Submitted: auto-generated\n"
+                    "Content-Type: text/plain; charset=utf-8\n\n%s\n",
+                    dl->notify_email, subject, body);
+    if (write(fds[1], msg, strlen(msg)) < 0)
+        msg_warn("notify: write to %s: %s", dl->sendmail, strerror(errno));
+    close(fds[1]);
+    free(msg);
+}
+
+static void dl_ep_disable(struct dl_ep *dep, const char *reason)
+{
+    char *url = endpoint_redact_url(dep->ep->url), *body;
+
+    dep->ep->state = EP_DISABLED;
+    free(dep->ep->disabled_reason);
+    dep->ep->disabled_reason = xstrdup(reason);
+    dep->health_dirty = true;
+    msg_warn("endpoint %s disabled: %s (%s); its queue is kept: \"mailhookctl endpoint enable "
+             "%s\" resumes delivery", dep->ep->name, reason, url, dep->ep->name);
+    body = xasprintf("mailhookd disabled the webhook endpoint \"%s\" (%s).\n\nReason: %s\n\n"
+                     "Events for it stay queued. After fixing the receiver, run:\n"
+                     "    mailhookctl endpoint enable %s\n",
+                     dep->ep->name, url, reason, dep->ep->name);
+    dl_notify(dep->dl, "webhook endpoint disabled", body);
+    free(body);
+    free(url);
+    dl_ep_drop_memory(dep);
+}
+
+static void dl_health_success(struct dl_ep *dep)
+{
+    endpoint_t *ep = dep->ep;
+
+    ep->last_success = time_now_ms();
+    if (ep->consecutive_failures > 0 || ep->state == EP_FAILING) {
+        if (ep->state == EP_FAILING)
+            msg_info("endpoint %s recovered after %d failed attempts", ep->name,
+                     ep->consecutive_failures);
+        ep->consecutive_failures = 0;
+        ep->failing_since = 0;
+        ep->state = EP_HEALTHY;
+        dep->health_dirty = true;
+    }
+}
+
+static void dl_health_failure(struct dl_ep *dep, const struct dl_outcome *o)
+{
+    struct delivery *dl = dep->dl;
+    endpoint_t *ep = dep->ep;
+    int64_t now = time_now_ms(), span;
+    char reason[256];
+
+    ep->last_failure = now;
+    if (ep->consecutive_failures++ == 0)
+        ep->failing_since = now;
+    dep->health_dirty = true;
+    if (ep->state == EP_HEALTHY && ep->consecutive_failures >= FAILING_AFTER) {
+        ep->state = EP_FAILING;
+        msg_warn("endpoint %s is failing: %d consecutive failures, last: %s", ep->name,
+                 ep->consecutive_failures, o->error);
+    }
+    span = (now - ep->failing_since) * dl->time_scale;
+    if (dl->disable_failures > 0 && ep->consecutive_failures >= dl->disable_failures) {
+        snprintf(reason, sizeof(reason), "%d consecutive failures, last: %.180s",
+                 ep->consecutive_failures, o->error);
+        dl_ep_disable(dep, reason);
+    } else if (dl->disable_hours > 0 && span >= dl->disable_hours * 3600000LL) {
+        snprintf(reason, sizeof(reason), "failing for %d hours, last: %.180s", dl->disable_hours,
+                 o->error);
+        dl_ep_disable(dep, reason);
+    }
+}
+
+/* ---- outcomes */
+
+/* Retry delay before attempt number attempts + 1: the schedule's entry,
+ * +-10% jitter, divided by the time scale. */
+static int64_t dl_retry_delay_ms(const struct delivery *dl, const endpoint_t *ep, int attempts)
+{
+    int64_t base = (int64_t)ep->retry[attempts - 1] * 1000 / dl->time_scale;
+    int64_t jitter = base / 10;
+
+    if (jitter > 0)
+        base += (int64_t)(random() % (2 * jitter + 1)) - jitter;
+    return base;
+}
+
+static void dl_item_failed(struct dl_ep *dep, struct dl_item *it, const struct dl_outcome *o,
+                           int64_t not_before)
+{
+    struct delivery *dl = dep->dl;
+    const char *name = dep->ep->name;
+
+    it->attempts++;
+    if ((size_t)it->attempts > dep->ep->nretry) {
+        msg_warn("endpoint %s: event %s dropped after %d attempts, last: %s", name, it->blob->id,
+                 it->attempts, o->error);
+        dl->dropped++;
+        dl_ops_remove(dl->ops, name, it->seq); /* held until the removal is saved */
+        dl_item_free(it);
+        return;
+    }
+    it->next_ms = time_now_ms() + dl_retry_delay_ms(dl, dep->ep, it->attempts);
+    if (it->next_ms < not_before)
+        it->next_ms = not_before;
+    dl_ops_update(dl->ops, name, it->seq, it->attempts, it->next_ms);
+    if (dl_ep_active(dep)) {
+        dl_ep_hold(dep, it);
+    } else { /* disabled meanwhile: the store keeps it */
+        seqset_del(&dep->held, it->seq);
+        dl_item_free(it);
+    }
+}
+
+static void dl_outcome_test(struct dl_req *req, const struct dl_outcome *o)
+{
+    struct delivery *dl = req->dl;
+    json_t *ev = json_loadb(req->test_blob->json, req->test_blob->len, 0, NULL);
+    json_t *res = json_pack("{s:b,s:b,s:i,s:I,s:s?,s:s%,s:o*}", "ok", 1, "delivered", o->ok,
+                            "status", (int)o->status, "duration_ms", (json_int_t)o->duration_ms,
+                            "error", o->ok ? NULL : o->error, "response",
+                            req->resp ? req->resp : "", req->resp_len, "event", ev);
+
+    for (size_t i = 0; i < dl->ntests; i++)
+        if (dl->tests[i] == req)
+            dl->tests[i] = dl->tests[--dl->ntests];
+    if (res == NULL) /* the response was not valid UTF-8 */
+        res = json_pack("{s:b,s:b,s:i,s:I,s:s?,s:s}", "ok", 1, "delivered", o->ok, "status",
+                        (int)o->status, "duration_ms", (json_int_t)o->duration_ms, "error",
+                        o->ok ? NULL : o->error, "response", "(not UTF-8)");
+    req->test_cb(req->test_ctx, res);
+}
+
+/* A request finished (delivery_http.c): account for each of its items. */
+void dl_req_done(struct dl_req *req, const struct dl_outcome *o)
+{
+    struct delivery *dl = req->dl;
+    struct dl_ep *dep = req->dep;
+    int64_t not_before = 0;
+
+    dl_ops_log(dl->ops, req->id, dl_req_log_record(req, o));
+    if (dep == NULL) {
+        dl_outcome_test(req, o);
+        dl_req_free(req);
+        return;
+    }
+    dep->in_flight--;
+    dl->in_flight--;
+    if (dep->gone) {
+        for (size_t i = 0; i < req->nitems; i++)
+            dl_item_free(req->items[i]);
+        req->nitems = 0;
+        dl_req_free(req);
+        dl_ep_free_if_gone(dep);
+        return;
+    }
+    if (o->ok) {
+        dl->delivered += req->nitems;
+        dl_health_success(dep);
+        for (size_t i = 0; i < req->nitems; i++) {
+            dl_ops_remove(dl->ops, dep->ep->name, req->items[i]->seq);
+            dl_item_free(req->items[i]);
+        }
+    } else {
+        dl->failed_attempts++;
+        if (o->retry_after_s >= 0 && (o->status == 429 || o->status == 503)) {
+            int64_t s = o->retry_after_s > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : o->retry_after_s;
+
+            dep->paused_until = time_now_ms() + s * 1000;
+            not_before = dep->paused_until;
+        }
+        dl_health_failure(dep, o);
+        if (o->status == 410 && dep->ep->state != EP_DISABLED)
+            dl_ep_disable(dep, "the receiver answered 410 Gone");
+        for (size_t i = 0; i < req->nitems; i++)
+            dl_item_failed(dep, req->items[i], o, not_before);
+    }
+    req->nitems = 0;
+    dl_req_free(req);
+    if (dep->health_dirty) {
+        dl_ops_health(dl->ops, dep->ep);
+        dep->health_dirty = false;
+    }
+    dl_kick_all(dl); /* a slot is free, here or for another endpoint */
+}
+
+/* ---- the loop's round */
+
+static void dl_take_fanout(struct delivery *dl)
+{
+    struct fanout_item *it = fanout_take(dl->d->fanout), *next;
+    struct dl_ep *dep;
+
+    for (; it; it = next) {
+        next = it->next;
+        if ((dep = dl_ep_find(dl, it->endpoint)) != NULL && dl_ep_active(dep))
+            dl_ep_offer(dep, it->seq, blob_ref(it->blob));
+        fanout_item_free(it);
+    }
+}
+
+void delivery_prepare(delivery_t *dl)
+{
+    if (dl->started) {
+        dl_take_fanout(dl);
+        dl_kick_all(dl);
+    }
+    if (!dl_ops_empty(dl->ops))
+        dl_ops_submit(dl);
+}
+
+/* ---- endpoints from the admin side */
+
+void delivery_endpoint_set(delivery_t *dl, const endpoint_t *ep, bool keep_health)
+{
+    struct dl_ep *dep = dl_ep_find(dl, ep->name);
+    endpoint_t *old;
+    bool was_active;
+
+    if (dep == NULL) {
+        dep = dl_ep_new(dl, ep);
+        dl_ep_maybe_scan(dep);
+        return;
+    }
+    was_active = dl_ep_active(dep);
+    old = dep->ep;
+    dep->ep = endpoint_dup(ep);
+    if (keep_health) {
+        dep->ep->state = old->state;
+        dep->ep->consecutive_failures = old->consecutive_failures;
+        dep->ep->failing_since = old->failing_since;
+        dep->ep->last_success = old->last_success;
+        dep->ep->last_failure = old->last_failure;
+        free(dep->ep->disabled_reason);
+        dep->ep->disabled_reason = xstrdup(old->disabled_reason);
+    } else {
+        dep->paused_until = 0;
+    }
+    endpoint_free(old);
+    if (was_active && !dl_ep_active(dep))
+        dl_ep_drop_memory(dep);
+    dl_ep_maybe_scan(dep);
+    dl_ep_kick(dep);
+}
+
+void delivery_endpoint_remove(delivery_t *dl, const char *name)
+{
+    struct dl_ep *dep = dl_ep_find(dl, name);
+
+    if (dep == NULL)
+        return;
+    dep->gone = true;
+    dl_ep_timers_cancel(dep);
+    dl_ep_drop_memory(dep);
+    dl_ep_free_if_gone(dep);
+}
+
+/* ---- test sends */
+
+void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, delivery_test_cb cb,
+                   void *ctx)
+{
+    struct dl_outcome o = { .retry_after_s = -1 };
+    struct dl_req *req;
+    struct blob *blob;
+    event_t *ev;
+    mh_err_t err;
+    size_t len;
+    char *json;
+
+    if ((ev = delivery_sample_event(type, &err)) == NULL) {
+        cb(ctx, json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "bad_request", "error", err.text));
+        return;
+    }
+    json = event_to_json(ev, &len);
+    blob = blob_new(ev->id, ev->type, ev->ts_ms, json, len);
+    free(json);
+    event_free(ev);
+    req = dl_req_new(dl, NULL, ep, NULL, 0, blob);
+    req->test_cb = cb;
+    req->test_ctx = ctx;
+    dl->tests = xreallocarray(dl->tests, dl->ntests + 1, sizeof(*dl->tests));
+    dl->tests[dl->ntests++] = req;
+    if (dl_req_start(req, &err) < 0) {
+        snprintf(o.error, sizeof(o.error), "%s", err.text);
+        dl_req_done(req, &o);
+    }
+}
+
+event_t *delivery_sample_event(const char *type, mh_err_t *err)
+{
+    json_t *data;
+
+    if (event_type_check(type, err) < 0)
+        return NULL;
+    data = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:s,s:[s],s:{s:s}}", "test", 1, "queue_id",
+                     "4TEST0000001", "message_id", "<test@mailhook.invalid>", "from",
+                     "sender@example.com", "recipient", "recipient@example.net", "subject",
+                     "mailhook test event", "tenant", "example.com", "tags", "test", "metadata",
+                     "source", "mailhookctl endpoint test");
+    return event_new(type, time_now_ms(), data, err);
+}
+
+/* ---- life */
+
+void delivery_reconfigure(delivery_t *dl, const mh_conf_t *c)
+{
+    mh_err_t err;
+    ssrf_allow_t *allow = ssrf_allow_parse((const char *const *)c->delivery_allow,
+                                           c->n_delivery_allow, &err);
+
+    if (allow == NULL) {
+        msg_warn("delivery_allow: %s; keeping the previous allow-list", err.text);
+    } else {
+        ssrf_allow_free(dl->allow);
+        dl->allow = allow;
+    }
+    free(dl->ca_file);
+    dl->ca_file = xstrdup(c->delivery_ca_file);
+    dl->time_scale = c->delivery_time_scale;
+    dl->max_in_flight = c->delivery_max_in_flight;
+    dl->mem_max = (size_t)c->delivery_memory_events;
+    dl->disable_hours = c->endpoint_disable_after;
+    dl->disable_failures = c->endpoint_disable_failures;
+    dl->log_days = c->delivery_log_days;
+    free(dl->notify_email);
+    dl->notify_email = xstrdup(c->notify_email);
+    free(dl->sendmail);
+    dl->sendmail = xstrdup(c->sendmail_path);
+}
+
+static void dl_expire_fired(evloop_t *l, void *ctx)
+{
+    struct delivery *dl = ctx;
+
+    dl->expire_timer = evloop_timer_add(l, EXPIRE_PERIOD_MS, dl_expire_fired, dl);
+    if (dl->log_days > 0)
+        dl_expire_log(dl);
+}
+
+delivery_t *delivery_new(daemon_t *d)
+{
+    struct delivery *dl = xcalloc(1, sizeof(*dl));
+
+    dl->d = d;
+    dl->ops = dl_ops_new();
+    delivery_reconfigure(dl, d->conf);
+    if (dl->allow == NULL)
+        msg_fatal(EX_CONFIG, "delivery_allow is not valid");
+    if (dl_http_init(dl) < 0)
+        msg_fatal(EX_SOFTWARE, "delivery: cannot initialize libcurl");
+    srandom((unsigned)(time_now_ms() ^ getpid()));
+    dl_load_endpoints(dl, false);
+    dl->expire_timer = evloop_timer_add(d->loop, 10000, dl_expire_fired, dl);
+    return dl;
+}
+
+json_t *delivery_status(delivery_t *dl)
+{
+    json_t *eps = json_object();
+
+    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next) {
+        if (dep->gone)
+            continue;
+        json_object_set_new(eps, dep->ep->name,
+            json_pack("{s:s,s:I,s:I,s:I,s:i,s:b}", "state",
+                      dep->ep->enabled ? endpoint_health_name(dep->ep->state) : "disabled",
+                      "in_memory", (json_int_t)(dep->nready + dep->nwaiting), "in_flight",
+                      (json_int_t)dep->in_flight, "waiting", (json_int_t)dep->nwaiting,
+                      "consecutive_failures", dep->ep->consecutive_failures, "backlog",
+                      dep->backlog));
+    }
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "in_flight", (json_int_t)dl->in_flight,
+                     "requests", (json_int_t)dl->requests, "delivered",
+                     (json_int_t)dl->delivered, "failed_attempts",
+                     (json_int_t)dl->failed_attempts, "dropped", (json_int_t)dl->dropped,
+                     "refused", (json_int_t)dl->refused, "endpoints", eps);
+}
+
+void delivery_stop(delivery_t *dl)
+{
+    dl->stopping = true;
+}
+
+bool delivery_busy(const delivery_t *dl)
+{
+    return dl->in_flight > 0 || dl->ntests > 0 || dl->jobs > 0 || !dl_ops_empty(dl->ops);
+}
+
+delivery_t *delivery_free(delivery_t *dl)
+{
+    struct dl_outcome o = { .retry_after_s = -1 };
+
+    if (dl == NULL)
+        return NULL;
+    snprintf(o.error, sizeof(o.error), "mailhookd is stopping");
+    while (dl->ntests > 0) /* answer the admin before it goes */
+        dl_req_done(dl->tests[0], &o);
+    dl_http_free(dl); /* requests in flight are dropped: their events stay queued */
+    while (dl->eps) {
+        struct dl_ep *dep = dl->eps;
+
+        dep->gone = true;
+        dep->in_flight = 0;
+        dep->scanning = false;
+        dl_ep_free_if_gone(dep);
+    }
+    if (dl->expire_timer)
+        evloop_timer_cancel(dl->d->loop, dl->expire_timer);
+    if (dl->curl_timer)
+        evloop_timer_cancel(dl->d->loop, dl->curl_timer);
+    dl_ops_free(dl->ops);
+    ssrf_allow_free(dl->allow);
+    free(dl->tests);
+    free(dl->ca_file);
+    free(dl->notify_email);
+    free(dl->sendmail);
+    free(dl);
+    return NULL;
+}

@@ -1,0 +1,465 @@
+/*
+ * delivery_http.c - the delivery engine's HTTP side (delivery.h): libcurl's
+ * multi handle driven by the event loop, and one request per batch.
+ *
+ * The multi handle tells us which sockets to watch (dl_socket_cb) and when
+ * to call it back (dl_timer_cb); the loop calls curl_multi_socket_action
+ * for ready sockets and expired timers, then collects finished transfers.
+ *
+ * Every request: POST, compact JSON body (the event, or an array for a
+ * batch endpoint), signed per the endpoint's scheme, HTTPS only unless the
+ * endpoint allows http, TLS 1.2 or later with verification, redirects not
+ * followed, no proxy from the environment, and every address connected to
+ * checked by the SSRF guard (ssrf.h) after DNS, in the socket callback.
+ * The first DELIVERY_RESPONSE_MAX bytes of the answer are kept for the
+ * log; reading stops after RESPONSE_READ_MAX (a 2xx still counts).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "delivery_int.h"
+#include "sign.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define RESPONSE_READ_MAX (1024 * 1024)
+
+/* ---- the multi handle on the loop */
+
+static void dl_check_done(struct delivery *dl);
+
+static void dl_fd_ready(evloop_t *l, int fd, unsigned what, void *ctx)
+{
+    struct delivery *dl = ctx;
+    int running, flags = (what & EVLOOP_READ ? CURL_CSELECT_IN : 0) |
+                         (what & EVLOOP_WRITE ? CURL_CSELECT_OUT : 0);
+
+    curl_multi_socket_action(dl->multi, fd, flags, &running);
+    dl_check_done(dl);
+}
+
+static int dl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct delivery *dl = userp;
+    unsigned events = (what == CURL_POLL_IN || what == CURL_POLL_INOUT ? EVLOOP_READ : 0) |
+                      (what == CURL_POLL_OUT || what == CURL_POLL_INOUT ? EVLOOP_WRITE : 0);
+
+    if (what == CURL_POLL_REMOVE) {
+        if (socketp)
+            evloop_del(dl->d->loop, s);
+        curl_multi_assign(dl->multi, s, NULL);
+    } else if (socketp == NULL) {
+        if (evloop_add(dl->d->loop, s, events, dl_fd_ready, dl) < 0)
+            msg_warn("delivery: cannot watch socket %d: %s", s, strerror(errno));
+        else
+            curl_multi_assign(dl->multi, s, dl);
+    } else {
+        evloop_mod(dl->d->loop, s, events);
+    }
+    return 0;
+}
+
+static void dl_timer_fired(evloop_t *l, void *ctx)
+{
+    struct delivery *dl = ctx;
+    int running;
+
+    dl->curl_timer = 0;
+    curl_multi_socket_action(dl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    dl_check_done(dl);
+}
+
+static int dl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct delivery *dl = userp;
+
+    if (dl->curl_timer)
+        evloop_timer_cancel(dl->d->loop, dl->curl_timer);
+    dl->curl_timer = timeout_ms < 0 ? 0 : evloop_timer_add(dl->d->loop, timeout_ms,
+                                                           dl_timer_fired, dl);
+    return 0;
+}
+
+int dl_http_init(struct delivery *dl)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (dl->multi = curl_multi_init()) == NULL)
+        return -1;
+    curl_multi_setopt(dl->multi, CURLMOPT_SOCKETFUNCTION, dl_socket_cb);
+    curl_multi_setopt(dl->multi, CURLMOPT_SOCKETDATA, dl);
+    curl_multi_setopt(dl->multi, CURLMOPT_TIMERFUNCTION, dl_timer_cb);
+    curl_multi_setopt(dl->multi, CURLMOPT_TIMERDATA, dl);
+    curl_multi_setopt(dl->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(dl->multi, CURLMOPT_MAXCONNECTS, (long)dl->max_in_flight * 2);
+    return 0;
+}
+
+/* Drop every request in flight; their items are freed, not finished:
+ * their events stay queued in the store. */
+void dl_http_free(struct delivery *dl)
+{
+    while (dl->reqs) {
+        struct dl_req *req = dl->reqs;
+
+        for (size_t i = 0; i < req->nitems; i++) {
+            blob_unref(req->items[i]->blob);
+            free(req->items[i]);
+        }
+        req->nitems = 0;
+        dl_req_free(req);
+    }
+    if (dl->multi)
+        curl_multi_cleanup(dl->multi);
+    dl->multi = NULL;
+}
+
+/* ---- one request */
+
+static size_t dl_write_cb(char *data, size_t size, size_t n, void *ctx)
+{
+    struct dl_req *req = ctx;
+    size_t len = size * n, room = DELIVERY_RESPONSE_MAX - req->resp_len;
+
+    if (req->resp == NULL)
+        req->resp = xmalloc(DELIVERY_RESPONSE_MAX + 1);
+    if (room > 0) {
+        memcpy(req->resp + req->resp_len, data, len < room ? len : room);
+        req->resp_len += len < room ? len : room;
+        req->resp[req->resp_len] = 0;
+    }
+    req->resp_total += len;
+    if (req->resp_total > RESPONSE_READ_MAX) {
+        req->resp_cut = true;
+        return 0; /* enough: stop reading (the status decides) */
+    }
+    return len;
+}
+
+/* The SSRF guard: every address curl is about to connect to. */
+static curl_socket_t dl_open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct dl_req *req = ctx;
+    char why[sizeof(req->refused)];
+
+    if (ssrf_check(req->dl->allow, &a->addr, a->addrlen, why, sizeof(why)) < 0) {
+        snprintf(req->refused, sizeof(req->refused), "%s", why);
+        req->dl->refused++;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+static void dl_header(struct dl_req *req, const char *name, const char *value)
+{
+    char *line = xasprintf("%s: %s", name, value);
+    struct curl_slist *l = curl_slist_append(req->headers, line);
+
+    free(line);
+    if (l == NULL)
+        msg_fatal(EX_OSERR, "out of memory");
+    req->headers = l;
+}
+
+/* The body: the event itself, or an array of the batch's events. */
+static void dl_body(struct dl_req *req, struct blob **blobs, size_t n, bool array)
+{
+    size_t len = 2, off = 0;
+
+    if (!array) {
+        req->body = xmemdup(blobs[0]->json, blobs[0]->len + 1);
+        req->len = blobs[0]->len;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        len += blobs[i]->len + 1;
+    req->body = xmalloc(len + 1);
+    req->body[off++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            req->body[off++] = ',';
+        memcpy(req->body + off, blobs[i]->json, blobs[i]->len);
+        off += blobs[i]->len;
+    }
+    req->body[off++] = ']';
+    req->body[off] = 0;
+    req->len = off;
+}
+
+/* webhook-id: the event id (the same on every retry), or for a batch a
+ * digest of its event ids (the same batch retried keeps its id). */
+static void dl_webhook_id(struct dl_req *req, struct blob **blobs, size_t n, bool array)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *c;
+
+    if (!array) {
+        snprintf(req->webhook_id, sizeof(req->webhook_id), "%s", blobs[0]->id);
+        return;
+    }
+    c = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+    for (size_t i = 0; i < n; i++)
+        EVP_DigestUpdate(c, blobs[i]->id, strlen(blobs[i]->id) + 1);
+    EVP_DigestFinal_ex(c, md, &mdlen);
+    EVP_MD_CTX_free(c);
+    memcpy(req->webhook_id, "bat_", 4);
+    for (unsigned i = 0; i < 16 && i < mdlen; i++)
+        snprintf(req->webhook_id + 4 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Distinct event types of the request, comma-separated, for the header. */
+static void dl_types(char *out, size_t size, struct blob **blobs, size_t n)
+{
+    size_t used = 0;
+
+    out[0] = 0;
+    for (size_t i = 0; i < n && used < size; i++) {
+        bool seen = false;
+
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(blobs[k]->type, blobs[i]->type) == 0;
+        if (!seen)
+            used += (size_t)snprintf(out + used, size - used, "%s%s", used ? "," : "",
+                                     blobs[i]->type);
+    }
+}
+
+static int dl_sign(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_t *err)
+{
+    bool rotating = ep->old_secret && time_now_ms() < ep->old_secret_until;
+    char sig[SIGN_STANDARD_SIZE], old[SIGN_STANDARD_SIZE], hex[SIGN_HEX_SIZE], tsbuf[24];
+    char both[2 * SIGN_STANDARD_SIZE + 2], *value;
+    int (*hexfn)(const char *, const void *, size_t, char *, mh_err_t *);
+
+    if (ep->scheme == EP_SCHEME_STANDARD) {
+        snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)ts);
+        if (sign_standard(ep->secret, req->webhook_id, ts, req->body, req->len, sig, err) < 0 ||
+            (rotating && sign_standard(ep->old_secret, req->webhook_id, ts, req->body, req->len,
+                                       old, err) < 0))
+            return -1;
+        snprintf(both, sizeof(both), "%s%s%s", sig, rotating ? " " : "", rotating ? old : "");
+        dl_header(req, "webhook-id", req->webhook_id);
+        dl_header(req, "webhook-timestamp", tsbuf);
+        dl_header(req, "webhook-signature", both);
+        return 0;
+    }
+    hexfn = ep->scheme == EP_SCHEME_HMAC_SHA256_HEX ? sign_hmac_sha256_hex
+                                                      : sign_sha256_secret_body;
+    if (hexfn(ep->secret, req->body, req->len, hex, err) < 0)
+        return -1;
+    value = xasprintf("%s%s", ep->signature_prefix, hex);
+    dl_header(req, ep->signature_header, value);
+    free(value);
+    if (rotating) { /* no multi-signature form: the old one in its own header */
+        char *name = xasprintf("%s-Previous", ep->signature_header);
+
+        if (hexfn(ep->old_secret, req->body, req->len, hex, err) < 0) {
+            free(name);
+            return -1;
+        }
+        value = xasprintf("%s%s", ep->signature_prefix, hex);
+        dl_header(req, name, value);
+        free(value);
+        free(name);
+    }
+    return 0;
+}
+
+struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, const endpoint_t *ep,
+                          struct dl_item **items, size_t n, struct blob *test_blob)
+{
+    struct dl_req *req = xcalloc(1, sizeof(*req));
+
+    req->dl = dl;
+    req->dep = dep;
+    req->ep = endpoint_dup(ep);
+    req->items = items;
+    req->nitems = n;
+    req->test_blob = test_blob;
+    evid_generate(req->id, time_now_ms());
+    memcpy(req->id, DELIVERY_ID_PREFIX, strlen(DELIVERY_ID_PREFIX));
+    req->next = dl->reqs;
+    if (dl->reqs)
+        dl->reqs->prev = req;
+    dl->reqs = req;
+    return req;
+}
+
+static void dl_easy_setup(struct dl_req *req, const endpoint_t *ep)
+{
+    struct delivery *dl = req->dl;
+    CURL *e = req->easy;
+
+    curl_easy_setopt(e, CURLOPT_URL, ep->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, dl_write_cb);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, dl_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, ep->allow_http ? "http,https" : "https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ep->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)ep->connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (dl->ca_file && dl->ca_file[0])
+        curl_easy_setopt(e, CURLOPT_CAINFO, dl->ca_file);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "mailhook/" PACKAGE_VERSION);
+}
+
+int dl_req_start(struct dl_req *req, mh_err_t *err)
+{
+    const endpoint_t *ep = req->ep;
+    bool array = ep->batch_max > 0;
+    size_t n = req->test_blob ? 1 : req->nitems;
+    struct blob **blobs = xcalloc(n, sizeof(*blobs));
+    char types[256];
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++)
+        blobs[i] = req->test_blob ? req->test_blob : req->items[i]->blob;
+    dl_body(req, blobs, n, array);
+    dl_webhook_id(req, blobs, n, array);
+    dl_types(types, sizeof(types), blobs, n);
+    free(blobs);
+    dl_header(req, "Content-Type", "application/json");
+    dl_header(req, "Expect", ""); /* no 100-continue round trip */
+    if (ep->event_header[0])
+        dl_header(req, ep->event_header, types);
+    if (ep->delivery_header[0])
+        dl_header(req, ep->delivery_header, req->id);
+    for (size_t i = 0; i < ep->nheaders; i++)
+        dl_header(req, ep->headers[i].name, ep->headers[i].value);
+    req->started_wall = time_now_ms();
+    req->started_mono = time_mono_ms();
+    if (dl_sign(req, ep, req->started_wall / 1000, err) < 0)
+        return -1;
+    if ((req->easy = curl_easy_init()) == NULL)
+        return mh_err_set(err, "delivery: curl_easy_init failed");
+    dl_easy_setup(req, ep);
+    if (curl_multi_add_handle(req->dl->multi, req->easy) != CURLM_OK)
+        rc = mh_err_set(err, "delivery: cannot start the request");
+    return rc;
+}
+
+void dl_req_free(struct dl_req *req)
+{
+    struct delivery *dl = req->dl;
+
+    if (req->prev)
+        req->prev->next = req->next;
+    else if (dl->reqs == req)
+        dl->reqs = req->next;
+    if (req->next)
+        req->next->prev = req->prev;
+    if (req->easy) {
+        if (dl->multi)
+            curl_multi_remove_handle(dl->multi, req->easy);
+        curl_easy_cleanup(req->easy);
+    }
+    curl_slist_free_all(req->headers);
+    for (size_t i = 0; i < req->nitems; i++) {
+        blob_unref(req->items[i]->blob);
+        free(req->items[i]);
+    }
+    free(req->items);
+    blob_unref(req->test_blob);
+    endpoint_free(req->ep);
+    free(req->body);
+    free(req->resp);
+    free(req);
+}
+
+/* ---- finishing */
+
+static void dl_outcome_of(struct dl_req *req, CURLcode rc, struct dl_outcome *o)
+{
+    curl_off_t retry_after = -1;
+    long status = 0;
+
+    memset(o, 0, sizeof(*o));
+    curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (curl_easy_getinfo(req->easy, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK ||
+        retry_after <= 0)
+        retry_after = -1;
+    o->status = status;
+    o->retry_after_s = (int64_t)retry_after;
+    o->duration_ms = time_mono_ms() - req->started_mono;
+    if (req->refused[0]) {
+        snprintf(o->error, sizeof(o->error), "refused by the SSRF guard: %s (allow it with "
+                 "delivery_allow)", req->refused);
+    } else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && req->resp_cut)) {
+        snprintf(o->error, sizeof(o->error), "%s%s%s", curl_easy_strerror(rc),
+                 req->errbuf[0] ? ": " : "", req->errbuf);
+    } else if (status < 200 || status > 299) {
+        snprintf(o->error, sizeof(o->error), "HTTP status %ld%s", status,
+                 status >= 300 && status < 400 ? " (redirects are not followed)" : "");
+    } else {
+        o->ok = true;
+    }
+}
+
+static void dl_check_done(struct delivery *dl)
+{
+    struct dl_outcome o;
+    struct dl_req *req;
+    CURLMsg *m;
+    int left;
+
+    while ((m = curl_multi_info_read(dl->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&req);
+        dl_outcome_of(req, m->data.result, &o);
+        dl_req_done(req, &o);
+    }
+}
+
+/* The delivery log record of an attempt (admin_proto.h: deliveries). */
+json_t *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o)
+{
+    char when[RFC3339_MS_LEN + 1], resp[DELIVERY_RESPONSE_MAX * 2 + 4];
+    json_t *ids = json_array(), *types = json_array();
+    char *url = endpoint_redact_url(req->ep->url);
+    int attempt = 1;
+    json_t *rec;
+
+    for (size_t i = 0; i < (req->test_blob ? 1 : req->nitems); i++) {
+        const struct blob *b = req->test_blob ? req->test_blob : req->items[i]->blob;
+
+        json_array_append_new(ids, json_string(b->id));
+        if (!req->test_blob && req->items[i]->attempts + 1 > attempt)
+            attempt = req->items[i]->attempts + 1;
+        bool seen = false;
+        for (size_t k = 0; k < json_array_size(types) && !seen; k++)
+            seen = strcmp(json_string_value(json_array_get(types, k)), b->type) == 0;
+        if (!seen)
+            json_array_append_new(types, json_string(b->type));
+    }
+    printable(resp, sizeof(resp), req->resp ? req->resp : "", req->resp_len);
+    rec = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:i,s:i,s:I,s:b,s:s?,s:s,s:s,s:b}", "id", req->id,
+                    "time", time_format_rfc3339(when, req->started_wall), "endpoint",
+                    req->ep->name, "webhook_id", req->webhook_id, "events", ids, "types", types,
+                    "attempt", attempt, "status", (int)o->status, "duration_ms",
+                    (json_int_t)o->duration_ms, "ok", o->ok, "error", o->ok ? NULL : o->error,
+                    "response", resp, "url", url, "test", req->test_blob != NULL);
+    free(url);
+    return rec;
+}

@@ -1,0 +1,152 @@
+/*
+ * delivery_int.h - private to the delivery engine (delivery.h):
+ * delivery.c (endpoints, queues, scheduling, store changes),
+ * delivery_http.c (libcurl: the multi handle on the loop, building and
+ * finishing requests) and delivery_store.c (store jobs: load, scan, save).
+ * Nothing else includes it.
+ */
+#ifndef MH_DELIVERY_INT_H
+#define MH_DELIVERY_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <curl/curl.h>
+
+#include "delivery.h"
+#include "evid.h"
+#include "fanout.h"
+#include "seqset.h"
+#include "ssrf.h"
+
+/* One event waiting for (or being sent to) one endpoint. */
+struct dl_item {
+    struct dl_item *next;
+    uint64_t seq;
+    struct blob *blob;   /* owned reference */
+    int attempts;        /* attempts made so far */
+    int64_t next_ms;     /* wall clock: due time of the next attempt */
+    int64_t ready_mono;  /* when it became ready (batch wait) */
+};
+
+/* One endpoint as the engine runs it. */
+struct dl_ep {
+    struct delivery *dl;
+    struct dl_ep *next;
+    endpoint_t *ep;      /* owned copy; health fields are the engine's */
+    struct dl_item *ready, **ready_tail; /* due, in arrival order */
+    size_t nready;
+    struct dl_item *waiting;             /* not due yet (retries), unsorted */
+    size_t nwaiting;
+    seqset_t held;       /* in memory, in flight, or being removed from the store */
+    size_t in_flight;    /* requests */
+    uint64_t wait_timer; /* armed for the earliest waiting item */
+    int64_t wait_due;    /* its due time (wall), 0 = none */
+    uint64_t kick_timer; /* partial batch or Retry-After pause */
+    int64_t paused_until; /* wall ms: no request before (Retry-After) */
+    /* The store holds entries not in memory from scan_from on (the memory
+     * window was full, or the engine just started). */
+    bool backlog, scanning;
+    uint64_t scan_from;
+    struct dl_item *pending; /* fan-out items that arrived during a scan */
+    size_t npending;
+    unsigned memgen;     /* bumped when memory is dropped: stale scans are ignored */
+    bool gone;           /* removed: freed when nothing is in flight */
+    bool health_dirty;   /* health changed since it was last saved */
+};
+
+/* One HTTP request: a batch of items of one endpoint, or a test send. */
+struct dl_req {
+    struct dl_req *prev, *next; /* every request in flight */
+    struct delivery *dl;
+    struct dl_ep *dep;     /* NULL for a test send */
+    endpoint_t *ep;        /* owned copy: the settings it was sent with */
+    struct dl_item **items; /* owned while in flight */
+    size_t nitems;
+    struct blob *test_blob; /* test send: the sample event */
+    delivery_test_cb test_cb;
+    void *test_ctx;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *body;
+    size_t len;
+    char id[EVID_SIZE];     /* "dlv_" + ULID: this attempt */
+    char webhook_id[64];
+    char errbuf[CURL_ERROR_SIZE];
+    char refused[192];      /* why the SSRF guard refused an address */
+    char *resp;             /* the first DELIVERY_RESPONSE_MAX bytes */
+    size_t resp_len;
+    uint64_t resp_total;
+    bool resp_cut;          /* stopped reading a very long 2xx answer */
+    int64_t started_wall, started_mono;
+};
+
+/* What a finished request came to. */
+struct dl_outcome {
+    bool ok;
+    long status;           /* HTTP status, 0 when none */
+    int64_t duration_ms;
+    int64_t retry_after_s; /* -1 when none */
+    char error[640];       /* "" when ok */
+};
+
+/* Queue and log changes waiting for the next store job. */
+struct dl_ops;
+
+struct delivery {
+    daemon_t *d;
+    CURLM *multi;
+    uint64_t curl_timer;
+    struct dl_ep *eps;
+    struct dl_req *reqs;   /* in flight (delivery_http.c) */
+    size_t in_flight;
+    struct dl_req **tests; /* test sends in flight */
+    size_t ntests;
+    bool started;          /* endpoints loaded */
+    bool stopping;
+    /* settings (reconfigure) */
+    ssrf_allow_t *allow;
+    char *ca_file;
+    int time_scale, max_in_flight, disable_hours, disable_failures, log_days;
+    size_t mem_max;
+    char *notify_email, *sendmail;
+    /* store changes */
+    struct dl_ops *ops;
+    size_t jobs;           /* store jobs submitted, not done */
+    uint64_t expire_timer;
+    /* counters */
+    uint64_t requests, delivered, failed_attempts, dropped, refused;
+};
+
+/* delivery.c */
+struct dl_ep *dl_ep_find(struct delivery *dl, const char *name);
+void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct blob *blob, int attempts,
+                      int64_t next_ms);
+void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from);
+void dl_req_done(struct dl_req *req, const struct dl_outcome *o);
+void dl_ep_free_if_gone(struct dl_ep *dep);
+void delivery_kick_scans(struct delivery *dl);
+
+/* delivery_http.c */
+int dl_http_init(struct delivery *dl);
+void dl_http_free(struct delivery *dl);
+struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, const endpoint_t *ep,
+                          struct dl_item **items, size_t n, struct blob *test_blob);
+int dl_req_start(struct dl_req *req, mh_err_t *err);
+void dl_req_free(struct dl_req *req);
+json_t *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o);
+
+/* delivery_store.c */
+struct dl_ops *dl_ops_new(void);
+void dl_ops_free(struct dl_ops *ops);
+void dl_ops_remove(struct dl_ops *ops, const char *endpoint, uint64_t seq);
+void dl_ops_update(struct dl_ops *ops, const char *endpoint, uint64_t seq, int attempts,
+                   int64_t next_ms);
+void dl_ops_log(struct dl_ops *ops, const char *id, json_t *record); /* steals record */
+void dl_ops_health(struct dl_ops *ops, const endpoint_t *ep);
+bool dl_ops_empty(const struct dl_ops *ops);
+void dl_ops_submit(struct delivery *dl); /* the accumulated ops as one store job */
+void dl_load_endpoints(struct delivery *dl, bool reload);
+void dl_scan(struct dl_ep *dep, size_t limit);
+void dl_expire_log(struct delivery *dl);
+
+#endif

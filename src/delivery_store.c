@@ -1,0 +1,450 @@
+/*
+ * delivery_store.c - the delivery engine's store jobs (delivery.h): save
+ * queue changes, log records and endpoint health (one transaction per loop
+ * round), load the endpoints at start, read back an endpoint's queue
+ * backlog, expire the delivery log.
+ *
+ * Each job's work runs on the store thread and touches only the store, the
+ * fan-out's endpoint list (store-thread owned) and the job; its done runs on
+ * the loop thread and hands results to the engine (delivery.c).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin_delivery.h"
+#include "cjson.h"
+#include "delivery_int.h"
+#include "storeq.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+/* ---- queue changes, log records, health: one transaction */
+
+enum dl_op_kind { OP_REMOVE, OP_UPDATE, OP_LOG, OP_HEALTH };
+
+struct dl_op {
+    enum dl_op_kind kind;
+    char endpoint[EP_NAME_MAX + 1];
+    uint64_t seq;
+    struct qentry entry; /* OP_UPDATE */
+    char *key;           /* OP_LOG */
+    char *text;          /* OP_LOG: record; OP_HEALTH: the "health" object */
+};
+
+struct dl_ops {
+    struct dl_op *v;
+    size_t n, size;
+    /* job */
+    struct delivery *dl;
+    fanout_t *fanout;
+    int rc;
+    mh_err_t err;
+};
+
+struct dl_ops *dl_ops_new(void)
+{
+    return xcalloc(1, sizeof(struct dl_ops));
+}
+
+void dl_ops_free(struct dl_ops *ops)
+{
+    for (size_t i = 0; i < ops->n; i++) {
+        free(ops->v[i].key);
+        free(ops->v[i].text);
+    }
+    free(ops->v);
+    free(ops);
+}
+
+bool dl_ops_empty(const struct dl_ops *ops)
+{
+    return ops->n == 0;
+}
+
+static struct dl_op *dl_ops_add(struct dl_ops *ops, enum dl_op_kind kind, const char *endpoint)
+{
+    struct dl_op *op;
+
+    if (ops->n == ops->size) {
+        ops->size = ops->size ? ops->size * 2 : 64;
+        ops->v = xreallocarray(ops->v, ops->size, sizeof(*ops->v));
+    }
+    op = &ops->v[ops->n++];
+    memset(op, 0, sizeof(*op));
+    op->kind = kind;
+    snprintf(op->endpoint, sizeof(op->endpoint), "%s", endpoint ? endpoint : "");
+    return op;
+}
+
+void dl_ops_remove(struct dl_ops *ops, const char *endpoint, uint64_t seq)
+{
+    dl_ops_add(ops, OP_REMOVE, endpoint)->seq = seq;
+}
+
+void dl_ops_update(struct dl_ops *ops, const char *endpoint, uint64_t seq, int attempts,
+                   int64_t next_ms)
+{
+    struct dl_op *op = dl_ops_add(ops, OP_UPDATE, endpoint);
+
+    op->seq = seq;
+    op->entry.attempts = attempts;
+    op->entry.next_ms = next_ms;
+}
+
+void dl_ops_log(struct dl_ops *ops, const char *id, json_t *record)
+{
+    struct dl_op *op = dl_ops_add(ops, OP_LOG, NULL);
+    size_t len;
+
+    op->key = xstrdup(id);
+    op->text = cjson_dump(record, &len);
+    json_decref(record);
+}
+
+void dl_ops_health(struct dl_ops *ops, const endpoint_t *ep)
+{
+    struct dl_op *op = dl_ops_add(ops, OP_HEALTH, ep->name);
+    json_t *full = endpoint_to_json(ep, 0);
+    size_t len;
+
+    op->text = cjson_dump(json_object_get(full, "health"), &len);
+    json_decref(full);
+}
+
+/* Store thread: the health object of an op into the endpoint's record.
+ * The record may have changed meanwhile (an admin command); only health
+ * is the engine's. */
+static int dl_op_health_save(store_t *st, store_txn_t *txn, fanout_t *fo, const struct dl_op *op,
+                             mh_err_t *err)
+{
+    json_t *health = json_loads(op->text, 0, NULL);
+    json_t *change = json_pack("{s:o}", "health", health);
+    endpoint_t *ep;
+    int rc;
+
+    ep = admin_endpoint_load(st, op->endpoint, err);
+    if (ep == NULL) {
+        json_decref(change);
+        return 0; /* removed meanwhile */
+    }
+    rc = admin_endpoint_change(st, txn, fo, ep, change, false, NULL, err);
+    endpoint_free(ep);
+    json_decref(change);
+    return rc;
+}
+
+static int dl_op_apply(store_t *st, store_txn_t *txn, fanout_t *fo, const struct dl_op *op,
+                       mh_err_t *err)
+{
+    unsigned char buf[QENTRY_LEN];
+
+    switch (op->kind) {
+    case OP_REMOVE:
+        return store_queue_remove(txn, op->endpoint, op->seq, err);
+    case OP_UPDATE:
+        qentry_encode(&op->entry, buf);
+        return store_queue_push(txn, op->endpoint, op->seq, buf, sizeof(buf), err);
+    case OP_LOG:
+        return store_kv_put(txn, STORE_DELIVERIES, op->key, op->text, strlen(op->text), err);
+    case OP_HEALTH:
+        return dl_op_health_save(st, txn, fo, op, err);
+    }
+    return 0;
+}
+
+static void dl_ops_work(store_t *st, void *ctx)
+{
+    struct dl_ops *ops = ctx;
+    store_txn_t *txn = store_begin(st, &ops->err);
+
+    ops->rc = txn ? 0 : -1;
+    for (size_t i = 0; ops->rc == 0 && i < ops->n; i++)
+        ops->rc = dl_op_apply(st, txn, ops->fanout, &ops->v[i], &ops->err);
+    if (ops->rc < 0)
+        store_abort(txn);
+    else
+        ops->rc = store_commit(txn, &ops->err);
+}
+
+/* Loop thread: removed entries are no longer held. If the transaction
+ * failed they stay in the store and are delivered again after a restart
+ * (at least once); the engine's memory keeps nothing of them. */
+static void dl_ops_done(void *ctx)
+{
+    struct dl_ops *ops = ctx;
+    struct delivery *dl = ops->dl;
+    struct dl_ep *dep;
+
+    if (ops->rc < 0)
+        msg_warn("delivery: saving %zu queue changes failed: %s", ops->n, ops->err.text);
+    for (size_t i = 0; i < ops->n; i++)
+        if (ops->v[i].kind == OP_REMOVE && (dep = dl_ep_find(dl, ops->v[i].endpoint)) != NULL)
+            seqset_del(&dep->held, ops->v[i].seq);
+    dl->jobs--;
+    dl_ops_free(ops);
+    delivery_kick_scans(dl);
+}
+
+void dl_ops_submit(struct delivery *dl)
+{
+    struct dl_ops *ops = dl->ops;
+
+    dl->ops = dl_ops_new();
+    ops->dl = dl;
+    ops->fanout = dl->d->fanout;
+    dl->jobs++;
+    storeq_submit(dl->d->storeq, dl_ops_work, dl_ops_done, ops);
+}
+
+/* ---- start: endpoints (config-declared ones synced first) */
+
+struct load_job {
+    struct delivery *dl;
+    bool reload;
+    fanout_t *fanout;
+    json_t *declared; /* the config file's endpoints, as endpoint JSON */
+    endpoint_t **eps;
+    size_t neps;
+    int rc;
+    mh_err_t err;
+};
+
+static int load_one(void *ctx, const char *key, const void *val, size_t len)
+{
+    struct load_job *j = ctx;
+    json_t *obj = json_loadb(val, len, 0, NULL);
+    endpoint_t *ep = obj ? endpoint_from_json(obj, &j->err) : NULL;
+
+    json_decref(obj);
+    if (ep == NULL) {
+        msg_warn("delivery: stored endpoint %s is unusable, skipped: %s", key, j->err.text);
+        return 0;
+    }
+    fanout_set_endpoint(j->fanout, ep);
+    j->eps = xreallocarray(j->eps, j->neps + 1, sizeof(*j->eps));
+    j->eps[j->neps++] = ep;
+    return 0;
+}
+
+static void load_work(store_t *st, void *ctx)
+{
+    struct load_job *j = ctx;
+
+    j->rc = admin_endpoints_sync(st, j->fanout, j->declared, &j->err);
+    if (j->rc < 0)
+        msg_warn("delivery: endpoints from the configuration: %s", j->err.text);
+    j->rc = store_kv_scan(st, STORE_ENDPOINTS, NULL, load_one, j, &j->err);
+}
+
+static void load_done(void *ctx)
+{
+    struct load_job *j = ctx;
+    struct delivery *dl = j->dl;
+
+    if (j->rc < 0)
+        msg_warn("delivery: cannot read the endpoints: %s", j->err.text);
+    for (size_t i = 0; i < j->neps; i++) {
+        delivery_endpoint_set(dl, j->eps[i], j->reload);
+        endpoint_free(j->eps[i]);
+    }
+    free(j->eps);
+    json_decref(j->declared);
+    dl->jobs--;
+    dl->started = true;
+    if (!j->reload)
+        msg_info("delivery: %zu endpoints", j->neps);
+    free(j);
+    delivery_kick_scans(dl);
+}
+
+void dl_load_endpoints(struct delivery *dl, bool reload)
+{
+    struct load_job *j = xcalloc(1, sizeof(*j));
+
+    j->dl = dl;
+    j->reload = reload;
+    j->fanout = dl->d->fanout;
+    j->declared = admin_endpoints_declared(dl->d->conf);
+    dl->jobs++;
+    storeq_submit(dl->d->storeq, load_work, load_done, j);
+}
+
+/* ---- backlog: an endpoint's queue entries from a sequence number on */
+
+struct scan_entry {
+    uint64_t seq;
+    struct qentry e;
+    struct blob *blob;
+};
+
+struct scan_job {
+    struct dl_ep *dep;
+    unsigned memgen;
+    char endpoint[EP_NAME_MAX + 1];
+    uint64_t from, last;
+    size_t limit, seen;
+    struct scan_entry *v;
+    size_t n;
+    uint64_t *missing; /* entries whose event is gone (retention) */
+    size_t nmissing;
+    int rc;
+    mh_err_t err;
+};
+
+static int scan_one(void *ctx, uint64_t seq, const void *entry, size_t len)
+{
+    struct scan_job *j = ctx;
+    struct scan_entry *se;
+
+    j->seen++;
+    j->last = seq;
+    j->v = xreallocarray(j->v, j->n + 1, sizeof(*j->v));
+    se = &j->v[j->n];
+    se->seq = seq;
+    se->blob = NULL;
+    if (qentry_decode(entry, len, &se->e) < 0) {
+        msg_warn("delivery: %s: malformed queue entry #%llu, sending it again", j->endpoint,
+                 (unsigned long long)seq);
+        se->e.attempts = 0;
+        se->e.next_ms = 0;
+    }
+    j->n++;
+    return 0;
+}
+
+/* The blob of a stored event: its JSON, with id, type and time read back. */
+static struct blob *scan_blob(store_t *st, uint64_t seq, mh_err_t *err, int *rc)
+{
+    const char *id, *type, *ts;
+    struct blob *b = NULL;
+    json_t *ev;
+    char *json;
+    size_t len;
+    int64_t ms = 0;
+
+    if ((*rc = store_event_get_seq(st, seq, &json, &len, err)) != 0)
+        return NULL;
+    ev = json_loadb(json, len, 0, NULL);
+    if (ev && json_unpack(ev, "{s:s,s:s,s:s}", "id", &id, "type", &type, "timestamp", &ts) == 0) {
+        time_parse_rfc3339(ts, &ms, NULL);
+        b = blob_new(id, type, ms, json, len);
+    } else {
+        *rc = 1; /* not an event: treat as gone */
+    }
+    json_decref(ev);
+    free(json);
+    return b;
+}
+
+static void scan_work(store_t *st, void *ctx)
+{
+    struct scan_job *j = ctx;
+    store_txn_t *txn;
+    size_t kept = 0;
+    int rc;
+
+    j->rc = store_queue_scan(st, j->endpoint, j->from, j->limit, scan_one, j, &j->err);
+    for (size_t i = 0; j->rc == 0 && i < j->n; i++) {
+        j->v[i].blob = scan_blob(st, j->v[i].seq, &j->err, &rc);
+        if (rc < 0) {
+            j->rc = -1;
+        } else if (rc == 1) {
+            j->missing = xreallocarray(j->missing, j->nmissing + 1, sizeof(*j->missing));
+            j->missing[j->nmissing++] = j->v[i].seq;
+        } else {
+            j->v[kept++] = j->v[i];
+        }
+    }
+    j->n = kept;
+    if (j->rc == 0 && j->nmissing > 0 && (txn = store_begin(st, &j->err)) != NULL) {
+        for (size_t i = 0; i < j->nmissing; i++)
+            store_queue_remove(txn, j->endpoint, j->missing[i], &j->err);
+        if (store_commit(txn, &j->err) < 0)
+            msg_warn("delivery: %s: %s", j->endpoint, j->err.text);
+    }
+}
+
+static void scan_done(void *ctx)
+{
+    struct scan_job *j = ctx;
+    struct dl_ep *dep = j->dep;
+    bool stale = dep->gone || dep->memgen != j->memgen;
+
+    if (j->rc < 0)
+        msg_warn("delivery: %s: reading the queue: %s", j->endpoint, j->err.text);
+    if (j->nmissing > 0)
+        msg_warn("delivery: %s: %zu queued events were expired by retention before delivery",
+                 j->endpoint, j->nmissing);
+    for (size_t i = 0; i < j->n; i++) {
+        if (stale || j->rc < 0)
+            blob_unref(j->v[i].blob);
+        else
+            dl_ep_add_loaded(dep, j->v[i].seq, j->v[i].blob, j->v[i].e.attempts,
+                             j->v[i].e.next_ms);
+    }
+    dep->dl->jobs--;
+    if (stale || j->rc < 0) {
+        dep->scanning = false;
+        dl_ep_free_if_gone(dep);
+    } else {
+        dl_ep_scan_done(dep, j->seen < j->limit, j->seen ? j->last + 1 : j->from);
+    }
+    free(j->v);
+    free(j->missing);
+    free(j);
+}
+
+void dl_scan(struct dl_ep *dep, size_t limit)
+{
+    struct scan_job *j = xcalloc(1, sizeof(*j));
+
+    j->dep = dep;
+    j->memgen = dep->memgen;
+    snprintf(j->endpoint, sizeof(j->endpoint), "%s", dep->ep->name);
+    j->from = dep->scan_from;
+    j->limit = limit ? limit : 1;
+    dep->dl->jobs++;
+    storeq_submit(dep->dl->d->storeq, scan_work, scan_done, j);
+}
+
+/* ---- delivery log retention */
+
+struct expire_job {
+    struct delivery *dl;
+    char bound[EVID_SIZE];
+    size_t deleted;
+    int rc;
+    mh_err_t err;
+};
+
+static void expire_work(store_t *st, void *ctx)
+{
+    struct expire_job *j = ctx;
+
+    j->rc = store_kv_expire(st, STORE_DELIVERIES, j->bound, 10000, &j->deleted, &j->err);
+}
+
+static void expire_done(void *ctx)
+{
+    struct expire_job *j = ctx;
+
+    if (j->rc < 0)
+        msg_warn("delivery log retention: %s", j->err.text);
+    j->dl->jobs--;
+    free(j);
+}
+
+/* Delivery ids sort by time: the bound is the id prefix of the cutoff. */
+void dl_expire_log(struct delivery *dl)
+{
+    struct expire_job *j = xcalloc(1, sizeof(*j));
+    char id[EVID_SIZE];
+
+    evid_generate(id, time_now_ms() - dl->log_days * 86400000LL);
+    snprintf(j->bound, sizeof(j->bound), "%s%.10s", DELIVERY_ID_PREFIX, id + strlen(EVID_PREFIX));
+    j->dl = dl;
+    dl->jobs++;
+    storeq_submit(dl->d->storeq, expire_work, expire_done, j);
+}

@@ -1,0 +1,260 @@
+/*
+ * fanout.c - events to endpoint queues, committed items to the engine
+ * (see fanout.h).
+ *
+ * Two lists of items: "staged", filled during the store thread's open
+ * transaction, and "outbox", which the loop thread takes from. A hook on
+ * the transaction's end moves staged to outbox on commit, frees it on
+ * abort. Only the outbox is shared between threads (the mutex); the
+ * endpoint list and the staged items belong to the store thread.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fanout.h"
+#include "xalloc.h"
+
+struct fanout {
+    /* store thread */
+    endpoint_t **eps;
+    size_t neps;
+    struct fanout_item *staged, **staged_tail;
+    bool hooked; /* the open transaction has our end hook */
+    /* shared */
+    pthread_mutex_t lock;
+    struct fanout_item *outbox, **outbox_tail;
+};
+
+/* ---- queue entries: version 1, attempts (4 bytes BE), next_ms (8 bytes BE) */
+
+void qentry_encode(const struct qentry *e, unsigned char buf[QENTRY_LEN])
+{
+    uint64_t next = (uint64_t)e->next_ms;
+    uint32_t att = (uint32_t)e->attempts;
+
+    buf[0] = 1;
+    for (int i = 0; i < 4; i++)
+        buf[1 + i] = (unsigned char)(att >> (24 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        buf[5 + i] = (unsigned char)(next >> (56 - 8 * i));
+}
+
+int qentry_decode(const void *buf, size_t len, struct qentry *e)
+{
+    const unsigned char *p = buf;
+    uint32_t att = 0;
+    uint64_t next = 0;
+
+    if (len != QENTRY_LEN || p[0] != 1)
+        return -1;
+    for (int i = 0; i < 4; i++)
+        att = (att << 8) | p[1 + i];
+    for (int i = 0; i < 8; i++)
+        next = (next << 8) | p[5 + i];
+    if (att > 1000000)
+        return -1;
+    e->attempts = (int)att;
+    e->next_ms = (int64_t)next;
+    return 0;
+}
+
+/* ---- blobs */
+
+struct blob *blob_new(const char *id, const char *type, int64_t ts_ms, const char *json,
+                      size_t len)
+{
+    struct blob *b = xcalloc(1, sizeof(*b));
+
+    b->refs = 1;
+    snprintf(b->id, sizeof(b->id), "%s", id);
+    snprintf(b->type, sizeof(b->type), "%s", type);
+    b->ts_ms = ts_ms;
+    b->json = xmemdup(json, len + 1);
+    b->json[len] = 0;
+    b->len = len;
+    return b;
+}
+
+/* References are taken on the store thread before the hand-over and
+ * dropped on the loop thread after it; the outbox mutex orders the two. */
+struct blob *blob_ref(struct blob *b)
+{
+    b->refs++;
+    return b;
+}
+
+void blob_unref(struct blob *b)
+{
+    if (b == NULL || --b->refs > 0)
+        return;
+    free(b->json);
+    free(b);
+}
+
+void fanout_item_free(struct fanout_item *it)
+{
+    blob_unref(it->blob);
+    free(it);
+}
+
+/* ---- life */
+
+fanout_t *fanout_new(void)
+{
+    fanout_t *fo = xcalloc(1, sizeof(*fo));
+
+    pthread_mutex_init(&fo->lock, NULL);
+    fo->staged_tail = &fo->staged;
+    fo->outbox_tail = &fo->outbox;
+    return fo;
+}
+
+static void items_free(struct fanout_item *it)
+{
+    struct fanout_item *next;
+
+    for (; it; it = next) {
+        next = it->next;
+        fanout_item_free(it);
+    }
+}
+
+fanout_t *fanout_free(fanout_t *fo)
+{
+    if (fo == NULL)
+        return NULL;
+    for (size_t i = 0; i < fo->neps; i++)
+        endpoint_free(fo->eps[i]);
+    free(fo->eps);
+    items_free(fo->staged);
+    items_free(fo->outbox);
+    pthread_mutex_destroy(&fo->lock);
+    free(fo);
+    return NULL;
+}
+
+/* ---- endpoints (store thread) */
+
+static size_t fanout_find(const fanout_t *fo, const char *name)
+{
+    for (size_t i = 0; i < fo->neps; i++)
+        if (strcmp(fo->eps[i]->name, name) == 0)
+            return i;
+    return fo->neps;
+}
+
+void fanout_remove_endpoint(fanout_t *fo, const char *name)
+{
+    size_t i = fanout_find(fo, name);
+
+    if (i == fo->neps)
+        return;
+    endpoint_free(fo->eps[i]);
+    fo->eps[i] = fo->eps[--fo->neps];
+}
+
+void fanout_set_endpoint(fanout_t *fo, const endpoint_t *ep)
+{
+    size_t i;
+
+    if (!ep->enabled || ep->state == EP_DISABLED) {
+        fanout_remove_endpoint(fo, ep->name);
+        return;
+    }
+    i = fanout_find(fo, ep->name);
+    if (i == fo->neps) {
+        fo->eps = xreallocarray(fo->eps, fo->neps + 1, sizeof(*fo->eps));
+        fo->neps++;
+    } else {
+        endpoint_free(fo->eps[i]);
+    }
+    fo->eps[i] = endpoint_dup(ep);
+}
+
+size_t fanout_endpoint_count(const fanout_t *fo)
+{
+    return fo->neps;
+}
+
+const endpoint_t *fanout_endpoint(const fanout_t *fo, size_t i)
+{
+    return fo->eps[i];
+}
+
+/* ---- staging (store thread) */
+
+static void fanout_txn_end(void *ctx, bool committed)
+{
+    fanout_t *fo = ctx;
+
+    fo->hooked = false;
+    if (fo->staged == NULL)
+        return;
+    if (!committed) {
+        items_free(fo->staged);
+    } else {
+        pthread_mutex_lock(&fo->lock);
+        *fo->outbox_tail = fo->staged;
+        fo->outbox_tail = fo->staged_tail;
+        pthread_mutex_unlock(&fo->lock);
+    }
+    fo->staged = NULL;
+    fo->staged_tail = &fo->staged;
+}
+
+int fanout_push(fanout_t *fo, store_txn_t *txn, const char *endpoint, uint64_t seq,
+                struct blob *blob, mh_err_t *err)
+{
+    struct qentry e = { 0, 0 };
+    unsigned char buf[QENTRY_LEN];
+    struct fanout_item *it;
+
+    qentry_encode(&e, buf);
+    if (store_queue_push(txn, endpoint, seq, buf, sizeof(buf), err) < 0)
+        return -1;
+    it = xcalloc(1, sizeof(*it));
+    snprintf(it->endpoint, sizeof(it->endpoint), "%s", endpoint);
+    it->seq = seq;
+    it->blob = blob_ref(blob);
+    *fo->staged_tail = it;
+    fo->staged_tail = &it->next;
+    if (!fo->hooked) {
+        store_txn_on_end(txn, fanout_txn_end, fo);
+        fo->hooked = true;
+    }
+    return 0;
+}
+
+int fanout_event(fanout_t *fo, store_txn_t *txn, const event_t *ev, uint64_t seq,
+                 const char *json, size_t len, mh_err_t *err)
+{
+    struct blob *blob = NULL;
+    int rc = 0;
+
+    for (size_t i = 0; i < fo->neps && rc == 0; i++) {
+        if (!endpoint_matches(fo->eps[i], ev->type, ev->data))
+            continue;
+        if (blob == NULL)
+            blob = blob_new(ev->id, ev->type, ev->ts_ms, json, len);
+        rc = fanout_push(fo, txn, fo->eps[i]->name, seq, blob, err);
+    }
+    blob_unref(blob);
+    return rc;
+}
+
+/* ---- hand-over (loop thread) */
+
+struct fanout_item *fanout_take(fanout_t *fo)
+{
+    struct fanout_item *items;
+
+    pthread_mutex_lock(&fo->lock);
+    items = fo->outbox;
+    fo->outbox = NULL;
+    fo->outbox_tail = &fo->outbox;
+    pthread_mutex_unlock(&fo->lock);
+    return items;
+}
