@@ -11,6 +11,10 @@
  *   time_parse_user()      what an administrator types: RFC 3339, a date, an
  *                          integer of epoch seconds, or a relative "-2h",
  *                          "30m", "7d" (meaning that long ago)
+ *   time_parse_duration_ms(s, &ms)  a length of time as an administrator
+ *                          types it: "500ms", "5s", "5m", "2h", "1d", or a bare
+ *                          number of seconds. 0, or -1 (*ms untouched) for
+ *                          garbage, a sign, or more ms than an int64_t holds
  */
 #ifndef MH_TIMEUTIL_H
 #define MH_TIMEUTIL_H
@@ -29,5 +33,6 @@ char *time_format_rfc3339(char *out, int64_t ms);
 int time_parse_rfc3339(const char *s, int64_t *ms, mh_err_t *err);
 int64_t time_days_from_civil(int64_t y, int m, int d);
 int time_parse_user(const char *s, int64_t now_ms, int64_t *ms, mh_err_t *err);
+int time_parse_duration_ms(const char *s, int64_t *ms);
 
 #endif

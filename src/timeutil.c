@@ -229,3 +229,30 @@ int time_parse_user(const char *s, int64_t now_ms, int64_t *ms, mh_err_t *err)
     *ms = now_ms - n * unit;
     return 0;
 }
+
+/* No err: the one way to fail is "not a duration", which the caller words
+ * for its context (an option name, a config directive). */
+int time_parse_duration_ms(const char *s, int64_t *ms)
+{
+    const char *p = s;
+    int64_t n, unit;
+
+    if (!parse_uint(&p, &n))
+        return -1; /* empty, a sign, or not a number */
+    if (strcmp(p, "ms") == 0)
+        unit = 1;
+    else if (*p == 0 || strcmp(p, "s") == 0)
+        unit = 1000; /* a bare number is seconds */
+    else if (strcmp(p, "m") == 0)
+        unit = 60 * 1000;
+    else if (strcmp(p, "h") == 0)
+        unit = 3600 * 1000;
+    else if (strcmp(p, "d") == 0)
+        unit = 86400 * 1000;
+    else
+        return -1;
+    if (n > INT64_MAX / unit)
+        return -1;
+    *ms = n * unit;
+    return 0;
+}

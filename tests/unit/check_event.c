@@ -141,6 +141,54 @@ START_TEST(test_user_time)
 }
 END_TEST
 
+/* ---- durations: input -> ms, or -1 = must be refused */
+static const struct {
+    const char *in;
+    int64_t ms;
+} duration_cases[] = {
+    { "500ms", 500 },
+    { "0", 0 },
+    { "0ms", 0 },
+    { "5", 5000 }, /* a bare number is seconds */
+    { "5s", 5000 },
+    { "5m", 300000 },
+    { "2h", 7200000 },
+    { "1d", 86400000 },
+    { "9223372036854775ms", 9223372036854775LL },
+    { "106751991167d", 106751991167LL * 86400000 }, /* the largest whole day */
+    { "106751991168d", -1 },                       /* overflow */
+    { "99999999999999999999", -1 },                /* overflow while reading digits */
+    { "", -1 },
+    { "-5s", -1 },
+    { "+5s", -1 },
+    { " 5s", -1 },
+    { "5s ", -1 },
+    { "5 s", -1 },
+    { "1.5s", -1 },
+    { "5x", -1 },
+    { "5sec", -1 },
+    { "5msx", -1 },
+    { "5M", -1 },
+    { "ms", -1 },
+    { "s", -1 },
+    { "2w", -1 },
+};
+
+START_TEST(test_duration)
+{
+    int64_t ms = -42;
+    int rc = time_parse_duration_ms(duration_cases[_i].in, &ms);
+
+    if (duration_cases[_i].ms < 0) {
+        ck_assert_msg(rc == -1, "\"%s\" accepted", duration_cases[_i].in);
+        ck_assert_int_eq(ms, -42); /* untouched on failure */
+    } else {
+        ck_assert_msg(rc == 0, "\"%s\" refused", duration_cases[_i].in);
+        ck_assert_int_eq(ms, duration_cases[_i].ms);
+    }
+}
+END_TEST
+
 START_TEST(test_evid)
 {
     char a[EVID_SIZE], b[EVID_SIZE];
@@ -220,6 +268,7 @@ static Suite *event_suite(void)
     tcase_add_loop_test(tc, test_types, 0, N(type_cases));
     tcase_add_loop_test(tc, test_rfc3339, 0, N(time_cases));
     tcase_add_test(tc, test_user_time);
+    tcase_add_loop_test(tc, test_duration, 0, N(duration_cases));
     tcase_add_test(tc, test_evid);
     tcase_add_test(tc, test_event_roundtrip);
     tcase_add_loop_test(tc, test_bad_events, 0, N(bad_events));

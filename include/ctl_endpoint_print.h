@@ -1,0 +1,27 @@
+/*
+ * ctl_endpoint_print.h - the human view of an endpoint object (endpoint.h)
+ * for mailhookctl: one "label: value" line per setting, in the order an
+ * administrator reads them (where, what, how signed, how sent, health).
+ * Keys the object lacks are left out; text that came from outside (URLs,
+ * header values, reasons) is made printable.
+ *
+ *   ep_print(ep, with_secret)       the view; without with_secret, the
+ *                                   secret line is left out (add prints
+ *                                   the secret apart, ep_print_secret)
+ *   ep_state(ep)                    "disabled" when not enabled, else the
+ *                                   health state ("healthy", "failing"...)
+ *   ep_print_secret(title, secret)  a secret set apart, alone on its line
+ *                                   so it copies cleanly; a warning when
+ *                                   the daemon sent none
+ */
+#ifndef MH_CTL_ENDPOINT_PRINT_H
+#define MH_CTL_ENDPOINT_PRINT_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+void ep_print(const json_t *ep, bool with_secret);
+const char *ep_state(const json_t *ep);
+void ep_print_secret(const char *title, const char *secret);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * ctl_events.h - `mailhookctl emit` and `mailhookctl events list|show`:
+ * inject an event like any producer (ingest.h, spooling when mailhookd is
+ * down), and read the stored events over the admin socket.
+ *
+ *   ctl_emit(ctl, argc, argv)     argv[0] is "emit"; returns an exit code
+ *   ctl_events(ctl, argc, argv)   argv[0] is "events", argv[1] list or show
+ */
+#ifndef MH_CTL_EVENTS_H
+#define MH_CTL_EVENTS_H
+
+#include "ctl_common.h"
+
+int ctl_emit(struct ctl *ctl, int argc, char **argv);
+int ctl_events(struct ctl *ctl, int argc, char **argv);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * ctl_replay.h - `mailhookctl replay --since TIME [--until TIME] [--type T]
+ * [--endpoint E]`: queue stored events again for the endpoints they match
+ * (or for one endpoint), for a receiver that lost them. See mailhookctl(1).
+ *
+ *   ctl_replay(ctl, argc, argv)   argv[0] is "replay"; returns an exit code
+ *
+ * mailhookd replays in chunks (admin_proto.h, "replay"): one count_only
+ * request learns the total, then requests are repeated, each passing back
+ * the previous answer's cursor (opaque, sent back as received) until it is
+ * null. Without --until the range ends when the command starts, so events
+ * arriving meanwhile, which are delivered anyway, are not sent twice.
+ */
+#ifndef MH_CTL_REPLAY_H
+#define MH_CTL_REPLAY_H
+
+#include "ctl_common.h"
+
+int ctl_replay(struct ctl *ctl, int argc, char **argv);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * ctl_endpoint_print.c - an endpoint object for people (see
+ * ctl_endpoint_print.h).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl_common.h"
+#include "ctl_endpoint_print.h"
+
+#define EP_SHOWN_MAX 1024 /* bytes of one outside value shown */
+
+static void ep_line(const char *label, const char *fmt, ...) MH_PRINTF(2, 3);
+static void ep_line(const char *label, const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("%-*s", CTL_LABEL_WIDTH, label);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+/* The string at key, printable, on its own line; nothing when absent. */
+static void ep_text(const json_t *ep, const char *key, const char *label, const char *if_empty)
+{
+    const char *s = ctl_str(ep, key);
+    char shown[EP_SHOWN_MAX];
+
+    if (s == NULL)
+        return;
+    ep_line(label, "%s", *s ? printable(shown, sizeof(shown), s, strlen(s)) : if_empty);
+}
+
+/* An array of strings, joined by ", ". */
+static void ep_list(const json_t *ep, const char *key, const char *label, const char *if_empty)
+{
+    const json_t *a = json_object_get(ep, key), *v;
+    char shown[EP_SHOWN_MAX];
+    size_t i;
+
+    if (!json_is_array(a))
+        return;
+    printf("%-*s", CTL_LABEL_WIDTH, label);
+    if (json_array_size(a) == 0)
+        fputs(if_empty, stdout);
+    json_array_foreach(a, i, v) {
+        const char *s = json_string_value(v) ? json_string_value(v) : "?";
+        printf("%s%s", i ? ", " : "", printable(shown, sizeof(shown), s, strlen(s)));
+    }
+    putchar('\n');
+}
+
+static void ep_time(const json_t *obj, const char *key, const char *label)
+{
+    char t[CTL_TIME_LEN];
+
+    if (json_object_get(obj, key) && ctl_int(obj, key) != 0)
+        ep_line(label, "%s", ctl_fmt_time(t, json_object_get(obj, key)));
+}
+
+/* A duration in ms, as it would be typed ("5s"). */
+static void ep_ms(const json_t *ep, const char *key, const char *label)
+{
+    char d[32];
+
+    if (json_is_integer(json_object_get(ep, key)))
+        ep_line(label, "%s", ctl_fmt_duration(d, sizeof(d), ctl_int(ep, key)));
+}
+
+static void ep_print_health(const json_t *ep)
+{
+    const json_t *h = json_object_get(ep, "health");
+    const char *reason = ctl_str(h, "disabled_reason");
+    char shown[EP_SHOWN_MAX];
+
+    ep_line("state:", "%s", ep_state(ep));
+    if (json_is_integer(json_object_get(h, "consecutive_failures")) &&
+        ctl_int(h, "consecutive_failures") > 0)
+        ep_line("failures:", "%lld in a row", (long long)ctl_int(h, "consecutive_failures"));
+    ep_time(h, "failing_since", "failing since:");
+    ep_time(h, "last_success", "last success:");
+    ep_time(h, "last_failure", "last failure:");
+    if (reason && *reason)
+        ep_line("disabled because:", "%s", printable(shown, sizeof(shown), reason, strlen(reason)));
+    if (json_is_integer(json_object_get(ep, "queued")))
+        ep_line("queued:", "%lld deliveries", (long long)ctl_int(ep, "queued"));
+}
+
+static void ep_print_signing(const json_t *ep, bool with_secret)
+{
+    const char *scheme = ctl_str(ep, "scheme");
+    bool standard = scheme == NULL || strcmp(scheme, "standard") == 0;
+    char until[CTL_TIME_LEN];
+
+    ep_text(ep, "scheme", "scheme:", "");
+    if (!standard) { /* the standard scheme has fixed headers */
+        ep_text(ep, "signature_header", "signature header:", "");
+        ep_text(ep, "signature_prefix", "signature prefix:", "(none)");
+    }
+    if (with_secret)
+        ep_text(ep, "secret", "secret:", "");
+    if (ctl_str(ep, "old_secret")) {
+        ep_line("old secret:", "%s, also signing until %s",
+                with_secret ? ctl_str(ep, "old_secret") : "(set)",
+                ctl_fmt_time(until, json_object_get(ep, "old_secret_until")));
+    }
+}
+
+static void ep_print_headers(const json_t *ep)
+{
+    const json_t *headers = json_object_get(ep, "headers"), *v;
+    const char *name, *label = "headers:";
+    char shown[EP_SHOWN_MAX];
+
+    if (json_is_object(headers) && json_object_size(headers) == 0)
+        ep_line(label, "(none)");
+    json_object_foreach((json_t *)headers, name, v) {
+        const char *s = json_string_value(v) ? json_string_value(v) : "";
+        ep_line(label, "%s: %s", name, printable(shown, sizeof(shown), s, strlen(s)));
+        label = "";
+    }
+    ep_text(ep, "event_header", "event header:", "(not sent)");
+    ep_text(ep, "delivery_header", "delivery header:", "(not sent)");
+}
+
+static void ep_print_sending(const json_t *ep)
+{
+    const json_t *retry = json_object_get(ep, "retry"), *v;
+    char d[32];
+    size_t i;
+
+    if (json_is_integer(json_object_get(ep, "batch_max")) && ctl_int(ep, "batch_max") == 0)
+        ep_line("batch:", "off (one event per request)");
+    if (ctl_int(ep, "batch_max") != 0) {
+        ep_line("batch:", "up to %lld events per request", (long long)ctl_int(ep, "batch_max"));
+        ep_ms(ep, "batch_wait_ms", "batch wait:");
+    }
+    ep_ms(ep, "timeout_ms", "timeout:");
+    ep_ms(ep, "connect_timeout_ms", "connect timeout:");
+    if (json_is_array(retry)) {
+        printf("%-*s", CTL_LABEL_WIDTH, "retry after:");
+        json_array_foreach(retry, i, v)
+            printf("%s%s", i ? " " : "",
+                   ctl_fmt_duration(d, sizeof(d), json_integer_value(v) * 1000));
+        puts(json_array_size(retry) ? " (then dropped)" : "no retries");
+    }
+    if (json_is_integer(json_object_get(ep, "concurrency")))
+        ep_line("concurrency:", "%lld", (long long)ctl_int(ep, "concurrency"));
+    if (json_is_boolean(json_object_get(ep, "allow_http")))
+        ep_line("allow http:", "%s",
+                json_is_true(json_object_get(ep, "allow_http")) ? "yes" : "no");
+}
+
+const char *ep_state(const json_t *ep)
+{
+    const char *health = ctl_str(json_object_get(ep, "health"), "state");
+
+    if (json_is_false(json_object_get(ep, "enabled")))
+        return "disabled";
+    return health ? health : "-";
+}
+
+void ep_print(const json_t *ep, bool with_secret)
+{
+    ep_text(ep, "name", "name:", "");
+    ep_text(ep, "url", "url:", "");
+    ep_print_health(ep);
+    ep_list(ep, "types", "types:", "(none)");
+    ep_list(ep, "filters", "filters:", "(none)");
+    ep_print_signing(ep, with_secret);
+    ep_print_headers(ep);
+    ep_print_sending(ep);
+    ep_text(ep, "source", "source:", "");
+    ep_time(ep, "created", "created:");
+    ep_time(ep, "updated", "updated:");
+}
+
+void ep_print_secret(const char *title, const char *secret)
+{
+    if (secret == NULL) {
+        fprintf(stderr, "mailhookctl: mailhookd sent no secret; see "
+                        "\"mailhookctl endpoint show NAME --reveal-secret\"\n");
+        return;
+    }
+    printf("\n%s:\n\n    %s\n\n", title, secret);
+}

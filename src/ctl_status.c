@@ -1,0 +1,142 @@
+/*
+ * ctl_status.c - `mailhookctl status` (see ctl_status.h): one request,
+ * the answer as JSON or as a few aligned lines.
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "ctl_status.h"
+
+#define STATUS_SYNOPSIS "status"
+
+/* A figure of the answer: its key and how it reads after the number. */
+struct status_figure {
+    const char *key, *label;
+};
+
+static const struct status_figure delivery_figures[] = {
+    { "in_flight", "in flight" },
+    { "delivered", "delivered" },
+    { "failed_attempts", "failed attempts" },
+    { "dropped", "dropped" },
+};
+
+static const struct status_figure endpoint_figures[] = {
+    { "queued", "queued" },
+    { "in_flight", "in flight" },
+    { "consecutive_failures", "consecutive failures" },
+};
+
+static json_int_t jint(const json_t *obj, const char *path1, const char *path2)
+{
+    const json_t *v = json_object_get(obj, path1);
+
+    return json_integer_value(path2 ? json_object_get(v, path2) : v);
+}
+
+static void human_bytes(char *out, size_t n, double b)
+{
+    const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+    int u = 0;
+
+    while (b >= 1024 && u < 4)
+        b /= 1024, u++;
+    snprintf(out, n, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+}
+
+/* "N label" for each figure obj has, comma-separated, after sep. */
+static void print_figures(const json_t *obj, const struct status_figure *f, size_t n,
+                          const char *sep)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!json_is_integer(json_object_get(obj, f[i].key)))
+            continue;
+        printf("%s%lld %s", sep, (long long)ctl_int(obj, f[i].key), f[i].label);
+        sep = ", ";
+    }
+}
+
+/* The delivery section, when the daemon reports one. */
+static void print_delivery_status(const json_t *delivery)
+{
+    const char *name, *state;
+    json_t *ep;
+
+    if (!json_is_object(delivery))
+        return;
+    printf("delivery: ");
+    print_figures(delivery, delivery_figures,
+                  sizeof(delivery_figures) / sizeof(delivery_figures[0]), " ");
+    putchar('\n');
+    json_object_foreach(json_object_get(delivery, "endpoints"), name, ep) {
+        state = ctl_str(ep, "state");
+        printf("endpoint %s: %s", name, state ? state : "-");
+        print_figures(ep, endpoint_figures,
+                      sizeof(endpoint_figures) / sizeof(endpoint_figures[0]), ", ");
+        putchar('\n');
+    }
+}
+
+static void print_maillog_status(json_t *sources)
+{
+    const char *name;
+    json_t *m;
+
+    json_object_foreach(sources, name, m) {
+        printf("maillog %s: %s %s, %lld lines, %lld events, %lld skipped (%lld garbage, "
+               "%lld too long), %lld queue ids tracked, lag p50/p99 %lld/%lld ms\n",
+               name, json_string_value(json_object_get(m, "state")),
+               json_string_value(json_object_get(m, "path"))
+                   ? json_string_value(json_object_get(m, "path")) : "(journal)",
+               jint(m, "lines", NULL), jint(m, "events", NULL),
+               jint(m, "skipped_garbage", NULL) + jint(m, "skipped_long", NULL),
+               jint(m, "skipped_garbage", NULL), jint(m, "skipped_long", NULL),
+               jint(m, "tracked", NULL), jint(m, "lag_ms_p50", NULL), jint(m, "lag_ms_p99", NULL));
+    }
+}
+
+static void print_status(const json_t *r)
+{
+    json_int_t up = jint(r, "uptime_s", NULL);
+    char size[32];
+
+    human_bytes(size, sizeof(size), (double)jint(r, "store", "bytes_on_disk"));
+    printf("mailhookd %s, pid %lld, up %lldd %02lld:%02lld:%02lld (since %s)\n",
+           json_string_value(json_object_get(r, "version")), jint(r, "pid", NULL),
+           up / 86400, up / 3600 % 24, up / 60 % 60, up % 60,
+           json_string_value(json_object_get(r, "started")));
+    printf("store:     %s, %s on disk\n", json_string_value(json_object_get(r, "state_dir")),
+           size);
+    printf("events:    %lld stored (last seq %lld)\n", jint(r, "store", "events"),
+           jint(r, "store", "last_seq"));
+    printf("messages:  %lld   endpoints: %lld   queued deliveries: %lld\n",
+           jint(r, "store", "messages"), jint(r, "store", "endpoints"),
+           jint(r, "store", "queued"));
+    printf("ingest:    %lld stored, %lld duplicates, %lld rejected, %lld temp-failed, "
+           "%lld commits, %lld clients\n",
+           jint(r, "counters", "ingested"), jint(r, "counters", "duplicates"),
+           jint(r, "counters", "rejected"), jint(r, "counters", "tempfailed"),
+           jint(r, "counters", "commits"), jint(r, "clients", NULL));
+    printf("spool:     %lld files drained (%lld events), %lld quarantined\n",
+           jint(r, "counters", "spool_files"), jint(r, "counters", "spool_events"),
+           jint(r, "counters", "quarantined"));
+    printf("retention: %lld events expired\n", jint(r, "counters", "expired"));
+    print_delivery_status(json_object_get(r, "delivery"));
+    print_maillog_status(json_object_get(r, "maillog"));
+}
+
+int ctl_status(struct ctl *ctl, int argc, char **argv)
+{
+    json_t *r;
+
+    if (argc != 1)
+        ctl_usage(STATUS_SYNOPSIS);
+    r = ctl_call(ctl, json_pack("{s:s}", "cmd", "status"));
+    if (ctl->json)
+        ctl_print_json(r);
+    else
+        print_status(r);
+    json_decref(r);
+    return EX_OK;
+}
