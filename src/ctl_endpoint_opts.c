@@ -38,6 +38,7 @@ static const struct ep_optdef {
     long long min, max;
     bool add_only;
 } ep_optdefs[] = {
+    { "url", "url", K_STRING, 0, 0, false },
     { "type", "types", K_TYPES, 0, 0, false },
     { "filter", "filters", K_FILTER, 0, 0, false },
     { "scheme", "scheme", K_SCHEME, 0, 0, false },

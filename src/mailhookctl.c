@@ -63,7 +63,7 @@ static void usage(void)
             "  replay --since TIME [--until TIME] [--type T] [--endpoint E]\n"
             "  parse [--include-bounces] [--no-sent] FILE...   maillog to events, offline\n"
             "endpoint OPTIONS:\n"
-            "  --type T (repeatable, or T1,T2)   --filter KEY=VALUE (repeatable)\n"
+            "  --url URL  --type T (repeatable, or T1,T2)  --filter KEY=VALUE (repeatable)\n"
             "  --scheme standard|hmac-sha256-hex|sha256-secret-body\n"
             "  --signature-header H  --signature-prefix P  --secret S\n"
             "  --header 'Name: value' (repeatable)  --event-header H  --delivery-header H\n"
