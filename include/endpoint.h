@@ -9,21 +9,37 @@
  *
  *   name               [A-Za-z0-9_.-], 1..64 bytes
  *   url                http(s)://... ; https only unless allow_http;
- *                      userinfo allowed (basic auth) but redacted in output
- *   types              ["*"]  exact types, "prefix.*" wildcards or "*"
+ *                      userinfo allowed (basic auth) but redacted in output;
+ *                      at most 2048 bytes, judged by libcurl's URL parser
+ *   types              ["*"]  exact types, "prefix.*" wildcards or "*"; 1..64
  *   filters            []     "KEY=VALUE" strings, KEY one of sender_domain,
  *                             recipient_domain, tenant, tag, metadata.NAME;
  *                             the same KEY twice = either value, different
- *                             KEYs = all must hold (see endpoint_matches)
+ *                             KEYs = all must hold (see endpoint_matches);
+ *                             at most 64, each at most 256 bytes
  *   scheme             "standard" | "hmac-sha256-hex" | "sha256-secret-body"
  *   signature_header   ["X-Mailhook-Signature"] (not used by standard)
  *   signature_prefix   [""]  e.g. "sha256=" (not used by standard)
  *   secret             ["whsec_" + base64(32 random bytes), generated]
+ *                             8..127 printable ASCII, no space; the standard
+ *                             scheme needs base64 (after "whsec_"); a masked
+ *                             value ("whsec_...") is refused
  *   old_secret, old_secret_until   [absent / 0] during a rotation: requests
  *                             also carry a signature with old_secret until
- *                             old_secret_until (ms since the epoch)
- *   headers            {}     extra static request headers {"Name":"value"}
+ *                             old_secret_until (ms since the epoch);
+ *                             output writes old_secret null when absent
+ *   headers            {}     extra static request headers {"Name":"value"}:
+ *                             at most 32; names are RFC 9110 tokens of 1..64,
+ *                             not one mailhook sets (Content-Type,
+ *                             Content-Length, Host, User-Agent, Connection,
+ *                             Transfer-Encoding, webhook-*), nor a name given
+ *                             twice or also used by the *_header keys, in any
+ *                             case; values 1..1024 bytes without control
+ *                             characters but TAB (no CR/LF: no injection);
+ *                             Authorization and Proxy-Authorization values
+ *                             are masked ("***") in output like secrets
  *   event_header       ["X-Mailhook-Event"]     "" = not sent
+ *                      (the three *_header keys follow the header name rules)
  *   delivery_header    ["X-Mailhook-Delivery"]  "" = not sent
  *   batch_max          [0]    0: one event per request, the body is the
  *                             event object; N >= 1: the body is always an
@@ -40,26 +56,33 @@
  *   health             {"state":"healthy"|"failing"|"disabled",
  *                       "consecutive_failures":N,"failing_since":MS,
  *                       "last_success":MS,"last_failure":MS,
- *                       "disabled_reason":"..."}  (kept by the daemon)
+ *                       "disabled_reason":"..."}  (kept by the daemon;
+ *                       members absent on input take healthy/0/"")
  *
  * Unknown keys are an error (a typo must not silently do nothing).
  *
  *   endpoint_from_json(obj, err)    parse + validate; defaults filled in;
- *                                   NULL + err ("endpoint NAME: url: ...")
+ *                                   NULL + err ("endpoint NAME: url: ...");
+ *                                   the caller owns the result
  *   endpoint_to_json(ep, flags)     every key; EP_JSON_SECRETS includes
- *                                   secret/old_secret, otherwise they are
- *                                   masked ("whsec_...abcd"); EP_JSON_RAW_URL
+ *                                   secret/old_secret (and Authorization
+ *                                   values), otherwise they are masked
+ *                                   ("whsec_...abcd"); EP_JSON_RAW_URL
  *                                   keeps userinfo, otherwise it is redacted
  *   endpoint_merge(base, changes, err)
  *                                   a new endpoint: base's JSON with the keys
- *                                   of changes replaced (name cannot change)
+ *                                   of changes replaced (name cannot change);
+ *                                   a null value removes the key, which takes
+ *                                   its default again (old_secret: null ends
+ *                                   a rotation); base is not touched
  *   endpoint_dup(ep), endpoint_free(ep) (returns NULL; NULL is fine)
  *   endpoint_type_matches(pattern, type)
  *   endpoint_matches(ep, type, data)    types and filters, against an
  *                                   event's type and data object; ignores
  *                                   enabled/health (callers decide)
- *   endpoint_name_check(name, err)
- *   endpoint_redact_url(url)        malloc'ed url with the password as "***"
+ *   endpoint_name_check(name, err)  0, or -1 + err ("name \"x y\": ...")
+ *   endpoint_redact_url(url)        malloc'ed url with the password as "***";
+ *                                   "(invalid URL)" when curl cannot parse it
  */
 #ifndef MH_ENDPOINT_H
 #define MH_ENDPOINT_H
