@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib/receiver.sh"
 
 if ! why=$(have_node); then echo "1..0 # SKIP $why"; exit 0; fi
-plan 40
+plan 42
 CONF=$T_DIR/mailhook.conf
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 start_receiver r --tls >/dev/null || { echo "Bail out! receiver"; exit 1; }
@@ -47,7 +47,7 @@ check "event delivered to the declared endpoint" is "$E1" receiver_events r /ok/
 check "body is the stored event, byte for byte" bash -c "[ \"\$(receiver_field r /ok/declared body)\" = \"\$('$MAILHOOKCTL' -c '$CONF' --json events show $E1)\" ]"
 check "webhook-id is the event id" is "$E1" receiver_field r /ok/declared headers.webhook-id
 if why=$(have_standardwebhooks); then
-    check "standardwebhooks (npm) verifies the signature" node "$VERIFY_SW_JS" "$LOG" "$SECRET" --path /ok/declared
+    check "standardwebhooks (npm) verifies the signature" node "$VERIFY_SW_JS" --path /ok/declared "$LOG" "$SECRET"
 else
     skip "$why"
 fi
@@ -80,8 +80,6 @@ check "custom event and delivery header names" bash -c "receiver_field r /ok/pm 
 # --- sha256-secret-body, batched (a Mailabl-style receiver: always an array)
 ctl endpoint add ml "$URL/ok/ml" --scheme sha256-secret-body --signature-header X-Mailabl-Signature \
     --secret mailabl-app-secret-123 --type 'app.*' --batch 50 --batch-wait 300ms >/dev/null 2>&1
-for i in $(seq 1 120); do printf '{"id":"%s","type":"app.bulk","timestamp":"%s","data":{"n":%d}}\n' \
-    "$(ctl emit --help >/dev/null 2>&1; echo)" 0 "$i" >/dev/null; done
 for i in $(seq 1 120); do ctl emit app.bulk "{\"n\":$i}" >/dev/null; done
 wait_for 15 bash -c "[ \$(receiver_events r /ok/ml | sort -u | wc -l) -ge 120 ]"
 check "batch endpoint: all 120 events arrive" bash -c "[ \$(receiver_events r /ok/ml | sort -u | wc -l) -eq 120 ]"
@@ -134,7 +132,7 @@ SWNEW=$(printf '%s\n' "$OUT" | grep -oE 'whsec_[A-Za-z0-9+/=]+' | head -1)
 emit rot.x '{"a":1}' >/dev/null
 wait_receiver_count 10 r 1 /ok/swr
 if why=$(have_standardwebhooks); then
-    check "during rotation both secrets verify (standardwebhooks)" node "$VERIFY_SW_JS" "$LOG" "$SWNEW" "$SECRET" --path /ok/swr
+    check "during rotation both secrets verify (standardwebhooks)" node "$VERIFY_SW_JS" --path /ok/swr "$LOG" "$SWNEW" "$SECRET"
 else
     skip "$why"
 fi

@@ -34,6 +34,8 @@ emit() { ctl emit "$@" | awk '{print $1}'; }
 add() { local n=$1 u=$2; shift 2; ctl endpoint add "$n" "$URL$u" --type "t.$n" "$@" >/dev/null 2>&1; }
 state() { ctl --json endpoint show "$1" | python3 -c 'import json,sys; e=json.load(sys.stdin); e=e.get("endpoint",e)
 print("disabled" if not e["enabled"] else e["health"]["state"])'; }
+export CONF MAILHOOKCTL
+export -f ctl state
 
 check "daemon starts" start_daemon "$CONF"
 
@@ -41,7 +43,7 @@ check "daemon starts" start_daemon "$CONF"
 add fail /fail/2/a
 E=$(emit t.fail '{}')
 wait_receiver_count 20 r 3 /fail/2/a
-check "two 500s, then delivered on the 3rd attempt" bash -c "[ \$(receiver_field r /fail/2/a status | tr '\n' ' ') = '500 500 200 ' ]"
+check "two 500s, then delivered on the 3rd attempt" bash -c "[ \"\$(receiver_field r /fail/2/a status | tr '\n' ' ')\" = '500 500 200 ' ]"
 check "the same webhook-id on every retry" bash -c "[ \"\$(receiver_field r /fail/2/a headers.webhook-id | sort -u)\" = '$E' ]"
 check "attempts are in the delivery log" bash -c "[ \$('$MAILHOOKCTL' -c '$CONF' --json deliveries list --endpoint fail | wc -l) -eq 3 ] &&
     [ \$('$MAILHOOKCTL' -c '$CONF' --json deliveries list --endpoint fail --failed | wc -l) -eq 2 ]"
@@ -83,15 +85,14 @@ check "only the first 4 KiB of an answer are kept" bash -c "id=\$('$MAILHOOKCTL'
 add ra /retry-after/2/x
 emit t.ra '{}' >/dev/null
 wait_receiver_count 20 r 2 /retry-after/2/x
-check "429 then delivered" bash -c "[ \$(receiver_field r /retry-after/2/x status | tr '\n' ' ') = '429 200 ' ]"
+check "429 then delivered" bash -c "[ \"\$(receiver_field r /retry-after/2/x status | tr '\n' ' ')\" = '429 200 ' ]"
 check "Retry-After honoured (>= 2 s between the attempts)" bash -c "receiver_field r /retry-after/2/x t | python3 -c 'import sys; t=[int(x) for x in sys.stdin]; assert t[1]-t[0] >= 1900, t'"
 
 # 410 Gone: the endpoint is disabled, the admin warned by mail, the queue kept.
 add gone /status/410/x
 emit t.gone '{}' >/dev/null
 wait_for 20 bash -c "[ \"\$(state gone)\" = disabled ]"
-check "410 disables the endpoint" is_disabled() { [ "$(state gone)" = disabled ]; }
-check "410 disables the endpoint" bash -c "[ \"\$(ctl() { '$MAILHOOKCTL' -c '$CONF' \"\$@\"; }; '$MAILHOOKCTL' -c '$CONF' --json endpoint show gone | grep -c '\"enabled\":false\|\"state\":\"disabled\"')\" -ge 1 ]"
+check "410 disables the endpoint" bash -c "'$MAILHOOKCTL' -c '$CONF' --json endpoint show gone | grep -q '\"state\":\"disabled\"'"
 check "... and the reason is shown" bash -c "'$MAILHOOKCTL' -c '$CONF' endpoint show gone | grep -q 410"
 check "the admin got a mail through sendmail" bash -c "grep -l 'gone' $T_DIR/mail.* 2>/dev/null | head -1 | xargs grep -q 'To: hostmaster@example.org'"
 check "its event stays queued" bash -c "'$MAILHOOKCTL' -c '$CONF' --json endpoint show gone | grep -q '\"queued\":1'"

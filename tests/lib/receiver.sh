@@ -207,6 +207,9 @@ if prog == "count":
 receiver_count() { _recv_py "$1" "${2:-}" count; }
 receiver_events() { _recv_py "$1" "${2:-}" events; }
 receiver_field() { _recv_py "$1" "$2" "field:$3"; }
+# Usable in "check NAME bash -c '...'" subshells too.
+export T_DIR
+export -f _recv_py receiver_count receiver_events receiver_field receiver_log
 
 receiver_stats() {
     local v url
