@@ -387,11 +387,13 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     d.loop = evloop_new();
     d.fanout = daemon_fanout = fanout_new();
     d.storeq = storeq_start(d.store, d.loop);
+    /* First in the store queue: the endpoints are known to the fan-out
+     * before any event can be stored. */
+    d.delivery = delivery_new(&d);
     evloop_add(d.loop, d.signal_fd, EVLOOP_READ, daemon_signal, &d);
     d.ingest = ingest_server_new(&d, ingest_fd);
     d.admin = admin_server_new(&d, admin_fd);
     d.drain = spool_drain_new(&d);
-    d.delivery = delivery_new(&d);
     d.nreaders = conf->n_maillogs;
     d.readers = xcalloc(d.nreaders ? d.nreaders : 1, sizeof(*d.readers));
     for (size_t i = 0; i < d.nreaders; i++)
