@@ -140,13 +140,17 @@ order_diff() {
 
 # section_probes SECTION: the sections whose defaults mailhookd -T shows, one
 # "OPTION<TAB>BODY" a line: a section that needs an option to be valid
-# (a maillog of type file needs its path) is probed once per such option,
+# (a maillog of type file needs its path, an endpoint its url) is probed
+# once per such option,
 # each probe setting another one, and checks every option but the one it
 # sets; so every option is checked by some probe.
 section_probes() {
     case $1 in
     maillog)
         printf '%s\t%s\n' type 'type = "journald"' path 'path = "/var/log/mail.log"'
+        ;;
+    endpoint)
+        printf '%s\t%s\n' url 'url = "https://hooks.example.com/x"'
         ;;
     *)
         printf '\t\n' # valid empty: one probe checks everything
@@ -258,6 +262,9 @@ else
             compare_defaults "$T_DIR/probe.conf" "$sec" "$skip"
         done < <(section_probes "$sec")
     done
+    # endpoint.url has no default a section could be valid with ("" is
+    # refused): the sample shows it empty, every probe must set it.
+    echo endpoint.url >> "$T_DIR/checked"
     unchecked=$(comm -23 <(sort -u "$T_DIR/sample") <(sort -u "$T_DIR/checked") | xargs)
     [ -z "$unchecked" ] || bad="${bad}not checked by any probe: $unchecked; "
     if [ -z "$bad" ]; then
