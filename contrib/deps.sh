@@ -3,6 +3,7 @@
 # test and demo, when they are missing. Needs root (or sudo) only when
 # something must be installed.
 #   deps.sh build   packages for ./configure && make
+#   deps.sh demo    build + nodejs (the demo's webhook receiver)
 #   deps.sh test    build + what the test suite and benchmarks use, and the
 #                   standardwebhooks npm package (the tests' independent
 #                   Standard Webhooks verifier), pinned, installed with npm
@@ -19,8 +20,9 @@ SW_VERSION=1.1.1
 profile=${1:-build}
 case "$profile" in
 build) want=$BUILD_PKGS ;;
+demo) want="$BUILD_PKGS nodejs" ;;
 test) want=$TEST_PKGS ;;
-*) echo "usage: deps.sh build|test" >&2; exit 64 ;;
+*) echo "usage: deps.sh build|demo|test" >&2; exit 64 ;;
 esac
 
 missing=""
