@@ -230,9 +230,6 @@ static const struct conf_row conf_top_rows[] = {
      .kind = CK_INT, .off = F(shutdown_timeout), .min = 1, .max = 3600},
     {CFG_INT("spool_scan_interval", 5, CFGF_NONE),
      .kind = CK_INT, .off = F(spool_scan_interval), .min = 1, .max = 3600},
-    /* maillog reader: zero or more sources */
-    {CFG_SEC("maillog", NULL, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-     .kind = CK_SECLIST, .off = F(maillogs), .off_n = F(n_maillogs), .sub = &conf_maillog},
     /* delivery */
     {CFG_INT("delivery_max_in_flight", 256, CFGF_NONE),
      .kind = CK_INT, .off = F(delivery_max_in_flight), .min = 1, .max = 10000},
@@ -255,6 +252,9 @@ static const struct conf_row conf_top_rows[] = {
      .kind = CK_STR, .off = F(notify_email)},
     {CFG_STR("sendmail_path", "/usr/sbin/sendmail", CFGF_NONE),
      .kind = CK_PATH, .off = F(sendmail_path)},
+    /* maillog reader: zero or more sources */
+    {CFG_SEC("maillog", NULL, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+     .kind = CK_SECLIST, .off = F(maillogs), .off_n = F(n_maillogs), .sub = &conf_maillog},
     /* endpoints declared here: zero or more */
     {CFG_SEC("endpoint", NULL, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
      .kind = CK_SECLIST, .off = F(endpoints), .off_n = F(n_endpoints), .sub = &conf_endpoint},

@@ -1,0 +1,216 @@
+#!/bin/bash
+# bench/delivery.sh BUILDDIR - `make bench`, delivery part: webhooks from a
+# real mailhookd (durable commits, store_sync = true) to a local keep-alive
+# HTTP/1.1 receiver (tests/helpers/receiver.js --quiet-log, node, plain HTTP
+# on 127.0.0.1), and wrk (Debian package) against the same receiver in the
+# same run as the ceiling.
+#
+#  1. ceiling: wrk -t1 -c16 POSTs the same request mailhookd sends (a ~410
+#     byte compact JSON event, Content-Type application/json, the
+#     Standard Webhooks and X-Mailhook-* headers) for 5 s: requests/s.
+#  2. unbatched: endpoint "u" (types bench.u, one event per request,
+#     concurrency 16). Measured on a backlog, so that only the delivery path
+#     is timed: the receiver is stopped (SIGSTOP; the kernel still accepts
+#     connections, so mailhookd sees slow answers, not failures), N events
+#     are committed through the ingest socket by bench_ingest (each fanned
+#     out to u's queue on disk in the same transaction), then the receiver
+#     is continued (SIGCONT) and the clock runs until it has received every
+#     event once (GET /_stats "unique_events", polled every 0.2 s; the end
+#     is interpolated between the two polls around N). deliveries/s = N /
+#     that time: the engine reads its queue back from the store
+#     (delivery_memory_events at a time), signs, sends, and removes each
+#     delivered event from the store. The latency columns of this row are
+#     event creation -> receipt and so include the time spent in the backlog.
+#  3. batched: the same with endpoint "b" (types bench.b, batches of up to
+#     100 events, batch wait 20 ms, concurrency 16): events/s.
+#  4. latency at a steady rate: bench_ingest paces 4 producers to 1,000
+#     events/s in all for 10 s, each event made (its "timestamp", ms) when
+#     due and submitted synchronously; the receiver's p50/p99 of (receipt -
+#     "timestamp") is event creation -> ingest -> fsync'd commit -> delivery
+#     -> receipt. For u, then for b (whose batch wait adds up to 20 ms).
+# Endpoint timeouts are 60 s so that the requests left hanging while the
+# receiver is stopped are not retried (a retry would count twice).
+# Tunables (environment): BENCH_DELIVERY_EVENTS (100000),
+# BENCH_DELIVERY_BATCHED_EVENTS (300000), BENCH_DELIVERY_CONCURRENCY (16),
+# BENCH_DELIVERY_BATCH (100), BENCH_DELIVERY_BATCH_WAIT (20ms),
+# BENCH_DELIVERY_RATE (1000), BENCH_DELIVERY_SECONDS (10).
+# Reproduce: make && bash bench/delivery.sh "$PWD". Figures vary with the
+# machine and the disk; everything runs on the loopback, all processes on
+# the same cores (receiver, wrk, mailhookd, bench_ingest).
+set -eu
+B=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+S=$(cd "$(dirname "$0")/.." && pwd)
+NU=${BENCH_DELIVERY_EVENTS:-100000}
+NB=${BENCH_DELIVERY_BATCHED_EVENTS:-300000}
+CONC=${BENCH_DELIVERY_CONCURRENCY:-16}
+BATCH=${BENCH_DELIVERY_BATCH:-100}
+BWAIT=${BENCH_DELIVERY_BATCH_WAIT:-20ms}
+RATE=${BENCH_DELIVERY_RATE:-1000}
+SECS=${BENCH_DELIVERY_SECONDS:-10}
+PRODUCERS=4
+. "$(dirname "$0")/lib.sh"
+
+echo
+if ! command -v node >/dev/null 2>&1; then
+    echo "delivery: skipped: the receiver needs node (Debian package nodejs)"
+    exit 0
+fi
+
+D=$(mktemp -d /tmp/mailhook-bench-dl.XXXXXX)
+PID=""
+RPID=""
+cleanup() {
+    if [ -n "$RPID" ]; then kill -CONT "$RPID" 2>/dev/null; kill -9 "$RPID" 2>/dev/null; fi
+    if [ -n "$PID" ]; then kill -9 "$PID" 2>/dev/null; fi
+    wait 2>/dev/null
+    rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- the receiver
+node "$S/tests/helpers/receiver.js" --port 0 --port-file "$D/port" --bind 127.0.0.1 \
+    --quiet-log --max-seconds 600 2>> "$D/recv.err" &
+RPID=$!
+for _ in $(seq 100); do [ -s "$D/port" ] && break; sleep 0.1; done
+if [ ! -s "$D/port" ]; then
+    echo "delivery: the receiver did not start:" >&2
+    cat "$D/recv.err" >&2
+    exit 1
+fi
+URL=http://127.0.0.1:$(cat "$D/port")
+stats() { curl -sS --max-time 10 "$URL/_stats"; }
+reset_stats() { curl -sS --max-time 10 -X POST "$URL/_reset_stats"; }
+# field JSON NAME: a number (or null) of the receiver's stats
+field() { printf '%s' "$1" | sed -n "s/.*\"$2\":\([0-9.]*\|null\).*/\1/p"; }
+now() { date +%s.%N; }
+ctl() { "$B/src/mailhookctl" -c "$D/mh.conf" "$@"; }
+# dstat NAME: mailhookd's delivery counter NAME (delivered, failed_attempts)
+dstat() { ctl --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["delivery"][sys.argv[1]])' "$1"; }
+
+# ---- 1. wrk, the ceiling
+BODY='{"id":"evt_01M8176J09625MH1AY142D1XK8","type":"bench.u","timestamp":"2026-11-22T08:50:39.241Z","data":{"queue_id":"4XyZ1w2Kq3z","message_id":"<20261122063019.4XyZ1w2Kq3z@mail.example.com>","sender":"newsletter@example.com","recipient":"user12345@example.net","relay":"mx.example.net[192.0.2.1]:25","dsn":"2.0.0","status":"sent","delay":0.42,"size":4812,"response":"250 2.0.0 Ok: queued as 7F3A21C0042","n":12345}}'
+cat > "$D/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$BODY'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["User-Agent"] = "mailhook/0.1.0"
+wrk.headers["Accept"] = "*/*"
+wrk.headers["X-Mailhook-Event"] = "bench.u"
+wrk.headers["X-Mailhook-Delivery"] = "dlv_01M8176J0AFVYGQGJPKEPC9BVR"
+wrk.headers["webhook-id"] = "evt_01M8176J09625MH1AY142D1XK8"
+wrk.headers["webhook-timestamp"] = "1795337439"
+wrk.headers["webhook-signature"] = "v1,yL4B3125gf4SAPfAQjmrWRsgfLNAIP2uR+HIZmum3Bc="
+LUA
+WRK=""
+if command -v wrk >/dev/null 2>&1; then
+    wrk -t1 -c16 -d5s -s "$D/post.lua" "$URL/ok/wrk" > "$D/wrk.out" 2>&1 || true
+    WRK=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$D/wrk.out")
+    [ -n "$WRK" ] || { echo "delivery: wrk failed:"; cat "$D/wrk.out"; }
+else
+    echo "delivery: wrk not found: the ceiling needs it (Debian package wrk); no ratio"
+fi
+
+# ---- mailhookd and its endpoints
+bench_conf 'delivery_allow = {"127.0.0.0/8"}
+delivery_max_in_flight = 1024'
+bench_start
+ctl endpoint add u "$URL/ok/u" --allow-http --type bench.u --concurrency "$CONC" \
+    --timeout 60s > /dev/null
+ctl endpoint add b "$URL/ok/b" --allow-http --type bench.b --concurrency "$CONC" \
+    --batch "$BATCH" --batch-wait "$BWAIT" --timeout 60s > /dev/null
+
+# backlog TYPE N -> "events seconds events/s requests/s p50 p99 failed dup"
+backlog() {
+    local type=$1 n=$2 line f0 t0 tp=0 cp=0 t c s tend="" req
+    reset_stats
+    f0=$(dstat failed_attempts)
+    kill -STOP "$RPID"
+    read -r line < <("$B/bench/bench_ingest" "$D/ingest.sock" "$D/spool" "$PRODUCERS" \
+        $((n / PRODUCERS)) 1024 "$type")
+    set -- $line
+    n=$2
+    [ "$7" = 0 ] || echo "  ($7 events were spooled: the daemon did not keep up with ingest)" >&2
+    t0=$(now)
+    kill -CONT "$RPID"
+    tp=$t0
+    while :; do
+        sleep 0.2
+        s=$(stats)
+        t=$(now)
+        c=$(field "$s" unique_events)
+        if [ "$c" -ge "$n" ]; then
+            tend=$(awk -v tp="$tp" -v cp="$cp" -v t="$t" -v c="$c" -v n="$n" \
+                'BEGIN{printf "%.6f", (c > cp) ? tp + (t - tp) * (n - cp) / (c - cp) : t}')
+            break
+        fi
+        if awk -v a="$t0" -v b="$t" 'BEGIN{exit !(b - a > 120)}'; then
+            echo "  (timed out: $c of $n events received in 120 s)" >&2
+            n=$c
+            tend=$t
+            break
+        fi
+        tp=$t
+        cp=$c
+    done
+    req=$(field "$s" requests)
+    awk -v n="$n" -v a="$t0" -v b="$tend" -v r="$req" -v ev="$(field "$s" events)" \
+        -v p50="$(field "$s" p50)" -v p99="$(field "$s" p99)" \
+        -v f="$(($(dstat failed_attempts) - f0))" \
+        'BEGIN{printf "%d %.2f %.0f %.0f %s %s %d %d\n", n, b - a, n / (b - a), r / (b - a), p50, p99, f, ev - n}'
+}
+
+# paced TYPE -> "events seconds events/s p50 p99 max failed"
+paced() {
+    local type=$1 line f0 s n
+    reset_stats
+    f0=$(dstat failed_attempts)
+    read -r line < <("$B/bench/bench_ingest" "$D/ingest.sock" "$D/spool" "$PRODUCERS" \
+        $((RATE * SECS / PRODUCERS)) 1 "$type" "$RATE")
+    set -- $line
+    n=$2
+    for _ in $(seq 100); do
+        s=$(stats)
+        [ "$(field "$s" unique_events)" -ge "$n" ] && break
+        sleep 0.1
+    done
+    echo "$n $3 $4 $(field "$s" p50) $(field "$s" p99) $(field "$s" max) $(($(dstat failed_attempts) - f0))"
+}
+
+read -r u_n u_s u_eps u_rps u_p50 u_p99 u_f u_dup < <(backlog bench.u "$NU")
+read -r b_n b_s b_eps b_rps b_p50 b_p99 b_f b_dup < <(backlog bench.b "$NB")
+read -r lu_n lu_s lu_eps lu_p50 lu_p99 lu_max lu_f < <(paced bench.u)
+read -r lb_n lb_s lb_eps lb_p50 lb_p99 lb_max lb_f < <(paced bench.b)
+
+ratio() { if [ -n "$WRK" ]; then awk -v a="$1" -v b="$WRK" 'BEGIN{printf "%.2fx", a / b}'; else echo "-"; fi; }
+echo "delivery: mailhookd -> keep-alive HTTP/1.1 receiver (node) on 127.0.0.1, durable store (fsync),"
+echo "$(nproc) cores, state on $(df --output=source "$D" | tail -1); endpoint concurrency $CONC, delivery_max_in_flight 1024"
+printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' run events seconds events/s requests/s vs_wrk p50_ms p99_ms
+if [ -n "$WRK" ]; then
+    printf '%-34s %8s %8s %10s %10.0f %7s %8s %8s\n' "wrk -t1 -c16 (ceiling)" - 5.00 - "$WRK" 1.00x - -
+fi
+printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, backlog" "$u_n" "$u_s" "$u_eps" "$u_rps" \
+    "$(ratio "$u_rps")" "$u_p50" "$u_p99"
+printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, backlog" "$b_n" "$b_s" "$b_eps" \
+    "$b_rps" "$(ratio "$b_rps")" "$b_p50" "$b_p99"
+printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, paced $RATE/s" "$lu_n" "$lu_s" "$lu_eps" - - \
+    "$lu_p50" "$lu_p99"
+printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, paced $RATE/s" "$lb_n" "$lb_s" \
+    "$lb_eps" - - "$lb_p50" "$lb_p99"
+echo "(backlog rows: time from receiver resumed to the last event received; their latency"
+echo " includes the wait in the backlog. paced rows: event creation -> receipt, max ${lu_max}/${lb_max} ms)"
+fails=$((u_f + b_f + lu_f + lb_f))
+dups=$((u_dup + b_dup))
+[ "$fails" = 0 ] && [ "$dups" = 0 ] ||
+    echo "note: $fails failed attempts, $dups events received more than once during the runs"
+
+verdict() { if awk "BEGIN{exit !($1)}"; then echo met; else echo "NOT MET"; fi; }
+echo "goals:"
+if [ -n "$WRK" ]; then
+    echo "  unbatched >= 0.5x wrk:              $(ratio "$u_rps") ($u_rps vs $(printf '%.0f' "$WRK") requests/s): $(verdict "$u_rps >= 0.5 * $WRK")"
+else
+    echo "  unbatched >= 0.5x wrk:              unknown (no wrk)"
+fi
+echo "  batched >= 100000 events/s:         $b_eps: $(verdict "$b_eps >= 100000")"
+echo "  p99 < 50 ms at $RATE events/s:        $lu_p99 ms (unbatched): $(verdict "$lu_p99 < 50")"
