@@ -83,7 +83,7 @@ URL=http://127.0.0.1:$(cat "$D/port")
 stats() { curl -sS --max-time 10 "$URL/_stats"; }
 reset_stats() { curl -sS --max-time 10 -X POST "$URL/_reset_stats"; }
 # field JSON NAME: a number (or null) of the receiver's stats
-field() { printf '%s' "$1" | sed -n "s/.*\"$2\":\([0-9.]*\|null\).*/\1/p"; }
+field() { printf '%s' "$1" | sed -n "s/.*\"$2\":\([-0-9.]*\|null\).*/\1/p"; }
 now() { date +%s.%N; }
 ctl() { "$B/src/mailhookctl" -c "$D/mh.conf" "$@"; }
 # dstat NAME: mailhookd's delivery counter NAME (delivered, failed_attempts)
@@ -123,15 +123,15 @@ ctl endpoint add b "$URL/ok/b" --allow-http --type bench.b --concurrency "$CONC"
 
 # backlog TYPE N -> "events seconds events/s requests/s p50 p99 failed dup"
 backlog() {
-    local type=$1 n=$2 line f0 t0 tp=0 cp=0 t c s tend="" req
+    local type=$1 n=$2 spooled f0 t0 tp=0 cp=0 t c s tend="" req
     reset_stats
     f0=$(dstat failed_attempts)
     kill -STOP "$RPID"
-    read -r line < <("$B/bench/bench_ingest" "$D/ingest.sock" "$D/spool" "$PRODUCERS" \
-        $((n / PRODUCERS)) 1024 "$type")
-    set -- $line
-    n=$2
-    [ "$7" = 0 ] || echo "  ($7 events were spooled: the daemon did not keep up with ingest)" >&2
+    read -r _ n _ _ _ _ spooled < <("$B/bench/bench_ingest" "$D/ingest.sock" "$D/spool" \
+        "$PRODUCERS" $((n / PRODUCERS)) 1024 "$type") ||
+        { echo "delivery: bench_ingest failed" >&2; exit 1; }
+    [ "$spooled" = 0 ] ||
+        echo "  ($spooled events were spooled: the daemon did not keep up with ingest)" >&2
     t0=$(now)
     kill -CONT "$RPID"
     tp=$t0
@@ -163,19 +163,18 @@ backlog() {
 
 # paced TYPE -> "events seconds events/s p50 p99 max failed"
 paced() {
-    local type=$1 line f0 s n
+    local type=$1 f0 s n secs eps
     reset_stats
     f0=$(dstat failed_attempts)
-    read -r line < <("$B/bench/bench_ingest" "$D/ingest.sock" "$D/spool" "$PRODUCERS" \
-        $((RATE * SECS / PRODUCERS)) 1 "$type" "$RATE")
-    set -- $line
-    n=$2
+    read -r _ n secs eps _ < <("$B/bench/bench_ingest" "$D/ingest.sock" "$D/spool" \
+        "$PRODUCERS" $((RATE * SECS / PRODUCERS)) 1 "$type" "$RATE") ||
+        { echo "delivery: bench_ingest failed" >&2; exit 1; }
     for _ in $(seq 100); do
         s=$(stats)
         [ "$(field "$s" unique_events)" -ge "$n" ] && break
         sleep 0.1
     done
-    echo "$n $3 $4 $(field "$s" p50) $(field "$s" p99) $(field "$s" max) $(($(dstat failed_attempts) - f0))"
+    echo "$n $secs $eps $(field "$s" p50) $(field "$s" p99) $(field "$s" max) $(($(dstat failed_attempts) - f0))"
 }
 
 read -r u_n u_s u_eps u_rps u_p50 u_p99 u_f u_dup < <(backlog bench.u "$NU")
@@ -193,7 +192,7 @@ fi
 printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, backlog" "$u_n" "$u_s" "$u_eps" "$u_rps" \
     "$(ratio "$u_rps")" "$u_p50" "$u_p99"
 printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, backlog" "$b_n" "$b_s" "$b_eps" \
-    "$b_rps" "$(ratio "$b_rps")" "$b_p50" "$b_p99"
+    "$b_rps" - "$b_p50" "$b_p99"
 printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, paced $RATE/s" "$lu_n" "$lu_s" "$lu_eps" - - \
     "$lu_p50" "$lu_p99"
 printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, paced $RATE/s" "$lb_n" "$lb_s" \
@@ -205,12 +204,16 @@ dups=$((u_dup + b_dup))
 [ "$fails" = 0 ] && [ "$dups" = 0 ] ||
     echo "note: $fails failed attempts, $dups events received more than once during the runs"
 
-verdict() { if awk "BEGIN{exit !($1)}"; then echo met; else echo "NOT MET"; fi; }
+# verdict VALUE CONDITION: CONDITION (awk, on v) holds for the number VALUE
+verdict() {
+    case $1 in ''|null|*[!-0-9.]*) echo "NOT MET (no figure)"; return ;; esac
+    if awk -v v="$1" "BEGIN{exit !($2)}"; then echo met; else echo "NOT MET"; fi
+}
 echo "goals:"
 if [ -n "$WRK" ]; then
-    echo "  unbatched >= 0.5x wrk:              $(ratio "$u_rps") ($u_rps vs $(printf '%.0f' "$WRK") requests/s): $(verdict "$u_rps >= 0.5 * $WRK")"
+    echo "  unbatched >= 0.5x wrk:              $(ratio "$u_rps") ($u_rps vs $(printf '%.0f' "$WRK") requests/s): $(verdict "$u_rps" "v >= 0.5 * $WRK")"
 else
     echo "  unbatched >= 0.5x wrk:              unknown (no wrk)"
 fi
-echo "  batched >= 100000 events/s:         $b_eps: $(verdict "$b_eps >= 100000")"
-echo "  p99 < 50 ms at $RATE events/s:        $lu_p99 ms (unbatched): $(verdict "$lu_p99 < 50")"
+echo "  batched >= 100000 events/s:         $b_eps: $(verdict "$b_eps" "v >= 100000")"
+echo "  p99 < 50 ms at $RATE events/s:        $lu_p99 ms (unbatched): $(verdict "$lu_p99" "v < 50")"

@@ -70,6 +70,37 @@ static void dl_items_free(struct dl_item *it)
 
 /* ---- endpoints */
 
+struct dl_epref *dl_epref_new(endpoint_t *ep)
+{
+    struct dl_epref *r = xcalloc(1, sizeof(*r));
+
+    r->refs = 1;
+    r->ep = ep;
+    return r;
+}
+
+struct dl_epref *dl_epref_ref(struct dl_epref *r)
+{
+    r->refs++;
+    return r;
+}
+
+void dl_epref_unref(struct dl_epref *r)
+{
+    if (r == NULL || --r->refs > 0)
+        return;
+    endpoint_free(r->ep);
+    free(r);
+}
+
+/* Replace dep's settings: requests in flight keep the old ones. */
+static void dl_ep_settings(struct dl_ep *dep, endpoint_t *ep)
+{
+    dl_epref_unref(dep->ref);
+    dep->ref = dl_epref_new(ep);
+    dep->ep = ep;
+}
+
 struct dl_ep *dl_ep_find(struct delivery *dl, const char *name)
 {
     for (struct dl_ep *dep = dl->eps; dep; dep = dep->next)
@@ -107,7 +138,7 @@ static struct dl_ep *dl_ep_new(struct delivery *dl, const endpoint_t *ep)
     struct dl_ep *dep = xcalloc(1, sizeof(*dep));
 
     dep->dl = dl;
-    dep->ep = endpoint_dup(ep);
+    dl_ep_settings(dep, endpoint_dup(ep));
     dep->ready_tail = &dep->ready;
     seqset_init(&dep->held);
     dep->backlog = true; /* whatever the store holds for it */
@@ -142,7 +173,7 @@ void dl_ep_free_if_gone(struct dl_ep *dep)
     dl_ep_timers_cancel(dep);
     dl_ep_drop_memory(dep);
     seqset_free(&dep->held);
-    endpoint_free(dep->ep);
+    dl_epref_unref(dep->ref);
     free(dep);
 }
 
@@ -338,7 +369,7 @@ static struct dl_item **dl_take_ready(struct dl_ep *dep, size_t n)
 static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
 {
     struct delivery *dl = dep->dl;
-    struct dl_req *req = dl_req_new(dl, dep, dep->ep, items, n, NULL);
+    struct dl_req *req = dl_req_new(dl, dep, dl_epref_ref(dep->ref), items, n, NULL);
     struct dl_outcome o = { .retry_after_s = -1 };
     mh_err_t err;
 
@@ -646,6 +677,7 @@ void delivery_endpoint_set(delivery_t *dl, const endpoint_t *ep, bool keep_healt
 {
     struct dl_ep *dep = dl_ep_find(dl, ep->name);
     endpoint_t *old;
+    struct dl_epref *old_ref;
     bool was_active;
 
     if (dep == NULL) {
@@ -655,7 +687,8 @@ void delivery_endpoint_set(delivery_t *dl, const endpoint_t *ep, bool keep_healt
     }
     was_active = dl_ep_active(dep);
     old = dep->ep;
-    dep->ep = endpoint_dup(ep);
+    old_ref = dl_epref_ref(dep->ref); /* old stays valid until the end */
+    dl_ep_settings(dep, endpoint_dup(ep));
     if (keep_health) {
         dep->ep->state = old->state;
         dep->ep->consecutive_failures = old->consecutive_failures;
@@ -667,7 +700,7 @@ void delivery_endpoint_set(delivery_t *dl, const endpoint_t *ep, bool keep_healt
     } else {
         dep->paused_until = 0;
     }
-    endpoint_free(old);
+    dl_epref_unref(old_ref);
     if (was_active && !dl_ep_active(dep))
         dl_ep_drop_memory(dep);
     dl_ep_maybe_scan(dep);
@@ -707,7 +740,7 @@ void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, deliv
     blob = blob_new(ev->id, ev->type, ev->ts_ms, json, len);
     free(json);
     event_free(ev);
-    req = dl_req_new(dl, NULL, ep, NULL, 0, blob);
+    req = dl_req_new(dl, NULL, dl_epref_new(endpoint_dup(ep)), NULL, 0, blob);
     req->test_cb = cb;
     req->test_ctx = ctx;
     dl->tests = xreallocarray(dl->tests, dl->ntests + 1, sizeof(*dl->tests));

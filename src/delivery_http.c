@@ -272,14 +272,16 @@ static int dl_sign(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_
     return 0;
 }
 
-struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, const endpoint_t *ep,
+/* ref: a reference the request takes over. */
+struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, struct dl_epref *ref,
                           struct dl_item **items, size_t n, struct blob *test_blob)
 {
     struct dl_req *req = xcalloc(1, sizeof(*req));
 
     req->dl = dl;
     req->dep = dep;
-    req->ep = endpoint_dup(ep);
+    req->ref = ref;
+    req->ep = ref->ep;
     req->items = items;
     req->nitems = n;
     req->test_blob = test_blob;
@@ -381,7 +383,7 @@ void dl_req_free(struct dl_req *req)
     }
     free(req->items);
     blob_unref(req->test_blob);
-    endpoint_free(req->ep);
+    dl_epref_unref(req->ref);
     free(req->body);
     free(req->resp);
     free(req);

@@ -18,6 +18,18 @@
 #include "seqset.h"
 #include "ssrf.h"
 
+/* An endpoint's settings shared by its requests in flight: replacing the
+ * endpoint (an update) leaves the requests with the settings they were
+ * sent with, without a copy per request. */
+struct dl_epref {
+    int refs;
+    endpoint_t *ep; /* owned */
+};
+
+struct dl_epref *dl_epref_new(endpoint_t *ep); /* takes ep */
+struct dl_epref *dl_epref_ref(struct dl_epref *r);
+void dl_epref_unref(struct dl_epref *r);
+
 /* One event waiting for (or being sent to) one endpoint. */
 struct dl_item {
     struct dl_item *next;
@@ -32,7 +44,8 @@ struct dl_item {
 struct dl_ep {
     struct delivery *dl;
     struct dl_ep *next;
-    endpoint_t *ep;      /* owned copy; health fields are the engine's */
+    struct dl_epref *ref; /* the current settings */
+    endpoint_t *ep;      /* = ref->ep; health fields are the engine's */
     struct dl_item *ready, **ready_tail; /* due, in arrival order */
     size_t nready;
     struct dl_item *waiting;             /* not due yet (retries), unsorted */
@@ -59,7 +72,8 @@ struct dl_req {
     struct dl_req *prev, *next; /* every request in flight */
     struct delivery *dl;
     struct dl_ep *dep;     /* NULL for a test send */
-    endpoint_t *ep;        /* owned copy: the settings it was sent with */
+    struct dl_epref *ref;  /* a reference: the settings it was sent with */
+    const endpoint_t *ep;  /* = ref->ep */
     struct dl_item **items; /* owned while in flight */
     size_t nitems;
     struct blob *test_blob; /* test send: the sample event */
@@ -129,7 +143,7 @@ void delivery_kick_scans(struct delivery *dl);
 /* delivery_http.c */
 int dl_http_init(struct delivery *dl);
 void dl_http_free(struct delivery *dl);
-struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, const endpoint_t *ep,
+struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, struct dl_epref *ref,
                           struct dl_item **items, size_t n, struct blob *test_blob);
 int dl_req_start(struct dl_req *req, mh_err_t *err);
 void dl_req_free(struct dl_req *req);
