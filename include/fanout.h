@@ -32,6 +32,7 @@
  *   LOOP THREAD:
  *   fanout_take(fo)                  the committed items, oldest first
  *   blob_new(id, type, ts_ms, json, len) / blob_ref(b) / blob_unref(b)
+ *   blob_load(st, seq, &rc, err)     STORE THREAD: a stored event's blob
  */
 #ifndef MH_FANOUT_H
 #define MH_FANOUT_H
@@ -66,6 +67,9 @@ struct blob {
 
 struct blob *blob_new(const char *id, const char *type, int64_t ts_ms, const char *json,
                       size_t len);
+/* STORE THREAD: the stored event seq as a blob; NULL with *rc 1 when it is
+ * gone (or not an event), NULL with *rc -1 and err on a store error. */
+struct blob *blob_load(store_t *st, uint64_t seq, int *rc, mh_err_t *err);
 struct blob *blob_ref(struct blob *b);
 void blob_unref(struct blob *b);
 

@@ -119,28 +119,6 @@ static json_t *deliveries_show(daemon_t *d, store_t *st, json_t *req)
     return rec ? json_pack("{s:b,s:o}", "ok", 1, "delivery", rec) : fail;
 }
 
-/* A stored event as a blob for fanout_push; NULL when gone. */
-static struct blob *event_blob(store_t *st, uint64_t seq, mh_err_t *err)
-{
-    const char *id, *type, *ts;
-    struct blob *b = NULL;
-    int64_t ms = 0;
-    json_t *ev;
-    char *json;
-    size_t len;
-
-    if (store_event_get_seq(st, seq, &json, &len, err) != 0)
-        return NULL;
-    ev = json_loadb(json, len, 0, NULL);
-    if (ev && json_unpack(ev, "{s:s,s:s,s:s}", "id", &id, "type", &type, "timestamp", &ts) == 0) {
-        time_parse_rfc3339(ts, &ms, NULL);
-        b = blob_new(id, type, ms, json, len);
-    }
-    json_decref(ev);
-    free(json);
-    return b;
-}
-
 static json_t *deliveries_retry(daemon_t *d, store_t *st, json_t *req)
 {
     json_t *fail = NULL, *rec = delivery_load(st, req, &fail), *ids, *id;
@@ -151,7 +129,7 @@ static json_t *deliveries_retry(daemon_t *d, store_t *st, json_t *req)
     uint64_t seq;
     size_t i, n = 0;
     mh_err_t err;
-    int rc = 0;
+    int rc = 0, rc2;
 
     if (rec == NULL)
         return fail;
@@ -174,7 +152,7 @@ static json_t *deliveries_retry(daemon_t *d, store_t *st, json_t *req)
     json_array_foreach(ids, i, id) {
         if (rc < 0 || !json_is_string(id) ||
             store_event_find(st, json_string_value(id), &seq, &err) != 0 ||
-            (b = event_blob(st, seq, &err)) == NULL)
+            (b = blob_load(st, seq, &rc2, &err)) == NULL)
             continue; /* expired meanwhile */
         rc = fanout_push(d->fanout, txn, name, seq, b, &err);
         blob_unref(b);

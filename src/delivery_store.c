@@ -314,30 +314,6 @@ static int scan_one(void *ctx, uint64_t seq, const void *entry, size_t len)
     return 0;
 }
 
-/* The blob of a stored event: its JSON, with id, type and time read back. */
-static struct blob *scan_blob(store_t *st, uint64_t seq, mh_err_t *err, int *rc)
-{
-    const char *id, *type, *ts;
-    struct blob *b = NULL;
-    json_t *ev;
-    char *json;
-    size_t len;
-    int64_t ms = 0;
-
-    if ((*rc = store_event_get_seq(st, seq, &json, &len, err)) != 0)
-        return NULL;
-    ev = json_loadb(json, len, 0, NULL);
-    if (ev && json_unpack(ev, "{s:s,s:s,s:s}", "id", &id, "type", &type, "timestamp", &ts) == 0) {
-        time_parse_rfc3339(ts, &ms, NULL);
-        b = blob_new(id, type, ms, json, len);
-    } else {
-        *rc = 1; /* not an event: treat as gone */
-    }
-    json_decref(ev);
-    free(json);
-    return b;
-}
-
 static void scan_work(store_t *st, void *ctx)
 {
     struct scan_job *j = ctx;
@@ -347,7 +323,7 @@ static void scan_work(store_t *st, void *ctx)
 
     j->rc = store_queue_scan(st, j->endpoint, j->from, j->limit, scan_one, j, &j->err);
     for (size_t i = 0; j->rc == 0 && i < j->n; i++) {
-        j->v[i].blob = scan_blob(st, j->v[i].seq, &j->err, &rc);
+        j->v[i].blob = blob_load(st, j->v[i].seq, &rc, &j->err);
         if (rc < 0) {
             j->rc = -1;
         } else if (rc == 1) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fanout.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 struct fanout {
@@ -75,6 +76,29 @@ struct blob *blob_new(const char *id, const char *type, int64_t ts_ms, const cha
     b->json = xmemdup(json, len + 1);
     b->json[len] = 0;
     b->len = len;
+    return b;
+}
+
+struct blob *blob_load(store_t *st, uint64_t seq, int *rc, mh_err_t *err)
+{
+    const char *id, *type, *ts;
+    struct blob *b = NULL;
+    int64_t ms = 0;
+    json_t *ev;
+    char *json;
+    size_t len;
+
+    if ((*rc = store_event_get_seq(st, seq, &json, &len, err)) != 0)
+        return NULL;
+    ev = json_loadb(json, len, 0, NULL);
+    if (ev && json_unpack(ev, "{s:s,s:s,s:s}", "id", &id, "type", &type, "timestamp", &ts) == 0) {
+        time_parse_rfc3339(ts, &ms, NULL);
+        b = blob_new(id, type, ms, json, len);
+    } else {
+        *rc = 1; /* not an event: as good as gone */
+    }
+    json_decref(ev);
+    free(json);
     return b;
 }
 
