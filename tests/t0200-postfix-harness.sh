@@ -91,10 +91,10 @@ check "the sink saved the message with its headers" bash -c "
 check "deferred message expires and is returned to sender" \
     has "postfix/qmgr\[[0-9]+\]: $Q_DEFER: from=<$S>, status=expired, returned to sender$" 60
 check "dead.test message expires too" \
-    has "postfix/qmgr\[[0-9]+\]: $Q_DEAD: from=<$S>, status=expired, returned to sender$" 30
+    has "postfix/qmgr\[[0-9]+\]: $Q_DEAD: from=<$S>, status=expired, returned to sender$" 60
 check "expired message gets its non-delivery notification" \
     has "$Q_DEFER: sender non-delivery notification: [0-9A-F]+$" 10
-check "queue drains" pf_wait_queue_empty 30
+check "queue drains" pf_wait_queue_empty 60
 
 # Stopping leaves nothing behind.
 QDIRS="$T_DIR/postfix/main/queue $T_DIR/postfix/out/queue"
