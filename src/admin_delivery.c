@@ -277,50 +277,57 @@ static bool ep_set_allowed(const json_t *set, char *bad, size_t size)
     return true;
 }
 
-/* Apply changes to the named endpoint; engine_op tells the engine how. */
-static json_t *ep_modify(store_t *st, store_txn_t *txn, fanout_t *fo, json_t *req,
+/* Apply changes to ep (the named endpoint, loaded by the caller, which
+ * keeps it); engine_op tells the engine how. */
+static json_t *ep_modify(store_t *st, store_txn_t *txn, fanout_t *fo, const endpoint_t *ep,
                          const json_t *changes, unsigned show, const char *engine_op,
                          mh_err_t *err)
 {
-    json_t *fail = NULL, *reply;
-    endpoint_t *ep = admin_named(st, req, &fail), *out = NULL;
+    endpoint_t *out = NULL;
+    json_t *reply;
 
-    if (ep == NULL)
-        return fail;
-    if (admin_endpoint_change(st, txn, fo, ep, changes, true, &out, err) < 0) {
-        endpoint_free(ep);
+    if (admin_endpoint_change(st, txn, fo, ep, changes, true, &out, err) < 0)
         return admin_error("bad_request", "%s", err->text);
-    }
-    endpoint_free(ep);
     reply = admin_endpoint_reply(out, show, engine_op);
     endpoint_free(out);
     return reply;
 }
 
-static bool ep_from_config(store_t *st, json_t *req)
+/* The named endpoint with changes applied: the common case of the
+ * endpoint commands. */
+static json_t *ep_modify_named(store_t *st, store_txn_t *txn, fanout_t *fo, json_t *req,
+                               const json_t *changes, const char *engine_op, mh_err_t *err)
 {
-    const char *name = json_string_value(json_object_get(req, "name"));
-    endpoint_t *ep = name ? admin_endpoint_load(st, name, NULL) : NULL;
-    bool conf = ep && ep->from_config;
+    json_t *fail = NULL, *reply;
+    endpoint_t *ep = admin_named(st, req, &fail);
 
+    if (ep == NULL)
+        return fail;
+    reply = ep_modify(st, txn, fo, ep, changes, 0, engine_op, err);
     endpoint_free(ep);
-    return conf;
+    return reply;
 }
 
 static json_t *ep_update_txn(store_t *st, store_txn_t *txn, fanout_t *fo, json_t *req,
                              mh_err_t *err)
 {
-    json_t *set = json_object_get(req, "set");
+    json_t *set = json_object_get(req, "set"), *fail = NULL, *reply;
+    endpoint_t *ep;
     char bad[32];
 
     if (!json_is_object(set))
         return admin_error("bad_request", "endpoint.update needs a \"set\" object");
     if (!ep_set_allowed(set, bad, sizeof(bad)))
         return admin_error("bad_request", "%s cannot be changed", bad);
-    if (ep_from_config(st, req))
-        return admin_error("conflict", "endpoint %s is declared in mailhook.conf: change it "
-                           "there and reload", json_string_value(json_object_get(req, "name")));
-    return ep_modify(st, txn, fo, req, set, 0, "update", err);
+    if ((ep = admin_named(st, req, &fail)) == NULL)
+        return fail;
+    if (ep->from_config)
+        reply = admin_error("conflict", "endpoint %s is declared in mailhook.conf: change it "
+                            "there and reload", ep->name);
+    else
+        reply = ep_modify(st, txn, fo, ep, set, 0, "update", err);
+    endpoint_free(ep);
+    return reply;
 }
 
 static json_t *ep_update(daemon_t *d, store_t *st, json_t *req)
@@ -334,7 +341,7 @@ static json_t *ep_enable_txn(store_t *st, store_txn_t *txn, fanout_t *fo, json_t
     json_t *changes = json_pack("{s:b,s:{s:s,s:i,s:i,s:s}}", "enabled", 1, "health", "state",
                                 "healthy", "consecutive_failures", 0, "failing_since", 0,
                                 "disabled_reason", "");
-    json_t *reply = ep_modify(st, txn, fo, req, changes, 0, "set", err);
+    json_t *reply = ep_modify_named(st, txn, fo, req, changes, "set", err);
 
     json_decref(changes);
     return reply;
@@ -344,7 +351,7 @@ static json_t *ep_disable_txn(store_t *st, store_txn_t *txn, fanout_t *fo, json_
                               mh_err_t *err)
 {
     json_t *changes = json_pack("{s:b}", "enabled", 0);
-    json_t *reply = ep_modify(st, txn, fo, req, changes, 0, "update", err);
+    json_t *reply = ep_modify_named(st, txn, fo, req, changes, "update", err);
 
     json_decref(changes);
     return reply;
@@ -381,10 +388,11 @@ static json_t *ep_rotate_txn(store_t *st, store_txn_t *txn, fanout_t *fo, json_t
     changes = json_pack("{s:s,s:s,s:I}", "secret", given ? given : fresh, "old_secret",
                         ep->secret, "old_secret_until",
                         (json_int_t)(time_now_ms() + overlap * 1000));
+    reply = ep_modify(st, txn, fo, ep, changes, EP_JSON_SECRETS, "update", err);
     endpoint_free(ep);
-    reply = ep_modify(st, txn, fo, req, changes, EP_JSON_SECRETS, "update", err);
     json_decref(changes);
-    secure_wipe(fresh, sizeof(fresh));
+    if (given == NULL)
+        secure_wipe(fresh, sizeof(fresh));
     return reply;
 }
 

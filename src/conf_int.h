@@ -1,6 +1,7 @@
 /*
  * conf_int.h - private to the parts of mailhook.conf handling (conf.h):
- * conf.c (tables, parse, validation, snapshots), conf_read.c (the file's
+ * conf.c (top-level table, parse, validation, snapshots), conf_sections.c
+ * (the section tables), conf_read.c (the file's
  * text) and conf_dump.c (dump, option names). Nothing else includes it.
  *
  *   enum conf_kind          what a row's value is, and how it is checked
@@ -16,6 +17,7 @@
 #ifndef MH_CONF_INT_H
 #define MH_CONF_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -67,7 +69,12 @@ struct conf_table {
     conf_sec_check_fn *check; /* CK_SEC, CK_SECLIST: or NULL */
 };
 
-extern const struct conf_table conf_top;
+extern const struct conf_table conf_top;        /* conf.c */
+extern const struct conf_table conf_maillog;    /* conf_sections.c */
+extern const struct conf_table conf_endpoint;   /* conf_sections.c */
+
+/* s holds a byte below 0x20 or DEL (conf.c). */
+bool conf_has_control(const char *s);
 
 /* The whole file as a NUL-terminated string (malloc'ed, the caller frees),
  * comments replaced by spaces; NULL + "FILE[:LINE]: problem" in err. */

@@ -214,18 +214,23 @@ static void dl_webhook_id(struct dl_req *req, struct blob **blobs, size_t n, boo
         snprintf(req->webhook_id + 4 + 2 * i, 3, "%02x", md[i]);
 }
 
-/* Distinct event types of the request, comma-separated, for the header. */
-static void dl_types(char *out, size_t size, struct blob **blobs, size_t n)
+/* The distinct event types of the request, in order (req->types), and
+ * the same comma-separated for the event header. */
+static void dl_types(struct dl_req *req, char *out, size_t size, struct blob **blobs, size_t n)
 {
     size_t used = 0;
 
     out[0] = 0;
-    for (size_t i = 0; i < n && used < size; i++) {
+    req->types = json_array();
+    for (size_t i = 0; i < n; i++) {
         bool seen = false;
 
         for (size_t k = 0; k < i && !seen; k++)
             seen = strcmp(blobs[k]->type, blobs[i]->type) == 0;
-        if (!seen)
+        if (seen)
+            continue;
+        json_array_append_new(req->types, json_string(blobs[i]->type));
+        if (used < size)
             used += (size_t)snprintf(out + used, size - used, "%s%s", used ? "," : "",
                                      blobs[i]->type);
     }
@@ -339,7 +344,7 @@ int dl_req_start(struct dl_req *req, mh_err_t *err)
         blobs[i] = req->test_blob ? req->test_blob : req->items[i]->blob;
     dl_body(req, blobs, n, array);
     dl_webhook_id(req, blobs, n, array);
-    dl_types(types, sizeof(types), blobs, n);
+    dl_types(req, types, sizeof(types), blobs, n);
     free(blobs);
     dl_header(req, "Content-Type", "application/json");
     dl_header(req, "Expect", ""); /* no 100-continue round trip */
@@ -377,6 +382,7 @@ void dl_req_free(struct dl_req *req)
         curl_easy_cleanup(req->easy);
     }
     curl_slist_free_all(req->headers);
+    json_decref(req->types);
     for (size_t i = 0; i < req->nitems; i++) {
         blob_unref(req->items[i]->blob);
         free(req->items[i]);
@@ -438,7 +444,7 @@ static void dl_check_done(struct delivery *dl)
 json_t *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o)
 {
     char when[RFC3339_MS_LEN + 1], resp[DELIVERY_RESPONSE_MAX * 2 + 4];
-    json_t *ids = json_array(), *types = json_array();
+    json_t *ids = json_array();
     char *url = endpoint_redact_url(req->ep->url);
     int attempt = 1;
     json_t *rec;
@@ -449,16 +455,12 @@ json_t *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o)
         json_array_append_new(ids, json_string(b->id));
         if (!req->test_blob && req->items[i]->attempts + 1 > attempt)
             attempt = req->items[i]->attempts + 1;
-        bool seen = false;
-        for (size_t k = 0; k < json_array_size(types) && !seen; k++)
-            seen = strcmp(json_string_value(json_array_get(types, k)), b->type) == 0;
-        if (!seen)
-            json_array_append_new(types, json_string(b->type));
     }
     printable(resp, sizeof(resp), req->resp ? req->resp : "", req->resp_len);
     rec = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:i,s:i,s:I,s:b,s:s?,s:s,s:s,s:b}", "id", req->id,
                     "time", time_format_rfc3339(when, req->started_wall), "endpoint",
-                    req->ep->name, "webhook_id", req->webhook_id, "events", ids, "types", types,
+                    req->ep->name, "webhook_id", req->webhook_id, "events", ids, "types",
+                    req->types ? json_incref(req->types) : json_array(),
                     "attempt", attempt, "status", (int)o->status, "duration_ms",
                     (json_int_t)o->duration_ms, "ok", o->ok, "error", o->ok ? NULL : o->error,
                     "response", resp, "url", url, "test", req->test_blob != NULL);

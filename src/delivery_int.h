@@ -1,6 +1,7 @@
 /*
  * delivery_int.h - private to the delivery engine (delivery.h):
  * delivery.c (endpoints, queues, scheduling, store changes),
+ * delivery_health.c (failing, disabled, the admin's mail),
  * delivery_http.c (libcurl: the multi handle on the loop, building and
  * finishing requests) and delivery_store.c (store jobs: load, scan, save).
  * Nothing else includes it.
@@ -85,6 +86,7 @@ struct dl_req {
     size_t len;
     char id[EVID_SIZE];     /* "dlv_" + ULID: this attempt */
     char webhook_id[64];
+    json_t *types;          /* the distinct event types, in order (owned) */
     char errbuf[CURL_ERROR_SIZE];
     char refused[192];      /* why the SSRF guard refused an address */
     char *resp;             /* the first DELIVERY_RESPONSE_MAX bytes */
@@ -138,6 +140,12 @@ void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct blob *blob, int at
 void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from);
 void dl_req_done(struct dl_req *req, const struct dl_outcome *o);
 void dl_ep_free_if_gone(struct dl_ep *dep);
+void dl_ep_drop_memory(struct dl_ep *dep); /* forget it: the store keeps it */
+
+/* delivery_health.c */
+void dl_ep_disable(struct dl_ep *dep, const char *reason);
+void dl_health_success(struct dl_ep *dep);
+void dl_health_failure(struct dl_ep *dep, const struct dl_outcome *o);
 void delivery_kick_scans(struct delivery *dl);
 
 /* delivery_http.c */

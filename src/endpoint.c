@@ -16,10 +16,8 @@
  * endpoint_from_json(endpoint_to_json(ep, EP_JSON_SECRETS|EP_JSON_RAW_URL))
  * gives ep again, and endpoint_dup and endpoint_merge are built on it.
  *
- * URLs are taken apart by libcurl's URL API (the parser of the client that
- * will make the request), never by hand. Header names and values are
- * checked here because they end up as "Name: value" lines handed to curl:
- * a CR or LF in a value would inject headers (libcurl-security.md).
+ * Checks of single values are in endpoint_check.c, matching in
+ * endpoint_match.c (endpoint_int.h).
  *
  * Errors read "endpoint NAME: KEY: problem". They never quote a secret or
  * a URL (which may hold a password); other input is quoted through
@@ -35,76 +33,17 @@
 #include <strings.h>
 
 #include "cjson.h"
-#include "endpoint.h"
+#include "endpoint_int.h"
 #include "event.h"
 #include "sign.h"
 #include "xalloc.h"
-
-/* Bounds of outside input besides those in endpoint.h (documented there). */
-#define EP_URL_MAX 2048
-#define EP_TYPES_MAX 64
-#define EP_FILTERS_MAX 64
-#define EP_FILTER_TEXT_MAX 256
-#define EP_HEADERS_MAX 32
-#define EP_HEADER_NAME_MAX 64
-#define EP_HEADER_VALUE_MAX 1024
-#define EP_SIG_PREFIX_MAX 32
-#define EP_REASON_MAX 512
-#define EP_SECRET_MIN 8
-#define EP_RETRY_SECONDS_MAX (7 * 86400)
-#define EP_MS_MAX 9007199254740991LL /* 2^53 - 1: exact in every JSON reader */
-#define EP_CONNECT_DEFAULT_MS 3000
-
-#define EP_MASK_PREFIX "whsec_..." /* a masked secret: this + its last 4 characters */
-#define EP_MASK_TAIL 4
-#define EP_MASK_HEADER "***"       /* a masked credential header value */
-#define SHOWN_SIZE 72              /* quoted input in error messages */
-
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
-#define TYPE_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_.-"
-/* RFC 9110 tchar: the characters of a header name. */
-#define TOKEN_CHARS "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 static const char *const scheme_names[] = { "standard", "hmac-sha256-hex", "sha256-secret-body" };
 static const char *const health_names[] = { "healthy", "failing", "disabled" };
 static const int retry_default[] = { 5, 300, 1800, 7200, 18000, 36000, 36000 };
 
-/* Headers mailhook sets on every request: an endpoint may not set them. */
-static const char *const reserved_headers[] = {
-    "Content-Type", "Content-Length", "Host", "User-Agent", "webhook-id", "webhook-timestamp",
-    "webhook-signature", "Transfer-Encoding", "Connection", NULL,
-};
-
-/* Headers whose values are credentials: masked like the secret. */
-static const char *const credential_headers[] = { "Authorization", "Proxy-Authorization", NULL };
-
-static const struct {
-    const char *name;
-    enum ep_filter_key key;
-} filter_keys[] = {
-    { "sender_domain", EPF_SENDER_DOMAIN },
-    { "recipient_domain", EPF_RECIPIENT_DOMAIN },
-    { "tenant", EPF_TENANT },
-    { "tag", EPF_TAG },
-};
-#define FILTER_META_PREFIX "metadata."
-
 /* ---- small helpers */
 
-static const char *shown(char buf[SHOWN_SIZE], const char *s)
-{
-    return printable(buf, SHOWN_SIZE, s, strlen(s));
-}
-
-static bool in_list(const char *const *list, const char *s)
-{
-    for (int i = 0; list[i]; i++)
-        if (strcasecmp(list[i], s) == 0)
-            return true;
-    return false;
-}
-
-/* Index of s in names[0..n), or -1. */
 static int name_index(const char *const *names, int n, const char *s)
 {
     for (int i = 0; i < n; i++)
@@ -114,15 +53,7 @@ static int name_index(const char *const *names, int n, const char *s)
 }
 
 /* True when s holds a control character (C0 or DEL). */
-static bool has_ctl(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return true;
-    return false;
-}
 
-/* The string of v, or NULL with err set (not a string, or an embedded NUL). */
 static const char *string_value(const json_t *v, mh_err_t *err)
 {
     if (!json_is_string(v)) {
@@ -160,190 +91,6 @@ static void strv_free(char **v, size_t n)
     }
 }
 
-/* ---- checks of single values; err receives the problem, the caller adds the key */
-
-int endpoint_name_check(const char *name, mh_err_t *err)
-{
-    char buf[SHOWN_SIZE];
-    size_t len = strlen(name);
-
-    if (len == 0 || len > EP_NAME_MAX || strspn(name, NAME_CHARS) != len)
-        return mh_err_set(err, "name \"%s\": must be 1 to %d characters from A-Z a-z 0-9 _ . -",
-                          shown(buf, name), EP_NAME_MAX);
-    return 0;
-}
-
-/* "*", "prefix.*" or an event type. */
-static int type_pattern_check(const char *t, mh_err_t *err)
-{
-    char buf[SHOWN_SIZE];
-    size_t len = strlen(t);
-
-    if (strcmp(t, "*") == 0)
-        return 0;
-    if (len < 2 || strcmp(t + len - 2, ".*") != 0)
-        return event_type_check(t, err);
-    if (len > EVENT_TYPE_MAX || t[0] == '.' || strstr(t, "..") ||
-        strspn(t, TYPE_CHARS) != len - 1)
-        return mh_err_set(err, "\"%s\": a wildcard is a prefix of a-z 0-9 _ . - followed by "
-                               "\".*\", like \"email.*\"", shown(buf, t));
-    return 0;
-}
-
-/* A header name: an RFC 9110 token of min..EP_HEADER_NAME_MAX characters,
- * not one that mailhook sets itself. */
-static int header_name_check(const char *name, size_t min, mh_err_t *err)
-{
-    char buf[SHOWN_SIZE];
-    size_t len = strlen(name);
-
-    if (len < min || len > EP_HEADER_NAME_MAX)
-        return mh_err_set(err, "\"%s\": a header name is %zu to %d characters", shown(buf, name),
-                          min, EP_HEADER_NAME_MAX);
-    if (strspn(name, TOKEN_CHARS) != len)
-        return mh_err_set(err, "\"%s\": not a header name (letters, digits and "
-                               "!#$%%&'*+-.^_`|~)", shown(buf, name));
-    if (in_list(reserved_headers, name))
-        return mh_err_set(err, "\"%s\": mailhook sets this header itself", name);
-    return 0;
-}
-
-/* A header value: 1..EP_HEADER_VALUE_MAX bytes, no control character but
- * HTAB (a CR or LF would start a header of the sender's choosing). */
-static int header_value_check(const char *name, const json_t *v, mh_err_t *err)
-{
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
-
-    if (!json_is_string(v))
-        return mh_err_set(err, "%s: the value must be a string", name);
-    if (len == 0 || len > EP_HEADER_VALUE_MAX)
-        return mh_err_set(err, "%s: the value must be 1 to %d bytes", name, EP_HEADER_VALUE_MAX);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return mh_err_set(err, "%s: the value must not contain CR, LF, NUL or other "
-                                   "control characters", name);
-    }
-    if (in_list(credential_headers, name) && strcmp(s, EP_MASK_HEADER) == 0)
-        return mh_err_set(err, "%s: \"%s\" is the masked value: give the real one", name,
-                          EP_MASK_HEADER);
-    return 0;
-}
-
-/* 8..127 printable ASCII characters, no space, and not a masked secret
- * (a client that sends back what "show" printed must not set that). */
-static int secret_check(const char *s, mh_err_t *err)
-{
-    size_t len = strlen(s);
-
-    if (len < EP_SECRET_MIN || len >= EP_SECRET_MAX)
-        return mh_err_set(err, "must be %d to %d characters", EP_SECRET_MIN, EP_SECRET_MAX - 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p <= ' ' || *p >= 0x7f)
-            return mh_err_set(err, "must be printable ASCII without spaces");
-    if (strncmp(s, EP_MASK_PREFIX, strlen(EP_MASK_PREFIX)) == 0)
-        return mh_err_set(err, "is masked (\"%s\"): give the secret itself, or leave the key "
-                               "out", EP_MASK_PREFIX);
-    return 0;
-}
-
-/* ---- filters */
-
-static bool filter_key_find(const char *text, size_t klen, enum ep_filter_key *key)
-{
-    for (size_t i = 0; i < sizeof(filter_keys) / sizeof(filter_keys[0]); i++)
-        if (strlen(filter_keys[i].name) == klen && memcmp(filter_keys[i].name, text, klen) == 0) {
-            *key = filter_keys[i].key;
-            return true;
-        }
-    return false;
-}
-
-/* Parse "KEY=VALUE" into f; f is only written on success. */
-static int filter_parse(const char *text, struct ep_filter *f, mh_err_t *err)
-{
-    static const size_t mlen = sizeof(FILTER_META_PREFIX) - 1;
-    const char *eq = strchr(text, '='), *value;
-    enum ep_filter_key key = EPF_METADATA; /* unless a named key is found */
-    char buf[SHOWN_SIZE];
-    size_t klen;
-
-    if (strlen(text) > EP_FILTER_TEXT_MAX || has_ctl(text))
-        return mh_err_set(err, "\"%s\": a filter is at most %d characters, none of them "
-                               "control characters", shown(buf, text), EP_FILTER_TEXT_MAX);
-    if (eq == NULL)
-        return mh_err_set(err, "\"%s\": not KEY=VALUE", shown(buf, text));
-    klen = (size_t)(eq - text);
-    value = eq + 1;
-    if (!filter_key_find(text, klen, &key) &&
-        !(klen > mlen && strncmp(text, FILTER_META_PREFIX, mlen) == 0))
-        return mh_err_set(err, "\"%s\": KEY must be sender_domain, recipient_domain, tenant, "
-                               "tag or metadata.NAME", shown(buf, text));
-    if (*value == 0)
-        return mh_err_set(err, "\"%s\": the value is empty", shown(buf, text));
-    if ((key == EPF_SENDER_DOMAIN || key == EPF_RECIPIENT_DOMAIN) && strchr(value, '@'))
-        return mh_err_set(err, "\"%s\": the value is a domain, without \"@\"", shown(buf, text));
-    f->key = key;
-    f->meta_name = key == EPF_METADATA ? xstrndup(text + mlen, klen - mlen) : NULL;
-    f->value = xstrdup(value);
-    return 0;
-}
-
-/* ---- the URL */
-
-/* A URL libcurl parses, http(s) only (http only with allow_http), with a host. */
-static int url_check(const char *url, bool allow_http, mh_err_t *err)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL;
-    CURLUcode rc;
-    int ret = 0;
-
-    if (u == NULL)
-        msg_fatal(EX_OSERR, "curl_url: out of memory");
-    rc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
-    if (rc == CURLUE_NO_HOST)
-        ret = mh_err_set(err, "a host is required");
-    else if (rc != CURLUE_OK)
-        ret = mh_err_set(err, "not a valid URL (%s)", curl_url_strerror(rc));
-    else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-             (strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "http") != 0))
-        ret = mh_err_set(err, "scheme must be https (or http with allow_http)");
-    else if (strcasecmp(scheme, "http") == 0 && !allow_http)
-        ret = mh_err_set(err, "scheme must be https (set allow_http to permit http)");
-    else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == 0)
-        ret = mh_err_set(err, "a host is required");
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return ret;
-}
-
-/* A URL curl cannot parse is not shown at all: it may still hold a password. */
-char *endpoint_redact_url(const char *url)
-{
-    CURLU *u = curl_url();
-    char *pw = NULL, *out = NULL, *ret;
-
-    if (u == NULL)
-        msg_fatal(EX_OSERR, "curl_url: out of memory");
-    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
-        ret = xstrdup("(invalid URL)");
-    else if (curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) != CURLUE_OK)
-        ret = xstrdup(url); /* no password: the URL as given */
-    else if (curl_url_set(u, CURLUPART_PASSWORD, EP_MASK_HEADER, 0) == CURLUE_OK &&
-             curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK)
-        ret = xstrdup(out);
-    else
-        ret = xstrdup("(invalid URL)");
-    if (pw)
-        secure_wipe(pw, strlen(pw));
-    curl_free(pw);
-    curl_free(out);
-    curl_url_cleanup(u);
-    return ret;
-}
 
 /* ---- the key table: a parser and an emitter per key */
 
@@ -419,7 +166,7 @@ static int parse_text(endpoint_t *ep, const struct ep_key *k, const json_t *v, m
 
     if (s == NULL)
         return -1;
-    if ((long long)strlen(s) < k->min || (long long)strlen(s) > k->max || has_ctl(s))
+    if ((long long)strlen(s) < k->min || (long long)strlen(s) > k->max || ep_has_ctl(s))
         return mh_err_set(err, "must be %lld to %lld characters, none of them control "
                                "characters", k->min, k->max);
     set_string(EP_FIELD(ep, k, char *), s);
@@ -473,7 +220,7 @@ static int parse_types(endpoint_t *ep, const struct ep_key *k, const json_t *v, 
     ep->types = xcalloc(n, sizeof(*ep->types));
     for (size_t i = 0; i < n; i++) {
         if ((t = string_value(json_array_get(v, i), err)) == NULL ||
-            type_pattern_check(t, err) < 0)
+            ep_type_pattern_check(t, err) < 0)
             return -1;
         ep->types[ep->ntypes++] = xstrdup(t);
     }
@@ -506,7 +253,7 @@ static int parse_filters(endpoint_t *ep, const struct ep_key *k, const json_t *v
     ep->filter_texts = xcalloc(n, sizeof(*ep->filter_texts));
     for (size_t i = 0; i < n; i++) {
         if ((t = string_value(json_array_get(v, i), err)) == NULL ||
-            filter_parse(t, &ep->filters[i], err) < 0)
+            ep_filter_parse(t, &ep->filters[i], err) < 0)
             return -1;
         ep->filter_texts[ep->nfilters++] = xstrdup(t);
     }
@@ -541,7 +288,7 @@ static int parse_hname(endpoint_t *ep, const struct ep_key *k, const json_t *v, 
 {
     const char *s = string_value(v, err);
 
-    if (s == NULL || header_name_check(s, (size_t)k->min, err) < 0)
+    if (s == NULL || ep_header_name_check(s, (size_t)k->min, err) < 0)
         return -1;
     set_string(EP_FIELD(ep, k, char *), s);
     return 0;
@@ -551,7 +298,7 @@ static int parse_secret(endpoint_t *ep, const struct ep_key *k, const json_t *v,
 {
     const char *s = string_value(v, err);
 
-    if (s == NULL || secret_check(s, err) < 0)
+    if (s == NULL || ep_secret_check(s, err) < 0)
         return -1;
     wipe_free(*EP_FIELD(ep, k, char *));
     *EP_FIELD(ep, k, char *) = xstrdup(s);
@@ -595,7 +342,7 @@ static int parse_headers(endpoint_t *ep, const struct ep_key *k, const json_t *v
     json_object_keylen_foreach((json_t *)v, name, nlen, val) {
         if (strlen(name) != nlen)
             return mh_err_set(err, "a header name must not contain NUL");
-        if (header_name_check(name, 1, err) < 0 || header_value_check(name, val, err) < 0)
+        if (ep_header_name_check(name, 1, err) < 0 || ep_header_value_check(name, val, err) < 0)
             return -1;
         ep->headers[ep->nheaders].name = xstrdup(name);
         ep->headers[ep->nheaders++].value = xstrdup(json_string_value(val));
@@ -612,7 +359,7 @@ static json_t *emit_headers(const endpoint_t *ep, const struct ep_key *k, unsign
         h = &ep->headers[i];
         json_object_set_new(o, h->name,
                             json_string(!(flags & EP_JSON_SECRETS) &&
-                                                in_list(credential_headers, h->name)
+                                                ep_in_list(ep_credential_headers, h->name)
                                             ? EP_MASK_HEADER
                                             : h->value));
     }
@@ -825,7 +572,7 @@ static int ep_finish(endpoint_t *ep, mh_err_t *err)
 {
     char secret[SIGN_SECRET_SIZE];
 
-    if (url_check(ep->url, ep->allow_http, err) < 0)
+    if (ep_url_check(ep->url, ep->allow_http, err) < 0)
         return mh_err_prefix(err, "url");
     if (ep->types == NULL) {
         ep->types = xcalloc(1, sizeof(*ep->types));
@@ -996,116 +743,6 @@ endpoint_t *endpoint_free(endpoint_t *ep)
     free(ep->disabled_reason);
     free(ep);
     return NULL;
-}
-
-/* ---- matching */
-
-bool endpoint_type_matches(const char *pattern, const char *type)
-{
-    size_t len = strlen(pattern);
-
-    if (strcmp(pattern, "*") == 0)
-        return true;
-    if (len >= 2 && strcmp(pattern + len - 2, ".*") == 0) /* the prefix with its dot */
-        return strncmp(type, pattern, len - 1) == 0 && type[len - 1] != 0;
-    return strcmp(pattern, type) == 0;
-}
-
-/* A string equals want; a number or boolean when its JSON text does. */
-static bool scalar_equals(const json_t *v, const char *want)
-{
-    char buf[32], *text;
-    size_t len;
-    bool eq;
-
-    switch (v ? json_typeof(v) : JSON_NULL) {
-    case JSON_STRING:
-        return json_string_length(v) == strlen(want) && strcmp(json_string_value(v), want) == 0;
-    case JSON_INTEGER:
-        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return strcmp(buf, want) == 0;
-    case JSON_REAL:
-        text = cjson_dump(v, &len); /* the text the event carries */
-        eq = strcmp(text, want) == 0;
-        free(text);
-        return eq;
-    case JSON_TRUE:
-        return strcmp(want, "true") == 0;
-    case JSON_FALSE:
-        return strcmp(want, "false") == 0;
-    default:
-        return false;
-    }
-}
-
-/* The domain of an address (after its last '@') equals want, ignoring case. */
-static bool domain_equals(const json_t *v, const char *want)
-{
-    const char *s = json_string_value(v), *at;
-
-    if (s == NULL || (at = strrchr(s, '@')) == NULL)
-        return false;
-    return strcasecmp(at + 1, want) == 0;
-}
-
-static bool filter_holds(const struct ep_filter *f, const json_t *data)
-{
-    const json_t *tags, *tag;
-    size_t i;
-
-    switch (f->key) {
-    case EPF_SENDER_DOMAIN:
-        return domain_equals(json_object_get(data, "from"), f->value);
-    case EPF_RECIPIENT_DOMAIN:
-        return domain_equals(json_object_get(data, "recipient"), f->value);
-    case EPF_TENANT:
-        return scalar_equals(json_object_get(data, "tenant"), f->value);
-    case EPF_TAG:
-        tags = json_object_get(data, "tags");
-        json_array_foreach(tags, i, tag) {
-            if (scalar_equals(tag, f->value))
-                return true;
-        }
-        return false;
-    case EPF_METADATA:
-        return scalar_equals(json_object_get(json_object_get(data, "metadata"), f->meta_name),
-                             f->value);
-    }
-    return false;
-}
-
-/* Filters on the same key (metadata: the same NAME) form one OR group. */
-static bool filter_same_key(const struct ep_filter *a, const struct ep_filter *b)
-{
-    return a->key == b->key && (a->key != EPF_METADATA || strcmp(a->meta_name, b->meta_name) == 0);
-}
-
-/* The group of filters[i] holds: one of its filters does. */
-static bool filter_group_holds(const endpoint_t *ep, size_t i, const json_t *data)
-{
-    for (size_t j = i; j < ep->nfilters; j++)
-        if (filter_same_key(&ep->filters[i], &ep->filters[j]) &&
-            filter_holds(&ep->filters[j], data))
-            return true;
-    return false;
-}
-
-bool endpoint_matches(const endpoint_t *ep, const char *type, const json_t *data)
-{
-    bool type_ok = false, seen;
-
-    for (size_t i = 0; i < ep->ntypes && !type_ok; i++)
-        type_ok = endpoint_type_matches(ep->types[i], type);
-    if (!type_ok)
-        return false;
-    for (size_t i = 0; i < ep->nfilters; i++) {
-        seen = false; /* the group was judged at its first filter */
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = filter_same_key(&ep->filters[i], &ep->filters[j]);
-        if (!seen && !filter_group_holds(ep, i, data))
-            return false;
-    }
-    return true;
 }
 
 const char *endpoint_scheme_name(enum ep_scheme s)

@@ -4,8 +4,8 @@
 # is; each once, in table order; and the defaults the sample shows are the
 # ones mailhookd really uses (when mailhookd is built), inside sections too.
 #
-# Builds nothing: the option names are read from the three files.
-#   src/conf.c          rows "{CFG_STR("name", ..." etc. inside a table
+# Builds nothing: the option names are read from the files.
+#   src/conf.c, src/conf_sections.c  rows "{CFG_STR("name", ..." etc. inside a table
 #                       "static const struct conf_row conf_NAME_rows[] = {";
 #                       the table conf_top_rows is the top level; a row
 #                       "{CFG_SEC("maillog", ..." stands for the options of
@@ -23,6 +23,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 
 CONF_C=$top_srcdir/src/conf.c
+CONF_SECTIONS_C=$top_srcdir/src/conf_sections.c
 MAN=$top_srcdir/man/mailhook.conf.5
 SAMPLE=$top_srcdir/etc/mailhook.conf
 
@@ -77,7 +78,7 @@ names_from_table() {
         for (i = 1; i <= ntables; i++)
             if (!(tables[i] in used))
                 print "!conf_" tables[i] "_rows is not used by any CFG_SEC row"
-    }' "$1"
+    }' "$@"
 }
 
 # Option names documented in the man page, in page order.
@@ -177,7 +178,7 @@ value_matches() {
 
 plan 6
 
-for f in "$CONF_C" "$MAN" "$SAMPLE"; do
+for f in "$CONF_C" "$CONF_SECTIONS_C" "$MAN" "$SAMPLE"; do
     if [ ! -f "$f" ]; then
         for what in "option table" "man page" "sample config" "once each" "table order" "defaults"; do
             skip "$what: $f is missing"
@@ -186,7 +187,7 @@ for f in "$CONF_C" "$MAN" "$SAMPLE"; do
     fi
 done
 
-names_from_table "$CONF_C" > "$T_DIR/table.raw"
+names_from_table "$CONF_C" "$CONF_SECTIONS_C" > "$T_DIR/table.raw"
 grep -v '^!' "$T_DIR/table.raw" > "$T_DIR/table"
 grep '^!' "$T_DIR/table.raw" | sed 's/^!//' > "$T_DIR/table.problems"
 names_from_man "$MAN" > "$T_DIR/man"

@@ -1,0 +1,145 @@
+/*
+ * conf_sections.c - the tables of mailhook.conf's titled sections (conf.h,
+ * conf_int.h): "maillog NAME { }" sources of the maillog reader and
+ * "endpoint NAME { }" webhook endpoints, each with the check of a finished
+ * section. The top-level table, which points at these, is in conf.c.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include <confuse.h>
+
+#include "conf.h"
+#include "conf_int.h"
+
+#define KIB 1024L
+#define MIB (1024L * KIB)
+#define FM(field) offsetof(struct mh_conf_maillog, field)
+#define FE(field) offsetof(struct mh_conf_endpoint, field)
+#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const conf_maillog_types[] = {"file", "journald", NULL};
+static const char *const conf_maillog_starts[] = {"end", "beginning", NULL};
+
+/* One "maillog NAME { ... }" section: a log source of the maillog reader. */
+static const struct conf_row conf_maillog_rows[] = {
+    {CFG_STR("type", "file", CFGF_NONE),
+     .kind = CK_STR, .off = FM(type), .oneof = conf_maillog_types},
+    {CFG_STR("path", "", CFGF_NONE), /* required for type file: conf_maillog_check */
+     .kind = CK_PATH_OPT, .off = FM(path)},
+    {CFG_STR("start_at", "end", CFGF_NONE),
+     .kind = CK_STR, .off = FM(start_at), .oneof = conf_maillog_starts},
+    {CFG_BOOL("emit_sent", cfg_true, CFGF_NONE),
+     .kind = CK_BOOL, .off = FM(emit_sent)},
+    {CFG_BOOL("include_bounces", cfg_false, CFGF_NONE),
+     .kind = CK_BOOL, .off = FM(include_bounces)},
+    {CFG_STR_LIST("sender_domains", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FM(sender_domains), .off_n = FM(n_sender_domains),
+     .item = CK_DOMAIN},
+    {CFG_STR_LIST("sasl_users", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FM(sasl_users), .off_n = FM(n_sasl_users), .item = CK_TEXT},
+    {CFG_INT("max_messages", 100000, CFGF_NONE),
+     .kind = CK_INT, .off = FM(max_messages), .min = 100, .max = 10000000},
+    {CFG_INT("max_age", 604800, CFGF_NONE),
+     .kind = CK_INT, .off = FM(max_age), .min = 60, .max = 31536000},
+    {CFG_INT("max_line", 64 * KIB, CFGF_NONE),
+     .kind = CK_INT, .off = FM(max_line), .min = KIB, .max = MIB},
+    {CFG_INT("batch_lines", 4096, CFGF_NONE),
+     .kind = CK_INT, .off = FM(batch_lines), .min = 1, .max = 65536},
+};
+
+static conf_sec_check_fn conf_maillog_check;
+
+const struct conf_table conf_maillog = {
+    .rows = conf_maillog_rows,
+    .nrows = NROWS(conf_maillog_rows),
+    .size = sizeof(struct mh_conf_maillog),
+    .title_off = FM(name),
+    .check = conf_maillog_check,
+};
+
+static const char *const conf_schemes[] = {"standard", "hmac-sha256-hex", "sha256-secret-body",
+                                           NULL};
+
+/* One "endpoint NAME { ... }" section: a subscriber declared in the file.
+ * Bounds here are the endpoint's own (endpoint.h); the daemon checks the
+ * section as a whole (url, types, filters, headers) when it loads it. */
+static const struct conf_row conf_endpoint_rows[] = {
+    {CFG_STR("url", "", CFGF_NONE), /* required: conf_endpoint_check */
+     .kind = CK_STR, .off = FE(url)},
+    {CFG_STR_LIST("types", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FE(types), .off_n = FE(n_types), .item = CK_TEXT},
+    {CFG_STR_LIST("filters", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FE(filters), .off_n = FE(n_filters), .item = CK_TEXT},
+    {CFG_STR("scheme", "standard", CFGF_NONE),
+     .kind = CK_STR, .off = FE(scheme), .oneof = conf_schemes},
+    {CFG_STR("signature_header", "", CFGF_NONE),
+     .kind = CK_STR, .off = FE(signature_header)},
+    {CFG_STR("signature_prefix", "", CFGF_NONE),
+     .kind = CK_STR, .off = FE(signature_prefix)},
+    {CFG_STR("secret", "", CFGF_NONE),
+     .kind = CK_STR, .off = FE(secret)},
+    {CFG_STR_LIST("headers", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FE(headers), .off_n = FE(n_headers), .item = CK_TEXT},
+    {CFG_STR("event_header", "-", CFGF_NONE),
+     .kind = CK_STR, .off = FE(event_header)},
+    {CFG_STR("delivery_header", "-", CFGF_NONE),
+     .kind = CK_STR, .off = FE(delivery_header)},
+    {CFG_INT("batch_max", 0, CFGF_NONE),
+     .kind = CK_INT, .off = FE(batch_max), .min = 0, .max = 10000},
+    {CFG_INT("batch_wait_ms", 1000, CFGF_NONE),
+     .kind = CK_INT, .off = FE(batch_wait_ms), .min = 0, .max = 600000},
+    {CFG_INT("timeout_ms", 5000, CFGF_NONE),
+     .kind = CK_INT, .off = FE(timeout_ms), .min = 100, .max = 300000},
+    {CFG_INT("connect_timeout_ms", 0, CFGF_NONE),
+     .kind = CK_INT, .off = FE(connect_timeout_ms), .min = 0, .max = 300000},
+    {CFG_STR_LIST("retry", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FE(retry), .off_n = FE(n_retry), .item = CK_TEXT},
+    {CFG_INT("concurrency", 8, CFGF_NONE),
+     .kind = CK_INT, .off = FE(concurrency), .min = 1, .max = 256},
+    {CFG_BOOL("allow_http", cfg_false, CFGF_NONE),
+     .kind = CK_BOOL, .off = FE(allow_http)},
+};
+
+static conf_sec_check_fn conf_endpoint_check;
+
+const struct conf_table conf_endpoint = {
+    .rows = conf_endpoint_rows,
+    .nrows = NROWS(conf_endpoint_rows),
+    .size = sizeof(struct mh_conf_endpoint),
+    .title_off = FE(name),
+    .check = conf_endpoint_check,
+};
+
+/* A maillog source of type file follows path: without one it has nothing
+ * to read. (Its title was checked before.) */
+static int conf_maillog_check(cfg_t *cfg, cfg_t *sec)
+{
+    const char *type = cfg_getstr(sec, "type"), *path = cfg_getstr(sec, "path");
+
+    if (type != NULL && strcmp(type, "file") == 0 && (path == NULL || path[0] == '\0')) {
+        cfg_error(cfg, "maillog \"%s\": path is required for type file", cfg_title(sec));
+        return -1;
+    }
+    return 0;
+}
+
+/* An endpoint needs a url; the rest of its checks need the endpoint
+ * model and run when the daemon loads the section. */
+static int conf_endpoint_check(cfg_t *cfg, cfg_t *sec)
+{
+    const char *url = cfg_getstr(sec, "url");
+
+    if (url == NULL || url[0] == '\0') {
+        cfg_error(cfg, "endpoint \"%s\": url is required", cfg_title(sec));
+        return -1;
+    }
+    if (conf_has_control(url)) {
+        cfg_error(cfg, "endpoint \"%s\": url contains a control character", cfg_title(sec));
+        return -1;
+    }
+    return 0;
+}
+

@@ -1,0 +1,125 @@
+/*
+ * endpoint_match.c - does an event go to an endpoint (endpoint.h): its type
+ * against the endpoint's type patterns, its data against the filters (the
+ * same key twice: either value; different keys: all must hold).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cjson.h"
+#include "endpoint_int.h"
+
+/* ---- matching */
+
+bool endpoint_type_matches(const char *pattern, const char *type)
+{
+    size_t len = strlen(pattern);
+
+    if (strcmp(pattern, "*") == 0)
+        return true;
+    if (len >= 2 && strcmp(pattern + len - 2, ".*") == 0) /* the prefix with its dot */
+        return strncmp(type, pattern, len - 1) == 0 && type[len - 1] != 0;
+    return strcmp(pattern, type) == 0;
+}
+
+/* A string equals want; a number or boolean when its JSON text does. */
+static bool scalar_equals(const json_t *v, const char *want)
+{
+    char buf[32], *text;
+    size_t len;
+    bool eq;
+
+    switch (v ? json_typeof(v) : JSON_NULL) {
+    case JSON_STRING:
+        return json_string_length(v) == strlen(want) && strcmp(json_string_value(v), want) == 0;
+    case JSON_INTEGER:
+        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return strcmp(buf, want) == 0;
+    case JSON_REAL:
+        text = cjson_dump(v, &len); /* the text the event carries */
+        eq = strcmp(text, want) == 0;
+        free(text);
+        return eq;
+    case JSON_TRUE:
+        return strcmp(want, "true") == 0;
+    case JSON_FALSE:
+        return strcmp(want, "false") == 0;
+    default:
+        return false;
+    }
+}
+
+/* The domain of an address (after its last '@') equals want, ignoring case. */
+static bool domain_equals(const json_t *v, const char *want)
+{
+    const char *s = json_string_value(v), *at;
+
+    if (s == NULL || (at = strrchr(s, '@')) == NULL)
+        return false;
+    return strcasecmp(at + 1, want) == 0;
+}
+
+static bool filter_holds(const struct ep_filter *f, const json_t *data)
+{
+    const json_t *tags, *tag;
+    size_t i;
+
+    switch (f->key) {
+    case EPF_SENDER_DOMAIN:
+        return domain_equals(json_object_get(data, "from"), f->value);
+    case EPF_RECIPIENT_DOMAIN:
+        return domain_equals(json_object_get(data, "recipient"), f->value);
+    case EPF_TENANT:
+        return scalar_equals(json_object_get(data, "tenant"), f->value);
+    case EPF_TAG:
+        tags = json_object_get(data, "tags");
+        json_array_foreach(tags, i, tag) {
+            if (scalar_equals(tag, f->value))
+                return true;
+        }
+        return false;
+    case EPF_METADATA:
+        return scalar_equals(json_object_get(json_object_get(data, "metadata"), f->meta_name),
+                             f->value);
+    }
+    return false;
+}
+
+/* Filters on the same key (metadata: the same NAME) form one OR group. */
+static bool filter_same_key(const struct ep_filter *a, const struct ep_filter *b)
+{
+    return a->key == b->key && (a->key != EPF_METADATA || strcmp(a->meta_name, b->meta_name) == 0);
+}
+
+/* The group of filters[i] holds: one of its filters does. */
+static bool filter_group_holds(const endpoint_t *ep, size_t i, const json_t *data)
+{
+    for (size_t j = i; j < ep->nfilters; j++)
+        if (filter_same_key(&ep->filters[i], &ep->filters[j]) &&
+            filter_holds(&ep->filters[j], data))
+            return true;
+    return false;
+}
+
+bool endpoint_matches(const endpoint_t *ep, const char *type, const json_t *data)
+{
+    bool type_ok = false, seen;
+
+    for (size_t i = 0; i < ep->ntypes && !type_ok; i++)
+        type_ok = endpoint_type_matches(ep->types[i], type);
+    if (!type_ok)
+        return false;
+    for (size_t i = 0; i < ep->nfilters; i++) {
+        seen = false; /* the group was judged at its first filter */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = filter_same_key(&ep->filters[i], &ep->filters[j]);
+        if (!seen && !filter_group_holds(ep, i, data))
+            return false;
+    }
+    return true;
+}
+
