@@ -7,7 +7,10 @@
 #
 #  1. ceiling: wrk -t1 -c16 POSTs the same request mailhookd sends (a ~410
 #     byte compact JSON event, Content-Type application/json, the
-#     Standard Webhooks and X-Mailhook-* headers) for 5 s: requests/s.
+#     Standard Webhooks and X-Mailhook-* headers) for 3 s: requests/s, the
+#     best of BENCH_DELIVERY_REPEAT runs (3). The unbatched run (2) is
+#     repeated as often and its best is compared: on two shared cores
+#     either varies by up to a third from run to run.
 #  2. unbatched: endpoint "u" (types bench.u, one event per request,
 #     concurrency 16). Measured on a backlog, so that only the delivery path
 #     is timed: the receiver is stopped (SIGSTOP; the kernel still accepts
@@ -33,7 +36,7 @@
 # Tunables (environment): BENCH_DELIVERY_EVENTS (100000),
 # BENCH_DELIVERY_BATCHED_EVENTS (300000), BENCH_DELIVERY_CONCURRENCY (16),
 # BENCH_DELIVERY_BATCH (100), BENCH_DELIVERY_BATCH_WAIT (20ms),
-# BENCH_DELIVERY_RATE (1000), BENCH_DELIVERY_SECONDS (10).
+# BENCH_DELIVERY_RATE (1000), BENCH_DELIVERY_SECONDS (10), BENCH_DELIVERY_REPEAT (3).
 # Reproduce: make && bash bench/delivery.sh "$PWD". Figures vary with the
 # machine and the disk; everything runs on the loopback, all processes on
 # the same cores (receiver, wrk, mailhookd, bench_ingest).
@@ -47,6 +50,7 @@ BATCH=${BENCH_DELIVERY_BATCH:-100}
 BWAIT=${BENCH_DELIVERY_BATCH_WAIT:-20ms}
 RATE=${BENCH_DELIVERY_RATE:-1000}
 SECS=${BENCH_DELIVERY_SECONDS:-10}
+REPEAT=${BENCH_DELIVERY_REPEAT:-3}
 PRODUCERS=4
 . "$(dirname "$0")/lib.sh"
 
@@ -104,10 +108,15 @@ wrk.headers["webhook-timestamp"] = "1795337439"
 wrk.headers["webhook-signature"] = "v1,yL4B3125gf4SAPfAQjmrWRsgfLNAIP2uR+HIZmum3Bc="
 LUA
 WRK=""
+WRK_ALL=""
 if command -v wrk >/dev/null 2>&1; then
-    wrk -t1 -c16 -d5s -s "$D/post.lua" "$URL/ok/wrk" > "$D/wrk.out" 2>&1 || true
-    WRK=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$D/wrk.out")
-    [ -n "$WRK" ] || { echo "delivery: wrk failed:"; cat "$D/wrk.out"; }
+    for _ in $(seq "$REPEAT"); do
+        wrk -t1 -c16 -d3s -s "$D/post.lua" "$URL/ok/wrk" > "$D/wrk.out" 2>&1 || true
+        w=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$D/wrk.out")
+        [ -n "$w" ] || { echo "delivery: wrk failed:"; cat "$D/wrk.out"; continue; }
+        WRK_ALL="$WRK_ALL ${w%.*}"
+        if [ -z "$WRK" ] || awk -v a="$w" -v b="$WRK" 'BEGIN{exit !(a > b)}'; then WRK=$w; fi
+    done
 else
     echo "delivery: wrk not found: the ceiling needs it (Debian package wrk); no ratio"
 fi
@@ -177,7 +186,17 @@ paced() {
     echo "$n $secs $eps $(field "$s" p50) $(field "$s" p99) $(field "$s" max) $(($(dstat failed_attempts) - f0))"
 }
 
-read -r u_n u_s u_eps u_rps u_p50 u_p99 u_f u_dup < <(backlog bench.u "$NU")
+# unbatched: the best of REPEAT runs, like the ceiling (both vary from run
+# to run with what else the two cores are doing)
+u_rps=0
+U_ALL=""
+for _ in $(seq "$REPEAT"); do
+    read -r n s eps rps p50 p99 f dup < <(backlog bench.u "$NU")
+    U_ALL="$U_ALL $rps"
+    if [ "$rps" -gt "$u_rps" ]; then
+        u_n=$n u_s=$s u_eps=$eps u_rps=$rps u_p50=$p50 u_p99=$p99 u_f=$f u_dup=$dup
+    fi
+done
 read -r b_n b_s b_eps b_rps b_p50 b_p99 b_f b_dup < <(backlog bench.b "$NB")
 read -r lu_n lu_s lu_eps lu_p50 lu_p99 lu_max lu_f < <(paced bench.u)
 read -r lb_n lb_s lb_eps lb_p50 lb_p99 lb_max lb_f < <(paced bench.b)
@@ -187,9 +206,9 @@ echo "delivery: mailhookd -> keep-alive HTTP/1.1 receiver (node) on 127.0.0.1, d
 echo "$(nproc) cores, state on $(df --output=source "$D" | tail -1); endpoint concurrency $CONC, delivery_max_in_flight 1024"
 printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' run events seconds events/s requests/s vs_wrk p50_ms p99_ms
 if [ -n "$WRK" ]; then
-    printf '%-34s %8s %8s %10s %10.0f %7s %8s %8s\n' "wrk -t1 -c16 (ceiling)" - 5.00 - "$WRK" 1.00x - -
+    printf '%-34s %8s %8s %10s %10.0f %7s %8s %8s\n' "wrk -t1 -c16 (ceiling, best of $REPEAT)" - 3.00 - "$WRK" 1.00x - -
 fi
-printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, backlog" "$u_n" "$u_s" "$u_eps" "$u_rps" \
+printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, backlog (best of $REPEAT)" "$u_n" "$u_s" "$u_eps" "$u_rps" \
     "$(ratio "$u_rps")" "$u_p50" "$u_p99"
 printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, backlog" "$b_n" "$b_s" "$b_eps" \
     "$b_rps" - "$b_p50" "$b_p99"
@@ -197,6 +216,7 @@ printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, paced $RATE/s" "$lu_n
     "$lu_p50" "$lu_p99"
 printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, paced $RATE/s" "$lb_n" "$lb_s" \
     "$lb_eps" - - "$lb_p50" "$lb_p99"
+echo "(all runs, requests/s: wrk$WRK_ALL; unbatched$U_ALL)"
 echo "(backlog rows: time from receiver resumed to the last event received; their latency"
 echo " includes the wait in the backlog. paced rows: event creation -> receipt, max ${lu_max}/${lb_max} ms)"
 fails=$((u_f + b_f + lu_f + lb_f))

@@ -69,6 +69,18 @@ int store_event_append(store_txn_t *txn, const char *id, const char *type, int64
  * Returns 1 when not found (err untouched). */
 int store_event_get(store_t *st, const char *id, char **json, size_t *len, mh_err_t *err);
 int store_event_get_seq(store_t *st, uint64_t seq, char **json, size_t *len, mh_err_t *err);
+/* An event record by sequence number, as stored: id, type and time come
+ * from the record, so the reader need not parse the JSON for them. The
+ * strings are not NUL-terminated and point into buf: valid until
+ * store_event_rec_free(). 0, 1 when not found, -1 on error. */
+struct store_event_rec {
+    const char *id, *type, *json;
+    size_t id_len, type_len, json_len;
+    int64_t ts_ms;
+    void *buf;
+};
+int store_event_read(store_t *st, uint64_t seq, struct store_event_rec *r, mh_err_t *err);
+void store_event_rec_free(struct store_event_rec *r);
 /* The sequence number of event id; 1 when not found. */
 int store_event_find(store_t *st, const char *id, uint64_t *seq, mh_err_t *err);
 

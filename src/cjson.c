@@ -163,12 +163,7 @@ char *cjson_dump_jansson(const json_t *v, size_t *len)
 
 /* ---- the direct writer */
 
-struct cbuf {
-    char *p;
-    size_t len, cap;
-};
-
-static void cbuf_reserve(struct cbuf *b, size_t n)
+static void cbuf_reserve(struct cjson_buf *b, size_t n)
 {
     if (b->len + n <= b->cap)
         return;
@@ -179,7 +174,7 @@ static void cbuf_reserve(struct cbuf *b, size_t n)
         msg_fatal(EX_OSERR, "out of memory serializing JSON");
 }
 
-static void cbuf_put(struct cbuf *b, const char *s, size_t n)
+static void cbuf_put(struct cjson_buf *b, const char *s, size_t n)
 {
     cbuf_reserve(b, n);
     memcpy(b->p + b->len, s, n);
@@ -193,7 +188,7 @@ static const bool needs_escape[256] = {
 
 /* A JSON string: escape '"', '\\' and control characters the way jansson,
  * JSON.stringify and json.dumps agree on (\b \f \n \r \t, else \u00xx). */
-static void put_string(struct cbuf *b, const char *s, size_t n)
+static void put_string(struct cjson_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i, run = 0;
@@ -231,7 +226,7 @@ static void put_string(struct cbuf *b, const char *s, size_t n)
     cbuf_put(b, "\"", 1);
 }
 
-static void put_integer(struct cbuf *b, json_int_t v)
+static void put_integer(struct cjson_buf *b, json_int_t v)
 {
     char tmp[24], *p = tmp + sizeof(tmp);
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -244,7 +239,7 @@ static void put_integer(struct cbuf *b, json_int_t v)
     cbuf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-static void put_value(struct cbuf *b, const json_t *v, int digits)
+static void put_value(struct cjson_buf *b, const json_t *v, int digits)
 {
     const char *key;
     json_t *child;
@@ -294,11 +289,90 @@ static void put_value(struct cbuf *b, const json_t *v, int digits)
 
 char *cjson_dump(const json_t *v, size_t *len)
 {
-    struct cbuf b = { NULL, 0, 0 };
+    struct cjson_buf b = { NULL, 0, 0 };
 
     put_value(&b, v, widest_real(v));
     cbuf_reserve(&b, 1);
     b.p[b.len] = 0;
     *len = b.len;
     return b.p;
+}
+
+/* ---- the record writer */
+
+/* Before a value or a key: a comma unless first in its container, or the
+ * value of the key just written. */
+static void cjw_sep(cjson_writer_t *w)
+{
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->more[w->depth])
+        cbuf_put(&w->b, ",", 1);
+    w->more[w->depth] = true;
+}
+
+void cjw_open(cjson_writer_t *w, char bracket)
+{
+    cjw_sep(w);
+    cbuf_put(&w->b, &bracket, 1);
+    if (w->depth + 1 >= CJSON_MAX_DEPTH)
+        msg_fatal(EX_SOFTWARE, "cjw_open: nested deeper than %d", CJSON_MAX_DEPTH);
+    w->more[++w->depth] = false;
+}
+
+void cjw_close(cjson_writer_t *w, char bracket)
+{
+    cbuf_put(&w->b, &bracket, 1);
+    w->depth--;
+}
+
+void cjw_key(cjson_writer_t *w, const char *key)
+{
+    cjw_sep(w);
+    put_string(&w->b, key, strlen(key));
+    cbuf_put(&w->b, ":", 1);
+    w->after_key = true;
+}
+
+void cjw_strn(cjson_writer_t *w, const char *s, size_t n)
+{
+    cjw_sep(w);
+    put_string(&w->b, s, n);
+}
+
+void cjw_str(cjson_writer_t *w, const char *s)
+{
+    if (s == NULL) {
+        cjw_sep(w);
+        cbuf_put(&w->b, "null", 4);
+    } else {
+        cjw_strn(w, s, strlen(s));
+    }
+}
+
+void cjw_int(cjson_writer_t *w, long long v)
+{
+    cjw_sep(w);
+    put_integer(&w->b, (json_int_t)v);
+}
+
+void cjw_bool(cjson_writer_t *w, bool v)
+{
+    cjw_sep(w);
+    cbuf_put(&w->b, v ? "true" : "false", v ? 4 : 5);
+}
+
+char *cjw_finish(cjson_writer_t *w, size_t *len)
+{
+    char *p;
+
+    cbuf_reserve(&w->b, 1);
+    w->b.p[w->b.len] = 0;
+    if (len)
+        *len = w->b.len;
+    p = w->b.p;
+    memset(w, 0, sizeof(*w));
+    return p;
 }

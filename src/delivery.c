@@ -84,6 +84,7 @@ void dl_epref_unref(struct dl_epref *r)
 {
     if (r == NULL || --r->refs > 0)
         return;
+    dl_epref_http_free(r);
     endpoint_free(r->ep);
     free(r);
 }
@@ -561,7 +562,9 @@ void delivery_prepare(delivery_t *dl)
         dl_take_fanout(dl);
         dl_kick_all(dl);
     }
-    if (!dl_ops_empty(dl->ops))
+    /* Group commit: while one transaction of changes is being saved, the
+     * next round's changes accumulate; one fsync then covers them all. */
+    if (!dl_ops_empty(dl->ops) && !dl->ops_saving)
         dl_ops_submit(dl);
 }
 

@@ -24,6 +24,7 @@
 
 #include <openssl/evp.h>
 
+#include "cjson.h"
 #include "delivery_int.h"
 #include "sign.h"
 #include "timeutil.h"
@@ -155,39 +156,91 @@ static curl_socket_t dl_open_socket(void *ctx, curlsocktype purpose, struct curl
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
-static void dl_header(struct dl_req *req, const char *name, const char *value)
-{
-    char *line = xasprintf("%s: %s", name, value);
-    struct curl_slist *l = curl_slist_append(req->headers, line);
+/* ---- headers */
 
-    free(line);
-    if (l == NULL)
-        msg_fatal(EX_OSERR, "out of memory");
-    req->headers = l;
+/* A per-request header line "name: value" into the request's buffer. */
+static void dl_hdr_add(struct dl_req *req, const char *name, const char *value)
+{
+    size_t nlen = strlen(name), vlen = strlen(value), need = nlen + vlen + 3;
+
+    if (req->nhdr == DL_REQ_HEADERS)
+        msg_fatal(EX_SOFTWARE, "delivery: more than %d headers per request", DL_REQ_HEADERS);
+    if (req->hdr_len + need > req->hdr_cap) {
+        req->hdr_cap = (req->hdr_len + need) * 2 > 512 ? (req->hdr_len + need) * 2 : 512;
+        req->hdr_text = xrealloc(req->hdr_text, req->hdr_cap);
+    }
+    req->hdr_off[req->nhdr++] = req->hdr_len;
+    memcpy(req->hdr_text + req->hdr_len, name, nlen);
+    memcpy(req->hdr_text + req->hdr_len + nlen, ": ", 2);
+    memcpy(req->hdr_text + req->hdr_len + nlen + 2, value, vlen + 1);
+    req->hdr_len += need;
 }
 
-/* The body: the event itself, or an array of the batch's events. */
+static struct curl_slist *dl_slist_add(struct curl_slist *l, const char *name, const char *value)
+{
+    char *line = xasprintf("%s: %s", name, value);
+    struct curl_slist *n = curl_slist_append(l, line);
+
+    free(line);
+    if (n == NULL)
+        msg_fatal(EX_OSERR, "out of memory");
+    return n;
+}
+
+/* The headers that are the same on every request with these settings. */
+static struct curl_slist *dl_fixed_headers(struct dl_epref *ref)
+{
+    const endpoint_t *ep = ref->ep;
+
+    if (ref->fixed_headers == NULL) {
+        ref->fixed_headers = dl_slist_add(NULL, "Content-Type", "application/json");
+        ref->fixed_headers = dl_slist_add(ref->fixed_headers, "Expect", ""); /* no 100-continue */
+        for (size_t i = 0; i < ep->nheaders; i++)
+            ref->fixed_headers = dl_slist_add(ref->fixed_headers, ep->headers[i].name,
+                                              ep->headers[i].value);
+    }
+    return ref->fixed_headers;
+}
+
+/* Link the per-request lines ahead of the fixed ones (struct curl_slist is
+ * public; curl only reads the list). */
+static struct curl_slist *dl_req_headers(struct dl_req *req)
+{
+    struct curl_slist *fixed = dl_fixed_headers(req->ref);
+
+    for (size_t i = 0; i < req->nhdr; i++) {
+        req->hdr[i].data = req->hdr_text + req->hdr_off[i];
+        req->hdr[i].next = i + 1 < req->nhdr ? &req->hdr[i + 1] : fixed;
+    }
+    return req->nhdr ? &req->hdr[0] : fixed;
+}
+
+/* ---- one request */
+
+/* The body: the event itself (shared, not copied), or an array of the
+ * batch's events. */
 static void dl_body(struct dl_req *req, struct blob **blobs, size_t n, bool array)
 {
     size_t len = 2, off = 0;
 
     if (!array) {
-        req->body = xmemdup(blobs[0]->json, blobs[0]->len + 1);
+        req->body = blobs[0]->json;
         req->len = blobs[0]->len;
         return;
     }
     for (size_t i = 0; i < n; i++)
         len += blobs[i]->len + 1;
-    req->body = xmalloc(len + 1);
-    req->body[off++] = '[';
+    req->body_buf = xmalloc(len + 1);
+    req->body_buf[off++] = '[';
     for (size_t i = 0; i < n; i++) {
         if (i)
-            req->body[off++] = ',';
-        memcpy(req->body + off, blobs[i]->json, blobs[i]->len);
+            req->body_buf[off++] = ',';
+        memcpy(req->body_buf + off, blobs[i]->json, blobs[i]->len);
         off += blobs[i]->len;
     }
-    req->body[off++] = ']';
-    req->body[off] = 0;
+    req->body_buf[off++] = ']';
+    req->body_buf[off] = 0;
+    req->body = req->body_buf;
     req->len = off;
 }
 
@@ -195,6 +248,7 @@ static void dl_body(struct dl_req *req, struct blob **blobs, size_t n, bool arra
  * digest of its event ids (the same batch retried keeps its id). */
 static void dl_webhook_id(struct dl_req *req, struct blob **blobs, size_t n, bool array)
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_MD_CTX *c;
@@ -210,29 +264,32 @@ static void dl_webhook_id(struct dl_req *req, struct blob **blobs, size_t n, boo
     EVP_DigestFinal_ex(c, md, &mdlen);
     EVP_MD_CTX_free(c);
     memcpy(req->webhook_id, "bat_", 4);
-    for (unsigned i = 0; i < 16 && i < mdlen; i++)
-        snprintf(req->webhook_id + 4 + 2 * i, 3, "%02x", md[i]);
+    for (unsigned i = 0; i < 16 && i < mdlen; i++) {
+        req->webhook_id[4 + 2 * i] = hex[md[i] >> 4];
+        req->webhook_id[5 + 2 * i] = hex[md[i] & 15];
+    }
+    req->webhook_id[4 + 2 * (mdlen < 16 ? mdlen : 16)] = 0;
 }
 
-/* The distinct event types of the request, in order (req->types), and
- * the same comma-separated for the event header. */
-static void dl_types(struct dl_req *req, char *out, size_t size, struct blob **blobs, size_t n)
+/* The distinct event types of the request, in order, comma-separated
+ * (types are [a-z0-9_.-]: event.h), for the event header and the log. */
+static void dl_types(struct dl_req *req, struct blob **blobs, size_t n)
 {
-    size_t used = 0;
+    size_t used = 0, size = sizeof(req->types);
 
-    out[0] = 0;
-    req->types = json_array();
+    req->types[0] = 0;
     for (size_t i = 0; i < n; i++) {
+        size_t tlen = strlen(blobs[i]->type);
         bool seen = false;
 
         for (size_t k = 0; k < i && !seen; k++)
             seen = strcmp(blobs[k]->type, blobs[i]->type) == 0;
-        if (seen)
+        if (seen || used + tlen + 2 > size)
             continue;
-        json_array_append_new(req->types, json_string(blobs[i]->type));
-        if (used < size)
-            used += (size_t)snprintf(out + used, size - used, "%s%s", used ? "," : "",
-                                     blobs[i]->type);
+        if (used)
+            req->types[used++] = ',';
+        memcpy(req->types + used, blobs[i]->type, tlen + 1);
+        used += tlen;
     }
 }
 
@@ -250,9 +307,9 @@ static int dl_sign(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_
                                        old, err) < 0))
             return -1;
         snprintf(both, sizeof(both), "%s%s%s", sig, rotating ? " " : "", rotating ? old : "");
-        dl_header(req, "webhook-id", req->webhook_id);
-        dl_header(req, "webhook-timestamp", tsbuf);
-        dl_header(req, "webhook-signature", both);
+        dl_hdr_add(req, "webhook-id", req->webhook_id);
+        dl_hdr_add(req, "webhook-timestamp", tsbuf);
+        dl_hdr_add(req, "webhook-signature", both);
         return 0;
     }
     hexfn = ep->scheme == EP_SCHEME_HMAC_SHA256_HEX ? sign_hmac_sha256_hex
@@ -260,7 +317,7 @@ static int dl_sign(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_
     if (hexfn(ep->secret, req->body, req->len, hex, err) < 0)
         return -1;
     value = xasprintf("%s%s", ep->signature_prefix, hex);
-    dl_header(req, ep->signature_header, value);
+    dl_hdr_add(req, ep->signature_header, value);
     free(value);
     if (rotating) { /* no multi-signature form: the old one in its own header */
         char *name = xasprintf("%s-Previous", ep->signature_header);
@@ -270,7 +327,7 @@ static int dl_sign(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_
             return -1;
         }
         value = xasprintf("%s%s", ep->signature_prefix, hex);
-        dl_header(req, name, value);
+        dl_hdr_add(req, name, value);
         free(value);
         free(name);
     }
@@ -299,22 +356,17 @@ struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, struct dl_epre
     return req;
 }
 
-static void dl_easy_setup(struct dl_req *req, const endpoint_t *ep)
+/* The options of a handle that depend only on the settings it is kept for. */
+static CURL *dl_easy_new(struct delivery *dl, const endpoint_t *ep)
 {
-    struct delivery *dl = req->dl;
-    CURL *e = req->easy;
+    CURL *e = curl_easy_init();
 
+    if (e == NULL)
+        return NULL;
     curl_easy_setopt(e, CURLOPT_URL, ep->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, req);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, dl_write_cb);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, dl_open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, ep->allow_http ? "http,https" : "https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROXY, "");
@@ -329,6 +381,59 @@ static void dl_easy_setup(struct dl_req *req, const endpoint_t *ep)
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "mailhook/" PACKAGE_VERSION);
+    return e;
+}
+
+/* A handle for req: one kept from an earlier request with the same
+ * settings, or a new one; then what is particular to this request. */
+static int dl_easy_take(struct dl_req *req)
+{
+    struct dl_epref *ref = req->ref;
+    CURL *e = ref->nidle ? ref->idle[--ref->nidle] : dl_easy_new(req->dl, req->ep);
+
+    if (e == NULL)
+        return -1;
+    req->easy = e;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, dl_req_headers(req));
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req);
+    return 0;
+}
+
+/* Keep a finished request's handle for the next request with the same
+ * settings (at most as many as the endpoint may have in flight). Its
+ * per-request options point at the freed request until dl_easy_take sets
+ * them again; curl does not read them meanwhile. */
+static void dl_easy_keep(struct dl_req *req)
+{
+    struct dl_epref *ref = req->ref;
+    size_t max = req->ep->concurrency > 0 ? (size_t)req->ep->concurrency : 1;
+
+    curl_easy_setopt(req->easy, CURLOPT_ERRORBUFFER, NULL);
+    if (req->dep == NULL || ref->nidle >= max) {
+        curl_easy_cleanup(req->easy);
+    } else {
+        if (ref->idle == NULL)
+            ref->idle = xcalloc(max, sizeof(*ref->idle));
+        ref->idle[ref->nidle++] = req->easy;
+    }
+    req->easy = NULL;
+}
+
+void dl_epref_http_free(struct dl_epref *r)
+{
+    while (r->nidle > 0)
+        curl_easy_cleanup(r->idle[--r->nidle]);
+    free(r->idle);
+    r->idle = NULL;
+    curl_slist_free_all(r->fixed_headers);
+    r->fixed_headers = NULL;
+    free(r->log_url);
+    r->log_url = NULL;
 }
 
 int dl_req_start(struct dl_req *req, mh_err_t *err)
@@ -336,34 +441,34 @@ int dl_req_start(struct dl_req *req, mh_err_t *err)
     const endpoint_t *ep = req->ep;
     bool array = ep->batch_max > 0;
     size_t n = req->test_blob ? 1 : req->nitems;
-    struct blob **blobs = xcalloc(n, sizeof(*blobs));
-    char types[256];
-    int rc = 0;
+    struct blob *one, **blobs = &one;
 
-    for (size_t i = 0; i < n; i++)
-        blobs[i] = req->test_blob ? req->test_blob : req->items[i]->blob;
+    if (req->test_blob)
+        one = req->test_blob;
+    else if (n == 1)
+        one = req->items[0]->blob;
+    else
+        blobs = xcalloc(n, sizeof(*blobs));
+    for (size_t i = 0; blobs != &one && i < n; i++)
+        blobs[i] = req->items[i]->blob;
     dl_body(req, blobs, n, array);
     dl_webhook_id(req, blobs, n, array);
-    dl_types(req, types, sizeof(types), blobs, n);
-    free(blobs);
-    dl_header(req, "Content-Type", "application/json");
-    dl_header(req, "Expect", ""); /* no 100-continue round trip */
+    dl_types(req, blobs, n);
+    if (blobs != &one)
+        free(blobs);
     if (ep->event_header[0])
-        dl_header(req, ep->event_header, types);
+        dl_hdr_add(req, ep->event_header, req->types);
     if (ep->delivery_header[0])
-        dl_header(req, ep->delivery_header, req->id);
-    for (size_t i = 0; i < ep->nheaders; i++)
-        dl_header(req, ep->headers[i].name, ep->headers[i].value);
+        dl_hdr_add(req, ep->delivery_header, req->id);
     req->started_wall = time_now_ms();
     req->started_mono = time_mono_ms();
     if (dl_sign(req, ep, req->started_wall / 1000, err) < 0)
         return -1;
-    if ((req->easy = curl_easy_init()) == NULL)
+    if (dl_easy_take(req) < 0)
         return mh_err_set(err, "delivery: curl_easy_init failed");
-    dl_easy_setup(req, ep);
     if (curl_multi_add_handle(req->dl->multi, req->easy) != CURLM_OK)
-        rc = mh_err_set(err, "delivery: cannot start the request");
-    return rc;
+        return mh_err_set(err, "delivery: cannot start the request");
+    return 0;
 }
 
 void dl_req_free(struct dl_req *req)
@@ -377,12 +482,13 @@ void dl_req_free(struct dl_req *req)
     if (req->next)
         req->next->prev = req->prev;
     if (req->easy) {
-        if (dl->multi)
+        if (dl->multi) {
             curl_multi_remove_handle(dl->multi, req->easy);
-        curl_easy_cleanup(req->easy);
+            dl_easy_keep(req);
+        } else {
+            curl_easy_cleanup(req->easy);
+        }
     }
-    curl_slist_free_all(req->headers);
-    json_decref(req->types);
     for (size_t i = 0; i < req->nitems; i++) {
         blob_unref(req->items[i]->blob);
         free(req->items[i]);
@@ -390,7 +496,8 @@ void dl_req_free(struct dl_req *req)
     free(req->items);
     blob_unref(req->test_blob);
     dl_epref_unref(req->ref);
-    free(req->body);
+    free(req->hdr_text);
+    free(req->body_buf);
     free(req->resp);
     free(req);
 }
@@ -440,30 +547,58 @@ static void dl_check_done(struct delivery *dl)
     }
 }
 
-/* The delivery log record of an attempt (admin_proto.h: deliveries). */
-json_t *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o)
+/* The delivery log record of an attempt (admin_proto.h: deliveries),
+ * written directly as text: one per request, on the loop thread. */
+char *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o)
 {
     char when[RFC3339_MS_LEN + 1], resp[DELIVERY_RESPONSE_MAX * 2 + 4];
-    json_t *ids = json_array();
-    char *url = endpoint_redact_url(req->ep->url);
+    cjson_writer_t w = CJSON_WRITER_INIT;
+    size_t n = req->test_blob ? 1 : req->nitems;
     int attempt = 1;
-    json_t *rec;
 
-    for (size_t i = 0; i < (req->test_blob ? 1 : req->nitems); i++) {
-        const struct blob *b = req->test_blob ? req->test_blob : req->items[i]->blob;
-
-        json_array_append_new(ids, json_string(b->id));
+    cjw_open(&w, '{');
+    cjw_key(&w, "id");
+    cjw_str(&w, req->id);
+    cjw_key(&w, "time");
+    cjw_str(&w, time_format_rfc3339(when, req->started_wall));
+    cjw_key(&w, "endpoint");
+    cjw_str(&w, req->ep->name);
+    cjw_key(&w, "webhook_id");
+    cjw_str(&w, req->webhook_id);
+    cjw_key(&w, "events");
+    cjw_open(&w, '[');
+    for (size_t i = 0; i < n; i++) {
+        cjw_str(&w, req->test_blob ? req->test_blob->id : req->items[i]->blob->id);
         if (!req->test_blob && req->items[i]->attempts + 1 > attempt)
             attempt = req->items[i]->attempts + 1;
     }
+    cjw_close(&w, ']');
+    cjw_key(&w, "types");
+    cjw_open(&w, '[');
+    for (const char *t = req->types, *comma; *t; t = *comma ? comma + 1 : comma) {
+        comma = t + strcspn(t, ",");
+        cjw_strn(&w, t, (size_t)(comma - t));
+    }
+    cjw_close(&w, ']');
+    cjw_key(&w, "attempt");
+    cjw_int(&w, attempt);
+    cjw_key(&w, "status");
+    cjw_int(&w, o->status);
+    cjw_key(&w, "duration_ms");
+    cjw_int(&w, o->duration_ms);
+    cjw_key(&w, "ok");
+    cjw_bool(&w, o->ok);
+    cjw_key(&w, "error");
+    cjw_str(&w, o->ok ? NULL : o->error);
     printable(resp, sizeof(resp), req->resp ? req->resp : "", req->resp_len);
-    rec = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:i,s:i,s:I,s:b,s:s?,s:s,s:s,s:b}", "id", req->id,
-                    "time", time_format_rfc3339(when, req->started_wall), "endpoint",
-                    req->ep->name, "webhook_id", req->webhook_id, "events", ids, "types",
-                    req->types ? json_incref(req->types) : json_array(),
-                    "attempt", attempt, "status", (int)o->status, "duration_ms",
-                    (json_int_t)o->duration_ms, "ok", o->ok, "error", o->ok ? NULL : o->error,
-                    "response", resp, "url", url, "test", req->test_blob != NULL);
-    free(url);
-    return rec;
+    cjw_key(&w, "response");
+    cjw_str(&w, resp);
+    if (req->ref->log_url == NULL)
+        req->ref->log_url = endpoint_redact_url(req->ep->url);
+    cjw_key(&w, "url");
+    cjw_str(&w, req->ref->log_url);
+    cjw_key(&w, "test");
+    cjw_bool(&w, req->test_blob != NULL);
+    cjw_close(&w, '}');
+    return cjw_finish(&w, NULL);
 }

@@ -25,6 +25,13 @@
 struct dl_epref {
     int refs;
     endpoint_t *ep; /* owned */
+    /* Built on first use (delivery_http.c), for every request sent with
+     * these settings: the headers that do not change per request, and the
+     * curl handles of finished requests, kept to be reused. */
+    struct curl_slist *fixed_headers;
+    char *log_url;       /* the URL as logged: credentials redacted */
+    CURL **idle;
+    size_t nidle;
 };
 
 struct dl_epref *dl_epref_new(endpoint_t *ep); /* takes ep */
@@ -68,6 +75,10 @@ struct dl_ep {
     bool health_dirty;   /* health changed since it was last saved */
 };
 
+/* Headers set per request: event, delivery id, and the signature ones
+ * (standard: 3; the hex schemes: 1, 2 while rotating). */
+#define DL_REQ_HEADERS 6
+
 /* One HTTP request: a batch of items of one endpoint, or a test send. */
 struct dl_req {
     struct dl_req *prev, *next; /* every request in flight */
@@ -81,12 +92,19 @@ struct dl_req {
     delivery_test_cb test_cb;
     void *test_ctx;
     CURL *easy;
-    struct curl_slist *headers;
-    char *body;
+    /* The per-request headers: nodes linked ahead of ref->fixed_headers,
+     * their text in one buffer. */
+    struct curl_slist hdr[DL_REQ_HEADERS];
+    size_t hdr_off[DL_REQ_HEADERS];
+    size_t nhdr;
+    char *hdr_text;
+    size_t hdr_len, hdr_cap;
+    const char *body;       /* the event's own JSON, or body_buf */
+    char *body_buf;         /* a batch's array (owned) */
     size_t len;
     char id[EVID_SIZE];     /* "dlv_" + ULID: this attempt */
     char webhook_id[64];
-    json_t *types;          /* the distinct event types, in order (owned) */
+    char types[256];        /* the distinct event types, comma-separated */
     char errbuf[CURL_ERROR_SIZE];
     char refused[192];      /* why the SSRF guard refused an address */
     char *resp;             /* the first DELIVERY_RESPONSE_MAX bytes */
@@ -127,6 +145,7 @@ struct delivery {
     char *notify_email, *sendmail;
     /* store changes */
     struct dl_ops *ops;
+    bool ops_saving;       /* an ops job is on the store thread */
     size_t jobs;           /* store jobs submitted, not done */
     uint64_t expire_timer;
     /* counters */
@@ -155,7 +174,8 @@ struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, struct dl_epre
                           struct dl_item **items, size_t n, struct blob *test_blob);
 int dl_req_start(struct dl_req *req, mh_err_t *err);
 void dl_req_free(struct dl_req *req);
-json_t *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o);
+void dl_epref_http_free(struct dl_epref *r);
+char *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o);
 
 /* delivery_store.c */
 struct dl_ops *dl_ops_new(void);
@@ -163,7 +183,7 @@ void dl_ops_free(struct dl_ops *ops);
 void dl_ops_remove(struct dl_ops *ops, const char *endpoint, uint64_t seq);
 void dl_ops_update(struct dl_ops *ops, const char *endpoint, uint64_t seq, int attempts,
                    int64_t next_ms);
-void dl_ops_log(struct dl_ops *ops, const char *id, json_t *record); /* steals record */
+void dl_ops_log(struct dl_ops *ops, const char *id, char *record); /* takes record */
 void dl_ops_health(struct dl_ops *ops, const endpoint_t *ep);
 bool dl_ops_empty(const struct dl_ops *ops);
 void dl_ops_submit(struct delivery *dl); /* the accumulated ops as one store job */

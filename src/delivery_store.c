@@ -1,8 +1,9 @@
 /*
  * delivery_store.c - the delivery engine's store jobs (delivery.h): save
  * queue changes, log records and endpoint health (one transaction per loop
- * round), load the endpoints at start, read back an endpoint's queue
- * backlog, expire the delivery log.
+ * round, or fewer: the rounds that ran while the last transaction was
+ * being saved go together), load the endpoints at start, read back an
+ * endpoint's queue backlog, expire the delivery log.
  *
  * Each job's work runs on the store thread and touches only the store, the
  * fan-out's endpoint list (store-thread owned) and the job; its done runs on
@@ -74,7 +75,12 @@ static struct dl_op *dl_ops_add(struct dl_ops *ops, enum dl_op_kind kind, const 
     op = &ops->v[ops->n++];
     memset(op, 0, sizeof(*op));
     op->kind = kind;
-    snprintf(op->endpoint, sizeof(op->endpoint), "%s", endpoint ? endpoint : "");
+    if (endpoint) { /* names are at most EP_NAME_MAX (endpoint.h) */
+        size_t len = strnlen(endpoint, EP_NAME_MAX);
+
+        memcpy(op->endpoint, endpoint, len);
+        op->endpoint[len] = 0;
+    }
     return op;
 }
 
@@ -93,14 +99,12 @@ void dl_ops_update(struct dl_ops *ops, const char *endpoint, uint64_t seq, int a
     op->entry.next_ms = next_ms;
 }
 
-void dl_ops_log(struct dl_ops *ops, const char *id, json_t *record)
+void dl_ops_log(struct dl_ops *ops, const char *id, char *record)
 {
     struct dl_op *op = dl_ops_add(ops, OP_LOG, NULL);
-    size_t len;
 
     op->key = xstrdup(id);
-    op->text = cjson_dump(record, &len);
-    json_decref(record);
+    op->text = record;
 }
 
 void dl_ops_health(struct dl_ops *ops, const endpoint_t *ep)
@@ -175,14 +179,22 @@ static void dl_ops_done(void *ctx)
 {
     struct dl_ops *ops = ctx;
     struct delivery *dl = ops->dl;
-    struct dl_ep *dep;
+    struct dl_ep *dep = NULL;
 
     if (ops->rc < 0)
         msg_warn("delivery: saving %zu queue changes failed: %s", ops->n, ops->err.text);
-    for (size_t i = 0; i < ops->n; i++)
-        if (ops->v[i].kind == OP_REMOVE && (dep = dl_ep_find(dl, ops->v[i].endpoint)) != NULL)
-            seqset_del(&dep->held, ops->v[i].seq);
+    for (size_t i = 0; i < ops->n; i++) {
+        const struct dl_op *op = &ops->v[i];
+
+        if (op->kind != OP_REMOVE)
+            continue;
+        if (dep == NULL || strcmp(dep->ep->name, op->endpoint) != 0)
+            dep = dl_ep_find(dl, op->endpoint); /* runs of one endpoint: look up once */
+        if (dep)
+            seqset_del(&dep->held, op->seq);
+    }
     dl->jobs--;
+    dl->ops_saving = false;
     dl_ops_free(ops);
     delivery_kick_scans(dl);
 }
@@ -195,6 +207,7 @@ void dl_ops_submit(struct delivery *dl)
     ops->dl = dl;
     ops->fanout = dl->d->fanout;
     dl->jobs++;
+    dl->ops_saving = true;
     storeq_submit(dl->d->storeq, dl_ops_work, dl_ops_done, ops);
 }
 

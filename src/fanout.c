@@ -79,26 +79,31 @@ struct blob *blob_new(const char *id, const char *type, int64_t ts_ms, const cha
     return b;
 }
 
+/* The record's id, type and time are those of the event (daemon.c stores
+ * them from the event it parsed): no need to parse the JSON again. */
 struct blob *blob_load(store_t *st, uint64_t seq, int *rc, mh_err_t *err)
 {
-    const char *id, *type, *ts;
-    struct blob *b = NULL;
-    int64_t ms = 0;
-    json_t *ev;
-    char *json;
-    size_t len;
+    struct store_event_rec r;
+    struct blob *b;
 
-    if ((*rc = store_event_get_seq(st, seq, &json, &len, err)) != 0)
+    if ((*rc = store_event_read(st, seq, &r, err)) != 0)
         return NULL;
-    ev = json_loadb(json, len, 0, NULL);
-    if (ev && json_unpack(ev, "{s:s,s:s,s:s}", "id", &id, "type", &type, "timestamp", &ts) == 0) {
-        time_parse_rfc3339(ts, &ms, NULL);
-        b = blob_new(id, type, ms, json, len);
-    } else {
-        *rc = 1; /* not an event: as good as gone */
+    if (r.id_len == 0 || r.id_len >= EVID_SIZE || r.type_len == 0 ||
+        r.type_len > EVENT_TYPE_MAX) {
+        store_event_rec_free(&r);
+        *rc = 1; /* not an event of ours: as good as gone */
+        return NULL;
     }
-    json_decref(ev);
-    free(json);
+    b = xcalloc(1, sizeof(*b));
+    b->refs = 1;
+    memcpy(b->id, r.id, r.id_len);
+    memcpy(b->type, r.type, r.type_len);
+    b->ts_ms = r.ts_ms;
+    b->json = xmalloc(r.json_len + 1);
+    memcpy(b->json, r.json, r.json_len);
+    b->json[r.json_len] = 0;
+    b->len = r.json_len;
+    store_event_rec_free(&r);
     return b;
 }
 

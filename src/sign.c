@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,26 +109,69 @@ static int sign_key_decode(const char *secret, unsigned char key[SIGN_KEY_MAX], 
     return 0;
 }
 
-/* HMAC-SHA256 over the concatenation of nparts buffers. */
-static int sign_hmac(const void *key, size_t keylen, const void *const *parts,
-                     const size_t *lens, size_t nparts, unsigned char md[SIGN_DIGEST_LEN],
-                     mh_err_t *err)
+/* The HMAC implementation, fetched once: a fetch looks through the
+ * providers under a lock, which cost more than signing a small body. */
+static EVP_MAC *sign_mac;
+static pthread_once_t sign_mac_once = PTHREAD_ONCE_INIT;
+
+static void sign_mac_fetch(void)
+{
+    sign_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+static EVP_MAC *sign_hmac_mac(void)
+{
+    pthread_once(&sign_mac_once, sign_mac_fetch);
+    return sign_mac;
+}
+
+/* The last key this thread signed with, and a context set up for it:
+ * the engine signs every request of an endpoint with the same key, and
+ * re-initializing a keyed context skips the key set-up and allocations
+ * (EVP_MAC_init with a NULL key keeps the key). */
+static __thread EVP_MAC_CTX *sign_ctx;
+static __thread unsigned char sign_ctx_key[SIGN_KEY_MAX];
+static __thread size_t sign_ctx_keylen;
+
+static EVP_MAC_CTX *sign_hmac_ctx(const void *key, size_t keylen)
 {
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
         OSSL_PARAM_construct_end(),
     };
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC *mac = sign_hmac_mac();
+
+    if (sign_ctx && keylen == sign_ctx_keylen && CRYPTO_memcmp(key, sign_ctx_key, keylen) == 0)
+        return EVP_MAC_init(sign_ctx, NULL, 0, NULL) ? sign_ctx : NULL;
+    if (sign_ctx == NULL && mac)
+        sign_ctx = EVP_MAC_CTX_new(mac);
+    sign_ctx_keylen = 0;
+    if (sign_ctx == NULL || !EVP_MAC_init(sign_ctx, key, keylen, params))
+        return NULL;
+    if (keylen <= sizeof(sign_ctx_key)) { /* longer keys: set up every time */
+        memcpy(sign_ctx_key, key, keylen);
+        sign_ctx_keylen = keylen;
+    }
+    return sign_ctx;
+}
+
+/* HMAC-SHA256 over the concatenation of nparts buffers. */
+static int sign_hmac(const void *key, size_t keylen, const void *const *parts,
+                     const size_t *lens, size_t nparts, unsigned char md[SIGN_DIGEST_LEN],
+                     mh_err_t *err)
+{
+    EVP_MAC_CTX *ctx = sign_hmac_ctx(key, keylen);
     size_t mdlen = 0;
-    int ok = ctx != NULL && EVP_MAC_init(ctx, key, keylen, params);
+    int ok = ctx != NULL;
 
     for (size_t i = 0; ok && i < nparts; i++)
         ok = EVP_MAC_update(ctx, parts[i], lens[i]);
     ok = ok && EVP_MAC_final(ctx, md, &mdlen, SIGN_DIGEST_LEN) && mdlen == SIGN_DIGEST_LEN;
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
-    return ok ? 0 : sign_ossl_err(err, "HMAC-SHA256");
+    if (!ok) {
+        sign_ctx_keylen = 0; /* set the key up again next time */
+        return sign_ossl_err(err, "HMAC-SHA256");
+    }
+    return 0;
 }
 
 int sign_secret_new(char out[SIGN_SECRET_SIZE], mh_err_t *err)

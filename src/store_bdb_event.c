@@ -5,6 +5,8 @@
  *   store_event_append    add an event, idempotent by id (STORE_DUPLICATE)
  *   store_event_get       an event's JSON by id
  *   store_event_get_seq   an event's JSON by sequence number
+ *   store_event_read      an event record by sequence number: id, type, time
+ *                         and JSON without parsing the JSON
  *   store_event_scan      events by time range, sequence and type, in order
  *   store_event_expire    delete events older than a time, in one transaction
  *
@@ -38,6 +40,7 @@
 struct rec {
     const char *type, *id, *json;
     size_t type_len, id_len, json_len;
+    int64_t ts_ms;
 };
 
 /* ---- time index keys */
@@ -83,6 +86,7 @@ static int rec_decode(const DBT *v, struct rec *r, mh_err_t *err)
 
     if (v->size < REC_HDR || p[0] != REC_VERSION || v->size < REC_HDR + (size_t)p[9] + p[10])
         return mh_err_set(err, "store: corrupt event record (%u bytes)", v->size);
+    r->ts_ms = (int64_t)get_be64(p + 1);
     r->type_len = p[9];
     r->id_len = p[10];
     r->type = (const char *)p + REC_HDR;
@@ -223,6 +227,34 @@ int store_event_get_seq(store_t *st, uint64_t seq, char **json, size_t *len, mh_
     }
     free(rec.data); /* BDB realloc'ed it */
     return ret;
+}
+
+int store_event_read(store_t *st, uint64_t seq, struct store_event_rec *out, mh_err_t *err)
+{
+    DBT rec = { .flags = DB_DBT_REALLOC };
+    struct rec r;
+    int ret;
+
+    memset(out, 0, sizeof(*out));
+    if ((ret = event_read(st, read_txn(st), seq, &rec, &r, err)) == 0) {
+        out->buf = rec.data; /* the pointers below point into it */
+        out->id = r.id;
+        out->id_len = r.id_len;
+        out->type = r.type;
+        out->type_len = r.type_len;
+        out->json = r.json;
+        out->json_len = r.json_len;
+        out->ts_ms = r.ts_ms;
+    } else {
+        free(rec.data);
+    }
+    return ret;
+}
+
+void store_event_rec_free(struct store_event_rec *r)
+{
+    free(r->buf);
+    r->buf = NULL;
 }
 
 int store_event_find(store_t *st, const char *id, uint64_t *seq, mh_err_t *err)

@@ -68,6 +68,60 @@ START_TEST(test_cjson)
 }
 END_TEST
 
+/* The record writer gives what cjson_dump gives for the same tree:
+ * nesting, escapes, null, booleans, negative and large integers. */
+START_TEST(test_cjson_writer)
+{
+    const char *odd = "q\"b\\\n\x01\x7f\xc3\xa9";
+    cjson_writer_t w = CJSON_WRITER_INIT;
+    json_t *v = json_pack("{s:s,s:[s,s,[]],s:{s:I,s:I,s:b,s:b,s:n},s:{},s:i}", "id", odd,
+                          "list", "a", "", "obj", "neg", (json_int_t)-9007199254740991LL,
+                          "big", (json_int_t)9007199254740991LL, "t", 1, "f", 0, "nil",
+                          "empty", "last", 0);
+    char *want, *got;
+    size_t wlen, glen;
+
+    ck_assert_ptr_nonnull(v);
+    cjw_open(&w, '{');
+    cjw_key(&w, "id");
+    cjw_str(&w, odd);
+    cjw_key(&w, "list");
+    cjw_open(&w, '[');
+    cjw_strn(&w, "abc", 1);
+    cjw_str(&w, "");
+    cjw_open(&w, '[');
+    cjw_close(&w, ']');
+    cjw_close(&w, ']');
+    cjw_key(&w, "obj");
+    cjw_open(&w, '{');
+    cjw_key(&w, "neg");
+    cjw_int(&w, -9007199254740991LL);
+    cjw_key(&w, "big");
+    cjw_int(&w, 9007199254740991LL);
+    cjw_key(&w, "t");
+    cjw_bool(&w, true);
+    cjw_key(&w, "f");
+    cjw_bool(&w, false);
+    cjw_key(&w, "nil");
+    cjw_str(&w, NULL);
+    cjw_close(&w, '}');
+    cjw_key(&w, "empty");
+    cjw_open(&w, '{');
+    cjw_close(&w, '}');
+    cjw_key(&w, "last");
+    cjw_int(&w, 0);
+    cjw_close(&w, '}');
+    got = cjw_finish(&w, &glen);
+    want = cjson_dump(v, &wlen);
+    ck_assert_str_eq(got, want);
+    ck_assert_uint_eq(glen, wlen);
+    ck_assert_ptr_null(w.b.p); /* finish hands the text over */
+    free(got);
+    free(want);
+    json_decref(v);
+}
+END_TEST
+
 /* ---- event types */
 static const struct {
     const char *type;
@@ -270,6 +324,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_user_time);
     tcase_add_loop_test(tc, test_duration, 0, N(duration_cases));
     tcase_add_test(tc, test_evid);
+    tcase_add_test(tc, test_cjson_writer);
     tcase_add_test(tc, test_event_roundtrip);
     tcase_add_loop_test(tc, test_bad_events, 0, N(bad_events));
     suite_add_tcase(s, tc);

@@ -71,6 +71,34 @@ START_TEST(test_standard)
 }
 END_TEST
 
+/* The signer keeps the last key's context per thread: every case twice in
+ * a row and then all again in turn, hex ones in between, each against its
+ * known answer (a stale key would sign with the wrong one). */
+START_TEST(test_key_switching)
+{
+    char out[SIGN_STANDARD_SIZE], hex[SIGN_HEX_SIZE];
+    mh_err_t err = { "" };
+
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N(standard_cases); i++) {
+            const char *body = standard_cases[i].body;
+
+            for (int k = 0; k < 2 - round; k++) {
+                ck_assert_int_eq(sign_standard(standard_cases[i].secret, standard_cases[i].id,
+                                               standard_cases[i].ts, body, strlen(body), out,
+                                               &err),
+                                 0);
+                ck_assert_str_eq(out, standard_cases[i].sig);
+            }
+            ck_assert_int_eq(sign_hmac_sha256_hex("key", "The quick brown fox jumps over the "
+                                                  "lazy dog", 43, hex, &err), 0);
+            ck_assert_str_eq(hex, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a"
+                                  "3cd8");
+        }
+    }
+}
+END_TEST
+
 /* ---- secrets that must be refused, with the problem the error names */
 static const struct {
     const char *secret, *problem;
@@ -232,6 +260,7 @@ static Suite *sign_suite(void)
     tcase_add_loop_test(tc, test_standard, 0, N(standard_cases));
     tcase_add_loop_test(tc, test_bad_secret, 0, N(bad_secrets));
     tcase_add_test(tc, test_long_secret);
+    tcase_add_test(tc, test_key_switching);
     tcase_add_loop_test(tc, test_hex, 0, N(hex_cases));
     tcase_add_test(tc, test_hex_empty_secret);
     tcase_add_test(tc, test_secret_new);

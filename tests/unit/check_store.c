@@ -249,6 +249,28 @@ START_TEST(test_append_get)
         ck_assert_ptr_nonnull(strstr(json, evs[i].type));
         free(json);
     }
+    for (size_t i = 0; i < NEVS; i++) {
+        struct store_event_rec r;
+
+        ck_assert_int_eq(store_event_read(st, i + 1, &r, &err), 0);
+        ck_assert_uint_eq(r.id_len, strlen(evs[i].id));
+        ck_assert_int_eq(memcmp(r.id, evs[i].id, r.id_len), 0);
+        ck_assert_uint_eq(r.type_len, strlen(evs[i].type));
+        ck_assert_int_eq(memcmp(r.type, evs[i].type, r.type_len), 0);
+        ck_assert_int_eq(r.ts_ms, evs[i].ts);
+        ck_assert_int_eq(store_event_get_seq(st, i + 1, &json, &len, &err), 0);
+        ck_assert_uint_eq(r.json_len, len);
+        ck_assert_int_eq(memcmp(r.json, json, len), 0);
+        free(json);
+        store_event_rec_free(&r);
+        ck_assert_ptr_null(r.buf);
+    }
+    {
+        struct store_event_rec r;
+
+        ck_assert_int_eq(store_event_read(st, 99, &r, &err), 1);
+        ck_assert_ptr_null(r.buf);
+    }
     ck_assert_int_eq(store_event_get(st, "evt_missing", &json, &len, &err), 1);
     ck_assert_int_eq(store_event_get_seq(st, 0, &json, &len, &err), 1);
     ck_assert_int_eq(store_event_get_seq(st, 99, &json, &len, &err), 1);
