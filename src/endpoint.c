@@ -695,6 +695,13 @@ endpoint_t *endpoint_merge(const endpoint_t *base, const json_t *changes, mh_err
         else
             json_object_setn(obj, key, len, v);
     }
+    /* A total timeout lowered below the connect timeout, the latter not
+     * given: the connect timeout takes its default again (the record does
+     * not tell whether it was given or defaulted). */
+    if (json_is_integer(json_object_get(changes, "timeout_ms")) &&
+        json_object_get(changes, "connect_timeout_ms") == NULL &&
+        json_integer_value(json_object_get(changes, "timeout_ms")) < base->connect_timeout_ms)
+        json_object_del(obj, "connect_timeout_ms");
     ep = endpoint_from_json(obj, err);
     json_decref(obj);
     return ep;

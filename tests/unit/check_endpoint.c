@@ -573,6 +573,27 @@ START_TEST(test_merge)
     json_decref(ch);
     endpoint_free(ep);
 
+    /* a timeout lowered below the connect timeout, the latter not given:
+     * the connect timeout follows to its default; given, it is checked */
+    ck_assert_int_eq(base->connect_timeout_ms, 2000);
+    ch = load("{'timeout_ms':1000}");
+    ep = endpoint_merge(base, ch, &err);
+    ck_assert_msg(ep != NULL, "%s", err.text);
+    ck_assert_int_eq(ep->timeout_ms, 1000);
+    ck_assert_int_eq(ep->connect_timeout_ms, 1000);
+    json_decref(ch);
+    endpoint_free(ep);
+    ch = load("{'timeout_ms':1000,'connect_timeout_ms':2000}");
+    ck_assert_ptr_null(endpoint_merge(base, ch, &err));
+    ck_assert_ptr_nonnull(strstr(err.text, "must not exceed timeout_ms (1000)"));
+    json_decref(ch);
+    ch = load("{'timeout_ms':9000}"); /* not below: kept */
+    ep = endpoint_merge(base, ch, &err);
+    ck_assert_msg(ep != NULL, "%s", err.text);
+    ck_assert_int_eq(ep->connect_timeout_ms, 2000);
+    json_decref(ch);
+    endpoint_free(ep);
+
     /* an empty change is a copy */
     ch = load("{}");
     ep = endpoint_merge(base, ch, &err);
@@ -596,7 +617,8 @@ static const struct {
     { "{'url':'http://new.example/'}",
       "endpoint crm: url: scheme must be https (set allow_http to permit http)" },
     { "{'url':null}", "endpoint crm: url: required" },
-    { "{'timeout_ms':1000}", "endpoint crm: connect_timeout_ms: must not exceed timeout_ms" },
+    { "{'timeout_ms':1000,'connect_timeout_ms':1500}",
+      "endpoint crm: connect_timeout_ms: must not exceed timeout_ms" },
     { "{'headers':{'X-A':'a\\r\\nb'}}", "endpoint crm: headers: X-A: the value must not" },
     { "{'scheme':'standard','secret':'not-base64!'}", "endpoint crm: secret: for the standard scheme: " },
 };
