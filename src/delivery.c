@@ -595,7 +595,12 @@ void delivery_endpoint_set(delivery_t *dl, const endpoint_t *ep, bool keep_healt
         free(dep->ep->disabled_reason);
         dep->ep->disabled_reason = xstrdup(old->disabled_reason);
     } else {
+        /* The admin's health (enable resets it) is saved already, but a
+         * save of the engine's older health may still be queued or under
+         * way: save the new one again after it, so it is the last word. */
         dep->paused_until = 0;
+        dep->health_dirty = false;
+        dl_ops_health(dl->ops, dep->ep);
     }
     dl_epref_unref(old_ref);
     if (was_active && !dl_ep_active(dep))
