@@ -5,19 +5,25 @@
 # on 127.0.0.1), and wrk (Debian package) against the same receiver in the
 # same run as the ceiling.
 #
-#  1. ceiling: wrk -t1 -c16 POSTs the same request mailhookd sends (a ~410
+#  1. ceiling: wrk -t1 -cC POSTs the same request mailhookd sends (a ~410
 #     byte compact JSON event, Content-Type application/json, the
-#     Standard Webhooks and X-Mailhook-* headers) for 3 s: requests/s, the
-#     best of BENCH_DELIVERY_REPEAT runs (3). The unbatched run (2) is
-#     repeated as often and its best is compared: on two shared cores
-#     either varies by up to a third from run to run.
-#  2. unbatched: endpoint "u" (types bench.u, one event per request,
-#     concurrency 16). Measured on a backlog, so that only the delivery path
-#     is timed: the receiver is stopped (SIGSTOP; the kernel still accepts
-#     connections, so mailhookd sees slow answers, not failures), N events
-#     are committed through the ingest socket by bench_ingest (each fanned
-#     out to u's queue on disk in the same transaction), then the receiver
-#     is continued (SIGCONT) and the clock runs until it has received every
+#     Standard Webhooks and X-Mailhook-* headers) for 3 s over C keep-alive
+#     connections: requests/s, the best of BENCH_DELIVERY_REPEAT runs (3).
+#     Next to it, bench/bench_curl: the same request from libcurl alone
+#     (C in flight on one multi handle, handles reused; no signing, store
+#     or log), what the HTTP library costs by itself.
+#  2. unbatched: endpoint "uC" (types bench.uC, one event per request,
+#     concurrency C: as many connections as wrk), the best of as many runs,
+#     compared with 1. Both vary by up to a third from run to run on two
+#     shared cores. 1 and 2 are run for C = 16 and C = 64: a receiver
+#     answers more requests per wake-up under more concurrent ones, for
+#     wrk and mailhookd alike, and the ratio differs. Measured on a backlog,
+#     so that only the delivery path is timed: the receiver is stopped
+#     (SIGSTOP; the kernel still accepts connections, so mailhookd sees
+#     slow answers, not failures), N events are committed through the
+#     ingest socket by bench_ingest (each fanned out to the endpoint's
+#     queue on disk in the same transaction), then the receiver is
+#     continued (SIGCONT) and the clock runs until it has received every
 #     event once (GET /_stats "unique_events", polled every 0.2 s; the end
 #     is interpolated between the two polls around N). deliveries/s = N /
 #     that time: the engine reads its queue back from the store
@@ -26,7 +32,7 @@
 #     event creation -> receipt and so include the time spent in the backlog.
 #  3. batched: the same with endpoint "b" (types bench.b, batches of up to
 #     100 events, batch wait 20 ms, concurrency 16): events/s.
-#  4. latency at a steady rate: bench_ingest paces 4 producers to 1,000
+#  4. latency at a steady rate (endpoints u and b, concurrency 16): bench_ingest paces 4 producers to 1,000
 #     events/s in all for 10 s, each event made (its "timestamp", ms) when
 #     due and submitted synchronously; the receiver's p50/p99 of (receipt -
 #     "timestamp") is event creation -> ingest -> fsync'd commit -> delivery
@@ -36,7 +42,8 @@
 # Tunables (environment): BENCH_DELIVERY_EVENTS (100000),
 # BENCH_DELIVERY_BATCHED_EVENTS (300000), BENCH_DELIVERY_CONCURRENCY (16),
 # BENCH_DELIVERY_BATCH (100), BENCH_DELIVERY_BATCH_WAIT (20ms),
-# BENCH_DELIVERY_RATE (1000), BENCH_DELIVERY_SECONDS (10), BENCH_DELIVERY_REPEAT (3).
+# BENCH_DELIVERY_RATE (1000), BENCH_DELIVERY_SECONDS (10), BENCH_DELIVERY_REPEAT (3),
+# BENCH_DELIVERY_UNBATCHED_CONCURRENCY ("16 64").
 # Reproduce: make && bash bench/delivery.sh "$PWD". Figures vary with the
 # machine and the disk; everything runs on the loopback, all processes on
 # the same cores (receiver, wrk, mailhookd, bench_ingest).
@@ -51,6 +58,7 @@ BWAIT=${BENCH_DELIVERY_BATCH_WAIT:-20ms}
 RATE=${BENCH_DELIVERY_RATE:-1000}
 SECS=${BENCH_DELIVERY_SECONDS:-10}
 REPEAT=${BENCH_DELIVERY_REPEAT:-3}
+UCONCS=${BENCH_DELIVERY_UNBATCHED_CONCURRENCY:-16 64}
 PRODUCERS=4
 . "$(dirname "$0")/lib.sh"
 
@@ -107,24 +115,45 @@ wrk.headers["webhook-id"] = "evt_01M8176J09625MH1AY142D1XK8"
 wrk.headers["webhook-timestamp"] = "1795337439"
 wrk.headers["webhook-signature"] = "v1,yL4B3125gf4SAPfAQjmrWRsgfLNAIP2uR+HIZmum3Bc="
 LUA
-WRK=""
-WRK_ALL=""
-if command -v wrk >/dev/null 2>&1; then
+# wrk_best C -> "best all...": requests/s of wrk -t1 -cC, REPEAT runs of 3 s
+wrk_best() {
+    local best="" all="" w
     for _ in $(seq "$REPEAT"); do
-        wrk -t1 -c16 -d3s -s "$D/post.lua" "$URL/ok/wrk" > "$D/wrk.out" 2>&1 || true
+        wrk -t1 -c"$1" -d3s -s "$D/post.lua" "$URL/ok/wrk" > "$D/wrk.out" 2>&1 || true
         w=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$D/wrk.out")
-        [ -n "$w" ] || { echo "delivery: wrk failed:"; cat "$D/wrk.out"; continue; }
-        WRK_ALL="$WRK_ALL ${w%.*}"
-        if [ -z "$WRK" ] || awk -v a="$w" -v b="$WRK" 'BEGIN{exit !(a > b)}'; then WRK=$w; fi
+        [ -n "$w" ] || { echo "delivery: wrk failed:" >&2; cat "$D/wrk.out" >&2; continue; }
+        all="$all ${w%.*}"
+        if [ -z "$best" ] || [ "${w%.*}" -gt "$best" ]; then best=${w%.*}; fi
     done
-else
-    echo "delivery: wrk not found: the ceiling needs it (Debian package wrk); no ratio"
-fi
+    echo "${best:-0}$all"
+}
+# curl_best C -> "best all...": requests/s of bench_curl (libcurl alone,
+# the same request, no signing, no store) with C in flight, REPEAT runs of 3 s
+curl_best() {
+    local best="" all="" r
+    for _ in $(seq "$REPEAT"); do
+        r=$("$B/bench/bench_curl" "$URL/ok/curl" "$1" 3 "$BODY" "Content-Type: application/json" \
+            "Expect:" "X-Mailhook-Event: bench.u" "X-Mailhook-Delivery: dlv_01M8176J0AFVYGQGJPKEPC9BVR" \
+            "webhook-id: evt_01M8176J09625MH1AY142D1XK8" "webhook-timestamp: 1795337439" \
+            "webhook-signature: v1,yL4B3125gf4SAPfAQjmrWRsgfLNAIP2uR+HIZmum3Bc=" | awk '{print $3}')
+        [ -n "$r" ] || continue
+        all="$all $r"
+        if [ -z "$best" ] || [ "$r" -gt "$best" ]; then best=$r; fi
+    done
+    echo "${best:-0}$all"
+}
+HAVE_WRK=yes
+command -v wrk >/dev/null 2>&1 ||
+    { HAVE_WRK=""; echo "delivery: wrk not found: the ceiling needs it (Debian package wrk); no ratio"; }
 
 # ---- mailhookd and its endpoints
 bench_conf 'delivery_allow = {"127.0.0.0/8"}
 delivery_max_in_flight = 1024'
 bench_start
+for c in $UCONCS; do
+    ctl endpoint add "u$c" "$URL/ok/u$c" --allow-http --type "bench.u$c" --concurrency "$c" \
+        --timeout 60s > /dev/null
+done
 ctl endpoint add u "$URL/ok/u" --allow-http --type bench.u --concurrency "$CONC" \
     --timeout 60s > /dev/null
 ctl endpoint add b "$URL/ok/b" --allow-http --type bench.b --concurrency "$CONC" \
@@ -186,37 +215,54 @@ paced() {
     echo "$n $secs $eps $(field "$s" p50) $(field "$s" p99) $(field "$s" max) $(($(dstat failed_attempts) - f0))"
 }
 
-# unbatched: the best of REPEAT runs, like the ceiling (both vary from run
-# to run with what else the two cores are doing)
-u_rps=0
-U_ALL=""
-for _ in $(seq "$REPEAT"); do
-    read -r n s eps rps p50 p99 f dup < <(backlog bench.u "$NU")
-    U_ALL="$U_ALL $rps"
-    if [ "$rps" -gt "$u_rps" ]; then
-        u_n=$n u_s=$s u_eps=$eps u_rps=$rps u_p50=$p50 u_p99=$p99 u_f=$f u_dup=$dup
-    fi
+# unbatched against wrk, at each concurrency in UCONCS (wrk with as many
+# connections): the best of REPEAT runs of each, as both vary from run to
+# run with what else the two cores are doing
+declare -A U W C
+u_f=0 u_dup=0
+for c in $UCONCS; do
+    [ -n "$HAVE_WRK" ] && W[$c]=$(wrk_best "$c")
+    C[$c]=$(curl_best "$c")
+    best=0 all=""
+    for _ in $(seq "$REPEAT"); do
+        read -r n s eps rps p50 p99 f dup < <(backlog "bench.u$c" "$NU")
+        all="$all $rps"
+        u_f=$((u_f + f)) u_dup=$((u_dup + dup))
+        if [ "$rps" -gt "$best" ]; then best=$rps; U[$c]="$n $s $eps $rps $p50 $p99"; fi
+    done
+    U[$c]="${U[$c]} |$all"
 done
 read -r b_n b_s b_eps b_rps b_p50 b_p99 b_f b_dup < <(backlog bench.b "$NB")
 read -r lu_n lu_s lu_eps lu_p50 lu_p99 lu_max lu_f < <(paced bench.u)
 read -r lb_n lb_s lb_eps lb_p50 lb_p99 lb_max lb_f < <(paced bench.b)
 
-ratio() { if [ -n "$WRK" ]; then awk -v a="$1" -v b="$WRK" 'BEGIN{printf "%.2fx", a / b}'; else echo "-"; fi; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2fx", a / b; else printf "-"}'; }
 echo "delivery: mailhookd -> keep-alive HTTP/1.1 receiver (node) on 127.0.0.1, durable store (fsync),"
-echo "$(nproc) cores, state on $(df --output=source "$D" | tail -1); endpoint concurrency $CONC, delivery_max_in_flight 1024"
-printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' run events seconds events/s requests/s vs_wrk p50_ms p99_ms
-if [ -n "$WRK" ]; then
-    printf '%-34s %8s %8s %10s %10.0f %7s %8s %8s\n' "wrk -t1 -c16 (ceiling, best of $REPEAT)" - 3.00 - "$WRK" 1.00x - -
-fi
-printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, backlog (best of $REPEAT)" "$u_n" "$u_s" "$u_eps" "$u_rps" \
-    "$(ratio "$u_rps")" "$u_p50" "$u_p99"
-printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, backlog" "$b_n" "$b_s" "$b_eps" \
+echo "$(nproc) cores, state on $(df --output=source "$D" | tail -1); delivery_max_in_flight 1024"
+printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' run events seconds events/s requests/s vs_wrk p50_ms p99_ms
+for c in $UCONCS; do
+    read -r un us ueps urps up50 up99 _ <<< "${U[$c]}"
+    wbest=${W[$c]:-0}
+    wbest=${wbest%% *}
+    if [ -n "$HAVE_WRK" ]; then
+        printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' "wrk -t1 -c$c (ceiling, best of $REPEAT)" - 3.00 - \
+            "$wbest" 1.00x - -
+    fi
+    printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' "libcurl alone, c$c (best of $REPEAT)" - 3.00 - \
+        "${C[$c]%% *}" "$(ratio "${C[$c]%% *}" "$wbest")" - -
+    printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, concurrency $c (best of $REPEAT)" "$un" \
+        "$us" "$ueps" "$urps" "$(ratio "$urps" "$wbest")" "$up50" "$up99"
+done
+printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, c$CONC, backlog" "$b_n" "$b_s" "$b_eps" \
     "$b_rps" - "$b_p50" "$b_p99"
-printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, paced $RATE/s" "$lu_n" "$lu_s" "$lu_eps" - - \
+printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, c$CONC, paced $RATE/s" "$lu_n" "$lu_s" "$lu_eps" - - \
     "$lu_p50" "$lu_p99"
-printf '%-34s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, paced $RATE/s" "$lb_n" "$lb_s" \
+printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, c$CONC, paced $RATE/s" "$lb_n" "$lb_s" \
     "$lb_eps" - - "$lb_p50" "$lb_p99"
-echo "(all runs, requests/s: wrk$WRK_ALL; unbatched$U_ALL)"
+for c in $UCONCS; do
+    w=${W[$c]:-}
+    echo "(all runs at concurrency $c, requests/s: wrk ${w#* }; libcurl ${C[$c]#* }; mailhookd ${U[$c]#*|})"
+done
 echo "(backlog rows: time from receiver resumed to the last event received; their latency"
 echo " includes the wait in the backlog. paced rows: event creation -> receipt, max ${lu_max}/${lb_max} ms)"
 fails=$((u_f + b_f + lu_f + lb_f))
@@ -230,10 +276,16 @@ verdict() {
     if awk -v v="$1" "BEGIN{exit !($2)}"; then echo met; else echo "NOT MET"; fi
 }
 echo "goals:"
-if [ -n "$WRK" ]; then
-    echo "  unbatched >= 0.5x wrk:              $(ratio "$u_rps") ($u_rps vs $(printf '%.0f' "$WRK") requests/s): $(verdict "$u_rps" "v >= 0.5 * $WRK")"
-else
-    echo "  unbatched >= 0.5x wrk:              unknown (no wrk)"
-fi
+for c in $UCONCS; do
+    read -r _ _ _ urps _ <<< "${U[$c]}"
+    wbest=${W[$c]:-0}
+    wbest=${wbest%% *}
+    if [ -n "$HAVE_WRK" ]; then
+        printf '  unbatched >= 0.5x wrk, c%-3s         %s (%s vs %s requests/s): %s\n' "$c" \
+            "$(ratio "$urps" "$wbest")" "$urps" "$wbest" "$(verdict "$urps" "v >= 0.5 * $wbest")"
+    else
+        echo "  unbatched >= 0.5x wrk, c$c:         unknown (no wrk)"
+    fi
+done
 echo "  batched >= 100000 events/s:         $b_eps: $(verdict "$b_eps" "v >= 100000")"
 echo "  p99 < 50 ms at $RATE events/s:        $lu_p99 ms (unbatched): $(verdict "$lu_p99" "v < 50")"
