@@ -94,6 +94,22 @@ struct mh_conf_endpoint {
     bool allow_http;
 };
 
+/* The "milter { ... }" section: mailhook-milter(8). */
+struct mh_conf_milter {
+    char *socket;           /* libmilter's: "unix:/path", "inet:PORT@HOST", "inet6:PORT@HOST" */
+    char *tenant;           /* "sasl_user" (else the sender domain) or "sender_domain" */
+    bool remove_control_headers; /* drop X-Mailhook-Tag and -Metadata from the message (true) */
+    char **header_metadata; /* "Header-Name=key": the header's value as metadata.key */
+    size_t n_header_metadata;
+    int max_header_bytes;   /* a longer header value is cut to this (8192) */
+    int max_headers;        /* headers looked at per message (500) */
+    int max_recipients;     /* email.sent events per message at most (1000) */
+    int max_tags;           /* tags kept per message (32) */
+    int max_metadata_bytes; /* X-Mailhook-Metadata JSON kept per message (8192) */
+    int queue_events;       /* events waiting for mailhookd in memory; beyond, spooled (20000) */
+    int timeout;            /* seconds libmilter waits on the MTA (smfi_settimeout) (600) */
+};
+
 typedef struct mh_conf {
     int refs; /* managed by conf_ref/conf_unref (atomic) */
     char *path; /* file it was loaded from, or NULL for defaults */
@@ -144,6 +160,9 @@ typedef struct mh_conf {
     char *sendmail_path;
     struct mh_conf_endpoint *endpoints;
     size_t n_endpoints;
+
+    /* mailhook-milter */
+    struct mh_conf_milter milter;
 } mh_conf_t;
 
 mh_conf_t *conf_load(const char *path, mh_err_t *err);

@@ -164,6 +164,8 @@ static const struct conf_row conf_top_rows[] = {
     /* endpoints declared here: zero or more */
     {CFG_SEC("endpoint", NULL, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
      .kind = CK_SECLIST, .off = F(endpoints), .off_n = F(n_endpoints), .sub = &conf_endpoint},
+    /* mailhook-milter */
+    {CFG_SEC("milter", NULL, CFGF_NONE), .kind = CK_SEC, .off = F(milter), .sub = &conf_milter},
 };
 
 const struct conf_table conf_top = {.rows = conf_top_rows, .nrows = NROWS(conf_top_rows)};
@@ -406,8 +408,9 @@ static int conf_validate(cfg_t *cfg, cfg_opt_t *opt)
     case CK_INT64:
         return conf_check_int(cfg, row, cfg_opt_getnint(opt, 0));
     case CK_BOOL:
-    case CK_SEC:
         return 0;
+    case CK_SEC: /* an untitled section: only the table's check */
+        return n == 0 || row->sub->check == NULL ? 0 : row->sub->check(cfg, cfg_opt_getnsec(opt, 0));
     case CK_STRLIST: /* the items before the last one were checked already */
         return n == 0 ? 0 : conf_check_str(cfg, row, row->item, cfg_opt_getnstr(opt, n - 1));
     case CK_SECLIST:

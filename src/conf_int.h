@@ -72,6 +72,7 @@ struct conf_table {
 extern const struct conf_table conf_top;        /* conf.c */
 extern const struct conf_table conf_maillog;    /* conf_sections.c */
 extern const struct conf_table conf_endpoint;   /* conf_sections.c */
+extern const struct conf_table conf_milter;     /* conf_sections.c */
 
 /* s holds a byte below 0x20 or DEL (conf.c). */
 bool conf_has_control(const char *s);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <confuse.h>
@@ -18,6 +19,7 @@
 #define MIB (1024L * KIB)
 #define FM(field) offsetof(struct mh_conf_maillog, field)
 #define FE(field) offsetof(struct mh_conf_endpoint, field)
+#define FL(field) offsetof(struct mh_conf_milter, field)
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const conf_maillog_types[] = {"file", "journald", NULL};
@@ -143,3 +145,70 @@ static int conf_endpoint_check(cfg_t *cfg, cfg_t *sec)
     return 0;
 }
 
+
+static const char *const conf_milter_tenants[] = {"sasl_user", "sender_domain", NULL};
+
+/* The "milter { ... }" section: mailhook-milter(8). */
+static const struct conf_row conf_milter_rows[] = {
+    {CFG_STR("socket", "unix:" MH_RUNSTATEDIR "/mailhook/milter.sock", CFGF_NONE),
+     .kind = CK_STR, .off = FL(socket)}, /* form: conf_milter_check */
+    {CFG_STR("tenant", "sasl_user", CFGF_NONE),
+     .kind = CK_STR, .off = FL(tenant), .oneof = conf_milter_tenants},
+    {CFG_BOOL("remove_control_headers", cfg_true, CFGF_NONE),
+     .kind = CK_BOOL, .off = FL(remove_control_headers)},
+    {CFG_STR_LIST("header_metadata", NULL, CFGF_NONE),
+     .kind = CK_STRLIST, .off = FL(header_metadata), .off_n = FL(n_header_metadata),
+     .item = CK_TEXT},
+    {CFG_INT("max_header_bytes", 8 * KIB, CFGF_NONE),
+     .kind = CK_INT, .off = FL(max_header_bytes), .min = 256, .max = MIB},
+    {CFG_INT("max_headers", 500, CFGF_NONE),
+     .kind = CK_INT, .off = FL(max_headers), .min = 10, .max = 100000},
+    {CFG_INT("max_recipients", 1000, CFGF_NONE),
+     .kind = CK_INT, .off = FL(max_recipients), .min = 1, .max = 100000},
+    {CFG_INT("max_tags", 32, CFGF_NONE),
+     .kind = CK_INT, .off = FL(max_tags), .min = 0, .max = 1000},
+    {CFG_INT("max_metadata_bytes", 8 * KIB, CFGF_NONE),
+     .kind = CK_INT, .off = FL(max_metadata_bytes), .min = 0, .max = MIB},
+    {CFG_INT("queue_events", 20000, CFGF_NONE),
+     .kind = CK_INT, .off = FL(queue_events), .min = 1, .max = 10000000},
+    {CFG_INT("timeout", 600, CFGF_NONE),
+     .kind = CK_INT, .off = FL(timeout), .min = 1, .max = 86400},
+};
+
+static conf_sec_check_fn conf_milter_check;
+
+const struct conf_table conf_milter = {
+    .rows = conf_milter_rows,
+    .nrows = NROWS(conf_milter_rows),
+    .check = conf_milter_check,
+};
+
+/* libmilter's socket forms: "unix:/abs/path" (or "local:"), "inet:PORT",
+ * "inet:PORT@HOST", "inet6:PORT@HOST". */
+static int conf_milter_check(cfg_t *cfg, cfg_t *sec)
+{
+    const char *s = cfg_getstr(sec, "socket");
+    const char *rest;
+    char *end;
+    long port;
+
+    if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
+        rest = strchr(s, ':') + 1;
+        if (rest[0] != '/' || strlen(rest) >= 100 || conf_has_control(rest)) {
+            cfg_error(cfg, "milter: socket: a unix socket needs an absolute path of at most 99 "
+                           "characters: \"%s\"", s);
+            return -1;
+        }
+        return 0;
+    }
+    if (strncmp(s, "inet:", 5) == 0 || strncmp(s, "inet6:", 6) == 0) {
+        rest = strchr(s, ':') + 1;
+        port = strtol(rest, &end, 10);
+        if (end != rest && port >= 1 && port <= 65535 &&
+            (*end == 0 || (*end == '@' && end[1] && !conf_has_control(end + 1))))
+            return 0;
+    }
+    cfg_error(cfg, "milter: socket: expected \"unix:/PATH\", \"inet:PORT@HOST\" or "
+                   "\"inet6:PORT@HOST\", not \"%s\"", s);
+    return -1;
+}

@@ -25,7 +25,8 @@
 #include "xalloc.h"
 
 
-#define NOPTIONS 58 /* options in the tables today (31 + 11 maillog.* + 16 endpoint.*); update with them */
+#define NOPTIONS 69 /* options in the tables today (31 + 11 maillog.* + 16 endpoint.* +
+                          11 milter.*); update with them */
 
 static char *tmpdir;
 
@@ -379,7 +380,13 @@ static const struct bad_case bad_cases[] = {
     /* unknown options */
     {"\ncolour = blue\n", "x.conf:2: ", "no such option 'colour'"},
     {"State_Dir = \"/x\"\n", "x.conf:1: ", "no such option 'State_Dir'"},
-    {"milter {\n}\n", "x.conf:1: ", "no such option 'milter'"},
+    {"tracker {\n}\n", "x.conf:1: ", "no such option 'tracker'"},
+    /* the milter section */
+    {"milter {\n socket = \"tcp:25\"\n}\n", "x.conf:3: ", "milter: socket: expected"},
+    {"milter {\n socket = \"unix:run/m.sock\"\n}\n", "x.conf:3: ", "absolute path"},
+    {"milter {\n socket = \"inet:99999@127.0.0.1\"\n}\n", "x.conf:3: ", "milter: socket"},
+    {"milter {\n tenant = \"user\"\n}\n", "x.conf:2: ", "'tenant'"},
+    {"milter {\n max_recipients = 0\n}\n", "x.conf:2: ", "'max_recipients'"},
     /* wrong types */
     {"\n\nstore_sync = maybe\n", "x.conf:3: ", "invalid boolean value for option 'store_sync'"},
     {"retention_days = thirty\n", "x.conf:1: ", "'retention_days': 'thirty' is not a decimal integer"},
@@ -699,7 +706,10 @@ START_TEST(test_dump_lists_every_option)
                     expect_line(&line, "}\n", 2);
                 free(section);
                 section = xasprintf("%.*s.", (int)(dot - names[i]), names[i]);
-                want = xasprintf("%.*s \"m\" {\n", (int)(dot - names[i]), names[i]);
+                if (strncmp(names[i], "milter.", 7) == 0) /* untitled */
+                    want = xasprintf("%.*s {\n", (int)(dot - names[i]), names[i]);
+                else
+                    want = xasprintf("%.*s \"m\" {\n", (int)(dot - names[i]), names[i]);
                 expect_line(&line, want, strlen(want));
                 free(want);
             }
@@ -713,7 +723,7 @@ START_TEST(test_dump_lists_every_option)
     ck_assert_int_eq(i, NOPTIONS);
     ck_assert_str_eq(line, "");
     ck_assert_ptr_eq(conf_option_names(), names); /* built once */
-    ck_assert_str_eq(names[NOPTIONS - 1], "endpoint.allow_http");
+    ck_assert_str_eq(names[NOPTIONS - 1], "milter.timeout");
     free(section);
     free(dump);
     conf_unref(c);
@@ -728,7 +738,10 @@ START_TEST(test_dump_defaults_no_sections)
 
     ck_assert_ptr_null(strstr(dump, "maillog"));
     ck_assert_ptr_null(strstr(dump, "endpoint \""));
-    ck_assert_ptr_null(strstr(dump, " {\n")); /* no section block; lists are "{}" */
+    /* no titled section block; lists are "{}"; the untitled milter section
+     * shows its defaults */
+    ck_assert_ptr_null(strstr(dump, "\" {\n"));
+    ck_assert_ptr_nonnull(strstr(dump, "milter {\n    socket = \"unix:"));
     free(dump);
     conf_unref(c);
 }
