@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "enrich.h"
 #include "event.h"
 #include "evloop.h"
 #include "store.h"
@@ -39,6 +40,7 @@
 struct daemon_counters {
     uint64_t ingested;      /* events newly stored, any source */
     uint64_t duplicates;    /* events whose id was already stored */
+    uint64_t superseded;    /* maillog email.sent dropped: the milter's stands for it */
     uint64_t rejected;      /* invalid events refused on the ingest socket */
     uint64_t tempfailed;    /* events answered with a temporary failure */
     uint64_t commits;       /* store transactions committed */
@@ -46,6 +48,7 @@ struct daemon_counters {
     uint64_t spool_events;  /* events read from the spool */
     uint64_t quarantined;   /* spool files moved to bad/ */
     uint64_t expired;       /* events removed by retention */
+    uint64_t records_expired; /* message records (enrich.h) removed by retention */
     uint64_t reloads;       /* successful config reloads */
 };
 
@@ -75,6 +78,9 @@ typedef struct daemon {
     int64_t stop_deadline_ms; /* monotonic; 0 while running */
     bool stopping;
     struct daemon_counters ctr;
+    /* store thread (retention jobs only): where the next pass over the
+     * message records goes on, "" = the first (enrich_expire) */
+    char records_cursor[ENRICH_CURSOR];
 } daemon_t;
 
 int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground);

@@ -24,4 +24,43 @@
 
 bool enrich_event(store_t *st, event_t *ev);
 
+/*
+ * The milter's email.sent and the maillog reader's, for the same message:
+ *
+ *   enrich_sent(st, txn, ev, err)
+ *                          STORE THREAD, in the append transaction, before
+ *                          enrich_event. An email.sent from the milter
+ *                          ("milter": true in its data) saves the message
+ *                          record above under its queue id (plus "milter":
+ *                          true and "t", the event's time in ms): ENRICH_KEEP.
+ *                          Any other email.sent whose queue id has a record
+ *                          of the milter's: ENRICH_DROP, the milter's own
+ *                          email.sent stands for it (the reader's lacks the
+ *                          subject, tags and metadata). Everything else:
+ *                          ENRICH_KEEP. -1 + err on a store error.
+ *
+ * Order: the milter submits at the end of the SMTP DATA phase, before the
+ * MTA logs the message, so its record is normally stored first. If the
+ * milter could not reach mailhookd and its events wait in the spool while
+ * the reader runs ahead, the reader's email.sent is stored and the
+ * milter's arrives later: both are kept (at least once, never lost).
+ */
+enum enrich_verdict { ENRICH_KEEP = 0, ENRICH_DROP = 1 };
+int enrich_sent(store_t *st, store_txn_t *txn, const event_t *ev, mh_err_t *err);
+
+/*
+ * Retention of the records (with the events' retention_days):
+ *
+ *   enrich_expire(st, before_ms, cursor, max, &deleted, err)
+ *                          STORE THREAD, no transaction open: look at up to
+ *                          max records from the key in cursor (ENRICH_CURSOR
+ *                          bytes, "" = the first) and delete, in one
+ *                          transaction, those made before before_ms (or not
+ *                          readable). cursor is left where the next call
+ *                          goes on, "" after the last record.
+ */
+#define ENRICH_CURSOR 256
+int enrich_expire(store_t *st, int64_t before_ms, char *cursor, size_t max, size_t *deleted,
+                  mh_err_t *err);
+
 #endif

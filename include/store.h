@@ -56,7 +56,12 @@ typedef void (*store_txn_hook)(void *ctx, bool committed);
 void store_txn_on_end(store_txn_t *txn, store_txn_hook fn, void *ctx);
 
 /* ---- events */
-enum store_append_result { STORE_ADDED = 0, STORE_DUPLICATE = 1 };
+enum store_append_result {
+    STORE_ADDED = 0,
+    STORE_DUPLICATE = 1,
+    STORE_SUPERSEDED = 2 /* not stored by the caller: another event stands for it
+                            (the milter's email.sent for the maillog reader's) */
+};
 
 /* Append one event (canonical JSON of an event_t). *result tells whether it
  * was added or its id was already stored; *seq receives its sequence number

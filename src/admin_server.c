@@ -44,13 +44,15 @@ struct admin_server {
 
 static json_t *admin_counters(const struct daemon_counters *c)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                      "ingested", (json_int_t)c->ingested, "duplicates",
-                     (json_int_t)c->duplicates, "rejected", (json_int_t)c->rejected,
+                     (json_int_t)c->duplicates, "superseded", (json_int_t)c->superseded,
+                     "rejected", (json_int_t)c->rejected,
                      "tempfailed", (json_int_t)c->tempfailed, "commits", (json_int_t)c->commits,
                      "spool_files", (json_int_t)c->spool_files, "spool_events",
                      (json_int_t)c->spool_events, "quarantined", (json_int_t)c->quarantined,
-                     "expired", (json_int_t)c->expired, "reloads", (json_int_t)c->reloads);
+                     "expired", (json_int_t)c->expired, "records_expired",
+                     (json_int_t)c->records_expired, "reloads", (json_int_t)c->reloads);
 }
 
 /* ---- commands: work() runs on the store thread and may touch only the

@@ -113,15 +113,17 @@ static void print_status(const json_t *r)
     printf("messages:  %lld   endpoints: %lld   queued deliveries: %lld\n",
            jint(r, "store", "messages"), jint(r, "store", "endpoints"),
            jint(r, "store", "queued"));
-    printf("ingest:    %lld stored, %lld duplicates, %lld rejected, %lld temp-failed, "
-           "%lld commits, %lld clients\n",
+    printf("ingest:    %lld stored, %lld duplicates, %lld superseded, %lld rejected, "
+           "%lld temp-failed, %lld commits, %lld clients\n",
            jint(r, "counters", "ingested"), jint(r, "counters", "duplicates"),
+           jint(r, "counters", "superseded"),
            jint(r, "counters", "rejected"), jint(r, "counters", "tempfailed"),
            jint(r, "counters", "commits"), jint(r, "clients", NULL));
     printf("spool:     %lld files drained (%lld events), %lld quarantined\n",
            jint(r, "counters", "spool_files"), jint(r, "counters", "spool_events"),
            jint(r, "counters", "quarantined"));
-    printf("retention: %lld events expired\n", jint(r, "counters", "expired"));
+    printf("retention: %lld events and %lld message records expired\n",
+           jint(r, "counters", "expired"), jint(r, "counters", "records_expired"));
     print_delivery_status(json_object_get(r, "delivery"));
     print_maillog_status(json_object_get(r, "maillog"));
 }

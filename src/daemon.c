@@ -52,6 +52,12 @@ int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs,
     int rc;
 
     for (size_t i = 0; i < n; i++) {
+        if ((rc = enrich_sent(st, txn, evs[i], err)) < 0)
+            return -1;
+        if (rc == ENRICH_DROP) { /* the milter's email.sent stands for it */
+            res[i] = STORE_SUPERSEDED;
+            continue;
+        }
         enrich_event(st, evs[i]);
         json = event_to_json(evs[i], &len);
         rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, json, len, &seq,
@@ -96,6 +102,8 @@ void daemon_count_appended(daemon_t *d, const enum store_append_result *res, siz
     for (size_t i = 0; i < n; i++) {
         if (res[i] == STORE_ADDED)
             d->ctr.ingested++;
+        else if (res[i] == STORE_SUPERSEDED)
+            d->ctr.superseded++;
         else
             d->ctr.duplicates++;
     }
@@ -221,7 +229,7 @@ static void daemon_write_pidfile(const char *path)
 struct expire_job {
     daemon_t *d;
     int64_t before_ms;
-    size_t deleted;
+    size_t deleted, records;
     int rc;
     mh_err_t err;
 };
@@ -233,7 +241,15 @@ static void expire_work(store_t *st, void *ctx)
 {
     struct expire_job *job = ctx;
 
+    size_t records = 0;
+
     job->rc = store_event_expire(st, job->before_ms, RETENTION_CHUNK, &job->deleted, &job->err);
+    /* Message records (enrich.h) of the same age, a chunk per period. */
+    if (job->rc == 0 &&
+        enrich_expire(st, job->before_ms, job->d->records_cursor, RETENTION_CHUNK, &records,
+                      &job->err) < 0)
+        job->rc = -1;
+    job->records = records;
 }
 
 /* Loop thread: account, and come back soon if there was more to delete. */
@@ -245,6 +261,7 @@ static void expire_done(void *ctx)
     if (job->rc < 0)
         msg_warn("retention: %s", job->err.text);
     d->ctr.expired += job->deleted;
+    d->ctr.records_expired += job->records;
     if (!d->stopping)
         evloop_timer_add(d->loop, job->deleted == RETENTION_CHUNK ? 1000 : RETENTION_PERIOD_MS,
                          daemon_expire, d);
