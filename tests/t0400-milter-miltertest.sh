@@ -7,9 +7,9 @@
 . "$(dirname "$0")/lib/tap.sh"
 MILTER=$top_builddir/src/mailhook-milter
 MT_DIR=$top_srcdir/tests/milter
-plan 28
+plan 29
 if ! command -v miltertest >/dev/null || ! command -v python3 >/dev/null; then
-    for _ in $(seq 28); do skip "miltertest or python3 not installed (Debian: miltertest, python3)"; done
+    for _ in $(seq 29); do skip "miltertest or python3 not installed (Debian: miltertest, python3)"; done
     exit 0
 fi
 CONF=$T_DIR/mailhook.conf
@@ -23,6 +23,7 @@ milter {
     max_headers = 50
     max_recipients = 30
     max_tags = 8
+    ${2:-}
 }
 CONF
 }
@@ -123,9 +124,11 @@ check "bad metadata is logged" grep -q "X-Mailhook-Metadata ignored: not JSON" "
 check "1 MB header: event stored with the full size" evq '
 by("QBIG-2")[0]["size"] > 1048576 and by("QBIG-2")[0]["subject"] == "big header" and by("QBIG-3") == []'
 
-# remove_control_headers = false: the same messages, nothing deleted.
+# remove_control_headers = false: the same messages, nothing deleted. A
+# queue of one event: a message with two recipients is spooled directly by
+# the callback.
 CONF2=$T_DIR/mailhook-keep.conf
-write_conf "$CONF2" "$(milter_section false)"
+write_conf "$CONF2" "$(milter_section false "queue_events = 1")"
 check "milter restarts with remove_control_headers = false" start_milter "$CONF2"
 check "control headers kept (basic.lua REMOVE=0)" run_mt basic.lua REMOVE=0
 
@@ -133,6 +136,9 @@ check "control headers kept (basic.lua REMOVE=0)" run_mt basic.lua REMOVE=0
 stop_daemon
 check "message accepted while mailhookd is down" run_mt spool.lua
 check "milter stops cleanly" stop_milter
+check "queue full: events spooled by the callback, none lost" \
+    grep -qE "stopped: [0-9]+ events queued, [1-9][0-9]* spooled directly \(queue full\), 0 lost" \
+    "$T_DIR/daemon.log"
 check "its event is in the spool" grep -q '"queue_id":"QSPOOL"' -r "$T_DIR/spool/new"
 check "mailhookd starts again" start_daemon "$CONF"
 check "the spooled event reaches the store" wait_for 15 bash -c \
