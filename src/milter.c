@@ -150,6 +150,7 @@ static int milter_run(mh_conf_t *c, bool foreground)
     milter_cb_submit_to(sub);
     msg_info("listening on %s, events to %s", c->milter.socket, c->ingest_socket);
     rc = smfi_main();
+    milter_cb_log_times();
     milter_submit_stats(sub, &st);
     sub = milter_submit_stop(sub);
     msg_info("stopped: %llu events queued, %llu spooled directly (queue full), %llu lost",
