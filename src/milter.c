@@ -1,0 +1,181 @@
+/*
+ * milter.c - mailhook-milter: the MTA's milter that reports every accepted
+ * message as email.sent events (one per recipient), with what only the
+ * message itself tells: subject, tags, metadata, tenant. See
+ * mailhook-milter(8).
+ *
+ * main() parses options, loads mailhook.conf, opens the milter socket,
+ * drops privileges, starts the submitter thread (milter_submit.h) and runs
+ * libmilter's loop with the callbacks of milter_cb.h. SIGTERM/SIGINT stop
+ * libmilter (its own signal thread); the queued events are then sent or
+ * spooled before exit.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gmime/gmime.h>
+
+#include "conf.h"
+#include "milter_cb.h"
+#include "milter_submit.h"
+#include "privdrop.h"
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: mailhook-milter [-f] [-c FILE] [-n] [-v] [-V]\n"
+                    "  -f       stay in the foreground (for systemd)\n"
+                    "  -c FILE  configuration file (default %s)\n"
+                    "  -n       check the configuration and exit\n"
+                    "  -v       more verbose logging (repeatable)\n"
+                    "  -V       print the version and exit\n",
+            CONF_DEFAULT_PATH);
+    exit(EX_USAGE);
+}
+
+/* The path of a "unix:" or "local:" milter socket, else NULL. */
+static const char *unix_path(const char *conn)
+{
+    if (strncmp(conn, "unix:", 5) == 0)
+        return conn + 5;
+    if (strncmp(conn, "local:", 6) == 0)
+        return conn + 6;
+    return NULL;
+}
+
+/* A socket file left by a milter that died is removed; one that still
+ * answers belongs to a running milter, which we must not steal from. */
+static void remove_stale_socket(const char *path)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    struct stat st;
+    int fd, rc;
+
+    if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+        return;
+    if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+        msg_fatal(EX_OSERR, "socket: %s", strerror(errno));
+    memcpy(sun.sun_path, path, strlen(path) + 1); /* length checked by the config */
+    rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+    close(fd);
+    if (rc == 0)
+        msg_fatal(EX_UNAVAILABLE, "%s: another milter is listening there", path);
+    if (unlink(path) < 0)
+        msg_fatal(EX_OSERR, "remove stale socket %s: %s", path, strerror(errno));
+    msg_info("removed stale socket %s", path);
+}
+
+/* Started as root: hand the unix socket to user:submit_group (the MTA's
+ * user must be in that group), then drop to user for good. */
+static void drop_privileges(const mh_conf_t *c, const char *sock)
+{
+    struct priv_ids ids = { 0 };
+    mh_err_t err;
+
+    if (geteuid() != 0 || c->user[0] == 0)
+        return;
+    if (privdrop_lookup(c->user, c->submit_group, &ids, &err) < 0)
+        msg_fatal(EX_CONFIG, "%s", err.text);
+    if (sock && (chown(sock, ids.uid, ids.group_gid) < 0 || chmod(sock, 0660) < 0))
+        msg_fatal(EX_OSERR, "%s: %s", sock, strerror(errno));
+    if (privdrop_to(&ids, &err) < 0)
+        msg_fatal(EX_OSERR, "%s", err.text);
+    free(ids.user);
+}
+
+static void milter_open(const mh_conf_t *c)
+{
+    const char *sock = unix_path(c->milter.socket);
+
+    if (sock)
+        remove_stale_socket(sock);
+    umask(007);
+    if (smfi_setconn(c->milter.socket) != MI_SUCCESS)
+        msg_fatal(EX_SOFTWARE, "smfi_setconn %s failed", c->milter.socket);
+    if (smfi_settimeout(c->milter.timeout) != MI_SUCCESS)
+        msg_fatal(EX_SOFTWARE, "smfi_settimeout failed");
+    if (smfi_register(*milter_cb_desc(c)) != MI_SUCCESS)
+        msg_fatal(EX_SOFTWARE, "smfi_register failed");
+    if (smfi_opensocket(false) != MI_SUCCESS)
+        msg_fatal(EX_UNAVAILABLE, "cannot listen on %s", c->milter.socket);
+    drop_privileges(c, sock);
+}
+
+static void detach(void)
+{
+    if (daemon(0, 0) < 0)
+        msg_fatal(EX_OSERR, "daemon: %s", strerror(errno));
+}
+
+static int milter_run(mh_conf_t *c, bool foreground)
+{
+    milter_submit_t *sub;
+    struct milter_submit_stats st;
+    int rc;
+
+    g_mime_init();
+    milter_open(c);
+    if (!foreground)
+        detach();
+    if ((sub = milter_submit_start(c->ingest_socket, c->spool_dir,
+                                   (size_t)c->milter.queue_events)) == NULL)
+        msg_fatal(EX_OSERR, "cannot start the submitter thread");
+    milter_cb_submit_to(sub);
+    msg_info("listening on %s, events to %s", c->milter.socket, c->ingest_socket);
+    rc = smfi_main();
+    milter_submit_stats(sub, &st);
+    sub = milter_submit_stop(sub);
+    msg_info("stopped: %llu events queued, %llu spooled directly (queue full), %llu lost",
+             (unsigned long long)st.queued, (unsigned long long)st.spooled_direct,
+             (unsigned long long)st.lost);
+    g_mime_shutdown();
+    return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = CONF_DEFAULT_PATH;
+    bool foreground = false, check = false;
+    int verbose = 0, ch, rc;
+    mh_conf_t *conf;
+    mh_err_t err;
+
+    msg_open("mailhook-milter", MSG_STDERR);
+    while ((ch = getopt(argc, argv, "fc:nvV")) != -1) {
+        switch (ch) {
+        case 'f': foreground = true; break;
+        case 'c': path = optarg; break;
+        case 'n': check = true; break;
+        case 'v': verbose++; break;
+        case 'V': printf("mailhook-milter %s\n", PACKAGE_VERSION); return EX_OK;
+        default: usage();
+        }
+    }
+    if (optind != argc)
+        usage();
+    if ((conf = conf_load(path, &err)) == NULL) {
+        fprintf(stderr, "%s\n", err.text);
+        return EX_CONFIG;
+    }
+    if (check) {
+        fprintf(stderr, "%s: configuration OK\n", path);
+        conf_unref(conf);
+        return EX_OK;
+    }
+    msg_verbose = conf->log_level + verbose;
+    /* As mailhookd: syslog (facility from the config) unless log = stderr. */
+    if (strcmp(conf->log, "stderr") != 0) {
+        msg_syslog_facility(conf->syslog_facility);
+        msg_open("mailhook-milter", MSG_SYSLOG);
+    }
+    rc = milter_run(conf, foreground);
+    conf_unref(conf);
+    return rc;
+}
