@@ -8,7 +8,9 @@
 #                                ("unix:$T_DIR/msock/milter.sock")
 #   mt_socket_inet               prints "inet:PORT@127.0.0.1" on a free port
 #   mt_main_cf SPEC [TIMEOUT]    prints the main.cf lines (for pf_setup) that
-#                                put the milter at SPEC in front of smtpd and
+#                                put the milter at SPEC (libmilter's form,
+#                                as in mailhook.conf; written in Postfix's
+#                                form) in front of smtpd and
 #                                of sendmail(1)/pickup, accept mail when it
 #                                fails, pass the macros mailhook-milter(8)
 #                                reads, and bound the milter timeouts to
@@ -34,8 +36,18 @@ mt_socket_unix() {
 }
 mt_socket_inet() { echo "inet:$(_pf_free_ports 1)@127.0.0.1"; }
 
+# _mt_postfix_spec SPEC: libmilter's "inet:PORT@HOST" is Postfix's
+# "inet:HOST:PORT" (Postfix reads the former as a bad port); unix: as is.
+_mt_postfix_spec() {
+    case $1 in
+        inet:*@*) local p=${1#inet:}; echo "inet:${p#*@}:${p%@*}" ;;
+        *) echo "$1" ;;
+    esac
+}
+
 mt_main_cf() {
-    local spec=$1 t=${2:-10s}
+    local spec t=${2:-10s}
+    spec=$(_mt_postfix_spec "$1")
     printf '%s\n' \
         "smtpd_milters = $spec" \
         "non_smtpd_milters = \$smtpd_milters" \
