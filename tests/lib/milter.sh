@@ -29,6 +29,7 @@
 : "${T_DIR:?milter.sh: set T_DIR (or source tests/lib/tap.sh first)}"
 : "${MILTER:=${top_builddir:-.}/src/mailhook-milter}"
 MILTER_PID=""
+MT_WATCHDOG=""
 MT_SPEC=""
 
 mt_socket_unix() {
@@ -96,6 +97,7 @@ mt_start() {
         done
         kill -CONT "$mpid" 2>/dev/null; kill -9 "$mpid" 2>/dev/null
     ) > /dev/null 2>&1 < /dev/null &
+    MT_WATCHDOG=$!
     T_PIDS="$T_PIDS $!"
     if ! wait_for 20 _mt_ready; then
         echo "mt_start: the milter does not listen on $MT_SPEC:" >&2
@@ -117,5 +119,9 @@ mt_stop() {
     wait "$MILTER_PID" 2>/dev/null
     local rc=$?
     MILTER_PID=""
+    if [ -n "${MT_WATCHDOG:-}" ]; then
+        { kill "$MT_WATCHDOG"; wait "$MT_WATCHDOG"; } 2>/dev/null
+        MT_WATCHDOG=""
+    fi
     return $rc
 }
