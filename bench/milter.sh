@@ -112,14 +112,19 @@ trap 'set +e; _pf_atexit' EXIT
     for _ in $(seq 28); do printf 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n'; done
 } > "$D/msg.eml"
 
+# cpu_ticks PID: user+system clock ticks the process has used so far
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+TCK=$(getconf CLK_TCK)
 sent_lines() { grep -c 'status=sent' "$PF_MAILLOG" 2>/dev/null || true; }
 now() { date +%s.%N; }
 # run_one NAME MODE -> "accepted/s delivered/s" (and delays in $D/delays.NAME)
 run_one() {
     pf_use "$1"
     local base t0 t1 t2 dflag="" n
-    [ "$2" = reuse ] && dflag=-d
+    [ "$2" != new ] && dflag=-d
     base=$(sent_lines)
+    local c0m c0d
+    c0m=$(cpu_ticks "$MILTER_PID"); c0d=$(cpu_ticks "$PID")
     t0=$(now)
     # shellcheck disable=SC2086 # dflag: zero or one word
     timeout 300 "$SOURCE" $dflag -s "$SESS" -m "$NMSG" -f sender@src.test -t rcpt@dst.test \
@@ -136,6 +141,9 @@ run_one() {
     [ $((n - base)) -ge "$NMSG" ] || echo "milter: only $((n - base)) of $NMSG delivered within 120 s ($1)" >&2
     grep 'status=sent' "$PF_MAILLOG" | tail -n +$((base + 1)) |
         sed -n 's/.*delays=\([0-9.]*\)\/.*/\1/p' >> "$D/delays.$1.$2"
+    # CPU of the milter and of mailhookd during the run (the milter's only
+    # counts in milter runs; mailhookd has nothing to do in plain runs)
+    echo "$(( $(cpu_ticks "$MILTER_PID") - c0m )) $(( $(cpu_ticks "$PID") - c0d ))" >> "$D/cpu.$1.$2"
     awk -v n="$NMSG" -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN{printf "%.0f %.0f\n", n/(b-a), n/(c-a)}'
 }
 # pct FILE -> "p50_ms p99_ms" of the values (seconds) in FILE
@@ -151,7 +159,8 @@ for mode in $MODES; do
     declare -A best_acc=() best_del=() all_acc=() all_del=()
     for _ in $(seq "$REPEAT"); do
         for cfg in plain milter; do
-            read -r acc del < <(run_one "$cfg" "$mode")
+            run_one "$cfg" "$mode" > "$D/run.out"
+            read -r acc del < "$D/run.out"
             all_acc[$cfg]="${all_acc[$cfg]:-} $acc"; all_del[$cfg]="${all_del[$cfg]:-} $del"
             [ "$acc" -gt "${best_acc[$cfg]:-0}" ] && best_acc[$cfg]=$acc
             [ "$del" -gt "${best_del[$cfg]:-0}" ] && best_del[$cfg]=$del
@@ -173,12 +182,29 @@ for mode in $MODES; do
     awk -v pa="${best_acc[plain]}" -v ma="${best_acc[milter]}" -v pd="${best_del[plain]}" -v md="${best_del[milter]}" \
         -v a50="$a50" -v a99="$a99" -v m50="$m50" -v m99="$m99" 'BEGIN{
         printf "ratio milter/plain (best): accepted %.2f, delivered %.2f (goal >= 0.95)\n", ma/pa, md/pd
-        printf "per message, Postfix delays a (MAIL FROM -> queue manager): +%.3f ms p50, +%.3f ms p99 with the milter\n", m50-a50, m99-a99 }'
+        printf "Postfix delays a (MAIL FROM -> queue manager) under this load, milter - plain: %+.3f ms p50, %+.3f ms p99 (queueing dominates)\n", m50-a50, m99-a99 }'
+    awk -v n="$NMSG" -v tck="$TCK" '{m += $1; d += $2; r++} END{
+        printf "CPU per message in milter runs: mailhook-milter %.0f us, mailhookd %.0f us\n", m/tck/(n*r)*1e6, d/tck/(n*r)*1e6 }' "$D/cpu.milter.$mode"
     unset best_acc best_del all_acc all_del
 done
+# Per-message latency without queueing: one session, one message at a time.
+NSER=${BENCH_MILTER_SERIAL:-300}
 echo
-echo "mailhook-milter's own per-message time (p50/p99): not available - the milter logs no timing"
+echo "one session, $NSER messages one after the other (smtp-source -d -s 1), per message:"
+printf '%-8s %14s %16s %16s\n' config wall_ms/msg delay_a_p50_ms delay_a_p99_ms
+for cfg in plain milter; do
+    SESS=1 NMSG=$NSER run_one "$cfg" serial > "$D/serial.$cfg"
+    read -r acc _ < "$D/serial.$cfg"
+    read -r p50 p99 < <(pct "$D/delays.$cfg.serial")
+    printf '%-8s %14s %16s %16s\n' "$cfg" "$(awk -v a="$acc" 'BEGIN{printf "%.3f", 1000/a}')" "$p50" "$p99"
+done
+read -r a50 a99 < <(pct "$D/delays.plain.serial")
+read -r m50 m99 < <(pct "$D/delays.milter.serial")
+read -r pacc _ < "$D/serial.plain"; read -r macc _ < "$D/serial.milter"
+awk -v pa="$pacc" -v ma="$macc" -v a50="$a50" -v a99="$a99" -v m50="$m50" -v m99="$m99" 'BEGIN{
+    printf "milter - plain: %+.3f ms per message (wall), delays a %+.3f ms p50, %+.3f ms p99\n", 1000/ma-1000/pa, m50-a50, m99-a99 }'
+echo "mailhook-milter's own per-message time (p50/p99 inside its callbacks): not available - the milter logs no timing"
 read -r ev < <("$B/src/mailhookctl" -c "$D/mh.conf" --json status |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["ingested"])')
 nmodes=$(echo "$MODES" | wc -w)
-echo "mailhookd stored $ev events from the milter ($((nmodes * REPEAT * NMSG)) expected: $nmodes mode(s) x $REPEAT runs x $NMSG messages)"
+echo "mailhookd stored $ev events from the milter ($((nmodes * REPEAT * NMSG + NSER)) expected: $nmodes mode(s) x $REPEAT runs x $NMSG messages + $NSER)"
