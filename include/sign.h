@@ -25,6 +25,12 @@
  * written only on success.
  *
  * Secrets never reach a log line: errors name the problem, not the value.
+ *
+ * A thread that signs many requests with few keys (the engine) keeps an
+ * HMAC context set up for the last key:
+ *   sign_thread_cache(true)      from now on, on this thread
+ *   sign_thread_cache(false)     stop, free it and wipe the key copy (before
+ *                                the thread ends)
  */
 #ifndef MH_SIGN_H
 #define MH_SIGN_H
@@ -40,6 +46,7 @@
 #define SIGN_HEX_SIZE 65
 
 int sign_secret_new(char out[SIGN_SECRET_SIZE], mh_err_t *err);
+void sign_thread_cache(bool on);
 int sign_standard(const char *secret, const char *msg_id, int64_t ts, const void *body,
                   size_t len, char out[SIGN_STANDARD_SIZE], mh_err_t *err);
 int sign_hmac_sha256_hex(const char *secret, const void *body, size_t len,

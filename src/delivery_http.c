@@ -98,6 +98,7 @@ int dl_http_init(struct delivery *dl)
     curl_multi_setopt(dl->multi, CURLMOPT_TIMERDATA, dl);
     curl_multi_setopt(dl->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(dl->multi, CURLMOPT_MAXCONNECTS, (long)dl->max_in_flight * 2);
+    sign_thread_cache(true); /* requests are signed on this thread */
     return 0;
 }
 
@@ -118,6 +119,7 @@ void dl_http_free(struct delivery *dl)
     if (dl->multi)
         curl_multi_cleanup(dl->multi);
     dl->multi = NULL;
+    sign_thread_cache(false); /* set by dl_http_init on this (the loop) thread */
 }
 
 /* ---- one request */

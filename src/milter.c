@@ -27,6 +27,13 @@
 #include "milter_cb.h"
 #include "milter_submit.h"
 #include "privdrop.h"
+#include "spool.h"
+
+/* The largest milter packet libmilter takes (its default is 64 KiB): a
+ * header value of 1 MiB still arrives, and is cut to max_header_bytes by
+ * the model. A bigger packet makes libmilter close the connection; the
+ * MTA's milter_default_action = accept lets the message through. */
+#define MILTER_MAX_PACKET (2 * 1024 * 1024)
 
 static void usage(void)
 {
@@ -99,6 +106,7 @@ static void milter_open(const mh_conf_t *c)
     umask(007);
     if (smfi_setconn(c->milter.socket) != MI_SUCCESS)
         msg_fatal(EX_SOFTWARE, "smfi_setconn %s failed", c->milter.socket);
+    smfi_setmaxdatasize(MILTER_MAX_PACKET);
     if (smfi_settimeout(c->milter.timeout) != MI_SUCCESS)
         msg_fatal(EX_SOFTWARE, "smfi_settimeout failed");
     if (smfi_register(*milter_cb_desc(c)) != MI_SUCCESS)
@@ -106,6 +114,17 @@ static void milter_open(const mh_conf_t *c)
     if (smfi_opensocket(false) != MI_SUCCESS)
         msg_fatal(EX_UNAVAILABLE, "cannot listen on %s", c->milter.socket);
     drop_privileges(c, sock);
+}
+
+/* The spool normally exists (mailhookd makes it); if the milter starts
+ * first, make it so the first spooled events have somewhere to go. */
+static void spool_check(const mh_conf_t *c)
+{
+    mh_err_t err;
+
+    if (spool_prepare(c->spool_dir, &err) < 0)
+        msg_warn("spool %s: %s (events will be lost while mailhookd is down)", c->spool_dir,
+                 err.text);
 }
 
 static void detach(void)
@@ -122,6 +141,7 @@ static int milter_run(mh_conf_t *c, bool foreground)
 
     g_mime_init();
     milter_open(c);
+    spool_check(c);
     if (!foreground)
         detach();
     if ((sub = milter_submit_start(c->ingest_socket, c->spool_dir,

@@ -20,6 +20,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,13 +126,26 @@ static EVP_MAC *sign_hmac_mac(void)
     return sign_mac;
 }
 
-/* The last key this thread signed with, and a context set up for it:
- * the engine signs every request of an endpoint with the same key, and
- * re-initializing a keyed context skips the key set-up and allocations
- * (EVP_MAC_init with a NULL key keeps the key). */
+/* The last key this thread signed with, and a context set up for it,
+ * when the thread asked for it (sign_thread_cache): the engine signs every
+ * request of an endpoint with the same key, and re-initializing a keyed
+ * context skips the key set-up and allocations (EVP_MAC_init with a NULL
+ * key keeps the key). Other threads get a fresh context per signature. */
+static __thread bool sign_cache_on;
 static __thread EVP_MAC_CTX *sign_ctx;
 static __thread unsigned char sign_ctx_key[SIGN_KEY_MAX];
 static __thread size_t sign_ctx_keylen;
+
+void sign_thread_cache(bool on)
+{
+    sign_cache_on = on;
+    if (!on) {
+        EVP_MAC_CTX_free(sign_ctx);
+        sign_ctx = NULL;
+        secure_wipe(sign_ctx_key, sizeof(sign_ctx_key));
+        sign_ctx_keylen = 0;
+    }
+}
 
 static EVP_MAC_CTX *sign_hmac_ctx(const void *key, size_t keylen)
 {
@@ -140,7 +154,16 @@ static EVP_MAC_CTX *sign_hmac_ctx(const void *key, size_t keylen)
         OSSL_PARAM_construct_end(),
     };
     EVP_MAC *mac = sign_hmac_mac();
+    EVP_MAC_CTX *ctx;
 
+    if (!sign_cache_on) {
+        ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+        if (ctx && !EVP_MAC_init(ctx, key, keylen, params)) {
+            EVP_MAC_CTX_free(ctx);
+            ctx = NULL;
+        }
+        return ctx;
+    }
     if (sign_ctx && keylen == sign_ctx_keylen && CRYPTO_memcmp(key, sign_ctx_key, keylen) == 0)
         return EVP_MAC_init(sign_ctx, NULL, 0, NULL) ? sign_ctx : NULL;
     if (sign_ctx == NULL && mac)
@@ -167,11 +190,11 @@ static int sign_hmac(const void *key, size_t keylen, const void *const *parts,
     for (size_t i = 0; ok && i < nparts; i++)
         ok = EVP_MAC_update(ctx, parts[i], lens[i]);
     ok = ok && EVP_MAC_final(ctx, md, &mdlen, SIGN_DIGEST_LEN) && mdlen == SIGN_DIGEST_LEN;
-    if (!ok) {
+    if (!sign_cache_on)
+        EVP_MAC_CTX_free(ctx);
+    else if (!ok)
         sign_ctx_keylen = 0; /* set the key up again next time */
-        return sign_ossl_err(err, "HMAC-SHA256");
-    }
-    return 0;
+    return ok ? 0 : sign_ossl_err(err, "HMAC-SHA256");
 }
 
 int sign_secret_new(char out[SIGN_SECRET_SIZE], mh_err_t *err)

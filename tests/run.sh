@@ -62,6 +62,7 @@ else
     for t in tests/unit/check_*; do
         [ -x "$t" ] || continue
         if CK_FORK=no CK_VERBOSITY=silent valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+                --suppressions=tests/valgrind.supp \
                 --error-exitcode=99 "$t" > "$t.valgrind.log" 2>&1; then
             pass=$((pass + 1)); echo "ok - valgrind $t"
         else

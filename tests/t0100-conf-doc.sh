@@ -166,6 +166,8 @@ section_probes() {
 value_matches() {
     local name=$1 shown=$2 real=$3 tail
     [ "$shown" = "$real" ] && return 0
+    shown=${shown/#\"unix:/\"} # a libmilter "unix:/path" socket is a path
+    real=${real/#\"unix:/\"}
     [ "$name" = user ] && return 0
     case $shown in
     \"/*/*\")

@@ -71,14 +71,16 @@ START_TEST(test_standard)
 }
 END_TEST
 
-/* The signer keeps the last key's context per thread: every case twice in
- * a row and then all again in turn, hex ones in between, each against its
- * known answer (a stale key would sign with the wrong one). */
+/* With the per-thread cache on, the signer keeps the last key's context:
+ * every case twice in a row and then all again in turn, hex ones in
+ * between, each against its known answer (a stale key would sign with the
+ * wrong one). */
 START_TEST(test_key_switching)
 {
     char out[SIGN_STANDARD_SIZE], hex[SIGN_HEX_SIZE];
     mh_err_t err = { "" };
 
+    sign_thread_cache(true);
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < N(standard_cases); i++) {
             const char *body = standard_cases[i].body;
@@ -96,6 +98,7 @@ START_TEST(test_key_switching)
                                   "3cd8");
         }
     }
+    sign_thread_cache(false);
 }
 END_TEST
 
