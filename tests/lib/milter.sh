@@ -13,7 +13,7 @@
 #                                form) in front of smtpd and
 #                                of sendmail(1)/pickup, accept mail when it
 #                                fails, pass the macros mailhook-milter(8)
-#                                reads, and bound the milter timeouts to
+#                                lists (its POSTFIX section), and bound the milter timeouts to
 #                                TIMEOUT (default 10s)
 #   mt_conf_section SPEC [LINE]...  prints a milter { } section for
 #                                mailhook.conf: socket SPEC plus LINEs
@@ -53,9 +53,11 @@ mt_main_cf() {
         "smtpd_milters = $spec" \
         "non_smtpd_milters = \$smtpd_milters" \
         "milter_default_action = accept" \
-        "milter_connect_macros = j {daemon_name} {daemon_addr} v _ {client_addr} {client_name}" \
-        "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}" \
-        "milter_rcpt_macros = i {rcpt_addr} {rcpt_host} {rcpt_mailer}" \
+        "milter_protocol = 6" \
+        "milter_connect_macros = j {daemon_name} v {client_addr} {client_name}" \
+        "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr}" \
+        "milter_rcpt_macros = i {rcpt_addr}" \
+        "milter_end_of_header_macros = i" \
         "milter_end_of_data_macros = i" \
         "milter_connect_timeout = $t" \
         "milter_command_timeout = $t" \
