@@ -12,7 +12,10 @@
  * address and name fall back to what the connect callback receives.
  *
  * Header deletion (SMFIF_CHGHDRS) is asked for only when
- * remove_control_headers is on.
+ * remove_control_headers is on. Every step but end of message is answered
+ * "continue" whatever happens, so the MTA is asked not to wait for those
+ * answers (SMFIP_NR_*): a message costs the MTA one round trip to the
+ * milter, at end of message, instead of one per recipient and header.
  */
 #include "config.h"
 
@@ -38,8 +41,21 @@ struct cb_priv {
     struct milter_conn conn;
     milter_msg_t *msg; /* the message in progress, NULL between messages */
     bool chghdrs;      /* the MTA granted header changes */
+    unsigned long nr;  /* SMFIP_NR_* steps the MTA does not wait for a reply to */
     int64_t msg_us;    /* time spent in callbacks for this message so far */
 };
+
+/* The steps whose answer is always "continue": the MTA need not wait for
+ * it (protocol 6 SMFIP_NR_*), which saves a round trip per recipient and
+ * per header. End of message is answered: the header changes go with it. */
+#define CB_NOREPLY_STEPS (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
+                          SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+/* The answer of a step: none when negotiated so, else continue. */
+static sfsistat cb_reply(const struct cb_priv *p, unsigned long step)
+{
+    return p && (p->nr & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
 
 /* ---- per-message time in the callbacks (MAIL FROM to end of message):
  * what the milter adds to each message's SMTP transaction. 1 us buckets up
@@ -154,9 +170,13 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
     if (f0 & SMFIF_SETSYMLIST)
         *pf0 |= SMFIF_SETSYMLIST;
     *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN);
+    if (p) /* without state the replies could not follow what was agreed */
+        *pf1 |= f1 & CB_NOREPLY_STEPS;
     *pf2 = *pf3 = 0;
-    if (p)
+    if (p) {
         p->chghdrs = (*pf0 & SMFIF_CHGHDRS) != 0;
+        p->nr = *pf1 & CB_NOREPLY_STEPS;
+    }
     if (cb_conf->milter.remove_control_headers && !(f0 & SMFIF_CHGHDRS))
         msg_warn("the MTA does not allow header changes: control headers stay in messages");
     if (*pf0 & SMFIF_SETSYMLIST)
@@ -193,7 +213,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     if (name == NULL)
         name = hostname;
     milter_conn_set(&p->conn, addr, name, cb_macro(ctx, "{daemon_name}"));
-    return SMFIS_CONTINUE;
+    return cb_reply(p, SMFIP_NR_CONN);
 }
 
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
@@ -210,7 +230,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     milter_msg_set_sasl(p->msg, cb_macro(ctx, "{auth_authen}"));
     cb_take_queue_id(ctx, p);
     cb_spent(p, t0);
-    return SMFIS_CONTINUE;
+    return cb_reply(p, SMFIP_NR_MAIL);
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
@@ -223,7 +243,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
         cb_take_queue_id(ctx, p);
     }
     cb_spent(p, t0);
-    return SMFIS_CONTINUE;
+    return cb_reply(p, SMFIP_NR_RCPT);
 }
 
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
@@ -234,7 +254,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     if (p && p->msg)
         milter_msg_header(p->msg, name, value);
     cb_spent(p, t0);
-    return SMFIS_CONTINUE;
+    return cb_reply(p, SMFIP_NR_HDR);
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
@@ -244,7 +264,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 
     cb_take_queue_id(ctx, p);
     cb_spent(p, t0);
-    return SMFIS_CONTINUE;
+    return cb_reply(p, SMFIP_NR_EOH);
 }
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *buf, size_t len)
@@ -255,7 +275,7 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *buf, size_t len)
     if (p && p->msg)
         milter_msg_body(p->msg, len);
     cb_spent(p, t0);
-    return SMFIS_CONTINUE;
+    return cb_reply(p, SMFIP_NR_BODY);
 }
 
 static void cb_log_bounds(const milter_msg_t *m, const char *qid)
