@@ -10,10 +10,11 @@
  * subject, tags, metadata, tenant and message_id from that record, unless
  * the event already has them: the producer's own values win.
  *
- *   enrich_event(st, ev)   STORE THREAD (called inside the append
- *                          transaction): merge the record into ev->data;
+ *   enrich_event(st, ev)   STORE THREAD: merge the record into ev->data;
  *                          returns true when a record was found. A missing
  *                          or malformed record leaves the event as it is.
+ *                          (The daemon calls enrich_append, below, which
+ *                          does this and the email.sent rules.)
  */
 #ifndef MH_ENRICH_H
 #define MH_ENRICH_H
@@ -27,17 +28,19 @@ bool enrich_event(store_t *st, event_t *ev);
 /*
  * The milter's email.sent and the maillog reader's, for the same message:
  *
- *   enrich_sent(st, txn, ev, err)
- *                          STORE THREAD, in the append transaction, before
- *                          enrich_event. An email.sent from the milter
- *                          ("milter": true in its data) saves the message
- *                          record above under its queue id (plus "milter":
- *                          true and "t", the event's time in ms): ENRICH_KEEP.
- *                          Any other email.sent whose queue id has a record
- *                          of the milter's: ENRICH_DROP, the milter's own
+ *   enrich_append(st, txn, ev, err)
+ *                          STORE THREAD, in the append transaction: what
+ *                          the daemon calls for each event it is about to
+ *                          store. An email.sent from the milter ("milter":
+ *                          true in its data) saves the message record above
+ *                          under its queue id (plus "milter": true and "t",
+ *                          the event's time in ms): ENRICH_KEEP. Any other
+ *                          email.sent whose queue id has a record of the
+ *                          milter's: ENRICH_DROP, the milter's own
  *                          email.sent stands for it (the reader's lacks the
- *                          subject, tags and metadata). Everything else:
- *                          ENRICH_KEEP. -1 + err on a store error.
+ *                          subject, tags and metadata). Any other event:
+ *                          merged as enrich_event does, ENRICH_KEEP. The
+ *                          record is read once. -1 + err on a store error.
  *
  * Order: the milter submits at the end of the SMTP DATA phase, before the
  * MTA logs the message, so its record is normally stored first. If the
@@ -46,7 +49,7 @@ bool enrich_event(store_t *st, event_t *ev);
  * milter's arrives later: both are kept (at least once, never lost).
  */
 enum enrich_verdict { ENRICH_KEEP = 0, ENRICH_DROP = 1 };
-int enrich_sent(store_t *st, store_txn_t *txn, const event_t *ev, mh_err_t *err);
+int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, mh_err_t *err);
 
 /*
  * Retention of the records (with the events' retention_days):

@@ -52,13 +52,12 @@ int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs,
     int rc;
 
     for (size_t i = 0; i < n; i++) {
-        if ((rc = enrich_sent(st, txn, evs[i], err)) < 0)
+        if ((rc = enrich_append(st, txn, evs[i], err)) < 0)
             return -1;
         if (rc == ENRICH_DROP) { /* the milter's email.sent stands for it */
             res[i] = STORE_SUPERSEDED;
             continue;
         }
-        enrich_event(st, evs[i]);
         json = event_to_json(evs[i], &len);
         rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, json, len, &seq,
                                 &res[i], err);
@@ -241,15 +240,11 @@ static void expire_work(store_t *st, void *ctx)
 {
     struct expire_job *job = ctx;
 
-    size_t records = 0;
-
     job->rc = store_event_expire(st, job->before_ms, RETENTION_CHUNK, &job->deleted, &job->err);
     /* Message records (enrich.h) of the same age, a chunk per period. */
-    if (job->rc == 0 &&
-        enrich_expire(st, job->before_ms, job->d->records_cursor, RETENTION_CHUNK, &records,
-                      &job->err) < 0)
-        job->rc = -1;
-    job->records = records;
+    if (job->rc == 0)
+        job->rc = enrich_expire(st, job->before_ms, job->d->records_cursor, RETENTION_CHUNK,
+                                &job->records, &job->err);
 }
 
 /* Loop thread: account, and come back soon if there was more to delete. */

@@ -443,20 +443,14 @@ int dl_req_start(struct dl_req *req, mh_err_t *err)
     const endpoint_t *ep = req->ep;
     bool array = ep->batch_max > 0;
     size_t n = req->test_blob ? 1 : req->nitems;
-    struct blob *one, **blobs = &one;
+    struct blob *one[1], **blobs = n == 1 ? one : xcalloc(n, sizeof(*blobs));
 
-    if (req->test_blob)
-        one = req->test_blob;
-    else if (n == 1)
-        one = req->items[0]->blob;
-    else
-        blobs = xcalloc(n, sizeof(*blobs));
-    for (size_t i = 0; blobs != &one && i < n; i++)
-        blobs[i] = req->items[i]->blob;
+    for (size_t i = 0; i < n; i++)
+        blobs[i] = req->test_blob ? req->test_blob : req->items[i]->blob;
     dl_body(req, blobs, n, array);
     dl_webhook_id(req, blobs, n, array);
     dl_types(req, blobs, n);
-    if (blobs != &one)
+    if (blobs != one)
         free(blobs);
     if (ep->event_header[0])
         dl_hdr_add(req, ep->event_header, req->types);

@@ -17,48 +17,75 @@
 static const char *const enrich_members[] = { "subject", "tags", "metadata", "tenant",
                                               "message_id", NULL };
 
-bool enrich_event(store_t *st, event_t *ev)
+static const char *enrich_qid(const event_t *ev)
 {
     const char *qid = json_string_value(json_object_get(ev->data, "queue_id"));
+
+    return qid && qid[0] ? qid : NULL;
+}
+
+/* The stored record of qid as a JSON object, or NULL (none, a store
+ * error or a malformed record: both logged). */
+static json_t *enrich_record_load(store_t *st, const char *qid)
+{
     void *val = NULL;
     size_t len;
-    json_t *rec, *v;
+    json_t *rec;
     mh_err_t err;
-    int rc;
+    int rc = store_kv_get(st, STORE_MESSAGES, qid, &val, &len, &err);
 
-    if (qid == NULL || qid[0] == 0)
-        return false;
-    rc = store_kv_get(st, STORE_MESSAGES, qid, &val, &len, &err);
     if (rc != 0) {
         if (rc < 0)
             msg_warn("enrich: %s", err.text);
-        return false;
+        return NULL;
     }
     rec = json_loadb(val, len, 0, NULL);
     free(val);
     if (!json_is_object(rec)) {
         msg_warn("enrich: message record of %.40s is not a JSON object", qid);
         json_decref(rec);
-        return false;
+        return NULL;
     }
+    return rec;
+}
+
+/* The record's members the event does not have yet. */
+static void enrich_merge(event_t *ev, const json_t *rec)
+{
+    json_t *v;
+    mh_err_t err;
+
     for (int i = 0; enrich_members[i]; i++) {
         v = json_object_get(rec, enrich_members[i]);
         if (v && json_object_get(ev->data, enrich_members[i]) == NULL)
             json_object_set(ev->data, enrich_members[i], v);
     }
-    json_decref(rec);
     /* Records come from our own producers, but keep the canonical promise. */
     if (cjson_normalize(ev->data, &err) < 0)
         msg_warn("enrich: %s", err.text);
+}
+
+bool enrich_event(store_t *st, event_t *ev)
+{
+    const char *qid = enrich_qid(ev);
+    json_t *rec = qid ? enrich_record_load(st, qid) : NULL;
+
+    if (rec == NULL)
+        return false;
+    enrich_merge(ev, rec);
+    json_decref(rec);
     return true;
 }
 
 /* The message record of a milter email.sent: the members others take,
  * header_from as "from", "milter": true and the time. */
-static char *enrich_record_of(const event_t *ev, size_t *len)
+static int enrich_record_save(store_txn_t *txn, const char *qid, const event_t *ev,
+                              mh_err_t *err)
 {
     json_t *rec = json_object(), *v;
+    size_t len;
     char *text;
+    int rc;
 
     for (int i = 0; enrich_members[i]; i++)
         if ((v = json_object_get(ev->data, enrich_members[i])) != NULL)
@@ -67,44 +94,41 @@ static char *enrich_record_of(const event_t *ev, size_t *len)
         json_object_set(rec, "from", v);
     json_object_set_new(rec, "milter", json_true());
     json_object_set_new(rec, "t", json_integer(ev->ts_ms));
-    text = cjson_dump(rec, len);
+    text = cjson_dump(rec, &len);
     json_decref(rec);
-    return text;
-}
-
-/* The stored record of qid was made by the milter. */
-static bool enrich_milter_recorded(store_t *st, const char *qid)
-{
-    void *val = NULL;
-    size_t len;
-    mh_err_t err;
-    json_t *rec;
-    bool yes;
-
-    if (store_kv_get(st, STORE_MESSAGES, qid, &val, &len, &err) != 0)
-        return false;
-    rec = json_loadb(val, len, 0, NULL);
-    free(val);
-    yes = json_is_true(json_object_get(rec, "milter"));
-    json_decref(rec);
-    return yes;
-}
-
-int enrich_sent(store_t *st, store_txn_t *txn, const event_t *ev, mh_err_t *err)
-{
-    const char *qid = json_string_value(json_object_get(ev->data, "queue_id"));
-    size_t len;
-    char *text;
-    int rc;
-
-    if (strcmp(ev->type, "email.sent") != 0 || qid == NULL || qid[0] == 0)
-        return ENRICH_KEEP;
-    if (!json_is_true(json_object_get(ev->data, "milter")))
-        return enrich_milter_recorded(st, qid) ? ENRICH_DROP : ENRICH_KEEP;
-    text = enrich_record_of(ev, &len);
     rc = store_kv_put(txn, STORE_MESSAGES, qid, text, len, err);
     free(text);
-    return rc < 0 ? -1 : ENRICH_KEEP;
+    return rc;
+}
+
+static bool enrich_is_sent(const event_t *ev)
+{
+    return strcmp(ev->type, "email.sent") == 0;
+}
+
+static bool enrich_from_milter(const event_t *ev)
+{
+    return enrich_is_sent(ev) && json_is_true(json_object_get(ev->data, "milter"));
+}
+
+int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, mh_err_t *err)
+{
+    const char *qid = enrich_qid(ev);
+    json_t *rec;
+    int verdict = ENRICH_KEEP;
+
+    if (qid == NULL)
+        return ENRICH_KEEP;
+    if (enrich_from_milter(ev)) /* it carries the record's members itself */
+        return enrich_record_save(txn, qid, ev, err) < 0 ? -1 : ENRICH_KEEP;
+    if ((rec = enrich_record_load(st, qid)) == NULL)
+        return ENRICH_KEEP;
+    if (enrich_is_sent(ev) && json_is_true(json_object_get(rec, "milter")))
+        verdict = ENRICH_DROP;
+    else
+        enrich_merge(ev, rec);
+    json_decref(rec);
+    return verdict;
 }
 
 /* ---- retention */

@@ -16,9 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <gmime/gmime.h>
@@ -28,6 +26,7 @@
 #include "milter_submit.h"
 #include "privdrop.h"
 #include "spool.h"
+#include "unixsock.h"
 
 /* The largest milter packet libmilter takes (its default is 64 KiB): a
  * header value of 1 MiB still arrives, and is cut to max_header_bytes by
@@ -57,28 +56,6 @@ static const char *unix_path(const char *conn)
     return NULL;
 }
 
-/* A socket file left by a milter that died is removed; one that still
- * answers belongs to a running milter, which we must not steal from. */
-static void remove_stale_socket(const char *path)
-{
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
-    struct stat st;
-    int fd, rc;
-
-    if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
-        return;
-    if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-        msg_fatal(EX_OSERR, "socket: %s", strerror(errno));
-    memcpy(sun.sun_path, path, strlen(path) + 1); /* length checked by the config */
-    rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-    close(fd);
-    if (rc == 0)
-        msg_fatal(EX_UNAVAILABLE, "%s: another milter is listening there", path);
-    if (unlink(path) < 0)
-        msg_fatal(EX_OSERR, "remove stale socket %s: %s", path, strerror(errno));
-    msg_info("removed stale socket %s", path);
-}
-
 /* Started as root: hand the unix socket to user:submit_group (the MTA's
  * user must be in that group), then drop to user for good. */
 static void drop_privileges(const mh_conf_t *c, const char *sock)
@@ -101,8 +78,11 @@ static void milter_open(const mh_conf_t *c)
 {
     const char *sock = unix_path(c->milter.socket);
 
-    if (sock)
-        remove_stale_socket(sock);
+    mh_err_t err;
+
+    /* A socket left by a milter that died goes; a live one is not stolen. */
+    if (sock && unixsock_clear_stale(sock, &err) < 0)
+        msg_fatal(EX_UNAVAILABLE, "%s", err.text);
     umask(007);
     if (smfi_setconn(c->milter.socket) != MI_SUCCESS)
         msg_fatal(EX_SOFTWARE, "smfi_setconn %s failed", c->milter.socket);

@@ -31,8 +31,7 @@ static int unixsock_addr(const char *path, struct sockaddr_un *sun, mh_err_t *er
     return 0;
 }
 
-/* Remove path if it is a socket nobody listens on; -1 if one is live. */
-static int unixsock_clear_stale(const char *path, mh_err_t *err)
+int unixsock_clear_stale(const char *path, mh_err_t *err)
 {
     struct stat st;
     int fd;

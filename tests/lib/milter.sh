@@ -4,6 +4,9 @@
 # Source it after tests/lib/tap.sh and tests/lib/postfix.sh (outside TAP:
 # set T_DIR, T_PIDS and MILTER first).
 #
+#   mt_available                 exit 0 when Postfix (pf_available) and the
+#                                built milter are here; otherwise prints
+#                                the reason (for SKIP)
 #   mt_socket_unix               prints a unix socket spec under $T_DIR
 #                                ("unix:$T_DIR/msock/milter.sock")
 #   mt_socket_inet               prints "inet:PORT@127.0.0.1" on a free port
@@ -31,6 +34,11 @@
 MILTER_PID=""
 MT_WATCHDOG=""
 MT_SPEC=""
+
+mt_available() {
+    pf_available || return 1
+    [ -x "$MILTER" ] || { echo "no $MILTER (built without libmilter?)"; return 1; }
+}
 
 mt_socket_unix() {
     mkdir -p "$T_DIR/msock" && chmod 755 "$T_DIR/msock" && echo "unix:$T_DIR/msock/milter.sock"

@@ -77,8 +77,9 @@ START_TEST(test_merges_record)
 }
 END_TEST
 
-/* email.sent of the milter saves the record; the reader's is then dropped;
- * later events of the message take the milter's subject, tags, metadata. */
+/* enrich_append: email.sent of the milter saves the record; the reader's
+ * is then dropped; later events of the message take the milter's subject,
+ * tags, metadata. */
 START_TEST(test_milter_sent_record)
 {
     event_t *ms = event_new("email.sent", 5000,
@@ -106,10 +107,10 @@ START_TEST(test_milter_sent_record)
     ck_assert_ptr_nonnull(other);
     /* the reader's email.sent before any record of the milter is kept */
     txn = store_begin(st, NULL);
-    ck_assert_int_eq(enrich_sent(st, txn, rs, &err), ENRICH_KEEP);
-    ck_assert_int_eq(enrich_sent(st, txn, ms, &err), ENRICH_KEEP);
+    ck_assert_int_eq(enrich_append(st, txn, rs, &err), ENRICH_KEEP);
+    ck_assert_int_eq(enrich_append(st, txn, ms, &err), ENRICH_KEEP);
     /* in the same transaction, the record is already seen */
-    ck_assert_int_eq(enrich_sent(st, txn, rs, &err), ENRICH_DROP);
+    ck_assert_int_eq(enrich_append(st, txn, rs, &err), ENRICH_DROP);
     ck_assert_int_eq(store_commit(txn, NULL), 0);
     ck_assert_int_eq(store_kv_get(st, STORE_MESSAGES, "Q9", &val, &len, &err), 0);
     rec = json_loadb(val, len, 0, NULL);
@@ -121,9 +122,9 @@ START_TEST(test_milter_sent_record)
     ck_assert_ptr_null(json_object_get(rec, "recipient")); /* per message, not per recipient */
     json_decref(rec);
     txn = store_begin(st, NULL);
-    ck_assert_int_eq(enrich_sent(st, txn, rs, &err), ENRICH_DROP);
-    ck_assert_int_eq(enrich_sent(st, txn, other, &err), ENRICH_KEEP); /* another message */
-    ck_assert_int_eq(enrich_sent(st, txn, dl, &err), ENRICH_KEEP);    /* not email.sent */
+    ck_assert_int_eq(enrich_append(st, txn, rs, &err), ENRICH_DROP);
+    ck_assert_int_eq(enrich_append(st, txn, other, &err), ENRICH_KEEP); /* another message */
+    ck_assert_int_eq(enrich_append(st, txn, dl, &err), ENRICH_KEEP);    /* not email.sent */
     store_abort(txn);
     ck_assert(enrich_event(st, dl));
     ck_assert_str_eq(dstr(dl, "subject"), "Hi \xc3\xa9");
@@ -133,7 +134,7 @@ START_TEST(test_milter_sent_record)
     /* Q1's record has "milter": true too: the reader's email.sent is dropped */
     json_object_set_new(rs->data, "queue_id", json_string("Q1"));
     txn = store_begin(st, NULL);
-    ck_assert_int_eq(enrich_sent(st, txn, rs, &err), ENRICH_DROP);
+    ck_assert_int_eq(enrich_append(st, txn, rs, &err), ENRICH_DROP);
     store_abort(txn);
     event_free(ms);
     event_free(rs);
