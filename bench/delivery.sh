@@ -37,13 +37,20 @@
 #     due and submitted synchronously; the receiver's p50/p99 of (receipt -
 #     "timestamp") is event creation -> ingest -> fsync'd commit -> delivery
 #     -> receipt. For u, then for b (whose batch wait adds up to 20 ms).
+# The receiver is pinned to core 0 (taskset) for every row, wrk's included:
+# unpinned, the kernel's wake-affine placement keeps putting the receiver
+# on the core of the client that just woke it, and the two then take turns
+# on one core while the other idles (both were ~55% busy at concurrency
+# 16), which times the scheduler rather than the client. Pinned, it
+# behaves like a receiver on its own host. wrk's figure is the same either
+# way; BENCH_DELIVERY_PIN=0 runs unpinned.
 # Endpoint timeouts are 60 s so that the requests left hanging while the
 # receiver is stopped are not retried (a retry would count twice).
 # Tunables (environment): BENCH_DELIVERY_EVENTS (100000),
 # BENCH_DELIVERY_BATCHED_EVENTS (300000), BENCH_DELIVERY_CONCURRENCY (16),
 # BENCH_DELIVERY_BATCH (100), BENCH_DELIVERY_BATCH_WAIT (20ms),
 # BENCH_DELIVERY_RATE (1000), BENCH_DELIVERY_SECONDS (10), BENCH_DELIVERY_REPEAT (3),
-# BENCH_DELIVERY_UNBATCHED_CONCURRENCY ("16 64").
+# BENCH_DELIVERY_UNBATCHED_CONCURRENCY ("16 64"), BENCH_DELIVERY_PIN (1).
 # Reproduce: make && bash bench/delivery.sh "$PWD". Figures vary with the
 # machine and the disk; everything runs on the loopback, all processes on
 # the same cores (receiver, wrk, mailhookd, bench_ingest).
@@ -59,6 +66,7 @@ RATE=${BENCH_DELIVERY_RATE:-1000}
 SECS=${BENCH_DELIVERY_SECONDS:-10}
 REPEAT=${BENCH_DELIVERY_REPEAT:-3}
 UCONCS=${BENCH_DELIVERY_UNBATCHED_CONCURRENCY:-16 64}
+PIN=${BENCH_DELIVERY_PIN:-1}
 PRODUCERS=4
 . "$(dirname "$0")/lib.sh"
 
@@ -82,7 +90,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- the receiver
-node "$S/tests/helpers/receiver.js" --port 0 --port-file "$D/port" --bind 127.0.0.1 \
+PINNED=""
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+    PINNED="taskset -c 0"
+fi
+$PINNED node "$S/tests/helpers/receiver.js" --port 0 --port-file "$D/port" --bind 127.0.0.1 \
     --quiet-log --max-seconds 600 2>> "$D/recv.err" &
 RPID=$!
 for _ in $(seq 100); do [ -s "$D/port" ] && break; sleep 0.1; done
@@ -238,7 +250,8 @@ read -r lb_n lb_s lb_eps lb_p50 lb_p99 lb_max lb_f < <(paced bench.b)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2fx", a / b; else printf "-"}'; }
 echo "delivery: mailhookd -> keep-alive HTTP/1.1 receiver (node) on 127.0.0.1, durable store (fsync),"
-echo "$(nproc) cores, state on $(df --output=source "$D" | tail -1); delivery_max_in_flight 1024"
+echo "$(nproc) cores, receiver $([ -n "$PINNED" ] && echo pinned to core 0 || echo not pinned)," \
+    "state on $(df --output=source "$D" | tail -1); delivery_max_in_flight 1024"
 printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' run events seconds events/s requests/s vs_wrk p50_ms p99_ms
 for c in $UCONCS; do
     read -r un us ueps urps up50 up99 _ <<< "${U[$c]}"

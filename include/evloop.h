@@ -8,6 +8,10 @@
  *   evloop_add(l, fd, events, cb, ctx)   watch fd (EVLOOP_READ|EVLOOP_WRITE)
  *   evloop_mod(l, fd, events)            change what is watched
  *   evloop_del(l, fd)                    stop watching (before close(fd))
+ *   evloop_park(l, fd)                   stop watching for now: fd stays
+ *                                        open, and watching it again costs
+ *                                        no system call (evloop_del before
+ *                                        close(fd) all the same)
  *   evloop_timer_add(l, ms, cb, ctx)     one-shot timer; returns an id > 0
  *   evloop_timer_cancel(l, id)
  *   evloop_set_prepare(l, cb, ctx)
@@ -30,6 +34,7 @@ evloop_t *evloop_free(evloop_t *l);
 int evloop_add(evloop_t *l, int fd, unsigned events, evloop_fd_cb cb, void *ctx);
 int evloop_mod(evloop_t *l, int fd, unsigned events);
 void evloop_del(evloop_t *l, int fd);
+void evloop_park(evloop_t *l, int fd);
 uint64_t evloop_timer_add(evloop_t *l, int64_t delay_ms, evloop_cb cb, void *ctx);
 void evloop_timer_cancel(evloop_t *l, uint64_t id);
 void evloop_set_prepare(evloop_t *l, evloop_cb cb, void *ctx);

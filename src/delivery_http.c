@@ -53,8 +53,11 @@ static int dl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void
                       (what == CURL_POLL_OUT || what == CURL_POLL_INOUT ? EVLOOP_WRITE : 0);
 
     if (what == CURL_POLL_REMOVE) {
+        /* Usually a kept-alive connection between two requests: parked,
+         * so that the next request on it costs no epoll_ctl. curl closes
+         * sockets through dl_close_socket, which removes them. */
         if (socketp)
-            evloop_del(dl->d->loop, s);
+            evloop_park(dl->d->loop, s);
         curl_multi_assign(dl->multi, s, NULL);
     } else if (socketp == NULL) {
         if (evloop_add(dl->d->loop, s, events, dl_fd_ready, dl) < 0)
@@ -67,6 +70,18 @@ static int dl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void
     return 0;
 }
 
+/* Let curl do what is due now (send the requests just added). */
+static void dl_curl_run_now(struct delivery *dl)
+{
+    int running;
+
+    dl->curl_due_now = false;
+    if (dl->curl_timer)
+        evloop_timer_cancel(dl->d->loop, dl->curl_timer);
+    dl->curl_timer = 0;
+    curl_multi_socket_action(dl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
 static void dl_timer_fired(evloop_t *l, void *ctx)
 {
     struct delivery *dl = ctx;
@@ -77,10 +92,15 @@ static void dl_timer_fired(evloop_t *l, void *ctx)
     dl_check_done(dl);
 }
 
+/* timeout_ms 0 is curl asking to be run at once, mostly for a request just
+ * added: dl_check_done does that before it reads the next finished
+ * transfer, so that the receiver gets the next request while the loop
+ * handles the other answers of this round. The timer is the fallback. */
 static int dl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
     struct delivery *dl = userp;
 
+    dl->curl_due_now = timeout_ms == 0;
     if (dl->curl_timer)
         evloop_timer_cancel(dl->d->loop, dl->curl_timer);
     dl->curl_timer = timeout_ms < 0 ? 0 : evloop_timer_add(dl->d->loop, timeout_ms,
@@ -156,6 +176,15 @@ static curl_socket_t dl_open_socket(void *ctx, curlsocktype purpose, struct curl
         return CURL_SOCKET_BAD;
     }
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+/* Every socket curl closes: out of the loop first (it may be parked). */
+static int dl_close_socket(void *ctx, curl_socket_t s)
+{
+    struct delivery *dl = ctx;
+
+    evloop_del(dl->d->loop, s);
+    return close(s);
 }
 
 /* ---- headers */
@@ -369,6 +398,8 @@ static CURL *dl_easy_new(struct delivery *dl, const endpoint_t *ep)
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, dl_write_cb);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, dl_open_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, dl_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, dl);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, ep->allow_http ? "http,https" : "https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROXY, "");
@@ -540,6 +571,8 @@ static void dl_check_done(struct delivery *dl)
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&req);
         dl_outcome_of(req, m->data.result, &o);
         dl_req_done(req, &o);
+        if (dl->curl_due_now)
+            dl_curl_run_now(dl);
     }
 }
 

@@ -130,6 +130,7 @@ struct delivery {
     daemon_t *d;
     CURLM *multi;
     uint64_t curl_timer;
+    bool curl_due_now;     /* curl's timer is 0: run it before the next answer */
     struct dl_ep *eps;
     struct dl_req *reqs;   /* in flight (delivery_http.c) */
     size_t in_flight;
