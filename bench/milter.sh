@@ -24,6 +24,16 @@
 #                 logged the last status=sent): the whole MTA.
 # The ratio is milter/plain of the best runs (goal >= 0.95).
 #
+# The floor: a third instance has bench/bench_null_milter in front instead,
+# a milter that asks for the same protocol steps, macros and no-reply steps
+# and removes the same control headers, but does nothing else. null/plain
+# is what any milter of that shape costs this Postfix; milter/null is what
+# mailhook's own work costs (decoding, the event, its submission, and
+# mailhookd storing it). Per run, the CPU of the whole machine from the
+# first submission to the last delivery gives the CPU per message of each
+# configuration, and the difference is split between the milter process,
+# mailhookd and the rest (Postfix's own extra work).
+#
 # Per-message time: mailhook-milter logs, when it stops, the time its
 # callbacks took per message (MAIL FROM to end of message, p50/p99/max):
 # its own cost. Next to it, Postfix's "delays=a/..." of every message
@@ -59,6 +69,8 @@ T_PIDS=""
 PID=""
 SINK_PID=""
 MILTER=$B/src/mailhook-milter
+NULLM=$B/bench/bench_null_milter
+NULL_PID=""
 PF_SINK_OPTS=--quiet   # the harness's sink stays idle: smtp-sink takes the mail
 PF_LIFETIME=600
 # Stops everything: postfix.sh's EXIT trap stops the instances first, then
@@ -66,6 +78,7 @@ PF_LIFETIME=600
 cleanup() {
     set +e
     [ -n "${MILTER_PID:-}" ] && mt_stop
+    [ -n "$NULL_PID" ] && { kill "$NULL_PID" 2>/dev/null; wait "$NULL_PID" 2>/dev/null; }
     [ -n "$SINK_PID" ] && { kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; }
     [ -n "$PID" ] && { kill -9 "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; }
     for p in $T_PIDS; do kill -9 "$p" 2>/dev/null; done
@@ -92,10 +105,26 @@ mt_start "$D/mh.conf" || exit 1
 PERF=("delay_logging_resolution_limit = 6" "smtpd_client_connection_count_limit = 0"
       "smtpd_client_connection_rate_limit = 0" "smtpd_client_message_rate_limit = 0")
 mapfile -t MCF < <(mt_main_cf "$SPEC" 30s)
+CFGS="plain milter"
+if [ -x "$NULLM" ]; then
+    NSPEC="unix:$D/msock/null.sock"
+    timeout 900 "$NULLM" "$NSPEC" > "$D/null.log" 2>&1 < /dev/null &
+    NULL_PID=$!
+    T_PIDS="$T_PIDS $NULL_PID"
+    wait_for 20 test -S "$D/msock/null.sock" || { echo "milter: bench_null_milter did not start" >&2; cat "$D/null.log" >&2; exit 1; }
+    chmod 666 "$D/msock/null.sock"
+    NULL_CPU_PID=$(pgrep -P "$NULL_PID" | head -1) # the milter under timeout(1)
+    mapfile -t NCF < <(mt_main_cf "$NSPEC" 30s)
+    CFGS="plain null milter"
+fi
 pf_setup -n plain -l "$D/postfix/plain.log" -t "smtp:[127.0.0.1]:$SINK_PORT" "${PERF[@]}" > /dev/null
 pf_start
 pf_setup -n milter -l "$D/postfix/milter.log" -t "smtp:[127.0.0.1]:$SINK_PORT" "${PERF[@]}" "${MCF[@]}" > /dev/null
 pf_start
+if [ -n "$NULL_PID" ]; then
+    pf_setup -n null -l "$D/postfix/null.log" -t "smtp:[127.0.0.1]:$SINK_PORT" "${PERF[@]}" "${NCF[@]}" > /dev/null
+    pf_start
+fi
 # pf_start chained postfix.sh's EXIT trap in front of cleanup; its pf_stop
 # has commands that may fail once an instance is gone, which errexit would
 # turn into an exit before cleanup: run the trap without it.
@@ -113,6 +142,9 @@ trap 'set +e; _pf_atexit' EXIT
 
 # cpu_ticks PID: user+system clock ticks the process has used so far
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# machine_ticks: "busy all" clock ticks of every core so far (/proc/stat;
+# busy = all but idle and iowait)
+machine_ticks() { awk '/^cpu /{t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat; }
 TCK=$(getconf CLK_TCK)
 sent_lines() { grep -c 'status=sent' "$PF_MAILLOG" 2>/dev/null || true; }
 now() { date +%s.%N; }
@@ -122,8 +154,10 @@ run_one() {
     local base t0 t1 t2 dflag="" n
     [ "$2" != new ] && dflag=-d
     base=$(sent_lines)
-    local c0m c0d
-    c0m=$(cpu_ticks "$MILTER_PID"); c0d=$(cpu_ticks "$PID")
+    local c0m c0d b0 a0 b1 a1 mpid=$MILTER_PID
+    [ "$1" = null ] && mpid=$NULL_CPU_PID
+    c0m=$(cpu_ticks "$mpid"); c0d=$(cpu_ticks "$PID")
+    read -r b0 a0 < <(machine_ticks)
     t0=$(now)
     # shellcheck disable=SC2086 # dflag: zero or one word
     timeout 300 "$SOURCE" $dflag -s "$SESS" -m "$NMSG" -f sender@src.test -t rcpt@dst.test \
@@ -137,12 +171,16 @@ run_one() {
         sleep 0.1
     done
     t2=$(now)
+    read -r b1 a1 < <(machine_ticks)
     [ $((n - base)) -ge "$NMSG" ] || echo "milter: only $((n - base)) of $NMSG delivered within 120 s ($1)" >&2
     grep 'status=sent' "$PF_MAILLOG" | tail -n +$((base + 1)) |
         sed -n 's/.*delays=\([0-9.]*\)\/.*/\1/p' >> "$D/delays.$1.$2"
-    # CPU of the milter and of mailhookd during the run (the milter's only
-    # counts in milter runs; mailhookd has nothing to do in plain runs)
-    echo "$(( $(cpu_ticks "$MILTER_PID") - c0m )) $(( $(cpu_ticks "$PID") - c0d ))" >> "$D/cpu.$1.$2"
+    # CPU of the milter of this configuration (mailhook-milter, or the null
+    # one) and of mailhookd during the run (mailhookd only works in milter runs)
+    # and of the whole machine from the first submission to the last
+    # delivery (busy ticks, all ticks)
+    echo "$(( $(cpu_ticks "$mpid") - c0m )) $(( $(cpu_ticks "$PID") - c0d ))" \
+        "$((b1 - b0)) $((a1 - a0))" >> "$D/cpu.$1.$2"
     awk -v n="$NMSG" -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN{printf "%.0f %.0f\n", n/(b-a), n/(c-a)}'
 }
 # pct FILE -> "p50_ms p99_ms" of the values (seconds) in FILE
@@ -157,7 +195,7 @@ echo "$NMSG messages of $(wc -c < "$D/msg.eml") bytes per run, $SESS sessions, s
 for mode in $MODES; do
     declare -A best_acc=() best_del=() all_acc=() all_del=()
     for _ in $(seq "$REPEAT"); do
-        for cfg in plain milter; do
+        for cfg in $CFGS; do
             run_one "$cfg" "$mode" > "$D/run.out"
             read -r acc del < "$D/run.out"
             all_acc[$cfg]="${all_acc[$cfg]:-} $acc"; all_del[$cfg]="${all_del[$cfg]:-} $del"
@@ -171,7 +209,7 @@ for mode in $MODES; do
         new) echo "mode new: one SMTP connection (and milter negotiation) per message" ;;
     esac
     printf '%-8s %12s %-24s %12s %-24s %13s %13s\n' config best_acc/s "all accepted/s" best_dlv/s "all delivered/s" "delay_a_p50ms" "delay_a_p99ms"
-    for cfg in plain milter; do
+    for cfg in $CFGS; do
         read -r p50 p99 < <(pct "$D/delays.$cfg.$mode")
         printf '%-8s %12s %-24s %12s %-24s %13s %13s\n' "$cfg" "${best_acc[$cfg]}" "${all_acc[$cfg]# }" \
             "${best_del[$cfg]}" "${all_del[$cfg]# }" "$p50" "$p99"
@@ -182,8 +220,27 @@ for mode in $MODES; do
         -v a50="$a50" -v a99="$a99" -v m50="$m50" -v m99="$m99" 'BEGIN{
         printf "ratio milter/plain (best): accepted %.2f, delivered %.2f (goal >= 0.95)\n", ma/pa, md/pd
         printf "Postfix delays a (MAIL FROM -> queue manager) under this load, milter - plain: %+.3f ms p50, %+.3f ms p99 (queueing dominates)\n", m50-a50, m99-a99 }'
-    awk -v n="$NMSG" -v tck="$TCK" '{m += $1; d += $2; r++} END{
-        printf "CPU per message in milter runs: mailhook-milter %.0f us, mailhookd %.0f us\n", m/tck/(n*r)*1e6, d/tck/(n*r)*1e6 }' "$D/cpu.milter.$mode"
+    # CPU per message of the whole machine (every process), from the
+    # first submission to the last delivery; and of the milter and
+    # mailhookd. cpu_of CFG -> "machine_us milter_us mailhookd_us busy%"
+    cpu_of() {
+        awk -v n="$NMSG" -v tck="$TCK" '{m += $1; d += $2; b += $3; a += $4; r++} END{
+            f = 1e6 / tck / (n * r); printf "%.0f %.0f %.0f %.0f\n", b * f, m * f, d * f, 100 * b / a }' "$D/cpu.$1.$mode"
+    }
+    read -r pc _ _ pbusy < <(cpu_of plain)
+    read -r mc mm md mbusy < <(cpu_of milter)
+    echo "CPU per message, whole machine (machine busy): plain $pc us ($pbusy%), mailhook-milter $mc us ($mbusy%)"
+    if [ -n "$NULL_PID" ]; then
+        read -r nc nm _ nbusy < <(cpu_of null)
+        awk -v pa="${best_acc[plain]}" -v na="${best_acc[null]}" -v ma="${best_acc[milter]}" \
+            -v pd="${best_del[plain]}" -v nd="${best_del[null]}" -v md="${best_del[milter]}" 'BEGIN{
+            printf "floor, null milter/plain: accepted %.2f, delivered %.2f; mailhook-milter/null milter: accepted %.2f, delivered %.2f\n", na/pa, nd/pd, ma/na, md/nd }'
+        echo "  null milter: $nc us per message ($nbusy% busy): +$((nc - pc)) us over plain, of which the null milter $nm us, Postfix's own milter work $((nc - pc - nm)) us"
+        echo "  mailhook-milter: +$((mc - nc)) us over the null milter: mailhook-milter $((mm - nm)) us more than the null one, mailhookd $md us, the rest $((mc - nc - (mm - nm) - md)) us"
+    else
+        echo "  (no bench/bench_null_milter: no floor)"
+    fi
+    echo "  mailhook-milter $mm us, mailhookd $md us per message"
     unset best_acc best_del all_acc all_del
 done
 # Per-message latency without queueing: one session, one message at a time.
@@ -191,7 +248,7 @@ NSER=${BENCH_MILTER_SERIAL:-300}
 echo
 echo "one session, $NSER messages one after the other (smtp-source -d -s 1), per message:"
 printf '%-8s %14s %16s %16s\n' config wall_ms/msg delay_a_p50_ms delay_a_p99_ms
-for cfg in plain milter; do
+for cfg in $CFGS; do
     SESS=1 NMSG=$NSER run_one "$cfg" serial > "$D/serial.$cfg"
     read -r acc _ < "$D/serial.$cfg"
     read -r p50 p99 < <(pct "$D/delays.$cfg.serial")
@@ -202,6 +259,11 @@ read -r m50 m99 < <(pct "$D/delays.milter.serial")
 read -r pacc _ < "$D/serial.plain"; read -r macc _ < "$D/serial.milter"
 awk -v pa="$pacc" -v ma="$macc" -v a50="$a50" -v a99="$a99" -v m50="$m50" -v m99="$m99" 'BEGIN{
     printf "milter - plain: %+.3f ms per message (wall), delays a %+.3f ms p50, %+.3f ms p99\n", 1000/ma-1000/pa, m50-a50, m99-a99 }'
+if [ -n "$NULL_PID" ]; then
+    read -r nacc _ < "$D/serial.null"
+    awk -v pa="$pacc" -v na="$nacc" -v ma="$macc" 'BEGIN{
+        printf "null milter - plain: %+.3f ms; mailhook-milter - null milter: %+.3f ms per message (wall)\n", 1000/na-1000/pa, 1000/ma-1000/na }'
+fi
 # The milter logs its own per-message time (its callbacks, MAIL FROM to end
 # of message) when it stops: every message of every run above.
 mt_stop || true
