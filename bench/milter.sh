@@ -16,7 +16,8 @@
 # Two submission modes: "reuse" (smtp-source -d: every session sends
 # message after message on one SMTP connection, one milter connection) and
 # "new" (one SMTP connection, so one milter negotiation, per message).
-# Per mode, plain and milter runs alternate, BENCH_MILTER_REPEAT times each.
+# Per mode, plain and milter runs alternate, BENCH_MILTER_REPEAT times each,
+# the order rotating from one repeat to the next.
 # Figures per run:
 #   accepted/s    messages / smtp-source's wall time: what the SMTP client
 #                 sees, the milter being in smtpd's path;
@@ -194,14 +195,19 @@ echo "milter: Postfix throughput without and with mailhook-milter ($SPEC; mailho
 echo "$NMSG messages of $(wc -c < "$D/msg.eml") bytes per run, $SESS sessions, smtp-source -> Postfix -> smtp-sink, $(nproc) cores"
 for mode in $MODES; do
     declare -A best_acc=() best_del=() all_acc=() all_del=()
+    order=$CFGS
     for _ in $(seq "$REPEAT"); do
-        for cfg in $CFGS; do
+        # The order rotates from one repeat to the next: runs get slower as
+        # the bench goes on (the file system's state after thousands of
+        # queue files), and a fixed order would favour the one run first.
+        for cfg in $order; do
             run_one "$cfg" "$mode" > "$D/run.out"
             read -r acc del < "$D/run.out"
             all_acc[$cfg]="${all_acc[$cfg]:-} $acc"; all_del[$cfg]="${all_del[$cfg]:-} $del"
             [ "$acc" -gt "${best_acc[$cfg]:-0}" ] && best_acc[$cfg]=$acc
             [ "$del" -gt "${best_del[$cfg]:-0}" ] && best_del[$cfg]=$del
         done
+        order="${order#* } ${order%% *}"
     done
     echo
     case $mode in
