@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <check.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -56,13 +55,28 @@ static void make_pipe(int p[2])
     ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 }
 
+/* A loop and a pipe, for one test. */
+static evloop_t *setup(int p[2])
+{
+    make_pipe(p);
+    return evloop_new();
+}
+
+/* Stop watching fd, close the pipe, free the loop. */
+static void teardown(evloop_t *l, int fd, int p[2])
+{
+    evloop_del(l, fd);
+    close(p[0]);
+    close(p[1]);
+    evloop_free(l);
+}
+
 START_TEST(test_watch_read)
 {
-    evloop_t *l = evloop_new();
     struct seen s = { 0 };
     int p[2];
+    evloop_t *l = setup(p);
 
-    make_pipe(p);
     ck_assert_int_eq(evloop_add(l, p[0], EVLOOP_READ, on_fd, &s), 0);
     run_for(l, 20);
     ck_assert_int_eq(s.calls, 0); /* nothing to read yet */
@@ -71,21 +85,17 @@ START_TEST(test_watch_read)
     ck_assert_int_eq(s.calls, 1);
     ck_assert_int_eq(s.fd, p[0]);
     ck_assert(s.what & EVLOOP_READ);
-    evloop_del(l, p[0]);
-    close(p[0]);
-    close(p[1]);
-    evloop_free(l);
+    teardown(l, p[0], p);
 }
 END_TEST
 
 /* Parked: no callback for data that arrives; watched again: the data is seen. */
 START_TEST(test_park_then_watch_again)
 {
-    evloop_t *l = evloop_new();
     struct seen s = { 0 };
     int p[2];
+    evloop_t *l = setup(p);
 
-    make_pipe(p);
     ck_assert_int_eq(evloop_add(l, p[0], EVLOOP_READ, on_fd, &s), 0);
     evloop_park(l, p[0]);
     ck_assert_int_eq(write(p[1], "x", 1), 1);
@@ -95,10 +105,7 @@ START_TEST(test_park_then_watch_again)
     ck_assert_int_eq(evloop_add(l, p[0], EVLOOP_READ, on_fd, &s), 0);
     run_for(l, 1000);
     ck_assert_int_eq(s.calls, 1);
-    evloop_del(l, p[0]);
-    close(p[0]);
-    close(p[1]);
-    evloop_free(l);
+    teardown(l, p[0], p);
 }
 END_TEST
 
@@ -106,11 +113,10 @@ END_TEST
  * data written afterwards is seen. */
 START_TEST(test_park_quiet_reuse)
 {
-    evloop_t *l = evloop_new();
     struct seen s = { 0 }, s2 = { 0 };
     int p[2];
+    evloop_t *l = setup(p);
 
-    make_pipe(p);
     for (int round = 0; round < 3; round++) {
         ck_assert_int_eq(evloop_add(l, p[0], EVLOOP_READ, on_fd, round == 1 ? &s2 : &s), 0);
         ck_assert_int_eq(write(p[1], "x", 1), 1);
@@ -126,21 +132,17 @@ START_TEST(test_park_quiet_reuse)
     ck_assert_int_eq(write(p[1], "y", 1), 1);
     run_for(l, 1000);
     ck_assert_int_eq(s.calls, 3);
-    evloop_del(l, p[0]);
-    close(p[0]);
-    close(p[1]);
-    evloop_free(l);
+    teardown(l, p[0], p);
 }
 END_TEST
 
 /* Deleted, closed, and the number reused by a new pipe: watched afresh. */
 START_TEST(test_del_close_reuse_number)
 {
-    evloop_t *l = evloop_new();
     struct seen s = { 0 };
     int p[2], q[2], fd;
+    evloop_t *l = setup(p);
 
-    make_pipe(p);
     fd = p[0];
     ck_assert_int_eq(evloop_add(l, fd, EVLOOP_READ, on_fd, &s), 0);
     evloop_park(l, fd);
@@ -157,21 +159,17 @@ START_TEST(test_del_close_reuse_number)
     ck_assert_int_eq(write(q[1], "x", 1), 1);
     run_for(l, 1000);
     ck_assert_int_eq(s.calls, 1);
-    evloop_del(l, fd);
-    close(q[0]);
-    close(q[1]);
-    evloop_free(l);
+    teardown(l, fd, q);
 }
 END_TEST
 
 /* Write interest: a pipe's write end is writable at once. */
 START_TEST(test_mod_events)
 {
-    evloop_t *l = evloop_new();
     struct seen s = { 0 };
     int p[2];
+    evloop_t *l = setup(p);
 
-    make_pipe(p);
     ck_assert_int_eq(evloop_add(l, p[1], 0, on_fd, &s), 0);
     run_for(l, 20);
     ck_assert_int_eq(s.calls, 0);
@@ -180,12 +178,9 @@ START_TEST(test_mod_events)
     ck_assert_int_eq(s.calls, 1);
     ck_assert(s.what & EVLOOP_WRITE);
     evloop_del(l, p[1]);
-    errno = 0;
     ck_assert_int_eq(evloop_mod(l, p[1], EVLOOP_WRITE), -1); /* not watched */
     ck_assert_int_eq(evloop_add(l, -1, EVLOOP_READ, on_fd, &s), -1);
-    close(p[0]);
-    close(p[1]);
-    evloop_free(l);
+    teardown(l, p[1], p);
 }
 END_TEST
 
