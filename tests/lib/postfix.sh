@@ -222,6 +222,10 @@ Your message could not be delivered yet; it is still being retried.
 EOT
 EOF
     local lt=$PF_QUEUE_LIFETIME
+    # The smtp client's reply timeouts are 10 s, not Postfix's 2 to 10
+    # minutes: a sink that stops answering on one connection must not hold
+    # a message in the active queue longer than a test waits (seen once:
+    # a deferred message stuck for more than 90 s under the ASan run).
     postconf -c "$conf" -e \
         "compatibility_level = 3.6" \
         "queue_directory = $dir/queue" \
@@ -267,6 +271,9 @@ EOF
         "smtpd_tls_security_level = none" \
         "smtp_connect_timeout = 2s" \
         "smtp_helo_timeout = 10s" \
+        "smtp_mail_timeout = 10s" "smtp_rcpt_timeout = 10s" "smtp_rset_timeout = 10s" \
+        "smtp_quit_timeout = 10s" "smtp_data_init_timeout = 10s" \
+        "smtp_data_xfer_timeout = 10s" "smtp_data_done_timeout = 10s" \
         "in_flow_delay = 0" \
         "queue_run_delay = 1s" \
         "minimal_backoff_time = 1s" \
