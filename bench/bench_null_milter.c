@@ -41,6 +41,8 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
 {
+    struct priv *p;
+
     (void)f2, (void)f3;
     *pf0 = f0 & (SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
     *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN | NOREPLY);
@@ -52,8 +54,8 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         smfi_setsymlist(ctx, SMFIM_EOH, "i");
         smfi_setsymlist(ctx, SMFIM_EOM, "i");
     }
-    if (priv_of(ctx))
-        priv_of(ctx)->nr = *pf1 & NOREPLY;
+    if ((p = priv_of(ctx)) != NULL)
+        p->nr = *pf1 & NOREPLY;
     return SMFIS_CONTINUE;
 }
 

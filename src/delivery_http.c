@@ -70,7 +70,7 @@ static int dl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void
     return 0;
 }
 
-/* Let curl do what is due now (send the requests just added). */
+/* Let curl do what is due now: its timer fired, or requests were just added. */
 static void dl_curl_run_now(struct delivery *dl)
 {
     int running;
@@ -85,10 +85,9 @@ static void dl_curl_run_now(struct delivery *dl)
 static void dl_timer_fired(evloop_t *l, void *ctx)
 {
     struct delivery *dl = ctx;
-    int running;
 
-    dl->curl_timer = 0;
-    curl_multi_socket_action(dl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    dl->curl_timer = 0; /* fired: nothing to cancel */
+    dl_curl_run_now(dl);
     dl_check_done(dl);
 }
 

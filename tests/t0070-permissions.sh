@@ -8,8 +8,7 @@
 plan 7
 if [ "$(id -u)" -ne 0 ] || ! getent passwd daemon >/dev/null || ! getent passwd nobody >/dev/null ||
         ! command -v setpriv >/dev/null; then
-    for i in 1 2 3 4 5 6 7; do skip "needs root, users daemon and nobody, setpriv"; done
-    exit 0
+    skip_all "needs root, users daemon and nobody, setpriv"
 fi
 chmod 755 "$T_DIR"
 CONF=$T_DIR/mailhook.conf
