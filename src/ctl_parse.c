@@ -13,7 +13,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl_parse.h"
@@ -29,7 +29,7 @@ struct parse_run {
     FILE *out;
     mlc_t *mlc;
     struct ml_clock clock;
-    uint64_t lines, skipped_garbage, skipped_long;
+    uint64_t lines, skipped_garbage, skipped_other, skipped_own, skipped_long;
 };
 
 static void print_event(void *ctx, event_t *ev)
@@ -58,10 +58,12 @@ static void parse_line(struct parse_run *pr, const char *line, size_t len)
     struct ml_rec rec;
 
     pr->lines++;
-    if (maillog_parse(line, len, &pr->clock, &rec) < 0)
-        pr->skipped_garbage++;
-    else
-        mlc_feed(pr->mlc, &rec);
+    switch (maillog_parse(line, len, &pr->clock, &rec)) {
+    case ML_PARSED: mlc_feed(pr->mlc, &rec); break;
+    case ML_OTHER_PROGRAM: pr->skipped_other++; break;
+    case ML_OWN: pr->skipped_own++; break;
+    default: pr->skipped_garbage++; break;
+    }
 }
 
 /* Feed every line of fd; a line longer than MAILLOG_LINE_MAX is skipped. */
@@ -117,8 +119,7 @@ int ctl_parse(int argc, char **argv, bool json)
     struct mlc_opts mo = { .emit_sent = true, .no_persist = true };
     struct parse_run pr = { .json = json, .out = stdout };
     const struct mlc_stats *st;
-    time_t now = time(NULL);
-    struct tm tm;
+    struct stat sb;
     int ch, rc = 0;
 
     optind = 1;
@@ -138,8 +139,6 @@ int ctl_parse(int argc, char **argv, bool json)
     }
     maillog_parse_init();
     maillog_clock_init(&pr.clock, time_now_ms());
-    localtime_r(&now, &tm);
-    pr.clock.tz_offset_s = tm.tm_gmtoff;
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     pr.mlc = mlc_new(&mo, print_event, &pr);
     for (int i = optind; i < argc; i++) {
@@ -149,6 +148,11 @@ int ctl_parse(int argc, char **argv, bool json)
             rc = EX_NOINPUT;
             continue;
         }
+        /* a file's year is its own clock's: its mtime (a pipe: now) */
+        maillog_clock_set_anchor(&pr.clock, fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)
+                                                ? (int64_t)sb.st_mtim.tv_sec * 1000 +
+                                                      sb.st_mtim.tv_nsec / 1000000
+                                                : time_now_ms());
         if (parse_fd(&pr, fd, argv[i]) < 0)
             rc = EX_IOERR;
         if (fd != 0)
@@ -157,10 +161,13 @@ int ctl_parse(int argc, char **argv, bool json)
     fflush(stdout);
     st = mlc_stats(pr.mlc);
     fprintf(stderr, "mailhookctl: %llu lines, %llu events, %llu skipped (%llu not mail log lines, "
-                    "%llu too long), %llu queue ids still open\n",
+                    "%llu of other programs, %llu of mailhook, %llu too long), "
+                    "%llu queue ids still open\n",
             (unsigned long long)pr.lines, (unsigned long long)st->events,
-            (unsigned long long)(pr.skipped_garbage + pr.skipped_long),
-            (unsigned long long)pr.skipped_garbage, (unsigned long long)pr.skipped_long,
+            (unsigned long long)(pr.skipped_garbage + pr.skipped_other + pr.skipped_own +
+                                 pr.skipped_long),
+            (unsigned long long)pr.skipped_garbage, (unsigned long long)pr.skipped_other,
+            (unsigned long long)pr.skipped_own, (unsigned long long)pr.skipped_long,
             (unsigned long long)st->tracked);
     mlc_free(pr.mlc);
     maillog_parse_done();
