@@ -58,6 +58,10 @@ static void parse_line(struct parse_run *pr, const char *line, size_t len)
     struct ml_rec rec;
 
     pr->lines++;
+    if (len > MAILLOG_LINE_MAX) { /* its newline came in the same read */
+        pr->skipped_long++;
+        return;
+    }
     switch (maillog_parse(line, len, &pr->clock, &rec)) {
     case ML_PARSED: mlc_feed(pr->mlc, &rec); break;
     case ML_OTHER_PROGRAM: pr->skipped_other++; break;
