@@ -89,9 +89,29 @@ static void print_count_or_dash(char *out, size_t n, const json_t *m, const char
         snprintf(out, n, "-");
 }
 
+/* An age in ms the way a person reads it ("850 ms", "42 s", "3 h"), or "-". */
+static void print_age(char *out, size_t n, const json_t *m, const char *key)
+{
+    const json_t *v = json_object_get(m, key);
+    long long ms = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+
+    if (ms < 0)
+        snprintf(out, n, "-");
+    else if (ms < 10000)
+        snprintf(out, n, "%lld ms", ms);
+    else if (ms < 600000)
+        snprintf(out, n, "%lld s", ms / 1000);
+    else if (ms < 36000000)
+        snprintf(out, n, "%lld min", ms / 60000);
+    else if (ms < 864000000)
+        snprintf(out, n, "%lld h", ms / 3600000);
+    else
+        snprintf(out, n, "%lld d", ms / 86400000);
+}
+
 static void print_maillog_status(json_t *sources)
 {
-    char p50[24], p99[24], behind[24], age[24];
+    char p50[24], p99[24], behind[24], age[32];
     const char *name, *err;
     json_t *m;
 
@@ -99,12 +119,12 @@ static void print_maillog_status(json_t *sources)
         print_count_or_dash(p50, sizeof(p50), m, "delay_ms_p50");
         print_count_or_dash(p99, sizeof(p99), m, "delay_ms_p99");
         print_count_or_dash(behind, sizeof(behind), m, "behind_bytes");
-        print_count_or_dash(age, sizeof(age), m, "newest_line_age_ms");
+        print_age(age, sizeof(age), m, "newest_line_age_ms");
         err = json_string_value(json_object_get(m, "error"));
         printf("maillog %s: %s %s%s%s%s, %lld lines, %lld events, %lld skipped (%lld garbage, "
                "%lld other programs, %lld mailhook's own, %lld too long), %lld queue ids "
                "tracked, %lld errors, delay p50/p99 %s/%s ms, %s bytes behind, newest line "
-               "%s ms old\n",
+               "%s old\n",
                name, json_string_value(json_object_get(m, "state")),
                json_string_value(json_object_get(m, "path"))
                    ? json_string_value(json_object_get(m, "path")) : "(journal)",

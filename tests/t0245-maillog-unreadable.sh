@@ -8,7 +8,7 @@
 # those resets, are converted with the zone's rules for their own dates
 # (July CEST +2, December CET +1), not with an offset lost in the reset.
 . "$(dirname "$0")/lib/tap.sh"
-plan 9
+plan 11
 if [ "$(id -u)" -ne 0 ] || ! getent passwd daemon >/dev/null || ! getent group adm >/dev/null ||
         id -nG daemon | grep -qw adm || [ ! -f /usr/share/zoneinfo/Europe/Berlin ]; then
     skip_all "needs root, user daemon (not in group adm), group adm, tzdata"
@@ -66,6 +66,22 @@ for l in open(sys.argv[1]):
     ts[e["data"]["recipient"]] = e["timestamp"][10:]
 print(ts)
 sys.exit(0 if ts == {"jul@dst.test": "T10:00:01.000Z", "dec@dst.test": "T11:00:01.000Z"} else 1)' "$T_DIR/delivered.json"
+# The reader's delay is from reading a line to committing its events, not
+# the age of the line (months here); how old the newest line read is, is
+# shown apart.
+status_json > "$T_DIR/status.json"
+check "delay p99 is the reader's (under a minute), not the lines' age" python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["maillog"]["m"]
+sys.exit(0 if 0 <= m["delay_ms_p50"] <= m["delay_ms_p99"] < 60000 else 1)' "$T_DIR/status.json"
+check "nothing left to read, and the newest line's age is the age of the newest event" python3 -c '
+import json, sys, time, datetime
+m = json.load(open(sys.argv[1]))["maillog"]["m"]
+newest = max(datetime.datetime.fromisoformat(json.loads(l)["timestamp"].replace("Z", "+00:00")).timestamp()
+             for l in open(sys.argv[2]))
+age = time.time() - newest
+sys.exit(0 if m["behind_bytes"] == 0 and abs(m["newest_line_age_ms"] / 1000 - age) < 60 else 1)' \
+    "$T_DIR/status.json" "$T_DIR/delivered.json"
 "$MAILHOOKCTL" -c "$CONF" status | diag
 stop_daemon
 done_testing
