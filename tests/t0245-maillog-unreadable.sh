@@ -8,7 +8,7 @@
 # those resets, are converted with the zone's rules for their own dates
 # (July CEST +2, December CET +1), not with an offset lost in the reset.
 . "$(dirname "$0")/lib/tap.sh"
-plan 11
+plan 12
 if [ "$(id -u)" -ne 0 ] || ! getent passwd daemon >/dev/null || ! getent group adm >/dev/null ||
         id -nG daemon | grep -qw adm || [ ! -f /usr/share/zoneinfo/Europe/Berlin ]; then
     skip_all "needs root, user daemon (not in group adm), group adm, tzdata"
@@ -41,6 +41,7 @@ T0=$(date +%s)
 TZ=Europe/Berlin check "daemon starts as root, runs as daemon" start_daemon "$CONF"
 check "status shows the reason and what to do" \
     wait_for 20 bash -c "$(declare -f status_json field); CONF='$CONF' MAILHOOKCTL='$MAILHOOKCTL'; [ \"\$(field state)\" = resetting ] && [ \"\$(field error)\" = 'permission denied: add the daemon user to group adm' ]"
+check "the human status says it too" bash -c "'$MAILHOOKCTL' -c '$CONF' status | grep -q 'maillog m: resetting .*(permission denied: add the daemon user to group adm)'"
 # attempts at about 0, 2 and 6 s (then 14 s): three failures, counted
 check "every failed attempt is counted" \
     wait_for 30 bash -c "$(declare -f status_json field); CONF='$CONF' MAILHOOKCTL='$MAILHOOKCTL'; [ \"\$(field errors)\" -ge 3 ]"
