@@ -1,7 +1,7 @@
 /*
  * check_maillog_correlate.c - the correlator's rules, fed with records
- * built by hand (the parser has its own data-driven tests), and the bounce
- * classifier, table-driven.
+ * built by hand (the parser has its own data-driven tests; the bounce
+ * classifier has check_bounce_class and tests/data/bounce/).
  */
 #include "config.h"
 
@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maillog_bounce.h"
 #include "maillog_correlate.h"
 
 /* ---- collected events */
@@ -313,35 +312,6 @@ START_TEST(test_sender_filter)
 }
 END_TEST
 
-/* ---- bounce classes: dsn, text -> class */
-static const struct {
-    const char *dsn, *text, *cls;
-} bounce_cases[] = {
-    { "5.1.1", "550 5.1.1 <a@b>: Recipient address rejected: User unknown", "unknown-user" },
-    { "5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound", "unknown-user" },
-    { "5.0.0", "550 No such user here", "unknown-user" },
-    { "5.2.2", "552 5.2.2 Mailbox full", "mailbox-full" },
-    { "5.0.0", "552 Quota exceeded", "mailbox-full" },
-    { "5.7.1", "550 5.7.1 Message rejected as spam", "spam-block" },
-    { "5.7.1", "554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org", "spam-block" },
-    { "5.7.1", "554 5.7.1 <a@b>: Relay access denied", "relay-denied" },
-    { "5.4.4", "Host or domain name not found. Name service error", "dns" },
-    { "5.1.2", "bad destination system address", "dns" },
-    { "5.7.1", "553 5.7.1 <a@b>: Sender address rejected: not permitted", "policy" },
-    { "5.7.26", "550 5.7.26 Unauthenticated email is not accepted (DMARC)", "policy" },
-    { "5.3.4", "552 5.3.4 Message size exceeds fixed limit", "other" },
-    { NULL, NULL, "other" },
-};
-
-START_TEST(test_bounce_class)
-{
-    const char *d = bounce_cases[_i].dsn, *t = bounce_cases[_i].text;
-
-    ck_assert_str_eq(mlc_bounce_class(d, d ? strlen(d) : 0, t, t ? strlen(t) : 0),
-                     bounce_cases[_i].cls);
-}
-END_TEST
-
 int main(void)
 {
     Suite *s = suite_create("maillog_correlate");
@@ -358,7 +328,6 @@ int main(void)
     tcase_add_test(tc, test_persist_restore_no_duplicate_sent);
     tcase_add_test(tc, test_bounded);
     tcase_add_test(tc, test_sender_filter);
-    tcase_add_loop_test(tc, test_bounce_class, 0, sizeof(bounce_cases) / sizeof(bounce_cases[0]));
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
