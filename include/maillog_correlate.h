@@ -21,6 +21,12 @@
  *   remote reply) -> email.failed with reason
  *   email.sent (when opts.emit_sent) once per recipient, before the first
  *   outcome event that names it, timestamped at the queue-active line.
+ * Every event's id is derived (evid_derive) from its timestamp and
+ * opts.source, queue_id, recipient and type: feeding the same lines again,
+ * in another run or another process, with or without the states of the
+ * first run, makes the same ids. The line's time, not the attempt number,
+ * tells attempts apart (the number depends on what was read before), so two
+ * deferrals of one recipient logged in the same millisecond share an id.
  * Skipped: address-verification probes, the MTA's own bounce notices
  * (unless include_bounces), messages outside the sender-domain / SASL-user
  * filters.
@@ -58,6 +64,10 @@ struct mlc_opts {
     const char *const *sasl_users;     /* NULL-terminated; NULL = all */
     bool no_persist;             /* the caller never takes dirty states (mailhookctl
                                     parse): removed states are freed at once */
+    const char *source;          /* the log source's name (the maillog section): with
+                                    the line's time, queue id, recipient and type
+                                    it makes each event's id (evid_derive),
+                                    so a line read twice makes a duplicate */
 };
 
 struct mlc_stats {

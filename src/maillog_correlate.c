@@ -383,11 +383,22 @@ static void emit(mlc_t *c, const char *type, int64_t ts, json_t *data)
 {
     mh_err_t err;
     event_t *ev = event_new(type, ts, data, &err);
+    const char *parts[4];
 
     if (ev == NULL) {
         msg_warn("maillog: cannot build %s event: %s", type, err.text);
         return;
     }
+    /* A deterministic id: the same line read again (checkpoint lost, file
+     * copied, backfill) makes the same event, which the store then drops.
+     * The line's time, not the attempt count, tells one attempt from the
+     * next: a count depends on what was read before (a re-read over kept
+     * states counts on, one without the previous file starts at 1). */
+    parts[0] = c->opts.source ? c->opts.source : "";
+    parts[1] = json_string_value(json_object_get(ev->data, "queue_id"));
+    parts[2] = json_string_value(json_object_get(ev->data, "recipient"));
+    parts[3] = type;
+    event_derive_id(ev, parts, 4);
     c->st.events++;
     c->emit(c->ctx, ev);
 }

@@ -437,6 +437,7 @@ static void reader_new_mlc(struct maillog_reader *r)
         .include_bounces = r->src.include_bounces,
         .sender_domains = (const char *const *)r->src.sender_domains,
         .sasl_users = (const char *const *)r->src.sasl_users,
+        .source = r->name,
     };
 
     r->mlc = mlc_new(&o, reader_collect, r);

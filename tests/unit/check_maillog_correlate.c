@@ -16,8 +16,9 @@ static json_t *events; /* array of {"type":..., "ts":..., "data":...} */
 
 static void collect(void *ctx, event_t *ev)
 {
-    json_array_append_new(events, json_pack("{s:s,s:I,s:O}", "type", ev->type, "ts",
-                                            (json_int_t)ev->ts_ms, "data", ev->data));
+    json_array_append_new(events, json_pack("{s:s,s:I,s:O,s:s}", "type", ev->type, "ts",
+                                            (json_int_t)ev->ts_ms, "data", ev->data, "id",
+                                            ev->id));
     event_free(ev);
 }
 
@@ -312,6 +313,74 @@ START_TEST(test_sender_filter)
 }
 END_TEST
 
+/* ---- ids: the same lines make the same ids, in any run */
+static json_t *ids_of_events(void)
+{
+    json_t *ids = json_array(), *e;
+    size_t i;
+
+    json_array_foreach(events, i, e)
+        json_array_append(ids, json_object_get(e, "id"));
+    return ids;
+}
+
+/* replay: the deferrals read a second time over the kept state, as after a
+ * lost position or a copy of the log to a new inode */
+static json_t *run_ids(const char *source, bool replay)
+{
+    struct mlc_opts o = { .emit_sent = true, .source = source };
+    mlc_t *c;
+
+    json_decref(events);
+    events = json_array();
+    c = mlc_new(&o, collect, NULL);
+    feed_active(c, "ID1", "ann@example.org", 1000);
+    feed_delivery(c, "ID1", "x@example.net", "deferred", "4.4.1", "connect timed out", 2000);
+    feed_delivery(c, "ID1", "x@example.net", "deferred", "4.4.1", "connect timed out", 302000);
+    if (replay) {
+        feed_active(c, "ID1", "ann@example.org", 1000);
+        feed_delivery(c, "ID1", "x@example.net", "deferred", "4.4.1", "connect timed out", 2000);
+        feed_delivery(c, "ID1", "x@example.net", "deferred", "4.4.1", "connect timed out", 302000);
+    }
+    feed_delivery(c, "ID1", "x@example.net", "sent", "2.0.0", "250 ok", 903000);
+    mlc_free(c);
+    return ids_of_events();
+}
+
+START_TEST(test_ids_deterministic)
+{
+    json_t *a = run_ids("postfix", false), *b = run_ids("postfix", false),
+           *other = run_ids("postfix-out", false), *replayed = run_ids("postfix", true), *uniq;
+    size_t i;
+    json_t *id;
+
+    ck_assert_uint_eq(json_array_size(a), 4); /* sent, deferred x2, delivered */
+    ck_assert(json_equal(a, b));
+    ck_assert_str_ne(json_string_value(json_array_get(a, 1)),
+                     json_string_value(json_array_get(a, 2)));
+    for (i = 0; i < json_array_size(a); i++) {
+        ck_assert(evid_valid(json_string_value(json_array_get(a, i))));
+        ck_assert_str_ne(json_string_value(json_array_get(a, i)),
+                         json_string_value(json_array_get(other, i)));
+    }
+    ck_assert_int_eq(evid_time_ms(json_string_value(json_array_get(a, 3))), 903000);
+    /* the replayed deferrals count attempts 3 and 4, and the delivery attempt
+     * 5, yet every id is one of the clean run's: the store drops them */
+    ck_assert_uint_eq(json_array_size(replayed), 6);
+    uniq = json_object();
+    json_array_foreach(replayed, i, id)
+        json_object_set(uniq, json_string_value(id), json_true());
+    ck_assert_uint_eq(json_object_size(uniq), 4);
+    json_array_foreach(a, i, id)
+        ck_assert(json_object_get(uniq, json_string_value(id)) != NULL);
+    json_decref(uniq);
+    json_decref(a);
+    json_decref(b);
+    json_decref(other);
+    json_decref(replayed);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("maillog_correlate");
@@ -328,6 +397,7 @@ int main(void)
     tcase_add_test(tc, test_persist_restore_no_duplicate_sent);
     tcase_add_test(tc, test_bounded);
     tcase_add_test(tc, test_sender_filter);
+    tcase_add_test(tc, test_ids_deterministic);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
