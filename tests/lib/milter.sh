@@ -23,14 +23,18 @@
 #                                form, a socket in the queue directory
 #                                relative to it: unix:mailhook/milter.sock)
 #                                in front of smtpd and
-#                                of sendmail(1)/pickup, accept mail when it
-#                                fails, pass the macros mailhook-milter(8)
-#                                lists (its POSTFIX section), and bound the milter timeouts to
-#                                TIMEOUT (default 10s)
+#                                of sendmail(1)/pickup and accept mail when it
+#                                fails, exactly as mailhook-milter(8) says
+#                                (its POSTFIX section: no milter_*_macros,
+#                                Postfix's defaults and the milter's own
+#                                macro requests suffice), and bound the
+#                                milter timeouts to TIMEOUT (default 10s)
 #   mt_conf_section SPEC [LINE]...  prints a milter { } section for
 #                                mailhook.conf: socket SPEC plus LINEs
 #   mt_start CONF                start mailhook-milter -f -c CONF (log in
-#                                $T_DIR/milter.log, pid in MILTER_PID); waits
+#                                $T_DIR/milter.log, pid in MILTER_PID;
+#                                MAIL_CONFIG=$PF_CONF, so that its start-up
+#                                check reads the current instance); waits
 #                                (bounded) until its socket listens and lets
 #                                Postfix's daemons (user postfix) reach it
 #   mt_stop                      SIGTERM, bounded wait, then SIGKILL
@@ -76,11 +80,6 @@ mt_main_cf() {
         "non_smtpd_milters = \$smtpd_milters" \
         "milter_default_action = accept" \
         "milter_protocol = 6" \
-        "milter_connect_macros = j {daemon_name} v {client_addr} {client_name}" \
-        "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr}" \
-        "milter_rcpt_macros = i {rcpt_addr}" \
-        "milter_end_of_header_macros = i" \
-        "milter_end_of_data_macros = i" \
         "milter_connect_timeout = $t" \
         "milter_command_timeout = $t" \
         "milter_content_timeout = $t"
@@ -109,7 +108,7 @@ mt_start() {
     MT_SPEC=$(_mt_spec_of "$1")
     [ -n "$MT_SPEC" ] || { echo "mt_start: no milter socket in $1" >&2; return 1; }
     case $MT_SPEC in unix:*|local:*) rm -f "${MT_SPEC#*:}" ;; esac
-    "$MILTER" -f -c "$1" >> "$T_DIR/milter.log" 2>&1 < /dev/null &
+    MAIL_CONFIG=${PF_CONF:-/etc/postfix} "$MILTER" -f -c "$1" >> "$T_DIR/milter.log" 2>&1 < /dev/null &
     MILTER_PID=$!
     T_PIDS="$T_PIDS $MILTER_PID"
     local shell_pid=$$ mpid=$MILTER_PID
