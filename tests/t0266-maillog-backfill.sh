@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib/receiver.sh"
 
 if ! why=$(have_node); then echo "1..0 # SKIP $why"; exit 0; fi
-plan 19
+plan 21
 CONF=$T_DIR/mailhook.conf
 LOG=$T_DIR/mail.log
 start_receiver r --tls >/dev/null || { echo "Bail out! receiver"; exit 1; }
@@ -116,6 +116,17 @@ check "older than retention_days: stored and queued for the endpoint" is 2 field
 wait_receiver_count 20 r 6 /ok/late
 late_all() { echo "$(receiver_count r /ok/late) $(receiver_count r /ok/all)"; }
 check "older than retention_days: the endpoint got them, no other" is "6 11" late_all
+
+# --- many events: several admin requests (each at most 64 KiB)
+for i in $(seq 1000 1299); do
+    msg $(( 5000 + i )) "2E0000$i" "e$i@dst.test" sent 2.0.0 '250 2.0.0 Ok: queued as 4XyZ'
+    removed $(( 5006 + i )) "2E0000$i"
+done > "$LOG.big"
+touch -d "@$(( BASE + 6400 ))" "$LOG.big"
+ctl --json backfill "$LOG.big" > "$T_DIR/bf7.json"
+check "600 events in several chunks: all stored" is 600 field stored < "$T_DIR/bf7.json"
+ctl --json backfill "$LOG.big" > "$T_DIR/bf8.json"
+check "600 events again: none stored, 600 already stored" is "0 600" bash -c "python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r[\"stored\"], r[\"duplicates\"])' '$T_DIR/bf8.json'"
 
 # --- progress on a terminal (script(1) gives the command one)
 script -qec "'$MAILHOOKCTL' -c '$CONF' backfill '$LOG.1'" /dev/null > "$T_DIR/tty.out" 2>&1
