@@ -189,6 +189,7 @@ static void msg_state_free(struct msg_state *m)
 }
 
 static void hold_release(mlc_t *c, struct msg_state *m);
+static void sm_close_if_done(mlc_t *c, struct msg_state *m);
 
 /* Take m out of the table; it is freed once its deletion is persisted. */
 static void state_remove(mlc_t *c, struct msg_state *m)
@@ -627,10 +628,12 @@ static void sm_notice_delivery(mlc_t *c, struct msg_state *m, const struct ml_re
     } else if (str_eq(r->status, "sent")) {
         m->notice_going = true;
     }
-    if (n != NULL)
+    if (n != NULL) {
         on_delivery(c, n, r, one, &final);
-    else
+        sm_close_if_done(c, n);
+    } else {
         c->st.skipped_bounce++;
+    }
 }
 
 /* The MTA qualifies what the MSP handed it ("root" -> "root@host"): in a
