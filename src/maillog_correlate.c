@@ -10,6 +10,10 @@
  * Bounce classification (email.bounced "bounce_class") looks at the
  * enhanced status code first and the response text second; see
  * mlc_bounce_class().
+ *
+ * Sendmail has its own section (sm_*, hold_*): it logs no "removed" line,
+ * hands messages between its MSP and MTA, logs its notices under the
+ * parent's queue id and may log to= before from=; see the header.
  */
 #include "config.h"
 
