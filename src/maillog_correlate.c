@@ -473,15 +473,17 @@ static void follow_reinjection(mlc_t *c, struct msg_state *m, const struct ml_re
     state_mark_dirty(c, n);
 }
 
-/* A Sendmail attempt to this host's own MTA (relay "[127.0.0.1] [127.0.0.1]",
- * "localhost [127.0.0.1]", "[IPv6:::1]"): the MSP handing a message to the
- * MTA, or Sendmail to a local Postfix or filter. Its failure is the hop's. */
+/* A Sendmail attempt through the relay mailer to this host's own MTA (relay
+ * "[127.0.0.1] [127.0.0.1]", "localhost [127.0.0.1]", "[IPv6:::1]"): the MSP
+ * handing a message to the MTA, or Sendmail's smart host being a local
+ * Postfix or filter. Its failure is the hop's. (A mailertable route to a
+ * loopback port uses esmtp: a destination, not a hop.) */
 static bool sm_hop(const struct ml_rec *rec)
 {
     const char *p = rec->relay.p;
     size_t n = rec->relay.len;
 
-    return rec->mta == ML_SENDMAIL && p != NULL &&
+    return rec->mta == ML_SENDMAIL && str_eq(rec->mailer, "relay") && p != NULL &&
            (memmem(p, n, "[127.", 5) != NULL || memmem(p, n, "[IPv6:::1]", 10) != NULL ||
             memmem(p, n, "[::1]", 5) != NULL);
 }
@@ -730,13 +732,17 @@ static void on_sendmail_to(mlc_t *c, struct msg_state *m, const struct ml_rec *r
     } else if (rec->status.p) {
         r.status_text = rec->status;
     }
-    /* Map stat= onto Postfix's vocabulary. */
+    /* Map stat= onto Postfix's vocabulary; the error mailer (mailertable
+     * "error:", access maps) is the MTA giving up itself, like Postfix's
+     * error transport: email.failed unless a remote reply is logged. */
     if (str_eq(rec->status, "Sent"))
         r.status = (struct ml_str){ "sent", 4 };
     else if (rec->dsn.p && rec->dsn.p[0] == '5')
         r.status = (struct ml_str){ "bounced", 7 };
     else
         r.status = (struct ml_str){ "deferred", 8 };
+    if (str_eq(rec->mailer, "error") && rec->reply.p == NULL)
+        r.service = (struct ml_str){ "error", 5 };
     while (p < end) {
         comma = memchr(p, ',', (size_t)(end - p));
         if (comma == NULL)
