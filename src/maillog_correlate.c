@@ -56,6 +56,8 @@ struct msg_state {
     bool sm;           /* a Sendmail queue id: closed by sm_close_if_done() */
     bool notice_due;   /* a recipient failed: Sendmail starts a notice */
     bool notice_going; /* the last notice logged a line of its own */
+    bool sm_loopback;  /* from= relay is this host: maybe a hop's next leg */
+    bool hold_over;    /* its hold is over: never held again */
     long sm_nrcpts;    /* from=, nrcpts=N: N + 1 (0 = not known) */
     char *sm_notice;   /* queue id of the last notice it started */
     char *sm_parent;   /* for a notice: the queue id that started it */
@@ -478,14 +480,18 @@ static void follow_reinjection(mlc_t *c, struct msg_state *m, const struct ml_re
  * handing a message to the MTA, or Sendmail's smart host being a local
  * Postfix or filter. Its failure is the hop's. (A mailertable route to a
  * loopback port uses esmtp: a destination, not a hop.) */
+static bool relay_is_loopback(struct ml_str relay)
+{
+    const char *p = relay.p;
+    size_t n = relay.len;
+
+    return p != NULL && (memmem(p, n, "[127.", 5) != NULL || memmem(p, n, "[IPv6:::1]", 10) != NULL ||
+                         memmem(p, n, "[::1]", 5) != NULL);
+}
+
 static bool sm_hop(const struct ml_rec *rec)
 {
-    const char *p = rec->relay.p;
-    size_t n = rec->relay.len;
-
-    return rec->mta == ML_SENDMAIL && str_eq(rec->mailer, "relay") && p != NULL &&
-           (memmem(p, n, "[127.", 5) != NULL || memmem(p, n, "[IPv6:::1]", 10) != NULL ||
-            memmem(p, n, "[::1]", 5) != NULL);
+    return rec->mta == ML_SENDMAIL && str_eq(rec->mailer, "relay") && relay_is_loopback(rec->relay);
 }
 
 static const char *outcome_type(const struct ml_rec *rec, bool *final)
@@ -671,16 +677,38 @@ static void sm_qualify(struct msg_state *m, struct ml_str one)
     }
 }
 
+/* The MSP's recipient one ("root", "bob@x") as the MTA logs it ("root@host")? */
+static bool sm_same_rcpt(const char *addr, struct ml_str one)
+{
+    const char *at = strchr(addr, '@');
+
+    if (strlen(addr) == one.len && strncasecmp(addr, one.p, one.len) == 0)
+        return true;
+    return at != NULL && memchr(one.p, '@', one.len) == NULL && (size_t)(at - addr) == one.len &&
+           strncasecmp(addr, one.p, one.len) == 0;
+}
+
+/* The next queue id's own recipient for one, already reported (sent). */
+static struct rcpt *sm_reported_rcpt(struct msg_state *n, size_t own, struct ml_str one)
+{
+    for (size_t i = 0; i < own && i < n->nrcpts; i++)
+        if (n->rcpts[i].sent && sm_same_rcpt(n->rcpts[i].addr, one))
+            return &n->rcpts[i];
+    return NULL;
+}
+
 /* A hop copies every recipient of the message to the next queue id; only
- * the ones it named went there (rcpts[before..] are the copies). */
+ * the ones it named went there (rcpts[before..] are the copies), and not
+ * even that one when the next queue id logged it already ("root@host"). */
 static void sm_prune_hop(struct msg_state *n, size_t before, struct ml_str one)
 {
     size_t k = before;
+    bool known = sm_reported_rcpt(n, before, one) != NULL;
 
     for (size_t i = before; i < n->nrcpts; i++) {
         struct rcpt *r = &n->rcpts[i];
 
-        if (strlen(r->addr) == one.len && memcmp(r->addr, one.p, one.len) == 0) {
+        if (!known && strlen(r->addr) == one.len && memcmp(r->addr, one.p, one.len) == 0) {
             n->rcpts[k++] = *r;
             continue;
         }
@@ -689,8 +717,14 @@ static void sm_prune_hop(struct msg_state *n, size_t before, struct ml_str one)
     n->nrcpts = k;
 }
 
+static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one);
+
 /* One recipient's to= outcome; a hop ("Sent (QID Message accepted for
- * delivery)", "Sent (Ok: queued as QID)") follows the chain in on_delivery. */
+ * delivery)", "Sent (Ok: queued as QID)") follows the chain in on_delivery.
+ * When the next leg logged its outcome first (the MTA delivers while the
+ * MSP is still to log its hand-off), its held events go out as the
+ * chain's (sm_hop_release); when they went out already, they stand alone
+ * and the hop adds no second email.sent. */
 static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *r, struct ml_str one)
 {
     struct msg_state *next = NULL;
@@ -702,12 +736,20 @@ static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *r, st
     rc = rcpt_get(m, one.p, one.len);
     was_done = rc && rc->done;
     if (str_eq(r->status, "sent") && r->new_queue_id.p &&
-        (next = state_find(c, r->new_queue_id)) != NULL)
+        (next = state_find(c, r->new_queue_id)) != NULL) {
         before = next->nrcpts;
+        if (rc && next->held == NULL && sm_reported_rcpt(next, before, one) != NULL)
+            rc->sent = true; /* the next leg's email.sent went out: no second one */
+    }
     on_delivery(c, m, r, one, &final);
     if (next && next != m && next->root_qid &&
-        strcmp(next->root_qid, m->root_qid ? m->root_qid : m->qid) == 0)
+        strcmp(next->root_qid, m->root_qid ? m->root_qid : m->qid) == 0) {
         sm_prune_hop(next, before, one);
+        if (next->held != NULL) {
+            sm_hop_release(c, next, one);
+            sm_close_if_done(c, next);
+        }
+    }
     if (!was_done && str_eq(r->status, "bounced") && !m->is_notice)
         m->notice_due = true; /* Sendmail returns it: "QID: QID2: DSN: ..." */
 }
@@ -872,8 +914,11 @@ static void sm_on_notice(mlc_t *c, struct msg_state *m, const struct ml_rec *rec
  * from=, message_id and size. Held events are persisted with the state. */
 static bool sm_should_hold(const struct msg_state *m, bool created)
 {
-    return !m->has_sender && !m->is_notice && m->root_qid == NULL &&
-           (created || m->held != NULL);
+    if (m->held != NULL)
+        return true;
+    if (m->is_notice || m->root_qid != NULL || m->hold_over)
+        return false;
+    return m->has_sender ? m->sm_loopback : created;
 }
 
 static void hold_link(mlc_t *c, struct msg_state *m)
@@ -914,6 +959,7 @@ static void hold_release(mlc_t *c, struct msg_state *m)
     size_t i;
 
     m->held = NULL;
+    m->hold_over = true;
     hold_unlink(c, m);
     c->hold_into = NULL;
     wanted = state_wanted(c, m);
@@ -934,6 +980,48 @@ static void hold_release(mlc_t *c, struct msg_state *m)
     json_decref(held);
     c->hold_into = into;
     state_mark_dirty(c, m);
+}
+
+/* The hop naming n has come: n's held events for its recipient one go out
+ * as the chain's (queue_id the first one, n as reinjected_queue_id), but
+ * not n's email.sent: the hop's stands. The others stay held for their
+ * own hop lines. */
+static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one)
+{
+    json_t *keep = json_array(), *e;
+    struct msg_state *into = c->hold_into;
+    bool wanted;
+    size_t i;
+
+    c->hold_into = NULL;
+    wanted = state_wanted(c, n);
+    json_array_foreach(n->held, i, e) {
+        const char *type = json_string_value(json_array_get(e, 0));
+        json_t *d = json_array_get(e, 2);
+        const char *rcpt = json_string_value(json_object_get(d, "recipient"));
+
+        if (type == NULL || !json_is_object(d) || rcpt == NULL || !sm_same_rcpt(rcpt, one)) {
+            json_array_append(keep, e);
+            continue;
+        }
+        if (strcmp(type, EV_SENT) == 0 || !wanted)
+            continue;
+        json_object_set_new(d, "queue_id", json_string(n->root_qid));
+        json_object_set_new(d, "reinjected_queue_id", json_string(n->qid));
+        if (json_object_get(d, "orig_recipient") == NULL && strlen(rcpt) != one.len)
+            json_object_set_new(d, "orig_recipient", json_stringn(one.p, one.len));
+        emit(c, type, json_integer_value(json_array_get(e, 1)), json_incref(d));
+    }
+    json_decref(n->held);
+    n->held = keep;
+    if (json_array_size(keep) == 0) {
+        json_decref(keep);
+        n->held = NULL;
+        n->hold_over = true;
+        hold_unlink(c, n);
+    }
+    c->hold_into = into;
+    state_mark_dirty(c, n);
 }
 
 /* Release the holds older than MLC_HOLD_MS at now_ms (log time). */
@@ -970,6 +1058,8 @@ static void on_sm_from(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
     long n = 0;
 
     m->sm = true;
+    if (relay_is_loopback(rec->relay) && !m->is_notice)
+        m->sm_loopback = true; /* from this host: an MSP's or a relay's hand-off? */
     for (size_t i = 0; rec->nrcpt.p && i < rec->nrcpt.len && i < 6; i++)
         n = n * 10 + (rec->nrcpt.p[i] - '0');
     if (rec->nrcpt.p)
@@ -1138,7 +1228,8 @@ static json_t *state_to_json(const struct msg_state *m)
     if (m->sm) /* Sendmail: [notice, parent, nrcpts + 1, flags] */
         json_object_set_new(o, "sm", json_pack("[s?,s?,I,i]", m->sm_notice, m->sm_parent,
                                                (json_int_t)m->sm_nrcpts,
-                                               (m->notice_due ? 1 : 0) | (m->notice_going ? 2 : 0)));
+                                               (m->notice_due ? 1 : 0) | (m->notice_going ? 2 : 0) |
+                                                   (m->sm_loopback ? 4 : 0) | (m->hold_over ? 8 : 0)));
     if (m->held) {
         json_object_set(o, "held", m->held);
         json_object_set_new(o, "held_ms", json_integer(m->held_ms));
@@ -1230,6 +1321,8 @@ int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
         flags = (int)json_integer_value(json_array_get(r, 3));
         m->notice_due = flags & 1;
         m->notice_going = flags & 2;
+        m->sm_loopback = flags & 4;
+        m->hold_over = flags & 8;
     }
     if ((r = json_object_get(o, "held")) != NULL && json_is_array(r) && json_array_size(r) > 0) {
         m->held = json_incref(r);
