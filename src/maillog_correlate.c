@@ -583,16 +583,36 @@ static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
 
 /* ------------------------------------------------------------ Sendmail */
 
-/* Two addresses as Sendmail logs them ("<a@x>", "a@x", "root"): the same? */
+/* Two addresses as Sendmail logs them ("<a@x>", "a@x", "root"): the same,
+ * or one the other's local part ("root" and "root@host")? */
 static bool sm_addr_eq(const char *a, struct ml_str b)
 {
     size_t la = strlen(a);
+    const char *ata, *atb;
 
     if (la >= 2 && a[0] == '<' && a[la - 1] == '>')
         a++, la -= 2;
     if (b.len >= 2 && b.p[0] == '<' && b.p[b.len - 1] == '>')
         b.p++, b.len -= 2;
-    return la == b.len && strncasecmp(a, b.p, la) == 0;
+    if (la == b.len && strncasecmp(a, b.p, la) == 0)
+        return true;
+    ata = memchr(a, '@', la);
+    atb = memchr(b.p, '@', b.len);
+    if ((ata == NULL) == (atb == NULL))
+        return false;
+    return ata ? (size_t)(ata - a) == b.len && strncasecmp(a, b.p, b.len) == 0
+               : (size_t)(atb - b.p) == la && strncasecmp(a, b.p, la) == 0;
+}
+
+/* The MSP's recipient one ("root", "bob@x") as the MTA logs it ("root@host")? */
+static bool sm_same_rcpt(const char *addr, struct ml_str one)
+{
+    const char *at = strchr(addr, '@');
+
+    if (strlen(addr) == one.len && strncasecmp(addr, one.p, one.len) == 0)
+        return true;
+    return at != NULL && memchr(one.p, '@', one.len) == NULL && (size_t)(at - addr) == one.len &&
+           strncasecmp(addr, one.p, one.len) == 0;
 }
 
 /*
@@ -608,7 +628,8 @@ static bool sm_is_notice_delivery(const struct msg_state *m, struct ml_str addr)
     size_t done = 0;
 
     if (m->is_notice || m->from == NULL || m->from[0] == '\0' ||
-        !(m->notice_due || m->sm_notice) || !sm_addr_eq(m->from, addr))
+        !(m->notice_due || m->sm_notice) ||
+        !sm_addr_eq(m->from, addr))
         return false;
     for (size_t i = 0; i < m->nrcpts; i++) {
         if (m->rcpts[i].done)
@@ -675,17 +696,6 @@ static void sm_qualify(struct msg_state *m, struct ml_str one)
             return;
         }
     }
-}
-
-/* The MSP's recipient one ("root", "bob@x") as the MTA logs it ("root@host")? */
-static bool sm_same_rcpt(const char *addr, struct ml_str one)
-{
-    const char *at = strchr(addr, '@');
-
-    if (strlen(addr) == one.len && strncasecmp(addr, one.p, one.len) == 0)
-        return true;
-    return at != NULL && memchr(one.p, '@', one.len) == NULL && (size_t)(at - addr) == one.len &&
-           strncasecmp(addr, one.p, one.len) == 0;
 }
 
 /* The next queue id's own recipient for one, already reported (sent). */
@@ -779,6 +789,8 @@ static void on_sendmail_to(mlc_t *c, struct msg_state *m, const struct ml_rec *r
      * error transport: email.failed unless a remote reply is logged. */
     if (str_eq(rec->status, "Sent"))
         r.status = (struct ml_str){ "sent", 4 };
+    else if (str_eq(rec->status, "queued") && rec->dsn.p == NULL)
+        r.status = rec->status; /* queued for later, not attempted: no outcome */
     else if (rec->dsn.p && rec->dsn.p[0] == '5')
         r.status = (struct ml_str){ "bounced", 7 };
     else
