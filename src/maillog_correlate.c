@@ -82,6 +82,7 @@ struct mlc {
     struct msg_state *held_first, *held_last; /* holding states, oldest first */
     size_t nheld;
     struct msg_state *hold_into; /* emit() holds events here (Sendmail to= before from=) */
+    struct msg_state *hold_for;  /* the state held for: filters judged at release */
     struct mlc_stats st;
 };
 
@@ -307,7 +308,7 @@ static bool state_wanted(mlc_t *c, const struct msg_state *m)
         c->st.skipped_bounce++;
         return false;
     }
-    if (m == c->hold_into)
+    if (m == c->hold_for)
         return true; /* judged when the held events go out (hold_release) */
     if (c->opts.sender_domains) {
         at = m->from ? strrchr(m->from, '@') : NULL;
@@ -727,7 +728,7 @@ static void sm_prune_hop(struct msg_state *n, size_t before, struct ml_str one)
     n->nrcpts = k;
 }
 
-static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one);
+static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one, bool keep_sent);
 
 /* One recipient's to= outcome; a hop ("Sent (QID Message accepted for
  * delivery)", "Sent (Ok: queued as QID)") follows the chain in on_delivery.
@@ -737,10 +738,11 @@ static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one);
  * and the hop adds no second email.sent. */
 static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *r, struct ml_str one)
 {
-    struct msg_state *next = NULL;
-    struct rcpt *rc;
-    size_t before = 0;
-    bool final = false, was_done;
+    struct msg_state *next = NULL, cap, *into = c->hold_into;
+    struct rcpt *rc, *nr;
+    size_t before = 0, i;
+    bool final = false, was_done, chained, local;
+    json_t *e;
 
     sm_qualify(m, one);
     rc = rcpt_get(m, one.p, one.len);
@@ -751,12 +753,32 @@ static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *r, st
         if (rc && next->held == NULL && sm_reported_rcpt(next, before, one) != NULL)
             rc->sent = true; /* the next leg's email.sent went out: no second one */
     }
+    memset(&cap, 0, sizeof(cap)); /* what on_delivery emits, to look at first */
+    c->hold_into = &cap;
     on_delivery(c, m, r, one, &final);
-    if (next && next != m && next->root_qid &&
-        strcmp(next->root_qid, m->root_qid ? m->root_qid : m->qid) == 0) {
+    c->hold_into = into;
+    chained = next && next != m && next->root_qid &&
+              strcmp(next->root_qid, m->root_qid ? m->root_qid : m->qid) == 0;
+    /* A local name handed on ("root") is named by the next leg ("root@host"):
+     * the email.sent waits for that, to name the recipient its outcome names. */
+    local = chained && memchr(one.p, '@', one.len) == NULL;
+    json_array_foreach(cap.held, i, e) {
+        const char *type = json_string_value(json_array_get(e, 0));
+
+        if (local && strcmp(type, EV_SENT) == 0) {
+            for (size_t k = before; k < next->nrcpts; k++)
+                if (strlen((nr = &next->rcpts[k])->addr) == one.len &&
+                    memcmp(nr->addr, one.p, one.len) == 0)
+                    nr->sent = false;
+            continue;
+        }
+        emit(c, type, json_integer_value(json_array_get(e, 1)), json_incref(json_array_get(e, 2)));
+    }
+    json_decref(cap.held);
+    if (chained) {
         sm_prune_hop(next, before, one);
         if (next->held != NULL) {
-            sm_hop_release(c, next, one);
+            sm_hop_release(c, next, one, local);
             sm_close_if_done(c, next);
         }
     }
@@ -966,14 +988,14 @@ static void hold_unlink(mlc_t *c, struct msg_state *m)
 static void hold_release(mlc_t *c, struct msg_state *m)
 {
     json_t *held = m->held, *base, *e;
-    struct msg_state *into = c->hold_into;
+    struct msg_state *into = c->hold_into, *hfor = c->hold_for;
     bool wanted;
     size_t i;
 
     m->held = NULL;
     m->hold_over = true;
     hold_unlink(c, m);
-    c->hold_into = NULL;
+    c->hold_into = c->hold_for = NULL;
     wanted = state_wanted(c, m);
     base = event_base(m, NULL, NULL);
     json_array_foreach(held, i, e) {
@@ -991,21 +1013,22 @@ static void hold_release(mlc_t *c, struct msg_state *m)
     json_decref(base);
     json_decref(held);
     c->hold_into = into;
+    c->hold_for = hfor;
     state_mark_dirty(c, m);
 }
 
 /* The hop naming n has come: n's held events for its recipient one go out
  * as the chain's (queue_id the first one, n as reinjected_queue_id), but
- * not n's email.sent: the hop's stands. The others stay held for their
- * own hop lines. */
-static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one)
+ * not n's email.sent when the hop's stands (keep_sent: it did not, the
+ * hop named a local name). The others stay held for their own hop lines. */
+static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one, bool keep_sent)
 {
     json_t *keep = json_array(), *e;
-    struct msg_state *into = c->hold_into;
+    struct msg_state *into = c->hold_into, *hfor = c->hold_for;
     bool wanted;
     size_t i;
 
-    c->hold_into = NULL;
+    c->hold_into = c->hold_for = NULL;
     wanted = state_wanted(c, n);
     json_array_foreach(n->held, i, e) {
         const char *type = json_string_value(json_array_get(e, 0));
@@ -1016,7 +1039,7 @@ static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one)
             json_array_append(keep, e);
             continue;
         }
-        if (strcmp(type, EV_SENT) == 0 || !wanted)
+        if ((strcmp(type, EV_SENT) == 0 && !keep_sent) || !wanted)
             continue;
         json_object_set_new(d, "queue_id", json_string(n->root_qid));
         json_object_set_new(d, "reinjected_queue_id", json_string(n->qid));
@@ -1033,6 +1056,7 @@ static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one)
         hold_unlink(c, n);
     }
     c->hold_into = into;
+    c->hold_for = hfor;
     state_mark_dirty(c, n);
 }
 
@@ -1051,9 +1075,9 @@ static void hold_expire(mlc_t *c, int64_t now_ms)
 static void on_sm_to(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, bool created)
 {
     if (sm_should_hold(m, created))
-        c->hold_into = m;
+        c->hold_into = c->hold_for = m;
     on_sendmail_to(c, m, rec);
-    c->hold_into = NULL;
+    c->hold_into = c->hold_for = NULL;
     if (m->held != NULL && m->hprev == NULL && c->held_first != m) {
         m->held_ms = rec->ts_ms;
         hold_link(c, m);
