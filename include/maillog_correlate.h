@@ -29,14 +29,21 @@
  * for delivery)" from the MSP, "Sent (Ok: queued as QID)" to a local
  * Postfix) is a chain like Postfix's content filters: one email.sent, the
  * final outcome under the first queue id, the later one as
- * reinjected_queue_id; a deferral on such a hop carries "hop": true (the
+ * reinjected_queue_id (a local name handed on, "root", gets its
+ * email.sent from the next leg, which names it as its outcome does:
+ * "root@host", orig_recipient "root"; when the next leg logs its outcome
+ * before the hand-off is logged, its events wait for it, as below); a
+ * deferral on such a hop carries "hop": true (the
  * next leg failed, not the message). Its own notices ("QID: QID2: DSN:
  * ...", "sender notify", "postmaster notify", "return to sender") are
  * notices like Postfix's, and a notice's return to the sender logged
  * under the message's queue id is the notice's delivery; "sender notify:
  * Cannot send message for ..." (queue return timeout) is the expiry. A
- * queue id first seen in a to= line holds its events briefly (log time,
- * count) for its from= line; the holds are persisted with the state.
+ * queue id first seen in a to= line holds its events briefly (5 s of log
+ * time, 64 events, 1024 queue ids) for its from= line, and one submitted
+ * from this host (from=, relay=[127.0.0.1]) for the hand-off naming it;
+ * the holds are persisted with the state. stat=queued is no attempt; the
+ * error mailer without reply= is email.failed.
  * Sendmail logs no "removed": a queue id is closed when every recipient
  * has a final outcome and no notice is pending.
  *
