@@ -736,14 +736,18 @@ static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one, boo
  * MSP is still to log its hand-off), its held events go out as the
  * chain's (sm_hop_release); when they went out already, they stand alone
  * and the hop adds no second email.sent. */
-static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *r, struct ml_str one)
+static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, struct ml_str one)
 {
     struct msg_state *next = NULL, cap, *into = c->hold_into;
+    struct ml_rec own = *rec;
+    const struct ml_rec *r = &own;
     struct rcpt *rc, *nr;
     size_t before = 0, i;
     bool final = false, was_done, chained, local;
     json_t *e;
 
+    if (str_eq(own.new_queue_id, m->qid))
+        own.new_queue_id = (struct ml_str){ NULL, 0 }; /* a remote id equal to ours: no hop */
     sm_qualify(m, one);
     rc = rcpt_get(m, one.p, one.len);
     was_done = rc && rc->done;
