@@ -118,6 +118,7 @@ int ctl_parse(int argc, char **argv, bool json)
         if (fd != 0)
             close(fd);
     }
+    mlc_flush(pr.mlc, INT64_MAX); /* end of input: nothing is held any more */
     fflush(stdout);
     st = mlc_stats(pr.mlc);
     fprintf(stderr, "mailhookctl: %llu lines, %llu events, %llu skipped (%llu not mail log lines, "

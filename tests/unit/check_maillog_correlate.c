@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "maillog_correlate.h"
+#include "maillog_parse.h"
 
 /* ---- collected events */
 static json_t *events; /* array of {"type":..., "ts":..., "data":...} */
@@ -216,6 +217,77 @@ START_TEST(test_ids_deterministic)
     json_decref(replayed);
 }
 END_TEST
+/* Lines through the real parser, in a fixed year. */
+static void feed_lines(mlc_t *c, const char *const *lines)
+{
+    struct ml_clock clock;
+    struct ml_rec r;
+
+    maillog_clock_init(&clock, 1795348800000LL); /* 2026-11-22T12:00:00Z */
+    for (; *lines; lines++)
+        if (maillog_parse(*lines, strlen(*lines), &clock, &r) == 0)
+            mlc_feed(c, &r);
+}
+
+static mlc_t *restore_all(json_t *saved)
+{
+    mlc_t *c = mlc_new(&(struct mlc_opts){ .emit_sent = true }, collect, NULL);
+    const char *qid;
+    json_t *v;
+
+    json_object_foreach(saved, qid, v)
+        ck_assert_int_eq(mlc_restore(c, qid, json_string_value(v), NULL), 0);
+    return c;
+}
+
+/* Sendmail's state survives a restart: events held for from= (no loss, no
+ * duplicate), and a notice's link to its parent (the parent still closes). */
+START_TEST(test_sendmail_persist_restore)
+{
+    static const char *const before[] = {
+        "Nov 22 10:30:00 mx sendmail[2300]: 5AMAU0aa002300: to=<bob@example.net>, delay=00:00:01, "
+        "xdelay=00:00:01, mailer=esmtp, pri=30297, relay=mx.example.net. [192.0.2.1], dsn=2.0.0, "
+        "stat=Sent (OK id=2x)",
+        "Nov 22 10:30:00 mx sm-mta[2400]: 5AMAY0aa002400: from=<ann@example.org>, size=1200, "
+        "class=0, nrcpts=1, msgid=<m40@example.org>, proto=ESMTP, daemon=MTA-v4, relay=c [192.0.2.10]",
+        "Nov 22 10:30:01 mx sm-mta[2401]: 5AMAY0aa002400: to=<nobody@example.net>, delay=00:00:01, "
+        "xdelay=00:00:01, mailer=esmtp, pri=121200, relay=mx.example.net. [192.0.2.1], dsn=5.1.1, "
+        "stat=User unknown",
+        "Nov 22 10:30:01 mx sm-mta[2401]: 5AMAY0aa002400: 5AMAY1aa002401: DSN: User unknown",
+        NULL,
+    };
+    static const char *const after[] = {
+        "Nov 22 10:30:02 mx sendmail[2299]: 5AMAU0aa002300: from=<ann@example.org>, size=297, "
+        "class=0, nrcpts=1, msgid=<m30@example.org>, relay=ann@localhost",
+        "Nov 22 10:30:02 mx sm-mta[2401]: 5AMAY1aa002401: to=<ann@example.org>, delay=00:00:01, "
+        "xdelay=00:00:01, mailer=esmtp, pri=31200, relay=c. [192.0.2.10], dsn=2.0.0, stat=Sent (ok)",
+        NULL,
+    };
+    mlc_t *c = fresh(true);
+    json_t *saved = json_object();
+
+    feed_lines(c, before);
+    ck_assert_uint_eq(json_array_size(events), 2); /* 5AMAY0's; 5AMAU0's are held */
+    mlc_take_dirty(c, save_cb, saved);
+    ck_assert_uint_eq(json_object_size(saved), 3);
+    mlc_free(c); /* the held events live on in the saved state only */
+
+    json_decref(events);
+    events = json_array();
+    c = restore_all(saved);
+    feed_lines(c, after);
+    mlc_flush(c, INT64_MAX);
+    ck_assert_uint_eq(json_array_size(events), 2);
+    ck_assert_str_eq(ev_type(0), "email.sent");
+    ck_assert_str_eq(ev_type(1), "email.delivered");
+    ck_assert_int_eq(ev_int(1, "size"), 297); /* from the from= line after the restart */
+    mlc_take_dirty(c, save_cb, saved);
+    ck_assert_uint_eq(mlc_stats(c)->tracked, 0); /* the notice's line closed its parent */
+    ck_assert_uint_eq(json_object_size(saved), 0);
+    mlc_free(c);
+    json_decref(saved);
+}
+END_TEST
 
 int main(void)
 {
@@ -227,6 +299,7 @@ int main(void)
     tcase_add_test(tc, test_persist_restore_no_duplicate_sent);
     tcase_add_test(tc, test_bounded);
     tcase_add_test(tc, test_ids_deterministic);
+    tcase_add_test(tc, test_sendmail_persist_restore);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
