@@ -360,7 +360,10 @@ static void reader_pump(struct maillog_reader *r)
         r->pos = pos;
         r->have_pos = true;
     }
-    flushed = mlc_flush(r->mlc, time_now_ms()) > 0; /* held events whose wait is over */
+    /* Held events whose wait is over: by the wall clock once the reader is
+     * at the end (a quiet log must not keep them), by the log's own time
+     * while it catches up (the line a hold waits for may be in the next run). */
+    flushed = mlc_flush(r->mlc, n < (size_t)r->src.batch_lines ? time_now_ms() : r->last_ts) > 0;
     if (!moved && !flushed) {
         job_free(r->job);
         r->job = NULL;
