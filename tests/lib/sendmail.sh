@@ -38,6 +38,9 @@
 #   sm_start / sm_stop           start (syslog socket and sink first) /
 #                                stop the MTA (-bd, queue run every
 #                                $SM_QUEUE_INTERVAL), bounded
+#   sm_start_aux                 the syslog socket and the sink only (to
+#                                submit through the MSP with the MTA down)
+#   sm_msp_queue_run             one run of the MSP's queue (-q), bounded
 #   sm_send [-s SUBJ] [-H 'Name: value']... [-n NOTIFY] FROM RCPT...
 #                                one message over SMTP to the MTA; prints
 #                                the queue id ("... Message accepted")
@@ -334,13 +337,18 @@ _sm_pid() {
 }
 
 # Chain an EXIT trap in front of the one in force: stop what still runs.
+# Once only (a flag, not the trap's text: postfix.sh chains its own in
+# front of this one). The trap's text names the one it chains to, so
+# postfix.sh's check ("is mine in there?") still sees its own and does not
+# chain twice, which would make the two call each other forever.
 _sm_trap_install() {
+    [ -z "${_SM_TRAP_DONE:-}" ] || return 0
+    _SM_TRAP_DONE=yes
     local cur
     cur=$(trap -p EXIT)
-    case $cur in *_sm_atexit*) return 0 ;; esac
     _SM_PREV_EXIT=""
     if [ -n "$cur" ]; then eval "set -- $cur"; _SM_PREV_EXIT=$3; fi
-    trap _sm_atexit EXIT
+    trap "_sm_atexit # then: ${_SM_PREV_EXIT//$'\n'/ }" EXIT
     [ -n "$(trap -p TERM)" ] || trap 'exit 143' TERM
     [ -n "$(trap -p INT)" ] || trap 'exit 130' INT
 }
@@ -360,9 +368,10 @@ _sm_bg() {
     T_PIDS="$T_PIDS $!"
 }
 
-sm_start() {
+# sm_start_aux: the syslog socket and the sink alone (sm_start starts
+# them too): a test can submit through the MSP while the MTA is down.
+sm_start_aux() {
     _sm_trap_install
-    if _sm_pid >/dev/null; then echo "sm_start: sendmail already runs" >&2; return 1; fi
     SM_RUNNING=yes
     if [ ! -f "$SM_DIR/syslog.pid" ] || ! kill -0 "$(cat "$SM_DIR/syslog.pid")" 2>/dev/null; then
         _sm_bg syslog python3 "$SM_SYSLOG_PY" "$SM_DIR/log.sock" "$SM_MAILLOG" --lifetime "$SM_LIFETIME"
@@ -374,6 +383,11 @@ sm_start() {
         wait_for 10 _sm_listening "$SM_SINK_PORT" ||
             { echo "sm_start: the sink did not start:" >&2; cat "$SM_DIR/sink.log" >&2; return 1; }
     fi
+}
+
+sm_start() {
+    if _sm_pid >/dev/null; then echo "sm_start: sendmail already runs" >&2; return 1; fi
+    sm_start_aux || return 1
     # -bd forks the daemon into its own session (process group = its pid);
     # -L names its lines sm-mta, as Debian's init script does.
     _sm_ns "$SM_BIN" -C "$SM_CF" -bd -q"$SM_QUEUE_INTERVAL" -L sm-mta >> "$SM_DIR/start.out" 2>&1 < /dev/null ||
@@ -485,6 +499,10 @@ sm_msp_send() { _sm_submit "$SM_SUBMIT_CF" msp "$@"; }
 # sm_direct_send: sendmail -t with the MTA's sendmail.cf, queued straight
 # into the MTA's queue (no SMTP, so no milter)
 sm_direct_send() { _sm_submit "$SM_CF" direct "$@"; }
+
+# sm_msp_queue_run: one run of the MSP's queue (sendmail -C submit.cf -q),
+# in the foreground, bounded: what Debian's sm-msp-queue does every 20 min.
+sm_msp_queue_run() { _sm_ns timeout 60 "$SM_BIN" -C "$SM_SUBMIT_CF" -q -L sm-msp-queue; }
 
 _sm_queue_empty() {
     [ -z "$(find "$SM_MQUEUE" "$SM_CLIENTMQUEUE" -name 'qf*' -print -quit 2>/dev/null)" ]
