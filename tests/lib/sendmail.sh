@@ -55,6 +55,7 @@
 #                                queue run delivers). Both return
 #                                sendmail's exit status (68: a recipient
 #                                refused, e.g. by a mailertable error:)
+#   sm_wait_for SECS CMD...      until CMD succeeds, SECS of wall time
 #   sm_wait_queue_empty SECS     until neither queue holds a qf file
 #   sm_wait_log SECS ERE         until the maillog has a line matching ERE
 #
@@ -504,8 +505,20 @@ sm_direct_send() { _sm_submit "$SM_CF" direct "$@"; }
 # in the foreground, bounded: what Debian's sm-msp-queue does every 20 min.
 sm_msp_queue_run() { _sm_ns timeout 60 "$SM_BIN" -C "$SM_SUBMIT_CF" -q -L sm-msp-queue; }
 
+# sm_wait_for SECS CMD...: poll CMD every 0.2 s until it succeeds or SECS
+# seconds of wall time have passed (tap.sh's wait_for counts polls, which a
+# slow CMD on a loaded machine stretches many times over).
+sm_wait_for() {
+    local end=$((SECONDS + $1)); shift
+    while :; do
+        "$@" >/dev/null 2>&1 && return 0
+        [ $SECONDS -lt $end ] || return 1
+        sleep 0.2
+    done
+}
+
 _sm_queue_empty() {
     [ -z "$(find "$SM_MQUEUE" "$SM_CLIENTMQUEUE" -name 'qf*' -print -quit 2>/dev/null)" ]
 }
-sm_wait_queue_empty() { wait_for "$1" _sm_queue_empty; }
-sm_wait_log() { wait_for "$1" grep -Eq -- "$2" "$SM_MAILLOG"; }
+sm_wait_queue_empty() { sm_wait_for "$1" _sm_queue_empty; }
+sm_wait_log() { sm_wait_for "$1" grep -Eq -- "$2" "$SM_MAILLOG"; }
