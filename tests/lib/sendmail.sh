@@ -119,7 +119,7 @@ _sm_fetch_debs() {
     _sm_have_debs "$SM_DEB_CACHE" && { echo "$SM_DEB_CACHE"; return 0; }
     command -v apt-get >/dev/null || { echo "no apt-get to download the sendmail .debs"; return 1; }
     for d in "$SM_DEB_CACHE" "$T_DIR/debs"; do
-        mkdir -p "$d" 2>/dev/null && [ -w "$d" ] || continue
+        if ! mkdir -p "$d" 2>/dev/null || [ ! -w "$d" ]; then continue; fi
         # shellcheck disable=SC2086 # SM_DEBS: words
         (cd "$d" && timeout 180 apt-get download -q $SM_DEBS) > "$T_DIR/apt-download.out" 2>&1
         _sm_have_debs "$d" && { echo "$d"; return 0; }
@@ -321,6 +321,7 @@ sm_setup() {
     done
     # (makemap warns about /tmp, world-writable: the daemon trusts its
     # sticky bit, DontBlameSendmail=TrustStickyBit, makemap does not ask)
+    # shellcheck disable=SC2094 # reads mailertable, writes mailertable.db
     LD_LIBRARY_PATH=$(_sm_libpath) "$SM_ROOT/usr/libexec/sendmail/makemap" -C "$SM_CF" hash "$mt" \
         < "$mt" > "$SM_DIR/makemap.out" 2>&1 ||
         { echo "sm_setup: makemap failed:" >&2; cat "$SM_DIR/makemap.out" >&2; return 1; }
@@ -342,6 +343,7 @@ _sm_pid() {
 # front of this one). The trap's text names the one it chains to, so
 # postfix.sh's check ("is mine in there?") still sees its own and does not
 # chain twice, which would make the two call each other forever.
+# shellcheck disable=SC2120 # "set --" below parses the trap, no arguments
 _sm_trap_install() {
     [ -z "${_SM_TRAP_DONE:-}" ] || return 0
     _SM_TRAP_DONE=yes
@@ -349,6 +351,7 @@ _sm_trap_install() {
     cur=$(trap -p EXIT)
     _SM_PREV_EXIT=""
     if [ -n "$cur" ]; then eval "set -- $cur"; _SM_PREV_EXIT=$3; fi
+    # shellcheck disable=SC2064 # the text is fixed now, on purpose
     trap "_sm_atexit # then: ${_SM_PREV_EXIT//$'\n'/ }" EXIT
     [ -n "$(trap -p TERM)" ] || trap 'exit 143' TERM
     [ -n "$(trap -p INT)" ] || trap 'exit 130' INT
