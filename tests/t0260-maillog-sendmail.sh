@@ -27,7 +27,7 @@
 . "$(dirname "$0")/lib/postfix.sh"
 . "$(dirname "$0")/lib/milter.sh"
 . "$(dirname "$0")/lib/sendmail.sh"
-plan 48
+plan 49
 if ! why=$(mt_available); then
     skip_all "$why"
 fi
@@ -281,6 +281,8 @@ mt_stop
 stop_daemon
 pf_stop
 sm_stop
+check "no sanitizer report in the milter's log" bash -c \
+    "! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$T_DIR/milter.log'"
 echo "# t0260 ran $((SECONDS - T0)) s"
 [ "$T_FAILED" -eq 0 ] || { echo "# maillog:"; diag < "$SM_MAILLOG"; }
 done_testing
