@@ -27,7 +27,7 @@
 . "$(dirname "$0")/lib/postfix.sh"
 . "$(dirname "$0")/lib/milter.sh"
 . "$(dirname "$0")/lib/sendmail.sh"
-plan 49
+plan 51
 if ! why=$(mt_available); then
     skip_all "$why"
 fi
@@ -73,6 +73,9 @@ sm_msp_send -s "Local MSP" -H 'X-Mailhook-Tag: msp' $S ok2@a.test unknown2@a.tes
 rc=$?
 check "MSP submission (submit.cf, relay to the MTA): x2@error.test refused by the MTA (exit $rc, 67 wanted)" \
     test $rc -eq 67
+# What cron does on every Debian host: mail to the bare local name root,
+# through the MSP; the MTA's aliases send it on to okroot@a.test.
+check "MSP submission to root (as cron's)" sm_msp_send -s "Cron job" root root
 sm_direct_send -s "Local direct" $S ok4@a.test y@error.test > "$T_DIR/direct.out" 2>&1
 rc=$?
 check "direct submission (sendmail -t): y@error.test refused at once (exit $rc, 68 wanted)" \
@@ -217,7 +220,14 @@ out("exactly one email.sent per recipient (13) [issue 11]", errs)
 errs = ["%s: %r" % (r, [t for t in types(r) if t in FINAL]) for r in ALL
         if len([t for t in types(r) if t in FINAL]) != 1]
 out("exactly one final outcome per recipient [issue 11]", errs)
-other = sorted({str(r) for r in by if r not in ALL + ["x0@error.test", "y@error.test"]})
+ROOT = ["root", "root@sm.test.local", "okroot@a.test"]
+rev = [e for r in ROOT for e in by.get(r, [])]
+errs = []
+if [e["type"] for e in rev].count("email.sent") != 1 or \
+        sorted(e["type"] for e in rev if e["type"] in FINAL) != ["email.delivered"]:
+    errs.append("events: %r" % [(e["type"], e["data"].get("recipient"), e["data"].get("queue_id")) for e in rev])
+out("MSP mail to root, aliased by the MTA to okroot@a.test: one email.sent, one email.delivered in all [issue 11]", errs)
+other = sorted({str(r) for r in by if r not in ALL + ROOT + ["x0@error.test", "y@error.test"]})
 out("no event for any other recipient (the sender, postmaster, MAILER-DAEMON) [issue 11]",
     ["events for %s: %r" % (r, types(r)) for r in other])
 bad = [(e["type"], e["data"].get("recipient"), e["data"].get("queue_id")) for e in ev
@@ -275,7 +285,7 @@ PY
 while IFS=$'\t' read -r verdict name why; do
     if [ "$verdict" = PASS ]; then ok "$name"; else not_ok "$name"; echo "$why" | diag; fi
 done < "$T_DIR/verdicts"
-check "the checker gave all its verdicts (31)" test "$(wc -l < "$T_DIR/verdicts")" -eq 31
+check "the checker gave all its verdicts (32)" test "$(wc -l < "$T_DIR/verdicts")" -eq 32
 
 mt_stop
 stop_daemon

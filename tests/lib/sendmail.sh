@@ -63,7 +63,9 @@
 # SM_PORT (the MTA) SM_SINK_PORT SM_DEAD_PORT SM_MAILLOG SM_SAVE (the
 # sink's --save directory) SM_MQUEUE SM_CLIENTMQUEUE.
 #
-# Mail routing (mailertable; anything else goes to SMART_HOST, the sink):
+# Mail routing (mailertable; anything else goes to SMART_HOST, the sink;
+# the MTA's aliases send root, postmaster and MAILER-DAEMON to
+# $SM_ROOT_ALIAS, default okroot@a.test):
 #   a.test, src.test  esmtp:[127.0.0.1] -> tests/helpers/smtp_sink.py on
 #                     SM_SINK_PORT (answers by local part: ok* defer*
 #                     unknown* full* spam* policy*)
@@ -100,6 +102,7 @@ SM_QUEUE_WARN=${SM_QUEUE_WARN:-20s}
 SM_QUEUE_INTERVAL=${SM_QUEUE_INTERVAL:-5s}
 SM_HOSTNAME=sm.test.local
 SM_MSP_USER=${SM_MSP_USER:-nobody}
+SM_ROOT_ALIAS=${SM_ROOT_ALIAS:-okroot@a.test}
 SM_MAILLOG=$SM_DIR/maillog
 SM_RUNNING=""
 
@@ -255,7 +258,9 @@ sm_setup() {
     _sm_write_ns
     printf '127.0.0.1\tlocalhost %s sm\n' "$SM_HOSTNAME" > "$SM_DIR/hosts"
     printf 'hosts\tfiles\naliases\tfiles\n' > "$SM_DIR/service.switch"
-    : > "$SM_DIR/aliases"
+    # root's mail goes to the sink, as on a host whose admin reads it
+    # elsewhere (built into aliases.db after the .cf, below)
+    printf 'postmaster: root\nMAILER-DAEMON: postmaster\nroot: %s\n' "$SM_ROOT_ALIAS" > "$SM_DIR/aliases"
 
     local mt=$SM_DIR/mailertable
     {
@@ -325,6 +330,8 @@ sm_setup() {
     LD_LIBRARY_PATH=$(_sm_libpath) "$SM_ROOT/usr/libexec/sendmail/makemap" -C "$SM_CF" hash "$mt" \
         < "$mt" > "$SM_DIR/makemap.out" 2>&1 ||
         { echo "sm_setup: makemap failed:" >&2; cat "$SM_DIR/makemap.out" >&2; return 1; }
+    _sm_ns "$SM_BIN" -C "$SM_CF" -bi > "$SM_DIR/newaliases.out" 2>&1 ||
+        { echo "sm_setup: newaliases failed:" >&2; cat "$SM_DIR/newaliases.out" >&2; return 1; }
     touch "$SM_DIR/sendmail.st" "$SM_DIR/sm-client.st"
     return 0
 }
