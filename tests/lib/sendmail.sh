@@ -71,8 +71,11 @@
 #                     unknown* full* spam* policy*)
 #   dead.test         smtp8:[127.0.0.1] -> SM_DEAD_PORT, where nothing
 #                     listens (deferred, then returned at expiry)
-#   error.test        error:5.1.2:550 ... (bounced at once)
-#   pf.test           relay:[127.0.0.1] -> RELAY_PORT (with -p)
+#   error.test        error:5.1.2:550 ...: refused at RCPT (SMTP, so also
+#                     what the MSP hands over) or at submission
+#                     (sendmail -t exits 68); no to= line at the MTA
+#   pf.test           relay:[127.0.0.1] -> RELAY_PORT (with -p; without,
+#                     the dead port)
 # Each mailer's port is set by its *_MAILER_ARGS (TCP $h PORT): mailertable
 # has no port of its own.
 #
@@ -80,7 +83,8 @@
 # PF_LIFETIME or 600) bounds the daemon, the sink and the syslog socket;
 # SM_QUEUE_RETURN (default 1m: Timeout.queuereturn, the queue lifetime);
 # SM_QUEUE_WARN (default 20s: Timeout.queuewarn, the delay DSN);
-# SM_QUEUE_INTERVAL (default 5s: the daemon's -q).
+# SM_QUEUE_INTERVAL (default 5s: the daemon's -q); SM_MSP_USER (default
+# nobody: the MSP's RunAsUser, which must not be root); SM_ROOT_ALIAS.
 #
 # Cleanup: tests call sm_stop; an EXIT trap chained in front of the one in
 # force (tap.sh's cleanup, or postfix.sh's) stops what still runs, the pids
