@@ -10,7 +10,8 @@
 # to a dead port (deferral, then expiry after Timeout.queuereturn), to a
 # mailertable error: route, and relays a domain to a local Postfix (which
 # logs into the same file). One MSP message is submitted while the MTA is
-# down (the hand-off is deferred) and handed over by the MSP's queue run.
+# down (the hand-off is deferred) and handed over by the MSP's queue run;
+# one goes to root, as cron's does, which the MTA's aliases send on.
 # Per recipient: exactly one email.sent, then its
 # outcome; hand-offs (MSP to MTA, Sendmail to Postfix) are not deliveries,
 # Sendmail's DSNs to the sender are not user mail, the spam rejection's
