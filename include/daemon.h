@@ -13,11 +13,17 @@
  *                                              returns the exit code
  *   daemon_append_events(st, evs, n, res, err) STORE THREAD: append n events
  *                                              in one transaction and commit
- *   daemon_append_events_txn(st, txn, evs, n, res, err)
+ *   daemon_append_events_txn(st, txn, evs, n, hold_until_ms, res, err)
  *                                              STORE THREAD: the same inside
  *                                              the caller's transaction (a
  *                                              reader commits its position
- *                                              with its events)
+ *                                              with its events); the log
+ *                                              reader passes a deadline to
+ *                                              hold events for the milter's
+ *                                              record (enrich.h), 0 = none.
+ *                                              After the batch, the events
+ *                                              held for the milter's
+ *                                              email.sent in it are stored
  *   daemon_count_appended(d, res, n)           LOOP THREAD: account for them
  *   daemon_check_conf(conf, err)               what conf_load cannot check:
  *                                              endpoints, the SSRF allow-list
@@ -40,7 +46,9 @@
 struct daemon_counters {
     uint64_t ingested;      /* events newly stored, any source */
     uint64_t duplicates;    /* events whose id was already stored */
-    uint64_t superseded;    /* maillog email.sent dropped: the milter's stands for it */
+    uint64_t superseded;    /* email.sent dropped: another for the recipient stands for it */
+    uint64_t held;          /* maillog events held for the milter's record (enrich.h) */
+    uint64_t unenriched;    /* of those, released after milter_wait without it */
     uint64_t rejected;      /* invalid events refused on the ingest socket */
     uint64_t tempfailed;    /* events answered with a temporary failure */
     uint64_t commits;       /* store transactions committed */
@@ -88,7 +96,8 @@ int daemon_check_conf(const mh_conf_t *conf, mh_err_t *err);
 int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
                          enum store_append_result *res, mh_err_t *err);
 int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
-                             enum store_append_result *res, mh_err_t *err);
+                             int64_t hold_until_ms, enum store_append_result *res,
+                             mh_err_t *err);
 void daemon_count_appended(daemon_t *d, const enum store_append_result *res, size_t n);
 
 #endif
