@@ -173,7 +173,7 @@ static int enrich_record_save(store_t *st, store_txn_t *txn, const char *qid, co
         }
         if ((v = json_object_get(old, "waited")) != NULL)
             json_object_set(rec, "waited", v);
-        *late = !json_is_true(json_object_get(old, "milter")) && enrich_sent_listed(old, ev);
+        *late = enrich_sent_listed(old, ev);
         json_decref(old);
     }
     json_object_set_new(rec, "t", json_integer(t));
@@ -199,10 +199,10 @@ static int enrich_note_sent(store_txn_t *txn, const char *qid, json_t *rec, cons
     if (!json_is_array(sent = json_object_get(r, "sent"))) {
         json_object_set_new(r, "sent", json_array());
         sent = json_object_get(r, "sent");
+        /* "t" is the first stored email.sent's, the bound of enrich_append */
+        json_object_set_new(r, "t", json_integer(ev->ts_ms));
     }
     json_array_append(sent, rcpt);
-    if (!json_is_integer(json_object_get(r, "t")))
-        json_object_set_new(r, "t", json_integer(ev->ts_ms));
     rc = enrich_record_put(txn, qid, r, err);
     json_decref(r);
     return rc;
@@ -409,8 +409,11 @@ int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_until
             verdict = -1;
     } else if (rec) {
         enrich_merge(ev, rec);
-        /* the log has whole seconds, the milter's email.sent milliseconds */
-        t = json_object_get(rec, "t");
+        /* the log has whole seconds, the milter's email.sent milliseconds;
+         * a record with neither is only the "waited" mark, its "t" then
+         * only for retention */
+        t = milter || json_array_size(json_object_get(rec, "sent")) ? json_object_get(rec, "t")
+                                                                      : NULL;
         if (json_is_integer(t) && json_integer_value(t) > ev->ts_ms)
             ev->ts_ms = json_integer_value(t);
     }

@@ -193,12 +193,16 @@ START_TEST(test_late_milter_sent)
     event_t *ma = ev_typed(EV_SENT, 4900, MILTER_SENT("QL", "a@x"));
     event_t *mb = ev_typed(EV_SENT, 4900, MILTER_SENT("QL", "b@x"));
     event_t *rb = ev_typed(EV_SENT, 5000, "{\"queue_id\":\"QL\",\"recipient\":\"b@x\"}");
+    event_t *rc = ev_typed(EV_SENT, 5000, "{\"queue_id\":\"QL\",\"recipient\":\"c@x\"}");
+    event_t *mc = ev_typed(EV_SENT, 4900, MILTER_SENT("QL", "c@x"));
     event_t *dl = ev_typed(EV_DEFERRED, 9000, "{\"queue_id\":\"QL\",\"recipient\":\"a@x\"}");
     json_t *rec;
 
     ck_assert_int_eq(append1(rs, 0), ENRICH_KEEP);
     ck_assert_int_eq(append1(rs2, 0), ENRICH_DROP);      /* a second one from the log */
+    ck_assert_int_eq(append1(rc, 0), ENRICH_KEEP);
     ck_assert_int_eq(append1(ma, 0), ENRICH_DROP);       /* the milter's, late for a@x */
+    ck_assert_int_eq(append1(mc, 0), ENRICH_DROP);       /* and for c@x, record now the milter's */
     ck_assert_int_eq(append1(mb, 0), ENRICH_KEEP);       /* b@x had none yet */
     ck_assert_int_eq(append1(rb, 0), ENRICH_DROP);       /* the milter's stands for b@x */
     ck_assert_int_eq(append1(dl, 0), ENRICH_KEEP);
@@ -210,6 +214,7 @@ START_TEST(test_late_milter_sent)
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(rec, "sent"), 0)), "a@x");
     json_decref(rec);
     event_free(rs), event_free(rs2), event_free(ma), event_free(mb), event_free(rb);
+    event_free(rc), event_free(mc);
     event_free(dl);
 }
 END_TEST
@@ -306,6 +311,7 @@ START_TEST(test_hold_expires)
     event_t *b = ev_typed(EV_DELIVERED, 2000, "{\"queue_id\":\"QB\",\"recipient\":\"b@x\"}");
     event_t *a2 = ev_typed(EV_DEFERRED, 3000, "{\"queue_id\":\"QA\",\"recipient\":\"a@x\"}");
     event_t *ma = ev_typed(EV_SENT, 1900, MILTER_SENT("QA", "a@x"));
+    event_t *b2 = ev_typed(EV_DEFERRED, 2500, "{\"queue_id\":\"QW\",\"recipient\":\"b@x\"}");
     event_t **got = NULL;
     size_t n = 0;
     store_txn_t *txn;
@@ -316,23 +322,29 @@ START_TEST(test_hold_expires)
     ck_assert_int_eq(append1(m0, 0), ENRICH_KEEP);
     ck_assert_int_eq(append1(a, now - 1), ENRICH_HELD);
     ck_assert_int_eq(append1(b, now + 60000), ENRICH_HELD);
+    ck_assert_int_eq(append1(b2, now - 1), ENRICH_HELD); /* no email.sent in this hold */
     txn = store_begin(st, NULL);
     ck_assert_int_eq(enrich_take_expired(st, txn, now, 100, &got, &n, &next, &err), 0);
     ck_assert_int_eq(store_commit(txn, NULL), 0);
-    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(got[0]->id, a->id);
+    ck_assert_str_eq(got[1]->id, b2->id);
     ck_assert_int_eq(next, now + 60000);
     ck_assert_uint_eq(holds(), 1);
     ck_assert_int_eq(append1(got[0], 0), ENRICH_KEEP); /* out unenriched */
+    ck_assert_int_eq(append1(got[1], 0), ENRICH_KEEP);
+    ck_assert_int_eq(got[1]->ts_ms, 2500); /* the "waited" mark's time is no bound */
     rec = record_of("QA");
     ck_assert(json_is_true(json_object_get(rec, "waited")));
     json_decref(rec);
     ck_assert_int_eq(append1(a2, now + 60000), ENRICH_KEEP); /* not held again */
+    ck_assert_int_eq(a2->ts_ms, 3000); /* bound by the email.sent, not by the release */
     ck_assert_int_eq(append1(ma, 0), ENRICH_DROP);           /* late: one email.sent */
     for (size_t i = 0; i < n; i++)
         event_free(got[i]);
     free(got);
     event_free(m0), event_free(a), event_free(b), event_free(a2), event_free(ma);
+    event_free(b2);
 }
 END_TEST
 
