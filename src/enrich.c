@@ -114,8 +114,8 @@ static bool enrich_sent_listed(const json_t *rec, const event_t *ev)
     return false;
 }
 
-/* The milter was last seen (enrich.h: ENRICH_MILTER_KEY) at since_ms or later. */
-static bool enrich_milter_since(store_t *st, int64_t since_ms)
+/* When the milter was last seen (enrich.h: ENRICH_MILTER_KEY), 0 = never. */
+static int64_t enrich_milter_seen(store_t *st)
 {
     void *val = NULL;
     size_t len;
@@ -127,11 +127,13 @@ static bool enrich_milter_since(store_t *st, int64_t since_ms)
     if (rc != 0) {
         if (rc < 0)
             msg_warn("enrich: %s", err.text);
-        return false;
+        return 0;
     }
     t = strtoll(val, &end, 10);
+    if (end == val || t < 0)
+        t = 0;
     free(val);
-    return end != val && t >= since_ms;
+    return t;
 }
 
 /* Note that the milter is in use, at most once an hour per the stored value. */
@@ -140,7 +142,7 @@ static int enrich_milter_mark(store_t *st, store_txn_t *txn, int64_t now_ms, mh_
     char buf[32];
     int len;
 
-    if (enrich_milter_since(st, now_ms - 3600 * 1000LL))
+    if (enrich_milter_seen(st) >= now_ms - 3600 * 1000LL)
         return 0;
     len = snprintf(buf, sizeof(buf), "%lld", (long long)now_ms);
     return store_kv_put(txn, STORE_CHECKPOINTS, ENRICH_MILTER_KEY, buf, (size_t)len, err);
@@ -379,6 +381,7 @@ int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_until
     json_t *rec, *t;
     bool late, milter;
     int verdict = ENRICH_KEEP, rc;
+    int64_t seen;
 
     if (qid == NULL)
         return ENRICH_KEEP;
@@ -389,11 +392,13 @@ int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_until
     }
     rec = enrich_record_load(st, qid);
     milter = rec && json_is_true(json_object_get(rec, "milter"));
-    if (hold_until_ms > 0 && !milter) {
-        /* behind a hold already there, or a new one while the milter is in
-         * use and this message has not had its wait yet */
-        bool make = !(rec && json_is_true(json_object_get(rec, "waited"))) &&
-                    enrich_milter_since(st, time_now_ms() - ENRICH_MILTER_RECENT_MS);
+    /* Behind a hold already there, or a new one while the milter is in use
+     * and this message has not had its wait yet. No hold can be there for
+     * a message whose wait is spent, nor without a milter ever seen (no
+     * look-up then: the common case without a milter). */
+    if (hold_until_ms > 0 && !milter && !(rec && json_is_true(json_object_get(rec, "waited"))) &&
+        (seen = enrich_milter_seen(st)) > 0) {
+        bool make = seen >= time_now_ms() - ENRICH_MILTER_RECENT_MS;
 
         if ((rc = enrich_hold_add(st, txn, qid, ev, hold_until_ms, make, err)) != 0) {
             json_decref(rec);

@@ -13,7 +13,8 @@
 #      email.sent, the milter's.
 #   2) the milter's submission held past the delivery (gate closed), with
 #      milter_wait = 300: the reader holds the message's events, stores
-#      none of them; gate opened: they go out enriched, one email.sent each.
+#      none of them, not even after a kill -9 and a restart; gate opened:
+#      they go out enriched, one email.sent each.
 #   3) the same with milter_wait = 1: the events go out unenriched after
 #      the wait and are counted; the milter's email.sent that arrives after
 #      is dropped (still one per recipient), and its record enriches the
@@ -23,7 +24,7 @@
 PF_QUEUE_LIFETIME=20 # phase 3 opens the gate well before the deferral expires
 . "$(dirname "$0")/lib/postfix.sh"
 . "$(dirname "$0")/lib/milter.sh"
-plan 25
+plan 27
 if ! why=$(mt_available); then
     skip_all "$why"
 fi
@@ -148,6 +149,11 @@ check "2) Postfix delivers and bounces it (queue id $QB)" wait_for 60 removed "$
 # reader's email.sent x2, delivered, bounced
 check "2) the reader holds its 4 events" wait_for 30 counter_ge held $((held0 + 4))
 check "2) ... and stores none of them" bash -c "! '$MAILHOOKCTL' -c '$CONF' --json events list --limit 100000 | grep -q '\"queue_id\":\"$QB\"'"
+# a crash while they are held loses and repeats nothing
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+check "2) kill -9 while they are held; mailhookd starts again" start_daemon "$CONF"
+check "2) ... still none of them stored" bash -c "! '$MAILHOOKCTL' -c '$CONF' --json events list --limit 100000 | grep -q '\"queue_id\":\"$QB\"'"
 touch "$GATE"
 check "2) gate opened: the milter's email.sent are stored" wait_for 30 stored_ge 2 "\"queue_id\":\"$QB\".*\"milter\":true|\"milter\":true.*\"queue_id\":\"$QB\""
 check "2) the held events follow" wait_for 30 stored_ge 1 "\"queue_id\":\"$QB\".*\"type\":\"email.bounced\"|\"type\":\"email.bounced\".*\"queue_id\":\"$QB\""
