@@ -47,8 +47,10 @@ struct daemon_counters {
     uint64_t ingested;      /* events newly stored, any source */
     uint64_t duplicates;    /* events whose id was already stored */
     uint64_t superseded;    /* email.sent dropped: another for the recipient stands for it */
-    uint64_t held;          /* maillog events held for the milter's record (enrich.h) */
-    uint64_t unenriched;    /* of those, released after milter_wait without it */
+    uint64_t held;          /* maillog events held for the milter's record (enrich.h);
+                               stored when it comes, in its transaction (not
+                               counted as ingested then) */
+    uint64_t unenriched;    /* held events released after milter_wait without it */
     uint64_t rejected;      /* invalid events refused on the ingest socket */
     uint64_t tempfailed;    /* events answered with a temporary failure */
     uint64_t commits;       /* store transactions committed */

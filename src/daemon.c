@@ -460,6 +460,9 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     d.ingest = ingest_server_new(&d, ingest_fd);
     d.admin = admin_server_new(&d, admin_fd);
     d.drain = spool_drain_new(&d);
+    /* The readers emit nothing until the spool found now is drained
+     * (spool_drain_settled): the milter's records left there while we were
+     * away are stored before the log's events of the same messages. */
     d.nreaders = conf->n_maillogs;
     d.readers = xcalloc(d.nreaders ? d.nreaders : 1, sizeof(*d.readers));
     for (size_t i = 0; i < d.nreaders; i++)
