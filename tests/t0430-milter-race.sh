@@ -7,10 +7,10 @@
 # takes until the gate file exists, so the test decides when mailhookd gets
 # the milter's email.sent.
 #   1) mailhookd stopped, mail accepted (the milter spools its events,
-#      behind 600 files other producers left), delivered, bounced and
-#      expired; mailhookd started: the spool is drained before the reader
-#      emits, so every event is enriched and each recipient has exactly one
-#      email.sent, the milter's.
+#      behind 2000 files other producers left), delivered, bounced and
+#      expired; mailhookd started (milter_wait = 0: no holding): the spool
+#      is drained before the reader emits, so every event is enriched and
+#      each recipient has exactly one email.sent, the milter's.
 #   2) the milter's submission held past the delivery (gate closed), with
 #      milter_wait = 300: the reader holds the message's events, stores
 #      none of them, not even after a kill -9 and a restart; gate opened:
@@ -24,7 +24,7 @@
 PF_QUEUE_LIFETIME=20 # phase 3 opens the gate well before the deferral expires
 . "$(dirname "$0")/lib/postfix.sh"
 . "$(dirname "$0")/lib/milter.sh"
-plan 27
+plan 28
 if ! why=$(mt_available); then
     skip_all "$why"
 fi
@@ -118,16 +118,18 @@ PY
 QW=$(send warm okw@r.test)
 check "warm-up: the milter's email.sent is stored" wait_for 30 stored_ge 1 '"okw@r.test".*"milter":true'
 
-# ---- 1) mailhookd stopped; the milter spools; mailhookd started
+# ---- 1) mailhookd stopped; the milter spools; mailhookd started, with
+# milter_wait = 0: no holding, the order comes from the start alone
 stop_daemon
+conf_with 0
 QA=$(send one oka@r.test unknowna@r.test defera@r.test)
 check "1) mailhookd down: the milter spools the message's events" wait_for 20 spooled
-# 600 files of other producers, older by name (spool.h: sec.usec...), so
+# 2000 files of other producers, older by name (spool.h: sec.usec...), so
 # the milter's file is not in the first drain jobs.
 python3 - "$T_DIR/spool/new" <<'PY'
 import os, random, sys
 A = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-for i in range(600):
+for i in range(2000):
     eid = "evt_01" + "".join(random.choice(A) for _ in range(24))
     name = "1000000000.%06d.1.%016x.filler" % (i, i)
     with open(os.path.join(sys.argv[1], name), "w") as f:
@@ -142,6 +144,9 @@ check "1) one email.sent per recipient (the milter's), every event enriched, non
     defera@r.test:email.deferred+email.failed
 
 # ---- 2) the milter's submission held past the delivery, milter_wait = 300
+stop_daemon
+conf_with 300
+check "2) mailhookd starts with milter_wait = 300" start_daemon "$CONF"
 rm -f "$GATE"
 held0=$(counter held)
 QB=$(send two okb@r.test unknownb@r.test)
