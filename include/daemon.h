@@ -13,17 +13,20 @@
  *                                              returns the exit code
  *   daemon_append_events(st, evs, n, res, err) STORE THREAD: append n events
  *                                              in one transaction and commit
- *   daemon_append_events_txn(st, txn, evs, n, hold_until_ms, res, err)
+ *   daemon_append_events_txn(st, txn, evs, n, res, err)
  *                                              STORE THREAD: the same inside
- *                                              the caller's transaction (a
- *                                              reader commits its position
- *                                              with its events); the log
- *                                              reader passes a deadline to
- *                                              hold events for the milter's
- *                                              record (enrich.h), 0 = none.
- *                                              After the batch, the events
- *                                              held for the milter's
+ *                                              the caller's transaction.
+ *                                              After the batch, the log
+ *                                              events held for the milter's
  *                                              email.sent in it are stored
+ *   daemon_append_log_events_txn(st, txn, evs, n, hold_until_ms, res, err)
+ *                                              STORE THREAD: the same for
+ *                                              the log reader (which commits
+ *                                              its position with its events):
+ *                                              events may be held for the
+ *                                              milter's record until
+ *                                              hold_until_ms (enrich.h;
+ *                                              0 = never), res STORE_HELD
  *   daemon_count_appended(d, res, n)           LOOP THREAD: account for them
  *   daemon_check_conf(conf, err)               what conf_load cannot check:
  *                                              endpoints, the SSRF allow-list
@@ -98,8 +101,10 @@ int daemon_check_conf(const mh_conf_t *conf, mh_err_t *err);
 int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
                          enum store_append_result *res, mh_err_t *err);
 int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
-                             int64_t hold_until_ms, enum store_append_result *res,
-                             mh_err_t *err);
+                             enum store_append_result *res, mh_err_t *err);
+int daemon_append_log_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
+                                 int64_t hold_until_ms, enum store_append_result *res,
+                                 mh_err_t *err);
 void daemon_count_appended(daemon_t *d, const enum store_append_result *res, size_t n);
 
 #endif

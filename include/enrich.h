@@ -34,7 +34,8 @@ bool enrich_event(store_t *st, event_t *ev);
  * The rule: ONE email.sent per recipient and queue id, the one stored
  * first; the milter's record enriches every later event either way.
  *
- *   enrich_append(st, txn, ev, hold_until_ms, err)
+ *   enrich_append(st, txn, ev, err)
+ *   enrich_append_hold(st, txn, ev, hold_until_ms, err)
  *                          STORE THREAD, in the append transaction: what
  *                          the daemon calls for each event it is about to
  *                          store. Returns ENRICH_KEEP (store it), ENRICH_DROP
@@ -57,7 +58,8 @@ bool enrich_event(store_t *st, event_t *ev);
  *     log has whole seconds, the milter's email.sent milliseconds: an
  *     outcome is never timestamped before its email.sent).
  *
- * Holding (the maillog reader, hold_until_ms > 0; 0 = never hold): the
+ * Holding (the maillog reader: enrich_append_hold with hold_until_ms > 0;
+ * enrich_append is the same with 0, never holding): the
  * milter submits from a background thread after the end of DATA, so the
  * MTA can deliver and log a message before the milter's record is stored
  * (and after a restart the spool may still hold it). A log event whose
@@ -75,7 +77,7 @@ bool enrich_event(store_t *st, event_t *ev);
  *                          milter's email.sent for qid, take that queue id's
  *                          held events (appended to the malloc'ed *evs, *n
  *                          counted up; the caller owns them) and delete the
- *                          hold; the caller appends them (hold_until_ms 0):
+ *                          hold; the caller appends them (not holding):
  *                          they find the record now. 0, or -1 + err.
  *   enrich_take_expired(st, txn, now_ms, max, &evs, &n, &next_ms, err)
  *                          STORE THREAD: the same for up to max holds whose
@@ -88,8 +90,9 @@ enum enrich_verdict { ENRICH_KEEP = 0, ENRICH_DROP = 1, ENRICH_HELD = 2 };
 #define ENRICH_HOLD_PREFIX "enrich/hold/"
 #define ENRICH_MILTER_KEY "enrich/milter"
 #define ENRICH_MILTER_RECENT_MS (7 * 86400 * 1000LL)
-int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_until_ms,
-                  mh_err_t *err);
+int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, mh_err_t *err);
+int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_until_ms,
+                       mh_err_t *err);
 int enrich_take_held(store_t *st, store_txn_t *txn, const char *qid, event_t ***evs, size_t *n,
                      mh_err_t *err);
 int enrich_take_expired(store_t *st, store_txn_t *txn, int64_t now_ms, size_t max,

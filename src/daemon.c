@@ -80,7 +80,7 @@ static int daemon_release_held(store_t *st, store_txn_t *txn, event_t *const *ev
         rc = enrich_take_held(st, txn, qids[i], &held, &nheld, err);
     if (rc == 0 && nheld > 0) {
         res = xcalloc(nheld, sizeof(*res));
-        rc = daemon_append_events_txn(st, txn, held, nheld, 0, res, err);
+        rc = daemon_append_events_txn(st, txn, held, nheld, res, err);
         free(res);
     }
     for (size_t i = 0; i < nheld; i++)
@@ -91,8 +91,14 @@ static int daemon_release_held(store_t *st, store_txn_t *txn, event_t *const *ev
 }
 
 int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
-                             int64_t hold_until_ms, enum store_append_result *res,
-                             mh_err_t *err)
+                             enum store_append_result *res, mh_err_t *err)
+{
+    return daemon_append_log_events_txn(st, txn, evs, n, 0, res, err);
+}
+
+int daemon_append_log_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
+                                 int64_t hold_until_ms, enum store_append_result *res,
+                                 mh_err_t *err)
 {
     uint64_t seq;
     size_t len;
@@ -100,7 +106,7 @@ int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs,
     int rc;
 
     for (size_t i = 0; i < n; i++) {
-        if ((rc = enrich_append(st, txn, evs[i], hold_until_ms, err)) < 0)
+        if ((rc = enrich_append_hold(st, txn, evs[i], hold_until_ms, err)) < 0)
             return -1;
         if (rc == ENRICH_DROP) { /* another email.sent stands for it */
             res[i] = STORE_SUPERSEDED;
@@ -140,7 +146,7 @@ int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
 
     if (txn == NULL)
         return -1;
-    if (daemon_append_events_txn(st, txn, evs, n, 0, res, err) < 0) {
+    if (daemon_append_events_txn(st, txn, evs, n, res, err) < 0) {
         store_abort(txn);
         return -1;
     }

@@ -374,8 +374,13 @@ int enrich_take_expired(store_t *st, store_txn_t *txn, int64_t now_ms, size_t ma
 
 /* ---- the append path */
 
-int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_until_ms,
-                  mh_err_t *err)
+int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, mh_err_t *err)
+{
+    return enrich_append_hold(st, txn, ev, 0, err);
+}
+
+int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_until_ms,
+                       mh_err_t *err)
 {
     const char *qid = enrich_qid(ev);
     json_t *rec, *t;

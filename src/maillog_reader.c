@@ -166,10 +166,10 @@ static void commit_work(store_t *st, void *ctx)
     if (txn == NULL)
         return;
     j->res = xcalloc(j->nev ? j->nev : 1, sizeof(*j->res));
-    if (daemon_append_events_txn(st, txn, j->evs, j->nev,
-                                 j->r->src.milter_wait > 0
-                                     ? time_now_ms() + j->r->src.milter_wait * 1000LL : 0,
-                                 j->res, &j->err) < 0)
+    if (daemon_append_log_events_txn(st, txn, j->evs, j->nev,
+                                     j->r->src.milter_wait > 0
+                                         ? time_now_ms() + j->r->src.milter_wait * 1000LL : 0,
+                                     j->res, &j->err) < 0)
         goto abort;
     for (size_t i = 0; i < j->nkv; i++) {
         int rc = j->kv[i].val
@@ -274,7 +274,7 @@ static void release_work(store_t *st, void *ctx)
         goto abort;
     j->cap = j->nev;
     j->res = xcalloc(j->nev ? j->nev : 1, sizeof(*j->res));
-    if (daemon_append_events_txn(st, txn, j->evs, j->nev, 0, j->res, &j->err) < 0)
+    if (daemon_append_events_txn(st, txn, j->evs, j->nev, j->res, &j->err) < 0)
         goto abort;
     j->rc = store_commit(txn, &j->err);
     return;

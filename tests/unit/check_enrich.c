@@ -109,8 +109,8 @@ START_TEST(test_milter_sent_record)
     /* the milter's email.sent makes the record; in the same transaction
      * the reader's is already dropped */
     txn = store_begin(st, NULL);
-    ck_assert_int_eq(enrich_append(st, txn, ms, 0, &err), ENRICH_KEEP);
-    ck_assert_int_eq(enrich_append(st, txn, rs, 0, &err), ENRICH_DROP);
+    ck_assert_int_eq(enrich_append(st, txn, ms, &err), ENRICH_KEEP);
+    ck_assert_int_eq(enrich_append(st, txn, rs, &err), ENRICH_DROP);
     ck_assert_int_eq(store_commit(txn, NULL), 0);
     ck_assert_int_eq(store_kv_get(st, STORE_MESSAGES, "Q9", &val, &len, &err), 0);
     rec = json_loadb(val, len, 0, NULL);
@@ -122,9 +122,9 @@ START_TEST(test_milter_sent_record)
     ck_assert_ptr_null(json_object_get(rec, "recipient")); /* per message, not per recipient */
     json_decref(rec);
     txn = store_begin(st, NULL);
-    ck_assert_int_eq(enrich_append(st, txn, rs, 0, &err), ENRICH_DROP);
-    ck_assert_int_eq(enrich_append(st, txn, other, 0, &err), ENRICH_KEEP); /* another message */
-    ck_assert_int_eq(enrich_append(st, txn, dl, 0, &err), ENRICH_KEEP);    /* not email.sent */
+    ck_assert_int_eq(enrich_append(st, txn, rs, &err), ENRICH_DROP);
+    ck_assert_int_eq(enrich_append(st, txn, other, &err), ENRICH_KEEP); /* another message */
+    ck_assert_int_eq(enrich_append(st, txn, dl, &err), ENRICH_KEEP);    /* not email.sent */
     store_abort(txn);
     ck_assert(enrich_event(st, dl));
     ck_assert_str_eq(dstr(dl, "subject"), "Hi \xc3\xa9");
@@ -134,7 +134,7 @@ START_TEST(test_milter_sent_record)
     /* Q1's record has "milter": true too: the reader's email.sent is dropped */
     json_object_set_new(rs->data, "queue_id", json_string("Q1"));
     txn = store_begin(st, NULL);
-    ck_assert_int_eq(enrich_append(st, txn, rs, 0, &err), ENRICH_DROP);
+    ck_assert_int_eq(enrich_append(st, txn, rs, &err), ENRICH_DROP);
     store_abort(txn);
     event_free(ms);
     event_free(rs);
@@ -162,7 +162,7 @@ static int append1(event_t *ev, int64_t hold_until)
     int rc;
 
     ck_assert_ptr_nonnull(txn);
-    rc = enrich_append(st, txn, ev, hold_until, &err);
+    rc = enrich_append_hold(st, txn, ev, hold_until, &err);
     ck_assert_int_ge(rc, 0);
     ck_assert_int_eq(store_commit(txn, NULL), 0);
     return rc;
