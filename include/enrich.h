@@ -50,9 +50,9 @@ bool enrich_event(store_t *st, event_t *ev);
  *     list): the record is saved all the same, so the message's later
  *     events are enriched.
  *   - An email.sent from the log: ENRICH_DROP when the record is the
- *     milter's or already lists the recipient in "sent"; else ENRICH_KEEP
- *     and the recipient is added to "sent" (a record {"t", "sent"} is made
- *     when there is none).
+ *     milter's; else ENRICH_KEEP and the recipient is in "sent" (a record
+ *     {"t", "sent"} is made when there is none). The same line read again
+ *     gives the same event id: the store's id check drops that copy.
  *   - Any other event: the record's members merged as enrich_event does,
  *     and its time moved up to the record's "t" when it is earlier (the
  *     log has whole seconds, the milter's email.sent milliseconds: an

@@ -410,12 +410,14 @@ int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_
             return rc < 0 ? -1 : ENRICH_HELD;
         }
     }
-    if (enrich_is_sent(ev) && (milter || (rec && enrich_sent_listed(rec, ev)))) {
-        verdict = ENRICH_DROP; /* one email.sent per recipient: the one stored first */
+    if (enrich_is_sent(ev) && milter) {
+        verdict = ENRICH_DROP; /* one email.sent per recipient: the milter's came first */
     } else if (enrich_is_sent(ev)) {
+        /* The log's own again (a line read twice) has the same id: the
+         * store's id check drops it, and counts it as the duplicate it is. */
         if (rec)
             enrich_merge(ev, rec);
-        if (enrich_note_sent(txn, qid, rec, ev, err) < 0)
+        if (!(rec && enrich_sent_listed(rec, ev)) && enrich_note_sent(txn, qid, rec, ev, err) < 0)
             verdict = -1;
     } else if (rec) {
         enrich_merge(ev, rec);
