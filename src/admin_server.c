@@ -45,9 +45,10 @@ struct admin_server {
 
 static json_t *admin_counters(const struct daemon_counters *c)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                      "ingested", (json_int_t)c->ingested, "duplicates",
                      (json_int_t)c->duplicates, "superseded", (json_int_t)c->superseded,
+                     "held", (json_int_t)c->held, "unenriched", (json_int_t)c->unenriched,
                      "rejected", (json_int_t)c->rejected,
                      "tempfailed", (json_int_t)c->tempfailed, "commits", (json_int_t)c->commits,
                      "spool_files", (json_int_t)c->spool_files, "spool_events",

@@ -50,6 +50,8 @@ static const struct conf_row conf_maillog_rows[] = {
      .kind = CK_INT, .off = FM(max_line), .min = KIB, .max = MIB},
     {CFG_INT("batch_lines", 4096, CFGF_NONE),
      .kind = CK_INT, .off = FM(batch_lines), .min = 1, .max = 65536},
+    {CFG_INT("milter_wait", 5, CFGF_NONE),
+     .kind = CK_INT, .off = FM(milter_wait), .min = 0, .max = 600},
 };
 
 static conf_sec_check_fn conf_maillog_check;

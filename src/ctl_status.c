@@ -161,6 +161,8 @@ static void print_status(const json_t *r)
            jint(r, "counters", "superseded"),
            jint(r, "counters", "rejected"), jint(r, "counters", "tempfailed"),
            jint(r, "counters", "commits"), jint(r, "clients", NULL));
+    printf("milter:    %lld log events held for the milter's record, %lld released "
+           "unenriched\n", jint(r, "counters", "held"), jint(r, "counters", "unenriched"));
     printf("spool:     %lld files drained (%lld events), %lld quarantined\n",
            jint(r, "counters", "spool_files"), jint(r, "counters", "spool_events"),
            jint(r, "counters", "quarantined"));

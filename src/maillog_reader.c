@@ -36,6 +36,7 @@
 #include "maillog_parse.h"
 #include "maillog_reader.h"
 #include "journal_source.h"
+#include "spool_drain.h"
 #include "storeq.h"
 #include "tail_file.h"
 #include "timeutil.h"
@@ -45,6 +46,7 @@
 #define READER_RETRY_MS 2000    /* after an error, doubled while errors go on... */
 #define READER_RETRY_MAX_MS 60000 /* ...up to this */
 #define READER_LAG_RING 8192    /* recent read-to-commit delays kept for percentiles */
+#define READER_RELEASE_MAX 1000 /* expired holds released per job (enrich.h) */
 
 enum reader_state { R_LOADING, R_FOLLOWING, R_RESETTING, R_STOPPED };
 
@@ -70,6 +72,9 @@ struct reader_job {
     char *pos_json;
     json_t *states; /* {qid: json-text} */
     int64_t read_mono_ms; /* FOLLOWING: when its lines were read */
+    /* releasing expired holds (enrich.h): the next deadline left, 0 = none */
+    bool release;
+    int64_t next_release_ms;
     int rc;
     mh_err_t err;
 };
@@ -94,6 +99,8 @@ struct maillog_reader {
     bool caught_up;           /* read to the end once since the load: anchor = now */
     struct tail_pos pos;      /* after the last line read (type "file", when have_pos) */
     bool have_pos;
+    int64_t release_ms;       /* holds for the milter's record (enrich.h) may be
+                                 due from then on (wall clock); 0 = none known */
     struct reader_counters ctr;
     int32_t lag_ms[READER_LAG_RING]; /* commit time - read time, recent events */
     size_t nlag;                     /* total recorded (ring index = nlag % size) */
@@ -106,6 +113,7 @@ struct maillog_reader {
 
 static void reader_pump(struct maillog_reader *r);
 static void reader_load(struct maillog_reader *r);
+static void release_done(struct maillog_reader *r, struct reader_job *j);
 
 static char *reader_key(const struct maillog_reader *r, const char *suffix)
 {
@@ -181,7 +189,10 @@ static void commit_work(store_t *st, void *ctx)
     if (txn == NULL)
         return;
     j->res = xcalloc(j->nev ? j->nev : 1, sizeof(*j->res));
-    if (daemon_append_events_txn(st, txn, j->evs, j->nev, j->res, &j->err) < 0)
+    if (daemon_append_log_events_txn(st, txn, j->evs, j->nev,
+                                     j->r->src.milter_wait > 0
+                                         ? time_now_ms() + j->r->src.milter_wait * 1000LL : 0,
+                                     j->res, &j->err) < 0)
         goto abort;
     for (size_t i = 0; i < j->nkv; i++) {
         int rc = j->kv[i].val
@@ -246,6 +257,13 @@ static void commit_done(void *ctx)
     struct maillog_reader *r = j->r;
 
     r->busy = false;
+    if (j->release) {
+        release_done(r, j);
+        job_free(j);
+        if (r->state == R_FOLLOWING && !r->d->stopping)
+            reader_pump(r);
+        return;
+    }
     if (j->rc < 0) {
         char *reason = xasprintf("cannot commit events and the position: %s", j->err.text);
 
@@ -261,10 +279,70 @@ static void commit_done(void *ctx)
     reader_record_lag(r, j);
     if (j->nev)
         daemon_count_appended(r->d, j->res, j->nev);
+    for (size_t i = 0; i < j->nev && r->release_ms == 0; i++)
+        if (j->res[i] == STORE_HELD) /* the store's deadline is before this */
+            r->release_ms = time_now_ms() + r->src.milter_wait * 1000LL;
     job_free(j);
     /* Shutting down: stop at this commit; the checkpoint resumes us next start. */
     if (r->state == R_FOLLOWING && !r->d->stopping)
         reader_pump(r);
+}
+
+/* Store thread: the held events whose wait is over go out as they are. */
+static void release_work(store_t *st, void *ctx)
+{
+    struct reader_job *j = ctx;
+    store_txn_t *txn = store_begin(st, &j->err);
+
+    j->rc = -1;
+    if (txn == NULL)
+        return;
+    if (enrich_take_expired(st, txn, time_now_ms(), READER_RELEASE_MAX, &j->evs, &j->nev,
+                            &j->next_release_ms, &j->err) < 0)
+        goto abort;
+    j->cap = j->nev;
+    j->res = xcalloc(j->nev ? j->nev : 1, sizeof(*j->res));
+    if (daemon_append_events_txn(st, txn, j->evs, j->nev, j->res, &j->err) < 0)
+        goto abort;
+    j->rc = store_commit(txn, &j->err);
+    return;
+abort:
+    store_abort(txn);
+}
+
+/* Loop thread (commit_done for a release job). */
+static void release_done(struct maillog_reader *r, struct reader_job *j)
+{
+    if (j->rc < 0) {
+        msg_warn("maillog %s: cannot release held events: %s; trying again", r->name,
+                 j->err.text);
+        r->ctr.errors++;
+        r->release_ms = time_now_ms() + READER_RETRY_MS;
+        return;
+    }
+    r->release_ms = j->next_release_ms;
+    r->ctr.events += j->nev;
+    r->d->ctr.unenriched += j->nev;
+    if (j->nev) {
+        daemon_count_appended(r->d, j->res, j->nev);
+        msg_info("maillog %s: %zu events released without the milter's record (milter_wait "
+                 "%d s)", r->name, j->nev, r->src.milter_wait);
+    }
+}
+
+/* Hand the due holds to the store thread, when some may be due. */
+static bool reader_release(struct maillog_reader *r)
+{
+    struct reader_job *j;
+
+    if (r->release_ms == 0 || time_now_ms() < r->release_ms || r->busy ||
+        r->state != R_FOLLOWING || r->d->stopping || !spool_drain_settled(r->d->drain))
+        return false;
+    j = job_new(r);
+    j->release = true;
+    r->busy = true;
+    storeq_submit(r->d->storeq, release_work, commit_done, j);
+    return true;
 }
 
 /* ------------------------------------------------------------ following */
@@ -345,6 +423,9 @@ static void reader_pump(struct maillog_reader *r)
     bool truncated, moved = false, flushed;
 
     if (r->state != R_FOLLOWING || r->busy || r->d->stopping)
+        return;
+    /* The milter's spooled records first (spool_drain.h), and due holds. */
+    if (!spool_drain_settled(r->d->drain) || reader_release(r))
         return;
     r->job = job_new(r);
     r->job->read_mono_ms = time_mono_ms();
@@ -570,6 +651,7 @@ static void load_done(void *ctx)
         else
             restored++;
     }
+    r->release_ms = time_now_ms(); /* holds left from before are released when due */
     msg_info("maillog %s: following %s from %s (%zu queue ids restored)", r->name,
              strcmp(r->src.type, "journald") == 0 && !r->src.path[0] ? "the journal" : r->src.path,
              j->pos_json ? "the checkpoint" : r->src.start_at, restored);
