@@ -2,7 +2,8 @@
  * maillog_parse.h - one maillog line in, one classified record out.
  *
  * Understands Postfix (any instance name: "postfix/smtp", "postfix-out/qmgr")
- * and Sendmail ("sm-mta", "sendmail") lines, with traditional syslog
+ * and Sendmail ("sm-mta", "sendmail") lines, and the content filter of the
+ * Proxmox Mail Gateway ("pmg-smtp-filter": ML_FILTER), with traditional syslog
  * timestamps ("Nov 22 06:30:19", year inferred, New Year handled) or RFC 3339
  * ones (rsyslog high precision, Postfix's own maillog_file), with or without
  * a host name. Postfix's log_adhoc.c is the grammar of delivery lines:
@@ -34,7 +35,8 @@
 
 #define MAILLOG_LINE_MAX (64 * 1024)
 
-enum ml_mta { ML_POSTFIX = 1, ML_SENDMAIL = 2 };
+enum ml_mta { ML_POSTFIX = 1, ML_SENDMAIL = 2,
+              ML_PMG = 3 /* Proxmox Mail Gateway's content filter, pmg-smtp-filter */ };
 
 enum ml_kind {
     ML_OTHER = 0,      /* a mail program's line that carries nothing for us */
@@ -50,6 +52,12 @@ enum ml_kind {
     ML_VERIFY,         /* an address-verification probe result line (sender <> probe) */
     ML_SM_FROM,        /* sendmail: "QID: from=<s>, size=N, class=.., nrcpts=N, msgid=<id>, relay=.." */
     ML_SM_TO,          /* sendmail: "QID: to=<r>, ctladdr=.., delay=.., xdelay=.., mailer=.., relay=.., dsn=.., stat=..." */
+    ML_FILTER,         /* pmg-smtp-filter, queue_id = the filter's own id (FID), status =
+                          "new" ("FID: new mail message-id=<id>": message_id),
+                          "accept" ("FID: accept mail to <r> (NEWQID) (rule: R)": to,
+                          new_queue_id), "quarantine" ("FID: moved mail for <r> to spam
+                          quarantine - ID (rule: R)": to) or "block" ("FID: block mail to
+                          <r> (rule: R)": to); status_text = all of the text after "FID: " */
 };
 
 /* A slice of the parsed line; p == NULL when absent. Not NUL-terminated. */
@@ -87,6 +95,8 @@ struct ml_rec {
     struct ml_str sasl_username; /* CLIENT */
     struct ml_str new_queue_id;  /* NOTIFICATION: the notice's queue id;
                                     DELIVERY with "queued as QID" in status_text */
+    struct ml_str filter_id;     /* DELIVERY with PMG's "250 2.5.0 OK (FID)" or "250 2.7.0
+                                    BLOCKED (FID)" reply: the filter's own id (ML_FILTER) */
     struct ml_str notice;        /* NOTIFICATION: "non-delivery", "delay", "success"
                                     (a static string, not a slice of the line) */
 };
