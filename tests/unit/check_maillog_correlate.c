@@ -1,7 +1,8 @@
 /*
- * check_maillog_correlate.c - the correlator's rules, fed with records
- * built by hand (the parser has its own data-driven tests), and the bounce
- * classifier, table-driven.
+ * check_maillog_correlate.c - what the correlator's API promises beyond
+ * its rules (persistence and restore, bounds), fed with records built by
+ * hand, and the bounce classifier, table-driven. The rules themselves are
+ * tested as data: tests/data/correlate/ *.case (check_maillog_cases.c).
  */
 #include "config.h"
 
@@ -25,12 +26,6 @@ static void collect(void *ctx, event_t *ev)
 static const char *ev_type(size_t i)
 {
     return json_string_value(json_object_get(json_array_get(events, i), "type"));
-}
-
-static const char *ev_str(size_t i, const char *key)
-{
-    return json_string_value(
-        json_object_get(json_object_get(json_array_get(events, i), "data"), key));
 }
 
 static json_int_t ev_int(size_t i, const char *key)
@@ -91,128 +86,6 @@ static mlc_t *fresh(bool emit_sent)
     return mlc_new(&o, collect, NULL);
 }
 
-START_TEST(test_sent_then_delivered)
-{
-    mlc_t *c = fresh(true);
-    struct ml_rec mid = rec(ML_MESSAGE_ID, "AAA1", 1000);
-
-    mid.message_id = S("m1@example.org"); /* logged without brackets: restored */
-    mlc_feed(c, &mid);
-    feed_active(c, "AAA1", "ann@example.org", 2000);
-    feed_delivery(c, "AAA1", "bob@example.net", "sent", "2.0.0", "250 2.0.0 Ok", 3000);
-    feed_delivery(c, "AAA1", "bob@example.net", "sent", "2.0.0", "250 2.0.0 Ok", 3001); /* repeat */
-    ck_assert_uint_eq(json_array_size(events), 2);
-    ck_assert_str_eq(ev_type(0), "email.sent");
-    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(events, 0), "ts")), 2000);
-    ck_assert_str_eq(ev_type(1), "email.delivered");
-    ck_assert_str_eq(ev_str(1, "message_id"), "<m1@example.org>");
-    ck_assert_str_eq(ev_str(1, "from"), "ann@example.org");
-    ck_assert_str_eq(ev_str(1, "recipient"), "bob@example.net");
-    ck_assert_str_eq(ev_str(1, "smtp_response"), "250 2.0.0 Ok");
-    ck_assert_int_eq(ev_int(1, "attempt"), 1);
-    ck_assert_int_eq(ev_int(1, "size"), 1234);
-    mlc_free(c);
-}
-END_TEST
-
-START_TEST(test_deferred_attempts_then_bounce)
-{
-    mlc_t *c = fresh(true);
-
-    feed_active(c, "B2", "ann@example.org", 1000);
-    feed_delivery(c, "B2", "x@example.net", "deferred", "4.2.0", "host mx said: 450 4.2.0 busy (in reply to RCPT TO command)", 2000);
-    feed_delivery(c, "B2", "x@example.net", "deferred", "4.2.0", "host mx said: 450 4.2.0 busy (in reply to RCPT TO command)", 3000);
-    feed_delivery(c, "B2", "x@example.net", "bounced", "5.1.1", "host mx said: 550 5.1.1 <x@example.net>: User unknown (in reply to RCPT TO command)", 4000);
-    ck_assert_uint_eq(json_array_size(events), 4); /* sent, deferred x2, bounced */
-    ck_assert_str_eq(ev_type(1), "email.deferred");
-    ck_assert_int_eq(ev_int(1, "attempt"), 1);
-    ck_assert_int_eq(ev_int(2, "attempt"), 2);
-    ck_assert_str_eq(ev_str(2, "smtp_response"), "450 4.2.0 busy");
-    ck_assert_str_eq(ev_type(3), "email.bounced");
-    ck_assert_int_eq(ev_int(3, "attempt"), 3);
-    ck_assert_str_eq(ev_str(3, "bounce_type"), "hard");
-    ck_assert_str_eq(ev_str(3, "bounce_class"), "unknown-user");
-    mlc_free(c);
-}
-END_TEST
-
-START_TEST(test_expired_fails_pending)
-{
-    mlc_t *c = fresh(false);
-    struct ml_rec ex = rec(ML_EXPIRED, "C3", 9000);
-
-    feed_active(c, "C3", "ann@example.org", 1000);
-    feed_delivery(c, "C3", "a@example.net", "deferred", "4.4.1", "connect to x: Connection refused", 2000);
-    feed_delivery(c, "C3", "b@example.net", "sent", "2.0.0", "250 ok", 2000);
-    ex.from = S("ann@example.org");
-    mlc_feed(c, &ex);
-    ck_assert_uint_eq(json_array_size(events), 3); /* deferred a, delivered b, failed a */
-    ck_assert_str_eq(ev_type(2), "email.failed");
-    ck_assert_str_eq(ev_str(2, "recipient"), "a@example.net");
-    ck_assert_ptr_nonnull(strstr(ev_str(2, "reason"), "expired"));
-    ck_assert_str_eq(ev_str(2, "smtp_response"), "connect to x: Connection refused");
-    mlc_free(c);
-}
-END_TEST
-
-START_TEST(test_bounce_notice_skipped_and_linked)
-{
-    mlc_t *c = fresh(true);
-    struct ml_rec n = rec(ML_NOTIFICATION, "D4", 3000);
-
-    feed_active(c, "D4", "ann@example.org", 1000);
-    feed_delivery(c, "D4", "u@example.net", "bounced", "5.1.1", "said: 550 5.1.1 no", 2000);
-    n.new_queue_id = S("E5");
-    n.notice = S("non-delivery");
-    mlc_feed(c, &n);
-    feed_active(c, "E5", "", 3100);
-    feed_delivery(c, "E5", "ann@example.org", "sent", "2.0.0", "250 ok", 3200);
-    ck_assert_uint_eq(json_array_size(events), 2); /* the notice's delivery is skipped */
-    ck_assert_uint_eq(mlc_stats(c)->skipped_bounce, 1);
-    mlc_free(c);
-
-    /* include_bounces: the notice's events name their parent. */
-    struct mlc_opts o = { .include_bounces = true };
-    json_decref(events);
-    events = json_array();
-    c = mlc_new(&o, collect, NULL);
-    feed_active(c, "D4", "ann@example.org", 1000);
-    mlc_feed(c, &n);
-    feed_active(c, "E5", "", 3100);
-    feed_delivery(c, "E5", "ann@example.org", "sent", "2.0.0", "250 ok", 3200);
-    ck_assert_uint_eq(json_array_size(events), 1);
-    ck_assert_str_eq(ev_str(0, "parent_queue_id"), "D4");
-    mlc_free(c);
-}
-END_TEST
-
-START_TEST(test_content_filter_chain)
-{
-    mlc_t *c = fresh(true);
-    struct ml_rec hop = rec(ML_DELIVERY, "F6", 2000);
-
-    feed_active(c, "F6", "ann@example.org", 1000);
-    /* The filter re-injects first: smtpd logs the new queue id ... */
-    mlc_feed(c, &(struct ml_rec){ .kind = ML_CLIENT, .queue_id = S("G7"), .ts_ms = 1900,
-                                  .client_addr = S("127.0.0.1") });
-    hop.to = S("bob@example.net");
-    hop.status = S("sent");
-    hop.relay = S("127.0.0.1[127.0.0.1]:10024");
-    hop.status_text = S("250 2.0.0 Ok: queued as G7");
-    hop.new_queue_id = S("G7");
-    mlc_feed(c, &hop);
-    feed_active(c, "G7", "ann@example.org", 2100);
-    feed_delivery(c, "G7", "bob@example.net", "sent", "2.0.0", "250 ok", 2200);
-    /* sent once (at the hop), delivered once (final), both under the first queue id */
-    ck_assert_uint_eq(json_array_size(events), 2);
-    ck_assert_str_eq(ev_type(0), "email.sent");
-    ck_assert_str_eq(ev_type(1), "email.delivered");
-    ck_assert_str_eq(ev_str(1, "queue_id"), "F6");
-    ck_assert_str_eq(ev_str(1, "reinjected_queue_id"), "G7");
-    mlc_free(c);
-}
-END_TEST
-
 static void save_cb(void *ctx, const char *qid, const char *json)
 {
     json_t *saved = ctx;
@@ -222,25 +95,6 @@ static void save_cb(void *ctx, const char *qid, const char *json)
     else
         json_object_del(saved, qid);
 }
-
-/* "queued as" from a server that is not this MTA is a plain delivery. */
-START_TEST(test_remote_queued_as_is_delivery)
-{
-    mlc_t *c = fresh(false);
-    struct ml_rec r = rec(ML_DELIVERY, "J1", 2000);
-
-    feed_active(c, "J1", "ann@example.org", 1000);
-    r.to = S("bob@example.net");
-    r.status = S("sent");
-    r.relay = S("127.0.0.1[127.0.0.1]:2525");
-    r.status_text = S("250 2.0.0 Ok: queued as REMOTE1");
-    r.new_queue_id = S("REMOTE1");
-    mlc_feed(c, &r);
-    ck_assert_uint_eq(json_array_size(events), 1);
-    ck_assert_str_eq(ev_type(0), "email.delivered");
-    mlc_free(c);
-}
-END_TEST
 
 START_TEST(test_persist_restore_no_duplicate_sent)
 {
@@ -295,24 +149,6 @@ START_TEST(test_bounded)
 }
 END_TEST
 
-START_TEST(test_sender_filter)
-{
-    const char *domains[] = { "example.org", NULL };
-    mlc_t *c;
-
-    json_decref(events);
-    events = json_array();
-    c = mlc_new(&(struct mlc_opts){ .sender_domains = domains }, collect, NULL);
-    feed_active(c, "I1", "ann@EXAMPLE.org", 1000);
-    feed_delivery(c, "I1", "x@example.net", "sent", "2.0.0", "250", 2000);
-    feed_active(c, "I2", "eve@other.test", 1000);
-    feed_delivery(c, "I2", "x@example.net", "sent", "2.0.0", "250", 2000);
-    ck_assert_uint_eq(json_array_size(events), 1);
-    ck_assert_str_eq(ev_str(0, "from"), "ann@EXAMPLE.org");
-    mlc_free(c);
-}
-END_TEST
-
 /* ---- bounce classes: dsn, text -> class */
 static const struct {
     const char *dsn, *text, *cls;
@@ -349,15 +185,8 @@ int main(void)
     SRunner *sr;
     int failed;
 
-    tcase_add_test(tc, test_sent_then_delivered);
-    tcase_add_test(tc, test_deferred_attempts_then_bounce);
-    tcase_add_test(tc, test_expired_fails_pending);
-    tcase_add_test(tc, test_bounce_notice_skipped_and_linked);
-    tcase_add_test(tc, test_content_filter_chain);
-    tcase_add_test(tc, test_remote_queued_as_is_delivery);
     tcase_add_test(tc, test_persist_restore_no_duplicate_sent);
     tcase_add_test(tc, test_bounded);
-    tcase_add_test(tc, test_sender_filter);
     tcase_add_loop_test(tc, test_bounce_class, 0, sizeof(bounce_cases) / sizeof(bounce_cases[0]));
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
