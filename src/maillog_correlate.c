@@ -23,11 +23,14 @@
 
 #define MLC_MAX_RCPTS 1000    /* recipients tracked per message */
 #define MLC_TEXT_MAX 512      /* a response text kept for email.failed */
+#define MLC_MAX_LINKS 4096    /* filter states and pending filter hops, each */
+#define MLC_SCAN_MAX 1000     /* states looked at to find a filtered message by Message-ID */
 
 struct rcpt {
     char *addr;
     char *orig;      /* orig_to, when logged */
     char *last_text; /* last deferral reason, for email.failed at expiry */
+    char *last_dsn, *last_relay; /* ... and that attempt's dsn= and relay= */
     int attempts;    /* delivery attempts logged so far */
     bool sent;       /* email.sent emitted */
     bool done;       /* final outcome emitted (delivered, bounced, failed) */
@@ -40,6 +43,8 @@ struct msg_state {
     char *from, *message_id, *client_addr, *sasl_username, *size;
     int64_t active_ms; /* queue-active time: email.sent's timestamp */
     int64_t seen_ms;   /* last line about it (log time) */
+    uint64_t first_order;  /* mlc order of its first line, */
+    uint64_t active_order; /* of its latest queue-active line (0: none seen) */
     bool is_notice;    /* the MTA's own bounce/delay/success notice */
     bool has_sender;   /* from= seen (an empty sender marks a notice too) */
     bool dirty;
@@ -51,8 +56,43 @@ struct msg_state {
     struct msg_state *dnext;       /* dirty list */
 };
 
+/* What a content filter with its own log lines (pmg-smtp-filter) did with
+ * one recipient: 'a' accepted and re-injected as new_qid, 'q' quarantined,
+ * 'b' blocked; text is the filter's line. */
+struct flt_item {
+    char *rcpt, *new_qid, *text;
+    char action;
+};
+
+/* One mail inside such a filter, by the filter's own id. */
+struct flt {
+    char *fid, *message_id;
+    char *orig_qid;  /* the message that was handed to the filter, once known */
+    uint64_t order;  /* mlc order of its first line */
+    int64_t seen_ms;
+    struct flt_item *items;
+    size_t nitems;
+    struct flt *next;
+};
+
+/* A recipient handed to a content filter that named no re-injected queue
+ * id: waits for a message with the same Message-ID and recipient. */
+struct hop {
+    char *qid, *rcpt, *message_id;
+    uint64_t order; /* the message's queue-active order: the new one comes later */
+    int64_t ts_ms;
+    struct hop *next;
+};
+
+enum mlc_drop { DROP_FAILED = 0, DROP_NONE, DROP_DELIVERED };
+
 struct mlc {
     struct mlc_opts opts;
+    enum mlc_drop filtered_mode, discard_mode;
+    uint64_t order;       /* records fed so far (and restored orders): first/active_order */
+    struct flt *flts;     /* newest first, at most MLC_MAX_LINKS */
+    struct hop *hops;     /* newest first, at most MLC_MAX_LINKS */
+    size_t nflts, nhops;
     mlc_emit_fn emit;
     void *ctx;
     struct msg_state **buckets;
@@ -159,6 +199,8 @@ static void msg_state_free(struct msg_state *m)
         free(m->rcpts[i].addr);
         free(m->rcpts[i].orig);
         free(m->rcpts[i].last_text);
+        free(m->rcpts[i].last_dsn);
+        free(m->rcpts[i].last_relay);
     }
     free(m->rcpts);
     free(m->qid), free(m->root_qid), free(m->parent_qid);
@@ -217,6 +259,7 @@ static struct msg_state *state_new(mlc_t *c, const char *qid, size_t len, int64_
         table_grow(c);
     m->qid = xstrndup(qid, len);
     m->active_ms = m->seen_ms = ts;
+    m->first_order = ++c->order;
     b = bucket_of(c, qid, len);
     m->hnext = *b;
     *b = m;
@@ -403,35 +446,396 @@ static void emit_sent_once(mlc_t *c, struct msg_state *m, struct rcpt *r)
 
 /* ------------------------------------------------------------ records */
 
-/* A content filter took the message back in as NEWQID: carry the identity. */
-static void follow_reinjection(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+/* The first queue id of m's chain. */
+static const char *root_of(const struct msg_state *m)
 {
-    struct msg_state *n = state_find(c, rec->new_queue_id);
+    return m->root_qid ? m->root_qid : m->qid;
+}
 
-    if (n == NULL)
-        n = state_new(c, rec->new_queue_id.p, rec->new_queue_id.len, rec->ts_ms);
+/* Can n be the message m was handed on as? Not m itself, not m's root, not
+ * part of another chain, and first seen after m went active for this
+ * attempt (a filter re-injects while the hop is open): a remote server's
+ * "queued as" that happens to name a tracked, older queue id is not it.
+ * When m went active before the log began there is no order to go by:
+ * then n must not have gone out on its own already. */
+static bool chain_fresh(const struct msg_state *m, const struct msg_state *n)
+{
+    if (n == m || strcmp(n->qid, root_of(m)) == 0)
+        return false;
+    if (n->root_qid != NULL)
+        return strcmp(n->root_qid, root_of(m)) == 0;
+    if (m->active_order != 0)
+        return n->first_order > m->active_order;
+    for (size_t i = 0; i < n->nrcpts; i++)
+        if (n->rcpts[i].done)
+            return false;
+    return true;
+}
+
+static void copy_if_unknown(char **dst, const char *src)
+{
+    if (*dst == NULL && src)
+        *dst = xstrdup(src);
+}
+
+/* m's value when it has one (the message as it came in), else n's own. */
+static void take_known(char **dst, const char *src)
+{
+    if (src) {
+        free(*dst);
+        *dst = xstrdup(src);
+    }
+}
+
+/* n is m handed on: n's events carry m's identity (the first queue id, the
+ * sender, client and size the message came in with; the filter's own
+ * client is loopback). Merged, never a known value replaced by an unknown
+ * one: m may have started before the log window. */
+static void chain_merge(mlc_t *c, struct msg_state *m, struct msg_state *n)
+{
     free(n->root_qid);
-    n->root_qid = xstrdup(m->root_qid ? m->root_qid : m->qid);
-    n->active_ms = m->active_ms;
-    n->is_notice = m->is_notice;
-    n->has_sender = m->has_sender;
-    if (n->from == NULL && m->from)
-        n->from = xstrdup(m->from);
-    if (n->message_id == NULL && m->message_id)
-        n->message_id = xstrdup(m->message_id);
-    if (n->client_addr == NULL && m->client_addr)
-        n->client_addr = xstrdup(m->client_addr);
-    if (n->sasl_username == NULL && m->sasl_username)
-        n->sasl_username = xstrdup(m->sasl_username);
+    n->root_qid = xstrdup(root_of(m));
+    if (m->has_sender || !n->has_sender)
+        n->active_ms = m->active_ms;
+    n->is_notice = n->is_notice || m->is_notice;
+    if (m->has_sender)
+        take_known(&n->from, m->from);
+    n->has_sender = n->has_sender || m->has_sender;
+    take_known(&n->message_id, m->message_id);
+    take_known(&n->client_addr, m->client_addr);
+    take_known(&n->sasl_username, m->sasl_username);
+    take_known(&n->size, m->size);
     for (size_t i = 0; i < m->nrcpts; i++) {
         struct rcpt *r = rcpt_get(n, m->rcpts[i].addr, strlen(m->rcpts[i].addr));
         if (r) {
             r->sent = r->sent || m->rcpts[i].sent;
-            if (r->orig == NULL && m->rcpts[i].orig)
-                r->orig = xstrdup(m->rcpts[i].orig);
+            copy_if_unknown(&r->orig, m->rcpts[i].orig);
         }
     }
     state_mark_dirty(c, n);
+}
+
+/* m was handed on as qid: follow, unless qid is no new message of this MTA
+ * (see chain_fresh). An unknown qid is made (its lines may come later). */
+static bool chain_follow(mlc_t *c, struct msg_state *m, struct ml_str qid, int64_t ts)
+{
+    struct msg_state *n = state_find(c, qid);
+
+    if (n != NULL && !chain_fresh(m, n))
+        return false;
+    if (n == NULL)
+        n = state_new(c, qid.p, qid.len, ts);
+    chain_merge(c, m, n);
+    return true;
+}
+
+/* A content filter took the message back in as rec->new_queue_id: carry the
+ * identity. false when that id cannot be the re-injected message. */
+static bool follow_reinjection(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+{
+    return chain_follow(c, m, rec->new_queue_id, rec->ts_ms);
+}
+
+/* ------------------------------------------------------------ content filters */
+
+/* "name[addr]:port" against a configured "host:port" or "[host]:port". */
+static bool relay_matches(struct ml_str relay, const char *want)
+{
+    const char *lb, *rb, *colon, *whost = want, *wport;
+    size_t whlen;
+
+    if (relay.len == strlen(want) && memcmp(relay.p, want, relay.len) == 0)
+        return true;
+    if (want[0] == '[') {
+        whost = want + 1;
+        if ((rb = strchr(whost, ']')) == NULL || rb[1] != ':')
+            return false;
+        whlen = (size_t)(rb - whost);
+        wport = rb + 2;
+    } else {
+        if ((colon = strrchr(want, ':')) == NULL)
+            return false;
+        whlen = (size_t)(colon - want);
+        wport = colon + 1;
+    }
+    lb = memchr(relay.p, '[', relay.len);
+    rb = lb ? memchr(lb, ']', (size_t)(relay.p + relay.len - lb)) : NULL;
+    if (rb == NULL || rb + 1 >= relay.p + relay.len || rb[1] != ':' ||
+        (size_t)(relay.p + relay.len - (rb + 2)) != strlen(wport) ||
+        memcmp(rb + 2, wport, strlen(wport)) != 0)
+        return false;
+    return ((size_t)(rb - lb - 1) == whlen && strncasecmp(lb + 1, whost, whlen) == 0) ||
+           ((size_t)(lb - relay.p) == whlen && strncasecmp(relay.p, whost, whlen) == 0);
+}
+
+static bool relay_is_filter(const mlc_t *c, struct ml_str relay)
+{
+    if (c->opts.content_filters == NULL || relay.p == NULL)
+        return false;
+    for (const char *const *f = c->opts.content_filters; *f; f++)
+        if (relay_matches(relay, *f))
+            return true;
+    return false;
+}
+
+/* A filter's own reply that says it dropped the mail: PMG's "250 2.7.0
+ * BLOCKED (FID)", amavis's "250 2.7.0 Ok, discarded, ..." and "..., BOUNCE". */
+static bool filter_dropped(const struct ml_rec *rec)
+{
+    return str_eq(rec->dsn, "2.7.0") ||
+           (rec->status_text.p && memmem(rec->status_text.p, rec->status_text.len, ", BOUNCE", 8));
+}
+
+/* The filter quarantined or dropped recipient r of m: say so once. */
+static void filter_failed(mlc_t *c, struct msg_state *m, struct rcpt *r, const char *action,
+                          struct ml_str text, int64_t ts)
+{
+    json_t *d;
+
+    if (r == NULL || r->done)
+        return;
+    r->done = true;
+    state_mark_dirty(c, m);
+    if (!state_wanted(c, m))
+        return;
+    emit_sent_once(c, m, r);
+    if (c->filtered_mode == DROP_NONE)
+        return;
+    d = event_base(m, r->addr, r->orig);
+    json_object_set_new(d, "reason", json_sprintf("content filter: %.*s", (int)text.len,
+                                                  text.p ? text.p : ""));
+    json_object_set_new(d, "filter_action", json_string(action));
+    json_object_set_new(d, "attempt", json_integer(r->attempts > 0 ? r->attempts : 1));
+    emit(c, EV_FAILED, ts, d);
+}
+
+static struct flt *flt_find(mlc_t *c, struct ml_str fid)
+{
+    for (struct flt *f = c->flts; f; f = f->next)
+        if (strlen(f->fid) == fid.len && memcmp(f->fid, fid.p, fid.len) == 0)
+            return f;
+    return NULL;
+}
+
+static void flt_free(struct flt *f)
+{
+    for (size_t i = 0; i < f->nitems; i++) {
+        free(f->items[i].rcpt);
+        free(f->items[i].new_qid);
+        free(f->items[i].text);
+    }
+    free(f->items);
+    free(f->fid), free(f->message_id), free(f->orig_qid);
+    free(f);
+}
+
+static void hop_free(struct hop *h)
+{
+    free(h->qid), free(h->rcpt), free(h->message_id);
+    free(h);
+}
+
+/* Drop filter states and pending hops older than the window (or past the
+ * bound, oldest first); a pending hop that goes so is counted. */
+static void links_prune(mlc_t *c, int64_t now_ms)
+{
+    int64_t cutoff = now_ms - (int64_t)c->opts.filter_window_s * 1000;
+    size_t n = 0;
+
+    for (struct flt **pp = &c->flts, *f; (f = *pp) != NULL;) {
+        if (f->seen_ms < cutoff || ++n > MLC_MAX_LINKS) {
+            *pp = f->next;
+            flt_free(f);
+            c->nflts--;
+        } else {
+            pp = &f->next;
+        }
+    }
+    n = 0;
+    for (struct hop **pp = &c->hops, *h; (h = *pp) != NULL;) {
+        if (h->ts_ms < cutoff || ++n > MLC_MAX_LINKS) {
+            *pp = h->next;
+            hop_free(h);
+            c->nhops--;
+            c->st.filter_unlinked++;
+        } else {
+            pp = &h->next;
+        }
+    }
+}
+
+/* Recipient r of m went into a filter that named no re-injected message. */
+static void hop_pending(mlc_t *c, struct msg_state *m, struct rcpt *r, int64_t ts)
+{
+    struct hop *h;
+
+    if (r == NULL || m->message_id == NULL) {
+        c->st.filter_unlinked++;
+        return;
+    }
+    h = xcalloc(1, sizeof(*h));
+    h->qid = xstrdup(m->qid);
+    h->rcpt = xstrdup(r->addr);
+    h->message_id = xstrdup(m->message_id);
+    h->order = m->active_order ? m->active_order : m->first_order;
+    h->ts_ms = ts;
+    h->next = c->hops;
+    c->hops = h;
+    c->nhops++;
+    links_prune(c, ts);
+}
+
+/* n, in no chain yet, delivers to rcpt: is it a filter's re-injection of a
+ * message that went into the filter (same Message-ID and recipient, within
+ * the window)? Then link it. */
+static void hop_adopt(mlc_t *c, struct msg_state *n, struct ml_str rcpt, int64_t ts)
+{
+    struct msg_state *m;
+
+    links_prune(c, ts);
+    if (n->root_qid || n->message_id == NULL)
+        return;
+    for (struct hop **pp = &c->hops, *h; (h = *pp) != NULL; pp = &h->next) {
+        if (strlen(h->rcpt) != rcpt.len || memcmp(h->rcpt, rcpt.p, rcpt.len) != 0 ||
+            strcmp(h->message_id, n->message_id) != 0 || n->first_order <= h->order ||
+            strcmp(h->qid, n->qid) == 0)
+            continue;
+        m = state_find(c, (struct ml_str){ h->qid, strlen(h->qid) });
+        *pp = h->next;
+        hop_free(h);
+        c->nhops--;
+        if (m && chain_fresh(m, n))
+            chain_merge(c, m, n);
+        return;
+    }
+}
+
+/* The message a filter state is about: the hop named it, or the latest
+ * active message with the filter's Message-ID first seen before the filter
+ * had it (looked for among the recently seen states only). */
+static struct msg_state *flt_orig(mlc_t *c, struct flt *f, int64_t ts)
+{
+    int64_t cutoff = ts - (int64_t)c->opts.filter_window_s * 1000;
+    struct msg_state *m;
+    int n = 0;
+
+    if (f->orig_qid)
+        return state_find(c, (struct ml_str){ f->orig_qid, strlen(f->orig_qid) });
+    if (f->message_id == NULL)
+        return NULL;
+    for (m = c->newest; m && m->seen_ms >= cutoff && n < MLC_SCAN_MAX; m = m->prev, n++) {
+        if (m->active_order == 0 || m->first_order >= f->order || m->is_notice ||
+            m->message_id == NULL || strcmp(m->message_id, f->message_id) != 0)
+            continue;
+        f->orig_qid = xstrdup(m->qid);
+        return m;
+    }
+    return NULL;
+}
+
+/* Apply what the filter did with recipient r of m (once). */
+static void flt_apply(mlc_t *c, struct flt *f, struct msg_state *m, struct rcpt *r,
+                      int64_t ts)
+{
+    struct flt_item *it = NULL;
+    struct msg_state *n;
+    struct rcpt *nr;
+
+    if (r == NULL || r->done)
+        return;
+    for (size_t i = 0; i < f->nitems && it == NULL; i++)
+        if (strcmp(f->items[i].rcpt, r->addr) == 0)
+            it = &f->items[i];
+    if (it == NULL)
+        return;
+    if (it->action != 'a') {
+        filter_failed(c, m, r, it->action == 'q' ? "quarantine" : "block",
+                      (struct ml_str){ it->text, strlen(it->text) }, ts);
+        return;
+    }
+    n = state_find(c, (struct ml_str){ it->new_qid, strlen(it->new_qid) });
+    if (n && (nr = rcpt_get(n, r->addr, strlen(r->addr))) != NULL && nr->sent)
+        r->sent = true; /* n went out on its own before the link: no second email.sent */
+    if (state_wanted(c, m))
+        emit_sent_once(c, m, r);
+    r->done = true;
+    c->st.filter_hops++;
+    state_mark_dirty(c, m);
+    (void)chain_follow(c, m, (struct ml_str){ it->new_qid, strlen(it->new_qid) }, ts);
+}
+
+/* A pmg-smtp-filter line: remember it, and apply it when the message is known. */
+static void on_filter(mlc_t *c, const struct ml_rec *rec)
+{
+    struct flt *f = flt_find(c, rec->queue_id);
+    struct flt_item *it;
+    struct msg_state *m;
+
+    links_prune(c, rec->ts_ms);
+    if (f == NULL) {
+        f = xcalloc(1, sizeof(*f));
+        f->fid = str_dup(rec->queue_id);
+        f->order = ++c->order;
+        f->next = c->flts;
+        c->flts = f;
+        c->nflts++;
+    }
+    f->seen_ms = rec->ts_ms;
+    if (str_eq(rec->status, "new")) {
+        free(f->message_id);
+        f->message_id = xasprintf("<%.*s>", (int)rec->message_id.len, rec->message_id.p);
+        return;
+    }
+    if (rec->to.p == NULL || f->nitems >= MLC_MAX_RCPTS)
+        return;
+    f->items = xreallocarray(f->items, f->nitems + 1, sizeof(*f->items));
+    it = &f->items[f->nitems++];
+    it->rcpt = str_dup(rec->to);
+    it->new_qid = str_dup(rec->new_queue_id);
+    it->text = xstrndup(rec->status_text.p,
+                        rec->status_text.len < MLC_TEXT_MAX ? rec->status_text.len : MLC_TEXT_MAX);
+    it->action = str_eq(rec->status, "accept") ? 'a' : str_eq(rec->status, "block") ? 'b' : 'q';
+    if (it->action == 'a' && it->new_qid == NULL)
+        it->action = 'q'; /* cannot happen with the parser's records */
+    if ((m = flt_orig(c, f, rec->ts_ms)) != NULL)
+        flt_apply(c, f, m, rcpt_get(m, rec->to.p, rec->to.len), rec->ts_ms);
+}
+
+/*
+ * A "status=sent" line of m for r: a hop into a content filter or to this
+ * MTA again (true: handled, no delivery), or a delivery (false).
+ */
+static bool on_hop(mlc_t *c, struct msg_state *m, struct rcpt *r, const struct ml_rec *rec,
+                   bool wanted)
+{
+    struct msg_state *n = rec->new_queue_id.p ? state_find(c, rec->new_queue_id) : NULL;
+    struct flt *f = rec->filter_id.p ? flt_find(c, rec->filter_id) : NULL;
+    bool to_filter = f != NULL || relay_is_filter(c, rec->relay);
+
+    if (n != NULL && !chain_fresh(m, n))
+        n = NULL; /* its own id, or an older message's: a remote server's id */
+    if (n == NULL && !to_filter)
+        return false;
+    if (f != NULL && r != NULL) {
+        if (f->orig_qid == NULL)
+            f->orig_qid = xstrdup(m->qid);
+        flt_apply(c, f, m, r, rec->ts_ms);
+        if (r->done)
+            return true;
+    }
+    if (r && filter_dropped(rec)) {
+        filter_failed(c, m, r, "drop", rec->status_text, rec->ts_ms);
+        return true;
+    }
+    if (wanted)
+        emit_sent_once(c, m, r);
+    if (r)
+        r->done = true;
+    c->st.filter_hops++;
+    if (rec->new_queue_id.p && follow_reinjection(c, m, rec))
+        return true;
+    hop_pending(c, m, r, rec->ts_ms);
+    return true;
 }
 
 static const char *outcome_type(const struct ml_rec *rec, bool *final)
@@ -451,11 +855,17 @@ static const char *outcome_type(const struct ml_rec *rec, bool *final)
     return NULL;
 }
 
+static char *text_dup(struct ml_str s)
+{
+    return s.p ? xstrndup(s.p, s.len < MLC_TEXT_MAX ? s.len : MLC_TEXT_MAX) : NULL;
+}
+
 static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
                         struct ml_str to, bool *final_out)
 {
     struct rcpt *r = rcpt_get(m, to.p, to.len);
     bool final, wanted;
+    bool discard = str_eq(rec->service, "discard") && str_eq(rec->status, "sent");
     const char *type = outcome_type(rec, &final);
     json_t *d, *v;
 
@@ -465,32 +875,29 @@ static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
         return; /* a status we do not report, or a repeated final line */
     if (r)
         r->attempts++;
+    if (c->hops)
+        hop_adopt(c, m, to, rec->ts_ms);
     wanted = state_wanted(c, m);
     /* A content filter re-injects into this MTA before it answers, so the new
      * queue id is already known here; a remote server's "queued as" is not. */
-    if (str_eq(rec->status, "sent") && rec->new_queue_id.p &&
-        state_find(c, rec->new_queue_id) != NULL) {
-        if (wanted)
-            emit_sent_once(c, m, r);
-        follow_reinjection(c, m, rec);
-        if (r)
-            r->done = true;
+    if (str_eq(rec->status, "sent") && !discard && on_hop(c, m, r, rec, wanted))
         return;
-    }
+    if (discard && c->discard_mode == DROP_FAILED)
+        type = EV_FAILED;
     if (r) {
         r->done = final;
         if (!final) {
-            free(r->last_text);
-            r->last_text = rec->status_text.p
-                               ? xstrndup(rec->status_text.p,
-                                          rec->status_text.len < MLC_TEXT_MAX ? rec->status_text.len
-                                                                               : MLC_TEXT_MAX)
-                               : NULL;
+            free(r->last_text), free(r->last_dsn), free(r->last_relay);
+            r->last_text = text_dup(rec->status_text);
+            r->last_dsn = text_dup(rec->dsn);
+            r->last_relay = text_dup(rec->relay);
         }
     }
     if (!wanted)
         return;
     emit_sent_once(c, m, r);
+    if (discard && c->discard_mode == DROP_NONE)
+        return;
     d = event_base(m, r ? r->addr : NULL, r ? r->orig : NULL);
     if (r == NULL)
         put_slice(d, "recipient", to);
@@ -502,13 +909,15 @@ static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
         json_object_set_new(d, "delay", v);
     put_slice(d, "delays", rec->delays);
     json_object_set_new(d, "attempt", json_integer(r ? r->attempts : 1));
-    if (str_eq(rec->service, "discard"))
+    if (discard)
         json_object_set_new(d, "discarded", json_true());
     if (strcmp(type, EV_BOUNCED) == 0) {
         json_object_set_new(d, "bounce_type", json_string("hard"));
         json_object_set_new(d, "bounce_class",
                             json_string(mlc_bounce_class(rec->dsn.p, rec->dsn.len,
                                                          rec->status_text.p, rec->status_text.len)));
+    } else if (discard && strcmp(type, EV_FAILED) == 0) {
+        json_object_set_new(d, "reason", json_string("discarded"));
     } else if (strcmp(type, EV_FAILED) == 0) {
         put_slice(d, "reason", rec->status_text);
     }
@@ -568,6 +977,8 @@ static void on_expired(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
                                                      "longer than the MTA's queue lifetime"));
         if (r->last_text)
             json_object_set_new(d, "smtp_response", json_string(r->last_text));
+        put_str(d, "dsn", r->last_dsn);
+        put_str(d, "relay", r->last_relay);
         json_object_set_new(d, "attempt", json_integer(r->attempts));
         emit(c, EV_FAILED, rec->ts_ms, d);
     }
@@ -599,6 +1010,10 @@ void mlc_feed(mlc_t *c, const struct ml_rec *rec)
         c->st.skipped_probe++;
         return;
     }
+    if (rec->kind == ML_FILTER) { /* the filter's own id: no queue id of the MTA */
+        on_filter(c, rec);
+        return;
+    }
     m = state_get(c, rec, &created);
     switch (rec->kind) {
     case ML_CLIENT:
@@ -617,6 +1032,7 @@ void mlc_feed(mlc_t *c, const struct ml_rec *rec)
         if (rec->kind == ML_SM_FROM)
             set_message_id(m, rec->message_id);
         m->has_sender = true;
+        m->active_order = ++c->order;
         if (rec->from.p && rec->from.len == 0)
             m->is_notice = true; /* null sender: the MTA's own notice */
         if (m->nrcpts == 0)
@@ -650,6 +1066,7 @@ void mlc_expire(mlc_t *c, int64_t now_ms)
 {
     int64_t cutoff = now_ms - (int64_t)c->opts.max_age_s * 1000;
 
+    links_prune(c, now_ms);
     while (c->oldest && c->oldest->seen_ms < cutoff) {
         c->st.dropped_age++;
         state_remove(c, c->oldest);
@@ -671,6 +1088,14 @@ mlc_t *mlc_new(const struct mlc_opts *opts, mlc_emit_fn emit_fn, void *ctx)
         c->opts.max_messages = 100000;
     if (c->opts.max_age_s <= 0)
         c->opts.max_age_s = 7 * 86400;
+    if (c->opts.filter_window_s <= 0)
+        c->opts.filter_window_s = 300;
+    if (c->opts.filtered_event && strcmp(c->opts.filtered_event, "none") == 0)
+        c->filtered_mode = DROP_NONE;
+    if (c->opts.discard_event && strcmp(c->opts.discard_event, "none") == 0)
+        c->discard_mode = DROP_NONE;
+    else if (c->opts.discard_event && strcmp(c->opts.discard_event, "delivered") == 0)
+        c->discard_mode = DROP_DELIVERED;
     c->emit = emit_fn;
     c->ctx = ctx;
     c->nbuckets = 1024;
@@ -694,6 +1119,14 @@ mlc_t *mlc_free(mlc_t *c)
         next = m->next;
         msg_state_free(m);
     }
+    for (struct flt *f = c->flts, *fn; f; f = fn) {
+        fn = f->next;
+        flt_free(f);
+    }
+    for (struct hop *h = c->hops, *hn; h; h = hn) {
+        hn = h->next;
+        hop_free(h);
+    }
     free(c->buckets);
     free(c);
     return NULL;
@@ -715,10 +1148,13 @@ static json_t *state_to_json(const struct msg_state *m)
     json_object_set_new(o, "active", json_integer(m->active_ms));
     json_object_set_new(o, "seen", json_integer(m->seen_ms));
     json_object_set_new(o, "flags", json_integer((m->is_notice ? 1 : 0) | (m->has_sender ? 2 : 0)));
+    json_object_set_new(o, "fo", json_integer((json_int_t)m->first_order));
+    json_object_set_new(o, "ao", json_integer((json_int_t)m->active_order));
     for (size_t i = 0; i < m->nrcpts; i++) {
         const struct rcpt *r = &m->rcpts[i];
-        json_array_append_new(rs, json_pack("[s,s?,s?,i,i]", r->addr, r->orig, r->last_text,
-                                            r->attempts, (r->sent ? 1 : 0) | (r->done ? 2 : 0)));
+        json_array_append_new(rs, json_pack("[s,s?,s?,i,i,s?,s?]", r->addr, r->orig, r->last_text,
+                                            r->attempts, (r->sent ? 1 : 0) | (r->done ? 2 : 0),
+                                            r->last_dsn, r->last_relay));
     }
     json_object_set_new(o, "rcpts", rs);
     return o;
@@ -755,6 +1191,13 @@ static char *json_strdup_or_null(json_t *o, const char *key)
     return s ? xstrdup(s) : NULL;
 }
 
+static char *json_strdup_at(json_t *a, size_t i)
+{
+    const char *s = json_string_value(json_array_get(a, i));
+
+    return s ? xstrdup(s) : NULL;
+}
+
 int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
 {
     json_error_t jerr;
@@ -776,6 +1219,16 @@ int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
     m->sasl_username = json_strdup_or_null(o, "sasl");
     m->size = json_strdup_or_null(o, "size");
     m->active_ms = json_integer_value(json_object_get(o, "active"));
+    /* Orders go on from the largest restored one; a state saved before they
+     * were kept counts as first seen now. */
+    if (json_integer_value(json_object_get(o, "fo")) > 0) {
+        m->first_order = (uint64_t)json_integer_value(json_object_get(o, "fo"));
+        m->active_order = (uint64_t)json_integer_value(json_object_get(o, "ao"));
+        if (m->first_order > c->order)
+            c->order = m->first_order;
+        if (m->active_order > c->order)
+            c->order = m->active_order;
+    }
     flags = (int)json_integer_value(json_object_get(o, "flags"));
     m->is_notice = flags & 1;
     m->has_sender = flags & 2;
@@ -791,6 +1244,8 @@ int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
         rc->orig = json_is_string(orig) ? xstrdup(json_string_value(orig)) : NULL;
         rc->last_text = json_is_string(text) ? xstrdup(json_string_value(text)) : NULL;
         rc->attempts = attempts;
+        rc->last_dsn = json_strdup_at(r, 5); /* absent in states saved before */
+        rc->last_relay = json_strdup_at(r, 6);
         rc->sent = rf & 1;
         rc->done = rf & 2;
     }

@@ -18,8 +18,7 @@
  *      optional ".123456") or RFC 3339 (rsyslog high precision, journalctl
  *      short-iso "+0100"), an optional host, "program[pid]: ";
  *   2. the program decides the MTA: "sm-mta", "sendmail", "sm-msp-queue" are
- *      Sendmail; "pmg-smtp-filter" is PMG's content filter (pmg_body, a
- *      cursor: its lines have no key=value lists); "a/b[/c...]" is Postfix when the instance (before the first
+ *      Sendmail; "a/b[/c...]" is Postfix when the instance (before the first
  *      '/') starts with "postfix" or the service (after the last '/') is a
  *      Postfix daemon name; anything else is -1;
  *   3. one pattern per MTA for the body: the queue id and, with (*MARK), which
@@ -29,6 +28,9 @@
  *      rather than a regex: values end at ", " followed by another key, so
  *      "<a@x>,<b@x>" and "relay=host [addr]" survive, and Postfix status= /
  *      Sendmail stat= take the rest of the line.
+ *
+ * "pmg-smtp-filter" (the Proxmox Mail Gateway's content filter) is read by
+ * pmg_body, a cursor: its lines have no key=value lists.
  *
  * Field values are slices of the caller's line, except rec->notice, which
  * points to one of the static strings "non-delivery", "delay", "success".
@@ -545,8 +547,8 @@ static void pmg_filter_reply(struct ml_rec *rec)
 
         if (rec->status_text.len <= n + 1 || memcmp(p, heads[i], n) != 0 || end[-1] != ')')
             continue;
-        for (id = p + n; id < end - 1 && ((*id >= '0' && *id <= '9') || (*id >= 'A' && *id <= 'Z') ||
-                                          (*id >= 'a' && *id <= 'z'));
+        for (id = p + n; id < end - 1 && ((*id >= '0' && *id <= '9') ||
+                                          (*id >= 'A' && *id <= 'Z') || (*id >= 'a' && *id <= 'z'));
              id++)
             ;
         if (id == end - 1 && id > p + n) {
@@ -772,7 +774,8 @@ static struct ml_str pmg_fate(const char *t, const char *end, struct ml_rec *rec
     }
     if (end - t > 16 && memcmp(t, "moved mail for ", 15) == 0) {
         q = t + 15;
-        if (angle_addr(&q, end, &rec->to) < 0 || (w = find(q, (size_t)(end - q), "quarantine")) == NULL)
+        if (angle_addr(&q, end, &rec->to) < 0 ||
+            (w = find(q, (size_t)(end - q), "quarantine")) == NULL)
             return none;
         return (struct ml_str){ w, 10 };
     }
