@@ -60,6 +60,12 @@ struct mh_conf_maillog {
     char **sasl_users;     /* only messages submitted by these SASL users (NULL-terminated);
                               NULL = all */
     size_t n_sasl_users;
+    char **content_filters; /* next hops that are content filters, "HOST:PORT" or
+                               "[HOST]:PORT" (NULL-terminated); NULL = none */
+    size_t n_content_filters;
+    int content_filter_window; /* seconds a filter hop waits for its re-injection (300) */
+    char *filtered_event;  /* mail a filter quarantined or dropped: "failed" or "none" */
+    char *discard_event;   /* postfix/discard: "failed", "delivered" or "none" */
     int max_messages;      /* queue ids tracked at most (100000) */
     int max_age;           /* seconds a queue id may stay idle before it is dropped (604800) */
     int max_line;          /* longer lines are skipped and counted (65536) */

@@ -437,6 +437,10 @@ static void reader_new_mlc(struct maillog_reader *r)
         .include_bounces = r->src.include_bounces,
         .sender_domains = (const char *const *)r->src.sender_domains,
         .sasl_users = (const char *const *)r->src.sasl_users,
+        .content_filters = (const char *const *)r->src.content_filters,
+        .filter_window_s = r->src.content_filter_window,
+        .filtered_event = r->src.filtered_event,
+        .discard_event = r->src.discard_event,
     };
 
     r->mlc = mlc_new(&o, reader_collect, r);
