@@ -19,7 +19,7 @@
  * message by the filter's "new mail message-id=" line or by the hop), or
  * else by Message-ID and recipient within filter_window_s. A mail the filter
  * quarantined or blocked (PMG "moved mail ... quarantine", "block mail",
- * a "250 2.7.0" reply or amavis ", BOUNCE") ends in email.failed with the
+ * a 2.7.X reply: PMG "BLOCKED", amavis "Ok, discarded") ends in email.failed with the
  * filter's text (opts.filtered_event "none": no event). A hop whose
  * re-injected message never turns up gives no outcome (counted).
  * Filter and hop links live in memory only (bounded; lost at restart).

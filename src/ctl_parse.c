@@ -23,6 +23,11 @@
 #include "xalloc.h"
 
 #define PARSE_CHUNK (1024 * 1024)
+#define PARSE_MAX_FILTERS 16 /* --content-filter given at most this often */
+#define PARSE_USAGE                                                                        \
+    "usage: mailhookctl parse [--json] [--include-bounces] [--no-sent]\n"                  \
+    "       [--content-filter HOST:PORT]... [--filtered-event failed|none]\n"              \
+    "       [--discard-event failed|delivered|none] FILE...\n"
 
 struct parse_run {
     bool json;
@@ -112,8 +117,13 @@ int ctl_parse(int argc, char **argv, bool json)
 {
     static const struct option opts[] = {
         { "include-bounces", no_argument, NULL, 'b' }, { "no-sent", no_argument, NULL, 'n' },
-        { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 },
+        { "json", no_argument, NULL, 'j' },
+        { "content-filter", required_argument, NULL, 'c' },
+        { "filtered-event", required_argument, NULL, 'f' },
+        { "discard-event", required_argument, NULL, 'd' }, { NULL, 0, NULL, 0 },
     };
+    const char *filters[PARSE_MAX_FILTERS + 1] = { NULL };
+    size_t nfilters = 0;
     struct mlc_opts mo = { .emit_sent = true, .no_persist = true };
     struct parse_run pr = { .json = json, .out = stdout };
     const struct mlc_stats *st;
@@ -127,13 +137,37 @@ int ctl_parse(int argc, char **argv, bool json)
         case 'b': mo.include_bounces = true; break;
         case 'n': mo.emit_sent = false; break;
         case 'j': pr.json = true; break;
+        case 'c':
+            if (nfilters == PARSE_MAX_FILTERS) {
+                fprintf(stderr, "mailhookctl: parse: at most %d --content-filter\n",
+                        PARSE_MAX_FILTERS);
+                return EX_USAGE;
+            }
+            filters[nfilters++] = optarg;
+            mo.content_filters = filters;
+            break;
+        case 'f':
+            if (strcmp(optarg, "failed") != 0 && strcmp(optarg, "none") != 0) {
+                fprintf(stderr, "mailhookctl: parse: --filtered-event: failed or none\n");
+                return EX_USAGE;
+            }
+            mo.filtered_event = optarg;
+            break;
+        case 'd':
+            if (strcmp(optarg, "failed") != 0 && strcmp(optarg, "delivered") != 0 &&
+                strcmp(optarg, "none") != 0) {
+                fprintf(stderr, "mailhookctl: parse: --discard-event: failed, delivered or none\n");
+                return EX_USAGE;
+            }
+            mo.discard_event = optarg;
+            break;
         default:
-            fprintf(stderr, "usage: mailhookctl parse [--json] [--include-bounces] [--no-sent] FILE...\n");
+            fputs(PARSE_USAGE, stderr);
             return EX_USAGE;
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "usage: mailhookctl parse [--json] [--include-bounces] [--no-sent] FILE...\n");
+        fputs(PARSE_USAGE, stderr);
         return EX_USAGE;
     }
     maillog_parse_init();

@@ -578,12 +578,12 @@ static bool relay_is_filter(const mlc_t *c, struct ml_str relay)
     return false;
 }
 
-/* A filter's own reply that says it dropped the mail: PMG's "250 2.7.0
- * BLOCKED (FID)", amavis's "250 2.7.0 Ok, discarded, ..." and "..., BOUNCE". */
+/* A filter's own reply that says it dropped the mail: a security status
+ * (X.7.Y) on a success, as PMG's "250 2.7.0 BLOCKED (FID)" and amavis's
+ * "250 2.7.0 Ok, discarded, id=... - spam" (older amavis: 2.7.1). */
 static bool filter_dropped(const struct ml_rec *rec)
 {
-    return str_eq(rec->dsn, "2.7.0") ||
-           (rec->status_text.p && memmem(rec->status_text.p, rec->status_text.len, ", BOUNCE", 8));
+    return rec->dsn.p && rec->dsn.len >= 4 && memcmp(rec->dsn.p, "2.7.", 4) == 0;
 }
 
 /* The filter quarantined or dropped recipient r of m: say so once. */
