@@ -76,10 +76,11 @@ struct flt {
 };
 
 /* A recipient handed to a content filter that named no re-injected queue
- * id: waits for a message with the same Message-ID and recipient. */
+ * id: waits for a message with the same Message-ID and recipient. The
+ * message's identity is a copy (its state is removed at once, "removed"
+ * follows the hop), holding just that recipient. */
 struct hop {
-    char *qid, *rcpt, *message_id;
-    uint64_t order; /* the message's queue-active order: the new one comes later */
+    struct msg_state *snap; /* not in the table; rcpts[0] is the recipient */
     int64_t ts_ms;
     struct hop *next;
 };
@@ -631,8 +632,40 @@ static void flt_free(struct flt *f)
 
 static void hop_free(struct hop *h)
 {
-    free(h->qid), free(h->rcpt), free(h->message_id);
+    msg_state_free(h->snap);
     free(h);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/* m's identity and recipient r, detached from the table. */
+static struct msg_state *state_snapshot(const struct msg_state *m, const struct rcpt *r)
+{
+    struct msg_state *s = xcalloc(1, sizeof(*s));
+
+    s->qid = xstrdup(m->qid);
+    s->root_qid = dup_or_null(m->root_qid);
+    s->from = dup_or_null(m->from);
+    s->message_id = dup_or_null(m->message_id);
+    s->client_addr = dup_or_null(m->client_addr);
+    s->sasl_username = dup_or_null(m->sasl_username);
+    s->size = dup_or_null(m->size);
+    s->active_ms = m->active_ms;
+    s->seen_ms = m->seen_ms;
+    s->first_order = m->first_order;
+    s->active_order = m->active_order;
+    s->is_notice = m->is_notice;
+    s->has_sender = m->has_sender;
+    s->rcpts = xcalloc(1, sizeof(*s->rcpts));
+    s->nrcpts = 1;
+    s->rcpts[0].addr = xstrdup(r->addr);
+    s->rcpts[0].orig = dup_or_null(r->orig);
+    s->rcpts[0].sent = r->sent;
+    s->rcpts[0].done = r->done;
+    return s;
 }
 
 /* Drop filter states and pending hops older than the window (or past the
@@ -674,10 +707,7 @@ static void hop_pending(mlc_t *c, struct msg_state *m, struct rcpt *r, int64_t t
         return;
     }
     h = xcalloc(1, sizeof(*h));
-    h->qid = xstrdup(m->qid);
-    h->rcpt = xstrdup(r->addr);
-    h->message_id = xstrdup(m->message_id);
-    h->order = m->active_order ? m->active_order : m->first_order;
+    h->snap = state_snapshot(m, r);
     h->ts_ms = ts;
     h->next = c->hops;
     c->hops = h;
@@ -696,16 +726,15 @@ static void hop_adopt(mlc_t *c, struct msg_state *n, struct ml_str rcpt, int64_t
     if (n->root_qid || n->message_id == NULL)
         return;
     for (struct hop **pp = &c->hops, *h; (h = *pp) != NULL; pp = &h->next) {
-        if (strlen(h->rcpt) != rcpt.len || memcmp(h->rcpt, rcpt.p, rcpt.len) != 0 ||
-            strcmp(h->message_id, n->message_id) != 0 || n->first_order <= h->order ||
-            strcmp(h->qid, n->qid) == 0)
+        m = h->snap;
+        if (strlen(m->rcpts[0].addr) != rcpt.len ||
+            memcmp(m->rcpts[0].addr, rcpt.p, rcpt.len) != 0 ||
+            strcmp(m->message_id, n->message_id) != 0 || !chain_fresh(m, n))
             continue;
-        m = state_find(c, (struct ml_str){ h->qid, strlen(h->qid) });
+        chain_merge(c, m, n);
         *pp = h->next;
         hop_free(h);
         c->nhops--;
-        if (m && chain_fresh(m, n))
-            chain_merge(c, m, n);
         return;
     }
 }
