@@ -28,6 +28,12 @@ static const char *ev_type(size_t i)
     return json_string_value(json_object_get(json_array_get(events, i), "type"));
 }
 
+static const char *ev_str(size_t i, const char *key)
+{
+    return json_string_value(
+        json_object_get(json_object_get(json_array_get(events, i), "data"), key));
+}
+
 static json_int_t ev_int(size_t i, const char *key)
 {
     return json_integer_value(
@@ -129,6 +135,54 @@ START_TEST(test_persist_restore_no_duplicate_sent)
 }
 END_TEST
 
+/* Restored states keep the order they were first seen in (a "queued as"
+ * naming an older one is no chain) and each recipient's last attempt (an
+ * expiry after the restart still carries its dsn and relay); a state saved
+ * before these were kept still loads. */
+START_TEST(test_persist_restore_orders_and_last_attempt)
+{
+    mlc_t *c = fresh(false), *c2;
+    json_t *saved = json_object(), *v;
+    const char *qid;
+    struct ml_rec hop = rec(ML_DELIVERY, "K1", 4000), ex = rec(ML_EXPIRED, "K1", 9000);
+
+    feed_active(c, "OLD1", "ann@example.org", 500);
+    feed_delivery(c, "OLD1", "z@example.net", "deferred", "4.4.1", "refused", 600);
+    feed_active(c, "K1", "ann@example.org", 1000);
+    feed_delivery(c, "K1", "a@example.net", "deferred", "4.2.0", "busy", 2000);
+    mlc_take_dirty(c, save_cb, saved);
+    mlc_free(c);
+    json_object_set_new(saved, "PRE1", json_string("{\"from\":\"b@example.org\",\"active\":1,"
+                                                   "\"seen\":1,\"flags\":2,\"rcpts\":"
+                                                   "[[\"c@example.net\",null,\"x\",1,0]]}"));
+
+    json_decref(events);
+    events = json_array();
+    c2 = mlc_new(&(struct mlc_opts){ .emit_sent = false }, collect, NULL);
+    json_object_foreach(saved, qid, v)
+        ck_assert_int_eq(mlc_restore(c2, qid, json_string_value(v), NULL), 0);
+    /* b@ of K1: a remote server answers with the older message's id */
+    hop.to = S("b@example.net");
+    hop.status = S("sent");
+    hop.dsn = S("2.0.0");
+    hop.relay = S("mx.example.net[192.0.2.1]:25");
+    hop.status_text = S("250 2.0.0 Ok: queued as OLD1");
+    hop.new_queue_id = S("OLD1");
+    mlc_feed(c2, &hop);
+    mlc_feed(c2, &ex);
+    ck_assert_uint_eq(json_array_size(events), 2);
+    ck_assert_str_eq(ev_type(0), "email.delivered");
+    ck_assert_ptr_null(ev_str(0, "reinjected_queue_id"));
+    ck_assert_str_eq(ev_type(1), "email.failed");
+    ck_assert_str_eq(ev_str(1, "recipient"), "a@example.net");
+    ck_assert_str_eq(ev_str(1, "dsn"), "4.2.0");
+    ck_assert_str_eq(ev_str(1, "relay"), "mx.example.net[192.0.2.1]:25");
+    ck_assert_str_eq(ev_str(1, "smtp_response"), "busy");
+    mlc_free(c2);
+    json_decref(saved);
+}
+END_TEST
+
 START_TEST(test_bounded)
 {
     mlc_t *c = mlc_new(&(struct mlc_opts){ .max_messages = 100, .max_age_s = 60 }, collect, NULL);
@@ -186,6 +240,7 @@ int main(void)
     int failed;
 
     tcase_add_test(tc, test_persist_restore_no_duplicate_sent);
+    tcase_add_test(tc, test_persist_restore_orders_and_last_attempt);
     tcase_add_test(tc, test_bounded);
     tcase_add_loop_test(tc, test_bounce_class, 0, sizeof(bounce_cases) / sizeof(bounce_cases[0]));
     suite_add_tcase(s, tc);
