@@ -300,6 +300,14 @@ static struct rcpt *rcpt_get(struct msg_state *m, const char *addr, size_t len)
     return &m->rcpts[m->nrcpts++];
 }
 
+static struct rcpt *rcpt_find(const struct msg_state *m, const char *addr)
+{
+    for (size_t i = 0; i < m->nrcpts; i++)
+        if (strcmp(m->rcpts[i].addr, addr) == 0)
+            return &m->rcpts[i];
+    return NULL;
+}
+
 /* ------------------------------------------------------------ filters */
 
 static bool list_has(const char *const *list, const char *s, size_t len)
@@ -783,7 +791,7 @@ static void flt_apply(mlc_t *c, struct flt *f, struct msg_state *m, struct rcpt 
         return;
     }
     n = state_find(c, (struct ml_str){ it->new_qid, strlen(it->new_qid) });
-    if (n && (nr = rcpt_get(n, r->addr, strlen(r->addr))) != NULL && nr->sent)
+    if (n && (nr = rcpt_find(n, r->addr)) != NULL && nr->sent)
         r->sent = true; /* n went out on its own before the link: no second email.sent */
     if (state_wanted(c, m))
         emit_sent_once(c, m, r);
@@ -841,13 +849,19 @@ static bool on_hop(mlc_t *c, struct msg_state *m, struct rcpt *r, const struct m
     struct flt *f = rec->filter_id.p ? flt_find(c, rec->filter_id) : NULL;
     bool to_filter = f != NULL || relay_is_filter(c, rec->relay);
 
+    struct rcpt *nr;
+
     if (n != NULL && !chain_fresh(m, n))
         n = NULL; /* its own id, or an older message's: a remote server's id */
     if (n == NULL && !to_filter)
         return false;
+    if (n && r && (nr = rcpt_find(n, r->addr)) != NULL && nr->sent)
+        r->sent = true; /* n went out before the hop was logged: no second email.sent */
     if (f != NULL && r != NULL) {
-        if (f->orig_qid == NULL)
+        if (f->orig_qid == NULL || strcmp(f->orig_qid, m->qid) != 0) { /* the hop names it */
+            free(f->orig_qid);
             f->orig_qid = xstrdup(m->qid);
+        }
         flt_apply(c, f, m, r, rec->ts_ms);
         if (r->done)
             return true;
