@@ -785,6 +785,7 @@ static void flt_apply(mlc_t *c, struct flt *f, struct msg_state *m, struct rcpt 
             it = &f->items[i];
     if (it == NULL)
         return;
+    c->st.filter_hops++;
     if (it->action != 'a') {
         filter_failed(c, m, r, it->action == 'q' ? "quarantine" : "block",
                       (struct ml_str){ it->text, strlen(it->text) }, ts);
@@ -796,7 +797,6 @@ static void flt_apply(mlc_t *c, struct flt *f, struct msg_state *m, struct rcpt 
     if (state_wanted(c, m))
         emit_sent_once(c, m, r);
     r->done = true;
-    c->st.filter_hops++;
     state_mark_dirty(c, m);
     (void)chain_follow(c, m, (struct ml_str){ it->new_qid, strlen(it->new_qid) }, ts);
 }
@@ -848,7 +848,6 @@ static bool on_hop(mlc_t *c, struct msg_state *m, struct rcpt *r, const struct m
     struct msg_state *n = rec->new_queue_id.p ? state_find(c, rec->new_queue_id) : NULL;
     struct flt *f = rec->filter_id.p ? flt_find(c, rec->filter_id) : NULL;
     bool to_filter = f != NULL || relay_is_filter(c, rec->relay);
-
     struct rcpt *nr;
 
     if (n != NULL && !chain_fresh(m, n))
@@ -866,6 +865,7 @@ static bool on_hop(mlc_t *c, struct msg_state *m, struct rcpt *r, const struct m
         if (r->done)
             return true;
     }
+    c->st.filter_hops++;
     if (r && filter_dropped(rec)) {
         filter_failed(c, m, r, "drop", rec->status_text, rec->ts_ms);
         return true;
@@ -874,7 +874,6 @@ static bool on_hop(mlc_t *c, struct msg_state *m, struct rcpt *r, const struct m
         emit_sent_once(c, m, r);
     if (r)
         r->done = true;
-    c->st.filter_hops++;
     if (rec->new_queue_id.p && follow_reinjection(c, m, rec))
         return true;
     hop_pending(c, m, r, rec->ts_ms);
