@@ -196,6 +196,10 @@ int ctl_parse(int argc, char **argv, bool json)
             (unsigned long long)(pr.skipped_garbage + pr.skipped_long),
             (unsigned long long)pr.skipped_garbage, (unsigned long long)pr.skipped_long,
             (unsigned long long)st->tracked);
+    if (st->filter_hops > 0)
+        fprintf(stderr, "mailhookctl: %llu recipients handed to a content filter (%llu whose "
+                        "re-injected message was never found)\n",
+                (unsigned long long)st->filter_hops, (unsigned long long)st->filter_unlinked);
     mlc_free(pr.mlc);
     maillog_parse_done();
     return rc;

@@ -561,6 +561,9 @@ json_t *maillog_reader_status(const struct maillog_reader *r)
                   "dropped", (json_int_t)(m ? m->dropped_full + m->dropped_age : 0),
                   "skipped_probe", (json_int_t)(m ? m->skipped_probe : 0), "skipped_bounce",
                   (json_int_t)(m ? m->skipped_bounce : 0)));
+    json_object_update_missing_new(o, json_pack("{s:I,s:I}", "filter_hops",
+                  (json_int_t)(m ? m->filter_hops : 0), "filter_unlinked",
+                  (json_int_t)(m ? m->filter_unlinked : 0)));
     return o;
 }
 
