@@ -465,7 +465,8 @@ static const char *root_of(const struct msg_state *m)
  * part of another chain, and first seen after m went active for this
  * attempt (a filter re-injects while the hop is open): a remote server's
  * "queued as" that happens to name a tracked, older queue id is not it.
- * When m went active before the log began there is no order to go by:
+ * When m went active before the log began, n must be first seen after m
+ * was; when even m's first line is the hop, there is no order to go by:
  * then n must not have gone out on its own already. */
 static bool chain_fresh(const struct msg_state *m, const struct msg_state *n)
 {
@@ -475,6 +476,8 @@ static bool chain_fresh(const struct msg_state *m, const struct msg_state *n)
         return strcmp(n->root_qid, root_of(m)) == 0;
     if (m->active_order != 0)
         return n->first_order > m->active_order;
+    if (n->first_order > m->first_order)
+        return true;
     for (size_t i = 0; i < n->nrcpts; i++)
         if (n->rcpts[i].done)
             return false;
