@@ -5,7 +5,17 @@
  * Data structures: a chained hash table of message states keyed by queue
  * id, threaded on a least-recently-seen list (head = oldest) for the bounds;
  * each state holds a small array of recipients. Everything a state owns is
- * freed by msg_state_free().
+ * freed by msg_state_free(). Every state records the order (a counter over
+ * states and queue-active lines, persisted) in which it was first seen and
+ * last went active: a chain goes only to a queue id first seen after the
+ * hop began (chain_fresh).
+ *
+ * Content filters: two short lists beside the table, newest first, each at
+ * most MLC_MAX_LINKS and pruned after filter_window_s of log time: what
+ * pmg-smtp-filter logged per filter id (struct flt: Message-ID, per
+ * recipient accept/quarantine/block), and hops into a filter still waiting
+ * for their re-injected message (struct hop, with a copy of the message's
+ * identity). They are not persisted.
  *
  * Bounce classification (email.bounced "bounce_class") looks at the
  * enhanced status code first and the response text second; see
