@@ -104,6 +104,7 @@ struct mlc {
     struct flt *flts;     /* newest first, at most MLC_MAX_LINKS */
     struct hop *hops;     /* newest first, at most MLC_MAX_LINKS */
     size_t nflts, nhops;
+    int64_t links_pruned_ms; /* log time of the last links_prune() walk */
     mlc_emit_fn emit;
     void *ctx;
     struct msg_state **buckets;
@@ -690,11 +691,17 @@ static struct msg_state *state_snapshot(const struct msg_state *m, const struct 
 }
 
 /* Drop filter states and pending hops older than the window (or past the
- * bound, oldest first); a pending hop that goes so is counted. */
+ * bound, oldest first); a pending hop that goes so is counted. Walks the
+ * lists at most once a second of log time unless one is over its bound. */
 static void links_prune(mlc_t *c, int64_t now_ms)
 {
     int64_t cutoff = now_ms - (int64_t)c->opts.filter_window_s * 1000;
     size_t n = 0;
+
+    if (now_ms >= c->links_pruned_ms && now_ms - c->links_pruned_ms < 1000 &&
+        c->nflts <= MLC_MAX_LINKS && c->nhops <= MLC_MAX_LINKS)
+        return;
+    c->links_pruned_ms = now_ms;
 
     for (struct flt **pp = &c->flts, *f; (f = *pp) != NULL;) {
         if (f->seen_ms < cutoff || ++n > MLC_MAX_LINKS) {
