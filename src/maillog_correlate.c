@@ -10,8 +10,9 @@
  * last went active: a chain goes only to a queue id first seen after the
  * hop began (chain_fresh).
  *
- * Content filters: two short lists beside the table, newest first, each at
- * most MLC_MAX_LINKS and pruned after filter_window_s of log time: what
+ * Content filters: two lists beside the table, oldest first and hashed
+ * (MLC_LINK_BUCKETS), each at most MLC_MAX_LINKS and pruned after
+ * filter_window_s of log time, oldest first: what
  * pmg-smtp-filter logged per filter id (struct flt: Message-ID, per
  * recipient accept/quarantine/block), and hops into a filter still waiting
  * for their re-injected message (struct hop, with a copy of the message's
@@ -34,6 +35,7 @@
 #define MLC_MAX_RCPTS 1000    /* recipients tracked per message */
 #define MLC_TEXT_MAX 512      /* a response text kept for email.failed */
 #define MLC_MAX_LINKS 4096    /* filter states and pending filter hops, each */
+#define MLC_LINK_BUCKETS 1024 /* hash buckets of each of those two lists */
 #define MLC_SCAN_MAX 1000     /* states looked at to find a filtered message by Message-ID */
 
 struct rcpt {
@@ -79,10 +81,11 @@ struct flt {
     char *fid, *message_id;
     char *orig_qid;  /* the message that was handed to the filter, once known */
     uint64_t order;  /* mlc order of its first line */
-    int64_t seen_ms;
+    int64_t first_ms;
     struct flt_item *items;
     size_t nitems;
-    struct flt *next;
+    struct flt *older, *newer; /* by first line */
+    struct flt *hnext;         /* bucket of fid */
 };
 
 /* A recipient handed to a content filter that named no re-injected queue
@@ -92,7 +95,8 @@ struct flt {
 struct hop {
     struct msg_state *snap; /* not in the table; rcpts[0] is the recipient */
     int64_t ts_ms;
-    struct hop *next;
+    struct hop *older, *newer; /* by hop time */
+    struct hop *hnext;         /* bucket of the Message-ID */
 };
 
 enum mlc_drop { DROP_FAILED = 0, DROP_NONE, DROP_DELIVERED };
@@ -101,10 +105,9 @@ struct mlc {
     struct mlc_opts opts;
     enum mlc_drop filtered_mode, discard_mode;
     uint64_t order;       /* records fed so far (and restored orders): first/active_order */
-    struct flt *flts;     /* newest first, at most MLC_MAX_LINKS */
-    struct hop *hops;     /* newest first, at most MLC_MAX_LINKS */
+    struct flt *flt_oldest, *flt_newest, *flt_b[MLC_LINK_BUCKETS]; /* <= MLC_MAX_LINKS */
+    struct hop *hop_oldest, *hop_newest, *hop_b[MLC_LINK_BUCKETS]; /* <= MLC_MAX_LINKS */
     size_t nflts, nhops;
-    int64_t links_pruned_ms; /* log time of the last links_prune() walk */
     mlc_emit_fn emit;
     void *ctx;
     struct msg_state **buckets;
@@ -632,9 +635,14 @@ static void filter_failed(mlc_t *c, struct msg_state *m, struct rcpt *r, const c
     emit(c, EV_FAILED, ts, d);
 }
 
+static size_t link_bucket(const char *s, size_t len)
+{
+    return (size_t)(qid_hash(s, len) & (MLC_LINK_BUCKETS - 1));
+}
+
 static struct flt *flt_find(mlc_t *c, struct ml_str fid)
 {
-    for (struct flt *f = c->flts; f; f = f->next)
+    for (struct flt *f = c->flt_b[link_bucket(fid.p, fid.len)]; f; f = f->hnext)
         if (strlen(f->fid) == fid.len && memcmp(f->fid, fid.p, fid.len) == 0)
             return f;
     return NULL;
@@ -690,45 +698,63 @@ static struct msg_state *state_snapshot(const struct msg_state *m, const struct 
     return s;
 }
 
-/* Drop filter states and pending hops older than the window (or past the
- * bound, oldest first); a pending hop that goes so is counted. Walks the
- * lists at most once a second of log time unless one is over its bound. */
+/* Take f off the lists and free it. */
+static void flt_drop(mlc_t *c, struct flt *f)
+{
+    struct flt **pp = &c->flt_b[link_bucket(f->fid, strlen(f->fid))];
+
+    while (*pp != f)
+        pp = &(*pp)->hnext;
+    *pp = f->hnext;
+    if (f->older)
+        f->older->newer = f->newer;
+    else
+        c->flt_oldest = f->newer;
+    if (f->newer)
+        f->newer->older = f->older;
+    else
+        c->flt_newest = f->older;
+    c->nflts--;
+    flt_free(f);
+}
+
+static void hop_drop(mlc_t *c, struct hop *h)
+{
+    struct hop **pp = &c->hop_b[link_bucket(h->snap->message_id, strlen(h->snap->message_id))];
+
+    while (*pp != h)
+        pp = &(*pp)->hnext;
+    *pp = h->hnext;
+    if (h->older)
+        h->older->newer = h->newer;
+    else
+        c->hop_oldest = h->newer;
+    if (h->newer)
+        h->newer->older = h->older;
+    else
+        c->hop_newest = h->older;
+    c->nhops--;
+    hop_free(h);
+}
+
+/* Drop filter states and pending hops older than the window, or past the
+ * bound, oldest first; a pending hop that goes so is counted. */
 static void links_prune(mlc_t *c, int64_t now_ms)
 {
     int64_t cutoff = now_ms - (int64_t)c->opts.filter_window_s * 1000;
-    size_t n = 0;
 
-    if (now_ms >= c->links_pruned_ms && now_ms - c->links_pruned_ms < 1000 &&
-        c->nflts <= MLC_MAX_LINKS && c->nhops <= MLC_MAX_LINKS)
-        return;
-    c->links_pruned_ms = now_ms;
-
-    for (struct flt **pp = &c->flts, *f; (f = *pp) != NULL;) {
-        if (f->seen_ms < cutoff || ++n > MLC_MAX_LINKS) {
-            *pp = f->next;
-            flt_free(f);
-            c->nflts--;
-        } else {
-            pp = &f->next;
-        }
-    }
-    n = 0;
-    for (struct hop **pp = &c->hops, *h; (h = *pp) != NULL;) {
-        if (h->ts_ms < cutoff || ++n > MLC_MAX_LINKS) {
-            *pp = h->next;
-            hop_free(h);
-            c->nhops--;
-            c->st.filter_unlinked++;
-        } else {
-            pp = &h->next;
-        }
+    while (c->flt_oldest && (c->flt_oldest->first_ms < cutoff || c->nflts > MLC_MAX_LINKS))
+        flt_drop(c, c->flt_oldest);
+    while (c->hop_oldest && (c->hop_oldest->ts_ms < cutoff || c->nhops > MLC_MAX_LINKS)) {
+        hop_drop(c, c->hop_oldest);
+        c->st.filter_unlinked++;
     }
 }
 
 /* Recipient r of m went into a filter that named no re-injected message. */
 static void hop_pending(mlc_t *c, struct msg_state *m, struct rcpt *r, int64_t ts)
 {
-    struct hop *h;
+    struct hop *h, **pp;
 
     if (r == NULL || m->message_id == NULL) {
         c->st.filter_unlinked++;
@@ -737,8 +763,15 @@ static void hop_pending(mlc_t *c, struct msg_state *m, struct rcpt *r, int64_t t
     h = xcalloc(1, sizeof(*h));
     h->snap = state_snapshot(m, r);
     h->ts_ms = ts;
-    h->next = c->hops;
-    c->hops = h;
+    h->older = c->hop_newest;
+    if (c->hop_newest)
+        c->hop_newest->newer = h;
+    else
+        c->hop_oldest = h;
+    c->hop_newest = h;
+    pp = &c->hop_b[link_bucket(m->message_id, strlen(m->message_id))];
+    h->hnext = *pp;
+    *pp = h;
     c->nhops++;
     links_prune(c, ts);
 }
@@ -753,16 +786,15 @@ static void hop_adopt(mlc_t *c, struct msg_state *n, struct ml_str rcpt, int64_t
     links_prune(c, ts);
     if (n->root_qid || n->message_id == NULL)
         return;
-    for (struct hop **pp = &c->hops, *h; (h = *pp) != NULL; pp = &h->next) {
+    for (struct hop *h = c->hop_b[link_bucket(n->message_id, strlen(n->message_id))]; h;
+         h = h->hnext) {
         m = h->snap;
         if (strlen(m->rcpts[0].addr) != rcpt.len ||
             memcmp(m->rcpts[0].addr, rcpt.p, rcpt.len) != 0 ||
             strcmp(m->message_id, n->message_id) != 0 || !chain_fresh(m, n))
             continue;
         chain_merge(c, m, n);
-        *pp = h->next;
-        hop_free(h);
-        c->nhops--;
+        hop_drop(c, h);
         return;
     }
 }
@@ -824,20 +856,29 @@ static void flt_apply(mlc_t *c, struct flt *f, struct msg_state *m, struct rcpt 
 /* A pmg-smtp-filter line: remember it, and apply it when the message is known. */
 static void on_filter(mlc_t *c, const struct ml_rec *rec)
 {
-    struct flt *f = flt_find(c, rec->queue_id);
+    struct flt *f, **pp;
     struct flt_item *it;
     struct msg_state *m;
 
     links_prune(c, rec->ts_ms);
+    f = flt_find(c, rec->queue_id);
     if (f == NULL) {
         f = xcalloc(1, sizeof(*f));
         f->fid = str_dup(rec->queue_id);
         f->order = ++c->order;
-        f->next = c->flts;
-        c->flts = f;
+        f->first_ms = rec->ts_ms;
+        f->older = c->flt_newest;
+        if (c->flt_newest)
+            c->flt_newest->newer = f;
+        else
+            c->flt_oldest = f;
+        c->flt_newest = f;
+        pp = &c->flt_b[link_bucket(rec->queue_id.p, rec->queue_id.len)];
+        f->hnext = *pp;
+        *pp = f;
         c->nflts++;
+        links_prune(c, rec->ts_ms);
     }
-    f->seen_ms = rec->ts_ms;
     if (str_eq(rec->status, "new")) {
         free(f->message_id);
         f->message_id = xasprintf("<%.*s>", (int)rec->message_id.len, rec->message_id.p);
@@ -937,7 +978,7 @@ static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
         return; /* a status we do not report, or a repeated final line */
     if (r)
         r->attempts++;
-    if (c->hops)
+    if (c->hop_oldest)
         hop_adopt(c, m, to, rec->ts_ms);
     wanted = state_wanted(c, m);
     /* A content filter re-injects into this MTA before it answers, so the new
@@ -1181,12 +1222,12 @@ mlc_t *mlc_free(mlc_t *c)
         next = m->next;
         msg_state_free(m);
     }
-    for (struct flt *f = c->flts, *fn; f; f = fn) {
-        fn = f->next;
+    for (struct flt *f = c->flt_oldest, *fn; f; f = fn) {
+        fn = f->newer;
         flt_free(f);
     }
-    for (struct hop *h = c->hops, *hn; h; h = hn) {
-        hn = h->next;
+    for (struct hop *h = c->hop_oldest, *hn; h; h = hn) {
+        hn = h->newer;
         hop_free(h);
     }
     free(c->buckets);

@@ -183,6 +183,50 @@ START_TEST(test_persist_restore_orders_and_last_attempt)
 }
 END_TEST
 
+/* Hops into a content filter that wait for their re-injected message are
+ * bounded in number (the oldest go first) and in time (mlc_expire), each
+ * one that goes counted; PMG filter states are bounded too. */
+START_TEST(test_filter_links_bounded)
+{
+    static const char *const filters[] = { "127.0.0.1:10024", NULL };
+    mlc_t *c;
+    char qid[16], mid[32], fid[24], line[160];
+    struct ml_rec r;
+    int i;
+
+    json_decref(events);
+    events = json_array();
+    c = mlc_new(&(struct mlc_opts){ .content_filters = filters, .filter_window_s = 60 }, collect,
+                NULL);
+    for (i = 0; i < 5000; i++) {
+        snprintf(qid, sizeof(qid), "A%08X", (unsigned)i);
+        snprintf(mid, sizeof(mid), "m%d@example.org", i);
+        feed_active(c, qid, "ann@example.org", 1000 + i);
+        r = rec(ML_MESSAGE_ID, qid, 1000 + i);
+        r.message_id = S(mid);
+        mlc_feed(c, &r);
+        r = rec(ML_DELIVERY, qid, 1000 + i);
+        r.to = S("bob@example.net");
+        r.status = S("sent");
+        r.dsn = S("2.0.0");
+        r.relay = S("127.0.0.1[127.0.0.1]:10024");
+        r.status_text = S("250 2.0.0 Ok, accepted");
+        mlc_feed(c, &r);
+        snprintf(fid, sizeof(fid), "F%016X", (unsigned)i);
+        snprintf(line, sizeof(line), "new mail message-id=<%s>", mid);
+        r = (struct ml_rec){ .kind = ML_FILTER, .mta = ML_PMG, .queue_id = S(fid),
+                             .ts_ms = 1000 + i, .status = S("new"), .message_id = S(mid) };
+        mlc_feed(c, &r);
+    }
+    ck_assert_uint_eq(json_array_size(events), 0); /* no hop is a delivery */
+    ck_assert_uint_eq(mlc_stats(c)->filter_hops, 5000);
+    ck_assert_uint_eq(mlc_stats(c)->filter_unlinked, 5000 - 4096);
+    mlc_expire(c, 1000 + 5000 + 61 * 1000);
+    ck_assert_uint_eq(mlc_stats(c)->filter_unlinked, 5000);
+    mlc_free(c); /* valgrind: what is left is freed */
+}
+END_TEST
+
 START_TEST(test_bounded)
 {
     mlc_t *c = mlc_new(&(struct mlc_opts){ .max_messages = 100, .max_age_s = 60 }, collect, NULL);
@@ -241,6 +285,7 @@ int main(void)
 
     tcase_add_test(tc, test_persist_restore_no_duplicate_sent);
     tcase_add_test(tc, test_persist_restore_orders_and_last_attempt);
+    tcase_add_test(tc, test_filter_links_bounded);
     tcase_add_test(tc, test_bounded);
     tcase_add_loop_test(tc, test_bounce_class, 0, sizeof(bounce_cases) / sizeof(bounce_cases[0]));
     suite_add_tcase(s, tc);
