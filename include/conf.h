@@ -19,6 +19,9 @@
  *   conf_option_names()       NULL-terminated list of every option name,
  *                             dotted for sections ("milter.socket"), for the
  *                             documentation test
+ *   conf_hop_valid(s)         s has the form of a maillog.content_filters
+ *                             item, "HOST:PORT" or "[HOST]:PORT" (also for
+ *                             mailhookctl parse --content-filter)
  *   CONF_DEFAULT_PATH         compiled-in default path of the file
  */
 #ifndef MH_CONF_H
@@ -177,5 +180,6 @@ mh_conf_t *conf_ref(mh_conf_t *c);
 void conf_unref(mh_conf_t *c);
 void conf_dump(const mh_conf_t *c, FILE *fp);
 const char *const *conf_option_names(void);
+bool conf_hop_valid(const char *s);
 
 #endif

@@ -128,7 +128,7 @@ const struct conf_table conf_endpoint = {
 
 /* A content filter next hop as the MTA logs it: "HOST:PORT" or
  * "[HOST]:PORT" (brackets required around an IPv6 address), port 1-65535. */
-static bool conf_hop_valid(const char *s)
+bool conf_hop_valid(const char *s)
 {
     const char *colon, *port;
     char *end;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "ctl_parse.h"
 #include "maillog_correlate.h"
 #include "maillog_parse.h"
@@ -138,6 +139,11 @@ int ctl_parse(int argc, char **argv, bool json)
         case 'n': mo.emit_sent = false; break;
         case 'j': pr.json = true; break;
         case 'c':
+            if (!conf_hop_valid(optarg)) {
+                fprintf(stderr, "mailhookctl: parse: --content-filter: expected HOST:PORT or "
+                                "[HOST]:PORT, not \"%s\"\n", optarg);
+                return EX_USAGE;
+            }
             if (nfilters == PARSE_MAX_FILTERS) {
                 fprintf(stderr, "mailhookctl: parse: at most %d --content-filter\n",
                         PARSE_MAX_FILTERS);

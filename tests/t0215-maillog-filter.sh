@@ -15,7 +15,7 @@
 # delivered before the hop that led to it is in the log.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/postfix.sh"
-plan 15
+plan 16
 if ! why=$(pf_available); then
     skip_all "$why"
 fi
@@ -94,6 +94,8 @@ for l in open(sys.argv[1]):
 python3 -c "$cmp_key" "$T_DIR/events.json" | sort > "$T_DIR/a"
 python3 -c "$cmp_key" "$T_DIR/parsed.json" | sort > "$T_DIR/b"
 check "mailhookctl parse --content-filter agrees with the daemon" diff "$T_DIR/a" "$T_DIR/b"
+check "mailhookctl parse refuses a hop without a port (exit 64)" \
+    bash -c "'$MAILHOOKCTL' parse --content-filter 127.0.0.1 '$PF_MAILLOG' >/dev/null 2>&1; [ \$? -eq 64 ]"
 stop_daemon
 pf_stop
 kill -TERM "$FILTER_PID" 2>/dev/null
