@@ -47,7 +47,11 @@ enum ml_kind {
     ML_DELIVERY,       /* smtp/lmtp/local/virtual/pipe/error/retry/discard: "QID: to=<r>, ... status=..." */
     ML_EXPIRED,        /* qmgr: "QID: from=<s>, status=expired, returned to sender" */
     ML_NOTIFICATION,   /* bounce: "QID: sender non-delivery notification: NEWQID"
-                          (also delay/success notification; see notice) */
+                          (also delay/success notification; see notice);
+                          sendmail: "QID: NEWQID: DSN: text" (also "sender notify",
+                          "postmaster notify", "return to sender": status is that
+                          word, status_text the text, e.g. "Cannot send message
+                          for 5 days" when the queue lifetime ran out) */
     ML_REMOVED,        /* qmgr: "QID: removed" */
     ML_VERIFY,         /* an address-verification probe result line (sender <> probe) */
     ML_SM_FROM,        /* sendmail: "QID: from=<s>, size=N, class=.., nrcpts=N, msgid=<id>, relay=.." */
@@ -80,6 +84,7 @@ struct ml_rec {
     struct ml_str to;            /* DELIVERY, SM_TO */
     struct ml_str orig_to;       /* DELIVERY (Postfix orig_to=, Sendmail ctladdr= is not it) */
     struct ml_str relay;         /* DELIVERY, SM_TO, SM_FROM: "mx.example.net[192.0.2.1]:25", "none", "local" */
+    struct ml_str reply;         /* SM_TO: the remote server's reply (reply=, Sendmail 8.15+) */
     struct ml_str delay;         /* DELIVERY, SM_TO: "0.12" (Postfix), "00:00:01" (Sendmail) */
     struct ml_str delays;        /* DELIVERY: "0.01/0/0.05/0.06" */
     struct ml_str xdelay;        /* SM_TO */
@@ -94,7 +99,10 @@ struct ml_rec {
     struct ml_str client_addr;   /* CLIENT: "addr" */
     struct ml_str sasl_username; /* CLIENT */
     struct ml_str new_queue_id;  /* NOTIFICATION: the notice's queue id;
-                                    DELIVERY with "queued as QID" in status_text */
+                                    DELIVERY with "queued as QID" in status_text;
+                                    SM_TO "Sent (QID Message accepted for delivery)"
+                                    (a Sendmail MTA's answer) or "Sent (Ok: queued
+                                    as QID)" (a Postfix's): the next hop's id */
     struct ml_str filter_id;     /* DELIVERY with PMG's "250 2.5.0 OK (FID)" or "250 2.7.0
                                     BLOCKED (FID)" reply: the filter's own id (ML_FILTER) */
     struct ml_str notice;        /* NOTIFICATION: "non-delivery", "delay", "success"

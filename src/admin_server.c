@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin_backfill.h"
 #include "admin_delivery.h"
 #include "admin_proto.h"
 #include "admin_server.h"
@@ -178,7 +179,8 @@ static const struct admin_command admin_core_commands[] = {
 };
 
 static const struct admin_command *const admin_tables[] = {
-    admin_core_commands, admin_endpoint_commands, admin_replay_commands, NULL,
+    admin_core_commands, admin_endpoint_commands, admin_replay_commands,
+    admin_backfill_commands, NULL,
 };
 
 static const struct admin_command *admin_command_find(const char *name)

@@ -2,9 +2,8 @@
  * ctl_parse.c - mailhookctl parse: maillog files to events, offline
  * (see ctl_parse.h).
  *
- * Files are read in large chunks and split at newlines here (no stdio line
- * reading), so the cost is the parser's, not the I/O's; lines longer than
- * MAILLOG_LINE_MAX are skipped up to their newline without being buffered.
+ * Files (plain or gzip) are read by ctl_lines.c in large chunks; lines of
+ * MAILLOG_LINE_MAX bytes or more are skipped without being buffered.
  */
 #include "config.h"
 
@@ -17,13 +16,13 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl_lines.h"
 #include "ctl_parse.h"
 #include "maillog_correlate.h"
 #include "maillog_parse.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
-#define PARSE_CHUNK (1024 * 1024)
 #define PARSE_MAX_FILTERS 16 /* --content-filter given at most this often */
 #define PARSE_USAGE                                                                        \
     "usage: mailhookctl parse [--json] [--include-bounces] [--no-sent]\n"                  \
@@ -59,59 +58,25 @@ static void print_event(void *ctx, event_t *ev)
     event_free(ev);
 }
 
-static void parse_line(struct parse_run *pr, const char *line, size_t len)
+static void parse_line(void *ctx, const char *line, size_t len)
 {
+    struct parse_run *pr = ctx;
     struct ml_rec rec;
 
     pr->lines++;
-    if (maillog_parse(line, len, &pr->clock, &rec) < 0)
+    if (line == NULL)
+        pr->skipped_long++;
+    else if (maillog_parse(line, len, &pr->clock, &rec) < 0)
         pr->skipped_garbage++;
     else
         mlc_feed(pr->mlc, &rec);
 }
 
-/* Feed every line of fd; a line longer than MAILLOG_LINE_MAX is skipped. */
+/* Feed every line of fd (plain or gzip); a line of MAILLOG_LINE_MAX bytes or
+ * more is skipped. */
 static int parse_fd(struct parse_run *pr, int fd, const char *name)
 {
-    char *buf = xmalloc(PARSE_CHUNK + MAILLOG_LINE_MAX);
-    size_t have = 0;
-    bool skipping = false; /* inside an over-long line */
-    ssize_t n;
-
-    for (;;) {
-        n = read(fd, buf + have, PARSE_CHUNK + MAILLOG_LINE_MAX - have);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            fprintf(stderr, "mailhookctl: %s: %s\n", name, strerror(errno));
-            free(buf);
-            return -1;
-        }
-        have += (size_t)n;
-        char *p = buf, *end = buf + have, *nl;
-        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-            if (skipping) {
-                skipping = false;
-                pr->skipped_long++;
-                pr->lines++;
-            } else {
-                parse_line(pr, p, (size_t)(nl - p));
-            }
-            p = nl + 1;
-        }
-        have = (size_t)(end - p);
-        if (have >= MAILLOG_LINE_MAX) { /* no newline in sight: drop it */
-            skipping = true;
-            have = 0;
-        }
-        memmove(buf, p, have);
-        if (n == 0)
-            break;
-    }
-    if (have > 0 && !skipping)
-        parse_line(pr, buf, have); /* a last line without newline */
-    free(buf);
-    return 0;
+    return ctl_lines_read(fd, name, MAILLOG_LINE_MAX, parse_line, NULL, pr);
 }
 
 int ctl_parse(int argc, char **argv, bool json)
@@ -194,6 +159,7 @@ int ctl_parse(int argc, char **argv, bool json)
         if (fd != 0)
             close(fd);
     }
+    mlc_flush(pr.mlc, INT64_MAX); /* end of input: nothing is held any more */
     fflush(stdout);
     st = mlc_stats(pr.mlc);
     fprintf(stderr, "mailhookctl: %llu lines, %llu events, %llu skipped (%llu not mail log lines, "

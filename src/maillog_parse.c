@@ -23,7 +23,8 @@
  *      Postfix daemon name; anything else is -1;
  *   3. one pattern per MTA for the body: the queue id and, with (*MARK), which
  *      kind of record follows (Postfix log_adhoc.c, qmgr, cleanup, smtpd,
- *      pickup, bounce lines; Sendmail to=/from= lines);
+ *      pickup, bounce lines; Sendmail to=/from= lines and its own notices,
+ *      "QID: NEWQID: DSN: ...");
  *   4. "key=value, key=value" field lists are read with a cursor (kv_next)
  *      rather than a regex: values end at ", " followed by another key, so
  *      "<a@x>,<b@x>" and "relay=host [addr]" survive, and Postfix status= /
@@ -47,7 +48,9 @@
  *     queue_id) when it lacks to= or status= (cut short); likewise SM_TO
  *     needs to= and stat=;
  *   - Sendmail status is the first word of stat= ("Sent", "Deferred",
- *     "User"), status_text the rest ("unknown"): use dsn= to judge;
+ *     "User"), status_text the rest ("unknown"): use dsn= to judge; a
+ *     "Sent" whose text is the next hop's acceptance ("QID Message accepted
+ *     for delivery", "Ok: queued as QID") names that hop in new_queue_id;
  *   - invalid UTF-8 is carried through as bytes: consumers sanitize.
  *
  * Bounds: lines longer than MAILLOG_LINE_MAX and lines holding a NUL byte are
@@ -118,9 +121,14 @@ static const char re_postfix_src[] =
 
 /* Sendmail body: 8.12+ ids are 14 characters of [0-9A-Za-x]; older ones
  * are shorter. Every id holds a digit, "NOQUEUE" does not. */
+#define SM_QID "(?=[A-Za-z]{0,19}[0-9])[0-9A-Za-z]{8,20}"
+/* Its own notices (savemail.c returntosender: "%s: %s: %s", the new
+ * envelope's id, which notice, the reason) carry no from= line. */
 static const char re_sendmail_src[] =
-    "(?<qid>(?=[A-Za-z]{0,19}[0-9])[0-9A-Za-z]{8,20}):[ ]"
-    "(?:to=(*MARK:T)|from=(*MARK:F))?";
+    "(?<qid>" SM_QID "):[ ]"
+    "(?:to=(*MARK:T)|from=(*MARK:F)"
+    "|(?<nqid>" SM_QID "):[ ]"
+    "(?<notice>DSN|sender[ ]notify|postmaster[ ]notify|return[ ]to[ ]sender):[ ](*MARK:N))?";
 
 /* Compiled patterns and the capture group numbers we read. */
 static struct {
@@ -129,7 +137,7 @@ static struct {
     uint32_t max_pairs; /* ovector pairs enough for any of the three */
     int mon, day, hms, frac, iso, host, prog, pid;                /* header */
     int p_qid, p_from, p_size, p_nrcpt, p_xstatus, p_pfrom, p_notice, p_nqid; /* postfix */
-    int s_qid;                                                    /* sendmail */
+    int s_qid, s_nqid, s_notice;                                  /* sendmail */
     bool done;
 } ml;
 
@@ -203,6 +211,8 @@ static void ml_compile_all(void)
     ml.p_notice = ml_group(ml.postfix, "notice");
     ml.p_nqid = ml_group(ml.postfix, "nqid");
     ml.s_qid = ml_group(ml.sendmail, "qid");
+    ml.s_nqid = ml_group(ml.sendmail, "nqid");
+    ml.s_notice = ml_group(ml.sendmail, "notice");
     ml.mctx = pcre2_match_context_create(NULL);
     if (ml.mctx == NULL)
         msg_panic_f("out of memory");
@@ -502,6 +512,7 @@ static const struct kv_field {
     { "orig_to", KV_ANGLE, offsetof(struct ml_rec, orig_to) },
     { "from", KV_ANGLE, offsetof(struct ml_rec, from) },
     { "relay", 0, offsetof(struct ml_rec, relay) },
+    { "reply", 0, offsetof(struct ml_rec, reply) }, /* Sendmail */
     { "delay", 0, offsetof(struct ml_rec, delay) },
     { "delays", 0, offsetof(struct ml_rec, delays) },
     { "xdelay", 0, offsetof(struct ml_rec, xdelay) },
@@ -585,6 +596,47 @@ static void postfix_status(struct ml_str v, struct ml_rec *rec)
     }
 }
 
+/* Letters and digits at p (a queue id), up to end. */
+static size_t id_len(const char *p, const char *end)
+{
+    const char *e = p;
+
+    while (e < end && ((*e >= '0' && *e <= '9') || (*e >= 'A' && *e <= 'Z') ||
+                       (*e >= 'a' && *e <= 'z')))
+        e++;
+    return (size_t)(e - p);
+}
+
+/*
+ * The next hop's queue id in a Sendmail "Sent" text, when the next hop
+ * said it: a Sendmail MTA answers "250 2.0.0 QID Message accepted for
+ * delivery" (srvrsmtp.c; the MSP hands every message to the MTA so),
+ * Postfix "250 2.0.0 Ok: queued as QID". Sendmail logs the reply without
+ * its code.
+ */
+static void sendmail_next_hop(struct ml_rec *rec)
+{
+    const char *t = rec->status_text.p, *end = t + rec->status_text.len, *q;
+    size_t n;
+
+    if (t == NULL)
+        return;
+    if ((q = find(t, rec->status_text.len, "queued as ")) != NULL) {
+        q += 10;
+        n = id_len(q, end);
+    } else {
+        n = id_len(t, end);
+        q = t;
+        if (n < 8 || (size_t)(end - t) != n + 30 ||
+            memcmp(t + n, " Message accepted for delivery", 30) != 0)
+            n = 0;
+    }
+    if (n > 0) {
+        rec->new_queue_id.p = q;
+        rec->new_queue_id.len = n;
+    }
+}
+
 /* Sendmail "Deferred: Connection refused by x" -> "Deferred" and
  * "Connection refused by x"; "Sent (OK id=1x)" -> "Sent" and "OK id=1x". */
 static void sendmail_status(struct ml_str v, struct ml_rec *rec)
@@ -605,6 +657,8 @@ static void sendmail_status(struct ml_str v, struct ml_rec *rec)
     }
     rec->status_text.p = p;
     rec->status_text.len = (size_t)(end - p);
+    if (str_is(rec->status, "Sent"))
+        sendmail_next_hop(rec);
 }
 
 /* Read a field list from p to end into rec. */
@@ -718,6 +772,26 @@ static void postfix_body(const char *b, size_t n, pcre2_match_data *md, struct m
     }
 }
 
+/* "QID: NEWQID: DSN: Warning: could not send message for past 4 hours":
+ * which notice is status, the reason status_text; the reason tells the
+ * kind (deliver.c / savemail.c wording). */
+static void sendmail_notice(const char *b, size_t n, const PCRE2_SIZE *ov, struct ml_rec *rec)
+{
+    struct ml_str text = { b + ov[1], n - ov[1] };
+    int k = 0;
+
+    rec->kind = ML_NOTIFICATION;
+    rec->new_queue_id = ml_cap(ov, ml.s_nqid, b);
+    rec->status = ml_cap(ov, ml.s_notice, b);
+    rec->status_text = text;
+    if (starts_with(text, "Warning: could not send message for past"))
+        k = 1;
+    else if (starts_with(text, "Return receipt"))
+        k = 2;
+    rec->notice.p = notices[k];
+    rec->notice.len = strlen(notices[k]);
+}
+
 static void sendmail_body(const char *b, size_t n, pcre2_match_data *md, struct ml_rec *rec)
 {
     const PCRE2_SIZE *ov = ml_match(ml.sendmail, b, n, md);
@@ -730,6 +804,10 @@ static void sendmail_body(const char *b, size_t n, pcre2_match_data *md, struct 
     mark = (const char *)pcre2_get_mark(md);
     if (mark == NULL)
         return;
+    if (*mark == 'N') {
+        sendmail_notice(b, n, ov, rec);
+        return;
+    }
     kv_fields_read(b + ov[2 * ml.s_qid + 1] + 2, b + n, rec);
     if (*mark == 'T' && rec->to.p != NULL && rec->status.p != NULL)
         rec->kind = ML_SM_TO;

@@ -299,7 +299,7 @@ static void reader_pump(struct maillog_reader *r)
     const char *line;
     char *pos_json;
     size_t len, n = 0;
-    bool truncated, moved = false;
+    bool truncated, moved = false, flushed;
 
     if (r->state != R_FOLLOWING || r->busy || r->d->stopping)
         return;
@@ -309,7 +309,8 @@ static void reader_pump(struct maillog_reader *r)
         moved = true;
         n++;
     }
-    if (!moved) {
+    flushed = mlc_flush(r->mlc, time_now_ms()) > 0; /* held events whose wait is over */
+    if (!moved && !flushed) {
         job_free(r->job);
         r->job = NULL;
         return;
@@ -317,9 +318,11 @@ static void reader_pump(struct maillog_reader *r)
     if (r->last_ts)
         mlc_expire(r->mlc, r->last_ts);
     mlc_take_dirty(r->mlc, reader_collect_state, r);
-    pos_json = r->journal ? reader_cursor_json(r) : tail_pos_encode(&pos);
-    job_add_kv(r->job, reader_key(r, "pos"), pos_json);
-    free(pos_json);
+    if (moved) { /* a flush on a quiet log keeps the position */
+        pos_json = r->journal ? reader_cursor_json(r) : tail_pos_encode(&pos);
+        job_add_kv(r->job, reader_key(r, "pos"), pos_json);
+        free(pos_json);
+    }
     r->busy = true;
     storeq_submit(r->d->storeq, commit_work, commit_done, r->job);
     r->job = NULL;
@@ -441,6 +444,7 @@ static void reader_new_mlc(struct maillog_reader *r)
         .filter_window_s = r->src.content_filter_window,
         .filtered_event = r->src.filtered_event,
         .discard_event = r->src.discard_event,
+        .source = r->name,
     };
 
     r->mlc = mlc_new(&o, reader_collect, r);

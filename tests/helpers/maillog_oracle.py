@@ -185,7 +185,11 @@ class Oracle:
             # This MTA (or the next one writing to the same log) took the
             # message in before it answered: the new id is seen between the
             # message's first line and the hop's line.
-            if nq in self.first and self.first.get(qid, index) < self.first[nq] < index:
+            # A message whose envelope line came before the log's first line
+            # (it started outside the window) may have handed off to an id
+            # the log showed first.
+            if nq in self.first and self.first[nq] < index and \
+                    (self.first.get(qid, index) < self.first[nq] or qid not in self.sender):
                 return nq
         return None
 

@@ -299,6 +299,7 @@ static void run_case(struct run *r, struct kase *k)
     for (i = 0; i < k->nlines; i++)
         if (maillog_parse(k->lines[i], strlen(k->lines[i]), &clock, &rec) == 0)
             mlc_feed(c, &rec);
+    mlc_flush(c, INT64_MAX); /* end of input */
     n = json_array_size(r->got);
     for (i = 0; i < k->nex && i < n; i++)
         ok = match_event(r, k, &k->ex[i], json_array_get(r->got, i)) && ok;

@@ -56,7 +56,7 @@ static const struct {
     S(host), S(instance), S(service), S(queue_id), S(from), S(to), S(orig_to), S(relay),
     S(delay), S(delays), S(xdelay), S(mailer), S(dsn), S(status), S(status_text), S(size),
     S(nrcpt), S(message_id), S(client), S(client_addr), S(sasl_username), S(new_queue_id),
-    S(filter_id), S(notice),
+    S(filter_id), S(notice), S(reply),
 #undef S
 };
 #define NFIELDS (sizeof(str_fields) / sizeof(str_fields[0]))
