@@ -15,7 +15,7 @@
 # delivered before the hop that led to it is in the log.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/postfix.sh"
-plan 16
+plan 17
 if ! why=$(pf_available); then
     skip_all "$why"
 fi
@@ -94,6 +94,12 @@ for l in open(sys.argv[1]):
 python3 -c "$cmp_key" "$T_DIR/events.json" | sort > "$T_DIR/a"
 python3 -c "$cmp_key" "$T_DIR/parsed.json" | sort > "$T_DIR/b"
 check "mailhookctl parse --content-filter agrees with the daemon" diff "$T_DIR/a" "$T_DIR/b"
+# backfill of the same log, with the section's options: every event is one
+# the reader stored already (the same derived id), none is new.
+"$MAILHOOKCTL" -c "$CONF" --json backfill "$PF_MAILLOG" > "$T_DIR/bf.json" 2> "$T_DIR/bf.err"
+check "mailhookctl backfill of the same log: 12 events, all stored already" \
+    python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); sys.exit(0 if b["in_range"] == 12 and b["stored"] == 0 else 1)' "$T_DIR/bf.json"
+diag < "$T_DIR/bf.json"
 check "mailhookctl parse refuses a hop without a port (exit 64)" \
     bash -c "'$MAILHOOKCTL' parse --content-filter 127.0.0.1 '$PF_MAILLOG' >/dev/null 2>&1; [ \$? -eq 64 ]"
 stop_daemon
