@@ -46,8 +46,11 @@ static void parse_one(const uint8_t *data, size_t len, struct ml_clock *clock)
         free(line);
         return;
     }
-    if (rec.kind < ML_OTHER || rec.kind > ML_SM_TO || clock->last_ms != rec.ts_ms ||
-        (rec.mta != ML_POSTFIX && rec.mta != ML_SENDMAIL) || rec.instance.p == NULL ||
+    if (rec.kind < ML_OTHER || rec.kind > ML_FILTER || clock->last_ms != rec.ts_ms ||
+        (rec.mta != ML_POSTFIX && rec.mta != ML_SENDMAIL && rec.mta != ML_PMG) ||
+        (rec.mta == ML_PMG && rec.kind != ML_OTHER && rec.kind != ML_FILTER) ||
+        (rec.kind == ML_FILTER && rec.mta != ML_PMG) ||
+        rec.instance.p == NULL ||
         rec.service.p == NULL || rec.pid < 0)
         abort();
     if (rec.notice.p != NULL && strcmp(rec.notice.p, "non-delivery") != 0 &&
@@ -75,6 +78,7 @@ static void parse_one(const uint8_t *data, size_t len, struct ml_clock *clock)
     check_str(rec.client_addr, line, len);
     check_str(rec.sasl_username, line, len);
     check_str(rec.new_queue_id, line, len);
+    check_str(rec.filter_id, line, len);
     check_str(rec.reply, line, len);
     free(line);
 }

@@ -19,6 +19,9 @@
  *   conf_option_names()       NULL-terminated list of every option name,
  *                             dotted for sections ("milter.socket"), for the
  *                             documentation test
+ *   conf_hop_valid(s)         s has the form of a maillog.content_filters
+ *                             item, "HOST:PORT" or "[HOST]:PORT" (also for
+ *                             mailhookctl parse --content-filter)
  *   CONF_DEFAULT_PATH         compiled-in default path of the file
  */
 #ifndef MH_CONF_H
@@ -60,6 +63,12 @@ struct mh_conf_maillog {
     char **sasl_users;     /* only messages submitted by these SASL users (NULL-terminated);
                               NULL = all */
     size_t n_sasl_users;
+    char **content_filters; /* next hops that are content filters, "HOST:PORT" or
+                               "[HOST]:PORT" (NULL-terminated); NULL = none */
+    size_t n_content_filters;
+    int content_filter_window; /* seconds a filter hop waits for its re-injection (300) */
+    char *filtered_event;  /* mail a filter quarantined or dropped: "failed" or "none" */
+    char *discard_event;   /* postfix/discard: "failed", "delivered" or "none" */
     int max_messages;      /* queue ids tracked at most (100000) */
     int max_age;           /* seconds a queue id may stay idle before it is dropped (604800) */
     int max_line;          /* longer lines are skipped and counted (65536) */
@@ -173,5 +182,6 @@ mh_conf_t *conf_ref(mh_conf_t *c);
 void conf_unref(mh_conf_t *c);
 void conf_dump(const mh_conf_t *c, FILE *fp);
 const char *const *conf_option_names(void);
+bool conf_hop_valid(const char *s);
 
 #endif

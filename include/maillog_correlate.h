@@ -7,9 +7,24 @@
  * recipient whether email.sent was emitted and how many attempts were made.
  * Chains are followed: a bounce notice knows its parent ("sender
  * non-delivery notification: NEWQID"), a message re-injected by a content
- * filter on a loopback relay ("status=sent (250 ... queued as NEWQID)")
- * hands its identity to NEWQID, and an expired message fails every
- * recipient still pending.
+ * filter ("status=sent (250 ... queued as NEWQID)", NEWQID first seen after
+ * the message went active; not its own id, not an older message's) hands
+ * its identity to NEWQID, and an expired message fails every recipient
+ * still pending, with the last attempt's dsn, relay and reply.
+ *
+ * Content filters: a hop to one of opts.content_filters, or one whose reply
+ * names a pmg-smtp-filter id seen in the log ("250 2.5.0 OK (FID)"), is
+ * never a delivery. The re-injected message is found by "queued as", by the
+ * filter's own lines (PMG: "accept mail to <r> (NEWQID)", linked to the
+ * message by the filter's "new mail message-id=" line or by the hop), or
+ * else by Message-ID and recipient within filter_window_s. A mail the filter
+ * quarantined or blocked (PMG "moved mail ... quarantine", "block mail",
+ * a 2.7.X reply: PMG "BLOCKED", amavis "Ok, discarded") ends in
+ * email.failed with the filter's text (opts.filtered_event "none": no
+ * event). A hop whose
+ * re-injected message never turns up gives no outcome (counted).
+ * Filter and hop links live in memory only (bounded; lost at restart).
+ * postfix/discard gives email.failed, reason "discarded" (discard_event).
  *
  * Events (data members): queue_id, message_id, from, recipient,
  * orig_recipient, relay, dsn, smtp_response, delay, delays, attempt, plus
@@ -89,6 +104,13 @@ struct mlc_opts {
     const char *const *sasl_users;     /* NULL-terminated; NULL = all */
     bool no_persist;             /* the caller never takes dirty states (mailhookctl
                                     parse): removed states are freed at once */
+    const char *const *content_filters; /* NULL-terminated next hops that are content
+                                    filters ("127.0.0.1:10024", "[::1]:10024"); NULL = none */
+    int filter_window_s;         /* how long a hop into a filter waits for its re-injected
+                                    message by Message-ID and recipient (default 300) */
+    const char *filtered_event;  /* a mail the filter quarantined or dropped: "failed"
+                                    (NULL: email.failed) or "none" */
+    const char *discard_event;   /* postfix/discard: "failed" (NULL), "delivered" or "none" */
     const char *source;          /* the log source's name (the maillog section): with
                                     the line's time, queue id, recipient and type
                                     it makes each event's id (evid_derive),
@@ -100,6 +122,8 @@ struct mlc_stats {
     uint64_t dropped_full, dropped_age; /* states given up to stay bounded */
     uint64_t orphans;                   /* outcome lines for a queue id never seen before */
     uint64_t skipped_probe, skipped_bounce, skipped_filter;
+    uint64_t filter_hops;     /* recipients handed to a content filter (not deliveries) */
+    uint64_t filter_unlinked; /* ... whose re-injected message was never found */
 };
 
 typedef struct mlc mlc_t;

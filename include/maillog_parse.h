@@ -3,8 +3,9 @@
  *
  * Understands Postfix (any instance name: "postfix/smtp", "postfix-out/qmgr")
  * and Sendmail ("sm-mta", "sendmail", "sm-msp-queue", "sm-acceptingconnections")
- * lines, with traditional syslog timestamps ("Nov 22 06:30:19", year and UTC
- * offset inferred, see below) or RFC 3339
+ * lines, and the content filter of the Proxmox Mail Gateway ("pmg-smtp-filter":
+ * ML_FILTER), with traditional syslog timestamps ("Nov 22 06:30:19", year and
+ * UTC offset inferred, see below) or RFC 3339
  * ones (rsyslog high precision, Postfix's own maillog_file), with or without
  * a host name. Postfix's log_adhoc.c is the grammar of delivery lines:
  *   QID: to=<...>, orig_to=<...>, relay=..., delay=..., delays=a/b/c/d,
@@ -62,7 +63,8 @@
 
 #define MAILLOG_LINE_MAX (64 * 1024)
 
-enum ml_mta { ML_POSTFIX = 1, ML_SENDMAIL = 2 };
+enum ml_mta { ML_POSTFIX = 1, ML_SENDMAIL = 2,
+              ML_PMG = 3 /* Proxmox Mail Gateway's content filter, pmg-smtp-filter */ };
 
 enum ml_kind {
     ML_OTHER = 0,      /* a mail program's line that carries nothing for us */
@@ -82,6 +84,12 @@ enum ml_kind {
     ML_VERIFY,         /* an address-verification probe result line (sender <> probe) */
     ML_SM_FROM,        /* sendmail: "QID: from=<s>, size=N, class=.., nrcpts=N, msgid=<id>, relay=.." */
     ML_SM_TO,          /* sendmail: "QID: to=<r>, ctladdr=.., delay=.., xdelay=.., mailer=.., relay=.., dsn=.., stat=..." */
+    ML_FILTER,         /* pmg-smtp-filter, queue_id = the filter's own id (FID), status =
+                          "new" ("FID: new mail message-id=<id>": message_id),
+                          "accept" ("FID: accept mail to <r> (NEWQID) (rule: R)": to,
+                          new_queue_id), "quarantine" ("FID: moved mail for <r> to spam
+                          quarantine - ID (rule: R)": to) or "block" ("FID: block mail to
+                          <r> (rule: R)": to); status_text = all of the text after "FID: " */
 };
 
 /* A slice of the parsed line; p == NULL when absent. Not NUL-terminated. */
@@ -124,6 +132,8 @@ struct ml_rec {
                                     SM_TO "Sent (QID Message accepted for delivery)"
                                     (a Sendmail MTA's answer) or "Sent (Ok: queued
                                     as QID)" (a Postfix's): the next hop's id */
+    struct ml_str filter_id;     /* DELIVERY with PMG's "250 2.5.0 OK (FID)" or "250 2.7.0
+                                    BLOCKED (FID)" reply: the filter's own id (ML_FILTER) */
     struct ml_str notice;        /* NOTIFICATION: "non-delivery", "delay", "success"
                                     (a static string, not a slice of the line) */
 };

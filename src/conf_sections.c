@@ -24,6 +24,8 @@
 
 static const char *const conf_maillog_types[] = {"file", "journald", NULL};
 static const char *const conf_maillog_starts[] = {"end", "beginning", NULL};
+static const char *const conf_maillog_filtered[] = {"failed", "none", NULL};
+static const char *const conf_maillog_discard[] = {"failed", "delivered", "none", NULL};
 
 /* One "maillog NAME { ... }" section: a log source of the maillog reader. */
 static const struct conf_row conf_maillog_rows[] = {
@@ -42,6 +44,15 @@ static const struct conf_row conf_maillog_rows[] = {
      .item = CK_DOMAIN},
     {CFG_STR_LIST("sasl_users", NULL, CFGF_NONE),
      .kind = CK_STRLIST, .off = FM(sasl_users), .off_n = FM(n_sasl_users), .item = CK_TEXT},
+    {CFG_STR_LIST("content_filters", NULL, CFGF_NONE), /* form: conf_maillog_check */
+     .kind = CK_STRLIST, .off = FM(content_filters), .off_n = FM(n_content_filters),
+     .item = CK_TEXT},
+    {CFG_INT("content_filter_window", 300, CFGF_NONE),
+     .kind = CK_INT, .off = FM(content_filter_window), .min = 1, .max = 86400},
+    {CFG_STR("filtered_event", "failed", CFGF_NONE),
+     .kind = CK_STR, .off = FM(filtered_event), .oneof = conf_maillog_filtered},
+    {CFG_STR("discard_event", "failed", CFGF_NONE),
+     .kind = CK_STR, .off = FM(discard_event), .oneof = conf_maillog_discard},
     {CFG_INT("max_messages", 100000, CFGF_NONE),
      .kind = CK_INT, .off = FM(max_messages), .min = 100, .max = 10000000},
     {CFG_INT("max_age", 604800, CFGF_NONE),
@@ -117,8 +128,34 @@ const struct conf_table conf_endpoint = {
     .check = conf_endpoint_check,
 };
 
+/* A content filter next hop as the MTA logs it: "HOST:PORT" or
+ * "[HOST]:PORT" (brackets required around an IPv6 address), port 1-65535. */
+bool conf_hop_valid(const char *s)
+{
+    const char *colon, *port;
+    char *end;
+    long n;
+
+    if (s[0] == '[') {
+        colon = strchr(s, ']');
+        if (colon == NULL || colon == s + 1 || colon[1] != ':')
+            return false;
+        colon++;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL || colon == s || memchr(s, ':', (size_t)(colon - s)) != NULL ||
+            strpbrk(s, "[] ") != NULL)
+            return false;
+    }
+    port = colon + 1;
+    n = strtol(port, &end, 10);
+    return end != port && *end == '\0' && port[0] != '-' && port[0] != '+' && n >= 1 &&
+           n <= 65535;
+}
+
 /* A maillog source of type file follows path: without one it has nothing
- * to read. (Its title was checked before.) */
+ * to read. (Its title was checked before.) Content filter hops have the
+ * form the log gives them. */
 static int conf_maillog_check(cfg_t *cfg, cfg_t *sec)
 {
     const char *type = cfg_getstr(sec, "type"), *path = cfg_getstr(sec, "path");
@@ -126,6 +163,15 @@ static int conf_maillog_check(cfg_t *cfg, cfg_t *sec)
     if (type != NULL && strcmp(type, "file") == 0 && (path == NULL || path[0] == '\0')) {
         cfg_error(cfg, "maillog \"%s\": path is required for type file", cfg_title(sec));
         return -1;
+    }
+    for (unsigned i = 0; i < cfg_size(sec, "content_filters"); i++) {
+        const char *hop = cfg_getnstr(sec, "content_filters", i);
+
+        if (!conf_hop_valid(hop)) {
+            cfg_error(cfg, "maillog \"%s\": content_filters: expected \"HOST:PORT\" or "
+                           "\"[HOST]:PORT\", not \"%s\"", cfg_title(sec), hop);
+            return -1;
+        }
     }
     return 0;
 }

@@ -245,6 +245,10 @@ int ctl_backfill(struct ctl *ctl, int argc, char **argv)
         .include_bounces = sec->include_bounces,
         .sender_domains = (const char *const *)sec->sender_domains,
         .sasl_users = (const char *const *)sec->sasl_users,
+        .content_filters = (const char *const *)sec->content_filters,
+        .filter_window_s = sec->content_filter_window,
+        .filtered_event = sec->filtered_event,
+        .discard_event = sec->discard_event,
         .no_persist = true,
         .source = sec->name,
     };

@@ -15,12 +15,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "ctl_lines.h"
 #include "ctl_parse.h"
 #include "maillog_correlate.h"
 #include "maillog_parse.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#define PARSE_MAX_FILTERS 16 /* --content-filter given at most this often */
+#define PARSE_USAGE                                                                        \
+    "usage: mailhookctl parse [--json] [--include-bounces] [--no-sent]\n"                  \
+    "       [--content-filter HOST:PORT]... [--filtered-event failed|none]\n"              \
+    "       [--discard-event failed|delivered|none] FILE...\n"
 
 struct parse_run {
     bool json;
@@ -80,8 +87,13 @@ int ctl_parse(int argc, char **argv, bool json)
 {
     static const struct option opts[] = {
         { "include-bounces", no_argument, NULL, 'b' }, { "no-sent", no_argument, NULL, 'n' },
-        { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 },
+        { "json", no_argument, NULL, 'j' },
+        { "content-filter", required_argument, NULL, 'c' },
+        { "filtered-event", required_argument, NULL, 'f' },
+        { "discard-event", required_argument, NULL, 'd' }, { NULL, 0, NULL, 0 },
     };
+    const char *filters[PARSE_MAX_FILTERS + 1] = { NULL };
+    size_t nfilters = 0;
     struct mlc_opts mo = { .emit_sent = true, .no_persist = true };
     struct parse_run pr = { .json = json, .out = stdout };
     const struct mlc_stats *st;
@@ -94,13 +106,42 @@ int ctl_parse(int argc, char **argv, bool json)
         case 'b': mo.include_bounces = true; break;
         case 'n': mo.emit_sent = false; break;
         case 'j': pr.json = true; break;
+        case 'c':
+            if (!conf_hop_valid(optarg)) {
+                fprintf(stderr, "mailhookctl: parse: --content-filter: expected HOST:PORT or "
+                                "[HOST]:PORT, not \"%s\"\n", optarg);
+                return EX_USAGE;
+            }
+            if (nfilters == PARSE_MAX_FILTERS) {
+                fprintf(stderr, "mailhookctl: parse: at most %d --content-filter\n",
+                        PARSE_MAX_FILTERS);
+                return EX_USAGE;
+            }
+            filters[nfilters++] = optarg;
+            mo.content_filters = filters;
+            break;
+        case 'f':
+            if (strcmp(optarg, "failed") != 0 && strcmp(optarg, "none") != 0) {
+                fprintf(stderr, "mailhookctl: parse: --filtered-event: failed or none\n");
+                return EX_USAGE;
+            }
+            mo.filtered_event = optarg;
+            break;
+        case 'd':
+            if (strcmp(optarg, "failed") != 0 && strcmp(optarg, "delivered") != 0 &&
+                strcmp(optarg, "none") != 0) {
+                fprintf(stderr, "mailhookctl: parse: --discard-event: failed, delivered or none\n");
+                return EX_USAGE;
+            }
+            mo.discard_event = optarg;
+            break;
         default:
-            fprintf(stderr, "usage: mailhookctl parse [--json] [--include-bounces] [--no-sent] FILE...\n");
+            fputs(PARSE_USAGE, stderr);
             return EX_USAGE;
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "usage: mailhookctl parse [--json] [--include-bounces] [--no-sent] FILE...\n");
+        fputs(PARSE_USAGE, stderr);
         return EX_USAGE;
     }
     maillog_parse_init();
@@ -136,6 +177,10 @@ int ctl_parse(int argc, char **argv, bool json)
             (unsigned long long)pr.skipped_garbage, (unsigned long long)pr.skipped_other,
             (unsigned long long)pr.skipped_own, (unsigned long long)pr.skipped_long,
             (unsigned long long)st->tracked);
+    if (st->filter_hops > 0)
+        fprintf(stderr, "mailhookctl: %llu recipients handed to a content filter (%llu whose "
+                        "re-injected message was never found)\n",
+                (unsigned long long)st->filter_hops, (unsigned long long)st->filter_unlinked);
     mlc_free(pr.mlc);
     maillog_parse_done();
     return rc;

@@ -15,7 +15,8 @@
  *   mailhookctl ... deliveries list [--endpoint E] [--failed] [--since T] [--limit N]
  *   mailhookctl ... deliveries show|retry ID
  *   mailhookctl ... replay --since T [--until T] [--type T] [--endpoint E]
- *   mailhookctl ... parse [--include-bounces] [--no-sent] FILE...   (offline)
+ *   mailhookctl ... parse [--include-bounces] [--no-sent] [--content-filter HOP]...
+ *                         [--filtered-event E] [--discard-event E] FILE...   (offline)
  *   mailhookctl ... backfill [--source NAME] [--since T] [--until T] [--endpoint E] FILE...
  *
  * This file only dispatches: each command group is a ctl_*.c module, and
@@ -63,7 +64,8 @@ static void usage(void)
             "  deliveries list [--endpoint E] [--failed] [--since TIME] [--limit N]\n"
             "  deliveries show ID | retry ID\n"
             "  replay --since TIME [--until TIME] [--type T] [--endpoint E]\n"
-            "  parse [--include-bounces] [--no-sent] FILE...   maillog to events, offline\n"
+            "  parse [--include-bounces] [--no-sent] [--content-filter HOST:PORT]...\n"
+            "        [--filtered-event E] [--discard-event E] FILE...   maillog to events, offline\n"
             "  backfill [--source NAME] [--since TIME] [--until TIME] [--endpoint E] FILE...\n"
             "                                  store the events of rotated logs (plain or .gz)\n"
             "endpoint OPTIONS:\n"

@@ -5,7 +5,18 @@
  * Data structures: a chained hash table of message states keyed by queue
  * id, threaded on a least-recently-seen list (head = oldest) for the bounds;
  * each state holds a small array of recipients. Everything a state owns is
- * freed by msg_state_free().
+ * freed by msg_state_free(). Every state records the order (a counter over
+ * states and queue-active lines, persisted) in which it was first seen and
+ * last went active: a chain goes only to a queue id first seen after the
+ * hop began (chain_fresh).
+ *
+ * Content filters: two lists beside the table, oldest first and hashed
+ * (MLC_LINK_BUCKETS), each at most MLC_MAX_LINKS and pruned after
+ * filter_window_s of log time, oldest first: what
+ * pmg-smtp-filter logged per filter id (struct flt: Message-ID, per
+ * recipient accept/quarantine/block), and hops into a filter still waiting
+ * for their re-injected message (struct hop, with a copy of the message's
+ * identity). They are not persisted.
  *
  * Bounce classification (email.bounced "bounce_class") looks at the
  * enhanced status code first and the response text second; see
@@ -27,6 +38,9 @@
 
 #define MLC_MAX_RCPTS 1000    /* recipients tracked per message */
 #define MLC_TEXT_MAX 512      /* a response text kept for email.failed */
+#define MLC_MAX_LINKS 4096    /* filter states and pending filter hops, each */
+#define MLC_LINK_BUCKETS 1024 /* hash buckets of each of those two lists */
+#define MLC_SCAN_MAX 1000     /* states looked at to find a filtered message by Message-ID */
 #define MLC_HOLD_MS 5000      /* Sendmail: events held for a from= line, log time */
 #define MLC_HOLD_EVENTS 64    /* ... at most this many per queue id */
 #define MLC_HOLD_STATES 1024  /* ... for at most this many queue ids */
@@ -35,7 +49,7 @@ struct rcpt {
     char *addr;
     char *orig;      /* orig_to, when logged */
     char *last_text; /* last deferral reason, for email.failed at expiry */
-    char *last_dsn, *last_relay; /* ... and that attempt's dsn and relay */
+    char *last_dsn, *last_relay; /* ... and that attempt's dsn= and relay= */
     int attempts;    /* delivery attempts logged so far */
     bool sent;       /* email.sent emitted */
     bool done;       /* final outcome emitted (delivered, bounced, failed) */
@@ -48,6 +62,8 @@ struct msg_state {
     char *from, *message_id, *client_addr, *sasl_username, *size;
     int64_t active_ms; /* queue-active time: email.sent's timestamp */
     int64_t seen_ms;   /* last line about it (log time) */
+    uint64_t first_order;  /* mlc order of its first line, */
+    uint64_t active_order; /* of its latest queue-active line (0: none seen) */
     bool is_notice;    /* the MTA's own bounce/delay/success notice */
     bool has_sender;   /* from= seen (an empty sender marks a notice too) */
     bool dirty;
@@ -71,8 +87,46 @@ struct msg_state {
     struct msg_state *dnext;       /* dirty list */
 };
 
+/* What a content filter with its own log lines (pmg-smtp-filter) did with
+ * one recipient: 'a' accepted and re-injected as new_qid, 'q' quarantined,
+ * 'b' blocked; text is the filter's line. */
+struct flt_item {
+    char *rcpt, *new_qid, *text;
+    char action;
+};
+
+/* One mail inside such a filter, by the filter's own id. */
+struct flt {
+    char *fid, *message_id;
+    char *orig_qid;  /* the message that was handed to the filter, once known */
+    uint64_t order;  /* mlc order of its first line */
+    int64_t first_ms;
+    struct flt_item *items;
+    size_t nitems;
+    struct flt *older, *newer; /* by first line */
+    struct flt *hnext;         /* bucket of fid */
+};
+
+/* A recipient handed to a content filter that named no re-injected queue
+ * id: waits for a message with the same Message-ID and recipient. The
+ * message's identity is a copy (its state is removed at once, "removed"
+ * follows the hop), holding just that recipient. */
+struct hop {
+    struct msg_state *snap; /* not in the table; rcpts[0] is the recipient */
+    int64_t ts_ms;
+    struct hop *older, *newer; /* by hop time */
+    struct hop *hnext;         /* bucket of the Message-ID */
+};
+
+enum mlc_drop { DROP_FAILED = 0, DROP_NONE, DROP_DELIVERED };
+
 struct mlc {
     struct mlc_opts opts;
+    enum mlc_drop filtered_mode, discard_mode;
+    uint64_t order;       /* records fed so far (and restored orders): first/active_order */
+    struct flt *flt_oldest, *flt_newest, *flt_b[MLC_LINK_BUCKETS]; /* <= MLC_MAX_LINKS */
+    struct hop *hop_oldest, *hop_newest, *hop_b[MLC_LINK_BUCKETS]; /* <= MLC_MAX_LINKS */
+    size_t nflts, nhops;
     mlc_emit_fn emit;
     void *ctx;
     struct msg_state **buckets;
@@ -250,6 +304,7 @@ static struct msg_state *state_new(mlc_t *c, const char *qid, size_t len, int64_
         table_grow(c);
     m->qid = xstrndup(qid, len);
     m->active_ms = m->seen_ms = ts;
+    m->first_order = ++c->order;
     b = bucket_of(c, qid, len);
     m->hnext = *b;
     *b = m;
@@ -287,6 +342,14 @@ static struct rcpt *rcpt_get(struct msg_state *m, const char *addr, size_t len)
     memset(&m->rcpts[m->nrcpts], 0, sizeof(*m->rcpts));
     m->rcpts[m->nrcpts].addr = xstrndup(addr, len);
     return &m->rcpts[m->nrcpts++];
+}
+
+static struct rcpt *rcpt_find(const struct msg_state *m, const char *addr)
+{
+    for (size_t i = 0; i < m->nrcpts; i++)
+        if (strcmp(m->rcpts[i].addr, addr) == 0)
+            return &m->rcpts[i];
+    return NULL;
 }
 
 /* ------------------------------------------------------------ filters */
@@ -456,35 +519,476 @@ static void emit_sent_once(mlc_t *c, struct msg_state *m, struct rcpt *r)
 
 /* ------------------------------------------------------------ records */
 
-/* A content filter took the message back in as NEWQID: carry the identity. */
-static void follow_reinjection(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+/* The first queue id of m's chain. */
+static const char *root_of(const struct msg_state *m)
 {
-    struct msg_state *n = state_find(c, rec->new_queue_id);
+    return m->root_qid ? m->root_qid : m->qid;
+}
 
-    if (n == NULL)
-        n = state_new(c, rec->new_queue_id.p, rec->new_queue_id.len, rec->ts_ms);
+/* Can n be the message m was handed on as? Not m itself, not m's root, not
+ * part of another chain, and first seen after m went active for this
+ * attempt (a filter re-injects while the hop is open): a remote server's
+ * "queued as" that happens to name a tracked, older queue id is not it.
+ * When m went active before the log began, n must be first seen after m
+ * was; when even m's first line is the hop, there is no order to go by:
+ * then n must not have gone out on its own already. */
+static bool chain_fresh(const struct msg_state *m, const struct msg_state *n)
+{
+    if (n == m || strcmp(n->qid, root_of(m)) == 0)
+        return false;
+    if (n->root_qid != NULL)
+        return strcmp(n->root_qid, root_of(m)) == 0;
+    if (m->active_order != 0)
+        return n->first_order > m->active_order;
+    if (n->first_order > m->first_order)
+        return true;
+    for (size_t i = 0; i < n->nrcpts; i++)
+        if (n->rcpts[i].done)
+            return false;
+    return true;
+}
+
+static void copy_if_unknown(char **dst, const char *src)
+{
+    if (*dst == NULL && src)
+        *dst = xstrdup(src);
+}
+
+/* m's value when it has one (the message as it came in), else n's own. */
+static void take_known(char **dst, const char *src)
+{
+    if (src) {
+        free(*dst);
+        *dst = xstrdup(src);
+    }
+}
+
+/* n is m handed on: n's events carry m's identity (the first queue id, the
+ * sender, client and size the message came in with; the filter's own
+ * client is loopback). Merged, never a known value replaced by an unknown
+ * one: m may have started before the log window. */
+static void chain_merge(mlc_t *c, struct msg_state *m, struct msg_state *n)
+{
     free(n->root_qid);
-    n->root_qid = xstrdup(m->root_qid ? m->root_qid : m->qid);
-    n->active_ms = m->active_ms;
-    n->is_notice = m->is_notice;
-    n->has_sender = m->has_sender;
-    if (n->from == NULL && m->from)
-        n->from = xstrdup(m->from);
-    if (n->message_id == NULL && m->message_id)
-        n->message_id = xstrdup(m->message_id);
-    if (n->client_addr == NULL && m->client_addr)
-        n->client_addr = xstrdup(m->client_addr);
-    if (n->sasl_username == NULL && m->sasl_username)
-        n->sasl_username = xstrdup(m->sasl_username);
+    n->root_qid = xstrdup(root_of(m));
+    if (m->has_sender || !n->has_sender)
+        n->active_ms = m->active_ms;
+    n->is_notice = n->is_notice || m->is_notice;
+    if (m->has_sender)
+        take_known(&n->from, m->from);
+    n->has_sender = n->has_sender || m->has_sender;
+    take_known(&n->message_id, m->message_id);
+    take_known(&n->client_addr, m->client_addr);
+    take_known(&n->sasl_username, m->sasl_username);
+    take_known(&n->size, m->size);
     for (size_t i = 0; i < m->nrcpts; i++) {
         struct rcpt *r = rcpt_get(n, m->rcpts[i].addr, strlen(m->rcpts[i].addr));
         if (r) {
             r->sent = r->sent || m->rcpts[i].sent;
-            if (r->orig == NULL && m->rcpts[i].orig)
-                r->orig = xstrdup(m->rcpts[i].orig);
+            copy_if_unknown(&r->orig, m->rcpts[i].orig);
         }
     }
     state_mark_dirty(c, n);
+}
+
+/* m was handed on as qid: follow, unless qid is no new message of this MTA
+ * (see chain_fresh). An unknown qid is made (its lines may come later). */
+static bool chain_follow(mlc_t *c, struct msg_state *m, struct ml_str qid, int64_t ts)
+{
+    struct msg_state *n = state_find(c, qid);
+
+    if (n != NULL && !chain_fresh(m, n))
+        return false;
+    if (n == NULL)
+        n = state_new(c, qid.p, qid.len, ts);
+    chain_merge(c, m, n);
+    return true;
+}
+
+/* A content filter took the message back in as rec->new_queue_id: carry the
+ * identity. false when that id cannot be the re-injected message. */
+static bool follow_reinjection(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+{
+    return chain_follow(c, m, rec->new_queue_id, rec->ts_ms);
+}
+
+/* ------------------------------------------------------------ content filters */
+
+/* "name[addr]:port" against a configured "host:port" or "[host]:port". */
+static bool relay_matches(struct ml_str relay, const char *want)
+{
+    const char *lb, *rb, *colon, *whost = want, *wport;
+    size_t whlen;
+
+    if (relay.len == strlen(want) && memcmp(relay.p, want, relay.len) == 0)
+        return true;
+    if (want[0] == '[') {
+        whost = want + 1;
+        if ((rb = strchr(whost, ']')) == NULL || rb[1] != ':')
+            return false;
+        whlen = (size_t)(rb - whost);
+        wport = rb + 2;
+    } else {
+        if ((colon = strrchr(want, ':')) == NULL)
+            return false;
+        whlen = (size_t)(colon - want);
+        wport = colon + 1;
+    }
+    lb = memchr(relay.p, '[', relay.len);
+    rb = lb ? memchr(lb, ']', (size_t)(relay.p + relay.len - lb)) : NULL;
+    if (rb == NULL || rb + 1 >= relay.p + relay.len || rb[1] != ':' ||
+        (size_t)(relay.p + relay.len - (rb + 2)) != strlen(wport) ||
+        memcmp(rb + 2, wport, strlen(wport)) != 0)
+        return false;
+    return ((size_t)(rb - lb - 1) == whlen && strncasecmp(lb + 1, whost, whlen) == 0) ||
+           ((size_t)(lb - relay.p) == whlen && strncasecmp(relay.p, whost, whlen) == 0);
+}
+
+static bool relay_is_filter(const mlc_t *c, struct ml_str relay)
+{
+    if (c->opts.content_filters == NULL || relay.p == NULL)
+        return false;
+    for (const char *const *f = c->opts.content_filters; *f; f++)
+        if (relay_matches(relay, *f))
+            return true;
+    return false;
+}
+
+/* A filter's own reply that says it dropped the mail: a security status
+ * (X.7.Y) on a success, as PMG's "250 2.7.0 BLOCKED (FID)" and amavis's
+ * "250 2.7.0 Ok, discarded, id=... - spam" (older amavis: 2.7.1). */
+static bool filter_dropped(const struct ml_rec *rec)
+{
+    return rec->dsn.p && rec->dsn.len >= 4 && memcmp(rec->dsn.p, "2.7.", 4) == 0;
+}
+
+/* The filter quarantined or dropped recipient r of m: say so once. */
+static void filter_failed(mlc_t *c, struct msg_state *m, struct rcpt *r, const char *action,
+                          struct ml_str text, int64_t ts)
+{
+    json_t *d;
+
+    if (r == NULL || r->done)
+        return;
+    r->done = true;
+    state_mark_dirty(c, m);
+    if (!state_wanted(c, m))
+        return;
+    emit_sent_once(c, m, r);
+    if (c->filtered_mode == DROP_NONE)
+        return;
+    d = event_base(m, r->addr, r->orig);
+    json_object_set_new(d, "reason", json_sprintf("content filter: %.*s", (int)text.len,
+                                                  text.p ? text.p : ""));
+    json_object_set_new(d, "filter_action", json_string(action));
+    json_object_set_new(d, "attempt", json_integer(r->attempts > 0 ? r->attempts : 1));
+    emit(c, EV_FAILED, ts, d);
+}
+
+static size_t link_bucket(const char *s, size_t len)
+{
+    return (size_t)(qid_hash(s, len) & (MLC_LINK_BUCKETS - 1));
+}
+
+static struct flt *flt_find(mlc_t *c, struct ml_str fid)
+{
+    for (struct flt *f = c->flt_b[link_bucket(fid.p, fid.len)]; f; f = f->hnext)
+        if (strlen(f->fid) == fid.len && memcmp(f->fid, fid.p, fid.len) == 0)
+            return f;
+    return NULL;
+}
+
+static void flt_free(struct flt *f)
+{
+    for (size_t i = 0; i < f->nitems; i++) {
+        free(f->items[i].rcpt);
+        free(f->items[i].new_qid);
+        free(f->items[i].text);
+    }
+    free(f->items);
+    free(f->fid), free(f->message_id), free(f->orig_qid);
+    free(f);
+}
+
+static void hop_free(struct hop *h)
+{
+    msg_state_free(h->snap);
+    free(h);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/* m's identity and recipient r, detached from the table. */
+static struct msg_state *state_snapshot(const struct msg_state *m, const struct rcpt *r)
+{
+    struct msg_state *s = xcalloc(1, sizeof(*s));
+
+    s->qid = xstrdup(m->qid);
+    s->root_qid = dup_or_null(m->root_qid);
+    s->from = dup_or_null(m->from);
+    s->message_id = dup_or_null(m->message_id);
+    s->client_addr = dup_or_null(m->client_addr);
+    s->sasl_username = dup_or_null(m->sasl_username);
+    s->size = dup_or_null(m->size);
+    s->active_ms = m->active_ms;
+    s->seen_ms = m->seen_ms;
+    s->first_order = m->first_order;
+    s->active_order = m->active_order;
+    s->is_notice = m->is_notice;
+    s->has_sender = m->has_sender;
+    s->rcpts = xcalloc(1, sizeof(*s->rcpts));
+    s->nrcpts = 1;
+    s->rcpts[0].addr = xstrdup(r->addr);
+    s->rcpts[0].orig = dup_or_null(r->orig);
+    s->rcpts[0].sent = r->sent;
+    s->rcpts[0].done = r->done;
+    return s;
+}
+
+/* Take f off the lists and free it. */
+static void flt_drop(mlc_t *c, struct flt *f)
+{
+    struct flt **pp = &c->flt_b[link_bucket(f->fid, strlen(f->fid))];
+
+    while (*pp != f)
+        pp = &(*pp)->hnext;
+    *pp = f->hnext;
+    if (f->older)
+        f->older->newer = f->newer;
+    else
+        c->flt_oldest = f->newer;
+    if (f->newer)
+        f->newer->older = f->older;
+    else
+        c->flt_newest = f->older;
+    c->nflts--;
+    flt_free(f);
+}
+
+static void hop_drop(mlc_t *c, struct hop *h)
+{
+    struct hop **pp = &c->hop_b[link_bucket(h->snap->message_id, strlen(h->snap->message_id))];
+
+    while (*pp != h)
+        pp = &(*pp)->hnext;
+    *pp = h->hnext;
+    if (h->older)
+        h->older->newer = h->newer;
+    else
+        c->hop_oldest = h->newer;
+    if (h->newer)
+        h->newer->older = h->older;
+    else
+        c->hop_newest = h->older;
+    c->nhops--;
+    hop_free(h);
+}
+
+/* Drop filter states and pending hops older than the window, or past the
+ * bound, oldest first; a pending hop that goes so is counted. */
+static void links_prune(mlc_t *c, int64_t now_ms)
+{
+    int64_t cutoff = now_ms - (int64_t)c->opts.filter_window_s * 1000;
+
+    while (c->flt_oldest && (c->flt_oldest->first_ms < cutoff || c->nflts > MLC_MAX_LINKS))
+        flt_drop(c, c->flt_oldest);
+    while (c->hop_oldest && (c->hop_oldest->ts_ms < cutoff || c->nhops > MLC_MAX_LINKS)) {
+        hop_drop(c, c->hop_oldest);
+        c->st.filter_unlinked++;
+    }
+}
+
+/* Recipient r of m went into a filter that named no re-injected message. */
+static void hop_pending(mlc_t *c, struct msg_state *m, struct rcpt *r, int64_t ts)
+{
+    struct hop *h, **pp;
+
+    if (r == NULL || m->message_id == NULL) {
+        c->st.filter_unlinked++;
+        return;
+    }
+    h = xcalloc(1, sizeof(*h));
+    h->snap = state_snapshot(m, r);
+    h->ts_ms = ts;
+    h->older = c->hop_newest;
+    if (c->hop_newest)
+        c->hop_newest->newer = h;
+    else
+        c->hop_oldest = h;
+    c->hop_newest = h;
+    pp = &c->hop_b[link_bucket(m->message_id, strlen(m->message_id))];
+    h->hnext = *pp;
+    *pp = h;
+    c->nhops++;
+    links_prune(c, ts);
+}
+
+/* n, in no chain yet, delivers to rcpt: is it a filter's re-injection of a
+ * message that went into the filter (same Message-ID and recipient, within
+ * the window)? Then link it. */
+static void hop_adopt(mlc_t *c, struct msg_state *n, struct ml_str rcpt, int64_t ts)
+{
+    struct msg_state *m;
+
+    links_prune(c, ts);
+    if (n->root_qid || n->message_id == NULL)
+        return;
+    for (struct hop *h = c->hop_b[link_bucket(n->message_id, strlen(n->message_id))]; h;
+         h = h->hnext) {
+        m = h->snap;
+        if (strlen(m->rcpts[0].addr) != rcpt.len ||
+            memcmp(m->rcpts[0].addr, rcpt.p, rcpt.len) != 0 ||
+            strcmp(m->message_id, n->message_id) != 0 || !chain_fresh(m, n))
+            continue;
+        chain_merge(c, m, n);
+        hop_drop(c, h);
+        return;
+    }
+}
+
+/* The message a filter state is about: the hop named it, or the latest
+ * active message with the filter's Message-ID first seen before the filter
+ * had it (looked for among the recently seen states only). */
+static struct msg_state *flt_orig(mlc_t *c, struct flt *f, int64_t ts)
+{
+    int64_t cutoff = ts - (int64_t)c->opts.filter_window_s * 1000;
+    struct msg_state *m;
+    int n = 0;
+
+    if (f->orig_qid)
+        return state_find(c, (struct ml_str){ f->orig_qid, strlen(f->orig_qid) });
+    if (f->message_id == NULL)
+        return NULL;
+    for (m = c->newest; m && m->seen_ms >= cutoff && n < MLC_SCAN_MAX; m = m->prev, n++) {
+        if (m->active_order == 0 || m->first_order >= f->order || m->is_notice ||
+            m->message_id == NULL || strcmp(m->message_id, f->message_id) != 0)
+            continue;
+        f->orig_qid = xstrdup(m->qid);
+        return m;
+    }
+    return NULL;
+}
+
+/* Apply what the filter did with recipient r of m (once). */
+static void flt_apply(mlc_t *c, struct flt *f, struct msg_state *m, struct rcpt *r,
+                      int64_t ts)
+{
+    struct flt_item *it = NULL;
+    struct msg_state *n;
+    struct rcpt *nr;
+
+    if (r == NULL || r->done)
+        return;
+    for (size_t i = 0; i < f->nitems && it == NULL; i++)
+        if (strcmp(f->items[i].rcpt, r->addr) == 0)
+            it = &f->items[i];
+    if (it == NULL)
+        return;
+    c->st.filter_hops++;
+    if (it->action != 'a') {
+        filter_failed(c, m, r, it->action == 'q' ? "quarantine" : "block",
+                      (struct ml_str){ it->text, strlen(it->text) }, ts);
+        return;
+    }
+    n = state_find(c, (struct ml_str){ it->new_qid, strlen(it->new_qid) });
+    if (n && n->held == NULL && (nr = rcpt_find(n, r->addr)) != NULL && nr->sent)
+        r->sent = true; /* n went out on its own before the link: no second email.sent */
+    if (state_wanted(c, m))
+        emit_sent_once(c, m, r);
+    r->done = true;
+    state_mark_dirty(c, m);
+    (void)chain_follow(c, m, (struct ml_str){ it->new_qid, strlen(it->new_qid) }, ts);
+}
+
+/* A pmg-smtp-filter line: remember it, and apply it when the message is known. */
+static void on_filter(mlc_t *c, const struct ml_rec *rec)
+{
+    struct flt *f, **pp;
+    struct flt_item *it;
+    struct msg_state *m;
+
+    links_prune(c, rec->ts_ms);
+    f = flt_find(c, rec->queue_id);
+    if (f == NULL) {
+        f = xcalloc(1, sizeof(*f));
+        f->fid = str_dup(rec->queue_id);
+        f->order = ++c->order;
+        f->first_ms = rec->ts_ms;
+        f->older = c->flt_newest;
+        if (c->flt_newest)
+            c->flt_newest->newer = f;
+        else
+            c->flt_oldest = f;
+        c->flt_newest = f;
+        pp = &c->flt_b[link_bucket(rec->queue_id.p, rec->queue_id.len)];
+        f->hnext = *pp;
+        *pp = f;
+        c->nflts++;
+        links_prune(c, rec->ts_ms);
+    }
+    if (str_eq(rec->status, "new")) {
+        free(f->message_id);
+        f->message_id = xasprintf("<%.*s>", (int)rec->message_id.len, rec->message_id.p);
+        return;
+    }
+    if (rec->to.p == NULL || f->nitems >= MLC_MAX_RCPTS)
+        return;
+    f->items = xreallocarray(f->items, f->nitems + 1, sizeof(*f->items));
+    it = &f->items[f->nitems++];
+    it->rcpt = str_dup(rec->to);
+    it->new_qid = str_dup(rec->new_queue_id);
+    it->text = xstrndup(rec->status_text.p,
+                        rec->status_text.len < MLC_TEXT_MAX ? rec->status_text.len : MLC_TEXT_MAX);
+    it->action = str_eq(rec->status, "accept") ? 'a' : str_eq(rec->status, "block") ? 'b' : 'q';
+    if (it->action == 'a' && it->new_qid == NULL)
+        it->action = 'q'; /* cannot happen with the parser's records */
+    if ((m = flt_orig(c, f, rec->ts_ms)) != NULL)
+        flt_apply(c, f, m, rcpt_get(m, rec->to.p, rec->to.len), rec->ts_ms);
+}
+
+/*
+ * A "status=sent" line of m for r: a hop into a content filter or to this
+ * MTA again (true: handled, no delivery), or a delivery (false).
+ */
+static bool on_hop(mlc_t *c, struct msg_state *m, struct rcpt *r, const struct ml_rec *rec,
+                   bool wanted)
+{
+    struct msg_state *n = rec->new_queue_id.p ? state_find(c, rec->new_queue_id) : NULL;
+    struct flt *f = rec->filter_id.p ? flt_find(c, rec->filter_id) : NULL;
+    bool to_filter = f != NULL || relay_is_filter(c, rec->relay);
+    struct rcpt *nr;
+
+    if (n != NULL && !chain_fresh(m, n))
+        n = NULL; /* its own id, or an older message's: a remote server's id */
+    if (n == NULL && !to_filter)
+        return false;
+    if (n && r && n->held == NULL && (nr = rcpt_find(n, r->addr)) != NULL && nr->sent)
+        r->sent = true; /* n went out before the hop was logged: no second email.sent */
+    if (f != NULL && r != NULL) {
+        if (f->orig_qid == NULL || strcmp(f->orig_qid, m->qid) != 0) { /* the hop names it */
+            free(f->orig_qid);
+            f->orig_qid = xstrdup(m->qid);
+        }
+        flt_apply(c, f, m, r, rec->ts_ms);
+        if (r->done)
+            return true;
+    }
+    c->st.filter_hops++;
+    if (r && filter_dropped(rec)) {
+        filter_failed(c, m, r, "drop", rec->status_text, rec->ts_ms);
+        return true;
+    }
+    if (wanted)
+        emit_sent_once(c, m, r);
+    if (r)
+        r->done = true;
+    if (rec->new_queue_id.p && follow_reinjection(c, m, rec))
+        return true;
+    hop_pending(c, m, r, rec->ts_ms);
+    return true;
 }
 
 /* A Sendmail attempt through the relay mailer to this host's own MTA (relay
@@ -523,11 +1027,17 @@ static const char *outcome_type(const struct ml_rec *rec, bool *final)
     return NULL;
 }
 
+static char *text_dup(struct ml_str s)
+{
+    return s.p ? xstrndup(s.p, s.len < MLC_TEXT_MAX ? s.len : MLC_TEXT_MAX) : NULL;
+}
+
 static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
                         struct ml_str to, bool *final_out)
 {
     struct rcpt *r = rcpt_get(m, to.p, to.len);
     bool final, wanted;
+    bool discard = str_eq(rec->service, "discard") && str_eq(rec->status, "sent");
     const char *type = outcome_type(rec, &final);
     json_t *d, *v;
 
@@ -537,35 +1047,29 @@ static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
         return; /* a status we do not report, or a repeated final line */
     if (r)
         r->attempts++;
+    if (c->hop_oldest)
+        hop_adopt(c, m, to, rec->ts_ms);
     wanted = state_wanted(c, m);
     /* A content filter re-injects into this MTA before it answers, so the new
      * queue id is already known here; a remote server's "queued as" is not. */
-    if (str_eq(rec->status, "sent") && rec->new_queue_id.p &&
-        state_find(c, rec->new_queue_id) != NULL) {
-        if (wanted)
-            emit_sent_once(c, m, r);
-        follow_reinjection(c, m, rec);
-        if (r)
-            r->done = true;
+    if (str_eq(rec->status, "sent") && !discard && on_hop(c, m, r, rec, wanted))
         return;
-    }
+    if (discard && c->discard_mode == DROP_FAILED)
+        type = EV_FAILED;
     if (r) {
         r->done = final;
         if (!final) {
-            free(r->last_dsn), free(r->last_relay);
-            r->last_dsn = str_dup(rec->dsn);
-            r->last_relay = str_dup(rec->relay);
-            free(r->last_text);
-            r->last_text = rec->status_text.p
-                               ? xstrndup(rec->status_text.p,
-                                          rec->status_text.len < MLC_TEXT_MAX ? rec->status_text.len
-                                                                               : MLC_TEXT_MAX)
-                               : NULL;
+            free(r->last_text), free(r->last_dsn), free(r->last_relay);
+            r->last_text = text_dup(rec->status_text);
+            r->last_dsn = text_dup(rec->dsn);
+            r->last_relay = text_dup(rec->relay);
         }
     }
     if (!wanted)
         return;
     emit_sent_once(c, m, r);
+    if (discard && c->discard_mode == DROP_NONE)
+        return;
     d = event_base(m, r ? r->addr : NULL, r ? r->orig : NULL);
     if (r == NULL)
         put_slice(d, "recipient", to);
@@ -577,7 +1081,7 @@ static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
         json_object_set_new(d, "delay", v);
     put_slice(d, "delays", rec->delays);
     json_object_set_new(d, "attempt", json_integer(r ? r->attempts : 1));
-    if (str_eq(rec->service, "discard"))
+    if (discard)
         json_object_set_new(d, "discarded", json_true());
     if (!final && sm_hop(rec))
         json_object_set_new(d, "hop", json_true()); /* the next leg failed, not the message */
@@ -586,6 +1090,8 @@ static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
         json_object_set_new(d, "bounce_class",
                             json_string(mlc_bounce_class(rec->dsn.p, rec->dsn.len,
                                                          rec->status_text.p, rec->status_text.len)));
+    } else if (discard && strcmp(type, EV_FAILED) == 0) {
+        json_object_set_new(d, "reason", json_string("discarded"));
     } else if (strcmp(type, EV_FAILED) == 0) {
         put_slice(d, "reason", rec->status_text);
     }
@@ -1149,6 +1655,10 @@ void mlc_feed(mlc_t *c, const struct ml_rec *rec)
         c->st.skipped_probe++;
         return;
     }
+    if (rec->kind == ML_FILTER) { /* the filter's own id: no queue id of the MTA */
+        on_filter(c, rec);
+        return;
+    }
     m = state_get(c, rec, &created);
     switch (rec->kind) {
     case ML_CLIENT:
@@ -1167,6 +1677,7 @@ void mlc_feed(mlc_t *c, const struct ml_rec *rec)
         if (rec->kind == ML_SM_FROM)
             set_message_id(m, rec->message_id);
         m->has_sender = true;
+        m->active_order = ++c->order;
         if (rec->from.p && rec->from.len == 0)
             m->is_notice = true; /* null sender: the MTA's own notice */
         if (m->nrcpts == 0)
@@ -1204,6 +1715,7 @@ void mlc_expire(mlc_t *c, int64_t now_ms)
 {
     int64_t cutoff = now_ms - (int64_t)c->opts.max_age_s * 1000;
 
+    links_prune(c, now_ms);
     while (c->oldest && c->oldest->seen_ms < cutoff) {
         c->st.dropped_age++;
         state_remove(c, c->oldest);
@@ -1225,6 +1737,14 @@ mlc_t *mlc_new(const struct mlc_opts *opts, mlc_emit_fn emit_fn, void *ctx)
         c->opts.max_messages = 100000;
     if (c->opts.max_age_s <= 0)
         c->opts.max_age_s = 7 * 86400;
+    if (c->opts.filter_window_s <= 0)
+        c->opts.filter_window_s = 300;
+    if (c->opts.filtered_event && strcmp(c->opts.filtered_event, "none") == 0)
+        c->filtered_mode = DROP_NONE;
+    if (c->opts.discard_event && strcmp(c->opts.discard_event, "none") == 0)
+        c->discard_mode = DROP_NONE;
+    else if (c->opts.discard_event && strcmp(c->opts.discard_event, "delivered") == 0)
+        c->discard_mode = DROP_DELIVERED;
     c->emit = emit_fn;
     c->ctx = ctx;
     c->nbuckets = 1024;
@@ -1248,6 +1768,14 @@ mlc_t *mlc_free(mlc_t *c)
         next = m->next;
         msg_state_free(m);
     }
+    for (struct flt *f = c->flt_oldest, *fn; f; f = fn) {
+        fn = f->newer;
+        flt_free(f);
+    }
+    for (struct hop *h = c->hop_oldest, *hn; h; h = hn) {
+        hn = h->newer;
+        hop_free(h);
+    }
     free(c->buckets);
     free(c);
     return NULL;
@@ -1269,6 +1797,8 @@ static json_t *state_to_json(const struct msg_state *m)
     json_object_set_new(o, "active", json_integer(m->active_ms));
     json_object_set_new(o, "seen", json_integer(m->seen_ms));
     json_object_set_new(o, "flags", json_integer((m->is_notice ? 1 : 0) | (m->has_sender ? 2 : 0)));
+    json_object_set_new(o, "fo", json_integer((json_int_t)m->first_order));
+    json_object_set_new(o, "ao", json_integer((json_int_t)m->active_order));
     for (size_t i = 0; i < m->nrcpts; i++) {
         const struct rcpt *r = &m->rcpts[i];
         json_array_append_new(rs, json_pack("[s,s?,s?,i,i,s?,s?]", r->addr, r->orig, r->last_text,
@@ -1319,6 +1849,13 @@ static char *json_strdup_or_null(json_t *o, const char *key)
     return s ? xstrdup(s) : NULL;
 }
 
+static char *json_strdup_at(json_t *a, size_t i)
+{
+    const char *s = json_string_value(json_array_get(a, i));
+
+    return s ? xstrdup(s) : NULL;
+}
+
 int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
 {
     json_error_t jerr;
@@ -1340,6 +1877,16 @@ int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
     m->sasl_username = json_strdup_or_null(o, "sasl");
     m->size = json_strdup_or_null(o, "size");
     m->active_ms = json_integer_value(json_object_get(o, "active"));
+    /* Orders go on from the largest restored one; a state saved before they
+     * were kept counts as first seen now. */
+    if (json_integer_value(json_object_get(o, "fo")) > 0) {
+        m->first_order = (uint64_t)json_integer_value(json_object_get(o, "fo"));
+        m->active_order = (uint64_t)json_integer_value(json_object_get(o, "ao"));
+        if (m->first_order > c->order)
+            c->order = m->first_order;
+        if (m->active_order > c->order)
+            c->order = m->active_order;
+    }
     flags = (int)json_integer_value(json_object_get(o, "flags"));
     m->is_notice = flags & 1;
     m->has_sender = flags & 2;
@@ -1355,12 +1902,10 @@ int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
         rc->orig = json_is_string(orig) ? xstrdup(json_string_value(orig)) : NULL;
         rc->last_text = json_is_string(text) ? xstrdup(json_string_value(text)) : NULL;
         rc->attempts = attempts;
+        rc->last_dsn = json_strdup_at(r, 5); /* absent in states saved before */
+        rc->last_relay = json_strdup_at(r, 6);
         rc->sent = rf & 1;
         rc->done = rf & 2;
-        if (json_is_string(json_array_get(r, 5)))
-            rc->last_dsn = xstrdup(json_string_value(json_array_get(r, 5)));
-        if (json_is_string(json_array_get(r, 6)))
-            rc->last_relay = xstrdup(json_string_value(json_array_get(r, 6)));
     }
     if ((r = json_object_get(o, "sm")) != NULL && json_is_array(r)) {
         m->sm = true;

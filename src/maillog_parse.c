@@ -33,6 +33,9 @@
  *      "<a@x>,<b@x>" and "relay=host [addr]" survive, and Postfix status= /
  *      Sendmail stat= take the rest of the line.
  *
+ * "pmg-smtp-filter" (the Proxmox Mail Gateway's content filter) is read by
+ * pmg_body, a cursor: its lines have no key=value lists.
+ *
  * Field values are slices of the caller's line, except rec->notice, which
  * points to one of the static strings "non-delivery", "delay", "success".
  * Angle brackets are removed from to=, orig_to=, from=, message-id=, msgid=
@@ -484,6 +487,13 @@ static int classify_program(struct ml_str prog, struct ml_rec *rec)
     };
     const char *first = memchr(prog.p, '/', prog.len), *last;
 
+    if (str_is(prog, "pmg-smtp-filter")) { /* the Proxmox Mail Gateway's content filter */
+        rec->mta = ML_PMG;
+        rec->instance = prog;
+        rec->service.p = prog.p + prog.len; /* empty, not absent */
+        rec->service.len = 0;
+        return 0;
+    }
     if (first == NULL) {
         if (name_in(prog, own_names))
             return ML_OWN;
@@ -611,6 +621,30 @@ static const char *find(const char *p, size_t n, const char *lit)
     return memmem(p, n, lit, strlen(lit));
 }
 
+/* PMG's answer to the hop into its filter, "250 2.5.0 OK (FID)" or "250
+ * 2.7.0 BLOCKED (FID)": FID -> filter_id (pmg-log-tracker reads it so). */
+static void pmg_filter_reply(struct ml_rec *rec)
+{
+    static const char *const heads[] = { "250 2.5.0 OK (", "250 2.7.0 BLOCKED (" };
+    const char *p = rec->status_text.p, *end = p + rec->status_text.len, *id;
+
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        size_t n = strlen(heads[i]);
+
+        if (rec->status_text.len <= n + 1 || memcmp(p, heads[i], n) != 0 || end[-1] != ')')
+            continue;
+        for (id = p + n; id < end - 1 && ((*id >= '0' && *id <= '9') ||
+                                          (*id >= 'A' && *id <= 'Z') || (*id >= 'a' && *id <= 'z'));
+             id++)
+            ;
+        if (id == end - 1 && id > p + n) {
+            rec->filter_id.p = p + n;
+            rec->filter_id.len = (size_t)(id - (p + n));
+        }
+        return;
+    }
+}
+
 /* Postfix "sent (text)" -> status "sent", status_text "text"; "queued as
  * QID" in the text (the next hop's queue id) -> new_queue_id. */
 static void postfix_status(struct ml_str v, struct ml_rec *rec)
@@ -623,6 +657,7 @@ static void postfix_status(struct ml_str v, struct ml_rec *rec)
         return;
     rec->status_text.p = sp + 2;
     rec->status_text.len = (size_t)(end - (sp + 2)) - (end[-1] == ')' && end - 1 > sp + 1);
+    pmg_filter_reply(rec);
     if ((q = find(rec->status_text.p, rec->status_text.len, "queued as ")) != NULL) {
         const char *id = q + 10, *e = id, *text_end = rec->status_text.p + rec->status_text.len;
 
@@ -855,6 +890,82 @@ static void sendmail_body(const char *b, size_t n, pcre2_match_data *md, struct 
         rec->kind = ML_SM_FROM;
 }
 
+/* "<addr>" at *pp (before end): addr as a slice, *pp past the '>'. */
+static int angle_addr(const char **pp, const char *end, struct ml_str *out)
+{
+    const char *p = *pp, *gt;
+
+    if (p >= end || *p != '<' || (gt = memchr(p, '>', (size_t)(end - p))) == NULL)
+        return -1;
+    out->p = p + 1;
+    out->len = (size_t)(gt - p - 1);
+    *pp = gt + 1;
+    return 0;
+}
+
+/* The fate of a mail in pmg-smtp-filter's TEXT (t to end): its word for
+ * rec->status, with to/new_queue_id/message_id set, or an absent slice. */
+static struct ml_str pmg_fate(const char *t, const char *end, struct ml_rec *rec)
+{
+    static const struct ml_str none = { NULL, 0 };
+    const char *q, *w;
+
+    if (end - t > 21 && memcmp(t, "new mail message-id=", 20) == 0) {
+        q = t + 20;
+        return angle_addr(&q, end, &rec->message_id) < 0 ? none : (struct ml_str){ t, 3 };
+    }
+    if (end - t > 16 && memcmp(t, "accept mail to ", 15) == 0) {
+        q = t + 15;
+        if (angle_addr(&q, end, &rec->to) < 0 || end - q < 4 || memcmp(q, " (", 2) != 0)
+            return none;
+        for (w = q += 2; q < end && *q != ')' && *q != ' '; q++)
+            ;
+        if (q == end || *q != ')' || q == w)
+            return none;
+        rec->new_queue_id = (struct ml_str){ w, (size_t)(q - w) };
+        return (struct ml_str){ t, 6 };
+    }
+    if (end - t > 16 && memcmp(t, "moved mail for ", 15) == 0) {
+        q = t + 15;
+        if (angle_addr(&q, end, &rec->to) < 0 ||
+            (w = find(q, (size_t)(end - q), "quarantine")) == NULL)
+            return none;
+        return (struct ml_str){ w, 10 };
+    }
+    if (end - t > 15 && memcmp(t, "block mail to ", 14) == 0) {
+        q = t + 14;
+        return angle_addr(&q, end, &rec->to) < 0 ? none : (struct ml_str){ t, 5 };
+    }
+    return none;
+}
+
+/*
+ * pmg-smtp-filter: "FID: TEXT" with the filter's own id (alphanumeric, up
+ * to 25 characters, as pmg-log-tracker reads it). The four TEXTs of a
+ * mail's fate are ML_FILTER (see maillog_parse.h); "processing time", "SA
+ * score" and the rest are ML_OTHER with the id. rsyslog's "#012" (an
+ * escaped newline) after the Message-ID is not part of it.
+ */
+static void pmg_body(const char *b, size_t n, struct ml_rec *rec)
+{
+    const char *end = b + n, *p = b;
+
+    rec->kind = ML_OTHER;
+    while (p < end && p - b < 25 && ((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
+                                     (*p >= 'a' && *p <= 'z')))
+        p++;
+    if (p == b || end - p < 2 || p[0] != ':' || p[1] != ' ')
+        return; /* "2023/06/23-14:26:29 CONNECT TCP Peer: ...", "starting database ..." */
+    rec->queue_id = (struct ml_str){ b, (size_t)(p - b) };
+    rec->status = pmg_fate(p + 2, end, rec);
+    if (rec->status.p == NULL) {
+        rec->to = rec->new_queue_id = rec->message_id = (struct ml_str){ NULL, 0 };
+        return;
+    }
+    rec->status_text = (struct ml_str){ p + 2, (size_t)(end - (p + 2)) };
+    rec->kind = ML_FILTER;
+}
+
 /* --------------------------------------------------------------- public */
 
 void maillog_clock_zone_changed(struct ml_clock *clock)
@@ -916,6 +1027,8 @@ int maillog_parse(const char *line, size_t len, struct ml_clock *clock, struct m
         rec->pid = rec->pid * 10 + (pid.p[i] - '0'); /* at most 9 digits: fits */
     if (rec->mta == ML_POSTFIX)
         postfix_body(line + ov[1], len - ov[1], md, rec);
+    else if (rec->mta == ML_PMG)
+        pmg_body(line + ov[1], len - ov[1], rec);
     else
         sendmail_body(line + ov[1], len - ov[1], md, rec);
     clock->last_ms = ts;

@@ -604,6 +604,10 @@ static void reader_new_mlc(struct maillog_reader *r)
         .include_bounces = r->src.include_bounces,
         .sender_domains = (const char *const *)r->src.sender_domains,
         .sasl_users = (const char *const *)r->src.sasl_users,
+        .content_filters = (const char *const *)r->src.content_filters,
+        .filter_window_s = r->src.content_filter_window,
+        .filtered_event = r->src.filtered_event,
+        .discard_event = r->src.discard_event,
         .source = r->name,
     };
 
@@ -782,6 +786,9 @@ json_t *maillog_reader_status(const struct maillog_reader *r)
                   "dropped", (json_int_t)(m ? m->dropped_full + m->dropped_age : 0),
                   "skipped_probe", (json_int_t)(m ? m->skipped_probe : 0), "skipped_bounce",
                   (json_int_t)(m ? m->skipped_bounce : 0)));
+    json_object_update_missing_new(o, json_pack("{s:I,s:I}", "filter_hops",
+                  (json_int_t)(m ? m->filter_hops : 0), "filter_unlinked",
+                  (json_int_t)(m ? m->filter_unlinked : 0)));
     return o;
 }
 

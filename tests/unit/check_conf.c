@@ -25,7 +25,7 @@
 #include "xalloc.h"
 
 
-#define NOPTIONS 70 /* options in the tables today (31 + 12 maillog.* + 16 endpoint.* +
+#define NOPTIONS 74 /* options in the tables today (31 + 16 maillog.* + 16 endpoint.* +
                           11 milter.*); update with them */
 
 static char *tmpdir;
@@ -191,6 +191,10 @@ static const char full_conf[] =
     "    include_bounces = true\n"
     "    sender_domains = {\"example.com\", \"Mail.Example.ORG\", \"xn--bcher-kva.example\"}\n"
     "    sasl_users = {\"bob\", \"alice@example.com\", \"we\\\"ird \\\\ $HOME\"}\n"
+    "    content_filters = {\"127.0.0.1:10024\", \"[::1]:10024\", \"localhost:10025\"}\n"
+    "    content_filter_window = 60\n"
+    "    filtered_event = none\n"
+    "    discard_event = delivered\n"
     "    max_messages = 100\n"
     "    max_age = 31536000\n"
     "    max_line = 1024\n"
@@ -262,6 +266,11 @@ START_TEST(test_full_maillogs)
     ck_assert_str_eq(m->sasl_users[1], "alice@example.com");
     ck_assert_str_eq(m->sasl_users[2], "we\"ird \\ $HOME");
     ck_assert_ptr_null(m->sasl_users[3]);
+    ck_assert_uint_eq(m->n_content_filters, 3);
+    ck_assert_str_eq(m->content_filters[1], "[::1]:10024");
+    ck_assert_int_eq(m->content_filter_window, 60);
+    ck_assert_str_eq(m->filtered_event, "none");
+    ck_assert_str_eq(m->discard_event, "delivered");
     ck_assert_int_eq(m->max_messages, 100);
     ck_assert_int_eq(m->max_age, 31536000);
     ck_assert_int_eq(m->max_line, 1024);
@@ -471,6 +480,19 @@ static const struct bad_case bad_cases[] = {
     {ML "    sender_domains = {\"a.com\"}\n    sender_domains += \"b..com\"\n}\n", "x.conf:4: ", "'b..com' is not"},
     {ML "    sasl_users = {\"bob\", \"\"}\n}\n", "x.conf:3: ", "'sasl_users': '' is empty"},
     {ML "    sasl_users = {\"bob\",\n  \"b\\x01b\"}\n}\n", "x.conf:4: ", "'sasl_users': 'b?b' contains a control character"},
+    /* ... content filter hops: "HOST:PORT" or "[HOST]:PORT", at the closing brace */
+    {ML "    content_filters = {\"127.0.0.1:10024\", \"127.0.0.1\"}\n}\n", "x.conf:4: ",
+     "maillog \"m\": content_filters: expected \"HOST:PORT\" or \"[HOST]:PORT\", not \"127.0.0.1\""},
+    {ML "    content_filters = {\"::1:10024\"}\n}\n", "x.conf:4: ", "not \"::1:10024\""},
+    {ML "    content_filters = {\"[::1]10024\"}\n}\n", "x.conf:4: ", "not \"[::1]10024\""},
+    {ML "    content_filters = {\"[]:10024\"}\n}\n", "x.conf:4: ", "not \"[]:10024\""},
+    {ML "    content_filters = {\"localhost:0\"}\n}\n", "x.conf:4: ", "not \"localhost:0\""},
+    {ML "    content_filters = {\"localhost:65536\"}\n}\n", "x.conf:4: ", "not \"localhost:65536\""},
+    {ML "    content_filters = {\"localhost:+25\"}\n}\n", "x.conf:4: ", "not \"localhost:+25\""},
+    {ML "    content_filters = {\":25\"}\n}\n", "x.conf:4: ", "not \":25\""},
+    {ML "    filtered_event = dropped\n}\n", "x.conf:3: ", "filtered_event"},
+    {ML "    discard_event = bounced\n}\n", "x.conf:3: ", "discard_event"},
+    {ML "    content_filter_window = 0\n}\n", "x.conf:3: ", "content_filter_window"},
 #undef ML
 };
 

@@ -62,8 +62,8 @@ struct kase {
     int lineno; /* of "case:" */
     char *name;
     struct mlc_opts opts;
-    const char *lists[2][CASE_MAX_LIST + 1]; /* storage for list options */
-    size_t nlist[2];
+    const char *lists[3][CASE_MAX_LIST + 1]; /* storage for list options */
+    size_t nlist[3];
     int64_t now_ms;
     char *tz;
     char **lines;
@@ -104,7 +104,8 @@ static void kase_reset(struct kase *k)
 
 /* ---------------------------------------------------------------- tables */
 
-/* List option i (0 = sender_domains, 1 = sasl_users) gets one more value. */
+/* List option i (0 = sender_domains, 1 = sasl_users, 2 = content_filters)
+ * gets one more value. */
 static bool opt_list(struct kase *k, int i, const char *v)
 {
     if (v == NULL || k->nlist[i] >= CASE_MAX_LIST)
@@ -113,8 +114,10 @@ static bool opt_list(struct kase *k, int i, const char *v)
     k->lists[i][k->nlist[i]] = NULL;
     if (i == 0)
         k->opts.sender_domains = k->lists[0];
-    else
+    else if (i == 1)
         k->opts.sasl_users = k->lists[1];
+    else
+        k->opts.content_filters = k->lists[2];
     return true;
 }
 
@@ -141,6 +144,29 @@ static bool opt_max_messages(struct kase *k, const char *v)
     return v && *end == '\0' && k->opts.max_messages > 0;
 }
 
+static bool opt_content_filter(struct kase *k, const char *v) { return opt_list(k, 2, v); }
+
+static bool opt_filter_window(struct kase *k, const char *v)
+{
+    char *end;
+
+    k->opts.filter_window_s = v ? (int)strtol(v, &end, 10) : 0;
+    return v && *end == '\0' && k->opts.filter_window_s > 0;
+}
+
+static bool opt_filtered_event(struct kase *k, const char *v)
+{
+    k->opts.filtered_event = v ? keep(k, v) : NULL;
+    return v && (strcmp(v, "failed") == 0 || strcmp(v, "none") == 0);
+}
+
+static bool opt_discard_event(struct kase *k, const char *v)
+{
+    k->opts.discard_event = v ? keep(k, v) : NULL;
+    return v && (strcmp(v, "failed") == 0 || strcmp(v, "delivered") == 0 ||
+                 strcmp(v, "none") == 0);
+}
+
 /* option: NAME [VALUE] -> struct mlc_opts. Add a row per new option. */
 static const struct {
     const char *name;
@@ -151,6 +177,10 @@ static const struct {
     { "sender_domain", opt_sender_domain },
     { "sasl_user", opt_sasl_user },
     { "max_messages", opt_max_messages },
+    { "content_filter", opt_content_filter },
+    { "filter_window", opt_filter_window },
+    { "filtered_event", opt_filtered_event },
+    { "discard_event", opt_discard_event },
 };
 
 /* stat: NAME N -> struct mlc_stats. Add a row per new counter. */
@@ -160,7 +190,8 @@ static const struct {
 } case_stats[] = {
 #define ST(f) { #f, offsetof(struct mlc_stats, f) }
     ST(records), ST(events), ST(tracked), ST(dropped_full), ST(dropped_age), ST(orphans),
-    ST(skipped_probe), ST(skipped_bounce), ST(skipped_filter),
+    ST(skipped_probe), ST(skipped_bounce), ST(skipped_filter), ST(filter_hops),
+    ST(filter_unlinked),
 #undef ST
 };
 

@@ -29,6 +29,12 @@ static const char *ev_type(size_t i)
     return json_string_value(json_object_get(json_array_get(events, i), "type"));
 }
 
+static const char *ev_str(size_t i, const char *key)
+{
+    return json_string_value(
+        json_object_get(json_object_get(json_array_get(events, i), "data"), key));
+}
+
 static json_int_t ev_int(size_t i, const char *key)
 {
     return json_integer_value(
@@ -127,6 +133,98 @@ START_TEST(test_persist_restore_no_duplicate_sent)
     ck_assert_uint_eq(mlc_stats(c2)->tracked, 0);
     mlc_free(c2);
     json_decref(saved);
+}
+END_TEST
+
+/* Restored states keep the order they were first seen in (a "queued as"
+ * naming an older one is no chain) and each recipient's last attempt (an
+ * expiry after the restart still carries its dsn and relay); a state saved
+ * before these were kept still loads. */
+START_TEST(test_persist_restore_orders_and_last_attempt)
+{
+    mlc_t *c = fresh(false), *c2;
+    json_t *saved = json_object(), *v;
+    const char *qid;
+    struct ml_rec hop = rec(ML_DELIVERY, "K1", 4000), ex = rec(ML_EXPIRED, "K1", 9000);
+
+    feed_active(c, "OLD1", "ann@example.org", 500);
+    feed_delivery(c, "OLD1", "z@example.net", "deferred", "4.4.1", "refused", 600);
+    feed_active(c, "K1", "ann@example.org", 1000);
+    feed_delivery(c, "K1", "a@example.net", "deferred", "4.2.0", "busy", 2000);
+    mlc_take_dirty(c, save_cb, saved);
+    mlc_free(c);
+    json_object_set_new(saved, "PRE1", json_string("{\"from\":\"b@example.org\",\"active\":1,"
+                                                   "\"seen\":1,\"flags\":2,\"rcpts\":"
+                                                   "[[\"c@example.net\",null,\"x\",1,0]]}"));
+
+    json_decref(events);
+    events = json_array();
+    c2 = mlc_new(&(struct mlc_opts){ .emit_sent = false }, collect, NULL);
+    json_object_foreach(saved, qid, v)
+        ck_assert_int_eq(mlc_restore(c2, qid, json_string_value(v), NULL), 0);
+    /* b@ of K1: a remote server answers with the older message's id */
+    hop.to = S("b@example.net");
+    hop.status = S("sent");
+    hop.dsn = S("2.0.0");
+    hop.relay = S("mx.example.net[192.0.2.1]:25");
+    hop.status_text = S("250 2.0.0 Ok: queued as OLD1");
+    hop.new_queue_id = S("OLD1");
+    mlc_feed(c2, &hop);
+    mlc_feed(c2, &ex);
+    ck_assert_uint_eq(json_array_size(events), 2);
+    ck_assert_str_eq(ev_type(0), "email.delivered");
+    ck_assert_ptr_null(ev_str(0, "reinjected_queue_id"));
+    ck_assert_str_eq(ev_type(1), "email.failed");
+    ck_assert_str_eq(ev_str(1, "recipient"), "a@example.net");
+    ck_assert_str_eq(ev_str(1, "dsn"), "4.2.0");
+    ck_assert_str_eq(ev_str(1, "relay"), "mx.example.net[192.0.2.1]:25");
+    ck_assert_str_eq(ev_str(1, "smtp_response"), "busy");
+    mlc_free(c2);
+    json_decref(saved);
+}
+END_TEST
+
+/* Hops into a content filter that wait for their re-injected message are
+ * bounded in number (the oldest go first) and in time (mlc_expire), each
+ * one that goes counted; PMG filter states are bounded too. */
+START_TEST(test_filter_links_bounded)
+{
+    static const char *const filters[] = { "127.0.0.1:10024", NULL };
+    mlc_t *c;
+    char qid[16], mid[32], fid[24], line[160];
+    struct ml_rec r;
+    int i;
+
+    json_decref(events);
+    events = json_array();
+    c = mlc_new(&(struct mlc_opts){ .content_filters = filters, .filter_window_s = 60 }, collect,
+                NULL);
+    for (i = 0; i < 5000; i++) {
+        snprintf(qid, sizeof(qid), "A%08X", (unsigned)i);
+        snprintf(mid, sizeof(mid), "m%d@example.org", i);
+        feed_active(c, qid, "ann@example.org", 1000 + i);
+        r = rec(ML_MESSAGE_ID, qid, 1000 + i);
+        r.message_id = S(mid);
+        mlc_feed(c, &r);
+        r = rec(ML_DELIVERY, qid, 1000 + i);
+        r.to = S("bob@example.net");
+        r.status = S("sent");
+        r.dsn = S("2.0.0");
+        r.relay = S("127.0.0.1[127.0.0.1]:10024");
+        r.status_text = S("250 2.0.0 Ok, accepted");
+        mlc_feed(c, &r);
+        snprintf(fid, sizeof(fid), "F%016X", (unsigned)i);
+        snprintf(line, sizeof(line), "new mail message-id=<%s>", mid);
+        r = (struct ml_rec){ .kind = ML_FILTER, .mta = ML_PMG, .queue_id = S(fid),
+                             .ts_ms = 1000 + i, .status = S("new"), .message_id = S(mid) };
+        mlc_feed(c, &r);
+    }
+    ck_assert_uint_eq(json_array_size(events), 0); /* no hop is a delivery */
+    ck_assert_uint_eq(mlc_stats(c)->filter_hops, 5000);
+    ck_assert_uint_eq(mlc_stats(c)->filter_unlinked, 5000 - 4096);
+    mlc_expire(c, 1000 + 5000 + 61 * 1000);
+    ck_assert_uint_eq(mlc_stats(c)->filter_unlinked, 5000);
+    mlc_free(c); /* valgrind: what is left is freed */
 }
 END_TEST
 
@@ -297,6 +395,8 @@ int main(void)
     int failed;
 
     tcase_add_test(tc, test_persist_restore_no_duplicate_sent);
+    tcase_add_test(tc, test_persist_restore_orders_and_last_attempt);
+    tcase_add_test(tc, test_filter_links_bounded);
     tcase_add_test(tc, test_bounded);
     tcase_add_test(tc, test_ids_deterministic);
     tcase_add_test(tc, test_sendmail_persist_restore);

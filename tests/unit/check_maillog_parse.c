@@ -50,7 +50,7 @@ static glob_t cases;
 
 static const char *const kind_names[] = {
     "OTHER", "CLIENT", "PICKUP", "MESSAGE_ID", "QUEUE_ACTIVE", "DELIVERY", "EXPIRED",
-    "NOTIFICATION", "REMOVED", "VERIFY", "SM_FROM", "SM_TO",
+    "NOTIFICATION", "REMOVED", "VERIFY", "SM_FROM", "SM_TO", "FILTER",
 };
 #define NKINDS (int)(sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -66,7 +66,7 @@ static const struct {
     S(host), S(instance), S(service), S(queue_id), S(from), S(to), S(orig_to), S(relay),
     S(delay), S(delays), S(xdelay), S(mailer), S(dsn), S(status), S(status_text), S(size),
     S(nrcpt), S(message_id), S(client), S(client_addr), S(sasl_username), S(new_queue_id),
-    S(notice), S(reply),
+    S(filter_id), S(notice), S(reply),
 #undef S
 };
 #define NFIELDS (sizeof(str_fields) / sizeof(str_fields[0]))
@@ -283,6 +283,7 @@ static void expect(struct run *r, int lineno, const char *name, const char *want
     } else if (strcmp(name, "mta") == 0) {
         const char *got = b->rec.mta == ML_POSTFIX    ? "postfix"
                           : b->rec.mta == ML_SENDMAIL ? "sendmail"
+                          : b->rec.mta == ML_PMG      ? "pmg"
                                                       : "?";
 
         if (strcmp(got, want) != 0)
