@@ -51,12 +51,16 @@
 #include "msg.h"
 
 #define TAIL_HEAD_BYTES 256
+#define TAIL_ROTATE_WAIT_MS 5000 /* default of tail_set_rotate_wait */
 
 struct tail_pos {
     uint64_t dev, ino;
     uint64_t head_hash; /* checksum of the first min(size, TAIL_HEAD_BYTES) bytes */
     uint32_t head_len;  /* how many bytes that checksum covers */
     uint64_t offset;    /* byte after the last line handed out */
+    uint64_t mtime_ns;  /* the file's mtime as last seen before that line was read
+                           (ns since the epoch; 0: unknown): which rotated files
+                           are newer when the file itself is gone */
 };
 
 typedef struct tail tail_t;
@@ -65,6 +69,7 @@ tail_t *tail_open(const char *path, const struct tail_pos *pos, size_t max_line,
 tail_t *tail_open_from_start(const char *path, size_t max_line, mh_err_t *err);
 int tail_next(tail_t *t, const char **line, size_t *len, bool *truncated, struct tail_pos *pos);
 int tail_fd_for_poll(const tail_t *t);
+void tail_set_rotate_wait(tail_t *t, unsigned ms);
 tail_t *tail_close(tail_t *t);
 char *tail_pos_encode(const struct tail_pos *pos);           /* malloc'ed JSON */
 int tail_pos_decode(const char *json, struct tail_pos *pos, mh_err_t *err);

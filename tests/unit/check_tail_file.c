@@ -333,6 +333,7 @@ static void run_open(struct run *r, int how)
         r->saved = xfree(r->saved);
     }
     ck_assert_msg(r->t != NULL, "%s: %s", r->sc->name, err.text);
+    tail_set_rotate_wait(r->t, 0); /* unless a ROTATE_WAIT step says */
 }
 
 static void run_step(struct run *r, const struct step *s, const char *where)
@@ -485,6 +486,7 @@ START_TEST(test_long_line)
     wstr(fd, "short\n");
     t = tail_open_from_start(path, c->max_line, &err);
     ck_assert_msg(t != NULL, "%s", err.text);
+    tail_set_rotate_wait(t, 0);
     expect_line(t, "short", &pos, c->name);
     for (size_t off = 0; c->piece > 0 && off < c->len; off += c->piece) {
         wput(fd, big + off, c->len - off < c->piece ? c->len - off : c->piece);
@@ -527,10 +529,15 @@ static const struct codec_case {
 } codec_cases[] = {
     { "{'dev':'18446744073709551615','ino':'18446744073709551614',"
       "'head_hash':'9223372036854775808','head_len':256,'offset':'9223372036854775807'}",
-      true, { UINT64_MAX, UINT64_MAX - 1, 9223372036854775808ULL, 256, INT64_MAX } },
+      true, { UINT64_MAX, UINT64_MAX - 1, 9223372036854775808ULL, 256, INT64_MAX, 0 } },
+    { "{'dev':'1','ino':'2','head_hash':'3','head_len':4,'offset':'5',"
+      "'mtime_ns':'1796083200123456789'}",
+      true, { 1, 2, 3, 4, 5, 1796083200123456789ULL } },
+    { "{'dev':'1','ino':'2','head_hash':'3','head_len':4,'offset':'5','mtime_ns':'x'}", false,
+      { 0 } },
     { "{'dev':2049,'ino':12,'head_hash':7,'head_len':'3','offset':0,'extra':1}", true,
-      { 2049, 12, 7, 3, 0 } },
-    { "{'dev':'0','ino':'0','head_hash':'0','head_len':0,'offset':'0'}", true, { 0, 0, 0, 0, 0 } },
+      { 2049, 12, 7, 3, 0, 0 } },
+    { "{'dev':'0','ino':'0','head_hash':'0','head_len':0,'offset':'0'}", true, { 0, 0, 0, 0, 0, 0 } },
     { "{'dev':'18446744073709551616','ino':'1','head_hash':'1','head_len':1,'offset':'1'}", false,
       { 0 } },
     { "{'dev':-1,'ino':'1','head_hash':'1','head_len':1,'offset':'1'}", false, { 0 } },
@@ -569,12 +576,14 @@ START_TEST(test_codec)
     }
     ck_assert_msg(rc == 0, "%s: %s", c->json, err.text);
     ck_assert(pos.dev == c->pos.dev && pos.ino == c->pos.ino && pos.head_hash == c->pos.head_hash &&
-              pos.head_len == c->pos.head_len && pos.offset == c->pos.offset);
+              pos.head_len == c->pos.head_len && pos.offset == c->pos.offset &&
+              pos.mtime_ns == c->pos.mtime_ns);
     json = tail_pos_encode(&pos);
     ck_assert_msg(strstr(json, "\"dev\":\"") != NULL, "64-bit values as strings: %s", json);
     ck_assert_int_eq(tail_pos_decode(json, &again, &err), 0);
     ck_assert(pos.dev == again.dev && pos.ino == again.ino && pos.head_hash == again.head_hash &&
-              pos.head_len == again.head_len && pos.offset == again.offset);
+              pos.head_len == again.head_len && pos.offset == again.offset &&
+              pos.mtime_ns == again.mtime_ns);
     free(json);
 }
 END_TEST
@@ -755,6 +764,7 @@ START_TEST(test_stress)
     s.path = xasprintf("%s/maillog", dir);
     t = tail_open_from_start(s.path, MAX_LINE, &err);
     ck_assert_msg(t != NULL, "%s", err.text);
+    tail_set_rotate_wait(t, 50); /* the grace period, in every rename rotation */
     ck_assert_int_eq(pthread_create(&th, NULL, stress_writer, &s), 0);
     while (want <= STRESS_LINES && now_s() - start < STRESS_SECONDS) {
         if ((r = tail_next(t, &line, &len, &trunc, &pos)) == 1) {
