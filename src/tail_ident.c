@@ -180,7 +180,8 @@ int tail_src_init_gz(struct tail_src *s, int fd, const struct stat *st, uint64_t
     int dfd = n < 0 ? -1 : dup(fd);
     gzFile gz = NULL;
 
-    if (dfd >= 0 && (gz = gzdopen(dfd, "rb")) == NULL)
+    /* dfd shares fd's file offset, which head_read_gz moved */
+    if (dfd >= 0 && (lseek(dfd, 0, SEEK_SET) < 0 || (gz = gzdopen(dfd, "rb")) == NULL))
         close(dfd);
     if (gz == NULL) {
         msg_warn("cannot read %s as gzip", name);
