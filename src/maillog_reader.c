@@ -426,6 +426,8 @@ static void reader_open_source(struct maillog_reader *r, const char *pos_json)
         r->tail = tail_open(r->src.path, NULL, (size_t)r->src.max_line, &err);
     if (r->tail == NULL)
         msg_warn("maillog %s: %s", r->name, err.text);
+    else
+        tail_set_rotate_wait(r->tail, (unsigned)r->src.rotate_wait * 1000u);
 }
 
 static void reader_new_mlc(struct maillog_reader *r)

@@ -82,6 +82,8 @@ struct tail {
     struct tail_src cur, next;
     struct tail_src *later; /* files to read after next, in order (a catch-up) */
     size_t nlater;
+    struct { uint64_t dev, ino; } done[16]; /* files finished lately (a ring) */
+    unsigned ndone;
     /* buf[start, end) holds cur's bytes from commit_off on; the bytes
      * buf[start, start + scan) are known to hold no newline. */
     char *buf;
@@ -190,6 +192,24 @@ static bool tail_take_rest(tail_t *t, const char **line, size_t *len, bool *trun
 
 /* ------------------------------------------------------------ sources */
 
+/* s is finished (or, a copy, holds nothing new): tail_between must not
+ * take it for a rotated file we have not read. */
+static void tail_remember(tail_t *t, uint64_t dev, uint64_t ino)
+{
+    unsigned i = t->ndone++ % (sizeof(t->done) / sizeof(t->done[0]));
+
+    t->done[i].dev = dev;
+    t->done[i].ino = ino;
+}
+
+static bool tail_was_done(const tail_t *t, const struct stat *st)
+{
+    for (size_t i = 0; i < sizeof(t->done) / sizeof(t->done[0]) && i < t->ndone; i++)
+        if (t->done[i].dev == (uint64_t)st->st_dev && t->done[i].ino == (uint64_t)st->st_ino)
+            return true;
+    return false;
+}
+
 /* cur is done (or absent): go on with next, or with the path from 0.
  * 1 a source is ready, 0 the path is missing, -1 error. */
 static int tail_advance(tail_t *t)
@@ -197,6 +217,8 @@ static int tail_advance(tail_t *t)
     struct stat st;
     int fd;
 
+    if (t->cur.fd >= 0)
+        tail_remember(t, t->cur.dev, t->cur.ino);
     tail_src_close(&t->cur);
     if (t->next.fd >= 0) {
         t->cur = t->next;
@@ -259,6 +281,7 @@ static void tail_truncated(tail_t *t)
         /* We had read all the copy holds (and the lines written after the
          * copy, up to where we were): nothing to take from it. */
         msg_info("%s truncated; its copy %s holds nothing we have not read", t->path, cname);
+        tail_remember(t, (uint64_t)cst.st_dev, (uint64_t)cst.st_ino);
         close(cfd);
         xfree(cname);
         tail_buf_reset(t, 0);
@@ -367,6 +390,53 @@ static int tail_pin_next(tail_t *t)
 }
 
 /*
+ * cur was renamed away and next is the path's new file: when the log was
+ * rotated more than once since we last looked, the rotated files newer
+ * than cur go between the two, oldest first: by logrotate's names, changed
+ * no earlier than cur was last seen, and not a file we have finished.
+ */
+static void tail_between(tail_t *t)
+{
+    struct tail_src src, *mid = NULL;
+    struct tail_sib *sibs;
+    size_t n, m = 0, k = 0;
+    bool found = false;
+
+    sibs = tail_siblings(t->path, t->dir, t->base, &n);
+    for (size_t i = 0; i < n; i++) {
+        if ((uint64_t)sibs[i].st.st_dev == t->cur.dev && (uint64_t)sibs[i].st.st_ino == t->cur.ino) {
+            found = true;
+            k = i;
+        }
+    }
+    for (size_t i = k + 1; found && i < n; i++) {
+        uint64_t m_ns = (uint64_t)sibs[i].st.st_mtim.tv_sec * 1000000000u +
+                        (uint64_t)sibs[i].st.st_mtim.tv_nsec;
+
+        if (m_ns < t->cur.mtime_ns || tail_was_done(t, &sibs[i].st))
+            continue;
+        if (tail_sib_open(&sibs[i], NULL, 0, &src) == 0) {
+            if (i + 1 < n) /* only the newest may still be written */
+                src.kind = SRC_FINITE;
+            mid = xreallocarray(mid, m + 1, sizeof(*mid));
+            mid[m++] = src;
+        }
+    }
+    if (m > 0) {
+        msg_info("%s was rotated %zu times since we looked; reading the rotated files in between",
+                 t->path, m + 1);
+        t->later = xreallocarray(t->later, t->nlater + m, sizeof(*t->later));
+        memmove(t->later + m, t->later, t->nlater * sizeof(*t->later));
+        memcpy(t->later, mid + 1, (m - 1) * sizeof(*mid));
+        t->later[m - 1] = t->next;
+        t->nlater += m;
+        t->next = mid[0];
+    }
+    xfree(mid);
+    tail_sibs_free(sibs, n);
+}
+
+/*
  * The live source is at its end: has the path moved on? 1 something
  * changed (go on reading), 0 nothing to read now, -1 error.
  */
@@ -385,6 +455,7 @@ static int tail_check(tail_t *t)
         if ((r = tail_pin_next(t)) < 2) {
             if (r == 1) {
                 t->cur.kind = SRC_ROTATED;
+                tail_between(t);
                 xfree(t->cur.name);
                 t->cur.name = xasprintf("%s (rotated away)", t->path);
             }
