@@ -22,13 +22,20 @@
  *            logrotate's HUP), so it is read like a live file until the
  *            writer has visibly moved on: the new file has data, or the path
  *            has moved on again. Then it becomes
+ *   draining read again (bytes may have come between our last read and the
+ *            look at the new file: a descheduled reader sees that), still
+ *            like a live file, until it has been idle for rotate_wait (by
+ *            our monotonic clock since the move or its last growth, or by
+ *            its own mtime: a file rotated long ago is idle). Then it is
  *   finite   read to its end; its unterminated last line counts as complete
- *            (its writer is gone). The copy left by copytruncate is finite
+ *            (its writer is gone). The copy left by copytruncate, a .gz,
+ *            and a rotated file older than another rotated one are finite
  *            from the start.
  * While a rotated/finite source is drained, the file that follows it is
- * already open in `next`, so a second rotation during the drain cannot make
- * us skip the file in between. Reads are pread() at our own offset, 64 KiB
- * at a time.
+ * already open in `next` (and the ones after it in `later`, when several
+ * are to be read: a catch-up after downtime, or two rotations before we
+ * looked), so a rotation during the drain cannot make us skip a file.
+ * Reads are pread() at our own offset (zlib for a .gz), 64 KiB at a time.
  *
  * Detection happens when the live source has nothing more to read: the
  * path is stat()ed (another inode: rotation by rename; missing: keep the old
@@ -38,16 +45,21 @@
  * of the live file (one 256-byte pread per 64 KiB chunk).
  *
  * Limits (those of any log follower): a line written to a renamed-away file
- * after we drained it is lost, and so is the whole middle file when the log
- * is rotated twice before we look once; logrotate's copytruncate loses the
- * lines written between its copy and its truncation.
+ * after it has been idle for rotate_wait is lost; rotated files that leave
+ * the log's directory (or are compressed other than with gzip) before we
+ * read them are lost; logrotate's copytruncate loses the lines written
+ * between its copy and its truncation. A copy that holds less than we had
+ * read is no loss: we read those lines from the log before it was
+ * truncated.
  *
  * Returned lines are also NUL-terminated; they point into our buffer and
  * stay valid until the next tail_next()/tail_close(). Memory is bounded by
  * max_line + 64 KiB whatever the input.
  *
  * Errors: tail_open() fails (err) when the path exists but cannot be opened
- * or is not a regular file; a missing path is waited for (warned once).
+ * or is not a regular file; a missing path is waited for (warned once). A
+ * saved position whose file is nowhere is warned about once, with the two
+ * ends of the gap; a truncation without a copy once per truncation.
  * tail_next() returns -1 and warns once per distinct error (a read error,
  * an unreadable new file); the next call retries.
  */
