@@ -260,6 +260,22 @@ static int tail_advance(tail_t *t)
     return 1;
 }
 
+/* The copy w describes, already gzip'ed (copytruncate with compress): a
+ * finite source from offset from in *out. */
+static bool tail_find_gz(tail_t *t, const struct tail_want *w, uint64_t from, struct tail_src *out)
+{
+    struct tail_sib *sibs = NULL;
+    size_t n = 0;
+    bool ok = false;
+
+    if (w->head_len > 0)
+        sibs = tail_siblings(t->path, t->dir, t->base, &n);
+    for (size_t i = n; !ok && i-- > 0;)
+        ok = sibs[i].gz && tail_sib_open(&sibs[i], w, from, out) == 0;
+    tail_sibs_free(sibs, n);
+    return ok;
+}
+
 /*
  * cur (live) shrank below our offset or its head changed: copytruncate.
  * The lines between commit_off and the truncation are in the copy, if we
@@ -270,6 +286,7 @@ static void tail_truncated(tail_t *t)
     struct tail_want w = {0};
     struct tail_src *s = &t->cur;
     struct stat st, cst;
+    struct tail_src gz;
     uint64_t from = t->commit_off, had = s->read_off;
     char *cname = NULL;
     int cfd = -1;
@@ -303,6 +320,12 @@ static void tail_truncated(tail_t *t)
         t->next = *s;
         tail_src_init(&t->cur, cfd, &cst, from, cname);
         t->cur.kind = SRC_FINITE;
+        tail_buf_reset(t, from);
+    } else if (tail_find_gz(t, &w, from, &gz)) {
+        msg_info("%s truncated; reading its lines from offset %" PRIu64 " in %s", t->path, from,
+                 gz.name);
+        t->next = *s;
+        t->cur = gz;
         tail_buf_reset(t, from);
     } else {
         if (had > 0)
