@@ -101,4 +101,4 @@ while time.time() - t0 < secs:
     i += 1
 PY
 sleep 2
-echo "lag at $RATE messages/s ($((RATE * 3)) lines/s) for 10 s: line written -> event committed: p50 $(status_field lag_ms_p50) ms, p99 $(status_field lag_ms_p99) ms"
+echo "delay at $RATE messages/s ($((RATE * 3)) lines/s) for 10 s: line read -> event committed: p50 $(status_field delay_ms_p50) ms, p99 $(status_field delay_ms_p99) ms; $(status_field behind_bytes) bytes behind 2 s after the last line"

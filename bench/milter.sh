@@ -73,6 +73,9 @@ MILTER=$B/src/mailhook-milter
 NULLM=$B/bench/bench_null_milter
 NULL_PID=""
 PF_SINK_OPTS=--quiet   # the harness's sink stays idle: smtp-sink takes the mail
+# No chroot: the milters start before their instances' queue directories
+# exist, on sockets under $D (what is measured is the milter, not the jail).
+PF_CHROOT=n
 PF_LIFETIME=600
 # Stops everything: postfix.sh's EXIT trap stops the instances first, then
 # calls this. Runs without errexit (set +e in the trap, see below).
@@ -98,7 +101,7 @@ timeout 900 "$SINK" -u postfix "127.0.0.1:$SINK_PORT" 1024 > "$D/sink.log" 2>&1 
 SINK_PID=$!
 wait_for 10 _pf_listening "$SINK_PORT" || { echo "milter: smtp-sink did not start" >&2; cat "$D/sink.log" >&2; exit 1; }
 
-SPEC=$(mt_socket_unix)
+SPEC=$(mt_socket_outside)
 bench_conf "$(mt_conf_section "$SPEC" 'header_metadata = {"X-Campaign-ID=campaign_id"}')"
 bench_start
 mt_start "$D/mh.conf" || exit 1

@@ -8,13 +8,20 @@
 #                   standardwebhooks npm package (the tests' independent
 #                   Standard Webhooks verifier), pinned, installed with npm
 #                   under $MAILHOOK_TEST_NODE_PREFIX (/opt/mailhook-test),
-#                   outside the source tree; tests/lib/receiver.sh finds it
+#                   outside the source tree; tests/lib/receiver.sh finds it;
+#                   and Debian's Sendmail .debs, downloaded into
+#                   $SM_DEB_CACHE (/var/cache/mailhook-test/debs), never
+#                   installed (sendmail-bin conflicts with postfix):
+#                   tests/lib/sendmail.sh unpacks them for t0260
 set -eu
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libjansson-dev libconfuse-dev
   libssl-dev libcurl4-openssl-dev libpcre2-dev libdb5.3-dev libmilter-dev check libsystemd-dev
   libgmime-3.0-dev zlib1g-dev"
 TEST_PKGS="$BUILD_PKGS python3 nodejs npm curl openssl db5.3-util groff-base procps clang libclang-rt-14-dev
   valgrind util-linux postfix pflogsumm time wrk systemd-journal-remote miltertest logrotate"
+# The libraries Debian's sendmail-bin links (tests/lib/sendmail.sh runs it
+# from its unpacked .debs, see below) and m4 for its .cf files.
+TEST_PKGS="$TEST_PKGS m4 libnsl2 libldap-2.5-0 libsasl2-2"
 NODE_PREFIX=${MAILHOOK_TEST_NODE_PREFIX:-/opt/mailhook-test}
 SW_VERSION=1.1.1
 
@@ -60,4 +67,21 @@ if ! sw_ok; then
         --cache "$NODE_PREFIX/.npm-cache" \
         --loglevel=error "standardwebhooks@$SW_VERSION" >/dev/null
     sw_ok || { echo "deps.sh: standardwebhooks@$SW_VERSION does not load from $NODE_PREFIX" >&2; exit 1; }
+fi
+
+# Debian's Sendmail for t0260, as .debs only (no lifecycle scripts, nothing
+# installed). Without them the test downloads them itself, or skips.
+SM_DEB_CACHE=${SM_DEB_CACHE:-/var/cache/mailhook-test/debs}
+SM_DEBS="sendmail-bin sendmail-base sendmail-cf libwrap0 liblockfile1"
+sm_debs_ok() {
+    local p
+    for p in $SM_DEBS; do compgen -G "$SM_DEB_CACHE/${p}_*.deb" >/dev/null || return 1; done
+}
+if ! sm_debs_ok; then
+    echo "deps.sh: downloading $SM_DEBS into $SM_DEB_CACHE (not installed)" >&2
+    $SUDO mkdir -p "$SM_DEB_CACHE"
+    # shellcheck disable=SC2086 # SM_DEBS: words
+    dl() { (cd "$SM_DEB_CACHE" && $SUDO timeout 300 apt-get download -q $SM_DEBS) >/dev/null 2>&1; }
+    dl || { $SUDO apt-get update -qq && dl; } ||
+        echo "deps.sh: warning: could not download the Sendmail .debs; t0260 will try again or skip" >&2
 fi

@@ -75,6 +75,7 @@ static void parse_one(const uint8_t *data, size_t len, struct ml_clock *clock)
     check_str(rec.client_addr, line, len);
     check_str(rec.sasl_username, line, len);
     check_str(rec.new_queue_id, line, len);
+    check_str(rec.reply, line, len);
     free(line);
 }
 

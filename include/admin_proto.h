@@ -52,6 +52,14 @@
  *       -> {"ok":true,"matched":N,"enqueued":N,"cursor":C|null}
  *          count_only: "matched" is the number of events in the range
  *          (one answer, nothing queued); cursor null = done
+ * Backfill (events mailhookctl re-derived from rotated maillogs, sent in
+ * chunks that fit ADMIN_REQUEST_MAX; admin_backfill.h):
+ *   {"cmd":"backfill","events":[EVENT,...],"endpoint":N?}
+ *       -> {"ok":true,"stored":N,"duplicates":N,"superseded":N,"enqueued":N}
+ *          new ids are stored; without endpoint they are queued for every
+ *          endpoint they match, with endpoint for N alone, and then the
+ *          already stored ones are queued for N too ("enqueued" counts the
+ *          entries for N)
  *
  * Failure: {"ok":false,"code":"not_found"|"bad_request"|"exists"|
  *           "conflict"|"internal","error":"text"}

@@ -65,6 +65,8 @@ struct mh_conf_maillog {
     int max_age;           /* seconds a queue id may stay idle before it is dropped (604800) */
     int max_line;          /* longer lines are skipped and counted (65536) */
     int batch_lines;       /* lines per store transaction at most (4096) */
+    int milter_wait;       /* seconds a queue id's events wait for the milter's record (5);
+                              0 = never */
 };
 
 /* One "endpoint NAME { ... }" section: a subscriber declared in the file.

@@ -1,9 +1,10 @@
 /*
  * ctl_parse.h - `mailhookctl parse [--include-bounces] [--no-sent] FILE...`:
- * run maillog files (or "-" for standard input) through the same parser and
- * correlator as mailhookd, offline (no daemon, no store), and print the
- * events: NDJSON with --json, one readable line each otherwise. For backfill
- * and for checking what mailhook would send. A summary goes to stderr.
+ * run maillog files (plain or gzip, or "-" for standard input) through the
+ * same parser and correlator as mailhookd, offline (no daemon, no store),
+ * and print the events: NDJSON with --json, one readable line each
+ * otherwise. For checking what mailhook would send (mailhookctl backfill
+ * stores them). A summary goes to stderr.
  *
  *   ctl_parse(argc, argv, json)   argv[0] is "parse"; returns an exit code
  */

@@ -15,9 +15,18 @@
  *                                              in one transaction and commit
  *   daemon_append_events_txn(st, txn, evs, n, res, err)
  *                                              STORE THREAD: the same inside
- *                                              the caller's transaction (a
- *                                              reader commits its position
- *                                              with its events)
+ *                                              the caller's transaction.
+ *                                              After the batch, the log
+ *                                              events held for the milter's
+ *                                              email.sent in it are stored
+ *   daemon_append_log_events_txn(st, txn, evs, n, hold_until_ms, res, err)
+ *                                              STORE THREAD: the same for
+ *                                              the log reader (which commits
+ *                                              its position with its events):
+ *                                              events may be held for the
+ *                                              milter's record until
+ *                                              hold_until_ms (enrich.h;
+ *                                              0 = never), res STORE_HELD
  *   daemon_count_appended(d, res, n)           LOOP THREAD: account for them
  *   daemon_check_conf(conf, err)               what conf_load cannot check:
  *                                              endpoints, the SSRF allow-list
@@ -40,7 +49,11 @@
 struct daemon_counters {
     uint64_t ingested;      /* events newly stored, any source */
     uint64_t duplicates;    /* events whose id was already stored */
-    uint64_t superseded;    /* maillog email.sent dropped: the milter's stands for it */
+    uint64_t superseded;    /* email.sent dropped: another for the recipient stands for it */
+    uint64_t held;          /* maillog events held for the milter's record (enrich.h);
+                               stored when it comes, in its transaction (not
+                               counted as ingested then) */
+    uint64_t unenriched;    /* held events released after milter_wait without it */
     uint64_t rejected;      /* invalid events refused on the ingest socket */
     uint64_t tempfailed;    /* events answered with a temporary failure */
     uint64_t commits;       /* store transactions committed */
@@ -89,6 +102,9 @@ int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
                          enum store_append_result *res, mh_err_t *err);
 int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
                              enum store_append_result *res, mh_err_t *err);
+int daemon_append_log_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
+                                 int64_t hold_until_ms, enum store_append_result *res,
+                                 mh_err_t *err);
 void daemon_count_appended(daemon_t *d, const enum store_append_result *res, size_t n);
 
 #endif

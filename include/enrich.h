@@ -4,7 +4,11 @@
  * The milter records, per MTA queue id, what only it can see (the store's
  * messages table, key = queue id, value = a JSON object):
  *   {"subject": "...", "tags": ["vip", ...], "metadata": {"campaign_id": ...},
- *    "tenant": "...", "message_id": "<...>", "from": "...", "milter": true}
+ *    "tenant": "...", "message_id": "<...>", "from": "...", "milter": true,
+ *    "t": ms, "sent": ["rcpt", ...], "waited": true}
+ * ("t": the time of the message's email.sent; "sent" and "waited": what
+ * the log reader emitted for it, below; a record of the reader's alone has
+ * only these three.)
  * Every event that names a queue id ("data.queue_id") and is stored later
  * (maillog outcomes, opens, clicks, asynchronous bounces) gets the members
  * subject, tags, metadata, tenant and message_id from that record, unless
@@ -26,30 +30,73 @@
 bool enrich_event(store_t *st, event_t *ev);
 
 /*
- * The milter's email.sent and the maillog reader's, for the same message:
+ * The milter's email.sent and the maillog reader's, for the same message.
+ * The rule: ONE email.sent per recipient and queue id, the one stored
+ * first; the milter's record enriches every later event either way.
  *
  *   enrich_append(st, txn, ev, err)
+ *   enrich_append_hold(st, txn, ev, hold_until_ms, err)
  *                          STORE THREAD, in the append transaction: what
  *                          the daemon calls for each event it is about to
- *                          store. An email.sent from the milter ("milter":
- *                          true in its data) saves the message record above
- *                          under its queue id (plus "milter": true and "t",
- *                          the event's time in ms): ENRICH_KEEP. Any other
- *                          email.sent whose queue id has a record of the
- *                          milter's: ENRICH_DROP, the milter's own
- *                          email.sent stands for it (the reader's lacks the
- *                          subject, tags and metadata). Any other event:
- *                          merged as enrich_event does, ENRICH_KEEP. The
- *                          record is read once. -1 + err on a store error.
+ *                          store. Returns ENRICH_KEEP (store it), ENRICH_DROP
+ *                          (do not: another email.sent stands for it),
+ *                          ENRICH_HELD (stored in a hold, below: the caller
+ *                          stores nothing now), or -1 + err on a store error.
+ *                          The record is read once.
+ *   - An email.sent from the milter ("milter": true in its data) saves the
+ *     message record above under its queue id (plus "milter": true and "t",
+ *     the event's time in ms): ENRICH_KEEP; but ENRICH_DROP when the log's
+ *     email.sent for that recipient was stored before (the record's "sent"
+ *     list): the record is saved all the same, so the message's later
+ *     events are enriched.
+ *   - An email.sent from the log: ENRICH_DROP when the record is the
+ *     milter's; else ENRICH_KEEP and the recipient is in "sent" (a record
+ *     {"t", "sent"} is made when there is none). The same line read again
+ *     gives the same event id: the store's id check drops that copy.
+ *   - Any other event: the record's members merged as enrich_event does,
+ *     and its time moved up to the record's "t" when it is earlier (the
+ *     log has whole seconds, the milter's email.sent milliseconds: an
+ *     outcome is never timestamped before its email.sent).
  *
- * Order: the milter submits at the end of the SMTP DATA phase, before the
- * MTA logs the message, so its record is normally stored first. If the
- * milter could not reach mailhookd and its events wait in the spool while
- * the reader runs ahead, the reader's email.sent is stored and the
- * milter's arrives later: both are kept (at least once, never lost).
+ * Holding (the maillog reader: enrich_append_hold with hold_until_ms > 0;
+ * enrich_append is the same with 0, never holding): the
+ * milter submits from a background thread after the end of DATA, so the
+ * MTA can deliver and log a message before the milter's record is stored
+ * (and after a restart the spool may still hold it). A log event whose
+ * queue id has no record of the milter's yet is held: stored in the
+ * checkpoint table under ENRICH_HOLD_PREFIX + queue id, in the caller's
+ * transaction (with the reader's position: a crash loses and repeats
+ * nothing), with the deadline hold_until_ms. A hold is made only while
+ * the milter is in use (an email.sent of the milter's stored in the last
+ * ENRICH_MILTER_RECENT_MS, noted under ENRICH_MILTER_KEY) and when the
+ * message's wait has not been spent already (the record's "waited"); once
+ * a queue id has a hold, its later log events join it, in order.
+ *
+ *   enrich_take_held(st, txn, qid, &evs, &n, err)
+ *                          STORE THREAD: after storing a batch with the
+ *                          milter's email.sent for qid, take that queue id's
+ *                          held events (appended to the malloc'ed *evs, *n
+ *                          counted up; the caller owns them) and delete the
+ *                          hold; the caller appends them (not holding):
+ *                          they find the record now. 0, or -1 + err.
+ *   enrich_take_expired(st, txn, now_ms, max, &evs, &n, &next_ms, err)
+ *                          STORE THREAD: the same for up to max holds whose
+ *                          deadline is not after now_ms, the milter's
+ *                          record never came (their records get "waited":
+ *                          their later events are not held again).
+ *                          *next_ms = the earliest deadline left, 0 = none.
  */
-enum enrich_verdict { ENRICH_KEEP = 0, ENRICH_DROP = 1 };
+enum enrich_verdict { ENRICH_KEEP = 0, ENRICH_DROP = 1, ENRICH_HELD = 2 };
+#define ENRICH_HOLD_PREFIX "enrich/hold/"
+#define ENRICH_MILTER_KEY "enrich/milter"
+#define ENRICH_MILTER_RECENT_MS (7 * 86400 * 1000LL)
 int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, mh_err_t *err);
+int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_until_ms,
+                       mh_err_t *err);
+int enrich_take_held(store_t *st, store_txn_t *txn, const char *qid, event_t ***evs, size_t *n,
+                     mh_err_t *err);
+int enrich_take_expired(store_t *st, store_txn_t *txn, int64_t now_ms, size_t max,
+                        event_t ***evs, size_t *n, int64_t *next_ms, mh_err_t *err);
 
 /*
  * Retention of the records (with the events' retention_days):

@@ -13,6 +13,11 @@
  *
  *   event_new(type, ts_ms, data, err)   new event with a fresh id; steals
  *                                       data (a JSON object, or NULL for {})
+ *   event_derive_id(ev, parts, n)       replace ev's id by the deterministic
+ *                                       one of its timestamp and the n strings
+ *                                       (evid_derive): for events derived from
+ *                                       a record that may be read again (a log
+ *                                       line), so the copy is a duplicate
  *   event_free(ev)                      returns NULL
  *   event_to_json(ev, &len)             canonical bytes; caller frees
  *   event_from_json(buf, len, err)      parse and validate bytes received from
@@ -53,6 +58,7 @@ typedef struct event {
 } event_t;
 
 event_t *event_new(const char *type, int64_t ts_ms, json_t *data, mh_err_t *err);
+void event_derive_id(event_t *ev, const char *const *parts, size_t n);
 event_t *event_free(event_t *ev);
 char *event_to_json(const event_t *ev, size_t *len);
 event_t *event_from_json(const char *buf, size_t len, mh_err_t *err);

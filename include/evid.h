@@ -5,6 +5,15 @@
  * same millisecond are strictly increasing (monotonic ULID).
  *
  *   evid_generate(out, now_ms)  fill out with a new id; thread-safe
+ *   evid_derive(out, ts_ms, parts, n)
+ *                               a deterministic id: the same 10 time digits
+ *                               (ts_ms), then 16 digits (80 bits) of the
+ *                               SHA-256 of the n strings in parts (each
+ *                               length-prefixed, so ("ab","c") differs from
+ *                               ("a","bc"); a NULL part differs from "").
+ *                               Same inputs, same id: a log line read twice
+ *                               makes the same event, which the store's id
+ *                               check then drops. Valid per evid_valid().
  *   evid_valid(s)               true when s has the exact form of an id
  *   evid_time_ms(s)             the creation time encoded in a valid id
  */
@@ -12,6 +21,7 @@
 #define MH_EVID_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define EVID_PREFIX "evt_"
@@ -19,6 +29,7 @@
 #define EVID_SIZE (EVID_LEN + 1)
 
 void evid_generate(char out[EVID_SIZE], int64_t now_ms);
+void evid_derive(char out[EVID_SIZE], int64_t ts_ms, const char *const *parts, size_t n);
 bool evid_valid(const char *s);
 int64_t evid_time_ms(const char *s);
 

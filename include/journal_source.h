@@ -7,7 +7,8 @@
  * MESSAGE). Only entries whose SYSLOG_IDENTIFIER belongs to a mail program
  * are returned: "postfix" or "postfix-*" with a "/service" suffix
  * ("postfix/smtp", "postfix-out/qmgr"), "sendmail", "sm-mta",
- * "sm-msp-queue"; others are skipped without being counted.
+ * "sm-msp-queue", "sm-acceptingconnections"; others are skipped without
+ * being counted.
  *
  * Position: the journal cursor of the last entry handed out. The caller
  * commits it with the events derived from the entries before it and passes

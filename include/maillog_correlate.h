@@ -21,9 +21,37 @@
  *   remote reply) -> email.failed with reason
  *   email.sent (when opts.emit_sent) once per recipient, before the first
  *   outcome event that names it, timestamped at the queue-active line.
+ * Every event's id is derived (evid_derive) from its timestamp and
+ * opts.source, queue_id, recipient and type: feeding the same lines again,
+ * in another run or another process, with or without the states of the
+ * first run, makes the same ids. The line's time, not the attempt number,
+ * tells attempts apart (the number depends on what was read before), so two
+ * deferrals of one recipient logged in the same millisecond share an id.
  * Skipped: address-verification probes, the MTA's own bounce notices
  * (unless include_bounces), messages outside the sender-domain / SASL-user
  * filters.
+ *
+ * Sendmail: a hand-off to this host's own MTA ("Sent (QID Message accepted
+ * for delivery)" from the MSP, "Sent (Ok: queued as QID)" to a local
+ * Postfix) is a chain like Postfix's content filters: one email.sent, the
+ * final outcome under the first queue id, the later one as
+ * reinjected_queue_id (a local name handed on, "root", gets its
+ * email.sent from the next leg, which names it as its outcome does:
+ * "root@host", orig_recipient "root"; when the next leg logs its outcome
+ * before the hand-off is logged, its events wait for it, as below); a
+ * deferral on such a hop carries "hop": true (the
+ * next leg failed, not the message). Its own notices ("QID: QID2: DSN:
+ * ...", "sender notify", "postmaster notify", "return to sender") are
+ * notices like Postfix's, and a notice's return to the sender logged
+ * under the message's queue id is the notice's delivery; "sender notify:
+ * Cannot send message for ..." (queue return timeout) is the expiry. A
+ * queue id first seen in a to= line holds its events briefly (5 s of log
+ * time, 64 events, 1024 queue ids) for its from= line, and one submitted
+ * from this host (from=, relay=[127.0.0.1]) for the hand-off naming it;
+ * the holds are persisted with the state. stat=queued is no attempt; the
+ * error mailer without reply= is email.failed.
+ * Sendmail logs no "removed": a queue id is closed when every recipient
+ * has a final outcome and no notice is pending.
  *
  * State is bounded (max_messages, max_age_s; the oldest goes first, counted)
  * and persisted incrementally: mlc_take_dirty() yields each queue id whose
@@ -34,6 +62,9 @@
  *   mlc_new(opts, emit, ctx)     emit(ctx, ev) receives each event (owned)
  *   mlc_feed(c, rec)             one parsed line
  *   mlc_expire(c, now_ms)        drop states idle longer than max_age_s
+ *   mlc_flush(c, now_ms)         emit the events held longer than the hold
+ *                                at now_ms (log time; INT64_MAX: all, at end
+ *                                of input); returns how many went out
  *   mlc_take_dirty(c, cb, ctx)   cb(ctx, qid, json-or-NULL) per changed state
  *   mlc_restore(c, qid, json)    at start, before feeding
  *   mlc_stats(c)                 counters
@@ -58,6 +89,10 @@ struct mlc_opts {
     const char *const *sasl_users;     /* NULL-terminated; NULL = all */
     bool no_persist;             /* the caller never takes dirty states (mailhookctl
                                     parse): removed states are freed at once */
+    const char *source;          /* the log source's name (the maillog section): with
+                                    the line's time, queue id, recipient and type
+                                    it makes each event's id (evid_derive),
+                                    so a line read twice makes a duplicate */
 };
 
 struct mlc_stats {
@@ -74,6 +109,7 @@ typedef void (*mlc_dirty_fn)(void *ctx, const char *qid, const char *json);
 mlc_t *mlc_new(const struct mlc_opts *opts, mlc_emit_fn emit, void *ctx);
 void mlc_feed(mlc_t *c, const struct ml_rec *rec);
 void mlc_expire(mlc_t *c, int64_t now_ms);
+size_t mlc_flush(mlc_t *c, int64_t now_ms);
 void mlc_take_dirty(mlc_t *c, mlc_dirty_fn cb, void *ctx);
 int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err);
 const struct mlc_stats *mlc_stats(const mlc_t *c);

@@ -11,6 +11,11 @@
  * it completes (back-pressure). If a commit fails, the reader drops its
  * in-memory state and reloads the committed one after a pause.
  *
+ * With milter_wait > 0 the events of a message the milter has not recorded
+ * yet are held in that same transaction (enrich.h), and a job of the
+ * reader's own releases the holds whose wait is over. Nothing is read
+ * before the spool found at start is drained (spool_drain_settled).
+ *
  *   maillog_reader_start(d, src)   load the checkpoint (store thread), then
  *                                  follow; never fails: problems are logged
  *                                  and retried

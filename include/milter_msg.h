@@ -19,8 +19,9 @@
  *                                   without the leading space, folding kept)
  *   milter_msg_body(m, len)         len more body bytes (size only)
  *   milter_msg_events(m, conn, ts, &n)  the email.sent events, one per kept
- *                                   recipient; caller owns the array and each
- *                                   event (milter_events_free)
+ *                                   recipient (none for the null sender: a
+ *                                   notice, not user mail); caller owns the
+ *                                   array and each event (milter_events_free)
  *   milter_msg_removals(m, &n)      the control headers to delete, as
  *                                   (name, 1-based index) pairs in descending
  *                                   index order (so deleting one never shifts

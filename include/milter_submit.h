@@ -23,7 +23,12 @@
  *   milter_submit_stats(s, &st)  counters (thread-safe)
  *
  * Failures are logged (msg_warn) and counted, never returned: a lost event
- * must not hold up mail.
+ * must not hold up mail. *
+ * TEST ONLY: with the environment variable MILTER_SUBMIT_TEST_GATE naming
+ * a file, the thread holds every list it takes until that file exists (or
+ * the milter stops, or 600 s pass): the suite uses it to make the MTA
+ * deliver a message before mailhookd has the milter's record, in that
+ * order every time (tests/t0430-milter-race.sh). Never set it otherwise.
  */
 #ifndef MH_MILTER_SUBMIT_H
 #define MH_MILTER_SUBMIT_H
@@ -31,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "event.h"
+
+#define MILTER_SUBMIT_TEST_GATE "MAILHOOK_MILTER_TEST_GATE"
 
 typedef struct milter_submit milter_submit_t;
 

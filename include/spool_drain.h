@@ -15,6 +15,11 @@
  *                           spool dir is unusable (the daemon still runs)
  *   spool_drain_run(sd)     drain what is there now (bounded work per call;
  *                           reschedules itself while files remain)
+ *   spool_drain_settled(sd) true once the files found at start are drained
+ *                           (or could not be: a failed scan or commit); the
+ *                           maillog readers emit nothing before, so the
+ *                           milter's spooled records are stored before the
+ *                           log's events of the same messages. NULL: true.
  *   spool_drain_free(sd)    returns NULL
  */
 #ifndef MH_SPOOL_DRAIN_H
@@ -24,6 +29,7 @@
 
 struct spool_drain *spool_drain_new(daemon_t *d);
 void spool_drain_run(struct spool_drain *sd);
+bool spool_drain_settled(const struct spool_drain *sd);
 struct spool_drain *spool_drain_free(struct spool_drain *sd);
 
 #endif

@@ -59,8 +59,9 @@ void store_txn_on_end(store_txn_t *txn, store_txn_hook fn, void *ctx);
 enum store_append_result {
     STORE_ADDED = 0,
     STORE_DUPLICATE = 1,
-    STORE_SUPERSEDED = 2 /* not stored by the caller: another event stands for it
+    STORE_SUPERSEDED = 2, /* not stored by the caller: another event stands for it
                             (the milter's email.sent for the maillog reader's) */
+    STORE_HELD = 3        /* not stored yet: held for the milter's record (enrich.h) */
 };
 
 /* Append one event (canonical JSON of an event_t). *result tells whether it

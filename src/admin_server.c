@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin_backfill.h"
 #include "admin_delivery.h"
 #include "admin_proto.h"
 #include "admin_server.h"
@@ -44,9 +45,10 @@ struct admin_server {
 
 static json_t *admin_counters(const struct daemon_counters *c)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                      "ingested", (json_int_t)c->ingested, "duplicates",
                      (json_int_t)c->duplicates, "superseded", (json_int_t)c->superseded,
+                     "held", (json_int_t)c->held, "unenriched", (json_int_t)c->unenriched,
                      "rejected", (json_int_t)c->rejected,
                      "tempfailed", (json_int_t)c->tempfailed, "commits", (json_int_t)c->commits,
                      "spool_files", (json_int_t)c->spool_files, "spool_events",
@@ -178,7 +180,8 @@ static const struct admin_command admin_core_commands[] = {
 };
 
 static const struct admin_command *const admin_tables[] = {
-    admin_core_commands, admin_endpoint_commands, admin_replay_commands, NULL,
+    admin_core_commands, admin_endpoint_commands, admin_replay_commands,
+    admin_backfill_commands, NULL,
 };
 
 static const struct admin_command *admin_command_find(const char *name)

@@ -52,6 +52,8 @@ static const struct conf_row conf_maillog_rows[] = {
      .kind = CK_INT, .off = FM(max_line), .min = KIB, .max = MIB},
     {CFG_INT("batch_lines", 4096, CFGF_NONE),
      .kind = CK_INT, .off = FM(batch_lines), .min = 1, .max = 65536},
+    {CFG_INT("milter_wait", 5, CFGF_NONE),
+     .kind = CK_INT, .off = FM(milter_wait), .min = 0, .max = 600},
 };
 
 static conf_sec_check_fn conf_maillog_check;
@@ -150,9 +152,16 @@ static int conf_endpoint_check(cfg_t *cfg, cfg_t *sec)
 
 static const char *const conf_milter_tenants[] = {"sasl_user", "sender_domain", NULL};
 
+/* The default milter socket is inside Postfix's queue directory, its chroot
+ * (Debian runs smtpd and cleanup chrooted), where a chrooted smtpd finds it
+ * as "unix:mailhook/milter.sock", as OpenDKIM's Debian package does with
+ * opendkim/. Postfix's queue directory, not one of ours: /var/spool/postfix
+ * on Debian and in Postfix's own default install, whatever our prefix. */
+#define CONF_POSTFIX_QUEUE_DIR "/var/spool/postfix"
+
 /* The "milter { ... }" section: mailhook-milter(8). */
 static const struct conf_row conf_milter_rows[] = {
-    {CFG_STR("socket", "unix:" MH_RUNSTATEDIR "/mailhook/milter.sock", CFGF_NONE),
+    {CFG_STR("socket", "unix:" CONF_POSTFIX_QUEUE_DIR "/mailhook/milter.sock", CFGF_NONE),
      .kind = CK_STR, .off = FL(socket)}, /* form: conf_milter_check */
     {CFG_STR("tenant", "sasl_user", CFGF_NONE),
      .kind = CK_STR, .off = FL(tenant), .oneof = conf_milter_tenants},

@@ -2,9 +2,8 @@
  * ctl_parse.c - mailhookctl parse: maillog files to events, offline
  * (see ctl_parse.h).
  *
- * Files are read in large chunks and split at newlines here (no stdio line
- * reading), so the cost is the parser's, not the I/O's; lines longer than
- * MAILLOG_LINE_MAX are skipped up to their newline without being buffered.
+ * Files (plain or gzip) are read by ctl_lines.c in large chunks; lines of
+ * MAILLOG_LINE_MAX bytes or more are skipped without being buffered.
  */
 #include "config.h"
 
@@ -13,23 +12,22 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl_lines.h"
 #include "ctl_parse.h"
 #include "maillog_correlate.h"
 #include "maillog_parse.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
-#define PARSE_CHUNK (1024 * 1024)
-
 struct parse_run {
     bool json;
     FILE *out;
     mlc_t *mlc;
     struct ml_clock clock;
-    uint64_t lines, skipped_garbage, skipped_long;
+    uint64_t lines, skipped_garbage, skipped_other, skipped_own, skipped_long;
 };
 
 static void print_event(void *ctx, event_t *ev)
@@ -53,59 +51,29 @@ static void print_event(void *ctx, event_t *ev)
     event_free(ev);
 }
 
-static void parse_line(struct parse_run *pr, const char *line, size_t len)
+static void parse_line(void *ctx, const char *line, size_t len)
 {
+    struct parse_run *pr = ctx;
     struct ml_rec rec;
 
     pr->lines++;
-    if (maillog_parse(line, len, &pr->clock, &rec) < 0)
-        pr->skipped_garbage++;
-    else
-        mlc_feed(pr->mlc, &rec);
+    if (line == NULL) {
+        pr->skipped_long++;
+        return;
+    }
+    switch (maillog_parse(line, len, &pr->clock, &rec)) {
+    case ML_PARSED: mlc_feed(pr->mlc, &rec); break;
+    case ML_OTHER_PROGRAM: pr->skipped_other++; break;
+    case ML_OWN: pr->skipped_own++; break;
+    default: pr->skipped_garbage++; break;
+    }
 }
 
-/* Feed every line of fd; a line longer than MAILLOG_LINE_MAX is skipped. */
+/* Feed every line of fd (plain or gzip); a line of MAILLOG_LINE_MAX bytes or
+ * more is skipped. */
 static int parse_fd(struct parse_run *pr, int fd, const char *name)
 {
-    char *buf = xmalloc(PARSE_CHUNK + MAILLOG_LINE_MAX);
-    size_t have = 0;
-    bool skipping = false; /* inside an over-long line */
-    ssize_t n;
-
-    for (;;) {
-        n = read(fd, buf + have, PARSE_CHUNK + MAILLOG_LINE_MAX - have);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            fprintf(stderr, "mailhookctl: %s: %s\n", name, strerror(errno));
-            free(buf);
-            return -1;
-        }
-        have += (size_t)n;
-        char *p = buf, *end = buf + have, *nl;
-        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-            if (skipping) {
-                skipping = false;
-                pr->skipped_long++;
-                pr->lines++;
-            } else {
-                parse_line(pr, p, (size_t)(nl - p));
-            }
-            p = nl + 1;
-        }
-        have = (size_t)(end - p);
-        if (have >= MAILLOG_LINE_MAX) { /* no newline in sight: drop it */
-            skipping = true;
-            have = 0;
-        }
-        memmove(buf, p, have);
-        if (n == 0)
-            break;
-    }
-    if (have > 0 && !skipping)
-        parse_line(pr, buf, have); /* a last line without newline */
-    free(buf);
-    return 0;
+    return ctl_lines_read(fd, name, MAILLOG_LINE_MAX, parse_line, NULL, pr);
 }
 
 int ctl_parse(int argc, char **argv, bool json)
@@ -117,8 +85,7 @@ int ctl_parse(int argc, char **argv, bool json)
     struct mlc_opts mo = { .emit_sent = true, .no_persist = true };
     struct parse_run pr = { .json = json, .out = stdout };
     const struct mlc_stats *st;
-    time_t now = time(NULL);
-    struct tm tm;
+    struct stat sb;
     int ch, rc = 0;
 
     optind = 1;
@@ -138,8 +105,6 @@ int ctl_parse(int argc, char **argv, bool json)
     }
     maillog_parse_init();
     maillog_clock_init(&pr.clock, time_now_ms());
-    localtime_r(&now, &tm);
-    pr.clock.tz_offset_s = tm.tm_gmtoff;
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     pr.mlc = mlc_new(&mo, print_event, &pr);
     for (int i = optind; i < argc; i++) {
@@ -149,18 +114,27 @@ int ctl_parse(int argc, char **argv, bool json)
             rc = EX_NOINPUT;
             continue;
         }
+        /* a file's year is its own clock's: its mtime (a pipe: now) */
+        maillog_clock_set_anchor(&pr.clock, fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)
+                                                ? (int64_t)sb.st_mtim.tv_sec * 1000 +
+                                                      sb.st_mtim.tv_nsec / 1000000
+                                                : time_now_ms());
         if (parse_fd(&pr, fd, argv[i]) < 0)
             rc = EX_IOERR;
         if (fd != 0)
             close(fd);
     }
+    mlc_flush(pr.mlc, INT64_MAX); /* end of input: nothing is held any more */
     fflush(stdout);
     st = mlc_stats(pr.mlc);
     fprintf(stderr, "mailhookctl: %llu lines, %llu events, %llu skipped (%llu not mail log lines, "
-                    "%llu too long), %llu queue ids still open\n",
+                    "%llu of other programs, %llu of mailhook, %llu too long), "
+                    "%llu queue ids still open\n",
             (unsigned long long)pr.lines, (unsigned long long)st->events,
-            (unsigned long long)(pr.skipped_garbage + pr.skipped_long),
-            (unsigned long long)pr.skipped_garbage, (unsigned long long)pr.skipped_long,
+            (unsigned long long)(pr.skipped_garbage + pr.skipped_other + pr.skipped_own +
+                                 pr.skipped_long),
+            (unsigned long long)pr.skipped_garbage, (unsigned long long)pr.skipped_other,
+            (unsigned long long)pr.skipped_own, (unsigned long long)pr.skipped_long,
             (unsigned long long)st->tracked);
     mlc_free(pr.mlc);
     maillog_parse_done();

@@ -78,21 +78,63 @@ static void print_delivery_status(const json_t *delivery)
     }
 }
 
+/* "N" (ms, bytes), or "-" when the daemon does not know (-1) or did not say. */
+static void print_count_or_dash(char *out, size_t n, const json_t *m, const char *key)
+{
+    const json_t *v = json_object_get(m, key);
+
+    if (json_is_integer(v) && json_integer_value(v) >= 0)
+        snprintf(out, n, "%lld", (long long)json_integer_value(v));
+    else
+        snprintf(out, n, "-");
+}
+
+/* An age in ms the way a person reads it ("850 ms", "42 s", "3 h"), or "-". */
+static void print_age(char *out, size_t n, const json_t *m, const char *key)
+{
+    const json_t *v = json_object_get(m, key);
+    long long ms = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+
+    if (ms < 0)
+        snprintf(out, n, "-");
+    else if (ms < 10000)
+        snprintf(out, n, "%lld ms", ms);
+    else if (ms < 600000)
+        snprintf(out, n, "%lld s", ms / 1000);
+    else if (ms < 36000000)
+        snprintf(out, n, "%lld min", ms / 60000);
+    else if (ms < 864000000)
+        snprintf(out, n, "%lld h", ms / 3600000);
+    else
+        snprintf(out, n, "%lld d", ms / 86400000);
+}
+
 static void print_maillog_status(json_t *sources)
 {
-    const char *name;
+    char p50[24], p99[24], behind[24], age[32];
+    const char *name, *err;
     json_t *m;
 
     json_object_foreach(sources, name, m) {
-        printf("maillog %s: %s %s, %lld lines, %lld events, %lld skipped (%lld garbage, "
-               "%lld too long), %lld queue ids tracked, lag p50/p99 %lld/%lld ms\n",
+        print_count_or_dash(p50, sizeof(p50), m, "delay_ms_p50");
+        print_count_or_dash(p99, sizeof(p99), m, "delay_ms_p99");
+        print_count_or_dash(behind, sizeof(behind), m, "behind_bytes");
+        print_age(age, sizeof(age), m, "newest_line_age_ms");
+        err = json_string_value(json_object_get(m, "error"));
+        printf("maillog %s: %s %s%s%s%s, %lld lines, %lld events, %lld skipped (%lld garbage, "
+               "%lld other programs, %lld mailhook's own, %lld too long), %lld queue ids "
+               "tracked, %lld errors, delay p50/p99 %s/%s ms, %s bytes behind, newest line "
+               "%s old\n",
                name, json_string_value(json_object_get(m, "state")),
                json_string_value(json_object_get(m, "path"))
                    ? json_string_value(json_object_get(m, "path")) : "(journal)",
+               err ? " (" : "", err ? err : "", err ? ")" : "",
                jint(m, "lines", NULL), jint(m, "events", NULL),
-               jint(m, "skipped_garbage", NULL) + jint(m, "skipped_long", NULL),
-               jint(m, "skipped_garbage", NULL), jint(m, "skipped_long", NULL),
-               jint(m, "tracked", NULL), jint(m, "lag_ms_p50", NULL), jint(m, "lag_ms_p99", NULL));
+               jint(m, "skipped_garbage", NULL) + jint(m, "skipped_other", NULL) +
+                   jint(m, "skipped_own", NULL) + jint(m, "skipped_long", NULL),
+               jint(m, "skipped_garbage", NULL), jint(m, "skipped_other", NULL),
+               jint(m, "skipped_own", NULL), jint(m, "skipped_long", NULL),
+               jint(m, "tracked", NULL), jint(m, "errors", NULL), p50, p99, behind, age);
     }
 }
 
@@ -119,6 +161,8 @@ static void print_status(const json_t *r)
            jint(r, "counters", "superseded"),
            jint(r, "counters", "rejected"), jint(r, "counters", "tempfailed"),
            jint(r, "counters", "commits"), jint(r, "clients", NULL));
+    printf("milter:    %lld log events held for the milter's record, %lld released "
+           "unenriched\n", jint(r, "counters", "held"), jint(r, "counters", "unenriched"));
     printf("spool:     %lld files drained (%lld events), %lld quarantined\n",
            jint(r, "counters", "spool_files"), jint(r, "counters", "spool_events"),
            jint(r, "counters", "quarantined"));

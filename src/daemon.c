@@ -43,8 +43,62 @@
  * carry the daemon. Set once by daemon_run before the store thread starts. */
 static fanout_t *daemon_fanout;
 
+/* The queue ids of the milter's email.sent among evs (each once). */
+static size_t daemon_milter_qids(event_t *const *evs, size_t n, const char ***qids)
+{
+    size_t k = 0, j;
+    const char *q;
+
+    *qids = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(evs[i]->type, EV_SENT) != 0 ||
+            !json_is_true(json_object_get(evs[i]->data, "milter")) ||
+            (q = json_string_value(json_object_get(evs[i]->data, "queue_id"))) == NULL)
+            continue;
+        for (j = 0; j < k && strcmp((*qids)[j], q) != 0; j++)
+            ;
+        if (j == k) {
+            *qids = xreallocarray(*qids, k + 1, sizeof(**qids));
+            (*qids)[k++] = q;
+        }
+    }
+    return k;
+}
+
+/* The log events held for the milter's record of these queue ids, which
+ * this transaction stored: they go out now, after the batch, enriched. */
+static int daemon_release_held(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
+                               mh_err_t *err)
+{
+    const char **qids;
+    size_t nq = daemon_milter_qids(evs, n, &qids), nheld = 0;
+    event_t **held = NULL;
+    enum store_append_result *res;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < nq; i++)
+        rc = enrich_take_held(st, txn, qids[i], &held, &nheld, err);
+    if (rc == 0 && nheld > 0) {
+        res = xcalloc(nheld, sizeof(*res));
+        rc = daemon_append_events_txn(st, txn, held, nheld, res, err);
+        free(res);
+    }
+    for (size_t i = 0; i < nheld; i++)
+        event_free(held[i]);
+    free(held);
+    free(qids);
+    return rc;
+}
+
 int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
                              enum store_append_result *res, mh_err_t *err)
+{
+    return daemon_append_log_events_txn(st, txn, evs, n, 0, res, err);
+}
+
+int daemon_append_log_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
+                                 int64_t hold_until_ms, enum store_append_result *res,
+                                 mh_err_t *err)
 {
     uint64_t seq;
     size_t len;
@@ -52,10 +106,14 @@ int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs,
     int rc;
 
     for (size_t i = 0; i < n; i++) {
-        if ((rc = enrich_append(st, txn, evs[i], err)) < 0)
+        if ((rc = enrich_append_hold(st, txn, evs[i], hold_until_ms, err)) < 0)
             return -1;
-        if (rc == ENRICH_DROP) { /* the milter's email.sent stands for it */
+        if (rc == ENRICH_DROP) { /* another email.sent stands for it */
             res[i] = STORE_SUPERSEDED;
+            continue;
+        }
+        if (rc == ENRICH_HELD) { /* in a hold until the milter's record comes */
+            res[i] = STORE_HELD;
             continue;
         }
         json = event_to_json(evs[i], &len);
@@ -67,7 +125,7 @@ int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs,
         if (rc < 0)
             return -1;
     }
-    return 0;
+    return daemon_release_held(st, txn, evs, n, err);
 }
 
 int daemon_check_conf(const mh_conf_t *c, mh_err_t *err)
@@ -103,6 +161,8 @@ void daemon_count_appended(daemon_t *d, const enum store_append_result *res, siz
             d->ctr.ingested++;
         else if (res[i] == STORE_SUPERSEDED)
             d->ctr.superseded++;
+        else if (res[i] == STORE_HELD)
+            d->ctr.held++;
         else
             d->ctr.duplicates++;
     }
@@ -406,6 +466,9 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     d.ingest = ingest_server_new(&d, ingest_fd);
     d.admin = admin_server_new(&d, admin_fd);
     d.drain = spool_drain_new(&d);
+    /* The readers emit nothing until the spool found now is drained
+     * (spool_drain_settled): the milter's records left there while we were
+     * away are stored before the log's events of the same messages. */
     d.nreaders = conf->n_maillogs;
     d.readers = xcalloc(d.nreaders ? d.nreaders : 1, sizeof(*d.readers));
     for (size_t i = 0; i < d.nreaders; i++)

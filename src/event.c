@@ -84,6 +84,11 @@ event_t *event_new(const char *type, int64_t ts_ms, json_t *data, mh_err_t *err)
     return ev;
 }
 
+void event_derive_id(event_t *ev, const char *const *parts, size_t n)
+{
+    evid_derive(ev->id, ev->ts_ms, parts, n);
+}
+
 event_t *event_free(event_t *ev)
 {
     if (ev) {

@@ -5,6 +5,8 @@
  * Within one process, an id made in the same millisecond as the previous one
  * (or when the clock went backwards) reuses the previous time and random
  * part plus one, so ids from one producer are strictly increasing.
+ * Derived ids (evid_derive) put 80 bits of a SHA-256 (OpenSSL) where the
+ * random part goes: the same ULID layout, not monotonic.
  */
 #include "config.h"
 
@@ -12,6 +14,8 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include <openssl/evp.h>
 
 #include "evid.h"
 #include "msg.h"
@@ -86,6 +90,34 @@ void evid_generate(char out[EVID_SIZE], int64_t now_ms)
     pthread_mutex_unlock(&evid_lock);
     memcpy(out, EVID_PREFIX, 4);
     evid_encode(out + 4, ms, rnd);
+}
+
+void evid_derive(char out[EVID_SIZE], int64_t ts_ms, const char *const *parts, size_t n)
+{
+    unsigned char md[EVP_MAX_MD_SIZE], len[9];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+
+    for (size_t i = 0; ok && i < n; i++) {
+        uint64_t l = parts[i] ? strlen(parts[i]) : 0;
+
+        len[0] = parts[i] != NULL; /* NULL and "" differ */
+        for (int b = 0; b < 8; b++)
+            len[1 + b] = (unsigned char)(l >> (56 - 8 * b));
+        ok = EVP_DigestUpdate(ctx, len, sizeof(len)) == 1 &&
+             (l == 0 || EVP_DigestUpdate(ctx, parts[i], l) == 1);
+    }
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= 10;
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
+        msg_fatal(EX_SOFTWARE, "evid: SHA-256 failed");
+    if (ts_ms < 0)
+        ts_ms = 0;
+    if (ts_ms > ((int64_t)1 << 48) - 1)
+        ts_ms = ((int64_t)1 << 48) - 1;
+    memcpy(out, EVID_PREFIX, 4);
+    evid_encode(out + 4, ts_ms, md);
 }
 
 static int crockford_value(char c)

@@ -21,7 +21,8 @@
  * ("postfix-out/qmgr", "postfix/submission/smtpd"). The accepted ones are
  * "postfix" or "postfix-INSTANCE", then one or more "/SEGMENT", every byte
  * of the identifier being [A-Za-z0-9_.-] or a separating '/' (the parser's
- * program syntax), plus exactly "sendmail", "sm-mta" and "sm-msp-queue".
+ * program syntax), plus exactly "sendmail", "sm-mta", "sm-msp-queue" and
+ * "sm-acceptingconnections" (Sendmail's daemon, named by its process title).
  * So every entry is looked at: reading from the head of a big system
  * journal takes one SYSLOG_IDENTIFIER lookup per entry, in one call.
  *
@@ -148,7 +149,8 @@ static bool js_mail_ident(const char *s, size_t n)
 {
     size_t i = 7, seg = 0;
 
-    if (is_ident(s, n, "sendmail") || is_ident(s, n, "sm-mta") || is_ident(s, n, "sm-msp-queue"))
+    if (is_ident(s, n, "sendmail") || is_ident(s, n, "sm-mta") || is_ident(s, n, "sm-msp-queue") ||
+        is_ident(s, n, "sm-acceptingconnections"))
         return true;
     if (n < 9 || memcmp(s, "postfix", 7) != 0)
         return false;

@@ -16,6 +16,7 @@
  *   mailhookctl ... deliveries show|retry ID
  *   mailhookctl ... replay --since T [--until T] [--type T] [--endpoint E]
  *   mailhookctl ... parse [--include-bounces] [--no-sent] FILE...   (offline)
+ *   mailhookctl ... backfill [--source NAME] [--since T] [--until T] [--endpoint E] FILE...
  *
  * This file only dispatches: each command group is a ctl_*.c module, and
  * what they share (the admin call, option values) is ctl_common.c.
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl_backfill.h"
 #include "ctl_common.h"
 #include "ctl_delivery.h"
 #include "ctl_endpoint.h"
@@ -62,6 +64,8 @@ static void usage(void)
             "  deliveries show ID | retry ID\n"
             "  replay --since TIME [--until TIME] [--type T] [--endpoint E]\n"
             "  parse [--include-bounces] [--no-sent] FILE...   maillog to events, offline\n"
+            "  backfill [--source NAME] [--since TIME] [--until TIME] [--endpoint E] FILE...\n"
+            "                                  store the events of rotated logs (plain or .gz)\n"
             "endpoint OPTIONS:\n"
             "  --url URL  --type T (repeatable, or T1,T2)  --filter KEY=VALUE (repeatable)\n"
             "  --scheme standard|hmac-sha256-hex|sha256-secret-body\n"
@@ -88,6 +92,7 @@ static const struct ctl_command ctl_commands[] = {
     { "deliveries", ctl_deliveries },
     { "replay", ctl_replay },
     { "parse", cmd_parse },
+    { "backfill", ctl_backfill },
     { NULL, NULL },
 };
 

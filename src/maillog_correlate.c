@@ -10,6 +10,10 @@
  * Bounce classification (email.bounced "bounce_class") looks at the
  * enhanced status code first and the response text second; see
  * mlc_bounce_class().
+ *
+ * Sendmail has its own section (sm_*, hold_*): it logs no "removed" line,
+ * hands messages between its MSP and MTA, logs its notices under the
+ * parent's queue id and may log to= before from=; see the header.
  */
 #include "config.h"
 
@@ -23,11 +27,15 @@
 
 #define MLC_MAX_RCPTS 1000    /* recipients tracked per message */
 #define MLC_TEXT_MAX 512      /* a response text kept for email.failed */
+#define MLC_HOLD_MS 5000      /* Sendmail: events held for a from= line, log time */
+#define MLC_HOLD_EVENTS 64    /* ... at most this many per queue id */
+#define MLC_HOLD_STATES 1024  /* ... for at most this many queue ids */
 
 struct rcpt {
     char *addr;
     char *orig;      /* orig_to, when logged */
     char *last_text; /* last deferral reason, for email.failed at expiry */
+    char *last_dsn, *last_relay; /* ... and that attempt's dsn and relay */
     int attempts;    /* delivery attempts logged so far */
     bool sent;       /* email.sent emitted */
     bool done;       /* final outcome emitted (delivered, bounced, failed) */
@@ -44,6 +52,18 @@ struct msg_state {
     bool has_sender;   /* from= seen (an empty sender marks a notice too) */
     bool dirty;
     bool removed;      /* freed: its persisted state must be deleted */
+    /* Sendmail (no "removed" line, notices without from=): */
+    bool sm;           /* a Sendmail queue id: closed by sm_close_if_done() */
+    bool notice_due;   /* a recipient failed: Sendmail starts a notice */
+    bool notice_going; /* the last notice logged a line of its own */
+    bool sm_loopback;  /* from= relay is this host: maybe a hop's next leg */
+    bool hold_over;    /* its hold is over: never held again */
+    long sm_nrcpts;    /* from=, nrcpts=N: N + 1 (0 = not known) */
+    char *sm_notice;   /* queue id of the last notice it started */
+    char *sm_parent;   /* for a notice: the queue id that started it */
+    json_t *held;      /* events held for the from= line: [[type, ts, data]...] */
+    int64_t held_ms;   /* log time of the first held event */
+    struct msg_state *hprev, *hnext2; /* list of states holding events */
     struct rcpt *rcpts;
     size_t nrcpts;
     struct msg_state *hnext;       /* hash chain */
@@ -59,6 +79,10 @@ struct mlc {
     size_t nbuckets, count;
     struct msg_state *oldest, *newest;
     struct msg_state *dirty;  /* states to persist (may include removed ones) */
+    struct msg_state *held_first, *held_last; /* holding states, oldest first */
+    size_t nheld;
+    struct msg_state *hold_into; /* emit() holds events here (Sendmail to= before from=) */
+    struct msg_state *hold_for;  /* the state held for: filters judged at release */
     struct mlc_stats st;
 };
 
@@ -159,19 +183,28 @@ static void msg_state_free(struct msg_state *m)
         free(m->rcpts[i].addr);
         free(m->rcpts[i].orig);
         free(m->rcpts[i].last_text);
+        free(m->rcpts[i].last_dsn);
+        free(m->rcpts[i].last_relay);
     }
     free(m->rcpts);
     free(m->qid), free(m->root_qid), free(m->parent_qid);
     free(m->from), free(m->message_id), free(m->client_addr), free(m->sasl_username);
     free(m->size);
+    free(m->sm_notice), free(m->sm_parent);
+    json_decref(m->held);
     free(m);
 }
+
+static void hold_release(mlc_t *c, struct msg_state *m);
+static void sm_close_if_done(mlc_t *c, struct msg_state *m);
 
 /* Take m out of the table; it is freed once its deletion is persisted. */
 static void state_remove(mlc_t *c, struct msg_state *m)
 {
     struct msg_state **pp = bucket_of(c, m->qid, strlen(m->qid));
 
+    if (m->held)
+        hold_release(c, m); /* its events go out before it goes */
     while (*pp != m)
         pp = &(*pp)->hnext;
     *pp = m->hnext;
@@ -275,6 +308,8 @@ static bool state_wanted(mlc_t *c, const struct msg_state *m)
         c->st.skipped_bounce++;
         return false;
     }
+    if (m == c->hold_for)
+        return true; /* judged when the held events go out (hold_release) */
     if (c->opts.sender_domains) {
         at = m->from ? strrchr(m->from, '@') : NULL;
         if (at == NULL || !list_has(c->opts.sender_domains, at + 1, strlen(at + 1))) {
@@ -382,12 +417,30 @@ static json_t *event_base(const struct msg_state *m, const char *rcpt, const cha
 static void emit(mlc_t *c, const char *type, int64_t ts, json_t *data)
 {
     mh_err_t err;
-    event_t *ev = event_new(type, ts, data, &err);
+    event_t *ev;
+    const char *parts[4];
 
+    if (c->hold_into) { /* Sendmail: to= before from=, see hold_release() */
+        if (c->hold_into->held == NULL)
+            c->hold_into->held = json_array();
+        json_array_append_new(c->hold_into->held, json_pack("[s,I,o]", type, (json_int_t)ts, data));
+        return;
+    }
+    ev = event_new(type, ts, data, &err);
     if (ev == NULL) {
         msg_warn("maillog: cannot build %s event: %s", type, err.text);
         return;
     }
+    /* A deterministic id: the same line read again (checkpoint lost, file
+     * copied, backfill) makes the same event, which the store then drops.
+     * The line's time, not the attempt count, tells one attempt from the
+     * next: a count depends on what was read before (a re-read over kept
+     * states counts on, one without the previous file starts at 1). */
+    parts[0] = c->opts.source ? c->opts.source : "";
+    parts[1] = json_string_value(json_object_get(ev->data, "queue_id"));
+    parts[2] = json_string_value(json_object_get(ev->data, "recipient"));
+    parts[3] = type;
+    event_derive_id(ev, parts, 4);
     c->st.events++;
     c->emit(c->ctx, ev);
 }
@@ -432,6 +485,25 @@ static void follow_reinjection(mlc_t *c, struct msg_state *m, const struct ml_re
         }
     }
     state_mark_dirty(c, n);
+}
+
+/* A Sendmail attempt through the relay mailer to this host's own MTA (relay
+ * "[127.0.0.1] [127.0.0.1]", "localhost [127.0.0.1]", "[IPv6:::1]"): the MSP
+ * handing a message to the MTA, or Sendmail's smart host being a local
+ * Postfix or filter. Its failure is the hop's. (A mailertable route to a
+ * loopback port uses esmtp: a destination, not a hop.) */
+static bool relay_is_loopback(struct ml_str relay)
+{
+    const char *p = relay.p;
+    size_t n = relay.len;
+
+    return p != NULL && (memmem(p, n, "[127.", 5) != NULL || memmem(p, n, "[IPv6:::1]", 10) != NULL ||
+                         memmem(p, n, "[::1]", 5) != NULL);
+}
+
+static bool sm_hop(const struct ml_rec *rec)
+{
+    return rec->mta == ML_SENDMAIL && str_eq(rec->mailer, "relay") && relay_is_loopback(rec->relay);
 }
 
 static const char *outcome_type(const struct ml_rec *rec, bool *final)
@@ -480,6 +552,9 @@ static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
     if (r) {
         r->done = final;
         if (!final) {
+            free(r->last_dsn), free(r->last_relay);
+            r->last_dsn = str_dup(rec->dsn);
+            r->last_relay = str_dup(rec->relay);
             free(r->last_text);
             r->last_text = rec->status_text.p
                                ? xstrndup(rec->status_text.p,
@@ -504,6 +579,8 @@ static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
     json_object_set_new(d, "attempt", json_integer(r ? r->attempts : 1));
     if (str_eq(rec->service, "discard"))
         json_object_set_new(d, "discarded", json_true());
+    if (!final && sm_hop(rec))
+        json_object_set_new(d, "hop", json_true()); /* the next leg failed, not the message */
     if (strcmp(type, EV_BOUNCED) == 0) {
         json_object_set_new(d, "bounce_type", json_string("hard"));
         json_object_set_new(d, "bounce_class",
@@ -516,27 +593,247 @@ static void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
     *final_out = final;
 }
 
+/* ------------------------------------------------------------ Sendmail */
+
+/* Two addresses as Sendmail logs them ("<a@x>", "a@x", "root"): the same,
+ * or one the other's local part ("root" and "root@host")? */
+static bool sm_addr_eq(const char *a, struct ml_str b)
+{
+    size_t la = strlen(a);
+    const char *ata, *atb;
+
+    if (la >= 2 && a[0] == '<' && a[la - 1] == '>')
+        a++, la -= 2;
+    if (b.len >= 2 && b.p[0] == '<' && b.p[b.len - 1] == '>')
+        b.p++, b.len -= 2;
+    if (la == b.len && strncasecmp(a, b.p, la) == 0)
+        return true;
+    ata = memchr(a, '@', la);
+    atb = memchr(b.p, '@', b.len);
+    if ((ata == NULL) == (atb == NULL))
+        return false;
+    return ata ? (size_t)(ata - a) == b.len && strncasecmp(a, b.p, b.len) == 0
+               : (size_t)(atb - b.p) == la && strncasecmp(a, b.p, la) == 0;
+}
+
+/* The MSP's recipient one ("root", "bob@x") as the MTA logs it ("root@host")? */
+static bool sm_same_rcpt(const char *addr, struct ml_str one)
+{
+    const char *at = strchr(addr, '@');
+
+    if (strlen(addr) == one.len && strncasecmp(addr, one.p, one.len) == 0)
+        return true;
+    return at != NULL && memchr(one.p, '@', one.len) == NULL && (size_t)(at - addr) == one.len &&
+           strncasecmp(addr, one.p, one.len) == 0;
+}
+
+/*
+ * A notice Sendmail cannot return is logged under the message's own queue
+ * id: "QID: to=<sender>, ... stat=User unknown", then "QID: QID3: postmaster
+ * notify". Such a line is the notice's delivery, not the message's: the
+ * sender's address, once a notice is under way (a recipient failed, or a
+ * notice line came), when it is no recipient still pending and every
+ * recipient the message has (from=, nrcpts=) already has its outcome.
+ */
+static bool sm_is_notice_delivery(const struct msg_state *m, struct ml_str addr)
+{
+    size_t done = 0;
+
+    if (m->is_notice || m->from == NULL || m->from[0] == '\0' ||
+        !(m->notice_due || m->sm_notice) ||
+        !sm_addr_eq(m->from, addr))
+        return false;
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        if (m->rcpts[i].done)
+            done++;
+        else if (strlen(m->rcpts[i].addr) == addr.len &&
+                 strncasecmp(m->rcpts[i].addr, addr.p, addr.len) == 0)
+            return false;
+    }
+    return m->sm_nrcpts == 0 || done >= (size_t)(m->sm_nrcpts - 1);
+}
+
+static struct msg_state *state_find_str(mlc_t *c, const char *qid)
+{
+    return qid ? state_find(c, (struct ml_str){ qid, strlen(qid) }) : NULL;
+}
+
+/* The return of m's notice to its sender, logged under m: the notice's
+ * events (skipped unless include_bounces). A failed return makes Sendmail
+ * notify the postmaster next. */
+static void sm_notice_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *r,
+                               struct ml_str one)
+{
+    struct msg_state *n = state_find_str(c, m->sm_notice);
+    bool final = false;
+
+    if (str_eq(r->status, "bounced")) {
+        m->notice_due = true;
+        m->notice_going = false;
+    } else if (str_eq(r->status, "sent")) {
+        m->notice_going = true;
+    }
+    if (n != NULL) {
+        on_delivery(c, n, r, one, &final);
+        sm_close_if_done(c, n);
+    } else {
+        c->st.skipped_bounce++;
+    }
+}
+
+/* The MTA qualifies what the MSP handed it ("root" -> "root@host"): in a
+ * chain, the same recipient, not a new one (no second email.sent). */
+static void sm_qualify(struct msg_state *m, struct ml_str one)
+{
+    const char *at = memchr(one.p, '@', one.len);
+    size_t local;
+
+    if (m->root_qid == NULL || at == NULL)
+        return;
+    local = (size_t)(at - one.p);
+    for (size_t i = 0; i < m->nrcpts; i++)
+        if (strlen(m->rcpts[i].addr) == one.len &&
+            memcmp(m->rcpts[i].addr, one.p, one.len) == 0)
+            return;
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        struct rcpt *r = &m->rcpts[i];
+
+        if (!r->done && strchr(r->addr, '@') == NULL && strlen(r->addr) == local &&
+            strncasecmp(r->addr, one.p, local) == 0) {
+            if (r->orig == NULL)
+                r->orig = r->addr;
+            else
+                free(r->addr);
+            r->addr = xstrndup(one.p, one.len);
+            return;
+        }
+    }
+}
+
+/* The next queue id's own recipient for one, already reported (sent). */
+static struct rcpt *sm_reported_rcpt(struct msg_state *n, size_t own, struct ml_str one)
+{
+    for (size_t i = 0; i < own && i < n->nrcpts; i++)
+        if (n->rcpts[i].sent && sm_same_rcpt(n->rcpts[i].addr, one))
+            return &n->rcpts[i];
+    return NULL;
+}
+
+/* A hop copies every recipient of the message to the next queue id; only
+ * the ones it named went there (rcpts[before..] are the copies), and not
+ * even that one when the next queue id logged it already ("root@host"). */
+static void sm_prune_hop(struct msg_state *n, size_t before, struct ml_str one)
+{
+    size_t k = before;
+    bool known = sm_reported_rcpt(n, before, one) != NULL;
+
+    for (size_t i = before; i < n->nrcpts; i++) {
+        struct rcpt *r = &n->rcpts[i];
+
+        if (!known && strlen(r->addr) == one.len && memcmp(r->addr, one.p, one.len) == 0) {
+            n->rcpts[k++] = *r;
+            continue;
+        }
+        free(r->addr), free(r->orig), free(r->last_text), free(r->last_dsn), free(r->last_relay);
+    }
+    n->nrcpts = k;
+}
+
+static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one, bool keep_sent);
+
+/* One recipient's to= outcome; a hop ("Sent (QID Message accepted for
+ * delivery)", "Sent (Ok: queued as QID)") follows the chain in on_delivery.
+ * When the next leg logged its outcome first (the MTA delivers while the
+ * MSP is still to log its hand-off), its held events go out as the
+ * chain's (sm_hop_release); when they went out already, they stand alone
+ * and the hop adds no second email.sent. */
+static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, struct ml_str one)
+{
+    struct msg_state *next = NULL, cap, *into = c->hold_into;
+    struct ml_rec own = *rec;
+    const struct ml_rec *r = &own;
+    struct rcpt *rc, *nr;
+    size_t before = 0, i;
+    bool final = false, was_done, chained, local;
+    json_t *e;
+
+    if (str_eq(own.new_queue_id, m->qid))
+        own.new_queue_id = (struct ml_str){ NULL, 0 }; /* a remote id equal to ours: no hop */
+    sm_qualify(m, one);
+    rc = rcpt_get(m, one.p, one.len);
+    was_done = rc && rc->done;
+    if (str_eq(r->status, "sent") && r->new_queue_id.p &&
+        (next = state_find(c, r->new_queue_id)) != NULL) {
+        before = next->nrcpts;
+        if (rc && next->held == NULL && sm_reported_rcpt(next, before, one) != NULL)
+            rc->sent = true; /* the next leg's email.sent went out: no second one */
+    }
+    memset(&cap, 0, sizeof(cap)); /* what on_delivery emits, to look at first */
+    c->hold_into = &cap;
+    on_delivery(c, m, r, one, &final);
+    c->hold_into = into;
+    chained = next && next != m && next->root_qid &&
+              strcmp(next->root_qid, m->root_qid ? m->root_qid : m->qid) == 0;
+    /* A local name handed on ("root") is named by the next leg ("root@host"):
+     * the email.sent waits for that, to name the recipient its outcome names. */
+    local = chained && memchr(one.p, '@', one.len) == NULL;
+    json_array_foreach(cap.held, i, e) {
+        const char *type = json_string_value(json_array_get(e, 0));
+
+        if (local && strcmp(type, EV_SENT) == 0) {
+            for (size_t k = before; k < next->nrcpts; k++)
+                if (strlen((nr = &next->rcpts[k])->addr) == one.len &&
+                    memcmp(nr->addr, one.p, one.len) == 0)
+                    nr->sent = false;
+            continue;
+        }
+        emit(c, type, json_integer_value(json_array_get(e, 1)), json_incref(json_array_get(e, 2)));
+    }
+    json_decref(cap.held);
+    if (chained) {
+        sm_prune_hop(next, before, one);
+        if (next->held != NULL) {
+            sm_hop_release(c, next, one, local);
+            sm_close_if_done(c, next);
+        }
+    }
+    if (!was_done && str_eq(r->status, "bounced") && !m->is_notice)
+        m->notice_due = true; /* Sendmail returns it: "QID: QID2: DSN: ..." */
+}
+
 /* Sendmail to= may name several recipients: "<a@x>,<b@x>". */
 static void on_sendmail_to(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
 {
     struct ml_rec r = *rec;
-    const char *p = rec->to.p, *end = rec->to.p + rec->to.len, *comma;
-    bool final;
+    const char *p = rec->to.p, *end = rec->to.p + rec->to.len, *comma, *text_end;
 
-    /* The reply is all of stat= ("User unknown", "Deferred: Connection refused"). */
-    if (rec->status.p && rec->status_text.p)
-        r.status_text = (struct ml_str){ rec->status.p,
-                                         (size_t)(rec->status_text.p + rec->status_text.len -
-                                                  rec->status.p) };
-    else if (rec->status.p)
+    m->sm = true;
+    /* The reply: the remote server's own (reply=, "554 5.7.1 ... spam") when
+     * logged, else all of stat= ("User unknown", "Sent (250 ok)"; the parser
+     * took the parentheses off the text: the closing one comes back). */
+    if (rec->reply.p) {
+        r.status_text = rec->reply;
+    } else if (rec->status.p && rec->status_text.p) {
+        text_end = rec->status_text.p + rec->status_text.len;
+        if (rec->status_text.p[-1] == '(')
+            text_end++;
+        r.status_text = (struct ml_str){ rec->status.p, (size_t)(text_end - rec->status.p) };
+    } else if (rec->status.p) {
         r.status_text = rec->status;
-    /* Map stat= onto Postfix's vocabulary. */
+    }
+    /* Map stat= onto Postfix's vocabulary; the error mailer (mailertable
+     * "error:", access maps) is the MTA giving up itself, like Postfix's
+     * error transport: email.failed unless a remote reply is logged. */
     if (str_eq(rec->status, "Sent"))
         r.status = (struct ml_str){ "sent", 4 };
+    else if (str_eq(rec->status, "queued") && rec->dsn.p == NULL)
+        r.status = rec->status; /* queued for later, not attempted: no outcome */
     else if (rec->dsn.p && rec->dsn.p[0] == '5')
         r.status = (struct ml_str){ "bounced", 7 };
     else
         r.status = (struct ml_str){ "deferred", 8 };
+    if (str_eq(rec->mailer, "error") && rec->reply.p == NULL)
+        r.service = (struct ml_str){ "error", 5 };
     while (p < end) {
         comma = memchr(p, ',', (size_t)(end - p));
         if (comma == NULL)
@@ -544,8 +841,12 @@ static void on_sendmail_to(mlc_t *c, struct msg_state *m, const struct ml_rec *r
         struct ml_str one = { p, (size_t)(comma - p) };
         if (one.len >= 2 && one.p[0] == '<' && one.p[one.len - 1] == '>')
             one.p++, one.len -= 2;
-        if (one.len > 0)
-            on_delivery(c, m, &r, one, &final);
+        if (one.len > 0) {
+            if (sm_is_notice_delivery(m, one))
+                sm_notice_delivery(c, m, &r, one);
+            else
+                sm_deliver(c, m, &r, one);
+        }
         p = comma + 1;
     }
 }
@@ -568,6 +869,8 @@ static void on_expired(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
                                                      "longer than the MTA's queue lifetime"));
         if (r->last_text)
             json_object_set_new(d, "smtp_response", json_string(r->last_text));
+        put_str(d, "dsn", r->last_dsn);
+        put_str(d, "relay", r->last_relay);
         json_object_set_new(d, "attempt", json_integer(r->attempts));
         emit(c, EV_FAILED, rec->ts_ms, d);
     }
@@ -587,12 +890,259 @@ static void on_notification(mlc_t *c, struct msg_state *m, const struct ml_rec *
     state_mark_dirty(c, n);
 }
 
+/*
+ * Sendmail writes no "removed" line: a queue id is done when every
+ * recipient has its final outcome (as many as from= counted, nrcpts=), and
+ * no notice is pending (a failure's notice logged, and logging lines of
+ * its own: until then the return may still be logged under this id).
+ * A notice itself waits for nothing. Postfix's states never come here.
+ */
+static void sm_close_if_done(mlc_t *c, struct msg_state *m)
+{
+    size_t done = 0;
+
+    if (!m->sm || m->held != NULL)
+        return;
+    if (!m->is_notice && (m->notice_due || (m->sm_notice != NULL && !m->notice_going)))
+        return;
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        if (!m->rcpts[i].done)
+            return;
+        done++;
+    }
+    if (m->sm_nrcpts > 0 ? done < (size_t)(m->sm_nrcpts - 1) : done == 0)
+        return;
+    state_remove(c, m);
+}
+
+/* A notice's own line: the parent's notice is on its way. */
+static void sm_settle_parent(mlc_t *c, const struct msg_state *n)
+{
+    struct msg_state *p;
+
+    if (!n->is_notice || (p = state_find_str(c, n->sm_parent)) == NULL || p->notice_going ||
+        p->sm_notice == NULL || strcmp(p->sm_notice, n->qid) != 0)
+        return;
+    p->notice_going = true;
+    state_mark_dirty(c, p);
+    sm_close_if_done(c, p);
+}
+
+/* "QID: QID2: DSN: ...": a notice started (on_notification linked it);
+ * "sender notify: Cannot send message for 2 minutes" is how Sendmail says
+ * the message expired (queue return timeout). */
+static void sm_on_notice(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, bool created)
+{
+    struct msg_state *n = rec->new_queue_id.p ? state_find(c, rec->new_queue_id) : NULL;
+    static const char expired[] = "Cannot send message for ";
+
+    if (n == NULL)
+        return;
+    n->sm = true;
+    free(n->sm_parent);
+    n->sm_parent = xstrdup(m->qid);
+    m->sm = true;
+    if (rec->status_text.len > sizeof(expired) - 1 &&
+        memcmp(rec->status_text.p, expired, sizeof(expired) - 1) == 0)
+        on_expired(c, m, rec);
+    free(m->sm_notice);
+    m->sm_notice = xstrdup(n->qid);
+    m->notice_due = false;
+    m->notice_going = false;
+    if (created && m->nrcpts == 0)
+        state_remove(c, m); /* nothing known of it: the notice keeps its parent's id */
+    else
+        sm_close_if_done(c, m);
+}
+
+/* ------------------------------------------------------------ holding */
+
+/* On the direct path (sendmail -t into the MTA's queue) a to= line can come
+ * before its from= line: a queue id first seen in a to= line holds its
+ * events (MLC_HOLD_MS of log time, MLC_HOLD_EVENTS, MLC_HOLD_STATES) for
+ * from=, message_id and size. Held events are persisted with the state. */
+static bool sm_should_hold(const struct msg_state *m, bool created)
+{
+    if (m->held != NULL)
+        return true;
+    if (m->is_notice || m->root_qid != NULL || m->hold_over)
+        return false;
+    return m->has_sender ? m->sm_loopback : created;
+}
+
+static void hold_link(mlc_t *c, struct msg_state *m)
+{
+    m->hprev = c->held_last;
+    m->hnext2 = NULL;
+    if (c->held_last)
+        c->held_last->hnext2 = m;
+    else
+        c->held_first = m;
+    c->held_last = m;
+    c->nheld++;
+}
+
+static void hold_unlink(mlc_t *c, struct msg_state *m)
+{
+    if (m->hprev)
+        m->hprev->hnext2 = m->hnext2;
+    else if (c->held_first == m)
+        c->held_first = m->hnext2;
+    else
+        return; /* not linked */
+    if (m->hnext2)
+        m->hnext2->hprev = m->hprev;
+    else
+        c->held_last = m->hprev;
+    m->hprev = m->hnext2 = NULL;
+    c->nheld--;
+}
+
+/* Emit m's held events with what is known of the message by now (the
+ * sender filters are judged here too). */
+static void hold_release(mlc_t *c, struct msg_state *m)
+{
+    json_t *held = m->held, *base, *e;
+    struct msg_state *into = c->hold_into, *hfor = c->hold_for;
+    bool wanted;
+    size_t i;
+
+    m->held = NULL;
+    m->hold_over = true;
+    hold_unlink(c, m);
+    c->hold_into = c->hold_for = NULL;
+    wanted = state_wanted(c, m);
+    base = event_base(m, NULL, NULL);
+    json_array_foreach(held, i, e) {
+        const char *type = json_string_value(json_array_get(e, 0));
+        int64_t ts = json_integer_value(json_array_get(e, 1));
+        json_t *d = json_array_get(e, 2);
+
+        if (!wanted || type == NULL || !json_is_object(d))
+            continue;
+        if (strcmp(type, EV_SENT) == 0 && m->active_ms < ts)
+            ts = m->active_ms;
+        json_object_update_missing(d, base);
+        emit(c, type, ts, json_incref(d));
+    }
+    json_decref(base);
+    json_decref(held);
+    c->hold_into = into;
+    c->hold_for = hfor;
+    state_mark_dirty(c, m);
+}
+
+/* The hop naming n has come: n's held events for its recipient one go out
+ * as the chain's (queue_id the first one, n as reinjected_queue_id), but
+ * not n's email.sent when the hop's stands (keep_sent: it did not, the
+ * hop named a local name). The others stay held for their own hop lines. */
+static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one, bool keep_sent)
+{
+    json_t *keep = json_array(), *e;
+    struct msg_state *into = c->hold_into, *hfor = c->hold_for;
+    bool wanted;
+    size_t i;
+
+    c->hold_into = c->hold_for = NULL;
+    wanted = state_wanted(c, n);
+    json_array_foreach(n->held, i, e) {
+        const char *type = json_string_value(json_array_get(e, 0));
+        json_t *d = json_array_get(e, 2);
+        const char *rcpt = json_string_value(json_object_get(d, "recipient"));
+
+        if (type == NULL || !json_is_object(d) || rcpt == NULL || !sm_same_rcpt(rcpt, one)) {
+            json_array_append(keep, e);
+            continue;
+        }
+        if ((strcmp(type, EV_SENT) == 0 && !keep_sent) || !wanted)
+            continue;
+        json_object_set_new(d, "queue_id", json_string(n->root_qid));
+        json_object_set_new(d, "reinjected_queue_id", json_string(n->qid));
+        if (json_object_get(d, "orig_recipient") == NULL && strlen(rcpt) != one.len)
+            json_object_set_new(d, "orig_recipient", json_stringn(one.p, one.len));
+        emit(c, type, json_integer_value(json_array_get(e, 1)), json_incref(d));
+    }
+    json_decref(n->held);
+    n->held = keep;
+    if (json_array_size(keep) == 0) {
+        json_decref(keep);
+        n->held = NULL;
+        n->hold_over = true;
+        hold_unlink(c, n);
+    }
+    c->hold_into = into;
+    c->hold_for = hfor;
+    state_mark_dirty(c, n);
+}
+
+/* Release the holds older than MLC_HOLD_MS at now_ms (log time). */
+static void hold_expire(mlc_t *c, int64_t now_ms)
+{
+    struct msg_state *m;
+
+    while ((m = c->held_first) != NULL &&
+           (m->held_ms <= now_ms - MLC_HOLD_MS || c->nheld > MLC_HOLD_STATES)) {
+        hold_release(c, m);
+        sm_close_if_done(c, m);
+    }
+}
+
+static void on_sm_to(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, bool created)
+{
+    if (sm_should_hold(m, created))
+        c->hold_into = c->hold_for = m;
+    on_sendmail_to(c, m, rec);
+    c->hold_into = c->hold_for = NULL;
+    if (m->held != NULL && m->hprev == NULL && c->held_first != m) {
+        m->held_ms = rec->ts_ms;
+        hold_link(c, m);
+    }
+    if (m->held != NULL && json_array_size(m->held) > MLC_HOLD_EVENTS)
+        hold_release(c, m);
+    sm_settle_parent(c, m);
+    sm_close_if_done(c, m);
+}
+
+/* from=: the sender, and how many recipients to wait for. */
+static void on_sm_from(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+{
+    long n = 0;
+
+    m->sm = true;
+    if (relay_is_loopback(rec->relay) && !m->is_notice)
+        m->sm_loopback = true; /* from this host: an MSP's or a relay's hand-off? */
+    for (size_t i = 0; rec->nrcpt.p && i < rec->nrcpt.len && i < 6; i++)
+        n = n * 10 + (rec->nrcpt.p[i] - '0');
+    if (rec->nrcpt.p)
+        m->sm_nrcpts = n + 1;
+    if (m->held != NULL) {
+        if (rec->ts_ms < m->active_ms)
+            m->active_ms = rec->ts_ms;
+        hold_release(c, m);
+    }
+    sm_close_if_done(c, m);
+}
+
+size_t mlc_flush(mlc_t *c, int64_t now_ms)
+{
+    uint64_t before = c->st.events;
+    struct msg_state *m;
+
+    while ((m = c->held_first) != NULL && m->held_ms <= now_ms - MLC_HOLD_MS) {
+        hold_release(c, m);
+        sm_close_if_done(c, m);
+    }
+    return (size_t)(c->st.events - before);
+}
+
 void mlc_feed(mlc_t *c, const struct ml_rec *rec)
 {
     struct msg_state *m;
     bool created, final = false;
 
     c->st.records++;
+    if (c->held_first != NULL)
+        hold_expire(c, rec->ts_ms);
     if (rec->queue_id.p == NULL || rec->kind == ML_OTHER)
         return;
     if (rec->kind == ML_VERIFY) {
@@ -621,6 +1171,8 @@ void mlc_feed(mlc_t *c, const struct ml_rec *rec)
             m->is_notice = true; /* null sender: the MTA's own notice */
         if (m->nrcpts == 0)
             m->active_ms = rec->ts_ms;
+        if (rec->kind == ML_SM_FROM)
+            on_sm_from(c, m, rec);
         break;
     case ML_DELIVERY:
         if (created)
@@ -630,13 +1182,15 @@ void mlc_feed(mlc_t *c, const struct ml_rec *rec)
     case ML_SM_TO:
         if (created)
             c->st.orphans++;
-        on_sendmail_to(c, m, rec);
+        on_sm_to(c, m, rec, created);
         break;
     case ML_EXPIRED:
         on_expired(c, m, rec);
         break;
     case ML_NOTIFICATION:
         on_notification(c, m, rec);
+        if (rec->mta == ML_SENDMAIL)
+            sm_on_notice(c, m, rec, created);
         break;
     case ML_REMOVED:
         state_remove(c, m);
@@ -717,10 +1271,20 @@ static json_t *state_to_json(const struct msg_state *m)
     json_object_set_new(o, "flags", json_integer((m->is_notice ? 1 : 0) | (m->has_sender ? 2 : 0)));
     for (size_t i = 0; i < m->nrcpts; i++) {
         const struct rcpt *r = &m->rcpts[i];
-        json_array_append_new(rs, json_pack("[s,s?,s?,i,i]", r->addr, r->orig, r->last_text,
-                                            r->attempts, (r->sent ? 1 : 0) | (r->done ? 2 : 0)));
+        json_array_append_new(rs, json_pack("[s,s?,s?,i,i,s?,s?]", r->addr, r->orig, r->last_text,
+                                            r->attempts, (r->sent ? 1 : 0) | (r->done ? 2 : 0),
+                                            r->last_dsn, r->last_relay));
     }
     json_object_set_new(o, "rcpts", rs);
+    if (m->sm) /* Sendmail: [notice, parent, nrcpts + 1, flags] */
+        json_object_set_new(o, "sm", json_pack("[s?,s?,I,i]", m->sm_notice, m->sm_parent,
+                                               (json_int_t)m->sm_nrcpts,
+                                               (m->notice_due ? 1 : 0) | (m->notice_going ? 2 : 0) |
+                                                   (m->sm_loopback ? 4 : 0) | (m->hold_over ? 8 : 0)));
+    if (m->held) {
+        json_object_set(o, "held", m->held);
+        json_object_set_new(o, "held_ms", json_integer(m->held_ms));
+    }
     return o;
 }
 
@@ -793,6 +1357,28 @@ int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
         rc->attempts = attempts;
         rc->sent = rf & 1;
         rc->done = rf & 2;
+        if (json_is_string(json_array_get(r, 5)))
+            rc->last_dsn = xstrdup(json_string_value(json_array_get(r, 5)));
+        if (json_is_string(json_array_get(r, 6)))
+            rc->last_relay = xstrdup(json_string_value(json_array_get(r, 6)));
+    }
+    if ((r = json_object_get(o, "sm")) != NULL && json_is_array(r)) {
+        m->sm = true;
+        m->sm_notice = json_is_string(json_array_get(r, 0))
+                           ? xstrdup(json_string_value(json_array_get(r, 0))) : NULL;
+        m->sm_parent = json_is_string(json_array_get(r, 1))
+                           ? xstrdup(json_string_value(json_array_get(r, 1))) : NULL;
+        m->sm_nrcpts = (long)json_integer_value(json_array_get(r, 2));
+        flags = (int)json_integer_value(json_array_get(r, 3));
+        m->notice_due = flags & 1;
+        m->notice_going = flags & 2;
+        m->sm_loopback = flags & 4;
+        m->hold_over = flags & 8;
+    }
+    if ((r = json_object_get(o, "held")) != NULL && json_is_array(r) && json_array_size(r) > 0) {
+        m->held = json_incref(r);
+        m->held_ms = json_integer_value(json_object_get(o, "held_ms"));
+        hold_link(c, m);
     }
     json_decref(o);
     return 0;

@@ -5,11 +5,12 @@
  *   maillog_parse_init() / maillog_parse_done()
  *       compile the three patterns once (pthread_once, JIT when the
  *       library has it) / free them and the calling thread's match data.
- *   maillog_clock_init(clock, now_ms)
- *       start year inference for traditional timestamps at now_ms.
+ *   maillog_clock_init(clock, anchor_ms) / maillog_clock_set_anchor()
+ *       start / re-anchor year inference for traditional timestamps.
  *   maillog_parse(line, len, clock, rec)
- *       0 and rec filled, or -1 for a line that is not a mail program's
- *       syslog line (the caller counts it as skipped). Never allocates in
+ *       ML_PARSED (0) and rec filled, or ML_GARBAGE, ML_OTHER_PROGRAM,
+ *       ML_OWN (all < 0) for a line that is not a mail program's syslog
+ *       line (the caller counts it as skipped). Never allocates in
  *       steady state (one match block per thread, made on first use).
  *
  * How a line is read:
@@ -17,13 +18,16 @@
  *      ("Nov 22 06:30:19", "Nov  2 ...", Postfix postlogd's "Nov 02 ...",
  *      optional ".123456") or RFC 3339 (rsyslog high precision, journalctl
  *      short-iso "+0100"), an optional host, "program[pid]: ";
- *   2. the program decides the MTA: "sm-mta", "sendmail", "sm-msp-queue" are
- *      Sendmail; "a/b[/c...]" is Postfix when the instance (before the first
- *      '/') starts with "postfix" or the service (after the last '/') is a
- *      Postfix daemon name; anything else is -1;
+ *   2. the program decides the MTA: "sm-mta", "sendmail", "sm-msp-queue",
+ *      "sm-acceptingconnections" are Sendmail; "postfix" (the command) and
+ *      "a/b[/c...]" are Postfix when the instance (before the first '/')
+ *      starts with "postfix" or the service (after the last '/') is a
+ *      Postfix daemon name; mailhook's own programs are ML_OWN, anything
+ *      else ML_OTHER_PROGRAM;
  *   3. one pattern per MTA for the body: the queue id and, with (*MARK), which
  *      kind of record follows (Postfix log_adhoc.c, qmgr, cleanup, smtpd,
- *      pickup, bounce lines; Sendmail to=/from= lines);
+ *      pickup, bounce lines; Sendmail to=/from= lines and its own notices,
+ *      "QID: NEWQID: DSN: ...");
  *   4. "key=value, key=value" field lists are read with a cursor (kv_next)
  *      rather than a regex: values end at ", " followed by another key, so
  *      "<a@x>,<b@x>" and "relay=host [addr]" survive, and Postfix status= /
@@ -37,19 +41,21 @@
  *
  * Other decisions a caller may rely on:
  *   - a trailing "\n" or "\r\n" is not part of the line;
- *   - -1 leaves rec zeroed and the clock alone; 0 sets clock->last_ms to the
- *     line's time (RFC 3339 lines too);
+ *   - a result < 0 leaves rec zeroed and the clock alone; 0 sets
+ *     clock->last_ms to the line's time (RFC 3339 lines too);
  *   - a delivery line is ML_VERIFY when its status is "deliverable" or
  *     "undeliverable..." (address verification probes), and ML_OTHER (with
  *     queue_id) when it lacks to= or status= (cut short); likewise SM_TO
  *     needs to= and stat=;
  *   - Sendmail status is the first word of stat= ("Sent", "Deferred",
- *     "User"), status_text the rest ("unknown"): use dsn= to judge;
+ *     "User"), status_text the rest ("unknown"): use dsn= to judge; a
+ *     "Sent" whose text is the next hop's acceptance ("QID Message accepted
+ *     for delivery", "Ok: queued as QID") names that hop in new_queue_id;
  *   - invalid UTF-8 is carried through as bytes: consumers sanitize.
  *
  * Bounds: lines longer than MAILLOG_LINE_MAX and lines holding a NUL byte are
  * refused; every match runs under a PCRE2 match and depth limit, and a
- * limit hit counts as "no match" (-1 for the header, ML_OTHER without queue
+ * limit hit counts as "no match" (ML_GARBAGE for the header, ML_OTHER without queue
  * id for the body). Work per line is linear in its length.
  */
 #include "config.h"
@@ -60,6 +66,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "maillog_parse.h"
 #include "msg.h"
@@ -115,9 +122,14 @@ static const char re_postfix_src[] =
 
 /* Sendmail body: 8.12+ ids are 14 characters of [0-9A-Za-x]; older ones
  * are shorter. Every id holds a digit, "NOQUEUE" does not. */
+#define SM_QID "(?=[A-Za-z]{0,19}[0-9])[0-9A-Za-z]{8,20}"
+/* Its own notices (savemail.c returntosender: "%s: %s: %s", the new
+ * envelope's id, which notice, the reason) carry no from= line. */
 static const char re_sendmail_src[] =
-    "(?<qid>(?=[A-Za-z]{0,19}[0-9])[0-9A-Za-z]{8,20}):[ ]"
-    "(?:to=(*MARK:T)|from=(*MARK:F))?";
+    "(?<qid>" SM_QID "):[ ]"
+    "(?:to=(*MARK:T)|from=(*MARK:F)"
+    "|(?<nqid>" SM_QID "):[ ]"
+    "(?<notice>DSN|sender[ ]notify|postmaster[ ]notify|return[ ]to[ ]sender):[ ](*MARK:N))?";
 
 /* Compiled patterns and the capture group numbers we read. */
 static struct {
@@ -126,7 +138,7 @@ static struct {
     uint32_t max_pairs; /* ovector pairs enough for any of the three */
     int mon, day, hms, frac, iso, host, prog, pid;                /* header */
     int p_qid, p_from, p_size, p_nrcpt, p_xstatus, p_pfrom, p_notice, p_nqid; /* postfix */
-    int s_qid;                                                    /* sendmail */
+    int s_qid, s_nqid, s_notice;                                  /* sendmail */
     bool done;
 } ml;
 
@@ -200,6 +212,8 @@ static void ml_compile_all(void)
     ml.p_notice = ml_group(ml.postfix, "notice");
     ml.p_nqid = ml_group(ml.postfix, "nqid");
     ml.s_qid = ml_group(ml.sendmail, "qid");
+    ml.s_nqid = ml_group(ml.sendmail, "nqid");
+    ml.s_notice = ml_group(ml.sendmail, "notice");
     ml.mctx = pcre2_match_context_create(NULL);
     if (ml.mctx == NULL)
         msg_panic_f("out of memory");
@@ -271,6 +285,7 @@ static struct ml_str ml_cap(const PCRE2_SIZE *ov, int n, const char *s)
 /* ----------------------------------------------------------------- time */
 
 #define DAY_MS 86400000LL
+#define HOUR_MS 3600000LL
 
 /* The Gregorian year of a day number (inverse of days_from_civil). */
 static int64_t year_from_days(int64_t z)
@@ -313,38 +328,82 @@ static int digits(const char *p, size_t n)
     return v;
 }
 
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b < 0);
+}
+
 /*
- * A traditional timestamp: local time (tz_offset_s east of UTC) with no
- * year. The year is the one that puts the time closest to, and not more
- * than a day after, the previous line's (clock->last_ms): the latest
- * candidate that is not later than last_ms + 1 day. Feb 29 looks back to
- * the last leap year.
+ * Local wall-clock ms (days_from_civil * DAY_MS + time of day) to UTC ms by
+ * the zone's rules for that hour: mktime with tm_isdst = -1, cached per local
+ * hour in the clock (a log moves on slowly, so one mktime per hour of log).
+ */
+static int64_t local_to_utc(struct ml_clock *clock, int64_t local_ms, int64_t y, int m, int d)
+{
+    int64_t hour = floor_div(local_ms, HOUR_MS);
+    size_t slot = (size_t)((uint64_t)hour % ML_CLOCK_ZONE_SLOTS);
+    struct tm tm = { 0 };
+    time_t t;
+
+    if (clock->zone[slot].hour != hour) {
+        tm.tm_year = (int)(y - 1900);
+        tm.tm_mon = m - 1;
+        tm.tm_mday = d;
+        tm.tm_hour = (int)(hour - floor_div(local_ms, DAY_MS) * 24);
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+        clock->zone[slot].hour = hour;
+        /* (time_t)-1 is also 1969-12-31T23:59:59: not an hour's start, so an error: UTC */
+        clock->zone[slot].offset_s = t == (time_t)-1 ? 0 : (int32_t)(hour * 3600 - (int64_t)t);
+    }
+    return local_ms - (int64_t)clock->zone[slot].offset_s * 1000;
+}
+
+/* The offset of local time east of UTC at utc_ms (for the anchor). */
+static int64_t utc_offset_ms(int64_t utc_ms)
+{
+    time_t t = (time_t)floor_div(utc_ms, 1000);
+    struct tm tm;
+
+    return localtime_r(&t, &tm) != NULL ? (int64_t)tm.tm_gmtoff * 1000 : 0;
+}
+
+/*
+ * A traditional timestamp: local time with no year (see maillog_parse.h for
+ * how the year is chosen). Year arithmetic is done in local wall-clock ms,
+ * where an hour of offset is noise against tolerances of days; only the
+ * chosen time is converted to UTC. *local is the local wall-clock time.
  */
 static int ts_traditional(struct ml_str mon, struct ml_str day, struct ml_str hms,
-                          struct ml_str frac, const struct ml_clock *clock, int64_t *ms)
+                          struct ml_str frac, struct ml_clock *clock, int64_t *ms, int64_t *local)
 {
     int m = month_number(mon.p), d = digits(day.p, day.len);
     int h = digits(hms.p, 2), mi = digits(hms.p + 3, 2), s = digits(hms.p + 6, 2);
-    int64_t local_ms, tz_ms = (int64_t)clock->tz_offset_s * 1000, last_year, t;
+    int64_t tod, ref, y0, y, ahead = clock->anchor_local_ms + ML_CLOCK_AHEAD_MS;
 
     if (m == 0 || h > 23 || mi > 59 || s > 60)
         return -1;
-    local_ms = ((int64_t)h * 3600 + mi * 60 + (s == 60 ? 59 : s)) * 1000;
+    tod = ((int64_t)h * 3600 + mi * 60 + (s == 60 ? 59 : s)) * 1000;
     if (frac.p != NULL) /* ".123456": milliseconds from the first three digits */
         for (size_t i = 1, scale = 100; i < frac.len && scale > 0; i++, scale /= 10)
-            local_ms += (frac.p[i] - '0') * (int64_t)scale;
-    last_year = year_from_days((clock->last_ms + tz_ms) / DAY_MS -
-                               ((clock->last_ms + tz_ms) % DAY_MS < 0));
-    for (int64_t y = last_year + 1; y >= last_year - 8; y--) {
-        if (!date_valid(y, m, d))
-            continue;
-        t = time_days_from_civil(y, m, d) * DAY_MS + local_ms - tz_ms;
-        if (t <= clock->last_ms + DAY_MS) {
-            *ms = t;
-            return 0;
-        }
-    }
-    return -1; /* Feb 30 and the like */
+            tod += (frac.p[i] - '0') * (int64_t)scale;
+#define CANDIDATE(yy) (time_days_from_civil((yy), m, d) * DAY_MS + tod)
+    ref = clock->have_last ? clock->last_local_ms : clock->anchor_local_ms;
+    y0 = year_from_days(floor_div(ref, DAY_MS));
+    y = clock->have_last ? y0 : y0 + 1;
+    /* after a line: forward gaps of any length; only a long step back is New Year */
+    while (clock->have_last && y < y0 + 8 &&
+           (!date_valid(y, m, d) || CANDIDATE(y) < ref - ML_CLOCK_BACK_MS))
+        y++;
+    /* never in the future of the file that holds the line */
+    while (y > y0 - 8 && (!date_valid(y, m, d) || CANDIDATE(y) > ahead))
+        y--;
+    if (!date_valid(y, m, d))
+        return -1; /* Feb 30 and the like */
+    *local = CANDIDATE(y);
+#undef CANDIDATE
+    *ms = local_to_utc(clock, *local, y, m, d);
+    return 0;
 }
 
 /* An RFC 3339 timestamp; "+0100" (journalctl short-iso) gains its colon. */
@@ -400,15 +459,41 @@ static bool postfix_service(struct ml_str s)
     return false;
 }
 
-/* Split "instance/.../service" and name the MTA; -1 for other programs. */
+static bool name_in(struct ml_str s, const char *const *names)
+{
+    for (int i = 0; names[i] != NULL; i++)
+        if (str_is(s, names[i]))
+            return true;
+    return false;
+}
+
+/*
+ * Split "instance/.../service" and name the MTA; ML_OWN for mailhook's own
+ * programs (msg.c logs under the program's base name), ML_OTHER_PROGRAM for
+ * every other program. A name without '/' is Sendmail (its -L tags on
+ * Debian: sm-mta, sm-msp-queue; sm-acceptingconnections is the daemon
+ * listening) or the postfix(1) command itself ("postfix[pid]: fatal: ...").
+ */
 static int classify_program(struct ml_str prog, struct ml_rec *rec)
 {
+    static const char *const sendmail_names[] = {
+        "sm-mta", "sendmail", "sm-msp-queue", "sm-acceptingconnections", NULL,
+    };
+    static const char *const own_names[] = {
+        "mailhookd", "mailhook-milter", "mailhookctl", "mailhook", NULL,
+    };
     const char *first = memchr(prog.p, '/', prog.len), *last;
 
     if (first == NULL) {
-        if (!str_is(prog, "sm-mta") && !str_is(prog, "sendmail") && !str_is(prog, "sm-msp-queue"))
-            return -1;
-        rec->mta = ML_SENDMAIL;
+        if (name_in(prog, own_names))
+            return ML_OWN;
+        if (str_is(prog, "postfix")) {
+            rec->mta = ML_POSTFIX;
+        } else if (name_in(prog, sendmail_names)) {
+            rec->mta = ML_SENDMAIL;
+        } else {
+            return ML_OTHER_PROGRAM;
+        }
         rec->instance = prog;
         rec->service.p = prog.p + prog.len; /* empty, not absent */
         rec->service.len = 0;
@@ -423,7 +508,7 @@ static int classify_program(struct ml_str prog, struct ml_rec *rec)
     rec->service.len = (size_t)(prog.p + prog.len - last);
     if (!(rec->instance.len >= 7 && memcmp(prog.p, "postfix", 7) == 0) &&
         !postfix_service(rec->service))
-        return -1;
+        return ML_OTHER_PROGRAM;
     rec->mta = ML_POSTFIX;
     return 0;
 }
@@ -492,6 +577,7 @@ static const struct kv_field {
     { "orig_to", KV_ANGLE, offsetof(struct ml_rec, orig_to) },
     { "from", KV_ANGLE, offsetof(struct ml_rec, from) },
     { "relay", 0, offsetof(struct ml_rec, relay) },
+    { "reply", 0, offsetof(struct ml_rec, reply) }, /* Sendmail */
     { "delay", 0, offsetof(struct ml_rec, delay) },
     { "delays", 0, offsetof(struct ml_rec, delays) },
     { "xdelay", 0, offsetof(struct ml_rec, xdelay) },
@@ -550,6 +636,47 @@ static void postfix_status(struct ml_str v, struct ml_rec *rec)
     }
 }
 
+/* Letters and digits at p (a queue id), up to end. */
+static size_t id_len(const char *p, const char *end)
+{
+    const char *e = p;
+
+    while (e < end && ((*e >= '0' && *e <= '9') || (*e >= 'A' && *e <= 'Z') ||
+                       (*e >= 'a' && *e <= 'z')))
+        e++;
+    return (size_t)(e - p);
+}
+
+/*
+ * The next hop's queue id in a Sendmail "Sent" text, when the next hop
+ * said it: a Sendmail MTA answers "250 2.0.0 QID Message accepted for
+ * delivery" (srvrsmtp.c; the MSP hands every message to the MTA so),
+ * Postfix "250 2.0.0 Ok: queued as QID". Sendmail logs the reply without
+ * its code.
+ */
+static void sendmail_next_hop(struct ml_rec *rec)
+{
+    const char *t = rec->status_text.p, *end = t + rec->status_text.len, *q;
+    size_t n;
+
+    if (t == NULL)
+        return;
+    if ((q = find(t, rec->status_text.len, "queued as ")) != NULL) {
+        q += 10;
+        n = id_len(q, end);
+    } else {
+        n = id_len(t, end);
+        q = t;
+        if (n < 8 || (size_t)(end - t) != n + 30 ||
+            memcmp(t + n, " Message accepted for delivery", 30) != 0)
+            n = 0;
+    }
+    if (n > 0) {
+        rec->new_queue_id.p = q;
+        rec->new_queue_id.len = n;
+    }
+}
+
 /* Sendmail "Deferred: Connection refused by x" -> "Deferred" and
  * "Connection refused by x"; "Sent (OK id=1x)" -> "Sent" and "OK id=1x". */
 static void sendmail_status(struct ml_str v, struct ml_rec *rec)
@@ -570,6 +697,8 @@ static void sendmail_status(struct ml_str v, struct ml_rec *rec)
     }
     rec->status_text.p = p;
     rec->status_text.len = (size_t)(end - p);
+    if (str_is(rec->status, "Sent"))
+        sendmail_next_hop(rec);
 }
 
 /* Read a field list from p to end into rec. */
@@ -683,6 +812,26 @@ static void postfix_body(const char *b, size_t n, pcre2_match_data *md, struct m
     }
 }
 
+/* "QID: NEWQID: DSN: Warning: could not send message for past 4 hours":
+ * which notice is status, the reason status_text; the reason tells the
+ * kind (deliver.c / savemail.c wording). */
+static void sendmail_notice(const char *b, size_t n, const PCRE2_SIZE *ov, struct ml_rec *rec)
+{
+    struct ml_str text = { b + ov[1], n - ov[1] };
+    int k = 0;
+
+    rec->kind = ML_NOTIFICATION;
+    rec->new_queue_id = ml_cap(ov, ml.s_nqid, b);
+    rec->status = ml_cap(ov, ml.s_notice, b);
+    rec->status_text = text;
+    if (starts_with(text, "Warning: could not send message for past"))
+        k = 1;
+    else if (starts_with(text, "Return receipt"))
+        k = 2;
+    rec->notice.p = notices[k];
+    rec->notice.len = strlen(notices[k]);
+}
+
 static void sendmail_body(const char *b, size_t n, pcre2_match_data *md, struct ml_rec *rec)
 {
     const PCRE2_SIZE *ov = ml_match(ml.sendmail, b, n, md);
@@ -695,6 +844,10 @@ static void sendmail_body(const char *b, size_t n, pcre2_match_data *md, struct 
     mark = (const char *)pcre2_get_mark(md);
     if (mark == NULL)
         return;
+    if (*mark == 'N') {
+        sendmail_notice(b, n, ov, rec);
+        return;
+    }
     kv_fields_read(b + ov[2 * ml.s_qid + 1] + 2, b + n, rec);
     if (*mark == 'T' && rec->to.p != NULL && rec->status.p != NULL)
         rec->kind = ML_SM_TO;
@@ -704,10 +857,24 @@ static void sendmail_body(const char *b, size_t n, pcre2_match_data *md, struct 
 
 /* --------------------------------------------------------------- public */
 
-void maillog_clock_init(struct ml_clock *clock, int64_t now_ms)
+void maillog_clock_zone_changed(struct ml_clock *clock)
 {
-    clock->last_ms = now_ms;
-    clock->tz_offset_s = 0;
+    for (size_t i = 0; i < ML_CLOCK_ZONE_SLOTS; i++)
+        clock->zone[i].hour = INT64_MIN;
+    clock->anchor_local_ms = clock->anchor_ms + utc_offset_ms(clock->anchor_ms);
+}
+
+void maillog_clock_set_anchor(struct ml_clock *clock, int64_t anchor_ms)
+{
+    clock->anchor_ms = anchor_ms;
+    clock->anchor_local_ms = anchor_ms + utc_offset_ms(anchor_ms);
+}
+
+void maillog_clock_init(struct ml_clock *clock, int64_t anchor_ms)
+{
+    memset(clock, 0, sizeof(*clock));
+    clock->anchor_ms = anchor_ms;
+    maillog_clock_zone_changed(clock);
 }
 
 int maillog_parse(const char *line, size_t len, struct ml_clock *clock, struct ml_rec *rec)
@@ -715,28 +882,32 @@ int maillog_parse(const char *line, size_t len, struct ml_clock *clock, struct m
     const PCRE2_SIZE *ov;
     pcre2_match_data *md;
     struct ml_str pid;
-    int64_t ts;
+    int64_t ts, local = 0;
+    bool iso;
     int rc;
 
     memset(rec, 0, sizeof(*rec));
     if (len > MAILLOG_LINE_MAX)
-        return -1;
+        return ML_GARBAGE;
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         len--;
     if (len == 0 || memchr(line, '\0', len) != NULL)
-        return -1;
+        return ML_GARBAGE;
     maillog_parse_init();
     md = ml_match_data();
     if ((ov = ml_match(ml.header, line, len, md)) == NULL)
-        return -1;
-    if (ov[2 * ml.iso] != PCRE2_UNSET)
+        return ML_GARBAGE;
+    if ((iso = ov[2 * ml.iso] != PCRE2_UNSET))
         rc = ts_rfc3339(ml_cap(ov, ml.iso, line), &ts);
     else
         rc = ts_traditional(ml_cap(ov, ml.mon, line), ml_cap(ov, ml.day, line),
-                            ml_cap(ov, ml.hms, line), ml_cap(ov, ml.frac, line), clock, &ts);
-    if (rc != 0 || classify_program(ml_cap(ov, ml.prog, line), rec) != 0) {
+                            ml_cap(ov, ml.hms, line), ml_cap(ov, ml.frac, line), clock, &ts,
+                            &local);
+    if (rc != 0)
+        return ML_GARBAGE;
+    if ((rc = classify_program(ml_cap(ov, ml.prog, line), rec)) != 0) {
         memset(rec, 0, sizeof(*rec));
-        return -1;
+        return rc;
     }
     rec->ts_ms = ts;
     rec->host = ml_cap(ov, ml.host, line);
@@ -748,5 +919,8 @@ int maillog_parse(const char *line, size_t len, struct ml_clock *clock, struct m
     else
         sendmail_body(line + ov[1], len - ov[1], md, rec);
     clock->last_ms = ts;
-    return 0;
+    /* an RFC 3339 line: its local time near enough with the anchor's offset */
+    clock->last_local_ms = iso ? ts + (clock->anchor_local_ms - clock->anchor_ms) : local;
+    clock->have_last = true;
+    return ML_PARSED;
 }

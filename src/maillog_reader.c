@@ -5,8 +5,16 @@
  * Life of a source: LOADING (a store job reads the checkpoint and the saved
  * correlation states) -> FOLLOWING (pump: read up to batch_lines lines,
  * parse, correlate, hand events + position + changed states to the store
- * thread as one job; on completion pump again) -> on a failed commit,
- * RESETTING (wait, then LOADING again from what was committed).
+ * thread as one job; on completion pump again) -> on a failed commit, a
+ * checkpoint that cannot be read or a log that cannot be opened, RESETTING
+ * (wait, then LOADING again from what was committed). The waits back off
+ * from READER_RETRY_MS to READER_RETRY_MAX_MS while the failures go on; each
+ * distinct failure is warned once, shown in the status ("error"), and its
+ * end is logged; a working commit or open starts the waits short again.
+ *
+ * Year inference (maillog_parse.h) is anchored at the log's mtime while the
+ * reader catches up with what the file held, and at the current time once
+ * it has read to the end (lines being written now).
  *
  * Checkpoint keys in the store's checkpoint table:
  *   "maillog/NAME/pos"      the tail position (tail_pos_encode JSON)
@@ -14,29 +22,37 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "maillog_correlate.h"
 #include "maillog_parse.h"
 #include "maillog_reader.h"
 #include "journal_source.h"
+#include "spool_drain.h"
 #include "storeq.h"
 #include "tail_file.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
 #define READER_POLL_MS 500      /* besides inotify */
-#define READER_RETRY_MS 2000    /* after an error */
-#define READER_LAG_RING 8192    /* recent commit lags kept for percentiles */
+#define READER_RETRY_MS 2000    /* after an error, doubled while errors go on... */
+#define READER_RETRY_MAX_MS 60000 /* ...up to this */
+#define READER_LAG_RING 8192    /* recent read-to-commit delays kept for percentiles */
+#define READER_RELEASE_MAX 1000 /* expired holds released per job (enrich.h) */
 
 enum reader_state { R_LOADING, R_FOLLOWING, R_RESETTING, R_STOPPED };
 
 struct reader_counters {
-    uint64_t lines, skipped_garbage, skipped_long, events, commits, errors;
+    uint64_t lines, skipped_garbage, skipped_other, skipped_own, skipped_long, events, commits,
+        errors;
 };
 
 struct kv_change {
@@ -55,6 +71,10 @@ struct reader_job {
     /* LOADING only: what the store held */
     char *pos_json;
     json_t *states; /* {qid: json-text} */
+    int64_t read_mono_ms; /* FOLLOWING: when its lines were read */
+    /* releasing expired holds (enrich.h): the next deadline left, 0 = none */
+    bool release;
+    int64_t next_release_ms;
     int rc;
     mh_err_t err;
 };
@@ -76,13 +96,24 @@ struct maillog_reader {
     int inotify_fd;
     uint64_t timer;
     int64_t last_ts;          /* newest line time: drives mlc_expire */
+    bool caught_up;           /* read to the end once since the load: anchor = now */
+    struct tail_pos pos;      /* after the last line read (type "file", when have_pos) */
+    bool have_pos;
+    int64_t release_ms;       /* holds for the milter's record (enrich.h) may be
+                                 due from then on (wall clock); 0 = none known */
     struct reader_counters ctr;
-    int32_t lag_ms[READER_LAG_RING]; /* commit time - line time, recent outcome events */
+    int32_t lag_ms[READER_LAG_RING]; /* commit time - read time, recent events */
     size_t nlag;                     /* total recorded (ring index = nlag % size) */
+    /* RESETTING: why, and when to try again */
+    char *error;              /* the failure going on (warned once), NULL when none */
+    bool error_commit;        /* it is a commit's: only a working commit ends the back-off */
+    int64_t retry_ms;         /* the next wait */
+    uint64_t reset_timer;
 };
 
 static void reader_pump(struct maillog_reader *r);
 static void reader_load(struct maillog_reader *r);
+static void release_done(struct maillog_reader *r, struct reader_job *j);
 
 static char *reader_key(const struct maillog_reader *r, const char *suffix)
 {
@@ -158,7 +189,10 @@ static void commit_work(store_t *st, void *ctx)
     if (txn == NULL)
         return;
     j->res = xcalloc(j->nev ? j->nev : 1, sizeof(*j->res));
-    if (daemon_append_events_txn(st, txn, j->evs, j->nev, j->res, &j->err) < 0)
+    if (daemon_append_log_events_txn(st, txn, j->evs, j->nev,
+                                     j->r->src.milter_wait > 0
+                                         ? time_now_ms() + j->r->src.milter_wait * 1000LL : 0,
+                                     j->res, &j->err) < 0)
         goto abort;
     for (size_t i = 0; i < j->nkv; i++) {
         int rc = j->kv[i].val
@@ -175,19 +209,22 @@ abort:
 }
 
 static void reader_reset_later(struct maillog_reader *r);
+static void reader_fail(struct maillog_reader *r, bool commit, const char *reason);
+static void reader_recovered(struct maillog_reader *r);
 
-/* How long after its line was written each outcome event was committed
- * (email.sent is stamped at the queue-active line, so it is left out). */
+/*
+ * The reader's own delay: from reading the lines to committing the events
+ * they gave, per event. Not the age of the lines (an old log read today is
+ * not a slow reader): how far behind the log the reader is, is
+ * behind_bytes and newest_line_age_ms in the status.
+ */
 static void reader_record_lag(struct maillog_reader *r, const struct reader_job *j)
 {
-    int64_t now = time_now_ms(), lag;
+    int64_t lag = time_mono_ms() - j->read_mono_ms;
+    int32_t v = lag < 0 ? 0 : lag > INT32_MAX ? INT32_MAX : (int32_t)lag;
 
-    for (size_t i = 0; i < j->nev; i++) {
-        if (strcmp(j->evs[i]->type, EV_SENT) == 0)
-            continue;
-        lag = now - j->evs[i]->ts_ms;
-        r->lag_ms[r->nlag++ % READER_LAG_RING] = (int32_t)(lag < 0 ? 0 : lag > INT32_MAX ? INT32_MAX : lag);
-    }
+    for (size_t i = 0; i < j->nev; i++)
+        r->lag_ms[r->nlag++ % READER_LAG_RING] = v;
 }
 
 static int cmp_i32(const void *a, const void *b)
@@ -220,23 +257,92 @@ static void commit_done(void *ctx)
     struct maillog_reader *r = j->r;
 
     r->busy = false;
-    if (j->rc < 0) {
-        msg_warn("maillog %s: cannot commit %zu events and the position: %s; reloading "
-                 "from the last commit", r->name, j->nev, j->err.text);
-        r->ctr.errors++;
+    if (j->release) {
+        release_done(r, j);
         job_free(j);
+        if (r->state == R_FOLLOWING && !r->d->stopping)
+            reader_pump(r);
+        return;
+    }
+    if (j->rc < 0) {
+        char *reason = xasprintf("cannot commit events and the position: %s", j->err.text);
+
+        job_free(j);
+        reader_fail(r, true, reason);
+        free(reason);
         reader_reset_later(r);
         return;
     }
+    reader_recovered(r);
     r->ctr.commits++;
     r->ctr.events += j->nev;
     reader_record_lag(r, j);
     if (j->nev)
         daemon_count_appended(r->d, j->res, j->nev);
+    for (size_t i = 0; i < j->nev && r->release_ms == 0; i++)
+        if (j->res[i] == STORE_HELD) /* the store's deadline is before this */
+            r->release_ms = time_now_ms() + r->src.milter_wait * 1000LL;
     job_free(j);
     /* Shutting down: stop at this commit; the checkpoint resumes us next start. */
     if (r->state == R_FOLLOWING && !r->d->stopping)
         reader_pump(r);
+}
+
+/* Store thread: the held events whose wait is over go out as they are. */
+static void release_work(store_t *st, void *ctx)
+{
+    struct reader_job *j = ctx;
+    store_txn_t *txn = store_begin(st, &j->err);
+
+    j->rc = -1;
+    if (txn == NULL)
+        return;
+    if (enrich_take_expired(st, txn, time_now_ms(), READER_RELEASE_MAX, &j->evs, &j->nev,
+                            &j->next_release_ms, &j->err) < 0)
+        goto abort;
+    j->cap = j->nev;
+    j->res = xcalloc(j->nev ? j->nev : 1, sizeof(*j->res));
+    if (daemon_append_events_txn(st, txn, j->evs, j->nev, j->res, &j->err) < 0)
+        goto abort;
+    j->rc = store_commit(txn, &j->err);
+    return;
+abort:
+    store_abort(txn);
+}
+
+/* Loop thread (commit_done for a release job). */
+static void release_done(struct maillog_reader *r, struct reader_job *j)
+{
+    if (j->rc < 0) {
+        msg_warn("maillog %s: cannot release held events: %s; trying again", r->name,
+                 j->err.text);
+        r->ctr.errors++;
+        r->release_ms = time_now_ms() + READER_RETRY_MS;
+        return;
+    }
+    r->release_ms = j->next_release_ms;
+    r->ctr.events += j->nev;
+    r->d->ctr.unenriched += j->nev;
+    if (j->nev) {
+        daemon_count_appended(r->d, j->res, j->nev);
+        msg_info("maillog %s: %zu events released without the milter's record (milter_wait "
+                 "%d s)", r->name, j->nev, r->src.milter_wait);
+    }
+}
+
+/* Hand the due holds to the store thread, when some may be due. */
+static bool reader_release(struct maillog_reader *r)
+{
+    struct reader_job *j;
+
+    if (r->release_ms == 0 || time_now_ms() < r->release_ms || r->busy ||
+        r->state != R_FOLLOWING || r->d->stopping || !spool_drain_settled(r->d->drain))
+        return false;
+    j = job_new(r);
+    j->release = true;
+    r->busy = true;
+    storeq_submit(r->d->storeq, release_work, commit_done, j);
+    return true;
 }
 
 /* ------------------------------------------------------------ following */
@@ -250,9 +356,11 @@ static void reader_line(struct maillog_reader *r, const char *line, size_t len, 
         r->ctr.skipped_long++;
         return;
     }
-    if (maillog_parse(line, len, &r->clock, &rec) < 0) {
-        r->ctr.skipped_garbage++;
-        return;
+    switch (maillog_parse(line, len, &r->clock, &rec)) {
+    case ML_PARSED: break;
+    case ML_OTHER_PROGRAM: r->ctr.skipped_other++; return;
+    case ML_OWN: r->ctr.skipped_own++; return; /* our own warnings, via facility mail */
+    default: r->ctr.skipped_garbage++; return;
     }
     if (rec.ts_ms > r->last_ts)
         r->last_ts = rec.ts_ms;
@@ -292,6 +400,19 @@ static char *reader_cursor_json(const struct maillog_reader *r)
     return s;
 }
 
+/* The year-inference anchor for the next run of lines: the log's mtime
+ * while the lines it held are being caught up with, then the current time. */
+static void reader_anchor(struct maillog_reader *r)
+{
+    struct stat sb;
+
+    if (!r->caught_up && r->tail != NULL && stat(r->src.path, &sb) == 0)
+        maillog_clock_set_anchor(&r->clock, (int64_t)sb.st_mtim.tv_sec * 1000 +
+                                                sb.st_mtim.tv_nsec / 1000000);
+    else
+        maillog_clock_set_anchor(&r->clock, time_now_ms());
+}
+
 /* Read a run of lines and hand it to the store thread. */
 static void reader_pump(struct maillog_reader *r)
 {
@@ -299,17 +420,32 @@ static void reader_pump(struct maillog_reader *r)
     const char *line;
     char *pos_json;
     size_t len, n = 0;
-    bool truncated, moved = false;
+    bool truncated, moved = false, flushed;
 
     if (r->state != R_FOLLOWING || r->busy || r->d->stopping)
         return;
+    /* The milter's spooled records first (spool_drain.h), and due holds. */
+    if (!spool_drain_settled(r->d->drain) || reader_release(r))
+        return;
     r->job = job_new(r);
+    r->job->read_mono_ms = time_mono_ms();
+    reader_anchor(r);
     while (n < (size_t)r->src.batch_lines && source_next(r, &line, &len, &truncated, &pos) == 1) {
         reader_line(r, line, len, truncated);
         moved = true;
         n++;
     }
-    if (!moved) {
+    if (n < (size_t)r->src.batch_lines)
+        r->caught_up = true; /* read to the end: what comes now is being written now */
+    if (moved && r->tail) {
+        r->pos = pos;
+        r->have_pos = true;
+    }
+    /* Held events whose wait is over: by the wall clock once the reader is
+     * at the end (a quiet log must not keep them), by the log's own time
+     * while it catches up (the line a hold waits for may be in the next run). */
+    flushed = mlc_flush(r->mlc, n < (size_t)r->src.batch_lines ? time_now_ms() : r->last_ts) > 0;
+    if (!moved && !flushed) {
         job_free(r->job);
         r->job = NULL;
         return;
@@ -317,9 +453,11 @@ static void reader_pump(struct maillog_reader *r)
     if (r->last_ts)
         mlc_expire(r->mlc, r->last_ts);
     mlc_take_dirty(r->mlc, reader_collect_state, r);
-    pos_json = r->journal ? reader_cursor_json(r) : tail_pos_encode(&pos);
-    job_add_kv(r->job, reader_key(r, "pos"), pos_json);
-    free(pos_json);
+    if (moved) { /* a flush on a quiet log keeps the position */
+        pos_json = r->journal ? reader_cursor_json(r) : tail_pos_encode(&pos);
+        job_add_kv(r->job, reader_key(r, "pos"), pos_json);
+        free(pos_json);
+    }
     r->busy = true;
     storeq_submit(r->d->storeq, commit_work, commit_done, r->job);
     r->job = NULL;
@@ -387,7 +525,7 @@ static void load_work(store_t *st, void *ctx)
     free(prefix);
 }
 
-static void reader_open_journal(struct maillog_reader *r, const char *pos_json)
+static void reader_open_journal(struct maillog_reader *r, const char *pos_json, mh_err_t *errp)
 {
     json_t *o = pos_json ? json_loads(pos_json, 0, NULL) : NULL;
     const char *cursor = json_string_value(json_object_get(o, "cursor"));
@@ -405,17 +543,19 @@ static void reader_open_journal(struct maillog_reader *r, const char *pos_json)
         r->journal = journal_source_open(dir, NULL, from_start, (size_t)r->src.max_line, &err);
     }
     if (r->journal == NULL)
-        msg_warn("maillog %s: %s", r->name, err.text);
+        *errp = err;
     json_decref(o);
 }
 
-static void reader_open_source(struct maillog_reader *r, const char *pos_json)
+/* The source opened, or NULL in both and why in *err (not warned: the
+ * caller warns once per distinct failure). */
+static void reader_open_source(struct maillog_reader *r, const char *pos_json, mh_err_t *errp)
 {
     struct tail_pos pos;
     mh_err_t err;
 
     if (strcmp(r->src.type, "journald") == 0) {
-        reader_open_journal(r, pos_json);
+        reader_open_journal(r, pos_json, errp);
         return;
     }
     if (pos_json && tail_pos_decode(pos_json, &pos, &err) == 0)
@@ -425,9 +565,36 @@ static void reader_open_source(struct maillog_reader *r, const char *pos_json)
     else
         r->tail = tail_open(r->src.path, NULL, (size_t)r->src.max_line, &err);
     if (r->tail == NULL)
-        msg_warn("maillog %s: %s", r->name, err.text);
+        *errp = err;
     else
         tail_set_rotate_wait(r->tail, (unsigned)r->src.rotate_wait * 1000u);
+}
+
+/*
+ * Why the log at path cannot be opened, in the words the admin needs, or
+ * NULL when it is not a matter of permissions (malloc'ed). The usual case:
+ * Debian's /var/log/mail.log is root:adm 0640 and the service user is not
+ * in group adm yet.
+ */
+static char *reader_open_hint(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    const struct passwd *pw;
+    const struct group *gr;
+    struct stat sb;
+
+    if (fd >= 0) {
+        close(fd);
+        return NULL;
+    }
+    if (errno != EACCES)
+        return NULL;
+    pw = getpwuid(geteuid());
+    if (stat(path, &sb) == 0 && (sb.st_mode & S_IRGRP) && (gr = getgrgid(sb.st_gid)) != NULL)
+        return xasprintf("permission denied: add the %s user to group %s",
+                         pw ? pw->pw_name : "mailhook", gr->gr_name);
+    return xasprintf("permission denied: the %s user cannot read %s", pw ? pw->pw_name : "mailhook",
+                     path);
 }
 
 static void reader_new_mlc(struct maillog_reader *r)
@@ -439,6 +606,7 @@ static void reader_new_mlc(struct maillog_reader *r)
         .include_bounces = r->src.include_bounces,
         .sender_domains = (const char *const *)r->src.sender_domains,
         .sasl_users = (const char *const *)r->src.sasl_users,
+        .source = r->name,
     };
 
     r->mlc = mlc_new(&o, reader_collect, r);
@@ -458,11 +626,26 @@ static void load_done(void *ctx)
         return;
     }
     if (j->rc < 0) {
-        msg_warn("maillog %s: cannot read the checkpoint: %s", r->name, j->err.text);
+        char *reason = xasprintf("cannot read the checkpoint: %s", j->err.text);
+
         job_free(j);
+        reader_fail(r, false, reason);
+        free(reason);
         reader_reset_later(r);
         return;
     }
+    reader_open_source(r, j->pos_json, &err);
+    if (r->tail == NULL && r->journal == NULL) {
+        char *hint = strcmp(r->src.type, "journald") != 0 ? reader_open_hint(r->src.path) : NULL;
+
+        job_free(j);
+        reader_fail(r, false, hint ? hint : err.text);
+        free(hint);
+        reader_reset_later(r);
+        return;
+    }
+    if (!r->error_commit)
+        reader_recovered(r);
     reader_new_mlc(r);
     json_object_foreach(j->states, qid, v) {
         if (mlc_restore(r->mlc, qid, json_string_value(v), &err) < 0)
@@ -470,15 +653,11 @@ static void load_done(void *ctx)
         else
             restored++;
     }
-    reader_open_source(r, j->pos_json);
+    r->release_ms = time_now_ms(); /* holds left from before are released when due */
     msg_info("maillog %s: following %s from %s (%zu queue ids restored)", r->name,
              strcmp(r->src.type, "journald") == 0 && !r->src.path[0] ? "the journal" : r->src.path,
              j->pos_json ? "the checkpoint" : r->src.start_at, restored);
     job_free(j);
-    if (r->tail == NULL && r->journal == NULL) {
-        reader_reset_later(r);
-        return;
-    }
     r->state = R_FOLLOWING;
     if (r->inotify_fd < 0 &&
         (r->inotify_fd = r->tail ? tail_fd_for_poll(r->tail) : journal_source_fd(r->journal)) >= 0)
@@ -491,7 +670,10 @@ static void reader_load(struct maillog_reader *r)
     struct reader_job *j = job_new(r);
 
     r->state = R_LOADING;
+    /* year inference starts again; local time needs nothing kept (zone rules) */
     maillog_clock_init(&r->clock, time_now_ms());
+    r->caught_up = false;
+    r->have_pos = false;
     storeq_submit(r->d->storeq, load_work, load_done, j);
 }
 
@@ -499,11 +681,39 @@ static void reset_timer(evloop_t *l, void *ctx)
 {
     struct maillog_reader *r = ctx;
 
+    r->reset_timer = 0;
     if (r->state == R_RESETTING)
         reader_load(r);
 }
 
-/* Forget everything in memory; reload what the store committed. */
+/* A failure: counted, warned when it is not the one already going on, and
+ * shown in the status until the reader works again. */
+static void reader_fail(struct maillog_reader *r, bool commit, const char *reason)
+{
+    r->ctr.errors++;
+    if (r->error == NULL || strcmp(r->error, reason) != 0) {
+        msg_warn("maillog %s: %s; retrying, less often while it lasts (warned once)", r->name,
+                 reason);
+        free(r->error);
+        r->error = xstrdup(reason);
+    }
+    r->error_commit = commit;
+}
+
+/* The source opened, or a commit went through: the failure is over. */
+static void reader_recovered(struct maillog_reader *r)
+{
+    if (r->error != NULL) {
+        msg_info("maillog %s: working again (was: %s)", r->name, r->error);
+        free(r->error);
+        r->error = NULL;
+    }
+    r->error_commit = false;
+    r->retry_ms = READER_RETRY_MS;
+}
+
+/* Forget everything in memory; reload what the store committed, after a
+ * wait that doubles while failures go on. */
 static void reader_reset_later(struct maillog_reader *r)
 {
     if (r->inotify_fd >= 0) {
@@ -514,7 +724,9 @@ static void reader_reset_later(struct maillog_reader *r)
     r->journal = journal_source_close(r->journal);
     r->mlc = mlc_free(r->mlc);
     r->state = R_RESETTING;
-    evloop_timer_add(r->d->loop, READER_RETRY_MS, reset_timer, r);
+    if (r->reset_timer == 0)
+        r->reset_timer = evloop_timer_add(r->d->loop, r->retry_ms, reset_timer, r);
+    r->retry_ms = r->retry_ms * 2 > READER_RETRY_MAX_MS ? READER_RETRY_MAX_MS : r->retry_ms * 2;
 }
 
 /* ------------------------------------------------------------ public */
@@ -522,9 +734,6 @@ static void reader_reset_later(struct maillog_reader *r)
 struct maillog_reader *maillog_reader_start(daemon_t *d, const struct mh_conf_maillog *src)
 {
     struct maillog_reader *r = xcalloc(1, sizeof(*r));
-    long tz;
-    time_t now = time(NULL);
-    struct tm tm;
 
     maillog_parse_init();
     r->d = d;
@@ -532,12 +741,24 @@ struct maillog_reader *maillog_reader_start(daemon_t *d, const struct mh_conf_ma
     r->src = *src;
     r->name = xstrdup(src->name);
     r->inotify_fd = -1;
-    localtime_r(&now, &tm);
-    tz = tm.tm_gmtoff;
+    r->retry_ms = READER_RETRY_MS;
     reader_load(r);
-    r->clock.tz_offset_s = tz;
     r->timer = evloop_timer_add(d->loop, READER_POLL_MS, reader_timer, r);
     return r;
+}
+
+/* Bytes of the log not read yet, as of now; -1 when unknown (journal). */
+static json_int_t reader_behind_bytes(const struct maillog_reader *r)
+{
+    struct stat sb;
+
+    if (r->tail == NULL || stat(r->src.path, &sb) != 0)
+        return -1;
+    if (!r->have_pos)
+        return r->caught_up ? 0 : -1; /* nothing read since the load, and at the end */
+    if (sb.st_dev != r->pos.dev || sb.st_ino != r->pos.ino)
+        return (json_int_t)sb.st_size; /* finishing a rotated file: the new one is all ahead */
+    return sb.st_size > (off_t)r->pos.offset ? (json_int_t)(sb.st_size - (off_t)r->pos.offset) : 0;
 }
 
 json_t *maillog_reader_status(const struct maillog_reader *r)
@@ -553,7 +774,11 @@ json_t *maillog_reader_status(const struct maillog_reader *r)
                   (json_int_t)r->ctr.skipped_garbage, "skipped_long",
                   (json_int_t)r->ctr.skipped_long, "events", (json_int_t)r->ctr.events,
                   "commits", (json_int_t)r->ctr.commits, "errors", (json_int_t)r->ctr.errors,
-                  "lag_ms_p50", p50, "lag_ms_p99", p99);
+                  "delay_ms_p50", p50, "delay_ms_p99", p99);
+    json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:s?}", "skipped_other",
+                  (json_int_t)r->ctr.skipped_other, "skipped_own", (json_int_t)r->ctr.skipped_own,
+                  "behind_bytes", reader_behind_bytes(r), "newest_line_age_ms",
+                  (json_int_t)(r->last_ts ? time_now_ms() - r->last_ts : -1), "error", r->error));
     json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I}", "tracked",
                   (json_int_t)(m ? m->tracked : 0), "orphans", (json_int_t)(m ? m->orphans : 0),
                   "dropped", (json_int_t)(m ? m->dropped_full + m->dropped_age : 0),
@@ -574,6 +799,8 @@ struct maillog_reader *maillog_reader_stop(struct maillog_reader *r)
     r->state = R_STOPPED;
     if (r->timer)
         evloop_timer_cancel(r->d->loop, r->timer);
+    if (r->reset_timer)
+        evloop_timer_cancel(r->d->loop, r->reset_timer);
     if (r->inotify_fd >= 0)
         evloop_del(r->d->loop, r->inotify_fd);
     tail_close(r->tail);
@@ -581,6 +808,7 @@ struct maillog_reader *maillog_reader_stop(struct maillog_reader *r)
     mlc_free(r->mlc);
     conf_unref(r->conf);
     free(r->cursor);
+    free(r->error);
     free(r->name);
     free(r);
     return NULL;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,10 +24,12 @@
 
 #include "conf.h"
 #include "milter_cb.h"
+#include "milter_reach.h"
 #include "milter_submit.h"
 #include "privdrop.h"
 #include "spool.h"
 #include "unixsock.h"
+#include "xalloc.h"
 
 /* The largest milter packet libmilter takes (its default is 64 KiB): a
  * header value of 1 MiB still arrives, and is cut to max_header_bytes by
@@ -74,12 +77,33 @@ static void drop_privileges(const mh_conf_t *c, const char *sock)
     free(ids.user);
 }
 
+/* The socket's directory, when it is missing and its parent is not: the
+ * default, /var/spool/postfix/mailhook, is inside Postfix's chroot, which
+ * Postfix's package does not make. Mode 0755: Postfix's daemons search it;
+ * the socket itself is what submit_group guards. */
+static void sock_dir_make(const char *sock)
+{
+    const char *slash = strrchr(sock, '/');
+    char *dir;
+
+    if (slash == NULL || slash == sock)
+        return;
+    dir = xstrndup(sock, (size_t)(slash - sock));
+    if (mkdir(dir, 0755) == 0)
+        msg_info("made the socket directory %s", dir);
+    else if (errno != EEXIST)
+        msg_warn("cannot make the socket directory %s: %s", dir, strerror(errno));
+    free(dir);
+}
+
 static void milter_open(const mh_conf_t *c)
 {
     const char *sock = unix_path(c->milter.socket);
 
     mh_err_t err;
 
+    if (sock)
+        sock_dir_make(sock);
     /* A socket left by a milter that died goes; a live one is not stolen. */
     if (sock && unixsock_clear_stale(sock, &err) < 0)
         msg_fatal(EX_UNAVAILABLE, "%s", err.text);
@@ -121,6 +145,9 @@ static int milter_run(mh_conf_t *c, bool foreground)
 
     g_mime_init();
     milter_open(c);
+    /* Mail that never reaches the milter makes no event and no error:
+     * say so now when Postfix's settings show it (a warning only). */
+    milter_reach_warn(c->milter.socket, MILTER_REACH_POSTCONF);
     spool_check(c);
     if (!foreground)
         detach();

@@ -505,6 +505,11 @@ event_t **milter_msg_events(const milter_msg_t *m, const struct milter_conn *con
     mh_err_t err;
 
     *n = 0;
+    /* The null sender marks a notice (a DSN relayed in, a Sendmail MSP's
+     * bounce handed to the MTA, an auto-reply): not user mail, as the
+     * maillog reader skips the MTA's own notices. */
+    if (m->sender && m->sender[0] == '\0')
+        goto done;
     for (size_t i = 0; i < m->n_rcpts; i++) {
         json_t *d = json_deep_copy(tmpl);
 
@@ -515,6 +520,7 @@ event_t **milter_msg_events(const milter_msg_t *m, const struct milter_conn *con
         else
             (*n)++;
     }
+done:
     json_decref(tmpl);
     return evs;
 }

@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ingest.h"
 #include "milter_submit.h"
@@ -40,6 +42,7 @@ struct milter_submit {
     size_t max_queued;
     bool stopping;             /* under lock */
     char *socket_path, *spool_dir;
+    char *test_gate;                  /* MILTER_SUBMIT_TEST_GATE, NULL = none */
     struct milter_submit_stats stats; /* under lock */
 };
 
@@ -71,6 +74,25 @@ static void submit_list(ingest_t *h, struct batch *list)
     }
 }
 
+/* TEST ONLY (milter_submit.h): hold a taken list until the gate file
+ * exists, the milter stops, or TEST_GATE_MAX_S pass. */
+#define TEST_GATE_MAX_S 600
+static void submit_test_gate(milter_submit_t *s)
+{
+    struct timespec until;
+    time_t give_up = time(NULL) + TEST_GATE_MAX_S;
+
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping && access(s->test_gate, F_OK) != 0 && time(NULL) < give_up) {
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 20 * 1000000L;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&s->wake, &s->lock, &until);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void *submit_thread(void *arg)
 {
     milter_submit_t *s = arg;
@@ -87,6 +109,8 @@ static void *submit_thread(void *arg)
         s->n_queued = 0;
         stop = s->stopping;
         pthread_mutex_unlock(&s->lock);
+        if (list && s->test_gate)
+            submit_test_gate(s);
         if (list)
             submit_list(h, list);
         else if (stop)
@@ -108,6 +132,11 @@ milter_submit_t *milter_submit_start(const char *ingest_socket, const char *spoo
     s->max_queued = max_queued ? max_queued : 1;
     s->socket_path = xstrdup(ingest_socket);
     s->spool_dir = xstrdup(spool_dir);
+    if (getenv(MILTER_SUBMIT_TEST_GATE) && getenv(MILTER_SUBMIT_TEST_GATE)[0]) {
+        s->test_gate = xstrdup(getenv(MILTER_SUBMIT_TEST_GATE));
+        msg_warn("%s is set: events wait for %s to exist (a test setting)",
+                 MILTER_SUBMIT_TEST_GATE, s->test_gate);
+    }
     /* The thread inherits this mask: termination signals must reach
      * libmilter's signal thread, not kill the process from here. */
     sigemptyset(&block);
@@ -118,7 +147,7 @@ milter_submit_t *milter_submit_start(const char *ingest_socket, const char *spoo
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         msg_warn("submitter thread: %s", strerror(rc));
-        free(s->socket_path), free(s->spool_dir), free(s);
+        free(s->socket_path), free(s->spool_dir), free(s->test_gate), free(s);
         return NULL;
     }
     return s;
@@ -200,7 +229,7 @@ milter_submit_t *milter_submit_stop(milter_submit_t *s)
     pthread_join(s->thread, NULL);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
-    free(s->socket_path), free(s->spool_dir);
+    free(s->socket_path), free(s->spool_dir), free(s->test_gate);
     free(s);
     return NULL;
 }

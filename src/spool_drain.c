@@ -50,6 +50,7 @@ struct spool_drain {
     uint64_t scan_timer;
     bool busy;  /* a job is in flight */
     bool again; /* something arrived meanwhile: run once more */
+    bool settled; /* the spool found at start has been drained (or tried) */
 };
 
 /* Parse one file's lines into the job; remember its first bad line. */
@@ -145,6 +146,8 @@ static void drain_done(void *ctx)
     for (size_t i = 0; i < job->nev; i++)
         event_free(job->evs[i]);
     sd->busy = false;
+    if (!job->more || job->rc < 0)
+        sd->settled = true; /* a failed commit would fail the readers' too */
     if ((job->more || sd->again) && job->rc == 0 && !sd->d->stopping) {
         sd->again = false;
         spool_drain_run(sd);
@@ -168,10 +171,12 @@ void spool_drain_run(struct spool_drain *sd)
     }
     if (spool_list(sd->dir, &names, &n, &err) < 0) {
         msg_warn("spool: %s", err.text);
+        sd->settled = true;
         return;
     }
     if (n == 0) {
         spool_list_free(names, n);
+        sd->settled = true;
         return;
     }
     job = xcalloc(1, sizeof(*job));
@@ -226,6 +231,11 @@ struct spool_drain *spool_drain_new(daemon_t *d)
     free(newdir);
     drain_scan_timer(d->loop, sd);
     return sd;
+}
+
+bool spool_drain_settled(const struct spool_drain *sd)
+{
+    return sd == NULL || sd->settled;
 }
 
 /* Call after storeq_stop(): no job of ours is in flight any more. */

@@ -13,6 +13,9 @@ pass=0 fail=0 skip=0
 summary() {
     if [ $skip -gt 0 ]; then echo "$pass passed, $fail failed, $skip skipped"; else echo "$pass passed, $fail failed"; fi
 }
+# The shared corpus beside the clone, for the tests that read it (also from
+# the sanitizer pass's copy of the tree in /tmp).
+[ -d ../shared ] && MAILHOOK_SHARED=$(cd ../shared && pwd) && export MAILHOOK_SHARED
 bash contrib/deps.sh test || { echo "deps failed"; fail=1; summary; exit 1; }
 bash contrib/build.sh || { echo "build failed"; fail=1; summary; exit 1; }
 

@@ -5,7 +5,8 @@
 # parser will read: sent, deferred, bounced (with the non-delivery
 # notification), error/discard (relay=none), connection refused, expired and
 # returned to sender, NOQUEUE and cleanup rejects, pickup (sendmail), and a
-# second instance side by side under its own syslog_name. Skipped (visibly)
+# second instance side by side under its own syslog_name; smtpd and cleanup
+# run chrooted in the queue directory, as Debian ships them. Skipped (visibly)
 # when not root or without Postfix.
 # shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
@@ -16,7 +17,7 @@ if ! why=$(pf_available); then
     echo "1..0 # SKIP $why"
     exit 0
 fi
-plan 34
+plan 35
 T0=$SECONDS
 S=sender@b.test
 LOG=$T_DIR/postfix/maillog
@@ -48,6 +49,23 @@ else ok "smtpd refuses blocked.test at RCPT"; fi
 if pf_send -H "X-Test-Action: reject" "$S" ok-rejected@a.test 2> "$T_DIR/hdr.err"; then not_ok "cleanup refuses by header_checks"
 else ok "cleanup refuses by header_checks"; fi
 check "sendmail(1) submission" pf_sendmail -s "via sendmail" "$S" ok-sendmail@a.test
+# Debian's chroot flags are kept, and a running smtpd (idle after the
+# sessions above) and cleanup really have the queue directory as root.
+chrooted() {
+    local svc p n=0 master
+    for svc in "127.0.0.1:$PF_PORT/inet" cleanup/unix; do
+        [ "$(postconf -c "$PF_CONF" -Fh "$svc/chroot")" = y ] || { echo "$svc: not chrooted in master.cf"; return 1; }
+    done
+    master=$(cat "$PF_DIR/master.pid")
+    for p in /proc/[0-9]*; do
+        [ "$(awk '{ print $4 }' "$p/stat" 2>/dev/null)" = "$master" ] || continue
+        case $(cat "$p/comm" 2>/dev/null) in smtpd|cleanup) ;; *) continue ;; esac
+        [ "$(readlink "$p/root")" = "$PF_QUEUE" ] || { echo "$p: root $(readlink "$p/root")"; return 1; }
+        n=$((n + 1))
+    done
+    [ "$n" -ge 2 ]
+}
+check "smtpd and cleanup run chrooted in the queue directory" wait_for 10 chrooted
 
 SENT="relay=127\.0\.0\.1\[127\.0\.0\.1\]:$SINK, delay=[0-9.]+, delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as SINK[0-9]+\)"
 check "client= line" has "postfix/smtpd\[[0-9]+\]: $Q_OK: client=unknown\[127\.0\.0\.1\]$"

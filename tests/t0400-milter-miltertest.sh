@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 MILTER=$top_builddir/src/mailhook-milter
 MT_DIR=$top_srcdir/tests/milter
-plan 29
+plan 30
 if ! command -v miltertest >/dev/null || ! command -v python3 >/dev/null; then
     skip_all "miltertest or python3 not installed (Debian: miltertest, python3)"
 fi
@@ -104,10 +104,12 @@ by("QCS-jp")[0]["subject"] == "\u306b\u307b\u3093" and
 by("QCS-utf8q")[0]["subject"] == "na\u00efve text"'
 check "unknown charset and broken encoded word: stored, readable part kept" evq '
 "abc" in by("QCS-unknown")[0]["subject"] and by("QCS-broken")[0]["subject"].endswith("tail")'
-check "no macros: connect facts, no queue id, null sender" evq '
+check "no macros: connect facts, no queue id, no tenant" evq '
 [d for d in D if "queue_id" not in d] == [d for d in D if d.get("subject") == "no macros"] and
 [(d["from"], d["client_addr"], d["client_name"], "tenant" in d, "sasl_username" in d)
- for d in D if d.get("subject") == "no macros"] == [("", "198.51.100.7", "nomacro.example.net", False, False)]'
+ for d in D if d.get("subject") == "no macros"] == [("mailer", "198.51.100.7", "nomacro.example.net", False, False)]'
+check "null sender (a notice): no email.sent" evq '
+[d for d in D if d.get("subject") == "null sender"] == []'
 check "no queue id is logged" grep -q "no queue id (macro i)" "$T_DIR/daemon.log"
 check "20 messages on one connection: 2 events each" evq '
 all(len(by("QM%02d" % i)) == 2 for i in range(1, 21))'

@@ -5,5 +5,5 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
-fuzz_run milter_msg "milter_msg header parsing" "jansson gmime-3.0" \
+fuzz_run milter_msg "milter_msg header parsing" "jansson gmime-3.0 libcrypto" \
     milter_msg.c event.c cjson.c evid.c timeutil.c msg.c xalloc.c

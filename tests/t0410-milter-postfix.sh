@@ -8,10 +8,14 @@
 # milter's (the reader's is superseded), then the outcome events carry the
 # same subject, tags, metadata and tenant; the delivered message has lost the
 # control headers - and keeps them with remove_control_headers = false.
+# Postfix runs chrooted as Debian ships it (tests/lib/postfix.sh), the milter
+# on the documented socket inside the chroot with the documented main.cf
+# lines, which leave Postfix's milter macros alone; the milter warns at
+# start only when its socket is one Postfix cannot reach.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/postfix.sh"
 . "$(dirname "$0")/lib/milter.sh"
-plan 24
+plan 27
 if ! why=$(mt_available); then
     skip_all "$why"
 fi
@@ -27,9 +31,22 @@ write_conf "$CONF" "maillog \"postfix\" {
 }
 $(mt_conf_section "$SPEC" "${MSEC_LINES[@]}" 'remove_control_headers = true')"
 check "mailhook-milter -n accepts the config" "$MILTER" -n -c "$CONF"
+# The documented lines change no milter_*_macros: those apply to every
+# milter on the host (OpenDKIM's {daemon_addr}, {rcpt_host}...).
+macros_default() {
+    local p
+    for p in milter_connect_macros milter_helo_macros milter_mail_macros milter_rcpt_macros \
+        milter_data_macros milter_end_of_header_macros milter_end_of_data_macros; do
+        [ "$(postconf -c "$PF_CONF" -xh "$p")" = "$(postconf -dh "$p")" ] ||
+            { echo "$p = $(postconf -c "$PF_CONF" -xh "$p")"; return 1; }
+    done
+}
+check "the documented main.cf lines leave Postfix's default milter macros" macros_default
 check "postfix starts" pf_start
 check "mailhookd starts following the maillog" start_daemon "$CONF"
 check "mailhook-milter starts on $SPEC" mt_start "$CONF"
+check "... and does not warn that Postfix will not reach it" \
+    bash -c "! grep -q 'does not reach this milter' '$T_DIR/milter.log'"
 
 S=sender@src.test
 SUBJ_A='=?UTF-8?B?R3LDvMOfZSBhdXMgS8O2bG4g4pyT?='   # "Grüße aus Köln ✓"
@@ -196,6 +213,21 @@ check "remove_control_headers = false: X-Mailhook-Tag and -Metadata kept" \
 check "... and the events still carry the tags" wait_for 20 bash -c \
     "'$MAILHOOKCTL' -c '$CONF' --json events list --type email.delivered --limit 1000 | grep okkeep@r.test | grep -q '\"tags\":\\[\"kept\"\\]'"
 
+mt_stop
+# The old default: a socket outside the chroot (/run/mailhook/...), named so
+# in main.cf: Postfix's chrooted smtpd and cleanup look for it inside the
+# queue directory. The milter says so at start.
+OUT=$(mt_socket_outside)
+postconf -c "$PF_CONF" -e "smtpd_milters = $OUT"
+write_conf "$CONF.out" "$(mt_conf_section "$OUT")"
+mt_start "$CONF.out" || echo "# the milter did not start on $OUT"
+warned_outside() {
+    grep "smtpd runs chrooted in $PF_QUEUE" "$T_DIR/milter.log" | grep -q 'does not reach this milter' &&
+        grep "cleanup runs chrooted in $PF_QUEUE" "$T_DIR/milter.log" | grep -q 'does not reach this milter'
+}
+# The check runs after the socket listens: wait for it (bounded).
+check "a socket outside the chroot: the milter warns at start that smtpd and cleanup do not reach it" \
+    wait_for 20 warned_outside
 mt_stop
 stop_daemon
 pf_stop

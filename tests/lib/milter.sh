@@ -7,21 +7,34 @@
 #   mt_available                 exit 0 when Postfix (pf_available) and the
 #                                built milter are here; otherwise prints
 #                                the reason (for SKIP)
-#   mt_socket_unix               prints a unix socket spec under $T_DIR
-#                                ("unix:$T_DIR/msock/milter.sock")
+#   mt_socket_unix [NAME]        prints the unix socket spec of the
+#                                documented setup for instance NAME (default
+#                                main; set up or not yet): inside its queue
+#                                directory, Postfix's chroot
+#                                ("unix:$PF_ROOT/main/queue/mailhook/milter.sock";
+#                                the milter makes the directory)
+#   mt_socket_outside            prints a unix socket spec outside every
+#                                chroot ("unix:$T_DIR/msock/milter.sock"):
+#                                chrooted daemons never reach it
 #   mt_socket_inet               prints "inet:PORT@127.0.0.1" on a free port
 #   mt_main_cf SPEC [TIMEOUT]    prints the main.cf lines (for pf_setup) that
 #                                put the milter at SPEC (libmilter's form,
 #                                as in mailhook.conf; written in Postfix's
-#                                form) in front of smtpd and
-#                                of sendmail(1)/pickup, accept mail when it
-#                                fails, pass the macros mailhook-milter(8)
-#                                lists (its POSTFIX section), and bound the milter timeouts to
-#                                TIMEOUT (default 10s)
+#                                form, a socket in the queue directory
+#                                relative to it: unix:mailhook/milter.sock)
+#                                in front of smtpd and
+#                                of sendmail(1)/pickup and accept mail when it
+#                                fails, exactly as mailhook-milter(8) says
+#                                (its POSTFIX section: no milter_*_macros,
+#                                Postfix's defaults and the milter's own
+#                                macro requests suffice), and bound the
+#                                milter timeouts to TIMEOUT (default 10s)
 #   mt_conf_section SPEC [LINE]...  prints a milter { } section for
 #                                mailhook.conf: socket SPEC plus LINEs
 #   mt_start CONF                start mailhook-milter -f -c CONF (log in
-#                                $T_DIR/milter.log, pid in MILTER_PID); waits
+#                                $T_DIR/milter.log, pid in MILTER_PID;
+#                                MAIL_CONFIG=$PF_CONF, so that its start-up
+#                                check reads the current instance); waits
 #                                (bounded) until its socket listens and lets
 #                                Postfix's daemons (user postfix) reach it
 #   mt_stop                      SIGTERM, bounded wait, then SIGKILL
@@ -40,16 +53,21 @@ mt_available() {
     [ -x "$MILTER" ] || { echo "no $MILTER (built without libmilter?)"; return 1; }
 }
 
-mt_socket_unix() {
+mt_socket_unix() { echo "unix:$PF_ROOT/${1:-main}/queue/mailhook/milter.sock"; }
+mt_socket_outside() {
     mkdir -p "$T_DIR/msock" && chmod 755 "$T_DIR/msock" && echo "unix:$T_DIR/msock/milter.sock"
 }
 mt_socket_inet() { echo "inet:$(_pf_free_ports 1)@127.0.0.1"; }
 
 # _mt_postfix_spec SPEC: libmilter's "inet:PORT@HOST" is Postfix's
-# "inet:HOST:PORT" (Postfix reads the former as a bad port); unix: as is.
+# "inet:HOST:PORT" (Postfix reads the former as a bad port); a unix socket
+# in an instance's queue directory is named relative to it, as the
+# documentation says (chrooted or not, Postfix's daemons work in the queue
+# directory); other unix: as is.
 _mt_postfix_spec() {
     case $1 in
         inet:*@*) local p=${1#inet:}; echo "inet:${p#*@}:${p%@*}" ;;
+        unix:"$PF_ROOT"/*/queue/*) local p=${1#unix:"$PF_ROOT"/}; echo "unix:${p#*/queue/}" ;;
         *) echo "$1" ;;
     esac
 }
@@ -62,11 +80,6 @@ mt_main_cf() {
         "non_smtpd_milters = \$smtpd_milters" \
         "milter_default_action = accept" \
         "milter_protocol = 6" \
-        "milter_connect_macros = j {daemon_name} v {client_addr} {client_name}" \
-        "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr}" \
-        "milter_rcpt_macros = i {rcpt_addr}" \
-        "milter_end_of_header_macros = i" \
-        "milter_end_of_data_macros = i" \
         "milter_connect_timeout = $t" \
         "milter_command_timeout = $t" \
         "milter_content_timeout = $t"
@@ -95,7 +108,7 @@ mt_start() {
     MT_SPEC=$(_mt_spec_of "$1")
     [ -n "$MT_SPEC" ] || { echo "mt_start: no milter socket in $1" >&2; return 1; }
     case $MT_SPEC in unix:*|local:*) rm -f "${MT_SPEC#*:}" ;; esac
-    "$MILTER" -f -c "$1" >> "$T_DIR/milter.log" 2>&1 < /dev/null &
+    MAIL_CONFIG=${PF_CONF:-/etc/postfix} "$MILTER" -f -c "$1" >> "$T_DIR/milter.log" 2>&1 < /dev/null &
     MILTER_PID=$!
     T_PIDS="$T_PIDS $MILTER_PID"
     local shell_pid=$$ mpid=$MILTER_PID

@@ -62,7 +62,14 @@
 # Queue times are shrunk so that a deferred message expires within seconds:
 # see PF_QUEUE_LIFETIME below.
 #
+# Chroot: master.cf is Debian's with its chroot column kept, so smtpd,
+# cleanup, pickup, smtp, bounce... run chrooted in PF_QUEUE, filled the way
+# Debian fills /var/spool/postfix before each start (_pf_chroot_setup). A
+# unix: milter socket must then be inside PF_QUEUE and named relative to it
+# in main.cf (tests/lib/milter.sh does so), as on a Debian host.
+#
 # Environment: PF_LIFETIME (s, default 600) bounds every instance and sink;
+# PF_CHROOT (y or n, default y) keeps or removes master.cf's chroot flags;
 # PF_QUEUE_LIFETIME (s, default 6) is maximal_queue_lifetime and
 # bounce_queue_lifetime; PF_SINK_OPTS replaces the sink's options (default
 # "--save $PF_SAVE"; e.g. "--quiet" for a benchmark).
@@ -82,6 +89,8 @@ PF_LIFETIME=${PF_LIFETIME:-600}
 # returned to the sender once it is older than PF_QUEUE_LIFETIME.
 PF_QUEUE_LIFETIME=${PF_QUEUE_LIFETIME:-6}
 PF_POSTFIX=${PF_POSTFIX:-/usr/sbin/postfix}
+# y: master.cf's chroot flags as Debian ships them (default); n: none.
+PF_CHROOT=${PF_CHROOT:-y}
 PF_INSTANCES=""      # names set up
 PF_RUNNING=""        # names started and not stopped
 
@@ -171,17 +180,20 @@ pf_setup() {
     for src in /usr/share/postfix/master.cf.dist /etc/postfix/master.cf.proto /etc/postfix/master.cf; do
         [ -f "$src" ] && break
     done
-    # master.cf: no chroot (the queue is not a prepared jail), smtpd on our
-    # port only, per-service syslog names follow this instance's name, and
+    # master.cf: Debian's, chroot flags kept (smtpd, cleanup, pickup and
+    # most other daemons run chrooted in the instance's queue directory, as
+    # on a stock Debian host: a milter socket outside it is not reached;
+    # PF_CHROOT=n turns chroot off everywhere), smtpd on our port only,
+    # per-service syslog names follow this instance's name, and
     # qmgr woken every second instead of every 300 s: a deferral can leave a
     # message's file in the incoming queue while qmgr still holds it ("skipped,
     # still being delivered"), and qmgr looks at the incoming queue again only
     # on new mail or a wakeup (seen: t0200 and t0210 waiting 90 s in vain).
-    awk -v listen="127.0.0.1:$smtpd_port" -v sys="$syslog" '
+    awk -v listen="127.0.0.1:$smtpd_port" -v sys="$syslog" -v chroot="$PF_CHROOT" '
         /^[^#[:space:]]/ && NF >= 8 {
             if ($1 == "smtp" && $2 == "inet") $1 = listen
             if ($1 == "qmgr" && $2 == "unix") $6 = "1"
-            $5 = "n"
+            if (chroot == "n") $5 = "n"
         }
         { gsub(/syslog_name=postfix\//, "syslog_name=" sys "/"); print }' "$src" > "$conf/master.cf" || return 1
     for src in /usr/share/postfix/main.cf.dist /etc/postfix/main.cf.proto; do
@@ -307,6 +319,28 @@ EOF
     # Creates the queue and data directories with their owners and modes.
     "$PF_POSTFIX" -c "$conf" check > "$dir/check.out" 2>&1 ||
         { cat "$dir/check.out" >&2; return 1; }
+    _pf_chroot_setup "$conf" "$dir/queue" >> "$dir/check.out" 2>&1 ||
+        { cat "$dir/check.out" >&2; return 1; }
+}
+
+# _pf_chroot_setup CONF QUEUE: fill the chroot (the queue directory) with
+# what chrooted daemons read after chroot(2): the files Debian copies before
+# every start (/etc/localtime, services, resolv.conf, hosts, nsswitch.conf,
+# the NSS and resolver libraries). Debian's own script when it is there, run
+# on this instance (MAIL_CONFIG: its postconf calls read CONF), else the same
+# copy by hand.
+_pf_chroot_setup() {
+    [ "$PF_CHROOT" = n ] && return 0
+    if [ -f /usr/lib/postfix/configure-instance.sh ]; then
+        MAIL_CONFIG=$1 sh /usr/lib/postfix/configure-instance.sh - && return 0
+        echo "pf_setup: configure-instance.sh failed" >&2
+        return 1
+    fi
+    local f
+    for f in etc/localtime etc/services etc/resolv.conf etc/hosts etc/host.conf etc/nsswitch.conf; do
+        [ -f "/$f" ] || continue
+        mkdir -p "$2/${f%/*}" && cp "/$f" "$2/$f" && chmod a+rX "$2/$f" || return 1
+    done
 }
 
 # Chain an EXIT trap in front of the one in force (tap.sh's cleanup, which

@@ -34,7 +34,10 @@ for _, s in ipairs(subjects) do
 end
 mt.disconnect(conn)
 
--- No macros at all: the connect facts are used, no queue id, null sender.
+-- No macros at all: the connect facts are used, no queue id, a sender
+-- without a domain (no tenant).
 conn = open_conn(false, "nomacro.example.net", "198.51.100.7")
-message(conn, { from = "<>", headers = { { "Subject", "no macros" } } })
+message(conn, { from = "<mailer>", headers = { { "Subject", "no macros" } } })
+-- The null sender: a notice (DSN, bounce), never an email.sent.
+message(conn, { from = "<>", headers = { { "Subject", "null sender" } } })
 mt.disconnect(conn)

@@ -25,7 +25,7 @@
 #include "xalloc.h"
 
 
-#define NOPTIONS 70 /* options in the tables today (31 + 12 maillog.* + 16 endpoint.* +
+#define NOPTIONS 71 /* options in the tables today (31 + 13 maillog.* + 16 endpoint.* +
                           11 milter.*); update with them */
 
 static char *tmpdir;
@@ -321,6 +321,7 @@ START_TEST(test_maillog_defaults)
         ck_assert_int_eq(m->max_age, 604800);
         ck_assert_int_eq(m->max_line, 65536);
         ck_assert_int_eq(m->batch_lines, 4096);
+        ck_assert_int_eq(m->milter_wait, 5);
         ck_assert_int_eq(m->rotate_wait, 5);
     }
     assert_round_trip(c);
@@ -420,6 +421,7 @@ static const struct bad_case bad_cases[] = {
     {ML "    max_line = 1048577\n}\n", "x.conf:3: ", "'max_line': 1048577 is out of range"},
     {ML "    batch_lines = 0\n}\n", "x.conf:3: ", "'batch_lines': 0 is out of range (1 to 65536)"},
     {ML "    batch_lines = 65537\n}\n", "x.conf:3: ", "'batch_lines': 65537 is out of range"},
+    {ML "    milter_wait = 601\n}\n", "x.conf:3: ", "'milter_wait': 601 is out of range (0 to 600)"},
     {ML "    rotate_wait = -1\n}\n", "x.conf:3: ", "'rotate_wait': -1 is out of range (0 to 3600)"},
     {ML "    rotate_wait = 3601\n}\n", "x.conf:3: ", "'rotate_wait': 3601 is out of range"},
     {"log_level = 1\n" ML "    max_messages = 100 batch_lines = -1\n}\n", "x.conf:4: ", "'batch_lines': -1"},
@@ -544,7 +546,7 @@ static const struct good_case good_cases[] = {
      "    path = \"/srv/env\"\n"}, /* ${VAR} is not a brace */
     {ML "    sasl_users = {\"{\", '{', \"\\\"{\"} /* } */ // }\n}\n", "    sasl_users = {\"{\", \"{\", \"\\\"{\"}\n"},
     {"maillog \"a\" { path = \"/a\" }\nlog_level = 1\nmaillog \"b\" { path = \"/b\" }\n",
-     "    batch_lines = 4096\n}\nmaillog \"b\" {\n"}, /* all top-level options first */
+     "    milter_wait = 5\n}\nmaillog \"b\" {\n"}, /* all top-level options first */
 #undef ML
 };
 

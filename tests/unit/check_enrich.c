@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "enrich.h"
+#include "timeutil.h"
 
 static char dir[64];
 static store_t *st;
@@ -105,11 +106,10 @@ START_TEST(test_milter_sent_record)
     ck_assert_ptr_nonnull(ms);
     ck_assert_ptr_nonnull(rs);
     ck_assert_ptr_nonnull(other);
-    /* the reader's email.sent before any record of the milter is kept */
+    /* the milter's email.sent makes the record; in the same transaction
+     * the reader's is already dropped */
     txn = store_begin(st, NULL);
-    ck_assert_int_eq(enrich_append(st, txn, rs, &err), ENRICH_KEEP);
     ck_assert_int_eq(enrich_append(st, txn, ms, &err), ENRICH_KEEP);
-    /* in the same transaction, the record is already seen */
     ck_assert_int_eq(enrich_append(st, txn, rs, &err), ENRICH_DROP);
     ck_assert_int_eq(store_commit(txn, NULL), 0);
     ck_assert_int_eq(store_kv_get(st, STORE_MESSAGES, "Q9", &val, &len, &err), 0);
@@ -140,6 +140,212 @@ START_TEST(test_milter_sent_record)
     event_free(rs);
     event_free(other);
     event_free(dl);
+}
+END_TEST
+
+static event_t *ev_typed(const char *type, int64_t ts, const char *data)
+{
+    event_t *ev = event_new(type, ts, json_loads(data, 0, NULL), NULL);
+
+    ck_assert_ptr_nonnull(ev);
+    return ev;
+}
+
+#define MILTER_SENT(qid, rcpt)                                                             \
+    "{\"queue_id\":\"" qid "\",\"recipient\":\"" rcpt "\",\"subject\":\"S\","       \
+    "\"tags\":[\"t\"],\"tenant\":\"ten\",\"milter\":true}"
+
+static int append1(event_t *ev, int64_t hold_until)
+{
+    store_txn_t *txn = store_begin(st, NULL);
+    mh_err_t err;
+    int rc;
+
+    ck_assert_ptr_nonnull(txn);
+    rc = enrich_append_hold(st, txn, ev, hold_until, &err);
+    ck_assert_int_ge(rc, 0);
+    ck_assert_int_eq(store_commit(txn, NULL), 0);
+    return rc;
+}
+
+static json_t *record_of(const char *qid)
+{
+    void *val;
+    size_t len;
+    mh_err_t err;
+    json_t *rec;
+
+    if (store_kv_get(st, STORE_MESSAGES, qid, &val, &len, &err) != 0)
+        return NULL;
+    rec = json_loadb(val, len, 0, NULL);
+    free(val);
+    return rec;
+}
+
+/* The milter's email.sent arriving after the log's for the same recipient
+ * (the wait expired, or no hold): never a second email.sent; the record
+ * is kept and enriches the later events. The log's own email.sent once
+ * more (a line read twice) is left to the store's id check, and listed once. */
+START_TEST(test_late_milter_sent)
+{
+    event_t *rs = ev_typed(EV_SENT, 5000, "{\"queue_id\":\"QL\",\"recipient\":\"a@x\"}");
+    event_t *rs2 = ev_typed(EV_SENT, 5000, "{\"queue_id\":\"QL\",\"recipient\":\"a@x\"}");
+    event_t *ma = ev_typed(EV_SENT, 4900, MILTER_SENT("QL", "a@x"));
+    event_t *mb = ev_typed(EV_SENT, 4900, MILTER_SENT("QL", "b@x"));
+    event_t *rb = ev_typed(EV_SENT, 5000, "{\"queue_id\":\"QL\",\"recipient\":\"b@x\"}");
+    event_t *rc = ev_typed(EV_SENT, 5000, "{\"queue_id\":\"QL\",\"recipient\":\"c@x\"}");
+    event_t *mc = ev_typed(EV_SENT, 4900, MILTER_SENT("QL", "c@x"));
+    event_t *dl = ev_typed(EV_DEFERRED, 9000, "{\"queue_id\":\"QL\",\"recipient\":\"a@x\"}");
+    json_t *rec;
+
+    ck_assert_int_eq(append1(rs, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(rs2, 0), ENRICH_KEEP);      /* the log's again: the id decides */
+    ck_assert_int_eq(append1(rc, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(ma, 0), ENRICH_DROP);       /* the milter's, late for a@x */
+    ck_assert_int_eq(append1(mc, 0), ENRICH_DROP);       /* and for c@x, record now the milter's */
+    ck_assert_int_eq(append1(mb, 0), ENRICH_KEEP);       /* b@x had none yet */
+    ck_assert_int_eq(append1(rb, 0), ENRICH_DROP);       /* the milter's stands for b@x */
+    ck_assert_int_eq(append1(dl, 0), ENRICH_KEEP);
+    ck_assert_str_eq(dstr(dl, "subject"), "S");
+    ck_assert_str_eq(dstr(dl, "tenant"), "ten");
+    rec = record_of("QL");
+    ck_assert(json_is_true(json_object_get(rec, "milter")));
+    ck_assert_int_eq(json_integer_value(json_object_get(rec, "t")), 5000); /* the stored sent's */
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(rec, "sent"), 0)), "a@x");
+    ck_assert_uint_eq(json_array_size(json_object_get(rec, "sent")), 2); /* a@x, c@x */
+    json_decref(rec);
+    event_free(rs), event_free(rs2), event_free(ma), event_free(mb), event_free(rb);
+    event_free(rc), event_free(mc);
+    event_free(dl);
+}
+END_TEST
+
+/* An outcome logged in the same second as the milter's email.sent
+ * (whole seconds in the log) is not timestamped before it. */
+START_TEST(test_outcome_not_before_sent)
+{
+    event_t *ms = ev_typed(EV_SENT, 1700000000450LL, MILTER_SENT("QT", "a@x"));
+    event_t *early = ev_typed(EV_DELIVERED, 1700000000000LL,
+                              "{\"queue_id\":\"QT\",\"recipient\":\"a@x\"}");
+    event_t *later = ev_typed(EV_DELIVERED, 1700000001000LL,
+                              "{\"queue_id\":\"QT\",\"recipient\":\"a@x\"}");
+
+    ck_assert_int_eq(append1(ms, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(early, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(later, 0), ENRICH_KEEP);
+    ck_assert_int_eq(early->ts_ms, 1700000000450LL);
+    ck_assert_int_eq(later->ts_ms, 1700000001000LL);
+    event_free(ms), event_free(early), event_free(later);
+}
+END_TEST
+
+static int count_hold(void *ctx, const char *key, const void *val, size_t len)
+{
+    if (strncmp(key, ENRICH_HOLD_PREFIX, strlen(ENRICH_HOLD_PREFIX)) != 0)
+        return 1;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* How many holds the store has. */
+static size_t holds(void)
+{
+    size_t n = 0;
+
+    ck_assert_int_eq(store_kv_scan(st, STORE_CHECKPOINTS, ENRICH_HOLD_PREFIX, count_hold, &n,
+                                   NULL), 0);
+    return n;
+}
+
+/* Holding: nothing while the milter was never seen; once it was, the log
+ * events of a message without its record are held in order (and a later
+ * one joins the hold), come back when the milter's email.sent is stored,
+ * and then find the record. */
+START_TEST(test_hold_until_record)
+{
+    event_t *m0 = ev_typed(EV_SENT, 1000, MILTER_SENT("Q0", "z@x"));
+    event_t *free0 = ev_typed(EV_DELIVERED, 1000, "{\"queue_id\":\"QF\",\"recipient\":\"a@x\"}");
+    event_t *rs = ev_typed(EV_SENT, 2000, "{\"queue_id\":\"QH\",\"recipient\":\"a@x\"}");
+    event_t *dl = ev_typed(EV_DELIVERED, 2000, "{\"queue_id\":\"QH\",\"recipient\":\"a@x\"}");
+    event_t *ms = ev_typed(EV_SENT, 2100, MILTER_SENT("QH", "a@x"));
+    event_t **got = NULL;
+    size_t n = 0;
+    store_txn_t *txn;
+    mh_err_t err;
+    int64_t until = time_now_ms() + 60000;
+
+    /* no milter seen yet: no hold */
+    ck_assert_int_eq(append1(free0, until), ENRICH_KEEP);
+    ck_assert_int_eq(append1(m0, 0), ENRICH_KEEP); /* now it was */
+    ck_assert_int_eq(append1(rs, until), ENRICH_HELD);
+    ck_assert_int_eq(append1(dl, until), ENRICH_HELD);
+    ck_assert_uint_eq(holds(), 1);
+    ck_assert_int_eq(append1(ms, 0), ENRICH_KEEP);
+    txn = store_begin(st, NULL);
+    ck_assert_int_eq(enrich_take_held(st, txn, "QH", &got, &n, &err), 0);
+    ck_assert_int_eq(store_commit(txn, NULL), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(holds(), 0);
+    ck_assert_str_eq(got[0]->id, rs->id); /* in order, as they were */
+    ck_assert_str_eq(got[1]->id, dl->id);
+    ck_assert_int_eq(got[1]->ts_ms, 2000);
+    ck_assert_int_eq(append1(got[0], 0), ENRICH_DROP); /* the milter's stands for it */
+    ck_assert_int_eq(append1(got[1], 0), ENRICH_KEEP);
+    ck_assert_str_eq(dstr(got[1], "subject"), "S");
+    ck_assert_int_eq(got[1]->ts_ms, 2100); /* not before the milter's email.sent */
+    /* a message with the milter's record is not held */
+    ck_assert_int_eq(append1(dl, until), ENRICH_KEEP);
+    for (size_t i = 0; i < n; i++)
+        event_free(got[i]);
+    free(got);
+    event_free(m0), event_free(free0), event_free(rs), event_free(dl), event_free(ms);
+}
+END_TEST
+
+/* The wait spent: due holds come back (the others stay, their deadline
+ * reported), the message is marked so that its later events are not held
+ * again, and the milter's email.sent arriving after that is dropped. */
+START_TEST(test_hold_expires)
+{
+    event_t *m0 = ev_typed(EV_SENT, 1000, MILTER_SENT("Q0", "z@x"));
+    event_t *a = ev_typed(EV_SENT, 2000, "{\"queue_id\":\"QA\",\"recipient\":\"a@x\"}");
+    event_t *b = ev_typed(EV_DELIVERED, 2000, "{\"queue_id\":\"QB\",\"recipient\":\"b@x\"}");
+    event_t *a2 = ev_typed(EV_DEFERRED, 3000, "{\"queue_id\":\"QA\",\"recipient\":\"a@x\"}");
+    event_t *ma = ev_typed(EV_SENT, 1900, MILTER_SENT("QA", "a@x"));
+    event_t *b2 = ev_typed(EV_DEFERRED, 2500, "{\"queue_id\":\"QW\",\"recipient\":\"b@x\"}");
+    event_t **got = NULL;
+    size_t n = 0;
+    store_txn_t *txn;
+    mh_err_t err;
+    int64_t now = time_now_ms(), next;
+    json_t *rec;
+
+    ck_assert_int_eq(append1(m0, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(a, now - 1), ENRICH_HELD);
+    ck_assert_int_eq(append1(b, now + 60000), ENRICH_HELD);
+    ck_assert_int_eq(append1(b2, now - 1), ENRICH_HELD); /* no email.sent in this hold */
+    txn = store_begin(st, NULL);
+    ck_assert_int_eq(enrich_take_expired(st, txn, now, 100, &got, &n, &next, &err), 0);
+    ck_assert_int_eq(store_commit(txn, NULL), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(got[0]->id, a->id);
+    ck_assert_str_eq(got[1]->id, b2->id);
+    ck_assert_int_eq(next, now + 60000);
+    ck_assert_uint_eq(holds(), 1);
+    ck_assert_int_eq(append1(got[0], 0), ENRICH_KEEP); /* out unenriched */
+    ck_assert_int_eq(append1(got[1], 0), ENRICH_KEEP);
+    ck_assert_int_eq(got[1]->ts_ms, 2500); /* the "waited" mark's time is no bound */
+    rec = record_of("QA");
+    ck_assert(json_is_true(json_object_get(rec, "waited")));
+    json_decref(rec);
+    ck_assert_int_eq(append1(a2, now + 60000), ENRICH_KEEP); /* not held again */
+    ck_assert_int_eq(a2->ts_ms, 3000); /* bound by the email.sent, not by the release */
+    ck_assert_int_eq(append1(ma, 0), ENRICH_DROP);           /* late: one email.sent */
+    for (size_t i = 0; i < n; i++)
+        event_free(got[i]);
+    free(got);
+    event_free(m0), event_free(a), event_free(b), event_free(a2), event_free(ma);
+    event_free(b2);
 }
 END_TEST
 
@@ -216,6 +422,10 @@ int main(void)
     tcase_add_test(tc, test_no_record_or_bad_record);
     tcase_add_test(tc, test_milter_sent_record);
     tcase_add_test(tc, test_expire_records);
+    tcase_add_test(tc, test_late_milter_sent);
+    tcase_add_test(tc, test_outcome_not_before_sent);
+    tcase_add_test(tc, test_hold_until_record);
+    tcase_add_test(tc, test_hold_expires);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);

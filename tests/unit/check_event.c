@@ -269,6 +269,39 @@ START_TEST(test_evid)
 }
 END_TEST
 
+/* Derived ids: deterministic, valid, time first; the expected values were
+ * computed independently (Python hashlib: SHA-256 over 1 flag byte, 8
+ * length bytes big-endian and the bytes of each part, top 80 bits). */
+START_TEST(test_evid_derive)
+{
+    const char *p1[] = { "postfix", "3F2A1B2C4D", "ann@example.org", "email.deferred", "2" };
+    const char *p2[] = { "postfix", "3F2A1B2C4D", "ann@example.org", "email.deferred", "3" };
+    const char *p3[] = { "postfi", "x3F2A1B2C4D", "ann@example.org", "email.deferred", "2" };
+    const char *pn[] = { NULL, "" }, *pe[] = { "", NULL };
+    char a[EVID_SIZE], b[EVID_SIZE];
+
+    evid_derive(a, 1795336219000LL, p1, 5);
+    ck_assert_str_eq(a, "evt_01M8161ABRG4SV6528WCKTHEW0");
+    ck_assert(evid_valid(a));
+    ck_assert_int_eq(evid_time_ms(a), 1795336219000LL);
+    evid_derive(b, 1795336219000LL, p1, 5);
+    ck_assert_str_eq(a, b); /* same inputs, same id */
+    evid_derive(b, 1795336219000LL, p2, 5);
+    ck_assert_str_ne(a, b); /* another attempt */
+    ck_assert_int_eq(strncmp(a, b, 14), 0); /* same time digits */
+    evid_derive(b, 1795336219000LL, p3, 5);
+    ck_assert_str_ne(a, b); /* the parts' boundaries count */
+    evid_derive(b, 1795336219001LL, p1, 5);
+    ck_assert_str_ne(a, b);
+    evid_derive(a, 0, pn, 2);
+    ck_assert_str_eq(a, "evt_0000000000KHHXKD1VNH070K2J");
+    evid_derive(b, 0, pe, 2);
+    ck_assert_str_ne(a, b); /* NULL is not "" */
+    evid_derive(a, -5, pn, 2);
+    ck_assert(evid_valid(a));
+}
+END_TEST
+
 START_TEST(test_event_roundtrip)
 {
     json_t *data = json_pack("{s:s,s:i}", "recipient", "bob@example.net", "attempt", 2);
@@ -324,6 +357,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_user_time);
     tcase_add_loop_test(tc, test_duration, 0, N(duration_cases));
     tcase_add_test(tc, test_evid);
+    tcase_add_test(tc, test_evid_derive);
     tcase_add_test(tc, test_cjson_writer);
     tcase_add_test(tc, test_event_roundtrip);
     tcase_add_loop_test(tc, test_bad_events, 0, N(bad_events));

@@ -72,6 +72,8 @@ static const struct jent batch1[] = {
       "2026-11-22T06:30:24.100000+00:00 mx1 sendmail[2005]: m1" },
     { T0 + 5200000, "mx1", "sm-msp-queue", "2006", "m2",
       "2026-11-22T06:30:24.200000+00:00 mx1 sm-msp-queue[2006]: m2" },
+    { T0 + 5250000, "mx1", "sm-acceptingconnections", "2007", "m3",
+      "2026-11-22T06:30:24.250000+00:00 mx1 sm-acceptingconnections[2007]: m3" },
     /* identifiers that are not a mail program's */
     { T0 + 5300000, "mx1", "postfix", "1", "no service", NULL },
     { T0 + 5300001, "mx1", "postfix-/smtp", "1", "empty instance", NULL },

@@ -5,19 +5,24 @@
  *
  * Case file format (one test point per file; a failure names file:line):
  *   # comment, blank lines ignored
- *   clock: 2026-11-22T12:00:00Z   reset the year-inference anchor (between blocks)
- *   tz: 3600                      clock->tz_offset_s from now on
+ *   clock: 2026-11-22T12:00:00Z   maillog_clock_init: a new anchor (the file's
+ *                                 mtime, or now), no previous line
+ *   anchor: 2026-11-22T12:00:00Z  maillog_clock_set_anchor: a new anchor, the
+ *                                 previous line kept (the reader caught up)
+ *   tz: Europe/Berlin             TZ for local time from now on (any TZ value;
+ *                                 "<+01>-1" is a fixed offset of one hour east)
  *   line: TEXT                    starts a block: TEXT is the input, byte for byte
  *   line-esc: TEXT                same, with \\ \0 \t \r \n \xHH escapes
  *   pad: N [TEXT]                 append TEXT (escapes as in line-esc; default
  *                                 "x") N times to the input
  *   kind: DELIVERY                required: an enum ml_kind name without ML_,
- *                                 or SKIP for "maillog_parse returned -1"
+ *                                 or for a line without record the result:
+ *                                 SKIP (ML_GARBAGE), OTHER_PROGRAM, OWN
  *   FIELD: VALUE                  a field of struct ml_rec (mta, ts, host, pid, to,
  *                                 status_text, ...); "~" means absent (p == NULL),
  *                                 an empty VALUE means present and empty
  * Fields not listed are not checked. Each file starts with the clock at
- * 2026-11-22T12:00:00Z, tz 0, and the clock carries from block to block
+ * 2026-11-22T12:00:00Z, TZ=UTC, and the clock carries from block to block
  * (so files can test year inference across lines). Every block is also
  * checked for the contract's invariants: all slices lie inside the input,
  * notice is one of the three static strings, a skipped line leaves rec zeroed
@@ -34,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "maillog_parse.h"
 #include "timeutil.h"
@@ -48,6 +54,10 @@ static const char *const kind_names[] = {
 };
 #define NKINDS (int)(sizeof(kind_names) / sizeof(kind_names[0]))
 
+/* The results without a record, by -rc - 1 (ML_GARBAGE = -1 first). */
+static const char *const skip_names[] = { "SKIP", "OTHER_PROGRAM", "OWN" };
+#define NSKIPS (int)(sizeof(skip_names) / sizeof(skip_names[0]))
+
 static const struct {
     const char *name;
     size_t off;
@@ -56,7 +66,7 @@ static const struct {
     S(host), S(instance), S(service), S(queue_id), S(from), S(to), S(orig_to), S(relay),
     S(delay), S(delays), S(xdelay), S(mailer), S(dsn), S(status), S(status_text), S(size),
     S(nrcpt), S(message_id), S(client), S(client_addr), S(sasl_username), S(new_queue_id),
-    S(notice),
+    S(notice), S(reply),
 #undef S
 };
 #define NFIELDS (sizeof(str_fields) / sizeof(str_fields[0]))
@@ -83,7 +93,7 @@ struct run {
     struct ml_clock clock;
     struct block b;
     int failures, blocks;
-    unsigned kinds_seen; /* bit per kind, bit NKINDS = SKIP */
+    unsigned kinds_seen; /* bit per kind, then a bit per skip_names[] */
     bool quiet;
 };
 
@@ -193,7 +203,10 @@ static void block_parse(struct run *r)
              b->lineno);
     b->parsed = true;
     r->blocks++;
-    r->kinds_seen |= 1u << (b->rc == 0 ? (int)b->rec.kind : NKINDS);
+    if (b->rc < -NSKIPS || b->rc > 0)
+        FAIL(r, "%s:%d: result %d is no enum ml_parse_rc", b->file, b->lineno, b->rc);
+    else
+        r->kinds_seen |= 1u << (b->rc == 0 ? (int)b->rec.kind : NKINDS - b->rc - 1);
     check_invariants(r);
 }
 
@@ -244,9 +257,10 @@ static void expect(struct run *r, int lineno, const char *name, const char *want
     if (!b->parsed)
         block_parse(r);
     if (strcmp(name, "kind") == 0) {
-        const char *got = b->rc != 0                    ? "SKIP"
-                          : (int)b->rec.kind < NKINDS ? kind_names[b->rec.kind]
-                                                      : "?";
+        const char *got = b->rc < 0 && b->rc >= -NSKIPS ? skip_names[-b->rc - 1]
+                          : b->rc != 0                  ? "?"
+                          : (int)b->rec.kind < NKINDS   ? kind_names[b->rec.kind]
+                                                        : "?";
 
         b->kind_seen = true;
         if (strcmp(got, want) != 0)
@@ -284,6 +298,12 @@ static void expect(struct run *r, int lineno, const char *name, const char *want
     }
 }
 
+static void set_tz(const char *tz)
+{
+    setenv("TZ", tz, 1);
+    tzset();
+}
+
 /* Run one case file; returns the number of failures (reported on stderr). */
 static int run_file(const char *path, struct run *r)
 {
@@ -292,11 +312,13 @@ static int run_file(const char *path, struct run *r)
     size_t cap = 0;
     ssize_t n;
     int lineno = 0;
+    int64_t anchor;
 
     ck_assert_msg(f != NULL, "cannot open %s", path);
     r->path = path;
-    ck_assert_int_eq(time_parse_rfc3339(CLOCK0, &r->clock.last_ms, NULL), 0);
-    r->clock.tz_offset_s = 0;
+    ck_assert_int_eq(time_parse_rfc3339(CLOCK0, &anchor, NULL), 0);
+    set_tz("UTC");
+    maillog_clock_init(&r->clock, anchor);
     while ((n = getline(&line, &cap, f)) > 0) {
         lineno++;
         if (line[n - 1] == '\n')
@@ -344,18 +366,24 @@ static int run_file(const char *path, struct run *r)
             block_reserve(&r->b, unit * (size_t)count); /* b.in stays put below */
             for (long i = 1; i < count; i++)
                 block_append(&r->b, r->b.in + start, unit);
-        } else if (strcmp(line, "clock") == 0) {
+        } else if (strcmp(line, "clock") == 0 || strcmp(line, "anchor") == 0) {
             block_end(r);
-            if (time_parse_rfc3339(val, &r->clock.last_ms, NULL) != 0)
-                FAIL(r, "%s:%d: bad clock", path, lineno);
+            if (time_parse_rfc3339(val, &anchor, NULL) != 0)
+                FAIL(r, "%s:%d: bad %s", path, lineno, line);
+            else if (line[0] == 'c')
+                maillog_clock_init(&r->clock, anchor);
+            else
+                maillog_clock_set_anchor(&r->clock, anchor);
         } else if (strcmp(line, "tz") == 0) {
             block_end(r);
-            r->clock.tz_offset_s = strtol(val, NULL, 10);
+            set_tz(val);
+            maillog_clock_zone_changed(&r->clock);
         } else {
             expect(r, lineno, line, val);
         }
     }
     block_end(r);
+    set_tz("UTC");
     free(line);
     fclose(f);
     return r->failures;
@@ -382,9 +410,9 @@ START_TEST(test_coverage)
     for (size_t i = 0; i < cases.gl_pathc; i++)
         run_file(cases.gl_pathv[i], &r);
     free(r.b.in);
-    for (int k = 0; k <= NKINDS; k++)
+    for (int k = 0; k < NKINDS + NSKIPS; k++)
         ck_assert_msg(r.kinds_seen & (1u << k), "no case file has a line of kind %s",
-                      k < NKINDS ? kind_names[k] : "SKIP");
+                      k < NKINDS ? kind_names[k] : skip_names[k - NKINDS]);
 }
 END_TEST
 
@@ -423,13 +451,34 @@ START_TEST(test_truncation)
 }
 END_TEST
 
+/*
+ * A clock made again (the reader's reset does it) keeps converting with the
+ * zone's rules: nothing set once at start can be lost. Europe/Berlin: July
+ * is CEST (+2), December CET (+1), whatever the anchor's season.
+ */
 START_TEST(test_clock_init)
 {
-    struct ml_clock clock = { 1, 3600 };
+    static const char jul[] = "Jul 15 12:00:00 mx postfix/qmgr[1]: 3F2A1B2C4D: removed";
+    static const char dec[] = "Dec 15 12:00:00 mx postfix/qmgr[1]: 3F2A1B2C4D: removed";
+    struct ml_clock clock;
+    struct ml_rec rec;
+    int64_t anchor, want_jul, want_dec;
 
-    maillog_clock_init(&clock, 1795348800000LL);
-    ck_assert_int_eq(clock.last_ms, 1795348800000LL);
-    ck_assert_int_eq(clock.tz_offset_s, 0);
+    ck_assert_int_eq(time_parse_rfc3339("2026-12-20T12:00:00Z", &anchor, NULL), 0);
+    ck_assert_int_eq(time_parse_rfc3339("2026-07-15T10:00:00Z", &want_jul, NULL), 0);
+    ck_assert_int_eq(time_parse_rfc3339("2026-12-15T11:00:00Z", &want_dec, NULL), 0);
+    set_tz("Europe/Berlin");
+    for (int round = 0; round < 2; round++) {
+        maillog_clock_init(&clock, anchor);
+        ck_assert(!clock.have_last);
+        ck_assert_int_eq(clock.anchor_ms, anchor);
+        ck_assert_int_eq(clock.anchor_local_ms, anchor + 3600000);
+        ck_assert_int_eq(maillog_parse(jul, sizeof(jul) - 1, &clock, &rec), ML_PARSED);
+        ck_assert_int_eq(rec.ts_ms, want_jul);
+        ck_assert_int_eq(maillog_parse(dec, sizeof(dec) - 1, &clock, &rec), ML_PARSED);
+        ck_assert_int_eq(rec.ts_ms, want_dec);
+    }
+    set_tz("UTC");
 }
 END_TEST
 

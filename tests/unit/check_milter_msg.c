@@ -229,8 +229,8 @@ static const struct { const char *mode, *sender, *sasl, *want; } tenant_rows[] =
     { "sasl_user", "<a@Example.COM>", NULL, "example.com" },
     { "sasl_user", "<a@Example.COM>", "", "example.com" },
     { "sender_domain", "<a@Example.COM>", "alice", "example.com" },
-    { "sender_domain", "<>", "alice", NULL },
-    { "sasl_user", "<>", NULL, NULL },
+    { "sender_domain", "<mailer>", "alice", NULL },
+    { "sasl_user", "<mailer>", NULL, NULL },
     { "sender_domain", "<no-domain>", NULL, NULL },
 };
 
@@ -369,19 +369,37 @@ END_TEST
 
 START_TEST(test_event_data_minimal)
 {
-    /* Null sender, no macros, no headers: unknown members are left out. */
+    /* No macros, no headers, a sender without a domain: unknown members
+     * are left out. */
     milter_msg_t *m = milter_msg_new(&mc);
     event_t **evs;
     size_t n;
     char *json;
 
-    milter_msg_set_sender(m, "<>");
+    milter_msg_set_sender(m, "<mailer>");
     milter_msg_add_recipient(m, "<r@x>");
     evs = milter_msg_events(m, NULL, 1, &n);
     json = json_dumps(evs[0]->data, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    ck_assert_str_eq(json, "{\"from\":\"\",\"recipient\":\"r@x\",\"size\":0,\"tags\":[],"
+    ck_assert_str_eq(json, "{\"from\":\"mailer\",\"recipient\":\"r@x\",\"size\":0,\"tags\":[],"
                            "\"metadata\":{},\"milter\":true}");
     free(json);
+    milter_events_free(evs, n);
+    milter_msg_free(m);
+}
+END_TEST
+
+/* The null sender is a notice (a DSN, a Sendmail MSP's bounce handed to
+ * the MTA): no email.sent, as the maillog reader skips notices. */
+START_TEST(test_null_sender_no_event)
+{
+    milter_msg_t *m = milter_msg_new(&mc);
+    event_t **evs;
+    size_t n;
+
+    milter_msg_set_sender(m, "<>");
+    milter_msg_add_recipient(m, "<sender@src.test>");
+    evs = milter_msg_events(m, NULL, 1, &n);
+    ck_assert_uint_eq(n, 0);
     milter_events_free(evs, n);
     milter_msg_free(m);
 }
@@ -467,6 +485,7 @@ int main(void)
     tcase_add_test(tc, test_recipient_cap);
     tcase_add_test(tc, test_event_data_exact);
     tcase_add_test(tc, test_event_data_minimal);
+    tcase_add_test(tc, test_null_sender_no_event);
     tcase_add_test(tc, test_no_recipient_no_event);
     tcase_add_test(tc, test_removals);
     tcase_add_test(tc, test_no_removals_without_control_headers);
