@@ -29,7 +29,9 @@
  *
  * Errors: tail_open_file() returns -1 with errno (EISDIR/EINVAL for what is
  * not a regular file); tail_find() returns -1 when nothing matches, warning
- * only when the directory cannot be read; tail_pos_decode() returns -1 with
+ * only when the directory cannot be read (so does tail_siblings(), with an
+ * empty list); tail_src_init_gz() warns when zlib cannot open the file, a
+ * read error of a .gz is EIO (or zlib's errno); tail_pos_decode() returns -1 with
  * err; tail_pos_encode() is fatal only when out of memory.
  */
 #include "config.h"
