@@ -55,6 +55,7 @@ struct mh_conf_maillog {
     char *path;            /* file: the log file to follow; journald: a journal
                               directory, "" = the system journal */
     char *start_at;        /* first start, no checkpoint yet: "end" (default) or "beginning" */
+    int rotate_wait;       /* seconds a renamed-away log must be idle before it is finished (5) */
     bool emit_sent;        /* email.sent from the log for messages no milter recorded (true) */
     bool include_bounces;  /* events for the MTA's own bounce notices (false) */
     char **sender_domains; /* only messages from these sender domains (NULL-terminated);

@@ -10,16 +10,32 @@
  * restart passes the last committed position back.
  *
  * Rotation handled:
- *   - by rename (logrotate "create"): the old file is read to its end, then
- *     the new file at the path from its start;
+ *   - by rename (logrotate "create"): the old file is read to its end, and
+ *     read again until it has been idle for the rotate_wait grace period
+ *     (the writer appends to it until it reopens the log), then the new
+ *     file at the path from its start; a half line at its end is complete
+ *     only once the grace period is over. When the log was rotated more
+ *     than once before we looked, the rotated files in between are read
+ *     first, oldest first;
  *   - by copytruncate: the file shrinks below our offset; the lines written
  *     between our last read and the truncation are taken from the copy (a
- *     file in the same directory whose head checksum matches and which is at
- *     least as long as our offset), then the truncated file from its start;
+ *     file in the same directory whose head checksum matches and which is
+ *     longer than our offset), then the truncated file from its start;
  *   - the file disappears and comes back later: read from the start;
- *   - while we were not running: the saved identity is looked for among
- *     the files in the directory whose name starts with the log's base name
- *     (maillog.1, maillog-20261122...) and finished first.
+ *   - while we were not running, any number of times: the saved identity
+ *     is looked for among the log's rotated files (logrotate's names:
+ *     maillog.1, maillog.2.gz, maillog-20261122[.gz]) by device + inode, or
+ *     by its head checksum (a copy; for .gz the decompressed head), and
+ *     read from the saved offset, then every newer rotated file in order,
+ *     then the log. A .gz is read with zlib, offsets in its decompressed
+ *     bytes.
+ *
+ * Limits: copytruncate loses the lines written between its copy and its
+ * truncation (we warn only when no copy is found: whether lines were in
+ * that window cannot be seen); rotated files moved elsewhere (olddir),
+ * compressed other than with gzip, or removed before we read them are
+ * lost (one warning, naming the ends of the gap); a rotated file is
+ * recognised only once its first bytes are there (not for an empty one).
  *
  *   tail_open(path, pos, err)      a follower; pos = saved position or NULL
  *                                  (NULL: start at the end of the file, so a
@@ -36,6 +52,12 @@
  *                                  tail_next drains it itself: a caller that
  *                                  reads it must do so before tail_next, never
  *                                  after, or it may swallow a wake-up
+ *   tail_set_rotate_wait(t, ms)    the grace period: how long a renamed-away
+ *                                  file must be idle (by our clock, or its
+ *                                  mtime) before it is finished
+ *                                  (TAIL_ROTATE_WAIT_MS by default; 0: as
+ *                                  soon as the new file has data, after one
+ *                                  more read). tail_next returns 0 meanwhile.
  *   tail_close(t)                  returns NULL
  *
  *   struct tail_pos is plain data: serialize it with tail_pos_encode/decode
@@ -51,12 +73,16 @@
 #include "msg.h"
 
 #define TAIL_HEAD_BYTES 256
+#define TAIL_ROTATE_WAIT_MS 5000 /* default of tail_set_rotate_wait */
 
 struct tail_pos {
     uint64_t dev, ino;
     uint64_t head_hash; /* checksum of the first min(size, TAIL_HEAD_BYTES) bytes */
     uint32_t head_len;  /* how many bytes that checksum covers */
     uint64_t offset;    /* byte after the last line handed out */
+    uint64_t mtime_ns;  /* the file's mtime as last seen before that line was read
+                           (ns since the epoch; 0: unknown): which rotated files
+                           are newer when the file itself is gone */
 };
 
 typedef struct tail tail_t;
@@ -65,6 +91,7 @@ tail_t *tail_open(const char *path, const struct tail_pos *pos, size_t max_line,
 tail_t *tail_open_from_start(const char *path, size_t max_line, mh_err_t *err);
 int tail_next(tail_t *t, const char **line, size_t *len, bool *truncated, struct tail_pos *pos);
 int tail_fd_for_poll(const tail_t *t);
+void tail_set_rotate_wait(tail_t *t, unsigned ms);
 tail_t *tail_close(tail_t *t);
 char *tail_pos_encode(const struct tail_pos *pos);           /* malloc'ed JSON */
 int tail_pos_decode(const char *json, struct tail_pos *pos, mh_err_t *err);

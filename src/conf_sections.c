@@ -35,6 +35,8 @@ static const struct conf_row conf_maillog_rows[] = {
      .kind = CK_PATH_OPT, .off = FM(path)},
     {CFG_STR("start_at", "end", CFGF_NONE),
      .kind = CK_STR, .off = FM(start_at), .oneof = conf_maillog_starts},
+    {CFG_INT("rotate_wait", 5, CFGF_NONE),
+     .kind = CK_INT, .off = FM(rotate_wait), .min = 0, .max = 3600},
     {CFG_BOOL("emit_sent", cfg_true, CFGF_NONE),
      .kind = CK_BOOL, .off = FM(emit_sent)},
     {CFG_BOOL("include_bounces", cfg_false, CFGF_NONE),

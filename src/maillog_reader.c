@@ -566,6 +566,8 @@ static void reader_open_source(struct maillog_reader *r, const char *pos_json, m
         r->tail = tail_open(r->src.path, NULL, (size_t)r->src.max_line, &err);
     if (r->tail == NULL)
         *errp = err;
+    else
+        tail_set_rotate_wait(r->tail, (unsigned)r->src.rotate_wait * 1000u);
 }
 
 /*

@@ -22,13 +22,20 @@
  *            logrotate's HUP), so it is read like a live file until the
  *            writer has visibly moved on: the new file has data, or the path
  *            has moved on again. Then it becomes
+ *   draining read again (bytes may have come between our last read and the
+ *            look at the new file: a descheduled reader sees that), still
+ *            like a live file, until it has been idle for rotate_wait (by
+ *            our monotonic clock since the move or its last growth, or by
+ *            its own mtime: a file rotated long ago is idle). Then it is
  *   finite   read to its end; its unterminated last line counts as complete
- *            (its writer is gone). The copy left by copytruncate is finite
+ *            (its writer is gone). The copy left by copytruncate, a .gz,
+ *            and a rotated file older than another rotated one are finite
  *            from the start.
  * While a rotated/finite source is drained, the file that follows it is
- * already open in `next`, so a second rotation during the drain cannot make
- * us skip the file in between. Reads are pread() at our own offset, 64 KiB
- * at a time.
+ * already open in `next` (and the ones after it in `later`, when several
+ * are to be read: a catch-up after downtime, or two rotations before we
+ * looked), so a rotation during the drain cannot make us skip a file.
+ * Reads are pread() at our own offset (zlib for a .gz), 64 KiB at a time.
  *
  * Detection happens when the live source has nothing more to read: the
  * path is stat()ed (another inode: rotation by rename; missing: keep the old
@@ -38,16 +45,21 @@
  * of the live file (one 256-byte pread per 64 KiB chunk).
  *
  * Limits (those of any log follower): a line written to a renamed-away file
- * after we drained it is lost, and so is the whole middle file when the log
- * is rotated twice before we look once; logrotate's copytruncate loses the
- * lines written between its copy and its truncation.
+ * after it has been idle for rotate_wait is lost; rotated files that leave
+ * the log's directory (or are compressed other than with gzip) before we
+ * read them are lost; logrotate's copytruncate loses the lines written
+ * between its copy and its truncation. A copy that holds less than we had
+ * read is no loss: we read those lines from the log before it was
+ * truncated.
  *
  * Returned lines are also NUL-terminated; they point into our buffer and
  * stay valid until the next tail_next()/tail_close(). Memory is bounded by
  * max_line + 64 KiB whatever the input.
  *
  * Errors: tail_open() fails (err) when the path exists but cannot be opened
- * or is not a regular file; a missing path is waited for (warned once).
+ * or is not a regular file; a missing path is waited for (warned once). A
+ * saved position whose file is nowhere is warned about once, with the two
+ * ends of the gap; a truncation without a copy once per truncation.
  * tail_next() returns -1 and warns once per distinct error (a read error,
  * an unreadable new file); the next call retries.
  */
@@ -61,6 +73,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_INOTIFY_INIT1
 #include <sys/inotify.h>
@@ -69,6 +82,7 @@
 #include "msg.h"
 #include "tail_file.h"
 #include "tail_int.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define TAIL_CHUNK 65536
@@ -76,7 +90,12 @@
 struct tail {
     char *path, *dir, *base;
     size_t max_line;
+    int64_t rotate_wait; /* ms a rotated file must be idle before it is finished */
     struct tail_src cur, next;
+    struct tail_src *later; /* files to read after next, in order (a catch-up) */
+    size_t nlater;
+    struct { uint64_t dev, ino; } done[16]; /* files finished lately (a ring) */
+    unsigned ndone;
     /* buf[start, end) holds cur's bytes from commit_off on; the bytes
      * buf[start, start + scan) are known to hold no newline. */
     char *buf;
@@ -126,6 +145,7 @@ static void tail_pos_fill(const tail_t *t, struct tail_pos *pos)
     pos->head_hash = t->cur.head_hash;
     pos->head_len = t->cur.head_len;
     pos->offset = t->commit_off;
+    pos->mtime_ns = t->cur.mtime_ns;
 }
 
 /* Hand out the next complete line in the buffer, if there is one. */
@@ -184,6 +204,24 @@ static bool tail_take_rest(tail_t *t, const char **line, size_t *len, bool *trun
 
 /* ------------------------------------------------------------ sources */
 
+/* s is finished (or, a copy, holds nothing new): tail_between must not
+ * take it for a rotated file we have not read. */
+static void tail_remember(tail_t *t, uint64_t dev, uint64_t ino)
+{
+    unsigned i = t->ndone++ % (sizeof(t->done) / sizeof(t->done[0]));
+
+    t->done[i].dev = dev;
+    t->done[i].ino = ino;
+}
+
+static bool tail_was_done(const tail_t *t, const struct stat *st)
+{
+    for (size_t i = 0; i < sizeof(t->done) / sizeof(t->done[0]) && i < t->ndone; i++)
+        if (t->done[i].dev == (uint64_t)st->st_dev && t->done[i].ino == (uint64_t)st->st_ino)
+            return true;
+    return false;
+}
+
 /* cur is done (or absent): go on with next, or with the path from 0.
  * 1 a source is ready, 0 the path is missing, -1 error. */
 static int tail_advance(tail_t *t)
@@ -191,11 +229,18 @@ static int tail_advance(tail_t *t)
     struct stat st;
     int fd;
 
+    if (t->cur.fd >= 0)
+        tail_remember(t, t->cur.dev, t->cur.ino);
     tail_src_close(&t->cur);
     if (t->next.fd >= 0) {
         t->cur = t->next;
         t->next.fd = -1;
         t->next.name = NULL;
+        t->next.gz = NULL;
+        if (t->nlater > 0) {
+            t->next = t->later[0];
+            memmove(t->later, t->later + 1, --t->nlater * sizeof(*t->later));
+        }
         tail_buf_reset(t, t->cur.read_off);
         return 1;
     }
@@ -215,6 +260,22 @@ static int tail_advance(tail_t *t)
     return 1;
 }
 
+/* The copy w describes, already gzip'ed (copytruncate with compress): a
+ * finite source from offset from in *out. */
+static bool tail_find_gz(tail_t *t, const struct tail_want *w, uint64_t from, struct tail_src *out)
+{
+    struct tail_sib *sibs = NULL;
+    size_t n = 0;
+    bool ok = false;
+
+    if (w->head_len > 0)
+        sibs = tail_siblings(t->path, t->dir, t->base, &n);
+    for (size_t i = n; !ok && i-- > 0;)
+        ok = sibs[i].gz && tail_sib_open(&sibs[i], w, from, out) == 0;
+    tail_sibs_free(sibs, n);
+    return ok;
+}
+
 /*
  * cur (live) shrank below our offset or its head changed: copytruncate.
  * The lines between commit_off and the truncation are in the copy, if we
@@ -225,6 +286,7 @@ static void tail_truncated(tail_t *t)
     struct tail_want w = {0};
     struct tail_src *s = &t->cur;
     struct stat st, cst;
+    struct tail_src gz;
     uint64_t from = t->commit_off, had = s->read_off;
     char *cname = NULL;
     int cfd = -1;
@@ -235,7 +297,7 @@ static void tail_truncated(tail_t *t)
         w.xino = s->ino;
         w.head_hash = s->head_hash;
         w.head_len = s->head_len;
-        w.min_size = from;
+        w.min_size = 0; /* a copy shorter than what we read: we read past it */
         cfd = tail_find(t->path, t->dir, t->base, &w, &cst, &cname);
     }
     if (fstat(s->fd, &st) < 0) { /* cannot happen on an open fd; keep the identity */
@@ -244,12 +306,26 @@ static void tail_truncated(tail_t *t)
         st.st_ino = (ino_t)s->ino;
     }
     tail_src_init(s, s->fd, &st, 0, s->name); /* the truncated file, from 0 */
-    if (cfd >= 0) {
+    if (cfd >= 0 && (uint64_t)cst.st_size <= from) {
+        /* We had read all the copy holds (and the lines written after the
+         * copy, up to where we were): nothing to take from it. */
+        msg_info("%s truncated; its copy %s holds nothing we have not read", t->path, cname);
+        tail_remember(t, (uint64_t)cst.st_dev, (uint64_t)cst.st_ino);
+        close(cfd);
+        xfree(cname);
+        tail_buf_reset(t, 0);
+    } else if (cfd >= 0) {
         msg_info("%s truncated; reading its lines from offset %" PRIu64 " in %s", t->path, from,
                  cname);
         t->next = *s;
         tail_src_init(&t->cur, cfd, &cst, from, cname);
         t->cur.kind = SRC_FINITE;
+        tail_buf_reset(t, from);
+    } else if (tail_find_gz(t, &w, from, &gz)) {
+        msg_info("%s truncated; reading its lines from offset %" PRIu64 " in %s", t->path, from,
+                 gz.name);
+        t->next = *s;
+        t->cur = gz;
         tail_buf_reset(t, from);
     } else {
         if (had > 0)
@@ -277,9 +353,7 @@ static int tail_fill(tail_t *t)
     if (room > TAIL_CHUNK)
         room = TAIL_CHUNK;
     chunk = t->buf + t->end;
-    do
-        n = pread(s->fd, chunk, room, (off_t)s->read_off);
-    while (n < 0 && errno == EINTR);
+    n = tail_src_read(s, chunk, room, s->read_off);
     if (n < 0)
         return tail_fail(t, "read %s: %s", s->name, strerror(errno));
     if (n == 0)
@@ -291,6 +365,8 @@ static int tail_fill(tail_t *t)
     }
     tail_src_head_extend(s, chunk, (size_t)n, s->read_off);
     s->read_off += (uint64_t)n;
+    if (s->kind == SRC_DRAINING)
+        s->idle_since = time_mono_ms();
     if (!t->skipping) {
         t->end += (size_t)n;
     } else if ((nl = memchr(chunk, '\n', (size_t)n)) == NULL) {
@@ -349,6 +425,53 @@ static int tail_pin_next(tail_t *t)
 }
 
 /*
+ * cur was renamed away and next is the path's new file: when the log was
+ * rotated more than once since we last looked, the rotated files newer
+ * than cur go between the two, oldest first: by logrotate's names, changed
+ * no earlier than cur was last seen, and not a file we have finished.
+ */
+static void tail_between(tail_t *t)
+{
+    struct tail_src src, *mid = NULL;
+    struct tail_sib *sibs;
+    size_t n, m = 0, k = 0;
+    bool found = false;
+
+    sibs = tail_siblings(t->path, t->dir, t->base, &n);
+    for (size_t i = 0; i < n; i++) {
+        if ((uint64_t)sibs[i].st.st_dev == t->cur.dev && (uint64_t)sibs[i].st.st_ino == t->cur.ino) {
+            found = true;
+            k = i;
+        }
+    }
+    for (size_t i = k + 1; found && i < n; i++) {
+        uint64_t m_ns = (uint64_t)sibs[i].st.st_mtim.tv_sec * 1000000000u +
+                        (uint64_t)sibs[i].st.st_mtim.tv_nsec;
+
+        if (m_ns < t->cur.mtime_ns || tail_was_done(t, &sibs[i].st))
+            continue;
+        if (tail_sib_open(&sibs[i], NULL, 0, &src) == 0) {
+            if (i + 1 < n) /* only the newest may still be written */
+                src.kind = SRC_FINITE;
+            mid = xreallocarray(mid, m + 1, sizeof(*mid));
+            mid[m++] = src;
+        }
+    }
+    if (m > 0) {
+        msg_info("%s was rotated %zu times since we looked; reading the rotated files in between",
+                 t->path, m + 1);
+        t->later = xreallocarray(t->later, t->nlater + m, sizeof(*t->later));
+        memmove(t->later + m, t->later, t->nlater * sizeof(*t->later));
+        memcpy(t->later, mid + 1, (m - 1) * sizeof(*mid));
+        t->later[m - 1] = t->next;
+        t->nlater += m;
+        t->next = mid[0];
+    }
+    xfree(mid);
+    tail_sibs_free(sibs, n);
+}
+
+/*
  * The live source is at its end: has the path moved on? 1 something
  * changed (go on reading), 0 nothing to read now, -1 error.
  */
@@ -367,6 +490,7 @@ static int tail_check(tail_t *t)
         if ((r = tail_pin_next(t)) < 2) {
             if (r == 1) {
                 t->cur.kind = SRC_ROTATED;
+                tail_between(t);
                 xfree(t->cur.name);
                 t->cur.name = xasprintf("%s (rotated away)", t->path);
             }
@@ -376,6 +500,7 @@ static int tail_check(tail_t *t)
     t->missing = false;
     if (fstat(t->cur.fd, &st) < 0)
         return tail_fail(t, "fstat %s: %s", t->cur.name, strerror(errno));
+    t->cur.mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
     if ((uint64_t)st.st_size < t->cur.read_off || !tail_src_head_ok(&t->cur)) {
         tail_truncated(t);
         return 1;
@@ -385,7 +510,8 @@ static int tail_check(tail_t *t)
 
 /*
  * A rotated source is at its end: has its writer moved to the new file?
- * 1 yes (cur is now finite), 0 not yet, -1 error.
+ * 1 yes (cur is now draining: read it again, for what was appended before
+ * this look), 0 not yet, -1 error.
  */
 static int tail_writer_moved(tail_t *t)
 {
@@ -401,10 +527,29 @@ static int tail_writer_moved(tail_t *t)
     }
     if ((fstat(t->next.fd, &st) == 0 && st.st_size > 0) ||
         (stat(t->path, &st) == 0 && !tail_src_same(&t->next, &st))) {
-        t->cur.kind = SRC_FINITE;
+        t->cur.kind = SRC_DRAINING;
+        t->cur.idle_since = time_mono_ms();
         return 1;
     }
     return 0;
+}
+
+/*
+ * A draining source is at its end: has it been idle for rotate_wait, by
+ * our clock since the move or its last growth, or by its own mtime (a file
+ * rotated long ago, found at start-up)? Then it is finite.
+ */
+static bool tail_drain_done(tail_t *t)
+{
+    struct stat st;
+    int64_t now = time_now_ms();
+
+    if (t->rotate_wait <= 0 || time_mono_ms() - t->cur.idle_since >= t->rotate_wait)
+        return true;
+    if (fstat(t->cur.fd, &st) < 0)
+        return false;
+    t->cur.mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+    return (int64_t)(t->cur.mtime_ns / 1000000u) <= now - t->rotate_wait;
 }
 
 int tail_next(tail_t *t, const char **line, size_t *len, bool *truncated, struct tail_pos *pos)
@@ -426,15 +571,29 @@ int tail_next(tail_t *t, const char **line, size_t *len, bool *truncated, struct
             return -1;
         if (r > 0)
             continue;
-        if (t->cur.kind == SRC_ROTATED && (r = tail_writer_moved(t)) <= 0) {
-            if (r < 0)
-                return -1;
+        if (t->cur.kind == SRC_ROTATED) {
+            if ((r = tail_writer_moved(t)) != 0) {
+                if (r < 0)
+                    return -1;
+                continue; /* read it again: it may have grown since our last read */
+            }
             if (!drained) { /* as below */
                 tail_drain_inotify(t);
                 drained = true;
                 continue;
             }
             return 0;
+        }
+        if (t->cur.kind == SRC_DRAINING) {
+            if (!tail_drain_done(t)) { /* its writer may still add a line, or finish one */
+                if (!drained) {
+                    tail_drain_inotify(t);
+                    drained = true;
+                    continue;
+                }
+                return 0;
+            }
+            t->cur.kind = SRC_FINITE;
         }
         if (t->cur.kind == SRC_FINITE) {
             if (tail_take_rest(t, line, len, truncated, pos)) {
@@ -482,6 +641,7 @@ static tail_t *tail_new(const char *path, size_t max_line, mh_err_t *err)
         t->base = xstrdup(slash + 1);
     }
     t->max_line = max_line;
+    t->rotate_wait = TAIL_ROTATE_WAIT_MS;
     t->cap = max_line + TAIL_CHUNK + 2;
     t->buf = xmalloc(t->cap);
     t->cur.fd = t->next.fd = -1;
@@ -536,65 +696,131 @@ static uint64_t tail_end_offset(int fd, uint64_t size)
     return from == 0 ? 0 : size;
 }
 
-/* Resume at a saved position (see tail_file.h); fd/st: the path, or -1. */
+/* Queue src to be read after everything queued so far (cur, next, later). */
+static void tail_queue(tail_t *t, const struct tail_src *src)
+{
+    if (t->cur.fd < 0) {
+        t->cur = *src;
+        tail_buf_reset(t, src->read_off);
+    } else if (t->next.fd < 0) {
+        t->next = *src;
+    } else {
+        t->later = xreallocarray(t->later, t->nlater + 1, sizeof(*t->later));
+        t->later[t->nlater++] = *src;
+    }
+}
+
+/* The saved position's file among the rotated files sibs (oldest first):
+ * its index, with *src opened at pos; -1 when it is not there. By inode
+ * first; else a copy or a .gz with the same head (never the log itself,
+ * live_st, when it shrank), which is then finite: a copy has no writer.
+ * Among several, the newest. */
+static long tail_resume_find(const struct tail_sib *sibs, size_t n, const struct tail_pos *pos,
+                             const struct stat *live_st, struct tail_src *src)
+{
+    struct tail_want w = {
+        .by_inode = true, .dev = pos->dev, .ino = pos->ino,
+        .head_hash = pos->head_hash, .head_len = pos->head_len, .min_size = pos->offset,
+    };
+
+    for (size_t i = n; i-- > 0;)
+        if (tail_sib_open(&sibs[i], &w, pos->offset, src) == 0)
+            return (long)i;
+    if (pos->head_len == 0)
+        return -1;
+    w.by_inode = false;
+    if (live_st != NULL) {
+        w.exclude = true;
+        w.xdev = (uint64_t)live_st->st_dev;
+        w.xino = (uint64_t)live_st->st_ino;
+    }
+    for (size_t i = n; i-- > 0;) {
+        if (tail_sib_open(&sibs[i], &w, pos->offset, src) == 0) {
+            src->kind = SRC_FINITE;
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Resume at a saved position (see tail_file.h); fd/st: the path, or -1.
+ * The position is in the log itself, or in one of its rotated files: then
+ * that file is read from the position, then every newer rotated file from
+ * its start, oldest first, then the log. When its file is nowhere, the
+ * rotated files changed after the position are read instead (warned).
+ */
 static void tail_resume(tail_t *t, const struct tail_pos *pos, int fd, const struct stat *st)
 {
-    struct tail_want w = {0};
-    struct stat ost;
-    char *oname = NULL;
-    bool shrank = false;
-    int ofd = -1;
+    struct tail_src live = {.fd = -1}, src = {.fd = -1};
+    struct tail_sib *sibs;
+    const char *first = NULL;
+    size_t n, from;
+    bool same = false, shrank = false;
+    long k;
 
-    if (fd >= 0 && (uint64_t)st->st_dev == pos->dev && (uint64_t)st->st_ino == pos->ino &&
-        tail_head_matches(fd, pos->head_hash, pos->head_len)) {
-        if ((uint64_t)st->st_size >= pos->offset) {
+    if (fd >= 0 && (uint64_t)st->st_dev == pos->dev && (uint64_t)st->st_ino == pos->ino) {
+        same = tail_head_matches(fd, pos->head_hash, pos->head_len);
+        if (same && (uint64_t)st->st_size >= pos->offset) {
             tail_src_init(&t->cur, fd, st, pos->offset, xstrdup(t->path));
             tail_buf_reset(t, pos->offset);
             return;
         }
-        /* Shrank while we were away: copytruncate; the copy has our lines. */
-        shrank = true;
-        w.exclude = true;
-        w.xdev = pos->dev;
-        w.xino = pos->ino;
-    } else {
-        /* Rotated away while we were away: find that file by its inode. */
-        w.by_inode = true;
-        w.dev = pos->dev;
-        w.ino = pos->ino;
-    }
-    w.head_hash = pos->head_hash;
-    w.head_len = pos->head_len;
-    w.min_size = pos->offset;
-    if (w.by_inode || pos->head_len > 0)
-        ofd = tail_find(t->path, t->dir, t->base, &w, &ost, &oname);
-    if (ofd < 0 && w.by_inode && pos->head_len > 0) {
-        /* Gone by inode; a copy with the same head is as good (copytruncate
-         * while we were away, with the file rewritten past our offset). */
-        w.by_inode = false;
-        ofd = tail_find(t->path, t->dir, t->base, &w, &ost, &oname);
+        shrank = same; /* copytruncate while we were away: the copy has our lines */
     }
     if (fd >= 0)
-        tail_src_init(&t->cur, fd, st, 0, xstrdup(t->path));
-    if (ofd >= 0) {
-        msg_info("%s: finishing %s from offset %" PRIu64 " first", t->path, oname, pos->offset);
-        t->next = t->cur;
-        tail_src_init(&t->cur, ofd, &ost, pos->offset, oname);
-        /* Found by inode: its writer may not have moved on yet. A copy found
-         * by its head has no writer. */
-        t->cur.kind = w.by_inode ? SRC_ROTATED : SRC_FINITE;
-        tail_buf_reset(t, pos->offset);
+        tail_src_init(&live, fd, st, 0, xstrdup(t->path));
+    sibs = tail_siblings(t->path, t->dir, t->base, &n);
+    k = tail_resume_find(sibs, n, pos, shrank ? st : NULL, &src);
+    if (k >= 0) {
+        if ((size_t)k + 1 < n) /* its writer has moved on twice since */
+            src.kind = SRC_FINITE;
+        tail_queue(t, &src);
+        from = (size_t)k + 1;
     } else {
-        if (shrank)
-            msg_warn("%s was truncated while we were away and no copy of it found; lines "
-                     "written after offset %" PRIu64 " are lost",
-                     t->path, pos->offset);
-        else if (pos->offset > 0)
-            msg_warn("%s: the file of the saved position (offset %" PRIu64 ") is gone; lines "
-                     "written to it after that position are lost; reading %s from its start",
-                     t->path, pos->offset, t->path);
-        tail_buf_reset(t, 0);
+        from = n;
+        /* Gone: the files changed after it hold the lines after it. */
+        for (size_t i = 0; pos->mtime_ns > 0 && i < n; i++) {
+            uint64_t m = (uint64_t)sibs[i].st.st_mtim.tv_sec * 1000000000u +
+                         (uint64_t)sibs[i].st.st_mtim.tv_nsec;
+
+            if (m > pos->mtime_ns) {
+                from = i;
+                break;
+            }
+        }
     }
+    for (size_t i = from; i < n; i++) {
+        if (tail_sib_open(&sibs[i], NULL, 0, &src) == 0) {
+            if (i + 1 < n) /* only the newest may still be written */
+                src.kind = SRC_FINITE;
+            if (first == NULL)
+                first = sibs[i].name;
+            tail_queue(t, &src);
+        }
+    }
+    if (k >= 0) {
+        msg_info("%s: finishing %s from offset %" PRIu64 " first%s", t->path, sibs[k].name,
+                 pos->offset, first ? ", then the rotated files after it" : "");
+    } else if (shrank) {
+        msg_warn("%s was truncated while we were away and no copy of it found; lines "
+                 "written after offset %" PRIu64 " are lost",
+                 t->path, pos->offset);
+    } else if (pos->offset > 0) {
+        char when[32] = "an unknown time";
+        time_t sec = (time_t)(pos->mtime_ns / 1000000000u);
+        struct tm tm;
+
+        if (pos->mtime_ns > 0 && localtime_r(&sec, &tm) != NULL)
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
+        msg_warn("%s: the file of the saved position (offset %" PRIu64 ", written until %s) "
+                 "is gone, and no rotated file is it; lines logged after that position and "
+                 "before the start of %s are lost",
+                 t->path, pos->offset, when, first ? first : t->path);
+    }
+    tail_sibs_free(sibs, n);
+    if (live.fd >= 0)
+        tail_queue(t, &live);
 }
 
 tail_t *tail_open(const char *path, const struct tail_pos *pos, size_t max_line, mh_err_t *err)
@@ -647,12 +873,20 @@ int tail_fd_for_poll(const tail_t *t)
     return t->ifd;
 }
 
+void tail_set_rotate_wait(tail_t *t, unsigned ms)
+{
+    t->rotate_wait = (int64_t)ms;
+}
+
 tail_t *tail_close(tail_t *t)
 {
     if (t == NULL)
         return NULL;
     tail_src_close(&t->cur);
     tail_src_close(&t->next);
+    for (size_t i = 0; i < t->nlater; i++)
+        tail_src_close(&t->later[i]);
+    xfree(t->later);
     if (t->ifd >= 0)
         close(t->ifd);
     xfree(t->buf);

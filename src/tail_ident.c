@@ -16,11 +16,22 @@
  *   tail_src_head_ok()       is the head checksum still true of the file
  *   tail_src_head_extend()   grow the head checksum with bytes just read
  *   tail_find()              a rotated file or copy in the log's directory
+ *   tail_src_init_gz()       a gzip'ed rotated file as a finite source (zlib)
+ *   tail_src_read()          pread(), or the decompressed bytes of a .gz
+ *   tail_siblings()          the log's rotated files (logrotate's names), oldest first
+ *   tail_sib_open()          open one, checking it is the file of a position
  *   tail_pos_encode/decode() the checkpoint as a small JSON object
+ *
+ * A gzip'ed rotated file (logrotate "compress", mail.log.2.gz) is the same
+ * file to us as before it was compressed: its identity is its decompressed
+ * head, and positions in it are offsets in the decompressed bytes; it is
+ * read with zlib from its start, skipping to the offset.
  *
  * Errors: tail_open_file() returns -1 with errno (EISDIR/EINVAL for what is
  * not a regular file); tail_find() returns -1 when nothing matches, warning
- * only when the directory cannot be read; tail_pos_decode() returns -1 with
+ * only when the directory cannot be read (so does tail_siblings(), with an
+ * empty list); tail_src_init_gz() warns when zlib cannot open the file, a
+ * read error of a .gz is EIO (or zlib's errno); tail_pos_decode() returns -1 with
  * err; tail_pos_encode() is fatal only when out of memory.
  */
 #include "config.h"
@@ -30,10 +41,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "msg.h"
 #include "tail_file.h"
@@ -74,6 +88,30 @@ static ssize_t head_read(int fd, uint32_t len, uint64_t *hash)
     }
     *hash = fnv1a(FNV_BASIS, b, got);
     return n < 0 ? -1 : (ssize_t)got;
+}
+
+/* head_read() of the decompressed bytes of a gzip'ed fd (not moved). */
+static ssize_t head_read_gz(int fd, uint32_t len, uint64_t *hash)
+{
+    unsigned char b[TAIL_HEAD_BYTES];
+    int dfd = dup(fd);
+    gzFile gz;
+    int n;
+
+    *hash = FNV_BASIS;
+    if (dfd < 0 || lseek(dfd, 0, SEEK_SET) < 0 || (gz = gzdopen(dfd, "rb")) == NULL) {
+        if (dfd >= 0)
+            close(dfd);
+        return -1;
+    }
+    if (len > TAIL_HEAD_BYTES)
+        len = TAIL_HEAD_BYTES;
+    n = gzread(gz, b, len);
+    gzclose(gz);
+    if (n < 0)
+        return -1;
+    *hash = fnv1a(FNV_BASIS, b, (size_t)n);
+    return n;
 }
 
 bool tail_head_matches(int fd, uint64_t hash, uint32_t len)
@@ -130,11 +168,80 @@ void tail_src_init(struct tail_src *s, int fd, const struct stat *st, uint64_t o
     }
     s->head_len = (uint32_t)n;
     s->read_off = off;
+    s->mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+    s->idle_since = 0;
+    s->gz = NULL;
+    s->gz_off = 0;
     s->kind = SRC_LIVE;
+}
+
+int tail_src_init_gz(struct tail_src *s, int fd, const struct stat *st, uint64_t off, char *name)
+{
+    uint64_t hash;
+    ssize_t n = head_read_gz(fd, TAIL_HEAD_BYTES, &hash);
+    int dfd = n < 0 ? -1 : dup(fd);
+    gzFile gz = NULL;
+
+    /* dfd shares fd's file offset, which head_read_gz moved */
+    if (dfd >= 0 && (lseek(dfd, 0, SEEK_SET) < 0 || (gz = gzdopen(dfd, "rb")) == NULL))
+        close(dfd);
+    if (gz == NULL) {
+        msg_warn("cannot read %s as gzip", name);
+        close(fd);
+        xfree(name);
+        return -1;
+    }
+    tail_src_init(s, fd, st, off, name);
+    s->head_hash = hash;
+    s->head_len = (uint32_t)n;
+    s->gz = gz;
+    s->kind = SRC_FINITE; /* nobody appends to a .gz */
+    return 0;
+}
+
+ssize_t tail_src_read(struct tail_src *s, char *buf, size_t n, uint64_t off)
+{
+    ssize_t r;
+    int got, errnum;
+
+    if (s->gz == NULL) {
+        do
+            r = pread(s->fd, buf, n, (off_t)off);
+        while (r < 0 && errno == EINTR);
+        return r;
+    }
+    if (n > INT_MAX)
+        n = INT_MAX;
+    if (off < s->gz_off) {
+        if (gzrewind(s->gz) < 0)
+            goto fail;
+        s->gz_off = 0;
+    }
+    while (s->gz_off < off) { /* skip to off */
+        uint64_t want = off - s->gz_off;
+
+        if ((got = gzread(s->gz, buf, (unsigned)(want < n ? want : n))) <= 0) {
+            if (got == 0)
+                return 0;
+            goto fail;
+        }
+        s->gz_off += (uint64_t)got;
+    }
+    if ((got = gzread(s->gz, buf, (unsigned)n)) < 0)
+        goto fail;
+    s->gz_off += (uint64_t)got;
+    return got;
+fail:
+    gzerror(s->gz, &errnum);
+    errno = errnum == Z_ERRNO && errno != 0 ? errno : EIO;
+    return -1;
 }
 
 void tail_src_close(struct tail_src *s)
 {
+    if (s->gz != NULL)
+        gzclose(s->gz);
+    s->gz = NULL;
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
@@ -221,13 +328,143 @@ int tail_find(const char *path, const char *dir, const char *base, const struct 
     return best;
 }
 
+/* ------------------------------------------------------------ siblings */
+
+/* Is name (in the log's directory) a rotated file of base, as logrotate
+ * names them? Fills sib's gz, num and sfx. */
+static bool sib_name(const char *name, const char *base, size_t blen, struct tail_sib *sib)
+{
+    const char *sfx = name + blen, *end;
+    size_t len;
+    bool digit = false;
+
+    if (strncmp(name, base, blen) != 0 || (*sfx != '.' && *sfx != '-'))
+        return false;
+    len = strlen(sfx);
+    sib->gz = len > 3 && strcmp(sfx + len - 3, ".gz") == 0;
+    if (sib->gz)
+        len -= 3;
+    end = sfx + len;
+    for (const char *p = sfx + 1; p < end; p++) {
+        if (*p >= '0' && *p <= '9')
+            digit = true;
+        else if (*p != '-' && *p != '_')
+            return false;
+    }
+    if (!digit)
+        return false;
+    sib->num = -1;
+    if (*sfx == '.' && len <= 7 && /* base.20261201 is a date */ strspn(sfx + 1, "0123456789") == len - 1) {
+        sib->num = 0;
+        for (const char *p = sfx + 1; p < end; p++)
+            sib->num = sib->num * 10 + (*p - '0');
+    }
+    sib->sfx_len = len;
+    return true;
+}
+
+/* Older first: base.N by N (higher is older), base-DATE by DATE, a mix of
+ * the two by mtime (then by name). */
+static int sib_cmp(const void *pa, const void *pb)
+{
+    const struct tail_sib *a = pa, *b = pb;
+    int c;
+
+    if (a->num >= 0 && b->num >= 0 && a->num != b->num)
+        return a->num > b->num ? -1 : 1;
+    if (a->num < 0 && b->num < 0) {
+        size_t n = a->sfx_len < b->sfx_len ? a->sfx_len : b->sfx_len;
+
+        if ((c = memcmp(a->sfx, b->sfx, n)) != 0)
+            return c;
+        if (a->sfx_len != b->sfx_len)
+            return a->sfx_len < b->sfx_len ? -1 : 1;
+    }
+    if (a->num >= 0 && b->num >= 0) /* base.N and base.N.gz: the plain one is newer */
+        return a->gz == b->gz ? 0 : a->gz ? -1 : 1;
+    if (newer(&a->st, &b->st) || newer(&b->st, &a->st))
+        return newer(&a->st, &b->st) ? 1 : -1;
+    return strcmp(a->name, b->name);
+}
+
+struct tail_sib *tail_siblings(const char *path, const char *dir, const char *base, size_t *n)
+{
+    size_t blen = strlen(base), cap = 0;
+    struct tail_sib *sibs = NULL, sib;
+    struct dirent *de;
+    DIR *d;
+
+    *n = 0;
+    if ((d = opendir(dir)) == NULL) {
+        msg_warn("cannot look for the rotated %s: opendir %s: %s", path, dir, strerror(errno));
+        return NULL;
+    }
+    while ((de = readdir(d)) != NULL) {
+        memset(&sib, 0, sizeof(sib));
+        if (!sib_name(de->d_name, base, blen, &sib))
+            continue;
+        if (fstatat(dirfd(d), de->d_name, &sib.st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(sib.st.st_mode))
+            continue;
+        if (*n == cap)
+            sibs = xreallocarray(sibs, cap = cap ? 2 * cap : 8, sizeof(*sibs));
+        sib.name = xasprintf("%s/%s", dir, de->d_name);
+        sib.sfx = sib.name + strlen(dir) + 1 + blen;
+        sibs[(*n)++] = sib;
+    }
+    closedir(d);
+    if (*n > 1)
+        qsort(sibs, *n, sizeof(*sibs), sib_cmp);
+    return sibs;
+}
+
+void tail_sibs_free(struct tail_sib *sibs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        xfree(sibs[i].name);
+    xfree(sibs);
+}
+
+int tail_sib_open(const struct tail_sib *sib, const struct tail_want *w, uint64_t off,
+                  struct tail_src *s)
+{
+    struct stat st;
+    uint64_t hash;
+    int fd = tail_open_file(AT_FDCWD, sib->name, O_NOFOLLOW, &st);
+    bool ok;
+
+    if (fd < 0)
+        return -1;
+    ok = st.st_dev == sib->st.st_dev && st.st_ino == sib->st.st_ino;
+    if (ok && w != NULL) {
+        if (w->by_inode)
+            ok = (uint64_t)st.st_dev == w->dev && (uint64_t)st.st_ino == w->ino;
+        if (ok && w->exclude)
+            ok = !((uint64_t)st.st_dev == w->xdev && (uint64_t)st.st_ino == w->xino);
+        if (ok && !sib->gz)
+            ok = (uint64_t)st.st_size >= w->min_size && tail_head_matches(fd, w->head_hash, w->head_len);
+        else if (ok)
+            ok = head_read_gz(fd, w->head_len, &hash) == (ssize_t)w->head_len &&
+                 hash == w->head_hash;
+    }
+    if (!ok) {
+        close(fd);
+        return -1;
+    }
+    if (sib->gz)
+        return tail_src_init_gz(s, fd, &st, off, xstrdup(sib->name));
+    tail_src_init(s, fd, &st, off, xstrdup(sib->name));
+    s->kind = SRC_ROTATED;
+    return 0;
+}
+
 /* ------------------------------------------------------------ checkpoint */
 
 /* 64-bit values travel as decimal strings: JSON readers that use doubles
  * would round them. */
 char *tail_pos_encode(const struct tail_pos *pos)
 {
-    char dev[24], ino[24], hash[24], off[24], out[256];
+    char dev[24], ino[24], hash[24], off[24], mtime[24], out[320];
     json_t *o;
     size_t n;
 
@@ -235,8 +472,9 @@ char *tail_pos_encode(const struct tail_pos *pos)
     snprintf(ino, sizeof(ino), "%" PRIu64, pos->ino);
     snprintf(hash, sizeof(hash), "%" PRIu64, pos->head_hash);
     snprintf(off, sizeof(off), "%" PRIu64, pos->offset);
-    o = json_pack("{s:s,s:s,s:s,s:I,s:s}", "dev", dev, "ino", ino, "head_hash", hash, "head_len",
-                  (json_int_t)pos->head_len, "offset", off);
+    snprintf(mtime, sizeof(mtime), "%" PRIu64, pos->mtime_ns);
+    o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "dev", dev, "ino", ino, "head_hash", hash,
+                  "head_len", (json_int_t)pos->head_len, "offset", off, "mtime_ns", mtime);
     if (o == NULL)
         msg_fatal(EX_OSERR, "tail_pos_encode: out of memory");
     n = json_dumpb(o, out, sizeof(out), JSON_COMPACT);
@@ -298,6 +536,9 @@ int tail_pos_decode(const char *json, struct tail_pos *pos, mh_err_t *err)
          pos_u64(o, "head_hash", UINT64_MAX, &p.head_hash, err) ||
          pos_u64(o, "head_len", TAIL_HEAD_BYTES, &head_len, err) ||
          pos_u64(o, "offset", INT64_MAX, &p.offset, err);
+    p.mtime_ns = 0; /* optional: checkpoints before it have none */
+    if (rc == 0 && json_object_get(o, "mtime_ns") != NULL)
+        rc = pos_u64(o, "mtime_ns", UINT64_MAX, &p.mtime_ns, err);
     json_decref(o);
     if (rc)
         return -1;

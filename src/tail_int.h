@@ -11,6 +11,10 @@
  *   tail_src_head_ok         is the source's head checksum still true
  *   tail_src_head_extend     grow the head checksum with bytes just read
  *   tail_find                a rotated file or a copy in the log's directory
+ *   tail_src_init_gz         take a gzip'ed rotated file as a (finite) source
+ *   tail_src_read            pread, or read a gzip'ed source's decompressed bytes
+ *   tail_siblings            the log's rotated files, oldest first
+ *   tail_sib_open            open one and check it is the file a position names
  *
  * The follower (struct tail, the reading model, rotation and truncation)
  * is described at the top of tail_file.c; file identity, the directory
@@ -33,8 +37,22 @@ struct tail_src {
     uint64_t dev, ino;
     uint64_t head_hash; /* FNV-1a 64 over the first head_len bytes */
     uint32_t head_len;  /* grows with the file up to TAIL_HEAD_BYTES */
-    uint64_t read_off;  /* file offset of the next read */
-    enum { SRC_LIVE, SRC_ROTATED, SRC_FINITE } kind; /* see the model in tail_file.c */
+    uint64_t read_off;  /* file offset of the next read (decompressed, for gz) */
+    uint64_t mtime_ns;  /* the file's mtime when last fstat()ed (ns since the epoch) */
+    int64_t idle_since; /* draining: monotonic ms of the move or of the last growth */
+    void *gz;           /* gzFile of a .gz rotated file, or NULL */
+    uint64_t gz_off;    /* where gz is in the decompressed stream */
+    enum { SRC_LIVE, SRC_ROTATED, SRC_DRAINING, SRC_FINITE } kind; /* see tail_file.c */
+};
+
+/* One rotated file of the log (tail_siblings). */
+struct tail_sib {
+    char *name;      /* dir/name, malloc'ed */
+    struct stat st;  /* lstat()ed when listed */
+    bool gz;         /* name ends in ".gz" */
+    long num;        /* N of base.N[.gz]; -1 for a date suffix */
+    const char *sfx; /* into name: the suffix after the base name, without ".gz" */
+    size_t sfx_len;
 };
 
 /* A candidate wanted by tail_find(). */
@@ -73,5 +91,31 @@ void tail_src_head_extend(struct tail_src *s, const char *p, size_t n, uint64_t 
  * (malloc'ed) filled for the caller to own; -1 when none. */
 int tail_find(const char *path, const char *dir, const char *base, const struct tail_want *w,
               struct stat *st, char **name);
+
+/* Make s read the decompressed bytes of the gzip'ed file fd from off (a
+ * finite source; takes fd and name). -1 (fd closed, name freed) when zlib
+ * cannot read it. */
+int tail_src_init_gz(struct tail_src *s, int fd, const struct stat *st, uint64_t off, char *name);
+
+/* Up to n bytes of s at offset off: pread(), or for a gz source the
+ * decompressed stream (rewound or skipped forward as needed). The bytes,
+ * 0 at the end, -1 with errno on an error. */
+ssize_t tail_src_read(struct tail_src *s, char *buf, size_t n, uint64_t off);
+
+/* The rotated files of the log base in dir: base.N, base.N.gz, and dateext
+ * names base-DATE, base-DATE.gz (DATE: digits, '-' and '_'), regular files
+ * only; oldest first (by N, by DATE, else by mtime). *n set; free the
+ * array with tail_sibs_free(). NULL (and *n = 0) when there are none or
+ * the directory cannot be read (warned). */
+struct tail_sib *tail_siblings(const char *path, const char *dir, const char *base, size_t *n);
+void tail_sibs_free(struct tail_sib *sibs, size_t n);
+
+/* Open sib; when want is not NULL, only if it is the file want names (by
+ * inode when by_inode, else by its head; for .gz the decompressed head;
+ * min_size is checked for plain files only). A source from offset off, of
+ * kind ROTATED (plain) or FINITE (gz): 0, or -1 when it is not (s
+ * untouched). */
+int tail_sib_open(const struct tail_sib *sib, const struct tail_want *want, uint64_t off,
+                  struct tail_src *s);
 
 #endif

@@ -25,7 +25,7 @@
 #include "xalloc.h"
 
 
-#define NOPTIONS 74 /* options in the tables today (31 + 16 maillog.* + 16 endpoint.* +
+#define NOPTIONS 75 /* options in the tables today (31 + 17 maillog.* + 16 endpoint.* +
                           11 milter.*); update with them */
 
 static char *tmpdir;
@@ -187,6 +187,7 @@ static const char full_conf[] =
     "    type = file\n"
     "    path = \"/var/log/mail.log\"\n"
     "    start_at = beginning\n"
+    "    rotate_wait = 3600\n"
     "    emit_sent = false\n"
     "    include_bounces = true\n"
     "    sender_domains = {\"example.com\", \"Mail.Example.ORG\", \"xn--bcher-kva.example\"}\n"
@@ -206,6 +207,7 @@ static const char full_conf[] =
     "    sasl_users = {}\n"
     "    max_messages = 10000000\n"
     "    max_age = 60\n"
+    "    rotate_wait = 0\n"
     "    max_line = 1048576\n"
     "    batch_lines = 1\n"
     "}\n";
@@ -275,6 +277,7 @@ START_TEST(test_full_maillogs)
     ck_assert_int_eq(m->max_age, 31536000);
     ck_assert_int_eq(m->max_line, 1024);
     ck_assert_int_eq(m->batch_lines, 65536);
+    ck_assert_int_eq(m->rotate_wait, 3600);
     m = &c->maillogs[1];
     ck_assert_str_eq(m->name, "journal.2_b-c");
     ck_assert_str_eq(m->type, "journald");
@@ -291,6 +294,7 @@ START_TEST(test_full_maillogs)
     ck_assert_int_eq(m->max_age, 60);
     ck_assert_int_eq(m->max_line, 1048576);
     ck_assert_int_eq(m->batch_lines, 1);
+    ck_assert_int_eq(m->rotate_wait, 0);
     conf_unref(c);
 }
 END_TEST
@@ -327,6 +331,7 @@ START_TEST(test_maillog_defaults)
         ck_assert_int_eq(m->max_line, 65536);
         ck_assert_int_eq(m->batch_lines, 4096);
         ck_assert_int_eq(m->milter_wait, 5);
+        ck_assert_int_eq(m->rotate_wait, 5);
     }
     assert_round_trip(c);
     conf_unref(c);
@@ -426,6 +431,8 @@ static const struct bad_case bad_cases[] = {
     {ML "    batch_lines = 0\n}\n", "x.conf:3: ", "'batch_lines': 0 is out of range (1 to 65536)"},
     {ML "    batch_lines = 65537\n}\n", "x.conf:3: ", "'batch_lines': 65537 is out of range"},
     {ML "    milter_wait = 601\n}\n", "x.conf:3: ", "'milter_wait': 601 is out of range (0 to 600)"},
+    {ML "    rotate_wait = -1\n}\n", "x.conf:3: ", "'rotate_wait': -1 is out of range (0 to 3600)"},
+    {ML "    rotate_wait = 3601\n}\n", "x.conf:3: ", "'rotate_wait': 3601 is out of range"},
     {"log_level = 1\n" ML "    max_messages = 100 batch_lines = -1\n}\n", "x.conf:4: ", "'batch_lines': -1"},
     /* ... choices, paths, types */
     {ML "    type = syslog\n}\n", "x.conf:3: ", "'type': 'syslog' is not one of: file, journald"},

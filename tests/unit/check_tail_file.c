@@ -8,6 +8,16 @@
  * restart from the encoded checkpoint...), so a new case is a new row.
  * Lines are "line N" so that every check is "exactly these, in this order".
  *
+ * Rotated files are found again after downtime among logrotate's names
+ * (".1", ".2.gz" with delaycompress, dateext "-20261201"), gzip'ed here
+ * with zlib the way gzip(1) does, keeping the mtime. Where the order of two
+ * events inside tail_next() matters (the writer appending its last lines
+ * to the renamed file while the reader looks at the new one), this file
+ * defines fstat() itself: an armed hook makes those writes at the moment
+ * the reader fstat()s the new file, which is what a descheduled reader
+ * sees; no timing is involved. Warnings (stderr) are captured per scenario
+ * and counted by WARNS steps.
+ *
  * The stress test runs a writer thread that appends 100,000 numbered lines
  * and rotates every 10,000 (by rename and by copytruncate in turn) while
  * the reader follows; every number must come exactly once, in order, within
@@ -19,6 +29,7 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -32,6 +43,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "tail_file.h"
 #include "testdir.h"
@@ -95,6 +107,78 @@ static void copy_file(const char *from, const char *to)
     ck_assert_int_eq(close(out), 0);
 }
 
+/* gzip path into path.gz as gzip(1) does: same mtime, original removed. */
+static void gzip_file(const char *path)
+{
+    char b[65536], *gzname = xasprintf("%s.gz", path);
+    int in = open(path, O_RDONLY);
+    struct stat st;
+    gzFile gz;
+    ssize_t n;
+
+    ck_assert_msg(in >= 0 && fstat(in, &st) == 0, "gzip %s: %s", path, strerror(errno));
+    gz = gzopen(gzname, "wb");
+    ck_assert_ptr_nonnull(gz);
+    while ((n = read(in, b, sizeof(b))) > 0)
+        ck_assert_int_eq(gzwrite(gz, b, (unsigned)n), (int)n);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(gzclose(gz), Z_OK);
+    close(in);
+    ck_assert_int_eq(utimensat(AT_FDCWD, gzname, (struct timespec[2]){st.st_atim, st.st_mtim}, 0), 0);
+    ck_assert_int_eq(unlink(path), 0);
+    free(gzname);
+}
+
+/* ------------------------------------------------------------ fstat hook */
+
+/* Armed: the next fstat() of the file dev/ino (the new log) first appends
+ * old_text to the file old_fd (the renamed one) and new_text to new_fd. */
+static struct {
+    bool armed;
+    dev_t dev;
+    ino_t ino;
+    int old_fd, new_fd;
+    const char *old_text, *new_text;
+} hook;
+
+int fstat(int fd, struct stat *st)
+{
+    static int (*real_fstat)(int, struct stat *);
+    int r;
+
+    if (real_fstat == NULL)
+        *(void **)&real_fstat = dlsym(RTLD_NEXT, "fstat");
+    r = real_fstat(fd, st);
+    if (r == 0 && hook.armed && st->st_dev == hook.dev && st->st_ino == hook.ino) {
+        hook.armed = false;
+        wstr(hook.old_fd, hook.old_text);
+        wstr(hook.new_fd, hook.new_text);
+        r = real_fstat(fd, st); /* as if the call had taken that long */
+    }
+    return r;
+}
+
+/* ------------------------------------------------------------ warnings */
+
+/* How many times s occurs in the captured stderr since the last count. */
+static int count_warnings(int cap_fd, const char *s)
+{
+    char b[16384], *p = b;
+    ssize_t n;
+    int k = 0;
+
+    n = pread(cap_fd, b, sizeof(b) - 1, 0);
+    ck_assert_int_ge(n, 0);
+    b[n] = 0;
+    while (*s && (p = strstr(p, s)) != NULL) {
+        k++;
+        p += strlen(s);
+    }
+    ck_assert_int_eq(write(STDOUT_FILENO, b, (size_t)n) >= 0, 1); /* keep them visible */
+    ck_assert_int_eq(ftruncate(cap_fd, 0), 0);
+    return k;
+}
+
 /* The next line must be want, not truncated; *pos filled. */
 static void expect_line(tail_t *t, const char *want, struct tail_pos *pos, const char *where)
 {
@@ -120,6 +204,22 @@ static void expect_none(tail_t *t, const char *where)
 
     ck_assert_msg(r == 0, "%s: want nothing, got %d \"%.*s\"", where, r,
                   r == 1 ? (int)(len > 80 ? 80 : len) : 0, r == 1 ? line : "");
+}
+
+/* pread(), or for a .gz file the decompressed bytes at off. */
+static ssize_t read_at(int fd, const char *path, char *b, size_t n, uint64_t off)
+{
+    size_t plen = strlen(path);
+    gzFile gz;
+    int got;
+
+    if (plen < 3 || strcmp(path + plen - 3, ".gz") != 0)
+        return pread(fd, b, n, (off_t)off);
+    gz = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(gz);
+    got = gzseek(gz, (z_off_t)off, SEEK_SET) == (z_off_t)off ? gzread(gz, b, (unsigned)n) : -1;
+    gzclose(gz);
+    return got;
 }
 
 /*
@@ -154,10 +254,10 @@ static void expect_pos(const char *dir, const struct tail_pos *pos, const char *
         fd = open(path, O_RDONLY);
         ck_assert_int_ge(fd, 0);
         /* "line\n" ending at offset, or "line" at the very end. */
-        n = pread(fd, b, len + 1, (off_t)(pos->offset - len - 1));
+        n = read_at(fd, path, b, len + 1, pos->offset - len - 1);
         if (!(pos->offset > len && n == (ssize_t)len + 1 && b[len] == '\n' &&
               memcmp(b, line, len) == 0)) {
-            n = pread(fd, b, len + 1, (off_t)(pos->offset - len));
+            n = read_at(fd, path, b, len + 1, pos->offset - len);
             ck_assert_msg(n == (ssize_t)len && memcmp(b, line, len) == 0,
                           "%s: \"%s\" is not before offset %llu of %s", where, line,
                           (unsigned long long)pos->offset, path);
@@ -189,26 +289,40 @@ enum op {
     OP_STOP,       /* checkpoint: encode the last position, close the reader */
     OP_START,      /* decode the checkpoint, tail_open with it */
     OP_CRAFT,      /* checkpoint = path's dev/ino, a wrong head hash, offset a */
+    OP_MOVE,       /* path + s -> path + s2 (logrotate shifting .1 to .2) */
+    OP_COPY,       /* copy path to path + s, no truncation (yet) */
+    OP_GZIP,       /* gzip path + s to path + s + ".gz", as gzip(1) does */
+    OP_AGE,        /* set the mtime of path + s to a seconds ago */
+    OP_ROTATE_WAIT, /* tail_set_rotate_wait(a ms) on the open reader */
+    OP_HOOK,       /* arm the fstat hook on the file at the path: s to old, s2 to new */
+    OP_WARNS,      /* s was warned (or said) exactly a times since the last WARNS */
 };
 
 struct step {
     enum op op;
     int a, b;
-    const char *s;
+    const char *s, *s2;
 };
 
 /* Steps, written the way they read. */
-#define DO(op) { OP_##op, 0, 0, NULL }
-#define WRITE(a, b) { OP_WRITE, a, b, NULL }
-#define WRITE_OLD(a, b) { OP_WRITE_OLD, a, b, NULL }
-#define READ(a, b) { OP_READ, a, b, NULL }
-#define RAW(s) { OP_RAW, 0, 0, s }
-#define RAW_OLD(s) { OP_RAW_OLD, 0, 0, s }
-#define SPLIT(a) { OP_SPLIT, a, 0, NULL }
-#define RENAME(s) { OP_RENAME, 0, 0, s }
-#define COPYTRUNC(s) { OP_COPYTRUNC, 0, 0, s }
-#define UNLINK(s) { OP_UNLINK, 0, 0, s }
-#define CRAFT(off) { OP_CRAFT, off, 0, NULL }
+#define DO(op) { OP_##op, 0, 0, NULL, NULL }
+#define WRITE(a, b) { OP_WRITE, a, b, NULL, NULL }
+#define WRITE_OLD(a, b) { OP_WRITE_OLD, a, b, NULL, NULL }
+#define READ(a, b) { OP_READ, a, b, NULL, NULL }
+#define RAW(s) { OP_RAW, 0, 0, s, NULL }
+#define RAW_OLD(s) { OP_RAW_OLD, 0, 0, s, NULL }
+#define SPLIT(a) { OP_SPLIT, a, 0, NULL, NULL }
+#define RENAME(s) { OP_RENAME, 0, 0, s, NULL }
+#define COPYTRUNC(s) { OP_COPYTRUNC, 0, 0, s, NULL }
+#define UNLINK(s) { OP_UNLINK, 0, 0, s, NULL }
+#define CRAFT(off) { OP_CRAFT, off, 0, NULL, NULL }
+#define MOVE(s, s2) { OP_MOVE, 0, 0, s, s2 }
+#define COPY(s) { OP_COPY, 0, 0, s, NULL }
+#define GZIP(s) { OP_GZIP, 0, 0, s, NULL }
+#define AGE(s, sec) { OP_AGE, sec, 0, s, NULL }
+#define ROTATE_WAIT(ms) { OP_ROTATE_WAIT, ms, 0, NULL, NULL }
+#define HOOK(old, new) { OP_HOOK, 0, 0, old, new }
+#define WARNS(n, s) { OP_WARNS, n, 0, s, NULL }
 
 static const struct scenario {
     const char *name;
@@ -248,6 +362,14 @@ static const struct scenario {
     { "rename rotation twice before the new file gets a line",
       { DO(CREATE), WRITE(1, 2), DO(OPEN_START), READ(1, 2), RENAME(".1"), DO(CREATE), DO(NONE),
         RENAME(".2"), DO(CREATE), WRITE(3, 4), READ(3, 4), DO(NONE) } },
+    { "rename rotation twice before we look once",
+      { DO(CREATE), WRITE(1, 2), DO(OPEN_START), READ(1, 1), RENAME(".1"), DO(CREATE), WRITE(3, 4),
+        MOVE(".1", ".2"), RENAME(".1"), DO(CREATE), WRITE(5, 6), READ(2, 6), DO(NONE),
+        WARNS(1, "rotated 2 times since we looked") } },
+    { "rename rotation three times before we look once",
+      { DO(CREATE), WRITE(1, 2), DO(OPEN_START), READ(1, 1), RENAME(".1"), DO(CREATE), WRITE(3, 4),
+        MOVE(".1", ".2"), RENAME(".1"), DO(CREATE), WRITE(5, 6), MOVE(".2", ".3"),
+        MOVE(".1", ".2"), RENAME(".1"), DO(CREATE), WRITE(7, 7), READ(2, 7), DO(NONE) } },
     { "rename rotation twice, each noticed",
       { DO(CREATE), WRITE(1, 2), DO(OPEN_START), READ(1, 1), RENAME(".1"), DO(CREATE),
         WRITE(3, 4), READ(2, 3), RENAME(".2"), DO(CREATE), WRITE(5, 6),
@@ -304,6 +426,61 @@ static const struct scenario {
       { DO(CREATE), WRITE(1, 3), CRAFT(14), DO(START), READ(1, 3), DO(NONE) } },
     { "same dev/ino, another head, offset beyond the end",
       { DO(CREATE), WRITE(1, 3), CRAFT(1000), DO(START), READ(1, 3), DO(NONE) } },
+    /* The writer appends to the renamed file while the reader is busy
+     * looking at the new one (the hook): those lines come first. */
+    { "rename rotation, lines added to the old file while the new one is looked at",
+      { DO(CREATE), WRITE(1, 2), DO(OPEN_START), READ(1, 2), RENAME(".1"), DO(CREATE), DO(NONE),
+        HOOK("line 3\nline 4\n", "line 5\n"), READ(3, 5), DO(NONE) } },
+    { "rename rotation, a half line added to the old file while the new one is looked at",
+      { DO(CREATE), WRITE(1, 2), DO(OPEN_START), ROTATE_WAIT(3600000), READ(1, 2), RENAME(".1"),
+        DO(CREATE), DO(NONE), HOOK("line 3\nline", "line 5\n"), READ(3, 3), DO(NONE),
+        RAW_OLD(" 4\n"), READ(4, 4), DO(NONE), AGE(".1", 3600), READ(5, 5), DO(NONE) } },
+    { "rename rotation, the old file's unterminated end waits for the grace period",
+      { DO(CREATE), WRITE(1, 1), DO(OPEN_START), ROTATE_WAIT(3600000), READ(1, 1), RENAME(".1"),
+        DO(CREATE), RAW_OLD("line 2"), WRITE(3, 3), DO(NONE), DO(NONE), AGE(".1", 3600),
+        READ(2, 3), DO(NONE) } },
+    /* Downtime across rotations (Debian's rsyslog logrotate and dateext). */
+    { "restart after two rotations while down",
+      { DO(CREATE), WRITE(1, 3), DO(OPEN_START), READ(1, 2), DO(STOP), RENAME(".1"), DO(CREATE),
+        WRITE(4, 5), MOVE(".1", ".2"), RENAME(".1"), DO(CREATE), WRITE(6, 7), DO(START),
+        READ(3, 7), DO(NONE), WARNS(0, "lost") } },
+    { "restart after two rotations while down, the older one gzip'ed (delaycompress)",
+      { DO(CREATE), WRITE(1, 3), DO(OPEN_START), READ(1, 2), DO(STOP), RENAME(".1"), DO(CREATE),
+        WRITE(4, 5), MOVE(".1", ".2"), GZIP(".2"), RENAME(".1"), DO(CREATE), WRITE(6, 7),
+        DO(START), READ(3, 7), DO(NONE), WARNS(0, "lost") } },
+    { "restart after three rotations while down, all gzip'ed (compress)",
+      { DO(CREATE), WRITE(1, 3), DO(OPEN_START), READ(1, 2), DO(STOP), RENAME(".1"), GZIP(".1"),
+        DO(CREATE), WRITE(4, 5), MOVE(".1.gz", ".2.gz"), RENAME(".1"), GZIP(".1"), DO(CREATE),
+        WRITE(6, 7), MOVE(".2.gz", ".3.gz"), MOVE(".1.gz", ".2.gz"), RENAME(".1"), GZIP(".1"),
+        DO(CREATE), WRITE(8, 8), DO(START), READ(3, 8), DO(NONE), WARNS(0, "lost") } },
+    { "restart after two dateext rotations while down, the older one gzip'ed",
+      { DO(CREATE), WRITE(1, 3), DO(OPEN_START), READ(1, 2), DO(STOP), RENAME("-20261201"),
+        DO(CREATE), WRITE(4, 5), RENAME("-20261202"), GZIP("-20261201"), DO(CREATE), WRITE(6, 7),
+        DO(START), READ(3, 7), DO(NONE), WARNS(0, "lost") } },
+    { "restart from a checkpoint inside a gzip'ed rotated file",
+      { DO(CREATE), WRITE(1, 3), DO(OPEN_START), READ(1, 2), DO(STOP), RENAME(".1"), DO(CREATE),
+        WRITE(4, 5), MOVE(".1", ".2"), GZIP(".2"), RENAME(".1"), DO(CREATE), WRITE(6, 7),
+        DO(START), READ(3, 3), DO(STOP), DO(START), READ(4, 4), DO(STOP), DO(START), READ(5, 7),
+        DO(NONE), WARNS(0, "lost") } },
+    { "restart after two rotations while down, the position's file rotated out",
+      { DO(CREATE), WRITE(1, 3), AGE("", 7200), DO(OPEN_START), READ(1, 2), DO(STOP),
+        RENAME(".1"), DO(CREATE), WRITE(4, 5), MOVE(".1", ".2"), RENAME(".1"), DO(CREATE),
+        WRITE(6, 7), UNLINK(".2"), DO(START), READ(4, 7), DO(NONE),
+        WARNS(1, "lines logged after that position and before the start of"), DO(NONE),
+        WARNS(0, "lost") } },
+    /* copytruncate: warn only when lines were lost. */
+    { "copytruncate after we read past what the copy holds: nothing lost, no warning",
+      { DO(CREATE), WRITE(1, 40), DO(OPEN_START), READ(1, 40), COPY(".1"), WRITE(41, 42),
+        READ(41, 42), DO(TRUNC), WRITE(43, 43), READ(43, 43), DO(NONE), WARNS(0, "lost") } },
+    { "copytruncate with lines in the copy only: read from it, no warning",
+      { DO(CREATE), WRITE(1, 3), DO(OPEN_START), READ(1, 3), WRITE(4, 5), COPYTRUNC(".1"),
+        WRITE(6, 6), READ(4, 6), DO(NONE), WARNS(0, "lost") } },
+    { "copytruncate, the copy gzip'ed before we look: read from the .gz, no warning",
+      { DO(CREATE), WRITE(1, 40), DO(OPEN_START), READ(1, 40), WRITE(41, 42), COPYTRUNC(".1"),
+        GZIP(".1"), WRITE(43, 43), READ(41, 43), DO(NONE), WARNS(0, "lost") } },
+    { "truncation without a copy after lines we had not read: warned once",
+      { DO(CREATE), WRITE(1, 3), DO(OPEN_START), READ(1, 3), WRITE(4, 4), DO(TRUNC),
+        WRITE(5, 6), READ(5, 6), DO(NONE), WARNS(1, "lost") } },
 };
 
 struct run {
@@ -314,6 +491,7 @@ struct run {
     struct tail_pos pos;
     bool have_pos;
     char *saved;
+    int cap_fd; /* stderr, captured */
 };
 
 static void run_open(struct run *r, int how)
@@ -333,12 +511,15 @@ static void run_open(struct run *r, int how)
         r->saved = xfree(r->saved);
     }
     ck_assert_msg(r->t != NULL, "%s: %s", r->sc->name, err.text);
+    tail_set_rotate_wait(r->t, 0); /* unless a ROTATE_WAIT step says */
 }
 
 static void run_step(struct run *r, const struct step *s, const char *where)
 {
-    char *name, b[32];
+    char *name, *to, b[32];
+    struct timespec ts[2];
     struct stat st;
+    int k;
 
     switch (s->op) {
     case OP_OPEN_START:
@@ -418,18 +599,67 @@ static void run_step(struct run *r, const struct step *s, const char *where)
         };
         r->saved = tail_pos_encode(&r->pos);
         break;
+    case OP_MOVE:
+        name = xasprintf("%s%s", r->path, s->s);
+        to = xasprintf("%s%s", r->path, s->s2);
+        ck_assert_msg(rename(name, to) == 0, "%s: rename: %s", where, strerror(errno));
+        free(name);
+        free(to);
+        break;
+    case OP_COPY:
+        name = xasprintf("%s%s", r->path, s->s);
+        copy_file(r->path, name);
+        free(name);
+        break;
+    case OP_GZIP:
+        name = xasprintf("%s%s", r->path, s->s);
+        gzip_file(name);
+        free(name);
+        break;
+    case OP_AGE:
+        name = xasprintf("%s%s", r->path, s->s);
+        ts[0].tv_sec = ts[1].tv_sec = time(NULL) - s->a;
+        ts[0].tv_nsec = ts[1].tv_nsec = 0;
+        ck_assert_msg(utimensat(AT_FDCWD, name, ts, 0) == 0, "%s: utimensat", where);
+        free(name);
+        break;
+    case OP_ROTATE_WAIT:
+        tail_set_rotate_wait(r->t, (unsigned)s->a);
+        break;
+    case OP_HOOK:
+        ck_assert_int_eq(stat(r->path, &st), 0);
+        hook.dev = st.st_dev;
+        hook.ino = st.st_ino;
+        hook.old_fd = r->oldfd;
+        hook.new_fd = r->wfd;
+        hook.old_text = s->s;
+        hook.new_text = s->s2;
+        hook.armed = true;
+        break;
+    case OP_WARNS:
+        k = count_warnings(r->cap_fd, s->s);
+        ck_assert_msg(k == s->a, "%s: \"%s\" said %d times, want %d", where, s->s, k, s->a);
+        break;
     case OP_END:
         break;
     }
+    if (s->op == OP_READ || s->op == OP_NONE)
+        ck_assert_msg(!hook.armed, "%s: the reader did not look at the new file", where);
 }
 
 START_TEST(test_scenario)
 {
     struct run r = { .sc = &scenarios[_i], .wfd = -1, .oldfd = -1 };
-    char where[160];
+    char where[160], *cap;
+    int saved_stderr = dup(STDERR_FILENO);
 
     r.dir = tmpdir_new();
     r.path = xasprintf("%s/maillog", r.dir);
+    cap = xasprintf("%s.stderr", r.dir);
+    r.cap_fd = open(cap, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ck_assert_int_ge(r.cap_fd, 0);
+    ck_assert_int_ge(dup2(r.cap_fd, STDERR_FILENO), 0);
+    hook.armed = false;
     for (size_t i = 0; r.sc->steps[i].op != OP_END; i++) {
         snprintf(where, sizeof(where), "%s, step %zu", r.sc->name, i + 1);
         run_step(&r, &r.sc->steps[i], where);
@@ -441,6 +671,12 @@ START_TEST(test_scenario)
         close(r.wfd);
     if (r.oldfd >= 0)
         close(r.oldfd);
+    count_warnings(r.cap_fd, "");
+    dup2(saved_stderr, STDERR_FILENO);
+    close(saved_stderr);
+    close(r.cap_fd);
+    unlink(cap);
+    free(cap);
     free(r.saved);
     free(r.path);
     tmpdir_free(r.dir);
@@ -485,6 +721,7 @@ START_TEST(test_long_line)
     wstr(fd, "short\n");
     t = tail_open_from_start(path, c->max_line, &err);
     ck_assert_msg(t != NULL, "%s", err.text);
+    tail_set_rotate_wait(t, 0);
     expect_line(t, "short", &pos, c->name);
     for (size_t off = 0; c->piece > 0 && off < c->len; off += c->piece) {
         wput(fd, big + off, c->len - off < c->piece ? c->len - off : c->piece);
@@ -527,10 +764,15 @@ static const struct codec_case {
 } codec_cases[] = {
     { "{'dev':'18446744073709551615','ino':'18446744073709551614',"
       "'head_hash':'9223372036854775808','head_len':256,'offset':'9223372036854775807'}",
-      true, { UINT64_MAX, UINT64_MAX - 1, 9223372036854775808ULL, 256, INT64_MAX } },
+      true, { UINT64_MAX, UINT64_MAX - 1, 9223372036854775808ULL, 256, INT64_MAX, 0 } },
+    { "{'dev':'1','ino':'2','head_hash':'3','head_len':4,'offset':'5',"
+      "'mtime_ns':'1796083200123456789'}",
+      true, { 1, 2, 3, 4, 5, 1796083200123456789ULL } },
+    { "{'dev':'1','ino':'2','head_hash':'3','head_len':4,'offset':'5','mtime_ns':'x'}", false,
+      { 0 } },
     { "{'dev':2049,'ino':12,'head_hash':7,'head_len':'3','offset':0,'extra':1}", true,
-      { 2049, 12, 7, 3, 0 } },
-    { "{'dev':'0','ino':'0','head_hash':'0','head_len':0,'offset':'0'}", true, { 0, 0, 0, 0, 0 } },
+      { 2049, 12, 7, 3, 0, 0 } },
+    { "{'dev':'0','ino':'0','head_hash':'0','head_len':0,'offset':'0'}", true, { 0, 0, 0, 0, 0, 0 } },
     { "{'dev':'18446744073709551616','ino':'1','head_hash':'1','head_len':1,'offset':'1'}", false,
       { 0 } },
     { "{'dev':-1,'ino':'1','head_hash':'1','head_len':1,'offset':'1'}", false, { 0 } },
@@ -569,12 +811,14 @@ START_TEST(test_codec)
     }
     ck_assert_msg(rc == 0, "%s: %s", c->json, err.text);
     ck_assert(pos.dev == c->pos.dev && pos.ino == c->pos.ino && pos.head_hash == c->pos.head_hash &&
-              pos.head_len == c->pos.head_len && pos.offset == c->pos.offset);
+              pos.head_len == c->pos.head_len && pos.offset == c->pos.offset &&
+              pos.mtime_ns == c->pos.mtime_ns);
     json = tail_pos_encode(&pos);
     ck_assert_msg(strstr(json, "\"dev\":\"") != NULL, "64-bit values as strings: %s", json);
     ck_assert_int_eq(tail_pos_decode(json, &again, &err), 0);
     ck_assert(pos.dev == again.dev && pos.ino == again.ino && pos.head_hash == again.head_hash &&
-              pos.head_len == again.head_len && pos.offset == again.offset);
+              pos.head_len == again.head_len && pos.offset == again.offset &&
+              pos.mtime_ns == again.mtime_ns);
     free(json);
 }
 END_TEST
@@ -755,6 +999,7 @@ START_TEST(test_stress)
     s.path = xasprintf("%s/maillog", dir);
     t = tail_open_from_start(s.path, MAX_LINE, &err);
     ck_assert_msg(t != NULL, "%s", err.text);
+    tail_set_rotate_wait(t, 50); /* the grace period, in every rename rotation */
     ck_assert_int_eq(pthread_create(&th, NULL, stress_writer, &s), 0);
     while (want <= STRESS_LINES && now_s() - start < STRESS_SECONDS) {
         if ((r = tail_next(t, &line, &len, &trunc, &pos)) == 1) {
