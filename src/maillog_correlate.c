@@ -124,6 +124,7 @@ struct mlc {
     struct mlc_opts opts;
     enum mlc_drop filtered_mode, discard_mode;
     uint64_t order;       /* records fed so far (and restored orders): first/active_order */
+    int64_t line_ms;      /* time of the record being fed (0 outside mlc_feed) */
     struct flt *flt_oldest, *flt_newest, *flt_b[MLC_LINK_BUCKETS]; /* <= MLC_MAX_LINKS */
     struct hop *hop_oldest, *hop_newest, *hop_b[MLC_LINK_BUCKETS]; /* <= MLC_MAX_LINKS */
     size_t nflts, nhops;
@@ -514,7 +515,11 @@ static void emit_sent_once(mlc_t *c, struct msg_state *m, struct rcpt *r)
     if (r == NULL || r->sent || !c->opts.emit_sent)
         return;
     r->sent = true;
-    emit(c, EV_SENT, m->active_ms, event_base(m, r->addr, r->orig));
+    /* Never after the outcome it precedes: lines out of order (a window of
+     * a log, a merged log) can name the outcome before the queue-active
+     * time this message was first given. */
+    emit(c, EV_SENT, c->line_ms && c->line_ms < m->active_ms ? c->line_ms : m->active_ms,
+         event_base(m, r->addr, r->orig));
 }
 
 /* ------------------------------------------------------------ records */
@@ -1641,12 +1646,23 @@ size_t mlc_flush(mlc_t *c, int64_t now_ms)
     return (size_t)(c->st.events - before);
 }
 
+static void mlc_feed_record(mlc_t *c, const struct ml_rec *rec);
+
 void mlc_feed(mlc_t *c, const struct ml_rec *rec)
+{
+
+    c->st.records++;
+    c->line_ms = rec->ts_ms;
+    mlc_feed_record(c, rec);
+    c->line_ms = 0;
+}
+
+/* mlc_feed's work, with c->line_ms set to the record's time. */
+static void mlc_feed_record(mlc_t *c, const struct ml_rec *rec)
 {
     struct msg_state *m;
     bool created, final = false;
 
-    c->st.records++;
     if (c->held_first != NULL)
         hold_expire(c, rec->ts_ms);
     if (rec->queue_id.p == NULL || rec->kind == ML_OTHER)
