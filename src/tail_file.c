@@ -11,8 +11,9 @@
  *
  * How a file is recognised (device, inode, head checksum), how a rotated
  * file or a copy is found again in the log's directory, and the checkpoint
- * format (tail_pos_encode/decode) are in tail_ident.c; the two files share
- * tail_int.h.
+ * format (tail_pos_encode/decode) are in tail_ident.c, the resume at a
+ * saved position through the rotated files (tail_resume) in tail_resume.c;
+ * the three files share tail_int.h.
  *
  * Model. At any time we read one source (`cur`), of one of three kinds:
  *   live     the file at the path: it may grow; an unterminated last line
@@ -87,30 +88,9 @@
 
 #define TAIL_CHUNK 65536
 
-struct tail {
-    char *path, *dir, *base;
-    size_t max_line;
-    int64_t rotate_wait; /* ms a rotated file must be idle before it is finished */
-    struct tail_src cur, next;
-    struct tail_src *later; /* files to read after next, in order (a catch-up) */
-    size_t nlater;
-    struct { uint64_t dev, ino; } done[16]; /* files finished lately (a ring) */
-    unsigned ndone;
-    /* buf[start, end) holds cur's bytes from commit_off on; the bytes
-     * buf[start, start + scan) are known to hold no newline. */
-    char *buf;
-    size_t cap, start, end, scan;
-    uint64_t commit_off; /* offset just after the last line handed out */
-    uint64_t skipped;    /* bytes of an overlong line dropped after its prefix */
-    bool skipping;       /* dropping an overlong line's rest until its newline */
-    int ifd;             /* inotify, or -1 */
-    bool missing;        /* the path was missing at the last look (warned) */
-    char last_err[sizeof(((mh_err_t *)0)->text)]; /* last error warned about */
-};
-
 /* ------------------------------------------------------------ helpers */
 
-static void tail_buf_reset(tail_t *t, uint64_t commit_off)
+void tail_buf_reset(tail_t *t, uint64_t commit_off)
 {
     t->start = t->end = t->scan = 0;
     t->skipped = 0;
@@ -694,133 +674,6 @@ static uint64_t tail_end_offset(int fd, uint64_t size)
     if ((nl = memrchr(b, '\n', (size_t)n)) != NULL)
         return from + (uint64_t)(nl - b) + 1;
     return from == 0 ? 0 : size;
-}
-
-/* Queue src to be read after everything queued so far (cur, next, later). */
-static void tail_queue(tail_t *t, const struct tail_src *src)
-{
-    if (t->cur.fd < 0) {
-        t->cur = *src;
-        tail_buf_reset(t, src->read_off);
-    } else if (t->next.fd < 0) {
-        t->next = *src;
-    } else {
-        t->later = xreallocarray(t->later, t->nlater + 1, sizeof(*t->later));
-        t->later[t->nlater++] = *src;
-    }
-}
-
-/* The saved position's file among the rotated files sibs (oldest first):
- * its index, with *src opened at pos; -1 when it is not there. By inode
- * first; else a copy or a .gz with the same head (never the log itself,
- * live_st, when it shrank), which is then finite: a copy has no writer.
- * Among several, the newest. */
-static long tail_resume_find(const struct tail_sib *sibs, size_t n, const struct tail_pos *pos,
-                             const struct stat *live_st, struct tail_src *src)
-{
-    struct tail_want w = {
-        .by_inode = true, .dev = pos->dev, .ino = pos->ino,
-        .head_hash = pos->head_hash, .head_len = pos->head_len, .min_size = pos->offset,
-    };
-
-    for (size_t i = n; i-- > 0;)
-        if (tail_sib_open(&sibs[i], &w, pos->offset, src) == 0)
-            return (long)i;
-    if (pos->head_len == 0)
-        return -1;
-    w.by_inode = false;
-    if (live_st != NULL) {
-        w.exclude = true;
-        w.xdev = (uint64_t)live_st->st_dev;
-        w.xino = (uint64_t)live_st->st_ino;
-    }
-    for (size_t i = n; i-- > 0;) {
-        if (tail_sib_open(&sibs[i], &w, pos->offset, src) == 0) {
-            src->kind = SRC_FINITE;
-            return (long)i;
-        }
-    }
-    return -1;
-}
-
-/*
- * Resume at a saved position (see tail_file.h); fd/st: the path, or -1.
- * The position is in the log itself, or in one of its rotated files: then
- * that file is read from the position, then every newer rotated file from
- * its start, oldest first, then the log. When its file is nowhere, the
- * rotated files changed after the position are read instead (warned).
- */
-static void tail_resume(tail_t *t, const struct tail_pos *pos, int fd, const struct stat *st)
-{
-    struct tail_src live = {.fd = -1}, src = {.fd = -1};
-    struct tail_sib *sibs;
-    const char *first = NULL;
-    size_t n, from;
-    bool same = false, shrank = false;
-    long k;
-
-    if (fd >= 0 && (uint64_t)st->st_dev == pos->dev && (uint64_t)st->st_ino == pos->ino) {
-        same = tail_head_matches(fd, pos->head_hash, pos->head_len);
-        if (same && (uint64_t)st->st_size >= pos->offset) {
-            tail_src_init(&t->cur, fd, st, pos->offset, xstrdup(t->path));
-            tail_buf_reset(t, pos->offset);
-            return;
-        }
-        shrank = same; /* copytruncate while we were away: the copy has our lines */
-    }
-    if (fd >= 0)
-        tail_src_init(&live, fd, st, 0, xstrdup(t->path));
-    sibs = tail_siblings(t->path, t->dir, t->base, &n);
-    k = tail_resume_find(sibs, n, pos, shrank ? st : NULL, &src);
-    if (k >= 0) {
-        if ((size_t)k + 1 < n) /* its writer has moved on twice since */
-            src.kind = SRC_FINITE;
-        tail_queue(t, &src);
-        from = (size_t)k + 1;
-    } else {
-        from = n;
-        /* Gone: the files changed after it hold the lines after it. */
-        for (size_t i = 0; pos->mtime_ns > 0 && i < n; i++) {
-            uint64_t m = (uint64_t)sibs[i].st.st_mtim.tv_sec * 1000000000u +
-                         (uint64_t)sibs[i].st.st_mtim.tv_nsec;
-
-            if (m > pos->mtime_ns) {
-                from = i;
-                break;
-            }
-        }
-    }
-    for (size_t i = from; i < n; i++) {
-        if (tail_sib_open(&sibs[i], NULL, 0, &src) == 0) {
-            if (i + 1 < n) /* only the newest may still be written */
-                src.kind = SRC_FINITE;
-            if (first == NULL)
-                first = sibs[i].name;
-            tail_queue(t, &src);
-        }
-    }
-    if (k >= 0) {
-        msg_info("%s: finishing %s from offset %" PRIu64 " first%s", t->path, sibs[k].name,
-                 pos->offset, first ? ", then the rotated files after it" : "");
-    } else if (shrank) {
-        msg_warn("%s was truncated while we were away and no copy of it found; lines "
-                 "written after offset %" PRIu64 " are lost",
-                 t->path, pos->offset);
-    } else if (pos->offset > 0) {
-        char when[32] = "an unknown time";
-        time_t sec = (time_t)(pos->mtime_ns / 1000000000u);
-        struct tm tm;
-
-        if (pos->mtime_ns > 0 && localtime_r(&sec, &tm) != NULL)
-            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
-        msg_warn("%s: the file of the saved position (offset %" PRIu64 ", written until %s) "
-                 "is gone, and no rotated file is it; lines logged after that position and "
-                 "before the start of %s are lost",
-                 t->path, pos->offset, when, first ? first : t->path);
-    }
-    tail_sibs_free(sibs, n);
-    if (live.fd >= 0)
-        tail_queue(t, &live);
 }
 
 tail_t *tail_open(const char *path, const struct tail_pos *pos, size_t max_line, mh_err_t *err)

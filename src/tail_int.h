@@ -1,7 +1,11 @@
 /*
- * tail_int.h - private to tail_file.c and tail_ident.c, the two halves of
- * the log follower (tail_file.h). Nothing else includes it.
+ * tail_int.h - private to tail_file.c, tail_ident.c and tail_resume.c,
+ * the three parts of the log follower (tail_file.h). Nothing else
+ * includes it.
  *
+ *   struct tail              the follower: sources, line buffer, errors
+ *   tail_buf_reset           empty the line buffer (tail_file.c)
+ *   tail_resume              start at a saved position (tail_resume.c)
  *   struct tail_src          one source being read: fd, identity, offset, kind
  *   struct tail_want         what tail_find() looks for
  *   tail_open_file           open a regular file without blocking
@@ -18,7 +22,8 @@
  *
  * The follower (struct tail, the reading model, rotation and truncation)
  * is described at the top of tail_file.c; file identity, the directory
- * search and the checkpoint format at the top of tail_ident.c.
+ * search and the checkpoint format at the top of tail_ident.c; the resume
+ * through rotated files at tail_resume() in tail_resume.c.
  */
 #ifndef MH_TAIL_INT_H
 #define MH_TAIL_INT_H
@@ -117,5 +122,34 @@ void tail_sibs_free(struct tail_sib *sibs, size_t n);
  * untouched). */
 int tail_sib_open(const struct tail_sib *sib, const struct tail_want *want, uint64_t off,
                   struct tail_src *s);
+
+/* The follower (described at the top of tail_file.c). */
+struct tail {
+    char *path, *dir, *base;
+    size_t max_line;
+    int64_t rotate_wait; /* ms a rotated file must be idle before it is finished */
+    struct tail_src cur, next;
+    struct tail_src *later; /* files to read after next, in order (a catch-up) */
+    size_t nlater;
+    struct { uint64_t dev, ino; } done[16]; /* files finished lately (a ring) */
+    unsigned ndone;
+    /* buf[start, end) holds cur's bytes from commit_off on; the bytes
+     * buf[start, start + scan) are known to hold no newline. */
+    char *buf;
+    size_t cap, start, end, scan;
+    uint64_t commit_off; /* offset just after the last line handed out */
+    uint64_t skipped;    /* bytes of an overlong line dropped after its prefix */
+    bool skipping;       /* dropping an overlong line's rest until its newline */
+    int ifd;             /* inotify, or -1 */
+    bool missing;        /* the path was missing at the last look (warned) */
+    char last_err[sizeof(((mh_err_t *)0)->text)]; /* last error warned about */
+};
+
+/* Empty the line buffer: cur's bytes from commit_off on are read next. */
+void tail_buf_reset(tail_t *t, uint64_t commit_off);
+
+/* Resume at a saved position (tail_resume.c; see tail_file.h): fd/st is
+ * the path, or -1 when it is missing. Queues what is to be read. */
+void tail_resume(tail_t *t, const struct tail_pos *pos, int fd, const struct stat *st);
 
 #endif
