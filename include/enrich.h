@@ -88,6 +88,7 @@ bool enrich_event(store_t *st, event_t *ev);
  */
 enum enrich_verdict { ENRICH_KEEP = 0, ENRICH_DROP = 1, ENRICH_HELD = 2 };
 #define ENRICH_HOLD_PREFIX "enrich/hold/"
+#define ENRICH_ALIAS_PREFIX "enrich/leg/"
 #define ENRICH_MILTER_KEY "enrich/milter"
 #define ENRICH_MILTER_RECENT_MS (7 * 86400 * 1000LL)
 int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, mh_err_t *err);
