@@ -187,6 +187,25 @@ static int enrich_record_save(store_t *st, store_txn_t *txn, const char *qid, co
         *late = enrich_sent_listed(old, ev);
         json_decref(old);
     }
+    /* The log's email.sent may have gone out under an earlier leg before
+     * the message reached the milter (an MSP's deferred hand-off): found
+     * by its Message-ID (enrich_note_sent). */
+    if (!*late && json_is_string(v = json_object_get(ev->data, "message_id")) &&
+        (old = enrich_record_load(st, json_string_value(v))) != NULL) {
+        const char *first = json_string_value(json_object_get(old, "qid"));
+        json_t *frec = first && strcmp(first, qid) != 0 ? enrich_record_load(st, first) : NULL;
+
+        if (frec && enrich_sent_listed(frec, ev)) {
+            *late = true;
+            if (!json_is_array(json_object_get(rec, "sent")))
+                json_object_set_new(rec, "sent", json_array());
+            if (!enrich_sent_listed(rec, ev))
+                json_array_append(json_object_get(rec, "sent"),
+                                  json_object_get(ev->data, "recipient"));
+        }
+        json_decref(frec);
+        json_decref(old);
+    }
     json_object_set_new(rec, "t", json_integer(t));
     rc = enrich_record_put(txn, qid, rec, err);
     json_decref(rec);
@@ -196,9 +215,10 @@ static int enrich_record_save(store_t *st, store_txn_t *txn, const char *qid, co
 /* The log's email.sent for a recipient is being stored: list it in the
  * record (made now when there is none), so that neither the milter's
  * email.sent nor the log's, arriving later, makes a second one. */
-static int enrich_note_sent(store_txn_t *txn, const char *qid, json_t *rec, const event_t *ev,
-                            mh_err_t *err)
+static int enrich_note_sent(store_t *st, store_txn_t *txn, const char *qid, json_t *rec,
+                            const event_t *ev, mh_err_t *err)
 {
+    json_t *mid, *old = NULL;
     json_t *r = rec ? json_incref(rec) : json_pack("{s:I}", "t", (json_int_t)ev->ts_ms);
     json_t *rcpt = json_object_get(ev->data, "recipient"), *sent;
     int rc;
@@ -216,6 +236,16 @@ static int enrich_note_sent(store_txn_t *txn, const char *qid, json_t *rec, cons
     json_array_append(sent, rcpt);
     rc = enrich_record_put(txn, qid, r, err);
     json_decref(r);
+    /* its Message-ID names the queue id, for a milter that sees a later
+     * leg only after this went out (enrich_record_save) */
+    mid = json_object_get(ev->data, "message_id");
+    if (rc == 0 && json_is_string(mid) && json_string_length(mid) > 0 &&
+        json_string_value(mid)[0] == '<' && (old = enrich_record_load(st, json_string_value(mid))) == NULL) {
+        r = json_pack("{s:I,s:s}", "t", (json_int_t)ev->ts_ms, "qid", qid);
+        rc = enrich_record_put(txn, json_string_value(mid), r, err);
+        json_decref(r);
+    }
+    json_decref(old);
     return rc;
 }
 
@@ -439,7 +469,7 @@ int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_
     rec = enrich_record_load(st, qid);
     milter = rec && json_is_true(json_object_get(rec, "milter"));
     if (!milter && leg && (lrec = enrich_record_load(st, leg)) != NULL) {
-        if (json_is_true(json_object_get(lrec, "milter"))) {
+        if (json_is_true(json_object_get(lrec, "milter")) && !enrich_sent_listed(lrec, ev)) {
             /* The milter saw the later leg (Sendmail's MTA behind its MSP):
              * the event goes under the milter's queue id, the first one
              * kept as first_queue_id (enrich.h). */
@@ -451,6 +481,12 @@ int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_
             json_decref(rec);
             rec = lrec;
             milter = true;
+        } else if (json_is_true(json_object_get(lrec, "milter"))) {
+            /* the log's email.sent stood under queue_id: stay there, enriched */
+            json_decref(rec);
+            rec = lrec;
+            milter = true;
+            leg = NULL;
         } else {
             json_decref(lrec);
         }
@@ -479,13 +515,13 @@ int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_
          * store's id check drops it, and counts it as the duplicate it is. */
         if (rec)
             enrich_merge(ev, rec);
-        if (!(rec && enrich_sent_listed(rec, ev)) && enrich_note_sent(txn, qid, rec, ev, err) < 0)
+        if (!(rec && enrich_sent_listed(rec, ev)) && enrich_note_sent(st, txn, qid, rec, ev, err) < 0)
             verdict = -1;
         /* and under the later leg: the milter's record may come there */
         if (verdict == 0 && leg) {
             json_t *lr = enrich_record_load(st, leg);
 
-            if (!(lr && enrich_sent_listed(lr, ev)) && enrich_note_sent(txn, leg, lr, ev, err) < 0)
+            if (!(lr && enrich_sent_listed(lr, ev)) && enrich_note_sent(st, txn, leg, lr, ev, err) < 0)
                 verdict = -1;
             json_decref(lr);
         }

@@ -352,6 +352,31 @@ START_TEST(test_record_under_later_leg)
 }
 END_TEST
 
+/* The log's email.sent out under the first leg before the chain was
+ * known (an MSP's deferred hand-off, the MTA down): the milter's, later,
+ * under the MTA's queue id, is found late by the Message-ID and dropped;
+ * the outcome stays under the surviving email.sent's queue id, enriched. */
+START_TEST(test_late_milter_by_message_id)
+{
+    event_t *m0 = ev_typed(EV_SENT, 1000, MILTER_SENT("Q0", "z@x"));
+    event_t *rs = ev_typed(EV_SENT, 2000, "{\"queue_id\":\"QM\",\"recipient\":\"a@x\","
+                                          "\"message_id\":\"<m1@x>\"}");
+    event_t *ms = ev_typed(EV_SENT, 5000, "{\"queue_id\":\"QN\",\"recipient\":\"a@x\","
+                                          "\"message_id\":\"<m1@x>\",\"subject\":\"S\","
+                                          "\"milter\":true}");
+    event_t *dl = ev_typed(EV_DELIVERED, 6000, "{\"queue_id\":\"QM\","
+                                               "\"reinjected_queue_id\":\"QN\",\"recipient\":\"a@x\"}");
+
+    ck_assert_int_eq(append1(m0, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(rs, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(ms, 0), ENRICH_DROP);
+    ck_assert_int_eq(append1(dl, 0), ENRICH_KEEP);
+    ck_assert_str_eq(dstr(dl, "queue_id"), "QM");
+    ck_assert_str_eq(dstr(dl, "subject"), "S");
+    event_free(m0), event_free(rs), event_free(ms), event_free(dl);
+}
+END_TEST
+
 /* The wait spent: due holds come back (the others stay, their deadline
  * reported), the message is marked so that its later events are not held
  * again, and the milter's email.sent arriving after that is dropped. */
@@ -477,6 +502,7 @@ int main(void)
     tcase_add_test(tc, test_hold_until_record);
     tcase_add_test(tc, test_hold_expires);
     tcase_add_test(tc, test_record_under_later_leg);
+    tcase_add_test(tc, test_late_milter_by_message_id);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
