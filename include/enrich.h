@@ -71,7 +71,13 @@ bool enrich_event(store_t *st, event_t *ev);
  * is listed ("sent") under both ids, so the milter's arriving later under
  * the later leg is dropped too. A hold is made under queue_id, and the
  * later leg named under ENRICH_ALIAS_PREFIX + leg: enrich_take_held for
- * the leg takes the first id's hold as well. Middle legs of a chain of
+ * the leg takes the first id's hold as well. When the log's email.sent
+ * went out under the first leg before the chain was known (an MSP's
+ * hand-off deferred, the MTA down), the milter's later email.sent under
+ * the later leg is found late by its Message-ID (a record under the
+ * Message-ID, {"t", "qid"}, is kept for each log email.sent that has
+ * one) and dropped; the recipient's events then stay under the first
+ * leg, the surviving email.sent's queue id, enriched. Middle legs of a chain of
  * three are not named in the event, so not looked up.
  *
  * Holding (the maillog reader: enrich_append_hold with hold_until_ms > 0;
