@@ -58,6 +58,28 @@ bool enrich_event(store_t *st, event_t *ev);
  *     log has whole seconds, the milter's email.sent milliseconds: an
  *     outcome is never timestamped before its email.sent).
  *
+ * Chains (enrich.h's rule for every leg): a log event of a chain names
+ * its first queue id in queue_id and the later leg in reinjected_queue_id
+ * (Sendmail's MSP -> MTA, Sendmail -> Postfix, a content filter). The
+ * milter may have seen either: Postfix's milter the first leg, Sendmail's
+ * the MTA's (the MSP runs no milter). The record is looked up under
+ * queue_id, then under reinjected_queue_id. When the milter's record is
+ * under the later leg, the event is moved there: queue_id := that leg
+ * (the milter's email.sent's), first_queue_id := the first id, and
+ * reinjected_queue_id removed; so every event of a recipient carries the
+ * queue_id of its surviving email.sent. The log's email.sent of a chain
+ * is listed ("sent") under both ids, so the milter's arriving later under
+ * the later leg is dropped too. A hold is made under queue_id, and the
+ * later leg named under ENRICH_ALIAS_PREFIX + leg: enrich_take_held for
+ * the leg takes the first id's hold as well. When the log's email.sent
+ * went out under the first leg before the chain was known (an MSP's
+ * hand-off deferred, the MTA down), the milter's later email.sent under
+ * the later leg is found late by its Message-ID (a record under the
+ * Message-ID, {"t", "qid"}, is kept for each log email.sent that has
+ * one) and dropped; the recipient's events then stay under the first
+ * leg, the surviving email.sent's queue id, enriched. Middle legs of a chain of
+ * three are not named in the event, so not looked up.
+ *
  * Holding (the maillog reader: enrich_append_hold with hold_until_ms > 0;
  * enrich_append is the same with 0, never holding): the
  * milter submits from a background thread after the end of DATA, so the
@@ -88,6 +110,7 @@ bool enrich_event(store_t *st, event_t *ev);
  */
 enum enrich_verdict { ENRICH_KEEP = 0, ENRICH_DROP = 1, ENRICH_HELD = 2 };
 #define ENRICH_HOLD_PREFIX "enrich/hold/"
+#define ENRICH_ALIAS_PREFIX "enrich/leg/"
 #define ENRICH_MILTER_KEY "enrich/milter"
 #define ENRICH_MILTER_RECENT_MS (7 * 86400 * 1000LL)
 int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, mh_err_t *err);

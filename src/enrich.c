@@ -25,6 +25,15 @@ static const char *enrich_qid(const event_t *ev)
     return qid && qid[0] ? qid : NULL;
 }
 
+/* The later leg of the event's chain (enrich.h), NULL when none. */
+static const char *enrich_leg(const event_t *ev)
+{
+    const char *q = json_string_value(json_object_get(ev->data, "reinjected_queue_id"));
+    const char *qid = enrich_qid(ev);
+
+    return q && q[0] && qid && strcmp(q, qid) != 0 ? q : NULL;
+}
+
 /* The stored record of qid as a JSON object, or NULL (none, a store
  * error or a malformed record: both logged). */
 static json_t *enrich_record_load(store_t *st, const char *qid)
@@ -178,6 +187,25 @@ static int enrich_record_save(store_t *st, store_txn_t *txn, const char *qid, co
         *late = enrich_sent_listed(old, ev);
         json_decref(old);
     }
+    /* The log's email.sent may have gone out under an earlier leg before
+     * the message reached the milter (an MSP's deferred hand-off): found
+     * by its Message-ID (enrich_note_sent). */
+    if (!*late && json_is_string(v = json_object_get(ev->data, "message_id")) &&
+        (old = enrich_record_load(st, json_string_value(v))) != NULL) {
+        const char *first = json_string_value(json_object_get(old, "qid"));
+        json_t *frec = first && strcmp(first, qid) != 0 ? enrich_record_load(st, first) : NULL;
+
+        if (frec && enrich_sent_listed(frec, ev)) {
+            *late = true;
+            if (!json_is_array(json_object_get(rec, "sent")))
+                json_object_set_new(rec, "sent", json_array());
+            if (!enrich_sent_listed(rec, ev))
+                json_array_append(json_object_get(rec, "sent"),
+                                  json_object_get(ev->data, "recipient"));
+        }
+        json_decref(frec);
+        json_decref(old);
+    }
     json_object_set_new(rec, "t", json_integer(t));
     rc = enrich_record_put(txn, qid, rec, err);
     json_decref(rec);
@@ -187,9 +215,10 @@ static int enrich_record_save(store_t *st, store_txn_t *txn, const char *qid, co
 /* The log's email.sent for a recipient is being stored: list it in the
  * record (made now when there is none), so that neither the milter's
  * email.sent nor the log's, arriving later, makes a second one. */
-static int enrich_note_sent(store_txn_t *txn, const char *qid, json_t *rec, const event_t *ev,
-                            mh_err_t *err)
+static int enrich_note_sent(store_t *st, store_txn_t *txn, const char *qid, json_t *rec,
+                            const event_t *ev, mh_err_t *err)
 {
+    json_t *mid, *old = NULL;
     json_t *r = rec ? json_incref(rec) : json_pack("{s:I}", "t", (json_int_t)ev->ts_ms);
     json_t *rcpt = json_object_get(ev->data, "recipient"), *sent;
     int rc;
@@ -207,6 +236,26 @@ static int enrich_note_sent(store_txn_t *txn, const char *qid, json_t *rec, cons
     json_array_append(sent, rcpt);
     rc = enrich_record_put(txn, qid, r, err);
     json_decref(r);
+    /* its Message-ID names the queue id, for a milter that sees a later
+     * leg only after this went out (enrich_record_save) */
+    mid = json_object_get(ev->data, "message_id");
+    if (rc == 0 && json_is_string(mid) && json_string_length(mid) > 0 &&
+        json_string_value(mid)[0] == '<' && (old = enrich_record_load(st, json_string_value(mid))) == NULL) {
+        r = json_pack("{s:I,s:s}", "t", (json_int_t)ev->ts_ms, "qid", qid);
+        rc = enrich_record_put(txn, json_string_value(mid), r, err);
+        json_decref(r);
+    }
+    json_decref(old);
+    return rc;
+}
+
+/* A later leg's id names the first one its events are held under. */
+static int enrich_alias_put(store_txn_t *txn, const char *leg, const char *qid, mh_err_t *err)
+{
+    char *key = xasprintf("%s%s", ENRICH_ALIAS_PREFIX, leg);
+    int rc = store_kv_put(txn, STORE_CHECKPOINTS, key, qid, strlen(qid), err);
+
+    free(key);
     return rc;
 }
 
@@ -285,8 +334,8 @@ static int enrich_hold_take(store_txn_t *txn, const char *key, json_t *h, event_
     return store_kv_del(txn, STORE_CHECKPOINTS, key, err) < 0 ? -1 : 0;
 }
 
-int enrich_take_held(store_t *st, store_txn_t *txn, const char *qid, event_t ***evs, size_t *n,
-                     mh_err_t *err)
+static int enrich_take_held_one(store_t *st, store_txn_t *txn, const char *qid, event_t ***evs,
+                                size_t *n, mh_err_t *err)
 {
     char *key = enrich_hold_key(qid);
     int rc;
@@ -296,6 +345,27 @@ int enrich_take_held(store_t *st, store_txn_t *txn, const char *qid, event_t ***
         rc = enrich_hold_take(txn, key, h, evs, n, err);
     json_decref(h);
     free(key);
+    return rc < 0 ? -1 : 0;
+}
+
+int enrich_take_held(store_t *st, store_txn_t *txn, const char *qid, event_t ***evs, size_t *n,
+                     mh_err_t *err)
+{
+    char *akey = xasprintf("%s%s", ENRICH_ALIAS_PREFIX, qid), *first;
+    void *val = NULL;
+    size_t len;
+    int rc = enrich_take_held_one(st, txn, qid, evs, n, err);
+
+    /* qid a later leg of a chain whose events are held under its first id */
+    if (rc == 0 && (rc = store_kv_get(st, STORE_CHECKPOINTS, akey, &val, &len, err)) == 0) {
+        first = xstrndup(val, len);
+        free(val);
+        rc = enrich_take_held_one(st, txn, first, evs, n, err);
+        if (rc == 0 && store_kv_del(txn, STORE_CHECKPOINTS, akey, err) < 0)
+            rc = -1;
+        free(first);
+    }
+    free(akey);
     return rc < 0 ? -1 : 0;
 }
 
@@ -382,14 +452,15 @@ int enrich_append(store_t *st, store_txn_t *txn, event_t *ev, mh_err_t *err)
 int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_until_ms,
                        mh_err_t *err)
 {
-    const char *qid = enrich_qid(ev);
-    json_t *rec, *t;
+    const char *qid = enrich_qid(ev), *leg;
+    json_t *rec, *t, *lrec;
     bool late, milter;
     int verdict = ENRICH_KEEP, rc;
     int64_t seen;
 
     if (qid == NULL)
         return ENRICH_KEEP;
+    leg = enrich_from_milter(ev) ? NULL : enrich_leg(ev);
     if (enrich_from_milter(ev)) { /* it carries the record's members itself */
         if (enrich_record_save(st, txn, qid, ev, &late, err) < 0)
             return -1;
@@ -397,6 +468,29 @@ int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_
     }
     rec = enrich_record_load(st, qid);
     milter = rec && json_is_true(json_object_get(rec, "milter"));
+    if (!milter && leg && (lrec = enrich_record_load(st, leg)) != NULL) {
+        if (json_is_true(json_object_get(lrec, "milter")) && !enrich_sent_listed(lrec, ev)) {
+            /* The milter saw the later leg (Sendmail's MTA behind its MSP):
+             * the event goes under the milter's queue id, the first one
+             * kept as first_queue_id (enrich.h). */
+            json_object_set_new(ev->data, "first_queue_id", json_string(qid));
+            json_object_set_new(ev->data, "queue_id", json_string(leg));
+            json_object_del(ev->data, "reinjected_queue_id");
+            qid = enrich_qid(ev);
+            leg = NULL;
+            json_decref(rec);
+            rec = lrec;
+            milter = true;
+        } else if (json_is_true(json_object_get(lrec, "milter"))) {
+            /* the log's email.sent stood under queue_id: stay there, enriched */
+            json_decref(rec);
+            rec = lrec;
+            milter = true;
+            leg = NULL;
+        } else {
+            json_decref(lrec);
+        }
+    }
     /* Behind a hold already there, or a new one while the milter is in use
      * and this message has not had its wait yet. No hold can be there for
      * a message whose wait is spent, nor without a milter ever seen (no
@@ -407,6 +501,10 @@ int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_
 
         if ((rc = enrich_hold_add(st, txn, qid, ev, hold_until_ms, make, err)) != 0) {
             json_decref(rec);
+            /* the milter's record may come under the later leg: it ends
+             * this hold too (enrich_take_held) */
+            if (rc > 0 && leg && enrich_alias_put(txn, leg, qid, err) < 0)
+                rc = -1;
             return rc < 0 ? -1 : ENRICH_HELD;
         }
     }
@@ -417,8 +515,16 @@ int enrich_append_hold(store_t *st, store_txn_t *txn, event_t *ev, int64_t hold_
          * store's id check drops it, and counts it as the duplicate it is. */
         if (rec)
             enrich_merge(ev, rec);
-        if (!(rec && enrich_sent_listed(rec, ev)) && enrich_note_sent(txn, qid, rec, ev, err) < 0)
+        if (!(rec && enrich_sent_listed(rec, ev)) && enrich_note_sent(st, txn, qid, rec, ev, err) < 0)
             verdict = -1;
+        /* and under the later leg: the milter's record may come there */
+        if (verdict == 0 && leg) {
+            json_t *lr = enrich_record_load(st, leg);
+
+            if (!(lr && enrich_sent_listed(lr, ev)) && enrich_note_sent(st, txn, leg, lr, ev, err) < 0)
+                verdict = -1;
+            json_decref(lr);
+        }
     } else if (rec) {
         enrich_merge(ev, rec);
         /* the log has whole seconds, the milter's email.sent milliseconds;

@@ -198,6 +198,8 @@ static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, 
     c->hold_into = &cap;
     on_delivery(c, m, r, one, &final);
     c->hold_into = into;
+    if (next == NULL && str_eq(r->status, "sent") && r->new_queue_id.p)
+        next = state_find(c, r->new_queue_id); /* made by the hop itself */
     chained = next && next != m && next->root_qid &&
               strcmp(next->root_qid, m->root_qid ? m->root_qid : m->qid) == 0;
     /* A local name handed on ("root") is named by the next leg ("root@host"):
@@ -213,6 +215,11 @@ static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, 
                     nr->sent = false;
             continue;
         }
+        /* the hop's own events name the next leg too: the milter may have
+         * seen only that one (Sendmail's MTA behind its MSP; enrich.h) */
+        if (chained && json_object_get(json_array_get(e, 2), "reinjected_queue_id") == NULL)
+            json_object_set_new(json_array_get(e, 2), "reinjected_queue_id",
+                                json_string(next->qid));
         mlc_emit(c, type, json_integer_value(json_array_get(e, 1)), json_incref(json_array_get(e, 2)));
     }
     json_decref(cap.held);

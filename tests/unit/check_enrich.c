@@ -302,6 +302,81 @@ START_TEST(test_hold_until_record)
 }
 END_TEST
 
+/* The milter's record under a later leg of the chain (Sendmail's MTA
+ * behind its MSP: reinjected_queue_id): the reader's events are held
+ * under the first id until the record comes under the later one, then
+ * the reader's email.sent is superseded and its outcome goes under the
+ * milter's queue id (first_queue_id keeps the first), enriched and not
+ * before the milter's email.sent; and the milter's late after the
+ * reader's email.sent under a chain is dropped. */
+START_TEST(test_record_under_later_leg)
+{
+    event_t *m0 = ev_typed(EV_SENT, 1000, MILTER_SENT("Q0", "z@x"));
+    event_t *rs = ev_typed(EV_SENT, 2000, "{\"queue_id\":\"QA\",\"reinjected_queue_id\":\"QB\","
+                                          "\"recipient\":\"a@x\"}");
+    event_t *dl = ev_typed(EV_DELIVERED, 2000, "{\"queue_id\":\"QA\","
+                                               "\"reinjected_queue_id\":\"QB\",\"recipient\":\"a@x\"}");
+    event_t *ms = ev_typed(EV_SENT, 2100, MILTER_SENT("QB", "a@x"));
+    event_t *ls = ev_typed(EV_SENT, 3000, "{\"queue_id\":\"QC\",\"reinjected_queue_id\":\"QD\","
+                                          "\"recipient\":\"b@x\"}");
+    event_t *lm = ev_typed(EV_SENT, 2900, MILTER_SENT("QD", "b@x"));
+    event_t **got = NULL;
+    size_t n = 0;
+    store_txn_t *txn;
+    mh_err_t err;
+    int64_t until = time_now_ms() + 60000;
+
+    ck_assert_int_eq(append1(m0, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(rs, until), ENRICH_HELD);
+    ck_assert_int_eq(append1(dl, until), ENRICH_HELD);
+    ck_assert_int_eq(append1(ms, 0), ENRICH_KEEP);
+    txn = store_begin(st, NULL);
+    ck_assert_int_eq(enrich_take_held(st, txn, "QB", &got, &n, &err), 0); /* the milter's id */
+    ck_assert_int_eq(store_commit(txn, NULL), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(holds(), 0);
+    ck_assert_int_eq(append1(got[0], 0), ENRICH_DROP);
+    ck_assert_int_eq(append1(got[1], 0), ENRICH_KEEP);
+    ck_assert_str_eq(dstr(got[1], "subject"), "S");
+    ck_assert_str_eq(dstr(got[1], "queue_id"), "QB");
+    ck_assert_str_eq(dstr(got[1], "first_queue_id"), "QA");
+    ck_assert_int_eq(got[1]->ts_ms, 2100);
+    /* no hold (0): the reader's email.sent first, the milter's later leg late */
+    ck_assert_int_eq(append1(ls, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(lm, 0), ENRICH_DROP);
+    for (size_t i = 0; i < n; i++)
+        event_free(got[i]);
+    free(got);
+    event_free(m0), event_free(rs), event_free(dl), event_free(ms), event_free(ls);
+    event_free(lm);
+}
+END_TEST
+
+/* The log's email.sent out under the first leg before the chain was
+ * known (an MSP's deferred hand-off, the MTA down): the milter's, later,
+ * under the MTA's queue id, is found late by the Message-ID and dropped;
+ * the outcome stays under the surviving email.sent's queue id, enriched. */
+START_TEST(test_late_milter_by_message_id)
+{
+    event_t *m0 = ev_typed(EV_SENT, 1000, MILTER_SENT("Q0", "z@x"));
+    event_t *rs = ev_typed(EV_SENT, 2000, "{\"queue_id\":\"QM\",\"recipient\":\"a@x\","
+                                          "\"message_id\":\"<m1@x>\"}");
+    event_t *ms = ev_typed(EV_SENT, 5000, "{\"queue_id\":\"QN\",\"recipient\":\"a@x\","
+                                          "\"message_id\":\"<m1@x>\",\"subject\":\"S\","
+                                          "\"milter\":true}");
+    event_t *dl = ev_typed(EV_DELIVERED, 6000, "{\"queue_id\":\"QM\","
+                                               "\"reinjected_queue_id\":\"QN\",\"recipient\":\"a@x\"}");
+
+    ck_assert_int_eq(append1(m0, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(rs, 0), ENRICH_KEEP);
+    ck_assert_int_eq(append1(ms, 0), ENRICH_DROP);
+    ck_assert_int_eq(append1(dl, 0), ENRICH_KEEP);
+    ck_assert_str_eq(dstr(dl, "queue_id"), "QM");
+    ck_assert_str_eq(dstr(dl, "subject"), "S");
+    event_free(m0), event_free(rs), event_free(ms), event_free(dl);
+}
+END_TEST
+
 /* The wait spent: due holds come back (the others stay, their deadline
  * reported), the message is marked so that its later events are not held
  * again, and the milter's email.sent arriving after that is dropped. */
@@ -426,6 +501,8 @@ int main(void)
     tcase_add_test(tc, test_outcome_not_before_sent);
     tcase_add_test(tc, test_hold_until_record);
     tcase_add_test(tc, test_hold_expires);
+    tcase_add_test(tc, test_record_under_later_leg);
+    tcase_add_test(tc, test_late_milter_by_message_id);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
