@@ -259,14 +259,24 @@ out("every event has queue_id and from; a recipient's events share one queue id 
 # Milter metadata: the MTA's milter sees the SMTP and the MSP submissions
 # (not x2@error.test: the MTA refuses it at RCPT, before the milter).
 errs = []
+# ok6 was submitted while the MTA was down: its email.sent and the hop's
+# deferral were logged before any milter saw the message, so they cannot
+# carry what only the milter sees (the reader holds only a bounded time);
+# its outcome after the hand-off must, and it still has one email.sent.
+def before_milter(r, e):
+    return r == "ok6@a.test" and (e["type"] == "email.sent" or e["data"].get("hop") is True)
 for r, subj, tags in [(x, "Order 1", ["vip"]) for x in SMTP] + [(x, "Local MSP", ["msp"]) for x in MSP if x != "x2@error.test"]:
     for e in by.get(r, []) or [{"type": "none", "data": {}}]:
         d = e["data"]
+        if before_milter(r, e):
+            continue
         if d.get("subject") != subj or d.get("tags") != tags:
             errs.append("%s: %s subject %r tags %r" % (r, e["type"], d.get("subject"), d.get("tags")))
     sent = of(r, "email.sent")
-    if sent and sent[0]["data"].get("milter") is not True:
+    if sent and sent[0]["data"].get("milter") is not True and not before_milter(r, sent[0]):
         errs.append("%s: email.sent not the milter's" % r)
+    if len(sent) != 1:
+        errs.append("%s: %d email.sent" % (r, len(sent)))
 out("SMTP and MSP recipients: the milter's email.sent, every event with its subject and tags [issue 11]", errs)
 errs = []
 for r in SMTP:
@@ -278,7 +288,12 @@ m = status.get("maillog", {}).get("sendmail", {})
 out("status: lines read, none skipped as garbage (sm-mta, sendmail, postfix/*)",
     [] if m.get("lines", 0) > 20 and m.get("skipped_garbage") == 0 else ["maillog status %r" % m])
 # Offline: the log alone (no milter) gives the same events per recipient.
-key = lambda evs: sorted(Counter((e["type"], e["data"].get("recipient")) for e in evs).items())
+# The one difference allowed: an aliased recipient's email.sent is the
+# milter's in the daemon, named as the MTA got it at RCPT (root@host), and
+# the log's offline, named as delivered (its alias): so email.sent is
+# compared by count, every outcome per recipient.
+key = lambda evs: sorted(Counter((e["type"], e["data"].get("recipient") if e["type"] != "email.sent" else "*")
+                                 for e in evs).items())
 a, b = key(ev), key(parsed)
 out("mailhookctl parse gives the same events per recipient as the daemon [issue 11]",
     [] if a == b else ["daemon only: %r" % sorted(set(a) - set(b)), "parse only: %r" % sorted(set(b) - set(a))])
