@@ -174,8 +174,14 @@ for kind, types in FATE.items():
     out("%s recipients: %s enriched with subject, tags, metadata, tenant" % (kind, " + ".join(types)), errs)
 
 # 4. the reader's email.sent were superseded, not stored
-sup = status.get("counters", {}).get("superseded")
-out("status: the reader's 6 email.sent counted as superseded", [] if sup == 6 else ["superseded = %r" % sup])
+# (When Postfix logged a message before the milter's record was stored, the
+# reader held that message's events and the milter's record released them:
+# its email.sent is then dropped from the hold and counted as held, not
+# superseded. Which path each message takes depends on the load.)
+c = status.get("counters", {})
+sup, held = c.get("superseded", 0), c.get("held", 0)
+out("status: the reader's 6 email.sent counted as superseded (or held, then dropped)",
+    [] if sup == 6 or (sup < 6 and held >= 6 - sup) else ["superseded = %r, held = %r" % (sup, held)])
 
 # 5. control headers removed from what was delivered
 for r in ("oka@r.test", "okb@r.test"):
