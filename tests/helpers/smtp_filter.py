@@ -30,22 +30,11 @@ import signal
 import smtplib
 import sys
 
+from smtp_sink import path_arg, read_data  # one SMTP grammar for both test servers
+
 HOST = "127.0.0.1"
 IDLE_TIMEOUT = 60
 REINJECT_TIMEOUT = 30
-MAX_SIZE = 10240000
-
-
-def path_arg(arg):
-    """'FROM:<a@b> SIZE=1' -> 'a@b' (None when malformed)."""
-    _, sep, rest = arg.partition(":")
-    if not sep:
-        return None
-    rest = rest.strip()
-    if rest.startswith("<"):
-        end = rest.find(">")
-        return rest[1:end] if end >= 0 else None
-    return rest.split()[0] if rest else None
 
 
 def reinject(port, mail_from, rcpts, data):
@@ -150,20 +139,11 @@ class Filter:
                 else:
                     send("354 End data with <CR><LF>.<CR><LF>")
                     await writer.drain()
-                    chunks, size = [], 0
-                    while True:
-                        d = await readline()
-                        if d in (b".\r\n", b".\n"):
-                            break
-                        if d.startswith(b"."):
-                            d = d[1:]
-                        size += len(d)
-                        if size <= MAX_SIZE:
-                            chunks.append(d)
-                    if size > MAX_SIZE:
+                    data = await read_data(readline)
+                    if data is None:
                         send("552 5.3.4 Error: message file too big")
                     else:
-                        send(await self.decide(mail_from, rcpts, b"".join(chunks)))
+                        send(await self.decide(mail_from, rcpts, data))
                     mail_from, rcpts = None, []
             elif verb in ("RSET", "NOOP"):
                 if verb == "RSET":

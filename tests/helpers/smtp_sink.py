@@ -77,6 +77,22 @@ def path_arg(arg):
     return rest.split()[0] if rest else None
 
 
+async def read_data(readline):
+    """The DATA body up to the lone dot, dots unstuffed; None past MAX_SIZE
+    (the rest is read and dropped). Shared with smtp_filter.py."""
+    chunks, size = [], 0
+    while True:
+        d = await readline()
+        if d in (b".\r\n", b".\n"):
+            break
+        if d.startswith(b"."):
+            d = d[1:]
+        size += len(d)
+        if size <= MAX_SIZE:
+            chunks.append(d)
+    return b"".join(chunks) if size <= MAX_SIZE else None
+
+
 class Sink:
     def __init__(self, save_dir, quiet):
         self.save_dir = save_dir
@@ -182,23 +198,14 @@ class Sink:
                 else:
                     send("354 End data with <CR><LF>.<CR><LF>")
                     await writer.drain()
-                    chunks, size = [], 0
-                    while True:
-                        d = await readline()
-                        if d in (b".\r\n", b".\n"):
-                            break
-                        if d.startswith(b"."):
-                            d = d[1:]
-                        size += len(d)
-                        if size <= MAX_SIZE:
-                            chunks.append(d)
-                    if size > MAX_SIZE:
+                    data = await read_data(readline)
+                    if data is None:
                         send("552 5.3.4 Error: message file too big")
                     else:
                         qid = self.next_id()
-                        self.save(qid, mail_from, rcpts, b"".join(chunks), peer)
+                        self.save(qid, mail_from, rcpts, data, peer)
                         self.log("%s: from=<%s> to=%s size=%d" %
-                                 (qid, mail_from, ",".join("<%s>" % r for r in rcpts), size))
+                                 (qid, mail_from, ",".join("<%s>" % r for r in rcpts), len(data)))
                         send("250 2.0.0 Ok: queued as %s" % qid)
                     mail_from, rcpts = None, []
             elif verb == "RSET":
