@@ -11,8 +11,11 @@
  *   msg_debug(fmt, ...)    only when msg_verbose > 0
  *
  * Feature code never calls syslog() or writes to stderr itself. Text that came
- * from outside (addresses, headers, URLs, log lines) goes through printable()
- * before it is logged.
+ * from outside (addresses, headers, URLs, log lines, a producer's event, an
+ * admin request) goes through printable() before it is logged or quoted in
+ * an mh_err_t; the answer writers (ingest, admin) and msg_*() itself make
+ * their whole text printable again, so one forgotten quote cannot split a
+ * line of the log or of a protocol in two.
  *
  * Errors returned to a caller use mh_err_t: a fixed buffer the callee fills
  * with mh_err_set(), which returns -1 so that "return mh_err_set(err, ...);"
@@ -46,8 +49,10 @@ void msg_panic(const char *fmt, ...) MH_PRINTF(1, 2) MH_NORETURN;
 
 /*
  * printable - copy at most outlen-1 bytes of untrusted text into out,
- * replacing control characters and invalid UTF-8 with '?'; always
- * NUL-terminates, marks truncation with "...". Returns out.
+ * replacing each control character (C0, DEL, C1, and the line and paragraph
+ * separators U+2028/U+2029) and each invalid UTF-8 byte with '?'; always
+ * NUL-terminates, marks truncation with "...". Never longer than the input
+ * but for the "...". Returns out.
  */
 char *printable(char *out, size_t outlen, const char *in, size_t inlen);
 

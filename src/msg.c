@@ -63,11 +63,18 @@ const char *msg_progname(void)
     return msg_name;
 }
 
+/*
+ * Every message is made printable as a whole before it is written, as
+ * Postfix's msg_output does: callers quote outside text through printable()
+ * already, and this keeps one that forgot from splitting a log line in two
+ * (a newline in a quoted value would forge the next line).
+ */
 static void msg_vlog(int prio, const char *label, const char *fmt, va_list ap)
 {
-    char buf[2048];
+    char raw[2048], buf[sizeof(raw)];
 
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    printable(buf, sizeof(buf), raw, strlen(raw));
     if (msg_dest == MSG_SYSLOG) {
         if (label[0])
             syslog(prio, "%s: %s", label, buf);
@@ -159,14 +166,17 @@ int mh_err_prefix(mh_err_t *err, const char *fmt, ...)
     return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid;
+ * *cp_out gets its code point. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n, unsigned int *cp_out)
 {
     size_t len, i;
     unsigned int cp;
 
-    if (s[0] < 0x80)
+    if (s[0] < 0x80) {
+        *cp_out = s[0];
         return 1;
+    }
     if (s[0] >= 0xC2 && s[0] <= 0xDF)
         len = 2, cp = s[0] & 0x1F;
     else if (s[0] >= 0xE0 && s[0] <= 0xEF)
@@ -185,26 +195,39 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
         (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
         return 0;
+    *cp_out = cp;
     return len;
+}
+
+/* Characters that are not text in a log line: the C0 and C1 controls, DEL,
+ * and the Unicode line and paragraph separators (U+2028, U+2029), which
+ * some log readers take as line ends. */
+static bool char_is_control(unsigned int cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
 }
 
 char *printable(char *out, size_t outlen, const char *in, size_t inlen)
 {
     const unsigned char *s = (const unsigned char *)in;
     size_t i = 0, o = 0, seq;
+    unsigned int cp = 0;
     bool truncated = false;
 
     if (outlen == 0)
         return out;
     while (i < inlen) {
-        seq = utf8_seq_len(s + i, inlen - i);
+        seq = utf8_seq_len(s + i, inlen - i, &cp);
         if (o + (seq ? seq : 1) + 4 > outlen) {
             truncated = true;
             break;
         }
-        if (seq == 0 || (seq == 1 && (s[i] < 0x20 || s[i] == 0x7F))) {
+        if (seq == 0) { /* an invalid byte: one '?' each */
             out[o++] = '?';
             i++;
+        } else if (char_is_control(cp)) { /* one '?' for the whole character */
+            out[o++] = '?';
+            i += seq;
         } else {
             memcpy(out + o, s + i, seq);
             o += seq;
