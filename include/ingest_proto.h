@@ -11,6 +11,8 @@
  *                          do not spool
  *   "~" REASON "\n"        temporary failure (store trouble, shutting down):
  *                          the producer spools the event
+ * REASON is printable text (printable() in msg.h: no CR, LF or other control
+ * character, whatever the event held), so each answer is exactly one line.
  * An ack is sent only after the transaction holding the event is committed
  * to disk. Lines longer than the configured max_event_size are rejected and
  * the connection closed.

@@ -27,9 +27,12 @@ bool event_type_canonical(const char *type)
     return false;
 }
 
+/* The producer's type is quoted in errors, which reach the log and the
+ * producer's answer line: printable, or a newline in it would forge lines. */
 int event_type_check(const char *type, mh_err_t *err)
 {
     size_t len = strlen(type);
+    char shown[EVENT_TYPE_MAX + 8];
 
     if (event_type_canonical(type))
         return 0;
@@ -39,15 +42,18 @@ int event_type_check(const char *type, mh_err_t *err)
         char c = type[i];
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
               c == '-'))
-            return mh_err_set(err, "event type \"%.64s\": only a-z 0-9 _ . - allowed", type);
+            return mh_err_set(err, "event type \"%s\": only a-z 0-9 _ . - allowed",
+                              printable(shown, sizeof(shown), type, len));
     }
     if (type[0] == '.' || type[len - 1] == '.' || strchr(type, '.') == NULL ||
         strstr(type, ".."))
-        return mh_err_set(err, "event type \"%.64s\": needs a namespace, like app.signup", type);
+        return mh_err_set(err, "event type \"%s\": needs a namespace, like app.signup",
+                          printable(shown, sizeof(shown), type, len));
     for (int i = 0; reserved_prefixes[i]; i++)
         if (strncmp(type, reserved_prefixes[i], strlen(reserved_prefixes[i])) == 0)
-            return mh_err_set(err, "event type \"%.64s\": the %s namespace is reserved for "
-                                   "mailhook's own types", type, reserved_prefixes[i]);
+            return mh_err_set(err, "event type \"%s\": the %s namespace is reserved for "
+                                   "mailhook's own types",
+                              printable(shown, sizeof(shown), type, len), reserved_prefixes[i]);
     return 0;
 }
 
@@ -152,12 +158,14 @@ event_t *event_from_json(const char *buf, size_t len, mh_err_t *err)
     json_error_t jerr;
     json_t *root, *data;
     const char *id, *type, *ts;
+    char shown[sizeof(jerr.text)];
     int64_t ts_ms;
     event_t *ev = NULL;
 
     root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        mh_err_set(err, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
+    if (root == NULL) { /* jansson quotes the offending bytes ("near '...'") */
+        mh_err_set(err, "invalid JSON at byte %d: %s", jerr.position,
+                   printable(shown, sizeof(shown), jerr.text, strlen(jerr.text)));
         return NULL;
     }
     if (!json_is_object(root) || json_object_size(root) != 4) {
@@ -169,7 +177,8 @@ event_t *event_from_json(const char *buf, size_t len, mh_err_t *err)
         (ts = member_string(root, "timestamp", err)) == NULL)
         goto done;
     if (!evid_valid(id)) {
-        mh_err_set(err, "event id \"%.40s\" is not of the form evt_<ULID>", id);
+        mh_err_set(err, "event id \"%s\" is not of the form evt_<ULID>",
+                   printable(shown, 48, id, strlen(id))); /* an id and some more */
         goto done;
     }
     if (time_parse_rfc3339(ts, &ts_ms, err) < 0)

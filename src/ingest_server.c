@@ -21,6 +21,10 @@
  *
  * Ownership: a batch entry owns its event or rejection text; a connection
  * is freed only when no batch entry points at it (pending == 0).
+ *
+ * Answers: a rejection quotes the producer's text; answer_reason() makes
+ * every reason printable where the line is written, so an answer is always
+ * one line and the producer never reads a forged answer.
  */
 #include "config.h"
 
@@ -53,7 +57,7 @@ struct ingest_conn {
 struct batch_entry {
     struct ingest_conn *conn;
     event_t *ev; /* NULL: the line was rejected, see reply */
-    char *reply; /* rejection text (owned) */
+    char *reply; /* reason of the rejection, without code or newline (owned) */
 };
 
 struct batch {
@@ -209,7 +213,7 @@ static void ingest_line(struct ingest_server *s, struct ingest_conn *c, const ch
         s->d->ctr.rejected++;
         msg_warn("ingest: rejected event: %s (line: %s)", err.text,
                  printable(shown, sizeof(shown), line, len));
-        batch_add(s, c, NULL, xasprintf("%c%s\n", INGEST_ACK_REJECT, err.text));
+        batch_add(s, c, NULL, xstrdup(err.text));
         return;
     }
     batch_add(s, c, ev, NULL);
@@ -236,8 +240,8 @@ static void conn_read(struct ingest_server *s, struct ingest_conn *c)
     n = linebuf_read(&c->in, c->fd);
     if (n == -2) {
         /* Full, and conn_take_lines() just took every line it could. */
-        batch_add(s, c, NULL, xasprintf("%cevent larger than max_event_size (%d)\n",
-                                        INGEST_ACK_REJECT, s->d->conf->max_event_size));
+        batch_add(s, c, NULL, xasprintf("event larger than max_event_size (%d)",
+                                        s->d->conf->max_event_size));
         s->d->ctr.rejected++;
         c->eof = true; /* cannot resynchronize inside a giant line */
         return;
@@ -282,27 +286,33 @@ static void batch_store(store_t *st, void *ctx)
     b->rc = b->nev ? daemon_append_events(st, b->evs, b->nev, b->res, &b->err) : 0;
 }
 
+/* "CODE REASON\n": the reason made printable whatever it quotes, so that
+ * one answer is always exactly one line (a newline from a producer's text
+ * would otherwise be read as the answer to its next event). */
+static size_t answer_reason(char *ack, char code, const char *reason, size_t max)
+{
+    size_t len;
+
+    ack[0] = code;
+    printable(ack + 1, max - 1, reason, strlen(reason)); /* at most max-2 bytes + NUL */
+    len = 1 + strlen(ack + 1);
+    ack[len++] = '\n';
+    return len;
+}
+
 /* The answer line for entry e of a batch whose commit succeeded or not. */
 static size_t batch_format_answer(const struct batch *b, const struct batch_entry *e,
                                   char *ack)
 {
-    int len;
-
-    if (e->ev == NULL) {
-        len = snprintf(ack, INGEST_ACK_MAX, "%s", e->reply);
-    } else if (b->rc == 0) { /* the common case, without printf */
+    if (e->ev == NULL)
+        return answer_reason(ack, INGEST_ACK_REJECT, e->reply, INGEST_ACK_MAX);
+    if (b->rc == 0) { /* the common case, without printf */
         ack[0] = INGEST_ACK_OK;
         memcpy(ack + 1, e->ev->id, EVID_LEN);
         ack[EVID_LEN + 1] = '\n';
-        len = EVID_LEN + 2;
-    } else {
-        len = snprintf(ack, INGEST_ACK_MAX, "%c%.200s\n", INGEST_ACK_TEMPFAIL, b->err.text);
+        return EVID_LEN + 2;
     }
-    if (len >= INGEST_ACK_MAX) {
-        len = INGEST_ACK_MAX - 1;
-        ack[len - 1] = '\n';
-    }
-    return (size_t)len;
+    return answer_reason(ack, INGEST_ACK_TEMPFAIL, b->err.text, 204); /* about 200 bytes */
 }
 
 static void ingest_submit_batch(struct ingest_server *s);

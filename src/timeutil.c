@@ -161,6 +161,16 @@ static bool parse_offset(const char **p, int64_t *off)
     return true;
 }
 
+/* The error for time text s given from outside (a producer's event, a
+ * command line): "WHAT "S"HINT", s made printable and cut near 40 bytes. */
+static int time_bad(mh_err_t *err, const char *what, const char *s, const char *hint)
+{
+    char shown[44];
+
+    return mh_err_set(err, "%s \"%s\"%s", what, printable(shown, sizeof(shown), s, strlen(s)),
+                      hint);
+}
+
 int time_parse_rfc3339(const char *s, int64_t *ms, mh_err_t *err)
 {
     const char *p = s;
@@ -168,16 +178,16 @@ int time_parse_rfc3339(const char *s, int64_t *ms, mh_err_t *err)
     int64_t clock = 0, off = 0;
 
     if (!parse_date(&p, &y, &m, &d))
-        return mh_err_set(err, "bad date in \"%.40s\": expected YYYY-MM-DD", s);
+        return time_bad(err, "bad date in", s, ": expected YYYY-MM-DD");
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
         if (!parse_clock(&p, &clock))
-            return mh_err_set(err, "bad time in \"%.40s\": expected HH:MM:SS[.fff]", s);
+            return time_bad(err, "bad time in", s, ": expected HH:MM:SS[.fff]");
         if (!parse_offset(&p, &off))
-            return mh_err_set(err, "bad zone in \"%.40s\": expected Z or +HH:MM", s);
+            return time_bad(err, "bad zone in", s, ": expected Z or +HH:MM");
     }
     if (*p)
-        return mh_err_set(err, "trailing text in timestamp \"%.40s\"", s);
+        return time_bad(err, "trailing text in timestamp", s, "");
     *ms = time_days_from_civil(y, m, d) * 86400000 + clock - off;
     return 0;
 }
@@ -206,12 +216,12 @@ int time_parse_user(const char *s, int64_t now_ms, int64_t *ms, mh_err_t *err)
     if (*p == '-')
         p++;
     if (!parse_uint(&p, &n))
-        return mh_err_set(err, "bad time \"%.40s\": use RFC 3339, YYYY-MM-DD, epoch "
-                               "seconds, or an age like 30m, 2h, 7d", s);
+        return time_bad(err, "bad time", s, ": use RFC 3339, YYYY-MM-DD, epoch seconds, or an "
+                                          "age like 30m, 2h, 7d");
     switch (*p) {
     case 0:
         if (*s == '-')
-            return mh_err_set(err, "bad time \"%.40s\": age needs a unit (s, m, h, d)", s);
+            return time_bad(err, "bad time", s, ": age needs a unit (s, m, h, d)");
         *ms = n * 1000; /* epoch seconds */
         return 0;
     case 's': unit = 1000; break;
@@ -220,12 +230,12 @@ int time_parse_user(const char *s, int64_t now_ms, int64_t *ms, mh_err_t *err)
     case 'd': unit = 86400 * 1000; break;
     case 'w': unit = 7 * 86400 * 1000; break;
     default:
-        return mh_err_set(err, "bad time unit in \"%.40s\": use s, m, h, d or w", s);
+        return time_bad(err, "bad time unit in", s, ": use s, m, h, d or w");
     }
     if (p[1] != 0)
-        return mh_err_set(err, "trailing text in time \"%.40s\"", s);
+        return time_bad(err, "trailing text in time", s, "");
     if (n > INT64_MAX / unit)
-        return mh_err_set(err, "time \"%.40s\" out of range", s);
+        return time_bad(err, "time", s, " out of range");
     *ms = now_ms - n * unit;
     return 0;
 }
