@@ -63,6 +63,8 @@
  *
  * Failure: {"ok":false,"code":"not_found"|"bad_request"|"exists"|
  *           "conflict"|"internal","error":"text"}
+ *   the text quotes the request made printable (no control character:
+ *   printable() in msg.h)
  * Requests are at most ADMIN_REQUEST_MAX bytes; a list answers at most
  * ADMIN_LIST_MAX events.
  */

@@ -78,14 +78,15 @@ static json_t *backfill(daemon_t *d, store_t *st, json_t *req)
     json_t *fail = NULL;
     size_t n, i, len;
     mh_err_t err;
-    char *text;
+    char *text, shown[72];
     int rc = 0;
 
     if (!json_is_array(arr) || (json_object_get(req, "endpoint") && name == NULL))
         return admin_error("bad_request", "backfill needs \"events\" (an array) and an optional "
                                           "\"endpoint\" name");
     if (name && (ep = bf_endpoint(d, name)) == NULL)
-        return admin_error("not_found", "no enabled endpoint %.64s", name);
+        return admin_error("not_found", "no enabled endpoint %s",
+                           printable(shown, sizeof(shown), name, strlen(name)));
     n = json_array_size(arr);
     evs = xcalloc(n ? n : 1, sizeof(*evs));
     json_array_foreach(arr, i, e) {

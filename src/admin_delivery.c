@@ -31,14 +31,17 @@
 #define REMOVE_CHUNK 5000
 #define UNDECLARED_REASON "no longer declared in mailhook.conf"
 
+/* The text is made printable as a whole: it quotes the request, and
+ * mailhookctl prints it (callers quote through printable() already). */
 json_t *admin_error(const char *code, const char *fmt, ...)
 {
-    char text[512];
+    char raw[512], text[sizeof(raw)];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    printable(text, sizeof(text), raw, strlen(raw));
     return json_pack("{s:b,s:s,s:s}", "ok", 0, "code", code, "error", text);
 }
 
@@ -46,6 +49,7 @@ json_t *admin_error(const char *code, const char *fmt, ...)
 
 endpoint_t *admin_endpoint_load(store_t *st, const char *name, mh_err_t *err)
 {
+    char shown[EP_NAME_MAX + 8]; /* name may come from a request */
     endpoint_t *ep;
     json_t *obj;
     size_t len;
@@ -54,13 +58,14 @@ endpoint_t *admin_endpoint_load(store_t *st, const char *name, mh_err_t *err)
 
     if ((rc = store_kv_get(st, STORE_ENDPOINTS, name, &val, &len, err)) != 0) {
         if (rc == 1)
-            mh_err_set(err, "no endpoint %.64s", name);
+            mh_err_set(err, "no endpoint %s", printable(shown, sizeof(shown), name, strlen(name)));
         return NULL;
     }
     obj = json_loadb(val, len, 0, NULL);
     free(val);
     if (obj == NULL) {
-        mh_err_set(err, "stored endpoint %.64s is not valid JSON", name);
+        mh_err_set(err, "stored endpoint %s is not valid JSON",
+                   printable(shown, sizeof(shown), name, strlen(name)));
         return NULL;
     }
     ep = endpoint_from_json(obj, err);
@@ -551,6 +556,7 @@ static bool ep_finish(daemon_t *d, struct admin_job *job, json_t *req, json_t *r
 
 static int declared_headers(json_t *obj, const struct mh_conf_endpoint *ce, mh_err_t *err)
 {
+    char shown[68];
     json_t *h = json_object();
 
     json_object_set_new(obj, "headers", h);
@@ -559,8 +565,8 @@ static int declared_headers(json_t *obj, const struct mh_conf_endpoint *ce, mh_e
         char *name;
 
         if (colon == NULL || colon == line)
-            return mh_err_set(err, "endpoint %s: headers: \"%.64s\" is not \"Name: value\"",
-                              ce->name, line);
+            return mh_err_set(err, "endpoint %s: headers: \"%s\" is not \"Name: value\"",
+                              ce->name, printable(shown, sizeof(shown), line, strlen(line)));
         name = xstrndup(line, (size_t)(colon - line));
         for (colon++; *colon == ' ' || *colon == '\t'; colon++)
             ;
@@ -572,6 +578,7 @@ static int declared_headers(json_t *obj, const struct mh_conf_endpoint *ce, mh_e
 
 static int declared_retry(json_t *obj, const struct mh_conf_endpoint *ce, mh_err_t *err)
 {
+    char shown[36];
     json_t *a;
     int64_t ms;
 
@@ -581,8 +588,9 @@ static int declared_retry(json_t *obj, const struct mh_conf_endpoint *ce, mh_err
     json_object_set_new(obj, "retry", a);
     for (size_t i = 0; i < ce->n_retry; i++) {
         if (time_parse_duration_ms(ce->retry[i], &ms) < 0 || ms % 1000 != 0)
-            return mh_err_set(err, "endpoint %s: retry: \"%.32s\" is not a duration in whole "
-                              "seconds (5s, 30m, 2h)", ce->name, ce->retry[i]);
+            return mh_err_set(err, "endpoint %s: retry: \"%s\" is not a duration in whole "
+                              "seconds (5s, 30m, 2h)", ce->name,
+                              printable(shown, sizeof(shown), ce->retry[i], strlen(ce->retry[i])));
         json_array_append_new(a, json_integer(ms / 1000));
     }
     return 0;

@@ -90,6 +90,7 @@ static json_t *deliveries_list(daemon_t *d, store_t *st, json_t *req)
 static json_t *delivery_load(store_t *st, json_t *req, json_t **fail)
 {
     const char *id = NULL;
+    char shown[72];
     json_t *rec;
     mh_err_t err;
     size_t len;
@@ -101,14 +102,16 @@ static json_t *delivery_load(store_t *st, json_t *req, json_t **fail)
         return NULL;
     }
     if ((rc = store_kv_get(st, STORE_DELIVERIES, id, &val, &len, &err)) != 0) {
-        *fail = rc == 1 ? admin_error("not_found", "no delivery %.64s (or it has expired)", id)
+        *fail = rc == 1 ? admin_error("not_found", "no delivery %s (or it has expired)",
+                                      printable(shown, sizeof(shown), id, strlen(id)))
                         : admin_error("internal", "%s", err.text);
         return NULL;
     }
     rec = json_loadb(val, len, 0, NULL);
     free(val);
     if (rec == NULL)
-        *fail = admin_error("internal", "delivery %.64s: record is not valid JSON", id);
+        *fail = admin_error("internal", "delivery %s: record is not valid JSON",
+                            printable(shown, sizeof(shown), id, strlen(id)));
     return rec;
 }
 
@@ -221,6 +224,7 @@ static json_t *replay_targets(daemon_t *d, json_t *req, struct replay_ctx *rc)
 {
     const char *name = json_string_value(json_object_get(req, "endpoint"));
     size_t n = fanout_endpoint_count(d->fanout);
+    char shown[72];
 
     rc->eps = xcalloc(n ? n : 1, sizeof(*rc->eps));
     for (size_t i = 0; i < n; i++) {
@@ -230,7 +234,8 @@ static json_t *replay_targets(daemon_t *d, json_t *req, struct replay_ctx *rc)
             rc->eps[rc->neps++] = ep;
     }
     if (name && rc->neps == 0)
-        return admin_error("not_found", "no enabled endpoint %.64s", name);
+        return admin_error("not_found", "no enabled endpoint %s",
+                           printable(shown, sizeof(shown), name, strlen(name)));
     return NULL;
 }
 

@@ -152,7 +152,7 @@ static json_t *admin_events_list(daemon_t *d, store_t *st, json_t *req)
 static json_t *admin_events_show(daemon_t *d, store_t *st, json_t *req)
 {
     const char *id = NULL;
-    char *json = NULL;
+    char *json = NULL, shown[72];
     size_t len;
     json_t *ev;
     mh_err_t err;
@@ -164,11 +164,13 @@ static json_t *admin_events_show(daemon_t *d, store_t *st, json_t *req)
     if (rc < 0)
         return admin_error("internal", "%s", err.text);
     if (rc == 1)
-        return admin_error("not_found", "no event %.64s", id);
+        return admin_error("not_found", "no event %s",
+                           printable(shown, sizeof(shown), id, strlen(id)));
     ev = json_loadb(json, len, 0, NULL);
     free(json);
     if (ev == NULL)
-        return admin_error("internal", "stored event %.64s is not valid JSON", id);
+        return admin_error("internal", "stored event %s is not valid JSON",
+                           printable(shown, sizeof(shown), id, strlen(id)));
     return json_pack("{s:b,s:o}", "ok", 1, "event", ev);
 }
 
@@ -252,6 +254,7 @@ static void admin_request(struct admin_conn *c, const char *line, size_t len)
 {
     struct admin_job *job = xcalloc(1, sizeof(*job));
     const char *name = NULL;
+    char shown[48];
 
     job->conn = c;
     job->d = c->srv->d;
@@ -259,7 +262,8 @@ static void admin_request(struct admin_conn *c, const char *line, size_t len)
     if (job->req == NULL || json_unpack(job->req, "{s:s}", "cmd", &name) < 0) {
         job->reply = admin_error("bad_request", "a request is a JSON object with \"cmd\"");
     } else if ((job->cmd = admin_command_find(name)) == NULL) {
-        job->reply = admin_error("bad_request", "unknown command \"%.40s\"", name);
+        job->reply = admin_error("bad_request", "unknown command \"%s\"",
+                                 printable(shown, sizeof(shown), name, strlen(name)));
     } else if (job->cmd->check && (job->reply = job->cmd->check(job->d, job->req)) != NULL) {
         job->cmd = NULL;
     }
