@@ -23,6 +23,7 @@ int ctl_emit(struct ctl *ctl, int argc, char **argv)
     int64_t at = time_now_ms();
     json_t *data = NULL;
     json_error_t jerr;
+    char shown[sizeof(jerr.text)];
     event_t *ev;
     ingest_t *h;
     mh_err_t err;
@@ -33,8 +34,8 @@ int ctl_emit(struct ctl *ctl, int argc, char **argv)
     if (argc - i < 1 || argc - i > 2)
         ctl_usage(EMIT_SYNOPSIS);
     if (argc - i == 2 && (data = json_loads(argv[i + 1], 0, &jerr)) == NULL) {
-        fprintf(stderr, "mailhookctl: JSON-DATA: %s (at character %d)\n", jerr.text,
-                jerr.position);
+        fprintf(stderr, "mailhookctl: JSON-DATA: %s (at character %d)\n", /* quotes the data */
+                printable(shown, sizeof(shown), jerr.text, strlen(jerr.text)), jerr.position);
         return EX_DATAERR;
     }
     if ((ev = event_new(argv[i], at, data, &err)) == NULL) {

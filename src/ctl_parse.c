@@ -37,11 +37,20 @@ struct parse_run {
     uint64_t lines, skipped_garbage, skipped_other, skipped_own, skipped_long;
 };
 
+/* A string member of the event's data for the terminal: the log line's
+ * text made printable (an address may hold any byte but '>'), "" if none. */
+static const char *print_member(const event_t *ev, const char *key, char *buf, size_t size)
+{
+    const json_t *v = json_object_get(ev->data, key);
+
+    return printable(buf, size, json_is_string(v) ? json_string_value(v) : "",
+                     json_string_length(v));
+}
+
 static void print_event(void *ctx, event_t *ev)
 {
     struct parse_run *pr = ctx;
-    char ts[RFC3339_MS_LEN + 1];
-    const char *rcpt;
+    char ts[RFC3339_MS_LEN + 1], qid[64], rcpt[1024];
     size_t len;
     char *s;
 
@@ -51,9 +60,9 @@ static void print_event(void *ctx, event_t *ev)
         fputc('\n', pr->out);
         free(s);
     } else {
-        rcpt = json_string_value(json_object_get(ev->data, "recipient"));
         fprintf(pr->out, "%s  %-16s %-12s %s\n", time_format_rfc3339(ts, ev->ts_ms), ev->type,
-                json_string_value(json_object_get(ev->data, "queue_id")), rcpt ? rcpt : "");
+                print_member(ev, "queue_id", qid, sizeof(qid)),
+                print_member(ev, "recipient", rcpt, sizeof(rcpt)));
     }
     event_free(ev);
 }

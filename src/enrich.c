@@ -42,6 +42,7 @@ static json_t *enrich_record_load(store_t *st, const char *qid)
     size_t len;
     json_t *rec;
     mh_err_t err;
+    char shown[44];
     int rc = store_kv_get(st, STORE_MESSAGES, qid, &val, &len, &err);
 
     if (rc != 0) {
@@ -52,7 +53,8 @@ static json_t *enrich_record_load(store_t *st, const char *qid)
     rec = json_loadb(val, len, 0, NULL);
     free(val);
     if (!json_is_object(rec)) {
-        msg_warn("enrich: message record of %.40s is not a JSON object", qid);
+        msg_warn("enrich: message record of %s is not a JSON object", /* qid: a producer's */
+                 printable(shown, sizeof(shown), qid, strlen(qid)));
         json_decref(rec);
         return NULL;
     }
@@ -272,6 +274,7 @@ static json_t *enrich_hold_load(store_t *st, const char *key, mh_err_t *err, int
     void *val = NULL;
     size_t len;
     json_t *h;
+    char shown[64];
 
     *rc = store_kv_get(st, STORE_CHECKPOINTS, key, &val, &len, err);
     if (*rc != 0)
@@ -279,7 +282,8 @@ static json_t *enrich_hold_load(store_t *st, const char *key, mh_err_t *err, int
     h = json_loadb(val, len, 0, NULL);
     free(val);
     if (!json_is_array(json_object_get(h, "events"))) { /* unusable: start afresh */
-        msg_warn("enrich: hold %.60s is malformed; dropped", key);
+        msg_warn("enrich: hold %s is malformed; dropped", /* key: of a producer's qid */
+                 printable(shown, sizeof(shown), key, strlen(key)));
         json_decref(h);
         return NULL;
     }
@@ -322,10 +326,12 @@ static int enrich_hold_take(store_txn_t *txn, const char *key, json_t *h, event_
     size_t i;
     event_t *ev;
     mh_err_t perr;
+    char shown[64];
 
     json_array_foreach(list, i, v) {
         if ((ev = event_from_json(json_string_value(v), json_string_length(v), &perr)) == NULL) {
-            msg_warn("enrich: %.60s: held event %zu: %s; dropped", key, i, perr.text);
+            msg_warn("enrich: %s: held event %zu: %s; dropped",
+                     printable(shown, sizeof(shown), key, strlen(key)), i, perr.text);
             continue;
         }
         *evs = xreallocarray(*evs, *n + 1, sizeof(**evs));

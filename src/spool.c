@@ -65,9 +65,12 @@ static int spool_path(char *out, size_t outlen, const char *dir, const char *sub
  */
 static int spool_name_check(const char *name, mh_err_t *err)
 {
+    char shown[84];
+
     if (name[0] == 0 || name[0] == '.' || strchr(name, '/') != NULL ||
         strlen(name) >= SPOOL_NAME_SIZE)
-        return mh_err_set(err, "spool: invalid file name \"%.80s\"", name);
+        return mh_err_set(err, "spool: invalid file name \"%s\"", /* anyone's, in new/ */
+                          printable(shown, sizeof(shown), name, strlen(name)));
     return 0;
 }
 

@@ -110,6 +110,7 @@ static void drain_store(store_t *st, void *ctx)
 static void drain_settle(struct spool_drain *sd, struct drain_file *f)
 {
     mh_err_t err;
+    char name[128]; /* shown: a producer chose it */
 
     sd->d->ctr.spool_events += f->nev;
     if (!f->unreadable && f->bad_line == 0) {
@@ -118,11 +119,12 @@ static void drain_settle(struct spool_drain *sd, struct drain_file *f)
             msg_warn("spool: %s", err.text);
         return;
     }
+    printable(name, sizeof(name), f->name, strlen(f->name));
     if (f->unreadable)
-        msg_warn("spool: %s: %s; moving it to bad/", f->name, f->why.text);
+        msg_warn("spool: %s: %s; moving it to bad/", name, f->why.text);
     else
         msg_warn("spool: %s line %zu: %s; stored its %zu valid events, moving it to bad/",
-                 f->name, f->bad_line, f->why.text, f->nev);
+                 name, f->bad_line, f->why.text, f->nev);
     sd->d->ctr.quarantined++;
     if (spool_quarantine(sd->dir, f->name, &err) < 0)
         msg_warn("spool: %s", err.text);
