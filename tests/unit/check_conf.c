@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -500,14 +501,28 @@ static const struct bad_case bad_cases[] = {
     {ML "    filtered_event = dropped\n}\n", "x.conf:3: ", "filtered_event"},
     {ML "    discard_event = bounced\n}\n", "x.conf:3: ", "discard_event"},
     {ML "    content_filter_window = 0\n}\n", "x.conf:3: ", "content_filter_window"},
+    /* ... a ${VAR} that is not set, in a section as at the top */
+    {ML "    sasl_users = {\"a\",\n  \"${MH_CHECK_UNSET}\"}\n}\n", "x.conf:4: ",
+     "${MH_CHECK_UNSET} is not set in the environment"},
 #undef ML
+    /* an unset ${VAR}: libconfuse would make it "" */
+    {"\n\nstate_dir = ${MH_CHECK_UNSET}\n", "x.conf:3: ", "${MH_CHECK_UNSET} is not set"},
+    {"# ${MH_CHECK_CONF_DIR}\npid_file = \"/run/${MH_CHECK_UNSET}.pid\"\n", "x.conf:2: ",
+     "${MH_CHECK_UNSET} is not set in the environment (write ${MH_CHECK_UNSET:-default}"},
+    {"pid_file = \"/run/\\\\${MH_CHECK_UNSET}\"\n", "x.conf:1: ", "is not set"}, /* \\ then $ */
+    {"pid_file = \"/run/${MH_CHECK_UNSET:x}\"\n", "x.conf:1: ", "${MH_CHECK_UNSET:x} is not"},
+    {"log_level = 1\n\npid_file = \"/r${MH_CHECK\x01UNSET}\"\n", "x.conf:3: ",
+     "${MH_CHECK?UNSET} is not set"},
 };
 
 START_TEST(test_rejected)
 {
     const struct bad_case *bc = &bad_cases[_i];
     mh_err_t err;
-    mh_conf_t *c = load_text(bc->text, &err);
+    mh_conf_t *c;
+
+    unsetenv("MH_CHECK_UNSET");
+    c = load_text(bc->text, &err);
 
     ck_assert_msg(c == NULL, "accepted: %s", bc->text);
     ck_assert_msg(strstr(err.text, bc->where) != NULL, "'%s' lacks '%s'", err.text, bc->where);
@@ -540,6 +555,12 @@ static const struct good_case good_cases[] = {
     {"pid_file = \"\"\n", "pid_file = \"\"\n"},
     {"state_dir = \"/a\"\nstate_dir = \"/b\"\n", "state_dir = \"/b\"\n"}, /* last one wins */
     {"state_dir = \"${MH_CHECK_CONF_DIR}/state\"\n", "state_dir = \"/srv/env/state\"\n"},
+    /* an unset variable with a default, escaped, single-quoted or in a comment */
+    {"state_dir = ${MH_CHECK_UNSET:-/srv/dflt}\n", "state_dir = \"/srv/dflt\"\n"},
+    {"pid_file = \"/run/${MH_CHECK_UNSET:-}x.pid\"\n", "pid_file = \"/run/x.pid\"\n"},
+    {"# ${MH_CHECK_UNSET}\n/* ${MH_CHECK_UNSET} */ state_dir = '/srv/${MH_CHECK_UNSET}'\n",
+     "state_dir = \"/srv/\\${MH_CHECK_UNSET}\"\n"},
+    {"state_dir = \"/srv/\\${MH_CHECK_UNSET}\"\n", "state_dir = \"/srv/\\${MH_CHECK_UNSET}\"\n"},
     {"state_dir = \"/srv/mh\"\nspool_dir = \"/srv/mh-spool\"\n", "spool_dir = \"/srv/mh-spool\"\n"},
     /* maillog sections */
 #define ML "maillog \"m\" {\n    path = \"/var/log/mail.log\"\n"
@@ -580,6 +601,7 @@ START_TEST(test_accepted)
     char *dump;
 
     setenv("MH_CHECK_CONF_DIR", "/srv/env", 1);
+    unsetenv("MH_CHECK_UNSET");
     c = load_text(gc->text, &err);
     ck_assert_msg(c != NULL, "%s: %s", gc->text, err.text);
     dump = dump_string(c);
@@ -610,7 +632,25 @@ START_TEST(test_directory)
     mh_err_t err;
 
     ck_assert_ptr_null(conf_load(tmpdir, &err));
-    ck_assert_msg(strstr(err.text, ": cannot read: Is a directory") != NULL, "%s", err.text);
+    ck_assert_msg(strstr(err.text, ": is a directory: the configuration must be a regular "
+                                   "file") != NULL, "%s", err.text);
+}
+END_TEST
+
+/* A FIFO is refused at once, not read (which would wait for a writer):
+ * the alarm turns a hang into a failure, with or without CK_FORK. */
+START_TEST(test_fifo)
+{
+    char *path = xasprintf("%s/fifo.conf", tmpdir);
+    mh_err_t err;
+
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    alarm(10);
+    ck_assert_ptr_null(conf_load(path, &err));
+    alarm(0);
+    ck_assert_msg(strstr(err.text, "fifo.conf: is a FIFO: the configuration must be a regular "
+                                   "file") != NULL, "%s", err.text);
+    free(path);
 }
 END_TEST
 
@@ -812,6 +852,7 @@ static Suite *conf_suite(void)
     tcase_add_loop_test(tc, test_accepted, 0, sizeof(good_cases) / sizeof(good_cases[0]));
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_directory);
+    tcase_add_test(tc, test_fifo);
     tcase_add_test(tc, test_not_text);
     tcase_add_test(tc, test_too_large);
     tcase_add_test(tc, test_dev_null);
