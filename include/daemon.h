@@ -29,7 +29,9 @@
  *                                              0 = never), res STORE_HELD
  *   daemon_count_appended(d, res, n)           LOOP THREAD: account for them
  *   daemon_check_conf(conf, err)               what conf_load cannot check:
- *                                              endpoints, the SSRF allow-list
+ *                                              endpoints, the SSRF allow-list;
+ *                                              err reads "FILE[:LINE]: ..."
+ *                                              like conf_load's
  *
  * A newly stored event is queued, in the same transaction, for every
  * endpoint it matches (fanout.h).

@@ -133,10 +133,14 @@ int daemon_check_conf(const mh_conf_t *c, mh_err_t *err)
     ssrf_allow_t *allow = ssrf_allow_parse((const char *const *)c->delivery_allow,
                                            c->n_delivery_allow, err);
 
-    if (allow == NULL)
-        return mh_err_prefix(err, "delivery_allow");
+    if (allow == NULL) {
+        mh_err_prefix(err, "delivery_allow");
+        return conf_place_error(c, err);
+    }
     ssrf_allow_free(allow);
-    return admin_endpoints_check(c, err);
+    if (admin_endpoints_check(c, err) < 0)
+        return conf_place_error(c, err);
+    return 0;
 }
 
 int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
@@ -437,7 +441,7 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     mh_err_t err;
 
     if (daemon_check_conf(conf, &err) < 0)
-        msg_fatal(EX_CONFIG, "%s: %s", config_path, err.text);
+        msg_fatal(EX_CONFIG, "%s", err.text);
     daemon_resolve_ids(conf, &ids);
     umask(007);
     daemon_prepare_dirs(conf, &ids);

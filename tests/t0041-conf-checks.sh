@@ -6,7 +6,7 @@
 # errors of an endpoint section's values.
 # shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
-plan 10
+plan 16
 C=$T_DIR/c.conf
 ERR=$T_DIR/err
 
@@ -32,4 +32,42 @@ check "set, the same file is accepted" env MH_T0041_UNSET="$T_DIR/run" "$MAILHOO
 write_conf "$C" 'pid_file = "${MH_T0041_UNSET:-/run}/mailhookd.pid"'
 check "\${VAR:-default} may be unset" env -u MH_T0041_UNSET "$MAILHOOKD" -n -c "$C"
 check "... and gives its default" bash -c "env -u MH_T0041_UNSET '$MAILHOOKD' -T -c '$C' | grep -qx 'pid_file = \"/run/mailhookd.pid\"'"
+
+# --- an endpoint section: its values are checked by the daemon's endpoint
+# model after the parse, and reported at the line of the option
+endpoint_conf() { # endpoint_conf LINES-OF-SECOND-ENDPOINT
+    write_conf "$C" "endpoint \"good\" {
+    url = \"https://a.example/in\"
+}
+endpoint \"bad\" {
+    url = \"https://b.example/in\"
+$1
+}"
+}
+at() { grep -n -F -- "$1" "$C" | head -1 | cut -d: -f1; }
+endpoint_conf '    types = {"app.ok",
+             "Bad Type"}
+    batch_max = 5'
+"$MAILHOOKD" -n -c "$C" > "$ERR" 2>&1
+check "endpoint section: a bad type at the line of types" grep -q "^$C:$(at 'types = {'): endpoint bad: types: event type \"Bad Type\"" "$ERR"
+endpoint_conf '    batch_max = 5
+    retry = {"5s", "10 minutes"}'
+"$MAILHOOKD" -n -c "$C" > "$ERR" 2>&1
+check "... a bad retry delay at the line of retry" grep -q "^$C:$(at 'retry = {'): endpoint bad: retry: \"10 minutes\"" "$ERR"
+endpoint_conf '    allow_http = false
+    url = "http://b.example/in"'
+"$MAILHOOKD" -n -c "$C" > "$ERR" 2>&1
+check "... a url given twice: at the one in effect" grep -q "^$C:$(at 'url = "http:'): endpoint bad: url: scheme must be https" "$ERR"
+endpoint_conf '    secret = "whsec_not base64!"'
+"$MAILHOOKD" -n -c "$C" > "$ERR" 2>&1
+check "... a bad secret at its line" grep -q "^$C:$(at 'secret = '): endpoint bad: secret: " "$ERR"
+
+# ... and the same when mailhookd reloads the file on SIGHUP
+endpoint_conf '    retry = {"5s"}'
+check "daemon starts with the endpoints" start_daemon "$C"
+endpoint_conf '    batch_max = 5
+    headers = {"X-Mailhook-Event: x"}'
+kill -HUP "$DAEMON_PID"
+check "reload refused at FILE:LINE of the option" wait_for 20 grep -q "reload failed, keeping the running configuration: $C:$(at 'headers = {'): endpoint bad: headers: " "$T_DIR/daemon.log"
+stop_daemon
 done_testing

@@ -818,6 +818,59 @@ START_TEST(test_dump_defaults_no_sections)
 }
 END_TEST
 
+/* ------------------------------------------------------------ placing errors */
+
+/* An endpoint section keeps the line of each option it sets (the first
+ * line of a list, the last "=" of an option given twice) and of its closing
+ * brace; conf_place_error puts the daemon's "endpoint NAME: KEY: ..." there. */
+START_TEST(test_place_error)
+{
+    static const char text[] = "log_level = 1\n"              /* 1 */
+                               "endpoint \"a\" {\n"            /* 2 */
+                               "    url = \"https://a.example/\"\n" /* 3 */
+                               "}\n"                             /* 4 */
+                               "endpoint \"b\" {\n"            /* 5 */
+                               "    url = \"https://b.example/\"\n" /* 6 */
+                               "    retry = {\"5s\",\n"          /* 7 */
+                               "             \"1m\"}\n"          /* 8 */
+                               "    timeout_ms = 900\n"           /* 9 */
+                               "    timeout_ms = 1000\n"          /* 10 */
+                               "}\n";                            /* 11 */
+    mh_err_t err;
+    mh_conf_t *c = load_text(text, &err);
+    char *want;
+
+    ck_assert_msg(c != NULL, "%s", err.text);
+    ck_assert_uint_eq(c->n_endpoints, 2);
+    ck_assert_ptr_nonnull(c->endpoints[1].lines);
+#define PLACED(problem, line)                                                        \
+    do {                                                                             \
+        mh_err_set(&err, "%s", problem);                                             \
+        ck_assert_int_eq(conf_place_error(c, &err), -1);                             \
+        want = (line) > 0 ? xasprintf("%s:%d: %s", c->path, (line), problem)         \
+                          : xasprintf("%s: %s", c->path, problem);                   \
+        ck_assert_str_eq(err.text, want);                                            \
+        free(want);                                                                  \
+    } while (0)
+    PLACED("endpoint b: retry: \"x\" is not a duration", 7);
+    PLACED("endpoint b: url: scheme must be https", 6);
+    PLACED("endpoint b: timeout_ms: must be", 10);
+    PLACED("endpoint a: url: scheme must be https", 3);
+    PLACED("endpoint b: secret: must be 8 to 127 characters", 11); /* not set: the brace */
+    PLACED("endpoint b: health: whatever", 11);                      /* not an option */
+    PLACED("endpoint a: retry: \"x\"", 4);
+    PLACED("endpoint bb: url: no such endpoint", 0);
+    PLACED("delivery_allow: \"x\" is not a CIDR", 0);
+#undef PLACED
+    conf_unref(c);
+    c = conf_defaults(); /* not from a file: left alone */
+    mh_err_set(&err, "endpoint a: url: x");
+    ck_assert_int_eq(conf_place_error(c, &err), -1);
+    ck_assert_str_eq(err.text, "endpoint a: url: x");
+    conf_unref(c);
+}
+END_TEST
+
 /* ------------------------------------------------------------ refcount */
 
 START_TEST(test_refcount)
@@ -862,6 +915,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, test_dump_lists_every_option);
     tcase_add_test(tc, test_dump_defaults_no_sections);
     tcase_add_test(tc, test_refcount);
+    tcase_add_test(tc, test_place_error);
     suite_add_tcase(s, tc);
     return s;
 }
