@@ -92,6 +92,7 @@ typedef struct daemon {
     int64_t started_ms;
     int64_t stop_deadline_ms; /* monotonic; 0 while running */
     bool stopping;
+    uint64_t expire_timer;    /* the next retention pass; 0 while one runs or stopping */
     struct daemon_counters ctr;
     /* store thread (retention jobs only): where the next pass over the
      * message records goes on, "" = the first (enrich_expire) */
