@@ -22,6 +22,7 @@ timeout 20 "$MAILHOOKD" -n -c "$T_DIR" > "$ERR" 2>&1; rc=$?
 check "a directory is refused too" bash -c "[ $rc -eq 78 ] && grep -q 'is a directory' '$ERR'"
 
 # --- ${VAR}: an unset variable is an error at its line, not ""
+# shellcheck disable=SC2016 # ${VAR} is for mailhookd to expand
 write_conf "$C" '
 pid_file = "${MH_T0041_UNSET}/mailhookd.pid"'
 env -u MH_T0041_UNSET "$MAILHOOKD" -n -c "$C" > "$ERR" 2>&1; rc=$?
@@ -29,6 +30,7 @@ line=$(grep -n MH_T0041_UNSET "$C" | cut -d: -f1)
 check "-n refuses an unset \${VAR} (exit 78)" [ $rc -eq 78 ]
 check "... at FILE:LINE, naming it" grep -q "^$C:$line: \${MH_T0041_UNSET} is not set in the environment" "$ERR"
 check "set, the same file is accepted" env MH_T0041_UNSET="$T_DIR/run" "$MAILHOOKD" -n -c "$C"
+# shellcheck disable=SC2016
 write_conf "$C" 'pid_file = "${MH_T0041_UNSET:-/run}/mailhookd.pid"'
 check "\${VAR:-default} may be unset" env -u MH_T0041_UNSET "$MAILHOOKD" -n -c "$C"
 check "... and gives its default" bash -c "env -u MH_T0041_UNSET '$MAILHOOKD' -T -c '$C' | grep -qx 'pid_file = \"/run/mailhookd.pid\"'"
