@@ -8,9 +8,8 @@
  *                              "FILE: problem" / "FILE:LINE: problem"
  *
  * Limits: a regular file or /dev/null (a FIFO or a device could block or
- * never end);
- * CONF_MAX_BYTES of text; no NUL byte (libconfuse would stop there
- * silently). Checked here because libconfuse lets them pass: an
+ * never end); CONF_MAX_BYTES of text; no NUL byte (libconfuse would stop
+ * there silently). Checked here because libconfuse lets them pass: an
  * unterminated block comment, a '{' never closed, a ${VAR} that is not set.
  */
 #include "config.h"
