@@ -19,6 +19,11 @@
  *   conf_option_names()       NULL-terminated list of every option name,
  *                             dotted for sections ("milter.socket"), for the
  *                             documentation test
+ *   conf_place_error(c, err)  -1, err prefixed with c's "file:line: " (or
+ *                             "file: ") for a problem the daemon finds later
+ *                             in what c holds: "endpoint NAME: KEY: ..." is
+ *                             placed at KEY's line in that section, else at
+ *                             the section's closing brace
  *   conf_hop_valid(s)         s has the form of a maillog.content_filters
  *                             item, "HOST:PORT" or "[HOST]:PORT" (also for
  *                             mailhookctl parse --content-filter)
@@ -104,6 +109,10 @@ struct mh_conf_endpoint {
     size_t n_retry;
     int concurrency;
     bool allow_http;
+    int *lines;             /* where each option was written (conf_place_error):
+                               one per row of the section's table, 0 = not
+                               written, then the closing brace's; NULL = not
+                               from a file */
 };
 
 /* The "milter { ... }" section: mailhook-milter(8). */
@@ -184,5 +193,6 @@ void conf_unref(mh_conf_t *c);
 void conf_dump(const mh_conf_t *c, FILE *fp);
 const char *const *conf_option_names(void);
 bool conf_hop_valid(const char *s);
+int conf_place_error(const mh_conf_t *c, mh_err_t *err);
 
 #endif

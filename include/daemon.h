@@ -29,7 +29,9 @@
  *                                              0 = never), res STORE_HELD
  *   daemon_count_appended(d, res, n)           LOOP THREAD: account for them
  *   daemon_check_conf(conf, err)               what conf_load cannot check:
- *                                              endpoints, the SSRF allow-list
+ *                                              endpoints, the SSRF allow-list;
+ *                                              err reads "FILE[:LINE]: ..."
+ *                                              like conf_load's
  *
  * A newly stored event is queued, in the same transaction, for every
  * endpoint it matches (fanout.h).
@@ -90,6 +92,7 @@ typedef struct daemon {
     int64_t started_ms;
     int64_t stop_deadline_ms; /* monotonic; 0 while running */
     bool stopping;
+    uint64_t expire_timer;    /* the next retention pass; 0 while one runs or stopping */
     struct daemon_counters ctr;
     /* store thread (retention jobs only): where the next pass over the
      * message records goes on, "" = the first (enrich_expire) */

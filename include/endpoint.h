@@ -48,6 +48,7 @@
  *   timeout_ms         [5000] whole request; connect_timeout_ms [min(timeout, 3000)]
  *   retry              [5,300,1800,7200,18000,36000,36000] seconds before each
  *                             retry; an event is dropped after the last
+ *                             ([] = no retry: dropped at the first failure)
  *   concurrency        [8]    requests in flight at most (1 while failing)
  *   enabled            [true]
  *   allow_http         [false]

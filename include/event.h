@@ -22,6 +22,12 @@
  *   event_to_json(ev, &len)             canonical bytes; caller frees
  *   event_from_json(buf, len, err)      parse and validate bytes received from
  *                                       a producer; NULL + err when invalid
+ *   event_json_parse(buf, len, err)     JSON text (an object or an array) as
+ *                                       producers' events are read: a key given
+ *                                       twice in one object is refused; NULL +
+ *                                       "invalid JSON at byte N: ..." (the one
+ *                                       check of the daemon and of the CLI's
+ *                                       emit, so both refuse the same input)
  *   event_type_check(type, err)         validate a type name
  *   event_type_canonical(type)          true for the email.* types below
  */
@@ -62,6 +68,7 @@ void event_derive_id(event_t *ev, const char *const *parts, size_t n);
 event_t *event_free(event_t *ev);
 char *event_to_json(const event_t *ev, size_t *len);
 event_t *event_from_json(const char *buf, size_t len, mh_err_t *err);
+json_t *event_json_parse(const char *buf, size_t len, mh_err_t *err);
 int event_type_check(const char *type, mh_err_t *err);
 bool event_type_canonical(const char *type);
 

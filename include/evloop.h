@@ -4,7 +4,8 @@
  * the loop sleeps again. Ingest uses that hook for group commit: everything
  * read in one round is committed in one transaction.
  *
- *   evloop_new() / evloop_free(l)
+ *   evloop_new() / evloop_free(l)        every timer is cancelled by its owner
+ *                                        before: one left pending is warned about
  *   evloop_add(l, fd, events, cb, ctx)   watch fd (EVLOOP_READ|EVLOOP_WRITE)
  *   evloop_mod(l, fd, events)            change what is watched
  *   evloop_del(l, fd)                    stop watching (before close(fd))
@@ -12,8 +13,9 @@
  *                                        open, and watching it again costs
  *                                        no system call (evloop_del before
  *                                        close(fd) all the same)
- *   evloop_timer_add(l, ms, cb, ctx)     one-shot timer; returns an id > 0
- *   evloop_timer_cancel(l, id)
+ *   evloop_timer_add(l, ms, cb, ctx)     one-shot timer; returns an id > 0,
+ *                                        which its owner keeps to cancel it
+ *   evloop_timer_cancel(l, id)           (an id that fired already: no-op)
  *   evloop_set_prepare(l, cb, ctx)
  *   evloop_run(l)                        until evloop_stop(l)
  */

@@ -26,6 +26,10 @@
  * require each other) is found when libconfuse hands over the finished
  * section, so it is reported at the line of the section's closing brace;
  * a duplicate title is libconfuse's own message, at the second opening.
+ * An endpoint section's values are checked by the daemon after the parse
+ * (endpoint.h is not ours): the snapshot keeps the line of each of its
+ * options (conf_note_line), and conf_place_error (conf_sections.c) puts the
+ * daemon's problem at that line.
  *
  * Adding a section ("milter { ... }"): give its struct a member in
  * mh_conf_t, write a conf_milter_rows[] table (tests/t0100-conf-doc.sh
@@ -203,6 +207,57 @@ static void conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
         mh_err_set(conf_sink.err, "%s:%d: %s", conf_sink.path, cfg->line, text);
     else
         mh_err_set(conf_sink.err, "%s: %s", conf_sink.path, text);
+}
+
+/* ------------------------------------------------------------ lines */
+
+/* Where the options of sections that keep their lines (a table with
+ * lines_off) were written, noted as libconfuse validates each value and
+ * copied into the snapshot by conf_fill_sections: libconfuse keeps no line
+ * once a value is read. The parse in progress only (conf_lock). */
+static struct conf_line {
+    const cfg_t *sec;
+    size_t row; /* index in the section's table; nrows: its closing brace */
+    int line;
+} *conf_lines;
+static size_t conf_nlines, conf_lines_cap;
+
+/* Note line for row of sec; an existing note is replaced only if replace. */
+static void conf_note_line(const cfg_t *sec, size_t row, int line, bool replace)
+{
+    size_t i;
+
+    if (!conf_sink.active)
+        return; /* defaults: no file, no lines */
+    for (i = 0; i < conf_nlines; i++) {
+        if (conf_lines[i].sec == sec && conf_lines[i].row == row) {
+            if (replace)
+                conf_lines[i].line = line;
+            return;
+        }
+    }
+    if (conf_nlines == conf_lines_cap) {
+        conf_lines_cap = conf_lines_cap ? 2 * conf_lines_cap : 32;
+        conf_lines = xrealloc(conf_lines, conf_lines_cap * sizeof(*conf_lines));
+    }
+    conf_lines[conf_nlines++] = (struct conf_line){ sec, row, line };
+}
+
+/* The lines noted for section sec of table t: nrows + 1 of them, 0 = none. */
+static int *conf_lines_of(const cfg_t *sec, const struct conf_table *t)
+{
+    int *lines = xcalloc(t->nrows + 1, sizeof(*lines));
+
+    for (size_t i = 0; i < conf_nlines; i++)
+        if (conf_lines[i].sec == sec)
+            lines[conf_lines[i].row] = conf_lines[i].line;
+    return lines;
+}
+
+static void conf_lines_forget(void)
+{
+    conf_lines = xfree(conf_lines);
+    conf_nlines = conf_lines_cap = 0;
 }
 
 /* ------------------------------------------------------------ validation */
@@ -403,6 +458,13 @@ static int conf_validate(cfg_t *cfg, cfg_opt_t *opt)
 
     if (row == NULL)
         msg_panic_f("option '%s' has no row", opt->name);
+    /* a list is validated after each item: its line is where it starts,
+     * unless "=" started it again (one item so far) */
+    if (t->lines_off != 0)
+        conf_note_line(cfg, (size_t)(row - t->rows), cfg->line,
+                       !(opt->flags & CFGF_LIST) || n <= 1);
+    if (row->kind == CK_SECLIST && n > 0 && row->sub->lines_off != 0)
+        conf_note_line(cfg_opt_getnsec(opt, n - 1), row->sub->nrows, cfg->line, true);
     switch (row->kind) {
     case CK_INT:
     case CK_INT64:
@@ -498,6 +560,8 @@ static void conf_fill_sections(cfg_t *cfg, const struct conf_row *row, void *bas
         sec = cfg_getnsec(cfg, row->opt.name, (unsigned)i);
         elem = array + i * sub->size;
         *(char **)(elem + sub->title_off) = xstrdup(cfg_title(sec));
+        if (sub->lines_off != 0)
+            conf_ptr_set(elem + sub->lines_off, conf_lines_of(sec, sub));
         conf_fill(sec, sub, elem);
     }
     conf_ptr_set((char *)base + row->off, array);
@@ -572,6 +636,8 @@ static void conf_free_fields(const struct conf_table *t, void *base)
             array = conf_ptr_get(field);
             for (j = 0; j < *n; j++) {
                 free(*(char **)(array + j * row->sub->size + row->sub->title_off));
+                if (row->sub->lines_off != 0)
+                    free(conf_ptr_get(array + j * row->sub->size + row->sub->lines_off));
                 conf_free_fields(row->sub, array + j * row->sub->size);
             }
             conf_ptr_set(field, xfree(array));
@@ -668,6 +734,7 @@ static mh_conf_t *conf_parse_locked(const char *text, const char *path, mh_err_t
     else if (!conf_sink.failed)
         mh_err_set(err, "%s: cannot parse", path);
     cfg_free(cfg);
+    conf_lines_forget();
     conf_sink.active = false;
     conf_sink.err = NULL;
     return c;

@@ -66,6 +66,10 @@ struct conf_table {
     size_t nrows;
     size_t size;              /* CK_SECLIST: bytes of one element */
     size_t title_off;         /* CK_SECLIST: the element's char * for the title */
+    size_t lines_off;         /* CK_SECLIST, optional: the element's int * for the
+                                 line of each row's option, then of the closing
+                                 brace (conf_fill); 0 = not kept (offset 0 is
+                                 the title's) */
     conf_sec_check_fn *check; /* CK_SEC, CK_SECLIST: or NULL */
 };
 

@@ -7,16 +7,21 @@
  *                              (malloc'ed, the caller frees), or NULL +
  *                              "FILE: problem" / "FILE:LINE: problem"
  *
- * Limits: CONF_MAX_BYTES of text; no NUL byte (libconfuse would stop
+ * Limits: a regular file or /dev/null (a FIFO or a device could block or
+ * never end); CONF_MAX_BYTES of text; no NUL byte (libconfuse would stop
  * there silently). Checked here because libconfuse lets them pass: an
- * unterminated block comment, a '{' never closed.
+ * unterminated block comment, a '{' never closed, a ${VAR} that is not set.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf_int.h"
 #include "msg.h"
@@ -106,6 +111,45 @@ static int conf_unclosed_brace(const char *s)
     return depth > 0 ? open_line : 0;
 }
 
+/*
+ * The line of the first ${VAR} whose variable is not set, or 0; *name gets
+ * VAR (malloc'ed) when there is one. Text with comments blanked. Why:
+ * libconfuse replaces an unset variable by "" without a word, so a typo or
+ * an environment that lacks it would quietly give an empty value. The
+ * scanner's rules: a reference is "${" up to the next '}', outside quotes
+ * or inside double quotes (not single); "${VAR:-default}" may be unset.
+ */
+static int conf_unset_variable(const char *s, char **name)
+{
+    enum { CODE, DQUOTE, SQUOTE } st = CODE;
+    const char *end, *colon;
+    int line = 1;
+
+    for (; *s != '\0'; s++) {
+        if (*s == '\n')
+            line++;
+        if (st == CODE && (*s == '"' || *s == '\'')) {
+            st = *s == '"' ? DQUOTE : SQUOTE;
+        } else if (st != CODE && s[0] == '\\' && s[1] != '\0') {
+            line += s[1] == '\n';
+            s++;
+        } else if ((st == DQUOTE && *s == '"') || (st == SQUOTE && *s == '\'')) {
+            st = CODE;
+        } else if (st != SQUOTE && s[0] == '$' && s[1] == '{' && (end = strchr(s, '}')) != NULL) {
+            colon = memchr(s + 2, ':', (size_t)(end - s - 2));
+            if (colon == NULL || colon[1] != '-') {
+                *name = xstrndup(s + 2, (size_t)(end - s - 2));
+                if (getenv(*name) == NULL)
+                    return line;
+                *name = xfree(*name);
+            }
+            for (; s < end; s++)
+                line += *s == '\n';
+        }
+    }
+    return 0;
+}
+
 /* Read all of fp into *out (malloc'ed, NUL-terminated, *len bytes before
  * the NUL), stopping past max. 0, -1 with errno, or 1 when larger than max. */
 static int conf_slurp(FILE *fp, size_t max, char **out, size_t *len)
@@ -126,6 +170,74 @@ static int conf_slurp(FILE *fp, size_t max, char **out, size_t *len)
     return *len > max ? 1 : 0;
 }
 
+/* "a FIFO", "a directory", ...: what a file that is not a regular one is. */
+static const char *conf_file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    return "not a regular file";
+}
+
+/* A regular file, or the null device (/dev/null, read as an empty file:
+ * "mailhookd -T -c /dev/null" prints the defaults). */
+static bool conf_file_usable(const struct stat *sb)
+{
+    struct stat null;
+
+    if (S_ISREG(sb->st_mode))
+        return true;
+    return S_ISCHR(sb->st_mode) && stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+           sb->st_rdev == null.st_rdev;
+}
+
+/*
+ * path opened for reading, as a regular file (or /dev/null) only: NULL +
+ * err otherwise. Why: reading a FIFO waits for a writer (mailhookd -n
+ * hung), a terminal for a user, and other devices may never end. stat()
+ * refuses before any open; the open does not block (O_NONBLOCK, cleared
+ * after) and fstat() checks what was opened, in case the name changed in
+ * between.
+ */
+static FILE *conf_open_regular(const char *path, mh_err_t *err)
+{
+    struct stat sb;
+    FILE *fp;
+    int fd;
+
+    if (stat(path, &sb) < 0) {
+        mh_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!conf_file_usable(&sb)) {
+        mh_err_set(err, "%s: is %s: the configuration must be a regular file", path,
+                   conf_file_kind(sb.st_mode));
+        return NULL;
+    }
+    if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
+        mh_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &sb) == 0 && !conf_file_usable(&sb)) {
+        mh_err_set(err, "%s: is %s now (replaced while opening): the configuration must be a "
+                        "regular file", path, conf_file_kind(sb.st_mode));
+        close(fd);
+        return NULL;
+    }
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
+        (fp = fdopen(fd, "r")) == NULL) {
+        mh_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    return fp;
+}
+
 /* The whole file as a NUL-terminated string (malloc'ed), at most
  * CONF_MAX_BYTES of text; NULL + err when it cannot be used. */
 static char *conf_read(const char *path, mh_err_t *err)
@@ -135,10 +247,8 @@ static char *conf_read(const char *path, mh_err_t *err)
     FILE *fp;
     int rc;
 
-    if ((fp = fopen(path, "r")) == NULL) {
-        mh_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    if ((fp = conf_open_regular(path, err)) == NULL)
         return NULL;
-    }
     rc = conf_slurp(fp, CONF_MAX_BYTES, &buf, &len);
     if (rc < 0)
         mh_err_set(err, "%s: cannot read: %s", path, strerror(errno));
@@ -152,7 +262,7 @@ static char *conf_read(const char *path, mh_err_t *err)
 
 char *conf_read_text(const char *path, mh_err_t *err)
 {
-    char *text;
+    char *text, *name, shown[64];
     int line;
 
     if ((text = conf_read(path, err)) == NULL)
@@ -163,6 +273,13 @@ char *conf_read_text(const char *path, mh_err_t *err)
     }
     if ((line = conf_unclosed_brace(text)) > 0) {
         mh_err_set(err, "%s:%d: '{' is never closed", path, line);
+        return xfree(text);
+    }
+    if ((line = conf_unset_variable(text, &name)) > 0) {
+        mh_err_set(err, "%s:%d: ${%s} is not set in the environment (write ${%s:-default} for a "
+                        "default)", path, line, printable(shown, sizeof(shown), name, strlen(name)),
+                   shown);
+        free(name);
         return xfree(text);
     }
     return text;

@@ -2,7 +2,10 @@
  * conf_sections.c - the tables of mailhook.conf's titled sections (conf.h,
  * conf_int.h): "maillog NAME { }" sources of the maillog reader and
  * "endpoint NAME { }" webhook endpoints, each with the check of a finished
- * section. The top-level table, which points at these, is in conf.c.
+ * section, and the "milter { }" section. The top-level table, which points
+ * at these, is in conf.c. An endpoint section keeps the line of each of its
+ * options: the daemon checks their values against the endpoint model later,
+ * and conf_place_error() puts its problem at the option's line.
  */
 #include "config.h"
 
@@ -127,6 +130,7 @@ const struct conf_table conf_endpoint = {
     .nrows = NROWS(conf_endpoint_rows),
     .size = sizeof(struct mh_conf_endpoint),
     .title_off = FE(name),
+    .lines_off = FE(lines), /* conf_place_error: the daemon checks values later */
     .check = conf_endpoint_check,
 };
 
@@ -195,6 +199,44 @@ static int conf_endpoint_check(cfg_t *cfg, cfg_t *sec)
     return 0;
 }
 
+/* The line of option key (klen bytes) in endpoint section ce, else of the
+ * section's closing brace; 0 when not from a file. */
+static int conf_endpoint_line(const struct mh_conf_endpoint *ce, const char *key, size_t klen)
+{
+    if (ce->lines == NULL)
+        return 0;
+    for (size_t i = 0; i < NROWS(conf_endpoint_rows); i++) {
+        const char *name = conf_endpoint_rows[i].opt.name;
+
+        if (strlen(name) == klen && strncmp(name, key, klen) == 0 && ce->lines[i] > 0)
+            return ce->lines[i];
+    }
+    return ce->lines[NROWS(conf_endpoint_rows)];
+}
+
+/* The endpoint model's problems read "endpoint NAME: KEY: ..." (endpoint.h),
+ * KEY being the option of the same name. */
+int conf_place_error(const mh_conf_t *c, mh_err_t *err)
+{
+    const char *text, *key;
+    size_t n;
+    int line = 0;
+
+    if (err == NULL || c->path == NULL)
+        return -1;
+    text = err->text;
+    for (size_t i = 0; i < c->n_endpoints && line == 0; i++) {
+        n = strlen(c->endpoints[i].name);
+        if (strncmp(text, "endpoint ", 9) == 0 &&
+            strncmp(text + 9, c->endpoints[i].name, n) == 0 && strncmp(text + 9 + n, ": ", 2) == 0) {
+            key = text + 9 + n + 2;
+            line = conf_endpoint_line(&c->endpoints[i], key, strcspn(key, ":"));
+        }
+    }
+    if (line > 0)
+        return mh_err_prefix(err, "%s:%d", c->path, line);
+    return mh_err_prefix(err, "%s", c->path);
+}
 
 static const char *const conf_milter_tenants[] = {"sasl_user", "sender_domain", NULL};
 

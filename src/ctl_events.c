@@ -22,8 +22,6 @@ int ctl_emit(struct ctl *ctl, int argc, char **argv)
 {
     int64_t at = time_now_ms();
     json_t *data = NULL;
-    json_error_t jerr;
-    char shown[sizeof(jerr.text)];
     event_t *ev;
     ingest_t *h;
     mh_err_t err;
@@ -33,9 +31,9 @@ int ctl_emit(struct ctl *ctl, int argc, char **argv)
         at = ctl_time("--at", argv[i + 1], EMIT_SYNOPSIS), i += 2;
     if (argc - i < 1 || argc - i > 2)
         ctl_usage(EMIT_SYNOPSIS);
-    if (argc - i == 2 && (data = json_loads(argv[i + 1], 0, &jerr)) == NULL) {
-        fprintf(stderr, "mailhookctl: JSON-DATA: %s (at character %d)\n", /* quotes the data */
-                printable(shown, sizeof(shown), jerr.text, strlen(jerr.text)), jerr.position);
+    if (argc - i == 2 &&
+        (data = event_json_parse(argv[i + 1], strlen(argv[i + 1]), &err)) == NULL) {
+        fprintf(stderr, "mailhookctl: JSON-DATA: %s\n", err.text);
         return EX_DATAERR;
     }
     if ((ev = event_new(argv[i], at, data, &err)) == NULL) {

@@ -133,10 +133,14 @@ int daemon_check_conf(const mh_conf_t *c, mh_err_t *err)
     ssrf_allow_t *allow = ssrf_allow_parse((const char *const *)c->delivery_allow,
                                            c->n_delivery_allow, err);
 
-    if (allow == NULL)
-        return mh_err_prefix(err, "delivery_allow");
+    if (allow == NULL) {
+        mh_err_prefix(err, "delivery_allow");
+        return conf_place_error(c, err);
+    }
     ssrf_allow_free(allow);
-    return admin_endpoints_check(c, err);
+    if (admin_endpoints_check(c, err) < 0)
+        return conf_place_error(c, err);
+    return 0;
 }
 
 int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
@@ -318,8 +322,8 @@ static void expire_done(void *ctx)
     d->ctr.expired += job->deleted;
     d->ctr.records_expired += job->records;
     if (!d->stopping)
-        evloop_timer_add(d->loop, job->deleted == RETENTION_CHUNK ? 1000 : RETENTION_PERIOD_MS,
-                         daemon_expire, d);
+        d->expire_timer = evloop_timer_add(
+            d->loop, job->deleted == RETENTION_CHUNK ? 1000 : RETENTION_PERIOD_MS, daemon_expire, d);
     free(job);
 }
 
@@ -328,8 +332,9 @@ static void daemon_expire(evloop_t *l, void *ctx)
     daemon_t *d = ctx;
     struct expire_job *job;
 
+    d->expire_timer = 0;
     if (d->conf->retention_days <= 0) {
-        evloop_timer_add(l, RETENTION_PERIOD_MS, daemon_expire, d);
+        d->expire_timer = evloop_timer_add(l, RETENTION_PERIOD_MS, daemon_expire, d);
         return;
     }
     job = xcalloc(1, sizeof(*job));
@@ -385,6 +390,9 @@ static void daemon_begin_stop(daemon_t *d, int sig)
              d->conf->shutdown_timeout);
     d->stopping = true;
     d->stop_deadline_ms = time_mono_ms() + d->conf->shutdown_timeout * 1000LL;
+    if (d->expire_timer) /* no retention pass starts while in-flight work finishes */
+        evloop_timer_cancel(d->loop, d->expire_timer);
+    d->expire_timer = 0;
     delivery_stop(d->delivery);
     ingest_server_close_listener(d->ingest);
     daemon_check_stopped(d->loop, d);
@@ -437,7 +445,7 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     mh_err_t err;
 
     if (daemon_check_conf(conf, &err) < 0)
-        msg_fatal(EX_CONFIG, "%s: %s", config_path, err.text);
+        msg_fatal(EX_CONFIG, "%s", err.text);
     daemon_resolve_ids(conf, &ids);
     umask(007);
     daemon_prepare_dirs(conf, &ids);
@@ -473,7 +481,7 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     d.readers = xcalloc(d.nreaders ? d.nreaders : 1, sizeof(*d.readers));
     for (size_t i = 0; i < d.nreaders; i++)
         d.readers[i] = maillog_reader_start(&d, &conf->maillogs[i]);
-    evloop_timer_add(d.loop, 5000, daemon_expire, &d);
+    d.expire_timer = evloop_timer_add(d.loop, 5000, daemon_expire, &d);
     evloop_set_prepare(d.loop, daemon_prepare_round, &d);
     msg_info("mailhookd %s ready: ingest %s, admin %s, store %s", PACKAGE_VERSION,
              conf->ingest_socket, conf->admin_socket, conf->state_dir);

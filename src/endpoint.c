@@ -371,8 +371,8 @@ static int parse_retry(endpoint_t *ep, const struct ep_key *k, const json_t *v, 
     size_t n = json_array_size(v);
     const json_t *e;
 
-    if (!json_is_array(v) || n == 0 || n > EP_RETRY_MAX)
-        return mh_err_set(err, "must be an array of 1 to %d delays in seconds", EP_RETRY_MAX);
+    if (!json_is_array(v) || n > EP_RETRY_MAX) /* [] = no retry: dropped at the first failure */
+        return mh_err_set(err, "must be an array of 0 to %d delays in seconds", EP_RETRY_MAX);
     for (size_t i = 0; i < n; i++) {
         e = json_array_get(v, i);
         if (!json_is_integer(e) || json_integer_value(e) < 0 ||

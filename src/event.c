@@ -153,21 +153,28 @@ static const char *member_string(json_t *obj, const char *name, mh_err_t *err)
     return json_string_value(v);
 }
 
+json_t *event_json_parse(const char *buf, size_t len, mh_err_t *err)
+{
+    char shown[sizeof(((json_error_t *)0)->text)];
+    json_error_t jerr;
+    json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (v == NULL) /* jansson quotes the text near the error, as it was written */
+        mh_err_set(err, "invalid JSON at byte %d: %s", jerr.position,
+                   printable(shown, sizeof(shown), jerr.text, strlen(jerr.text)));
+    return v;
+}
+
 event_t *event_from_json(const char *buf, size_t len, mh_err_t *err)
 {
-    json_error_t jerr;
     json_t *root, *data;
     const char *id, *type, *ts;
-    char shown[sizeof(jerr.text)];
+    char shown[64];
     int64_t ts_ms;
     event_t *ev = NULL;
 
-    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) { /* jansson quotes the offending bytes ("near '...'") */
-        mh_err_set(err, "invalid JSON at byte %d: %s", jerr.position,
-                   printable(shown, sizeof(shown), jerr.text, strlen(jerr.text)));
+    if ((root = event_json_parse(buf, len, err)) == NULL)
         return NULL;
-    }
     if (!json_is_object(root) || json_object_size(root) != 4) {
         mh_err_set(err, "an event is an object with exactly id, type, timestamp, data");
         goto done;

@@ -55,7 +55,7 @@ int main(int argc, char **argv)
         return EX_CONFIG;
     }
     if (daemon_check_conf(conf, &err) < 0) {
-        fprintf(stderr, "%s: %s\n", path, err.text);
+        fprintf(stderr, "%s\n", err.text);
         conf_unref(conf);
         return EX_CONFIG;
     }

@@ -1,9 +1,9 @@
 #!/bin/bash
 # t0050: SIGHUP reloads (a broken file keeps the running config), SIGTERM
-# finishes and exits 0 and removes its sockets; root drops to the configured
+# finishes and exits 0, removes its sockets and leaves no timer pending; root drops to the configured
 # user and the state directory is the daemon's alone.
 . "$(dirname "$0")/lib/tap.sh"
-plan 9
+plan 10
 CONF=$T_DIR/mailhook.conf
 write_conf "$CONF"
 ctl() { "$MAILHOOKCTL" -c "$CONF" "$@"; }
@@ -20,6 +20,8 @@ write_conf "$CONF"
 stop_daemon; rc=$?
 check "SIGTERM exits 0" [ $rc -eq 0 ]
 check "sockets removed on exit" bash -c "[ ! -e '$T_DIR/run/ingest.sock' ] && [ ! -e '$T_DIR/run/admin.sock' ]"
+check "every part cancelled its timers (none pending when the loop is freed)" \
+    bash -c "grep -q 'mailhookd: stopped' '$T_DIR/daemon.log' && ! grep 'event loop freed with' '$T_DIR/daemon.log'"
 
 if [ "$(id -u)" -ne 0 ]; then
     for i in 1 2 3 4; do skip "privilege drop needs root"; done

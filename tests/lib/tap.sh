@@ -85,12 +85,19 @@ stop_daemon() {
 }
 
 # A daemon's sanitizer report (ASan, UBSan, LeakSanitizer) lands in its log,
-# not in any test's output: a test with such a report fails.
+# not in any test's output: a test with such a report fails. So does a
+# timer left pending at a clean stop (evloop_free): its owner relied on the
+# loop never running again.
 done_testing() {
     if [ -f "$T_DIR/daemon.log" ] &&
             grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T_DIR/daemon.log"; then
         echo "# sanitizer report in the daemon's log:"
         grep -A20 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T_DIR/daemon.log" | diag
+        T_FAILED=$((T_FAILED + 1))
+    fi
+    if [ -f "$T_DIR/daemon.log" ] && grep -q 'event loop freed with .* pending' "$T_DIR/daemon.log"; then
+        echo "# a timer was left pending at exit:"
+        grep 'event loop freed with' "$T_DIR/daemon.log" | diag
         T_FAILED=$((T_FAILED + 1))
     fi
     [ "$T_FAILED" -eq 0 ]

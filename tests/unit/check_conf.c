@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -500,14 +501,28 @@ static const struct bad_case bad_cases[] = {
     {ML "    filtered_event = dropped\n}\n", "x.conf:3: ", "filtered_event"},
     {ML "    discard_event = bounced\n}\n", "x.conf:3: ", "discard_event"},
     {ML "    content_filter_window = 0\n}\n", "x.conf:3: ", "content_filter_window"},
+    /* ... a ${VAR} that is not set, in a section as at the top */
+    {ML "    sasl_users = {\"a\",\n  \"${MH_CHECK_UNSET}\"}\n}\n", "x.conf:4: ",
+     "${MH_CHECK_UNSET} is not set in the environment"},
 #undef ML
+    /* an unset ${VAR}: libconfuse would make it "" */
+    {"\n\nstate_dir = ${MH_CHECK_UNSET}\n", "x.conf:3: ", "${MH_CHECK_UNSET} is not set"},
+    {"# ${MH_CHECK_CONF_DIR}\npid_file = \"/run/${MH_CHECK_UNSET}.pid\"\n", "x.conf:2: ",
+     "${MH_CHECK_UNSET} is not set in the environment (write ${MH_CHECK_UNSET:-default}"},
+    {"pid_file = \"/run/\\\\${MH_CHECK_UNSET}\"\n", "x.conf:1: ", "is not set"}, /* \\ then $ */
+    {"pid_file = \"/run/${MH_CHECK_UNSET:x}\"\n", "x.conf:1: ", "${MH_CHECK_UNSET:x} is not"},
+    {"log_level = 1\n\npid_file = \"/r${MH_CHECK\x01UNSET}\"\n", "x.conf:3: ",
+     "${MH_CHECK?UNSET} is not set"},
 };
 
 START_TEST(test_rejected)
 {
     const struct bad_case *bc = &bad_cases[_i];
     mh_err_t err;
-    mh_conf_t *c = load_text(bc->text, &err);
+    mh_conf_t *c;
+
+    unsetenv("MH_CHECK_UNSET");
+    c = load_text(bc->text, &err);
 
     ck_assert_msg(c == NULL, "accepted: %s", bc->text);
     ck_assert_msg(strstr(err.text, bc->where) != NULL, "'%s' lacks '%s'", err.text, bc->where);
@@ -540,6 +555,12 @@ static const struct good_case good_cases[] = {
     {"pid_file = \"\"\n", "pid_file = \"\"\n"},
     {"state_dir = \"/a\"\nstate_dir = \"/b\"\n", "state_dir = \"/b\"\n"}, /* last one wins */
     {"state_dir = \"${MH_CHECK_CONF_DIR}/state\"\n", "state_dir = \"/srv/env/state\"\n"},
+    /* an unset variable with a default, escaped, single-quoted or in a comment */
+    {"state_dir = ${MH_CHECK_UNSET:-/srv/dflt}\n", "state_dir = \"/srv/dflt\"\n"},
+    {"pid_file = \"/run/${MH_CHECK_UNSET:-}x.pid\"\n", "pid_file = \"/run/x.pid\"\n"},
+    {"# ${MH_CHECK_UNSET}\n/* ${MH_CHECK_UNSET} */ state_dir = '/srv/${MH_CHECK_UNSET}'\n",
+     "state_dir = \"/srv/\\${MH_CHECK_UNSET}\"\n"},
+    {"state_dir = \"/srv/\\${MH_CHECK_UNSET}\"\n", "state_dir = \"/srv/\\${MH_CHECK_UNSET}\"\n"},
     {"state_dir = \"/srv/mh\"\nspool_dir = \"/srv/mh-spool\"\n", "spool_dir = \"/srv/mh-spool\"\n"},
     /* maillog sections */
 #define ML "maillog \"m\" {\n    path = \"/var/log/mail.log\"\n"
@@ -580,6 +601,7 @@ START_TEST(test_accepted)
     char *dump;
 
     setenv("MH_CHECK_CONF_DIR", "/srv/env", 1);
+    unsetenv("MH_CHECK_UNSET");
     c = load_text(gc->text, &err);
     ck_assert_msg(c != NULL, "%s: %s", gc->text, err.text);
     dump = dump_string(c);
@@ -610,7 +632,25 @@ START_TEST(test_directory)
     mh_err_t err;
 
     ck_assert_ptr_null(conf_load(tmpdir, &err));
-    ck_assert_msg(strstr(err.text, ": cannot read: Is a directory") != NULL, "%s", err.text);
+    ck_assert_msg(strstr(err.text, ": is a directory: the configuration must be a regular "
+                                   "file") != NULL, "%s", err.text);
+}
+END_TEST
+
+/* A FIFO is refused at once, not read (which would wait for a writer):
+ * the alarm turns a hang into a failure, with or without CK_FORK. */
+START_TEST(test_fifo)
+{
+    char *path = xasprintf("%s/fifo.conf", tmpdir);
+    mh_err_t err;
+
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    alarm(10);
+    ck_assert_ptr_null(conf_load(path, &err));
+    alarm(0);
+    ck_assert_msg(strstr(err.text, "fifo.conf: is a FIFO: the configuration must be a regular "
+                                   "file") != NULL, "%s", err.text);
+    free(path);
 }
 END_TEST
 
@@ -778,6 +818,59 @@ START_TEST(test_dump_defaults_no_sections)
 }
 END_TEST
 
+/* ------------------------------------------------------------ placing errors */
+
+/* An endpoint section keeps the line of each option it sets (the first
+ * line of a list, the last "=" of an option given twice) and of its closing
+ * brace; conf_place_error puts the daemon's "endpoint NAME: KEY: ..." there. */
+START_TEST(test_place_error)
+{
+    static const char text[] = "log_level = 1\n"              /* 1 */
+                               "endpoint \"a\" {\n"            /* 2 */
+                               "    url = \"https://a.example/\"\n" /* 3 */
+                               "}\n"                             /* 4 */
+                               "endpoint \"b\" {\n"            /* 5 */
+                               "    url = \"https://b.example/\"\n" /* 6 */
+                               "    retry = {\"5s\",\n"          /* 7 */
+                               "             \"1m\"}\n"          /* 8 */
+                               "    timeout_ms = 900\n"           /* 9 */
+                               "    timeout_ms = 1000\n"          /* 10 */
+                               "}\n";                            /* 11 */
+    mh_err_t err;
+    mh_conf_t *c = load_text(text, &err);
+    char *want;
+
+    ck_assert_msg(c != NULL, "%s", err.text);
+    ck_assert_uint_eq(c->n_endpoints, 2);
+    ck_assert_ptr_nonnull(c->endpoints[1].lines);
+#define PLACED(problem, line)                                                        \
+    do {                                                                             \
+        mh_err_set(&err, "%s", problem);                                             \
+        ck_assert_int_eq(conf_place_error(c, &err), -1);                             \
+        want = (line) > 0 ? xasprintf("%s:%d: %s", c->path, (line), problem)         \
+                          : xasprintf("%s: %s", c->path, problem);                   \
+        ck_assert_str_eq(err.text, want);                                            \
+        free(want);                                                                  \
+    } while (0)
+    PLACED("endpoint b: retry: \"x\" is not a duration", 7);
+    PLACED("endpoint b: url: scheme must be https", 6);
+    PLACED("endpoint b: timeout_ms: must be", 10);
+    PLACED("endpoint a: url: scheme must be https", 3);
+    PLACED("endpoint b: secret: must be 8 to 127 characters", 11); /* not set: the brace */
+    PLACED("endpoint b: health: whatever", 11);                      /* not an option */
+    PLACED("endpoint a: retry: \"x\"", 4);
+    PLACED("endpoint bb: url: no such endpoint", 0);
+    PLACED("delivery_allow: \"x\" is not a CIDR", 0);
+#undef PLACED
+    conf_unref(c);
+    c = conf_defaults(); /* not from a file: left alone */
+    mh_err_set(&err, "endpoint a: url: x");
+    ck_assert_int_eq(conf_place_error(c, &err), -1);
+    ck_assert_str_eq(err.text, "endpoint a: url: x");
+    conf_unref(c);
+}
+END_TEST
+
 /* ------------------------------------------------------------ refcount */
 
 START_TEST(test_refcount)
@@ -812,6 +905,7 @@ static Suite *conf_suite(void)
     tcase_add_loop_test(tc, test_accepted, 0, sizeof(good_cases) / sizeof(good_cases[0]));
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_directory);
+    tcase_add_test(tc, test_fifo);
     tcase_add_test(tc, test_not_text);
     tcase_add_test(tc, test_too_large);
     tcase_add_test(tc, test_dev_null);
@@ -821,6 +915,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, test_dump_lists_every_option);
     tcase_add_test(tc, test_dump_defaults_no_sections);
     tcase_add_test(tc, test_refcount);
+    tcase_add_test(tc, test_place_error);
     suite_add_tcase(s, tc);
     return s;
 }

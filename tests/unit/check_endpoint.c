@@ -262,10 +262,9 @@ static const struct {
     { "{" BASE ",'created':-5}", "endpoint crm: created: must be milliseconds", "" },
     { "{" BASE ",'updated':1.5}", "endpoint crm: updated: must be milliseconds", "" },
     /* retry */
-    { "{" BASE ",'retry':[]}", "endpoint crm: retry: must be an array of 1 to 32", "" },
     { "{" BASE ",'retry':5}", "endpoint crm: retry: must be an array", "" },
     { "{" BASE ",'retry':[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,"
-      "28,29,30,31,32,33]}", "endpoint crm: retry: must be an array of 1 to 32", "" },
+      "28,29,30,31,32,33]}", "endpoint crm: retry: must be an array of 0 to 32", "" },
     { "{" BASE ",'retry':[-1]}", "endpoint crm: retry: delay 1: must be an integer from 0", "" },
     { "{" BASE ",'retry':[5,604801]}", "endpoint crm: retry: delay 2: ", "7 days" },
     { "{" BASE ",'retry':[5,1.5]}", "endpoint crm: retry: delay 2: ", "" },
@@ -606,6 +605,30 @@ START_TEST(test_merge)
 }
 END_TEST
 
+/* retry [] is "no retry" (mailhookctl --retry ""), as added and as a
+ * change; it survives the round trip as [] (not the default schedule). */
+START_TEST(test_no_retry)
+{
+    endpoint_t *ep = parse_ok("{" BASE ",'retry':[]}"), *base, *changed;
+    json_t *out = endpoint_to_json(ep, 0), *ch;
+    mh_err_t err;
+
+    ck_assert_uint_eq(ep->nretry, 0);
+    ck_assert(json_is_array(json_object_get(out, "retry")));
+    ck_assert_uint_eq(json_array_size(json_object_get(out, "retry")), 0);
+    base = parse_ok("{" BASE ",'retry':[5,60]}");
+    ch = load("{'retry':[]}");
+    changed = endpoint_merge(base, ch, &err);
+    ck_assert_msg(changed != NULL, "%s", err.text);
+    ck_assert_uint_eq(changed->nretry, 0);
+    json_decref(ch);
+    json_decref(out);
+    endpoint_free(changed);
+    endpoint_free(base);
+    endpoint_free(ep);
+}
+END_TEST
+
 static const struct {
     const char *changes, *error;
 } merge_bad_cases[] = {
@@ -850,6 +873,7 @@ static Suite *endpoint_suite(void)
     tcase_add_test(tc, test_masking);
     tcase_add_loop_test(tc, test_redact, 0, sizeof(redact_cases) / sizeof(redact_cases[0]));
     tcase_add_test(tc, test_merge);
+    tcase_add_test(tc, test_no_retry);
     tcase_add_loop_test(tc, test_merge_bad, 0, sizeof(merge_bad_cases) / sizeof(merge_bad_cases[0]));
     tcase_add_test(tc, test_merge_nul_key);
     tcase_add_test(tc, test_merge_allow_http);

@@ -345,6 +345,31 @@ START_TEST(test_bad_events)
 }
 END_TEST
 
+/* One check for every way in: a key given twice is refused by the parse
+ * the daemon uses for events and the CLI for emit's data, with one message;
+ * the text jansson quotes from the input is made printable. */
+START_TEST(test_json_parse)
+{
+    static const char dup_data[] = "{\"id\":\"evt_01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"type\":"
+                                   "\"app.x\",\"timestamp\":\"2026-01-01T00:00:00Z\","
+                                   "\"data\":{\"a\":1,\"a\":2}}";
+    mh_err_t err = { "" }, err2 = { "" };
+    json_t *v;
+
+    ck_assert_ptr_null(event_json_parse("{\"a\":1,\"a\":2}", 13, &err));
+    ck_assert_str_eq(err.text, "invalid JSON at byte 10: duplicate object key near '\"a\"'");
+    ck_assert_ptr_null(event_json_parse("{\"a\":{\"b\":1,\"b\":1}}", 19, &err));
+    ck_assert_ptr_nonnull(strstr(err.text, "duplicate object key"));
+    ck_assert_ptr_null(event_from_json(dup_data, strlen(dup_data), &err2));
+    ck_assert_ptr_nonnull(strstr(err2.text, ": duplicate object key near '\"a\"'"));
+    ck_assert_ptr_null(event_json_parse("{\"a\n\":1}", 8, &err)); /* raw LF in a string */
+    ck_assert_ptr_null(strchr(err.text, '\n'));
+    v = event_json_parse("{\"a\":1,\"b\":{\"a\":2}}", 19, &err);
+    ck_assert_ptr_nonnull(v);
+    json_decref(v);
+}
+END_TEST
+
 static Suite *event_suite(void)
 {
     Suite *s = suite_create("event");
@@ -361,6 +386,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_cjson_writer);
     tcase_add_test(tc, test_event_roundtrip);
     tcase_add_loop_test(tc, test_bad_events, 0, N(bad_events));
+    tcase_add_test(tc, test_json_parse);
     suite_add_tcase(s, tc);
     return s;
 }
