@@ -2,8 +2,8 @@
  * spool.c - the fallback spool shared by producers and mailhookd, kept with
  * the Maildir discipline (see spool.h for the layout and the public calls).
  *
- *   spool_prepare()     create DIR, tmp/ and new/ (02770: setgid, so files
- *                       inherit the spool's group), bad/ (0750)
+ *   spool_prepare()     create DIR (0750), tmp/ and new/ (SPOOL_DROP_MODE,
+ *                       as mailhookd makes them), bad/ (0750)
  *   spool_write()       tmp/NAME (O_EXCL, 0640) -> write -> fsync -> rename
  *                       to new/NAME -> fsync new/ (syncfs when new/ is not
  *                       readable by this producer); the tmp file is removed on
@@ -272,8 +272,8 @@ int spool_prepare(const char *dir, mh_err_t *err)
         const char *sub;
         mode_t mode;
     } subs[] = {
-        { "tmp", 02770 },
-        { "new", 02770 },
+        { "tmp", SPOOL_DROP_MODE },
+        { "new", SPOOL_DROP_MODE },
         { "bad", 0750 },
     };
     char path[PATH_MAX];
