@@ -23,6 +23,10 @@
  *   spool_write(dir, lines, len, err)   write one file holding len bytes of
  *                                       complete event lines; 0 or -1
  *   spool_prepare(dir, err)             create tmp/ new/ bad/ if missing
+ *   spool_usable(dir, err)              0 when this process can drain the
+ *                                       spool (list and change tmp/, new/ and
+ *                                       bad/), else -1 + err naming the first
+ *                                       directory it cannot use and why
  *   spool_list(dir, &names, &n, err)    names of the files in new/, oldest
  *                                       first (by name); caller frees with
  *                                       spool_list_free(names, n)
@@ -43,6 +47,7 @@
 #define SPOOL_DROP_MODE 03733 /* tmp/ and new/ */
 
 int spool_prepare(const char *dir, mh_err_t *err);
+int spool_usable(const char *dir, mh_err_t *err);
 int spool_write(const char *dir, const char *lines, size_t len, mh_err_t *err);
 int spool_list(const char *dir, char ***names, size_t *n, mh_err_t *err);
 void spool_list_free(char **names, size_t n);

@@ -13,8 +13,12 @@
  * the file and line, and counted as quarantined; its valid lines are still
  * stored, and the other files are unaffected.
  *
- *   spool_drain_new(d)      prepare the spool, start watching; NULL if the
- *                           spool dir is unusable (the daemon still runs)
+ *   spool_drain_new(d)      start watching and draining the spool, which
+ *                           mailhookd made as root and checked as its
+ *                           user before (spool_usable: it does not start
+ *                           with a spool it cannot drain); never NULL.
+ *                           Without inotify (or past its limits) it scans
+ *                           every spool_scan_interval only, and says so
  *   spool_drain_run(sd)     drain what is there now (bounded work per call;
  *                           reschedules itself while files remain)
  *   spool_drain_settled(sd) true once the files found at start are drained

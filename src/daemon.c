@@ -450,6 +450,11 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     if (ids.drop && privdrop_to(&ids.priv, &err) < 0)
         msg_fatal(EX_NOPERM, "%s", err.text);
     free(ids.priv.user);
+    /* As the user that drains it, before detaching: whoever started us
+     * learns it from the exit status. */
+    if (spool_usable(conf->spool_dir, &err) < 0)
+        msg_fatal(EX_CANTCREAT, "%s: mailhookd (uid %u) cannot drain the spool",
+                  err.text, (unsigned)geteuid());
     if (!foreground)
         daemon_detach();
     d.signal_fd = daemon_signals();

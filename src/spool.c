@@ -4,6 +4,8 @@
  *
  *   spool_prepare()     create DIR (0750), tmp/ and new/ (SPOOL_DROP_MODE,
  *                       as mailhookd makes them), bad/ (0750)
+ *   spool_usable()      open tmp/ new/ bad/ (no symlinks), then faccessat()
+ *                       for write and search with the effective ids
  *   spool_write()       tmp/NAME (O_EXCL, 0640) -> write -> fsync -> rename
  *                       to new/NAME -> fsync new/ (syncfs when new/ is not
  *                       readable by this producer); the tmp file is removed on
@@ -263,6 +265,25 @@ static int spool_mkdir(const char *path, mode_t mode, mh_err_t *err)
         return mh_err_set(err, "spool: stat %s: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return mh_err_set(err, "spool: %s exists and is not a directory", path);
+    return 0;
+}
+
+int spool_usable(const char *dir, mh_err_t *err)
+{
+    static const char *const subs[] = { "tmp", "new", "bad" };
+    char path[PATH_MAX];
+    int fd;
+
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        if (spool_path(path, sizeof(path), dir, subs[i], NULL, err) < 0)
+            return -1;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            return mh_err_set(err, "spool: cannot list %s: %s", path, strerror(errno));
+        close(fd);
+        if (faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) < 0)
+            return mh_err_set(err, "spool: cannot change %s: %s", path, strerror(errno));
+    }
     return 0;
 }
 

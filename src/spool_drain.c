@@ -121,7 +121,7 @@ static void drain_settle(struct spool_drain *sd, struct drain_file *f)
     if (!f->unreadable && f->bad_line == 0) {
         sd->d->ctr.spool_files++;
         if (spool_remove(sd->dir, f->name, &err) < 0)
-            msg_warn("spool: %s", err.text);
+            msg_warn("%s", err.text); /* says "spool: ..." */
         return;
     }
     if (f->unreadable)
@@ -131,7 +131,7 @@ static void drain_settle(struct spool_drain *sd, struct drain_file *f)
                  f->name, f->bad_line, f->why.text, f->nev);
     sd->d->ctr.quarantined++;
     if (spool_quarantine(sd->dir, f->name, &err) < 0)
-        msg_warn("spool: %s", err.text);
+        msg_warn("%s", err.text); /* says "spool: ..." */
 }
 
 /* Loop thread: settle each file now that its events are committed. */
@@ -176,7 +176,7 @@ void spool_drain_run(struct spool_drain *sd)
         return;
     }
     if (spool_list(sd->dir, &names, &n, &err) < 0) {
-        msg_warn("spool: %s", err.text);
+        msg_warn("%s", err.text); /* says "spool: ..." */
         sd->settled = true;
         return;
     }
