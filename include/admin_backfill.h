@@ -14,8 +14,10 @@
  *   "endpoint": E: the same enrichment and id check, but the new events
  *     are queued for E alone (when they match it), and the already stored
  *     ones are queued for E again (as replay does), so E gets the range.
- * Every event is validated as the ingest socket does (event_from_json); one
- * invalid event refuses the whole request (bad_request), storing nothing.
+ * Every event is validated as the ingest socket does (event_size_check
+ * against max_event_size on the loop thread first, then event_from_json);
+ * one invalid event refuses the whole request (bad_request), storing
+ * nothing.
  */
 #ifndef MH_ADMIN_BACKFILL_H
 #define MH_ADMIN_BACKFILL_H

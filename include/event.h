@@ -30,6 +30,11 @@
  *                                       emit, so both refuse the same input)
  *   event_type_check(type, err)         validate a type name
  *   event_type_canonical(type)          true for the email.* types below
+ *   event_size_check(len, max, err)     0 when an event's JSON text of len
+ *                                       bytes is at most max bytes (the
+ *                                       max_event_size option), else -1 + err:
+ *                                       the one size rule for every way events
+ *                                       come in (ingest socket, spool, backfill)
  */
 #ifndef MH_EVENT_H
 #define MH_EVENT_H
@@ -71,5 +76,6 @@ event_t *event_from_json(const char *buf, size_t len, mh_err_t *err);
 json_t *event_json_parse(const char *buf, size_t len, mh_err_t *err);
 int event_type_check(const char *type, mh_err_t *err);
 bool event_type_canonical(const char *type);
+int event_size_check(size_t len, size_t max, mh_err_t *err);
 
 #endif

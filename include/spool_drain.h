@@ -7,12 +7,18 @@
  * available). Each file's events are stored through daemon_store_events(),
  * then the file is removed; the store skips ids it already holds, so a file
  * drained twice (crash between commit and unlink) adds nothing. A file that
- * cannot be read or holds an invalid line is moved to bad/ with a warning
- * naming the file and line; its valid lines are still stored, and the other
- * files are unaffected.
+ * cannot be read (larger than max_event_size times 1024 events, say) or
+ * holds an invalid line (not an event, or an event larger than
+ * max_event_size: event_size_check) is moved to bad/ with a warning naming
+ * the file and line, and counted as quarantined; its valid lines are still
+ * stored, and the other files are unaffected.
  *
- *   spool_drain_new(d)      prepare the spool, start watching; NULL if the
- *                           spool dir is unusable (the daemon still runs)
+ *   spool_drain_new(d)      start watching and draining the spool, which
+ *                           mailhookd made as root and checked as its
+ *                           user before (spool_usable: it does not start
+ *                           with a spool it cannot drain); never NULL.
+ *                           Without inotify (or past its limits) it scans
+ *                           every spool_scan_interval only, and says so
  *   spool_drain_run(sd)     drain what is there now (bounded work per call;
  *                           reschedules itself while files remain)
  *   spool_drain_settled(sd) true once the files found at start are drained

@@ -4,19 +4,18 @@
  * mailhookd connects to URLs that administrators (and, through them,
  * possibly others) chose. The guard looks at the address a connection is
  * actually about to be made to - after DNS, so a name that resolves (or
- * re-resolves) to an inside address is caught - and refuses addresses that
- * reach the host itself or its private networks, unless an allow-list
- * admits them:
- *
- *   IPv4  0.0.0.0/8 unspecified, 10/8 private, 100.64/10 cgnat,
- *         127/8 loopback, 169.254/16 link-local, 172.16/12 private,
- *         192.0.0.0/24 reserved, 192.168/16 private, 198.18/15 benchmark,
- *         224/4 multicast, 240/4 reserved (and 255.255.255.255)
- *   IPv6  :: unspecified, ::1 loopback, fe80::/10 link-local,
- *         fc00::/7 private (unique local), ff00::/8 multicast,
- *         and IPv4 addresses embedded in ::ffff:0:0/96 (mapped),
- *         ::/96 (compatible), 64:ff9b::/96 (NAT64) and 2002::/16 (6to4),
- *         judged as the IPv4 address they carry
+ * re-resolves) to an inside address is caught - and refuses every address
+ * that IANA's IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890
+ * and its updates) do not mark globally reachable, unless an allow-list
+ * admits it: loopback, private-use, link-local, shared (CGNAT), the
+ * documentation and benchmarking blocks, the IETF protocol assignments,
+ * discard-only, local-use NAT64 64:ff9b:1::/48, unique-local, and so on,
+ * each row named with its RFC in ssrf.c. Also refused: multicast, the
+ * deprecated site-local fec0::/10, and IPv6 outside global unicast
+ * 2000::/3. IPv6 forms carrying an IPv4 address are judged by that address
+ * too: IPv4-mapped ::ffff:0:0/96 and IPv4-compatible ::/96 (both refused in
+ * themselves), NAT64 64:ff9b::/96, 6to4 2002::/16 and Teredo 2001::/32
+ * (server and client address).
  *
  *   ssrf_allow_parse(list, n, err)   allow-list of CIDRs ("127.0.0.0/8",
  *                                    "::1/128", "10.1.2.3"); NULL + err on
@@ -25,19 +24,24 @@
  *   ssrf_check(a, sa, salen, why, whysize)
  *                                    0 when the address may be connected
  *                                    to; -1 when refused, why receives e.g.
- *                                    "127.0.0.1 is loopback" (a may be NULL)
+ *                                    "127.0.0.1 is loopback [RFC 1122]" (a may
+ *                                    be NULL)
  *
  * Allow-list entries: a bare address means /32 or /128; an entry with
  * host bits set ("10.1.2.3/8") is an error naming the network probably
  * meant, as in Postfix cidr tables. Error texts show the entry made
- * printable. An IPv4 entry also admits the IPv6 forms carrying that IPv4
- * address; an IPv6 entry is matched against IPv6 addresses only.
+ * printable. An IPv4 entry also admits the IPv6 forms carrying the IPv4
+ * addresses it covers (for Teredo: each carried address that is refused);
+ * an IPv6 entry is matched against IPv6 addresses only.
  *
  * ssrf_check refuses anything but a whole sockaddr_in or sockaddr_in6
- * (why says so). On 0, why (when given) is "" for an ordinary address, or
- * e.g. "127.0.0.1 is loopback, admitted by allow-list entry 127.0.0.0/8",
- * worth logging. Embedded forms read "::ffff:127.0.0.1 is loopback
- * (IPv4-mapped)", "2002:7f00:1:: is loopback (6to4 of 127.0.0.1)". why is
+ * (why says so). The why-text names the registry row and its RFC:
+ * "192.0.2.1 is documentation (TEST-NET-1) [RFC 5737]", and for a form
+ * carrying IPv4 what it carries: "2002:7f00:1:: is 6to4 [RFC 3056] of
+ * 127.0.0.1, 127.0.0.1 is loopback [RFC 1122]", "::ffff:10.0.0.1 is
+ * IPv4-mapped [RFC 4291], 10.0.0.1 is private-use [RFC 1918]". On 0, why
+ * (when given) is "" for an ordinary address, or the refusal followed by
+ * ", admitted by allow-list entry 127.0.0.0/8", worth logging. why is
  * always NUL-terminated, truncated to whysize; why may be NULL.
  */
 #ifndef MH_SSRF_H

@@ -66,6 +66,25 @@ static int bf_one_for(daemon_t *d, store_t *st, store_txn_t *txn, const endpoint
     return rc;
 }
 
+/* Loop thread, before: every event within max_event_size, measured as
+ * its JSON text, as on the ingest socket and in the spool. */
+static json_t *backfill_check(daemon_t *d, json_t *req)
+{
+    json_t *arr = json_object_get(req, "events"), *e;
+    size_t i, len;
+    mh_err_t err;
+    char *text;
+
+    json_array_foreach(arr, i, e) {
+        if ((text = cjson_dump(e, &len)) == NULL)
+            continue; /* refused as not serializable by backfill() */
+        free(text);
+        if (event_size_check(len, (size_t)d->conf->max_event_size, &err) < 0)
+            return admin_error("bad_request", "backfill event %zu: %s", i, err.text);
+    }
+    return NULL;
+}
+
 static json_t *backfill(daemon_t *d, store_t *st, json_t *req)
 {
     json_t *arr = json_object_get(req, "events"), *e;
@@ -146,6 +165,6 @@ static bool backfill_finish(daemon_t *d, struct admin_job *job, json_t *req, jso
 }
 
 const struct admin_command admin_backfill_commands[] = {
-    { "backfill", NULL, backfill, backfill_finish },
+    { "backfill", backfill_check, backfill, backfill_finish },
     { NULL, NULL, NULL, NULL },
 };

@@ -27,6 +27,7 @@
 #include "ingest_server.h"
 #include "maillog_reader.h"
 #include "privdrop.h"
+#include "spool.h"
 #include "spool_drain.h"
 #include "ssrf.h"
 #include "storeq.h"
@@ -212,7 +213,7 @@ static void daemon_prepare_dir(const char *path, mode_t mode, uid_t uid, gid_t g
         msg_fatal(EX_CANTCREAT, "%s", err.text);
 }
 
-/* State (daemon only), spool (producers may write, not list), socket dir. */
+/* State (daemon only), spool (producers may write, not list or read), socket dir. */
 static void daemon_prepare_dirs(const mh_conf_t *c, const struct daemon_ids *ids)
 {
     char *sub, *sockdir;
@@ -222,9 +223,12 @@ static void daemon_prepare_dirs(const mh_conf_t *c, const struct daemon_ids *ids
     daemon_prepare_dir(c->spool_dir, 0750, ids->uid, ids->submit_gid);
     for (int i = 0; drop_dirs[i]; i++) {
         sub = xasprintf("%s/%s", c->spool_dir, drop_dirs[i]);
-        /* setgid: files get the submit group; sticky: producers cannot remove
-         * each other's files; no group read: they cannot list them either. */
-        daemon_prepare_dir(sub, 03730, ids->uid, ids->submit_gid);
+        /* The daemon's own group, setgid: a producer's file (0640) gets that
+         * group, so mailhookd can read it and no other producer can, even by
+         * name. Producers, let into the spool by submit_group, write here as
+         * "others": -wx, so they cannot list it; sticky: nor remove each
+         * other's files. */
+        daemon_prepare_dir(sub, SPOOL_DROP_MODE, ids->uid, ids->gid);
         free(sub);
     }
     sub = xasprintf("%s/bad", c->spool_dir);
@@ -454,6 +458,11 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     if (ids.drop && privdrop_to(&ids.priv, &err) < 0)
         msg_fatal(EX_NOPERM, "%s", err.text);
     free(ids.priv.user);
+    /* As the user that drains it, before detaching: whoever started us
+     * learns it from the exit status. */
+    if (spool_usable(conf->spool_dir, &err) < 0)
+        msg_fatal(EX_CANTCREAT, "%s: mailhookd (uid %u) cannot drain the spool",
+                  err.text, (unsigned)geteuid());
     if (!foreground)
         daemon_detach();
     d.signal_fd = daemon_signals();

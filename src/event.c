@@ -198,3 +198,10 @@ done:
     json_decref(root);
     return ev;
 }
+
+int event_size_check(size_t len, size_t max, mh_err_t *err)
+{
+    if (len > max)
+        return mh_err_set(err, "event of %zu bytes is larger than max_event_size (%zu)", len, max);
+    return 0;
+}

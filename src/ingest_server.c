@@ -208,7 +208,10 @@ static void ingest_line(struct ingest_server *s, struct ingest_conn *c, const ch
     mh_err_t err;
     event_t *ev;
 
-    ev = event_from_json(line, len, &err);
+    if (event_size_check(len, (size_t)s->d->conf->max_event_size, &err) < 0)
+        ev = NULL;
+    else
+        ev = event_from_json(line, len, &err);
     if (ev == NULL) {
         s->d->ctr.rejected++;
         msg_warn("ingest: rejected event: %s (line: %s)", err.text,

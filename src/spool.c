@@ -2,8 +2,10 @@
  * spool.c - the fallback spool shared by producers and mailhookd, kept with
  * the Maildir discipline (see spool.h for the layout and the public calls).
  *
- *   spool_prepare()     create DIR, tmp/ and new/ (02770: setgid, so files
- *                       inherit the spool's group), bad/ (0750)
+ *   spool_prepare()     create DIR (0750), tmp/ and new/ (SPOOL_DROP_MODE,
+ *                       as mailhookd makes them), bad/ (0750)
+ *   spool_usable()      open tmp/ new/ bad/ (no symlinks), then faccessat()
+ *                       for write and search with the effective ids
  *   spool_write()       tmp/NAME (O_EXCL, 0640) -> write -> fsync -> rename
  *                       to new/NAME -> fsync new/ (syncfs when new/ is not
  *                       readable by this producer); the tmp file is removed on
@@ -269,14 +271,33 @@ static int spool_mkdir(const char *path, mode_t mode, mh_err_t *err)
     return 0;
 }
 
+int spool_usable(const char *dir, mh_err_t *err)
+{
+    static const char *const subs[] = { "tmp", "new", "bad" };
+    char path[PATH_MAX];
+    int fd;
+
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        if (spool_path(path, sizeof(path), dir, subs[i], NULL, err) < 0)
+            return -1;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            return mh_err_set(err, "spool: cannot list %s: %s", path, strerror(errno));
+        close(fd);
+        if (faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) < 0)
+            return mh_err_set(err, "spool: cannot change %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
 int spool_prepare(const char *dir, mh_err_t *err)
 {
     static const struct {
         const char *sub;
         mode_t mode;
     } subs[] = {
-        { "tmp", 02770 },
-        { "new", 02770 },
+        { "tmp", SPOOL_DROP_MODE },
+        { "new", SPOOL_DROP_MODE },
         { "bad", 0750 },
     };
     char path[PATH_MAX];

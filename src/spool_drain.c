@@ -22,6 +22,8 @@
 
 #define DRAIN_FILES_PER_JOB 256   /* then let ingest batches in between */
 #define DRAIN_TMP_AGE_S 3600      /* tmp/ files older than this were abandoned */
+#define DRAIN_FILE_EVENTS 1024    /* a file holds at most a producer's window of events
+                                   * (ingest.h): larger ones are not read, but moved to bad/ */
 
 struct drain_file {
     char *name;
@@ -53,8 +55,10 @@ struct spool_drain {
     bool settled; /* the spool found at start has been drained (or tried) */
 };
 
-/* Parse one file's lines into the job; remember its first bad line. */
-static void drain_parse(struct drain_job *job, struct drain_file *f, char *buf, size_t len)
+/* Parse one file's lines into the job; remember its first bad line (one
+ * that is not a valid event, or larger than max_event_size). */
+static void drain_parse(struct drain_job *job, struct drain_file *f, char *buf, size_t len,
+                        size_t max_event)
 {
     char *p = buf, *end = buf + len, *nl;
     size_t lineno = 0;
@@ -71,7 +75,8 @@ static void drain_parse(struct drain_job *job, struct drain_file *f, char *buf, 
             job->cap = job->cap ? job->cap * 2 : 256;
             job->evs = xreallocarray(job->evs, job->cap, sizeof(*job->evs));
         }
-        if ((job->evs[job->nev] = event_from_json(p, (size_t)(nl - p), &err)) != NULL) {
+        if (event_size_check((size_t)(nl - p), max_event, &err) == 0 &&
+            (job->evs[job->nev] = event_from_json(p, (size_t)(nl - p), &err)) != NULL) {
             job->nev++;
             f->nev++;
         } else if (f->bad_line == 0) {
@@ -83,7 +88,8 @@ static void drain_parse(struct drain_job *job, struct drain_file *f, char *buf, 
 
 static void drain_load(struct spool_drain *sd, struct drain_job *job, const char *name)
 {
-    size_t max = (size_t)sd->d->conf->max_event_size * 1024, len;
+    size_t max_event = (size_t)sd->d->conf->max_event_size, len;
+    size_t max = max_event * DRAIN_FILE_EVENTS;
     struct drain_file *f = &job->files[job->nfiles++];
     char *buf;
     mh_err_t err;
@@ -94,7 +100,7 @@ static void drain_load(struct spool_drain *sd, struct drain_job *job, const char
         f->why = err;
         return;
     }
-    drain_parse(job, f, buf, len);
+    drain_parse(job, f, buf, len, max_event);
     free(buf);
 }
 
@@ -116,7 +122,7 @@ static void drain_settle(struct spool_drain *sd, struct drain_file *f)
     if (!f->unreadable && f->bad_line == 0) {
         sd->d->ctr.spool_files++;
         if (spool_remove(sd->dir, f->name, &err) < 0)
-            msg_warn("spool: %s", err.text);
+            msg_warn("%s", err.text); /* says "spool: ..." */
         return;
     }
     printable(name, sizeof(name), f->name, strlen(f->name));
@@ -127,7 +133,7 @@ static void drain_settle(struct spool_drain *sd, struct drain_file *f)
                  name, f->bad_line, f->why.text, f->nev);
     sd->d->ctr.quarantined++;
     if (spool_quarantine(sd->dir, f->name, &err) < 0)
-        msg_warn("spool: %s", err.text);
+        msg_warn("%s", err.text); /* says "spool: ..." */
 }
 
 /* Loop thread: settle each file now that its events are committed. */
@@ -172,7 +178,7 @@ void spool_drain_run(struct spool_drain *sd)
         return;
     }
     if (spool_list(sd->dir, &names, &n, &err) < 0) {
-        msg_warn("spool: %s", err.text);
+        msg_warn("%s", err.text); /* says "spool: ..." */
         sd->settled = true;
         return;
     }

@@ -141,7 +141,7 @@ START_TEST(test_prepare_modes)
     static const struct {
         const char *sub;
         mode_t mode;
-    } want[] = { { "tmp", 02770 }, { "new", 02770 }, { "bad", 0750 } };
+    } want[] = { { "tmp", SPOOL_DROP_MODE }, { "new", SPOOL_DROP_MODE }, { "bad", 0750 } };
     char *top, *dir = spool_new(&top), *path;
     struct stat st;
     mh_err_t err;
