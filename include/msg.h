@@ -49,8 +49,10 @@ void msg_panic(const char *fmt, ...) MH_PRINTF(1, 2) MH_NORETURN;
 
 /*
  * printable - copy at most outlen-1 bytes of untrusted text into out,
- * replacing each control character (C0, DEL, C1, and the line and paragraph
- * separators U+2028/U+2029) and each invalid UTF-8 byte with '?'; always
+ * replacing each control character (C0, DEL, C1, the line and paragraph
+ * separators U+2028/U+2029, and the bidirectional embeddings, overrides and
+ * isolates U+202A..U+202E, U+2066..U+2069) and each invalid UTF-8 byte with
+ * '?'; always
  * NUL-terminates, marks truncation with "...". Never longer than the input
  * but for the "...". Returns out.
  */

@@ -202,9 +202,13 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n, unsigned int *cp_ou
 /* Characters that are not text in a log line: the C0 and C1 controls, DEL,
  * and the Unicode line and paragraph separators (U+2028, U+2029), which
  * some log readers take as line ends. */
+/* C0, DEL and C1 controls, the Unicode line and paragraph separators, and
+ * the bidirectional embeddings, overrides and isolates (which can make a log
+ * line read as something else on a terminal: "Trojan Source"). */
 static bool char_is_control(unsigned int cp)
 {
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 char *printable(char *out, size_t outlen, const char *in, size_t inlen)

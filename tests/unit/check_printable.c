@@ -53,6 +53,8 @@ static const struct {
     { "nel\xc2\x85line", 9, 64, "nel?line" },      /* U+0085 NEXT LINE: one '?' */
     { "csi\xc2\x9b" "31m", 8, 64, "csi?31m" },     /* U+009B CSI */
     { "ls\xe2\x80\xa8ps\xe2\x80\xa9", 10, 64, "ls?ps?" }, /* U+2028, U+2029 */
+    { "a\xe2\x80\xae" "b\xe2\x81\xa6" "c\xe2\x81\xa9", 12, 64, "a?b?c?" }, /* RLO, LRI, PDI */
+    { "\xe2\x80\xa9\xe2\x80\xaa\xe2\x80\xaf", 9, 64, "??\xe2\x80\xaf" }, /* U+2029, U+202A replaced; U+202F kept */
     { "nbsp\xc2\xa0" "ok", 8, 64, "nbsp\xc2\xa0" "ok" },  /* U+00A0 is text */
     { "Gr\xc3\xbc\xc3\x9f" "e \xe6\x97\xa5 \xf0\x9f\x98\x80", 16, 64,
       "Gr\xc3\xbc\xc3\x9f" "e \xe6\x97\xa5 \xf0\x9f\x98\x80" },
