@@ -429,10 +429,10 @@ static void expire_done(void *ctx)
 void dl_expire_log(struct delivery *dl)
 {
     struct expire_job *j = xcalloc(1, sizeof(*j));
-    char id[EVID_SIZE];
+    char t[EVID_TIME_SIZE];
 
-    evid_generate(id, time_now_ms() - dl->log_days * 86400000LL);
-    snprintf(j->bound, sizeof(j->bound), "%s%.10s", DELIVERY_ID_PREFIX, id + strlen(EVID_PREFIX));
+    evid_time_prefix(t, time_now_ms() - dl->log_days * 86400000LL);
+    snprintf(j->bound, sizeof(j->bound), "%s%s", DELIVERY_ID_PREFIX, t);
     j->dl = dl;
     dl->jobs++;
     storeq_submit(dl->d->storeq, expire_work, expire_done, j);
