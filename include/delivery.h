@@ -31,7 +31,10 @@
  *                                     LOOP: an endpoint was added or changed
  *                                     (copied); keep_health: keep the
  *                                     engine's own health state
- *   delivery_endpoint_remove(dl, name)
+ *   delivery_endpoint_remove(dl, name, dropped)
+ *                                     LOOP: an endpoint was removed, with
+ *                                     dropped deliveries of its queue
+ *                                     (counted: delivery_status)
  *   delivery_reconfigure(dl, conf)    LOOP: after a reload
  *   delivery_reload_endpoints(dl)     LOOP: sync the config file's endpoints
  *                                     into the store again and re-read them
@@ -66,7 +69,7 @@ typedef void (*delivery_test_cb)(void *ctx, json_t *result);
 delivery_t *delivery_new(daemon_t *d);
 void delivery_prepare(delivery_t *dl);
 void delivery_endpoint_set(delivery_t *dl, const endpoint_t *ep, bool keep_health);
-void delivery_endpoint_remove(delivery_t *dl, const char *name);
+void delivery_endpoint_remove(delivery_t *dl, const char *name, uint64_t dropped);
 void delivery_reconfigure(delivery_t *dl, const mh_conf_t *conf);
 void delivery_reload_endpoints(delivery_t *dl);
 void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, delivery_test_cb cb,
