@@ -14,10 +14,12 @@
  * on 410 and after long failure, health kept in the endpoint record.
  *
  * At least once: an event leaves an endpoint's queue in the store only
- * after a 2xx for it (or after its retry schedule is exhausted, which is
- * logged); a crash at any instant loses nothing, since what was not
- * removed is read back at start. The same webhook-id is sent on every
- * retry of an event.
+ * after a 2xx for it (or, logged and counted as dropped in the status,
+ * after its retry schedule is exhausted, when its stored event is gone or
+ * unreadable, or with its endpoint); retention keeps what is queued
+ * (store_event_expire). A crash at any instant loses nothing, since what
+ * was not removed is read back at start. The same webhook-id is sent on
+ * every retry of an event.
  *
  * Every attempt is written to the delivery log (STORE_DELIVERIES), with
  * the first DELIVERY_RESPONSE_MAX bytes of the response.
