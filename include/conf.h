@@ -151,7 +151,9 @@ typedef struct mh_conf {
     char *pid_file;      /* "" = none */
 
     /* store */
-    int retention_days;      /* events older than this are expired; 0 = keep forever */
+    int retention_days;      /* events stored longer ago than this are expired
+                                (unless still queued); 0 = keep forever */
+    int retention_interval;  /* seconds between retention passes */
     int64_t cache_size;      /* Berkeley DB cache bytes */
     bool store_sync;         /* fsync each commit (false only for tests/benchmarks) */
 

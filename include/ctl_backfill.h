@@ -20,9 +20,10 @@
  *     they match, as if the reader had read them; stored ones are left alone;
  *   with --endpoint E: new events are stored and queued for E only (if they
  *     match it), and stored ones are queued for E again, as replay does.
- * Events older than retention_days are sent only with --endpoint: stored,
- * they would be expired by the next retention pass, and every later
- * backfill would store and fan them out again.
+ * Events older than retention_days are sent only with --endpoint: without
+ * one, a backfill stores what the reader would have stored within
+ * retention_days and fans out nothing older. (Retention counts from when
+ * the store received an event, so what is stored stays retention_days.)
  * Progress goes to stderr when it is a terminal; a summary to stdout.
  */
 #ifndef MH_CTL_BACKFILL_H

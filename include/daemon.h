@@ -64,6 +64,8 @@ struct daemon_counters {
     uint64_t quarantined;   /* spool files moved to bad/ */
     uint64_t expired;       /* events removed by retention */
     uint64_t records_expired; /* message records (enrich.h) removed by retention */
+    uint64_t deliveries_expired; /* delivery log records removed by retention */
+    uint64_t retention_passes; /* retention passes over the events finished */
     uint64_t reloads;       /* successful config reloads */
 };
 

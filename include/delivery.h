@@ -14,10 +14,12 @@
  * on 410 and after long failure, health kept in the endpoint record.
  *
  * At least once: an event leaves an endpoint's queue in the store only
- * after a 2xx for it (or after its retry schedule is exhausted, which is
- * logged); a crash at any instant loses nothing, since what was not
- * removed is read back at start. The same webhook-id is sent on every
- * retry of an event.
+ * after a 2xx for it (or, logged and counted as dropped in the status,
+ * after its retry schedule is exhausted, when its stored event is gone or
+ * unreadable, or with its endpoint); retention keeps what is queued
+ * (store_event_expire). A crash at any instant loses nothing, since what
+ * was not removed is read back at start. The same webhook-id is sent on
+ * every retry of an event.
  *
  * Every attempt is written to the delivery log (STORE_DELIVERIES), with
  * the first DELIVERY_RESPONSE_MAX bytes of the response.
@@ -31,7 +33,10 @@
  *                                     LOOP: an endpoint was added or changed
  *                                     (copied); keep_health: keep the
  *                                     engine's own health state
- *   delivery_endpoint_remove(dl, name)
+ *   delivery_endpoint_remove(dl, name, dropped)
+ *                                     LOOP: an endpoint was removed, with
+ *                                     dropped deliveries of its queue
+ *                                     (counted: delivery_status)
  *   delivery_reconfigure(dl, conf)    LOOP: after a reload
  *   delivery_reload_endpoints(dl)     LOOP: sync the config file's endpoints
  *                                     into the store again and re-read them
@@ -66,7 +71,7 @@ typedef void (*delivery_test_cb)(void *ctx, json_t *result);
 delivery_t *delivery_new(daemon_t *d);
 void delivery_prepare(delivery_t *dl);
 void delivery_endpoint_set(delivery_t *dl, const endpoint_t *ep, bool keep_health);
-void delivery_endpoint_remove(delivery_t *dl, const char *name);
+void delivery_endpoint_remove(delivery_t *dl, const char *name, uint64_t dropped);
 void delivery_reconfigure(delivery_t *dl, const mh_conf_t *conf);
 void delivery_reload_endpoints(delivery_t *dl);
 void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, delivery_test_cb cb,

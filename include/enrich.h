@@ -5,10 +5,10 @@
  * messages table, key = queue id, value = a JSON object):
  *   {"subject": "...", "tags": ["vip", ...], "metadata": {"campaign_id": ...},
  *    "tenant": "...", "message_id": "<...>", "from": "...", "milter": true,
- *    "t": ms, "sent": ["rcpt", ...], "waited": true}
+ *    "t": ms, "sent": ["rcpt", ...], "waited": true, "stored": ms}
  * ("t": the time of the message's email.sent; "sent" and "waited": what
  * the log reader emitted for it, below; a record of the reader's alone has
- * only these three.)
+ * only these three and "stored", when the record was last written.)
  * Every event that names a queue id ("data.queue_id") and is stored later
  * (maillog outcomes, opens, clicks, asynchronous bounces) gets the members
  * subject, tags, metadata, tenant and message_id from that record, unless
@@ -128,9 +128,11 @@ int enrich_take_expired(store_t *st, store_txn_t *txn, int64_t now_ms, size_t ma
  *                          STORE THREAD, no transaction open: look at up to
  *                          max records from the key in cursor (ENRICH_CURSOR
  *                          bytes, "" = the first) and delete, in one
- *                          transaction, those made before before_ms (or not
- *                          readable). cursor is left where the next call
- *                          goes on, "" after the last record.
+ *                          transaction, those last written ("stored") before
+ *                          before_ms (or not readable; a record without
+ *                          "stored", from before it was kept: by its "t").
+ *                          cursor is left where the next call goes on, ""
+ *                          after the last record.
  */
 #define ENRICH_CURSOR 256
 int enrich_expire(store_t *st, int64_t before_ms, char *cursor, size_t max, size_t *deleted,

@@ -3,12 +3,14 @@
  *
  * A transactional Berkeley DB environment in the state directory. It holds:
  *   events        the event log: append-only, ordered by a store sequence
- *                 number, each record the event's canonical JSON plus its
- *                 type and timestamp for filtering without parsing
+ *                 number (the order the store received the events in),
+ *                 each record the event's canonical JSON plus its type and
+ *                 timestamp for filtering without parsing, and when the
+ *                 store received it (retention counts from then)
  *   event ids     id -> sequence (lookup, and idempotent append: an id that
  *                 is already stored is not stored again)
- *   event times   (timestamp, sequence) index for time-range queries,
- *                 replay and retention
+ *   event times   (timestamp, sequence) index for time-range queries and
+ *                 replay (by the events' own time)
  *   messages      message metadata keyed by MTA queue id (JSON)
  *   endpoints     subscriber endpoints keyed by name (JSON)
  *   queues        per-endpoint delivery queues: (endpoint, sequence) -> entry
@@ -64,25 +66,28 @@ enum store_append_result {
     STORE_HELD = 3        /* not stored yet: held for the milter's record (enrich.h) */
 };
 
-/* Append one event (canonical JSON of an event_t). *result tells whether it
- * was added or its id was already stored; *seq receives its sequence number
- * (the existing one for a duplicate). */
+/* Append one event (canonical JSON of an event_t): ts_ms is its own time,
+ * recv_ms when the store received it (now, for the daemon). *result tells
+ * whether it was added or its id was already stored; *seq receives its
+ * sequence number (the existing one for a duplicate). */
 int store_event_append(store_txn_t *txn, const char *id, const char *type, int64_t ts_ms,
-                       const char *json, size_t len, uint64_t *seq,
+                       int64_t recv_ms, const char *json, size_t len, uint64_t *seq,
                        enum store_append_result *result, mh_err_t *err);
 
 /* Fetch an event's JSON by id; *json is malloc'ed, caller frees.
  * Returns 1 when not found (err untouched). */
 int store_event_get(store_t *st, const char *id, char **json, size_t *len, mh_err_t *err);
 int store_event_get_seq(store_t *st, uint64_t seq, char **json, size_t *len, mh_err_t *err);
-/* An event record by sequence number, as stored: id, type and time come
+/* An event record by sequence number, as stored: id, type and times come
  * from the record, so the reader need not parse the JSON for them. The
  * strings are not NUL-terminated and point into buf: valid until
- * store_event_rec_free(). 0, 1 when not found, -1 on error. */
+ * store_event_rec_free(). 0, 1 when not found, -1 on error. recv_ms: when
+ * the store received it; for a record stored before receipt times were
+ * kept, its ts_ms or, when later, the first open that kept them. */
 struct store_event_rec {
     const char *id, *type, *json;
     size_t id_len, type_len, json_len;
-    int64_t ts_ms;
+    int64_t ts_ms, recv_ms;
     void *buf;
 };
 int store_event_read(store_t *st, uint64_t seq, struct store_event_rec *r, mh_err_t *err);
@@ -104,8 +109,16 @@ typedef int (*store_event_cb)(void *ctx, uint64_t seq, const char *json, size_t 
 int store_event_scan(store_t *st, const struct store_query *q, store_event_cb cb, void *ctx,
                      mh_err_t *err);
 
-/* Delete events whose timestamp is before before_ms, at most max of them in
- * one call (so retention never holds the store for long); *deleted = count. */
+/* Retention: delete events the store received before before_ms, oldest
+ * first, at most max of them in one call and one transaction of its own
+ * (no transaction may be open; max 0 = as many as one transaction holds),
+ * so retention never holds the store for long; *deleted = count. The
+ * events' own timestamps play no part. An event still in any delivery
+ * queue is never deleted: it is kept until it leaves every queue, and a
+ * later call deletes it then. Returns 0 when the call got to the events
+ * received since before_ms (nothing more to do now), 1 when it stopped
+ * early (max deleted, or its share of events looked at): call again;
+ * -1 on error. */
 int store_event_expire(store_t *st, int64_t before_ms, size_t max, size_t *deleted, mh_err_t *err);
 
 /* ---- message metadata, endpoints, checkpoints: small keyed JSON/blob tables */

@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "enrich.h"
 #include "fanout.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 struct bf_tally {
@@ -46,7 +47,8 @@ static int bf_one_for(daemon_t *d, store_t *st, store_txn_t *txn, const endpoint
         return 0;
     }
     json = event_to_json(ev, &len);
-    rc = store_event_append(txn, ev->id, ev->type, ev->ts_ms, json, len, &seq, &res, err);
+    rc = store_event_append(txn, ev->id, ev->type, ev->ts_ms, time_now_ms(), json, len, &seq,
+                            &res, err);
     if (rc == 0 && res == STORE_ADDED) {
         t->stored++;
         b = blob_new(ev->id, ev->type, ev->ts_ms, json, len);

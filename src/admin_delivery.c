@@ -535,7 +535,8 @@ static bool ep_finish(daemon_t *d, struct admin_job *job, json_t *req, json_t *r
     if (engine == NULL || op == NULL)
         return false;
     if (strcmp(op, "remove") == 0) {
-        delivery_endpoint_remove(d->delivery, json_string_value(json_object_get(engine, "name")));
+        delivery_endpoint_remove(d->delivery, json_string_value(json_object_get(engine, "name")),
+                                 (uint64_t)json_integer_value(json_object_get(reply, "dropped")));
     } else if ((ep = endpoint_from_json(json_object_get(engine, "endpoint"), &err)) == NULL) {
         msg_warn("admin: endpoint for the engine: %s", err.text);
     } else if (strcmp(op, "test") == 0) {

@@ -60,7 +60,7 @@ static json_t *deliveries_list(daemon_t *d, store_t *st, json_t *req)
 {
     struct dlist_ctx lc = { .ring = json_array() };
     json_int_t limit = LIST_DEFAULT, since = 0;
-    char from[EVID_SIZE] = DELIVERY_ID_PREFIX, id[EVID_SIZE];
+    char from[EVID_SIZE] = DELIVERY_ID_PREFIX, t[EVID_TIME_SIZE];
     int failed = 0;
     mh_err_t err;
 
@@ -74,8 +74,8 @@ static json_t *deliveries_list(daemon_t *d, store_t *st, json_t *req)
     lc.failed = failed;
     lc.limit = (size_t)limit;
     if (since > 0) { /* ids sort by time: start at the id prefix of since */
-        evid_generate(id, since);
-        snprintf(from, sizeof(from), "%s%.10s", DELIVERY_ID_PREFIX, id + strlen(EVID_PREFIX));
+        evid_time_prefix(t, since);
+        snprintf(from, sizeof(from), "%s%s", DELIVERY_ID_PREFIX, t);
     }
     if (store_kv_scan(st, STORE_DELIVERIES, from, dlist_one, &lc, &err) < 0) {
         json_decref(lc.ring);

@@ -45,7 +45,7 @@ struct admin_server {
 
 static json_t *admin_counters(const struct daemon_counters *c)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                      "ingested", (json_int_t)c->ingested, "duplicates",
                      (json_int_t)c->duplicates, "superseded", (json_int_t)c->superseded,
                      "held", (json_int_t)c->held, "unenriched", (json_int_t)c->unenriched,
@@ -54,7 +54,9 @@ static json_t *admin_counters(const struct daemon_counters *c)
                      "spool_files", (json_int_t)c->spool_files, "spool_events",
                      (json_int_t)c->spool_events, "quarantined", (json_int_t)c->quarantined,
                      "expired", (json_int_t)c->expired, "records_expired",
-                     (json_int_t)c->records_expired, "reloads", (json_int_t)c->reloads);
+                     (json_int_t)c->records_expired, "deliveries_expired",
+                     (json_int_t)c->deliveries_expired, "retention_passes",
+                     (json_int_t)c->retention_passes, "reloads", (json_int_t)c->reloads);
 }
 
 /* ---- commands: work() runs on the store thread and may touch only the

@@ -123,6 +123,8 @@ static const struct conf_row conf_top_rows[] = {
     /* store */
     {CFG_INT("retention_days", 30, CFGF_NONE),
      .kind = CK_INT, .off = F(retention_days), .min = 0, .max = 36500},
+    {CFG_INT("retention_interval", 60, CFGF_NONE),
+     .kind = CK_INT, .off = F(retention_interval), .min = 1, .max = 86400},
     {CFG_INT("cache_size", 32 * MIB, CFGF_NONE),
      .kind = CK_INT64, .off = F(cache_size), .min = MIB, .max = CACHE_SIZE_MAX},
     {CFG_BOOL("store_sync", cfg_true, CFGF_NONE),

@@ -104,8 +104,8 @@ static void bf_event(void *ctx, event_t *ev)
         return;
     }
     run->in_range++;
-    /* Retention would delete it within a minute, and the next backfill
-     * would store and fan it out again: only an endpoint asked for gets it. */
+    /* Older than retention_days: only an endpoint asked for gets it
+     * (ctl_backfill.h). */
     if (run->endpoint == NULL && ev->ts_ms < run->expired_before) {
         run->too_old++;
         event_free(ev);

@@ -68,6 +68,10 @@ static void print_delivery_status(const json_t *delivery)
     printf("delivery: ");
     print_figures(delivery, delivery_figures,
                   sizeof(delivery_figures) / sizeof(delivery_figures[0]), " ");
+    if (jint(delivery, "dropped", NULL) > 0)
+        printf(" (%lld after the last retry, %lld gone from the store, %lld with their "
+               "endpoint)", jint(delivery, "dropped_retries", NULL),
+               jint(delivery, "dropped_missing", NULL), jint(delivery, "dropped_removed", NULL));
     putchar('\n');
     json_object_foreach(json_object_get(delivery, "endpoints"), name, ep) {
         state = ctl_str(ep, "state");
@@ -166,8 +170,10 @@ static void print_status(const json_t *r)
     printf("spool:     %lld files drained (%lld events), %lld quarantined\n",
            jint(r, "counters", "spool_files"), jint(r, "counters", "spool_events"),
            jint(r, "counters", "quarantined"));
-    printf("retention: %lld events and %lld message records expired\n",
-           jint(r, "counters", "expired"), jint(r, "counters", "records_expired"));
+    printf("retention: %lld events, %lld message records and %lld delivery log records "
+           "expired (%lld passes)\n",
+           jint(r, "counters", "expired"), jint(r, "counters", "records_expired"),
+           jint(r, "counters", "deliveries_expired"), jint(r, "counters", "retention_passes"));
     print_delivery_status(json_object_get(r, "delivery"));
     print_maillog_status(json_object_get(r, "maillog"));
 }

@@ -35,7 +35,8 @@
 #include "unixsock.h"
 #include "xalloc.h"
 
-#define RETENTION_PERIOD_MS (60 * 1000)
+#define RETENTION_FIRST_MS 5000 /* the first pass after start, at the latest */
+#define RETENTION_AGAIN_MS 1000 /* a pass that stopped early goes on after this */
 #define RETENTION_CHUNK 10000
 #define SHUTDOWN_POLL_MS 20
 
@@ -118,8 +119,8 @@ int daemon_append_log_events_txn(store_t *st, store_txn_t *txn, event_t *const *
             continue;
         }
         json = event_to_json(evs[i], &len);
-        rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, json, len, &seq,
-                                &res[i], err);
+        rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, time_now_ms(), json,
+                                len, &seq, &res[i], err);
         if (rc == 0 && res[i] == STORE_ADDED && daemon_fanout)
             rc = fanout_event(daemon_fanout, txn, evs[i], seq, json, len, err);
         free(json);
@@ -297,25 +298,34 @@ struct expire_job {
     daemon_t *d;
     int64_t before_ms;
     size_t deleted, records;
+    bool more; /* the events' pass stopped early */
     int rc;
     mh_err_t err;
 };
 
 static void daemon_expire(evloop_t *l, void *ctx);
 
-/* Store thread. */
+static int64_t daemon_retention_period_ms(const daemon_t *d)
+{
+    return d->conf->retention_interval * 1000LL;
+}
+
+/* Store thread: events stored before the bound and queued nowhere
+ * (store_event_expire), then message records last written before it. */
 static void expire_work(store_t *st, void *ctx)
 {
     struct expire_job *job = ctx;
+    int rc = store_event_expire(st, job->before_ms, RETENTION_CHUNK, &job->deleted, &job->err);
 
-    job->rc = store_event_expire(st, job->before_ms, RETENTION_CHUNK, &job->deleted, &job->err);
+    job->more = rc == 1;
+    job->rc = rc < 0 ? -1 : 0;
     /* Message records (enrich.h) of the same age, a chunk per period. */
     if (job->rc == 0)
         job->rc = enrich_expire(st, job->before_ms, job->d->records_cursor, RETENTION_CHUNK,
                                 &job->records, &job->err);
 }
 
-/* Loop thread: account, and come back soon if there was more to delete. */
+/* Loop thread: account, and come back soon if there was more to do. */
 static void expire_done(void *ctx)
 {
     struct expire_job *job = ctx;
@@ -325,9 +335,10 @@ static void expire_done(void *ctx)
         msg_warn("retention: %s", job->err.text);
     d->ctr.expired += job->deleted;
     d->ctr.records_expired += job->records;
+    d->ctr.retention_passes++;
     if (!d->stopping)
         d->expire_timer = evloop_timer_add(
-            d->loop, job->deleted == RETENTION_CHUNK ? 1000 : RETENTION_PERIOD_MS, daemon_expire, d);
+            d->loop, job->more ? RETENTION_AGAIN_MS : daemon_retention_period_ms(d), daemon_expire, d);
     free(job);
 }
 
@@ -338,7 +349,7 @@ static void daemon_expire(evloop_t *l, void *ctx)
 
     d->expire_timer = 0;
     if (d->conf->retention_days <= 0) {
-        d->expire_timer = evloop_timer_add(l, RETENTION_PERIOD_MS, daemon_expire, d);
+        d->expire_timer = evloop_timer_add(l, daemon_retention_period_ms(d), daemon_expire, d);
         return;
     }
     job = xcalloc(1, sizeof(*job));
@@ -490,7 +501,10 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     d.readers = xcalloc(d.nreaders ? d.nreaders : 1, sizeof(*d.readers));
     for (size_t i = 0; i < d.nreaders; i++)
         d.readers[i] = maillog_reader_start(&d, &conf->maillogs[i]);
-    d.expire_timer = evloop_timer_add(d.loop, 5000, daemon_expire, &d);
+    d.expire_timer = evloop_timer_add(d.loop,
+                                      daemon_retention_period_ms(&d) < RETENTION_FIRST_MS
+                                          ? daemon_retention_period_ms(&d) : RETENTION_FIRST_MS,
+                                      daemon_expire, &d);
     evloop_set_prepare(d.loop, daemon_prepare_round, &d);
     msg_info("mailhookd %s ready: ingest %s, admin %s, store %s", PACKAGE_VERSION,
              conf->ingest_socket, conf->admin_socket, conf->state_dir);

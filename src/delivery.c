@@ -28,7 +28,7 @@
 
 #define SCAN_CHUNK 2000
 #define RETRY_AFTER_MAX_S 86400
-#define EXPIRE_PERIOD_MS (60 * 1000)
+#define EXPIRE_FIRST_MS 10000 /* the first delivery log pass, at the latest */
 
 static void dl_ep_kick(struct dl_ep *dep);
 static void dl_kick_all(struct delivery *dl);
@@ -452,7 +452,7 @@ static void dl_item_failed(struct dl_ep *dep, struct dl_item *it, const struct d
     if ((size_t)it->attempts > dep->ep->nretry) {
         msg_warn("endpoint %s: event %s dropped after %d attempts, last: %s", name, it->blob->id,
                  it->attempts, o->error);
-        dl->dropped++;
+        dl->dropped_retries++;
         dl_ops_remove(dl->ops, name, it->seq); /* held until the removal is saved */
         dl_item_free(it);
         return;
@@ -609,10 +609,11 @@ void delivery_endpoint_set(delivery_t *dl, const endpoint_t *ep, bool keep_healt
     dl_ep_kick(dep);
 }
 
-void delivery_endpoint_remove(delivery_t *dl, const char *name)
+void delivery_endpoint_remove(delivery_t *dl, const char *name, uint64_t dropped)
 {
     struct dl_ep *dep = dl_ep_find(dl, name);
 
+    dl->dropped_removed += dropped;
     if (dep == NULL)
         return;
     dep->gone = true;
@@ -689,6 +690,7 @@ void delivery_reconfigure(delivery_t *dl, const mh_conf_t *c)
     dl->disable_hours = c->endpoint_disable_after;
     dl->disable_failures = c->endpoint_disable_failures;
     dl->log_days = c->delivery_log_days;
+    dl->expire_period_ms = c->retention_interval * 1000LL;
     free(dl->notify_email);
     dl->notify_email = xstrdup(c->notify_email);
     free(dl->sendmail);
@@ -699,7 +701,7 @@ static void dl_expire_fired(evloop_t *l, void *ctx)
 {
     struct delivery *dl = ctx;
 
-    dl->expire_timer = evloop_timer_add(l, EXPIRE_PERIOD_MS, dl_expire_fired, dl);
+    dl->expire_timer = evloop_timer_add(l, dl->expire_period_ms, dl_expire_fired, dl);
     if (dl->log_days > 0)
         dl_expire_log(dl);
 }
@@ -717,7 +719,10 @@ delivery_t *delivery_new(daemon_t *d)
         msg_fatal(EX_SOFTWARE, "delivery: cannot initialize libcurl");
     srandom((unsigned)(time_now_ms() ^ getpid()));
     dl_load_endpoints(dl, false);
-    dl->expire_timer = evloop_timer_add(d->loop, 10000, dl_expire_fired, dl);
+    dl->expire_timer = evloop_timer_add(d->loop,
+                                        dl->expire_period_ms < EXPIRE_FIRST_MS
+                                            ? dl->expire_period_ms : EXPIRE_FIRST_MS,
+                                        dl_expire_fired, dl);
     return dl;
 }
 
@@ -736,11 +741,16 @@ json_t *delivery_status(delivery_t *dl)
                       "consecutive_failures", dep->ep->consecutive_failures, "backlog",
                       dep->backlog));
     }
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "in_flight", (json_int_t)dl->in_flight,
-                     "requests", (json_int_t)dl->requests, "delivered",
-                     (json_int_t)dl->delivered, "failed_attempts",
-                     (json_int_t)dl->failed_attempts, "dropped", (json_int_t)dl->dropped,
-                     "refused", (json_int_t)dl->refused, "endpoints", eps);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "in_flight",
+                     (json_int_t)dl->in_flight, "requests", (json_int_t)dl->requests,
+                     "delivered", (json_int_t)dl->delivered, "failed_attempts",
+                     (json_int_t)dl->failed_attempts, "dropped",
+                     (json_int_t)(dl->dropped_retries + dl->dropped_missing +
+                                  dl->dropped_removed),
+                     "dropped_retries", (json_int_t)dl->dropped_retries, "dropped_missing",
+                     (json_int_t)dl->dropped_missing, "dropped_removed",
+                     (json_int_t)dl->dropped_removed, "refused", (json_int_t)dl->refused,
+                     "endpoints", eps);
 }
 
 void delivery_stop(delivery_t *dl)

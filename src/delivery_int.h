@@ -142,6 +142,7 @@ struct delivery {
     ssrf_allow_t *allow;
     char *ca_file;
     int time_scale, max_in_flight, disable_hours, disable_failures, log_days;
+    int64_t expire_period_ms; /* retention_interval */
     size_t mem_max;
     char *notify_email, *sendmail;
     /* store changes */
@@ -149,8 +150,12 @@ struct delivery {
     bool ops_saving;       /* an ops job is on the store thread */
     size_t jobs;           /* store jobs submitted, not done */
     uint64_t expire_timer;
-    /* counters */
-    uint64_t requests, delivered, failed_attempts, dropped, refused;
+    /* counters; every queued delivery that is not made is one of the
+     * dropped_* (delivery_status: "dropped" is their sum) */
+    uint64_t requests, delivered, failed_attempts, refused;
+    uint64_t dropped_retries; /* the endpoint's retry schedule ran out */
+    uint64_t dropped_missing; /* the stored event was gone or unreadable */
+    uint64_t dropped_removed; /* with their endpoint (endpoint remove) */
 };
 
 /* delivery.c */

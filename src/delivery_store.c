@@ -300,8 +300,8 @@ struct scan_job {
     size_t limit, seen;
     struct scan_entry *v;
     size_t n;
-    uint64_t *missing; /* entries whose event is gone (retention) */
-    size_t nmissing;
+    uint64_t *missing; /* entries whose event is gone or unreadable */
+    size_t nmissing, dropped; /* dropped: those removed from the queue */
     int rc;
     mh_err_t err;
 };
@@ -352,6 +352,8 @@ static void scan_work(store_t *st, void *ctx)
             store_queue_remove(txn, j->endpoint, j->missing[i], &j->err);
         if (store_commit(txn, &j->err) < 0)
             msg_warn("delivery: %s: %s", j->endpoint, j->err.text);
+        else
+            j->dropped = j->nmissing;
     }
 }
 
@@ -363,9 +365,12 @@ static void scan_done(void *ctx)
 
     if (j->rc < 0)
         msg_warn("delivery: %s: reading the queue: %s", j->endpoint, j->err.text);
-    if (j->nmissing > 0)
-        msg_warn("delivery: %s: %zu queued events were expired by retention before delivery",
-                 j->endpoint, j->nmissing);
+    /* Retention keeps queued events (store_event_expire): a record that is
+     * gone or unreadable all the same is a drop, counted. */
+    if (j->dropped > 0)
+        msg_warn("delivery: %s: %zu queued events dropped: gone from the store or unreadable",
+                 j->endpoint, j->dropped);
+    dep->dl->dropped_missing += j->dropped;
     for (size_t i = 0; i < j->n; i++) {
         if (stale || j->rc < 0)
             blob_unref(j->v[i].blob);
@@ -421,6 +426,7 @@ static void expire_done(void *ctx)
 
     if (j->rc < 0)
         msg_warn("delivery log retention: %s", j->err.text);
+    j->dl->d->ctr.deliveries_expired += j->deleted;
     j->dl->jobs--;
     free(j);
 }
@@ -429,10 +435,10 @@ static void expire_done(void *ctx)
 void dl_expire_log(struct delivery *dl)
 {
     struct expire_job *j = xcalloc(1, sizeof(*j));
-    char id[EVID_SIZE];
+    char t[EVID_TIME_SIZE];
 
-    evid_generate(id, time_now_ms() - dl->log_days * 86400000LL);
-    snprintf(j->bound, sizeof(j->bound), "%s%.10s", DELIVERY_ID_PREFIX, id + strlen(EVID_PREFIX));
+    evid_time_prefix(t, time_now_ms() - dl->log_days * 86400000LL);
+    snprintf(j->bound, sizeof(j->bound), "%s%s", DELIVERY_ID_PREFIX, t);
     j->dl = dl;
     dl->jobs++;
     storeq_submit(dl->d->storeq, expire_work, expire_done, j);

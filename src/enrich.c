@@ -99,11 +99,16 @@ static bool enrich_from_milter(const event_t *ev)
     return enrich_is_sent(ev) && json_is_true(json_object_get(ev->data, "milter"));
 }
 
+/* Save rec under qid, with "stored": now (retention counts from it). */
 static int enrich_record_put(store_txn_t *txn, const char *qid, json_t *rec, mh_err_t *err)
 {
     size_t len;
-    char *text = cjson_dump(rec, &len);
-    int rc = store_kv_put(txn, STORE_MESSAGES, qid, text, len, err);
+    char *text;
+    int rc;
+
+    json_object_set_new(rec, "stored", json_integer(time_now_ms()));
+    text = cjson_dump(rec, &len);
+    rc = store_kv_put(txn, STORE_MESSAGES, qid, text, len, err);
 
     free(text);
     return rc;
@@ -566,7 +571,10 @@ static int expire_one(void *ctx, const char *key, const void *val, size_t len)
     }
     es->seen++;
     rec = json_loadb(val, len, 0, NULL);
-    t = json_object_get(rec, "t");
+    /* when it was last written; a record written before "stored" was
+     * kept: the message's time */
+    if (!json_is_integer(t = json_object_get(rec, "stored")))
+        t = json_object_get(rec, "t");
     if (!json_is_integer(t) || json_integer_value(t) < es->before_ms) {
         es->old = xreallocarray(es->old, es->nold + 1, sizeof(*es->old));
         es->old[es->nold++] = xstrdup(key);

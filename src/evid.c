@@ -6,7 +6,9 @@
  * (or when the clock went backwards) reuses the previous time and random
  * part plus one, so ids from one producer are strictly increasing.
  * Derived ids (evid_derive) put 80 bits of a SHA-256 (OpenSSL) where the
- * random part goes: the same ULID layout, not monotonic.
+ * random part goes: the same ULID layout, not monotonic. A time prefix
+ * (evid_time_prefix) is the first 10 digits alone, for bounds: pure, it
+ * never goes through the monotonic state.
  */
 #include "config.h"
 
@@ -92,6 +94,25 @@ void evid_generate(char out[EVID_SIZE], int64_t now_ms)
     evid_encode(out + 4, ms, rnd);
 }
 
+/* Times an id can hold: 0 to 2^48 - 1 ms. */
+static int64_t evid_clamp_ms(int64_t ms)
+{
+    if (ms < 0)
+        return 0;
+    if (ms > ((int64_t)1 << 48) - 1)
+        return ((int64_t)1 << 48) - 1;
+    return ms;
+}
+
+void evid_time_prefix(char out[EVID_TIME_SIZE], int64_t ms)
+{
+    uint64_t v = (uint64_t)evid_clamp_ms(ms);
+
+    for (int i = EVID_TIME_DIGITS - 1; i >= 0; i--, v >>= 5)
+        out[i] = crockford[v & 31];
+    out[EVID_TIME_DIGITS] = 0;
+}
+
 void evid_derive(char out[EVID_SIZE], int64_t ts_ms, const char *const *parts, size_t n)
 {
     unsigned char md[EVP_MAX_MD_SIZE], len[9];
@@ -112,12 +133,8 @@ void evid_derive(char out[EVID_SIZE], int64_t ts_ms, const char *const *parts, s
     EVP_MD_CTX_free(ctx);
     if (!ok)
         msg_fatal(EX_SOFTWARE, "evid: SHA-256 failed");
-    if (ts_ms < 0)
-        ts_ms = 0;
-    if (ts_ms > ((int64_t)1 << 48) - 1)
-        ts_ms = ((int64_t)1 << 48) - 1;
     memcpy(out, EVID_PREFIX, 4);
-    evid_encode(out + 4, ts_ms, md);
+    evid_encode(out + 4, evid_clamp_ms(ts_ms), md);
 }
 
 static int crockford_value(char c)

@@ -23,7 +23,8 @@
  *                    sort first) + seq (8 bytes BE) -> empty
  *   messages.db, endpoints.db, checkpoints.db   key (no NUL) -> value bytes
  *   queues.db        endpoint + NUL + seq (8 bytes BE) -> entry bytes
- *   meta.db          "state" -> version(1) last_seq(8) counts(5 x 8), all BE
+ *   meta.db          "state" -> version(1) last_seq(8) counts(5 x 8), all BE;
+ *                    "recv_since" -> ms (8 bytes BE, store_bdb_event.c)
  *   deliveries.db    delivery id (no NUL) -> record (JSON); not counted
  *
  * Ids, types and endpoint names are 1 to 255 bytes.
@@ -252,7 +253,7 @@ store_t *store_open(const char *dir, const struct store_opts *opts, mh_err_t *er
     st = xcalloc(1, sizeof(*st)); /* freed by store_close */
     st->dir = xstrdup(dir);
     if (env_open(st, opts ? opts : &defaults, err) < 0 || dbs_open(st, err) < 0 ||
-        state_load(st, err) < 0) {
+        state_load(st, err) < 0 || bdb_events_open(st, err) < 0) {
         store_free(st);
         return NULL;
     }
@@ -642,6 +643,88 @@ int store_queue_scan(store_t *st, const char *endpoint, uint64_t from_seq, size_
     }
     bdb_walker_free(&w);
     return ret < 0 ? -1 : 0;
+}
+
+/* ---- is an event queued anywhere (expiry, store_bdb_event.c) */
+
+void bdb_queue_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* A cursor get of a queue key into kbuf (len bytes of it are the key to
+ * seek for DB_SET_RANGE), no data. */
+static int queue_key_get(DBC *c, unsigned char *kbuf, size_t len, DBT *k, u_int32_t flag)
+{
+    DBT v;
+
+    dbt_usermem(k, kbuf, NAME_MAXLEN + 9);
+    k->size = (u_int32_t)len;
+    dbt_usermem(&v, NULL, 0);
+    v.flags |= DB_DBT_PARTIAL;
+    return c->get(c, k, &v, flag);
+}
+
+/* Each name once: after a key (name NUL seq), seek past the name's last
+ * possible key (seq all ones) to the next name's first. */
+int bdb_queue_names(store_t *st, char ***names, size_t *n, mh_err_t *err)
+{
+    unsigned char kbuf[NAME_MAXLEN + 9];
+    DB *db = st->db[D_QUEUES];
+    size_t nlen;
+    DBT k;
+    DBC *c;
+    int ret, cret;
+
+    *names = NULL;
+    *n = 0;
+    if ((ret = db->cursor(db, read_txn(st), &c, 0)) != 0)
+        return bdb_err(err, "open cursor", ret);
+    ret = queue_key_get(c, kbuf, 0, &k, DB_FIRST);
+    while (ret == 0) {
+        nlen = strnlen((const char *)kbuf, k.size);
+        if (nlen == 0 || k.size != nlen + 9) { /* not a queue key: cannot happen */
+            ret = queue_key_get(c, kbuf, 0, &k, DB_NEXT);
+            continue;
+        }
+        *names = xreallocarray(*names, *n + 1, sizeof(**names));
+        (*names)[(*n)++] = copy_cstr(kbuf, nlen);
+        memset(kbuf + nlen + 1, 0xff, 8);
+        ret = queue_key_get(c, kbuf, nlen + 9, &k, DB_SET_RANGE);
+        if (ret == 0 && k.size == nlen + 9 && memcmp(kbuf, (*names)[*n - 1], nlen + 1) == 0)
+            ret = queue_key_get(c, kbuf, 0, &k, DB_NEXT); /* (name, max) itself */
+    }
+    cret = c->close(c);
+    if (ret != DB_NOTFOUND || cret != 0) {
+        bdb_queue_names_free(*names, *n);
+        *names = NULL;
+        *n = 0;
+        return bdb_err(err, "read queues", ret != DB_NOTFOUND ? ret : cret);
+    }
+    return 0;
+}
+
+int bdb_queued(store_t *st, char *const *names, size_t n, uint64_t seq, mh_err_t *err)
+{
+    unsigned char kbuf[NAME_MAXLEN + 9];
+    DB *db = st->db[D_QUEUES];
+    DBT k, v;
+    int ret;
+
+    for (size_t i = 0; i < n; i++) {
+        if (queue_key(kbuf, names[i], seq, &k, err) < 0)
+            return -1;
+        dbt_usermem(&v, NULL, 0);
+        v.flags |= DB_DBT_PARTIAL;
+        ret = db->get(db, read_txn(st), &k, &v, 0);
+        if (ret == 0)
+            return 1;
+        if (ret != DB_NOTFOUND)
+            return bdb_err(err, "read queue", ret);
+    }
+    return 0;
 }
 
 static int count_one(void *ctx, uint64_t seq, const void *entry, size_t len)

@@ -8,17 +8,34 @@
  *   store_event_read      an event record by sequence number: id, type, time
  *                         and JSON without parsing the JSON
  *   store_event_scan      events by time range, sequence and type, in order
- *   store_event_expire    delete events older than a time, in one transaction
+ *   store_event_expire    delete events received before a time and queued
+ *                         nowhere, in one transaction
+ *   bdb_events_open       store_open's part: the receipt time bound of
+ *                         version 1 records (store_bdb_int.h)
  *
  * Failures come back as -1 with "store: <operation>: <db_strerror>" in err.
  * The environment, transactions, sequence numbers and the locking contract
  * are those of store_bdb.c; what the two files share is store_bdb_int.h.
  *
- * Event record in events.db (version 1):
+ * Event record in events.db (version 2):
+ *   u8 version=2 | i64 ts_ms BE | i64 recv_ms BE | u8 type_len | u8 id_len |
+ *   type | id | json
+ * ts_ms is the event's own time, recv_ms when the store received it.
+ * Version 1, written before receipt times were kept, has no recv_ms:
  *   u8 version=1 | i64 ts_ms BE | u8 type_len | u8 id_len | type | id | json
+ * and reads with recv_ms = the earlier of ts_ms and recv_since (meta.db
+ * "recv_since", 8 bytes BE: set at the first open that kept receipt times,
+ * so every version 1 record was received before it).
  * The JSON is stored as given, without a NUL. Ids and types are 1 to 255
  * bytes. event_ids.db maps id -> seq (8 bytes BE); event_times.db keys are
  * ts_ms (8 bytes BE, sign bit flipped so negative times sort first) + seq.
+ *
+ * Expiry goes by receipt: sequence numbers are given in the order events
+ * are received, so it walks events.db from the oldest and stops at the
+ * first event received since the bound (a clock set back can delay expiry,
+ * never hasten it). An event still in a delivery queue is kept and looked
+ * at again by a later walk: a walk goes on from where the last stopped
+ * (st->expire_from) and starts over once it reached the bound.
  */
 #include "config.h"
 
@@ -31,16 +48,20 @@
 #include "msg.h"
 #include "store.h"
 #include "store_bdb_int.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
-#define REC_HDR 11                 /* version, ts, type_len, id_len */
-#define REC_VERSION 1
+#define REC_HDR_V1 11              /* version, ts, type_len, id_len */
+#define REC_HDR 19                 /* version, ts, recv, type_len, id_len */
+#define REC_VERSION 2
+#define RECV_SINCE_KEY "recv_since"
+#define EXPIRE_VISITS_MAX EXPIRE_TXN_MAX /* events one expiry call looks at */
 
 /* A decoded event record: pointers into the DBT it came from. */
 struct rec {
     const char *type, *id, *json;
     size_t type_len, id_len, json_len;
-    int64_t ts_ms;
+    int64_t ts_ms, recv_ms;
 };
 
 /* ---- time index keys */
@@ -58,8 +79,8 @@ static int64_t get_ts(const unsigned char *p)
 
 /* ---- event records */
 
-static size_t rec_encode(store_t *st, int64_t ts, const char *type, const char *id,
-                         const char *json, size_t jlen)
+static size_t rec_encode(store_t *st, int64_t ts, int64_t recv, const char *type,
+                         const char *id, const char *json, size_t jlen)
 {
     size_t tlen = strlen(type), idlen = strlen(id), n = REC_HDR + tlen + idlen + jlen;
     unsigned char *p;
@@ -71,8 +92,9 @@ static size_t rec_encode(store_t *st, int64_t ts, const char *type, const char *
     p = st->rec;
     p[0] = REC_VERSION;
     put_be64(p + 1, (uint64_t)ts);
-    p[9] = (unsigned char)tlen;
-    p[10] = (unsigned char)idlen;
+    put_be64(p + 9, (uint64_t)recv);
+    p[17] = (unsigned char)tlen;
+    p[18] = (unsigned char)idlen;
     memcpy(p + REC_HDR, type, tlen);
     memcpy(p + REC_HDR + tlen, id, idlen);
     if (jlen)
@@ -80,19 +102,26 @@ static size_t rec_encode(store_t *st, int64_t ts, const char *type, const char *
     return n;
 }
 
-static int rec_decode(const DBT *v, struct rec *r, mh_err_t *err)
+/* Versions 1 and 2 (above); st gives version 1 its receipt time bound. */
+static int rec_decode(const store_t *st, const DBT *v, struct rec *r, mh_err_t *err)
 {
     const unsigned char *p = v->data;
+    size_t hdr = v->size > 0 && p[0] == 1 ? REC_HDR_V1 : REC_HDR;
 
-    if (v->size < REC_HDR || p[0] != REC_VERSION || v->size < REC_HDR + (size_t)p[9] + p[10])
+    if (v->size < hdr || (p[0] != 1 && p[0] != REC_VERSION) ||
+        v->size < hdr + (size_t)p[hdr - 2] + p[hdr - 1])
         return mh_err_set(err, "store: corrupt event record (%u bytes)", v->size);
     r->ts_ms = (int64_t)get_be64(p + 1);
-    r->type_len = p[9];
-    r->id_len = p[10];
-    r->type = (const char *)p + REC_HDR;
+    if (p[0] == 1)
+        r->recv_ms = r->ts_ms < st->recv_since ? r->ts_ms : st->recv_since;
+    else
+        r->recv_ms = (int64_t)get_be64(p + 9);
+    r->type_len = p[hdr - 2];
+    r->id_len = p[hdr - 1];
+    r->type = (const char *)p + hdr;
     r->id = r->type + r->type_len;
     r->json = r->id + r->id_len;
-    r->json_len = v->size - REC_HDR - r->type_len - r->id_len;
+    r->json_len = v->size - hdr - r->type_len - r->id_len;
     return 0;
 }
 
@@ -132,8 +161,9 @@ static int event_seq(store_t *st, DB_TXN *tid, const char *id, uint64_t *seq, mh
 }
 
 /* Store the record and the time index entry of a new event. */
-static int event_put(store_txn_t *txn, uint64_t seq, int64_t ts_ms, const char *type,
-                     const char *id, const char *json, size_t len, mh_err_t *err)
+static int event_put(store_txn_t *txn, uint64_t seq, int64_t ts_ms, int64_t recv_ms,
+                     const char *type, const char *id, const char *json, size_t len,
+                     mh_err_t *err)
 {
     unsigned char kseq[8], ktime[16];
     store_t *st = txn->st;
@@ -142,7 +172,7 @@ static int event_put(store_txn_t *txn, uint64_t seq, int64_t ts_ms, const char *
 
     put_be64(kseq, seq);
     dbt_set(&k, kseq, 8);
-    dbt_set(&v, st->rec, rec_encode(st, ts_ms, type, id, json, len));
+    dbt_set(&v, st->rec, rec_encode(st, ts_ms, recv_ms, type, id, json, len));
     ret = st->db[D_EVENTS]->put(st->db[D_EVENTS], txn->tid, &k, &v, DB_NOOVERWRITE);
     if (ret == DB_KEYEXIST)
         return mh_err_set(err, "store: append: sequence %" PRIu64 " already used", seq);
@@ -158,7 +188,7 @@ static int event_put(store_txn_t *txn, uint64_t seq, int64_t ts_ms, const char *
 }
 
 int store_event_append(store_txn_t *txn, const char *id, const char *type, int64_t ts_ms,
-                       const char *json, size_t len, uint64_t *seq,
+                       int64_t recv_ms, const char *json, size_t len, uint64_t *seq,
                        enum store_append_result *result, mh_err_t *err)
 {
     store_t *st = txn->st;
@@ -188,7 +218,7 @@ int store_event_append(store_txn_t *txn, const char *id, const char *type, int64
         return bdb_err(err, "append: put id", ret);
     st->last_seq = next; /* kept even if the transaction aborts: a gap, never a reuse */
     txn->dirty = true;
-    if (event_put(txn, next, ts_ms, type, id, json, len, err) < 0)
+    if (event_put(txn, next, ts_ms, recv_ms, type, id, json, len, err) < 0)
         return -1;
     txn->delta[C_EVENTS]++;
     *seq = next;
@@ -212,7 +242,7 @@ static int event_read(store_t *st, DB_TXN *tid, uint64_t seq, DBT *rec, struct r
         return 1;
     if (ret != 0)
         return bdb_err(err, "read event", ret);
-    return rec_decode(rec, r, err);
+    return rec_decode(st, rec, r, err);
 }
 
 int store_event_get_seq(store_t *st, uint64_t seq, char **json, size_t *len, mh_err_t *err)
@@ -245,6 +275,7 @@ int store_event_read(store_t *st, uint64_t seq, struct store_event_rec *out, mh_
         out->json = r.json;
         out->json_len = r.json_len;
         out->ts_ms = r.ts_ms;
+        out->recv_ms = r.recv_ms;
     } else {
         free(rec.data);
     }
@@ -321,52 +352,82 @@ int store_event_scan(store_t *st, const struct store_query *q, store_event_cb cb
 
 /* ---- expiry */
 
-/* Delete the event of time index entry tkey: its record, id and index entry. */
-static int expire_one(store_txn_t *txn, DBT *tkey, DBT *rec, mh_err_t *err)
+/* Delete event seq (its record decoded in r): record, id and time index. */
+static int expire_one(store_txn_t *txn, uint64_t seq, const struct rec *r, mh_err_t *err)
 {
     DB **db = txn->st->db;
-    unsigned char *kseq = (unsigned char *)tkey->data + 8;
-    struct rec r;
+    unsigned char kseq[8], ktime[16];
     DBT k;
     int ret;
 
-    if ((ret = event_read(txn->st, txn->tid, get_be64(kseq), rec, &r, err)) < 0)
-        return -1;
-    if (ret == 0) {
-        dbt_set(&k, kseq, 8);
-        if ((ret = db[D_EVENTS]->del(db[D_EVENTS], txn->tid, &k, 0)) != 0)
-            return bdb_err(err, "expire: delete event", ret);
-        dbt_set(&k, r.id, r.id_len);
-        ret = db[D_EVENT_IDS]->del(db[D_EVENT_IDS], txn->tid, &k, 0);
-        if (ret != 0 && ret != DB_NOTFOUND)
-            return bdb_err(err, "expire: delete id", ret);
-        txn->delta[C_EVENTS]--;
-    }
-    if ((ret = db[D_EVENT_TIMES]->del(db[D_EVENT_TIMES], txn->tid, tkey, 0)) != 0)
+    put_be64(kseq, seq);
+    dbt_set(&k, kseq, sizeof(kseq));
+    if ((ret = db[D_EVENTS]->del(db[D_EVENTS], txn->tid, &k, 0)) != 0)
+        return bdb_err(err, "expire: delete event", ret);
+    dbt_set(&k, r->id, r->id_len);
+    ret = db[D_EVENT_IDS]->del(db[D_EVENT_IDS], txn->tid, &k, 0);
+    if (ret != 0 && ret != DB_NOTFOUND)
+        return bdb_err(err, "expire: delete id", ret);
+    put_ts(ktime, r->ts_ms);
+    put_be64(ktime + 8, seq);
+    dbt_set(&k, ktime, sizeof(ktime));
+    ret = db[D_EVENT_TIMES]->del(db[D_EVENT_TIMES], txn->tid, &k, 0);
+    if (ret != 0 && ret != DB_NOTFOUND)
         return bdb_err(err, "expire: delete time", ret);
+    txn->delta[C_EVENTS]--;
+    txn->dirty = true;
     return 0;
 }
 
-/* The walker reads inside txn: it is the store's open transaction. */
-static int expire_walk(store_txn_t *txn, int64_t before_ms, size_t max, size_t *deleted,
-                       mh_err_t *err)
+/* Walk events.db in sequence (receipt) order from *from; the walker reads
+ * inside txn, the store's open transaction. 0 when the walk reached an
+ * event received since before_ms or the end (*from = 0: start over), 1
+ * when it stopped at max deleted or EXPIRE_VISITS_MAX looked at (*from =
+ * where to go on), -1 on error. */
+static int expire_walk(store_txn_t *txn, int64_t before_ms, size_t max, uint64_t *from,
+                       size_t *deleted, mh_err_t *err)
 {
-    DBT rec = { .flags = DB_DBT_REALLOC };
+    store_t *st = txn->st;
+    unsigned char start[8];
     struct walker w;
-    int ret = 0;
+    struct rec r;
+    char **names = NULL;
+    size_t nnames = 0, visits = 0;
+    uint64_t seq = 0;
+    bool more = false;
+    int ret = 0, queued;
 
-    bdb_walker_init(&w, NULL, 0);
-    while (*deleted < max &&
-           (ret = bdb_walker_next(txn->st, txn->st->db[D_EVENT_TIMES], &w, err)) == 0) {
-        if (w.key.size != 16 || get_ts(w.key.data) >= before_ms)
+    if (bdb_queue_names(st, &names, &nnames, err) < 0)
+        return -1;
+    put_be64(start, *from);
+    bdb_walker_init(&w, start, sizeof(start));
+    while (!(more = *deleted >= max || visits >= EXPIRE_VISITS_MAX)) {
+        if ((ret = bdb_walker_next(st, st->db[D_EVENTS], &w, err)) != 0)
+            break; /* 1: past the last event */
+        visits++;
+        if (w.key.size != 8) {
+            ret = mh_err_set(err, "store: corrupt event key (%u bytes)", w.key.size);
             break;
-        if ((ret = expire_one(txn, &w.key, &rec, err)) < 0)
+        }
+        seq = get_be64(w.key.data);
+        if ((ret = rec_decode(st, &w.val, &r, err)) < 0 || r.recv_ms >= before_ms)
+            break; /* the bound: every later event was received later */
+        if ((queued = bdb_queued(st, names, nnames, seq, err)) < 0) {
+            ret = -1;
+            break;
+        }
+        if (queued)
+            continue; /* kept until it leaves every queue */
+        if ((ret = expire_one(txn, seq, &r, err)) < 0)
             break;
         ++*deleted;
     }
-    free(rec.data); /* BDB realloc'ed it */
     bdb_walker_free(&w);
-    return ret < 0 ? -1 : 0;
+    bdb_queue_names_free(names, nnames);
+    if (ret < 0)
+        return -1;
+    *from = !more ? 0 : visits ? seq + 1 : *from;
+    return more;
 }
 
 /* max 0 means no limit, as for store_query.limit; either way one call
@@ -374,15 +435,16 @@ static int expire_walk(store_txn_t *txn, int64_t before_ms, size_t max, size_t *
  * hold (the caller's retention loop comes back for the rest). */
 int store_event_expire(store_t *st, int64_t before_ms, size_t max, size_t *deleted, mh_err_t *err)
 {
+    uint64_t from = st->expire_from;
     store_txn_t *txn;
+    int rc;
 
     *deleted = 0;
     if ((txn = store_begin(st, err)) == NULL)
         return -1;
-    txn->dirty = true;
     if (max == 0 || max > EXPIRE_TXN_MAX)
         max = EXPIRE_TXN_MAX;
-    if (expire_walk(txn, before_ms, max, deleted, err) < 0) {
+    if ((rc = expire_walk(txn, before_ms, max, &from, deleted, err)) < 0) {
         store_abort(txn);
         *deleted = 0;
         return -1;
@@ -391,5 +453,35 @@ int store_event_expire(store_t *st, int64_t before_ms, size_t max, size_t *delet
         *deleted = 0;
         return -1;
     }
+    st->expire_from = from;
+    return rc;
+}
+
+/* ---- open */
+
+int bdb_events_open(store_t *st, mh_err_t *err)
+{
+    unsigned char buf[8];
+    DB *db = st->db[D_META];
+    DBT k, v;
+    int ret;
+
+    dbt_set(&k, RECV_SINCE_KEY, strlen(RECV_SINCE_KEY));
+    dbt_usermem(&v, buf, sizeof(buf));
+    ret = db->get(db, NULL, &k, &v, 0);
+    if (ret == 0 && v.size == sizeof(buf)) {
+        st->recv_since = (int64_t)get_be64(buf);
+        return 0;
+    }
+    if (ret != DB_NOTFOUND)
+        return ret ? bdb_err(err, "read recv_since", ret)
+                   : mh_err_set(err, "store: meta.db: corrupt recv_since (%u bytes)", v.size);
+    /* The first open that keeps receipt times: every record so far was
+     * received before now. */
+    st->recv_since = time_now_ms();
+    put_be64(buf, (uint64_t)st->recv_since);
+    dbt_set(&v, buf, sizeof(buf));
+    if ((ret = db->put(db, NULL, &k, &v, 0)) != 0)
+        return bdb_err(err, "write recv_since", ret);
     return 0;
 }

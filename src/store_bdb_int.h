@@ -10,6 +10,10 @@
  *   copy_cstr                        a NUL-terminated copy for the caller
  *   bdb_err                          "store: <what>: <db_strerror>" into err
  *   bdb_walker_*                     cursor-per-record scans (store_bdb.c)
+ *   bdb_queue_names, bdb_queued      is an event in some delivery queue
+ *                                    (store_bdb.c, for expiry)
+ *   bdb_events_open                  the event log's part of store_open
+ *                                    (store_bdb_event.c)
  *
  * The layout of the databases, the sequence numbers and the locking
  * contract are described at the top of store_bdb.c.
@@ -47,6 +51,9 @@ struct store {
     store_txn_t *cur;    /* the open transaction (the caller's), or NULL */
     unsigned char *rec;  /* owned; encoding buffer reused by every append */
     size_t rec_size;
+    int64_t recv_since;  /* meta.db "recv_since": every event record without a
+                            receipt time (version 1) was received before it */
+    uint64_t expire_from; /* the sequence number the next expiry walk starts at */
 };
 
 struct txn_hook {
@@ -139,5 +146,21 @@ int bdb_walker_next(store_t *st, DB *db, struct walker *w, mh_err_t *err);
 /* Copy a and b into w->copy, each NUL-terminated; b lands at copy + alen + 1.
  * The copy is the walker's, valid until the next call or bdb_walker_free. */
 char *bdb_walker_copy(struct walker *w, const void *a, size_t alen, const void *b, size_t blen);
+
+/* ---- delivery queues, for expiry (store_bdb.c) */
+
+/* The endpoints that have queue entries (the distinct names in queues.db),
+ * read in read_txn(st): *names is a malloc'ed array of *n malloc'ed
+ * strings, freed with bdb_queue_names_free. */
+int bdb_queue_names(store_t *st, char ***names, size_t *n, mh_err_t *err);
+void bdb_queue_names_free(char **names, size_t n);
+
+/* Is seq in the queue of one of the n endpoints? 1 yes, 0 no, -1 on error. */
+int bdb_queued(store_t *st, char *const *names, size_t n, uint64_t seq, mh_err_t *err);
+
+/* ---- the event log (store_bdb_event.c) */
+
+/* At open, after the databases: recv_since, read or (first open) set to now. */
+int bdb_events_open(store_t *st, mh_err_t *err);
 
 #endif

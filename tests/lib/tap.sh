@@ -102,3 +102,55 @@ done_testing() {
     fi
     [ "$T_FAILED" -eq 0 ]
 }
+
+# faketime_lib: the path of libfaketime's multi-threaded library (Debian
+# package faketime), or the reason it is missing (for SKIP) and status 1.
+faketime_lib() {
+    local lib
+    for lib in /usr/lib/*/faketime/libfaketimeMT.so.1; do
+        if [ -e "$lib" ]; then echo "$lib"; return 0; fi
+    done
+    echo "no libfaketime (Debian package faketime)"
+    return 1
+}
+
+# start_daemon_shifted OFFSET CONF: start_daemon with mailhookd's wall clock
+# moved by OFFSET ("-10d", "+2h"; libfaketime), its monotonic clock left as
+# it is: a daemon that runs in the past, for records of several ages.
+start_daemon_shifted() {
+    local lib
+    lib=$(faketime_lib) || return 1
+    LD_PRELOAD=$lib FAKETIME=$1 FAKETIME_DONT_FAKE_MONOTONIC=1 \
+        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+        "$MAILHOOKD" -f -c "$2" >> "$T_DIR/daemon.log" 2>&1 &
+    DAEMON_PID=$!
+    T_PIDS="$T_PIDS $DAEMON_PID"
+    wait_for 20 "$MAILHOOKCTL" -c "$2" status
+}
+
+# status_field CONF KEY...: a member of mailhookctl's status (--json),
+# following KEY... down ("counters" "expired"); empty when absent.
+status_field() {
+    local conf=$1; shift
+    "$MAILHOOKCTL" -c "$conf" --json status | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else v)' "$@"
+}
+
+# wait_passes SECONDS CONF N: wait until N more retention passes than now
+# have finished (status counters.retention_passes): with N = 2, at least
+# one pass started after this call.
+wait_passes() {
+    local limit=$(( $1 * 10 )) conf=$2 from now i=0
+    from=$(status_field "$conf" counters retention_passes)
+    [ -n "$from" ] || return 1
+    while [ $i -lt $limit ]; do
+        now=$(status_field "$conf" counters retention_passes)
+        [ -n "$now" ] && [ "$now" -ge $((from + $3)) ] && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}

@@ -458,6 +458,36 @@ START_TEST(test_expire_records)
 }
 END_TEST
 
+/* Retention counts from when a record was last written ("stored"), not
+ * from its message's time: the record of a backdated email.sent (a
+ * backfilled log, a late event) stays; a record from before "stored" was
+ * kept goes by its "t". */
+START_TEST(test_expire_by_stored)
+{
+    char cursor[ENRICH_CURSOR] = "";
+    int64_t before = time_now_ms();
+    event_t *old = ev_typed("email.sent", 1000, MILTER_SENT("QOLD", "r@x"));
+    json_t *rec;
+    size_t deleted, total = 0;
+    mh_err_t err;
+
+    ck_assert_int_eq(append1(old, 0), ENRICH_KEEP);
+    put_record("QLEGACY", "{\"milter\":true,\"t\":1000}");
+    do { /* retention of a day: the bound is far after the message's time */
+        ck_assert_int_eq(enrich_expire(st, before - 86400000LL, cursor, 100, &deleted, &err), 0);
+        total += deleted;
+    } while (cursor[0]);
+    ck_assert_uint_eq(total, 3); /* QLEGACY and the setup's two without either */
+    rec = record_of("QOLD");
+    ck_assert_ptr_nonnull(rec);
+    ck_assert_int_eq(json_integer_value(json_object_get(rec, "t")), 1000);
+    ck_assert_int_ge(json_integer_value(json_object_get(rec, "stored")), before);
+    json_decref(rec);
+    ck_assert_ptr_null(record_of("QLEGACY"));
+    event_free(old);
+}
+END_TEST
+
 START_TEST(test_producer_values_win)
 {
     event_t *ev = ev_with("{\"queue_id\":\"Q1\",\"subject\":\"mine\"}");
@@ -497,6 +527,7 @@ int main(void)
     tcase_add_test(tc, test_no_record_or_bad_record);
     tcase_add_test(tc, test_milter_sent_record);
     tcase_add_test(tc, test_expire_records);
+    tcase_add_test(tc, test_expire_by_stored);
     tcase_add_test(tc, test_late_milter_sent);
     tcase_add_test(tc, test_outcome_not_before_sent);
     tcase_add_test(tc, test_hold_until_record);

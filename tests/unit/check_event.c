@@ -302,6 +302,44 @@ START_TEST(test_evid_derive)
 }
 END_TEST
 
+/* Time prefixes: pure (the monotonic state of evid_generate does not move
+ * them), the first 10 digits of any id made at that time, and a bound:
+ * ids made before sort before it, ids made at or after it do not. */
+START_TEST(test_evid_time_prefix)
+{
+    const char *parts[] = { "x" };
+    char t[EVID_TIME_SIZE], u[EVID_TIME_SIZE], id[EVID_SIZE];
+    int64_t now = 1795329019123LL, week = 7 * 86400000LL;
+
+    evid_time_prefix(t, now);
+    ck_assert_str_eq(t, "01M80Z5K7K"); /* as in test_evid, computed independently */
+    evid_generate(id, now + 60000); /* the newest id is later than every bound below */
+    evid_time_prefix(t, now - week);
+    ck_assert_str_eq(t, "01M7EYCJ7K"); /* 1794724219123 in base32 (Python) */
+    ck_assert_int_lt(strncmp(t, id + 4, EVID_TIME_DIGITS), 0);
+    evid_time_prefix(u, now - week);
+    ck_assert_str_eq(t, u); /* the same answer twice */
+    for (int64_t ms = now - 3; ms <= now + 3; ms++) {
+        evid_derive(id, ms, parts, 1);
+        evid_time_prefix(t, ms);
+        ck_assert_int_eq(strncmp(id + 4, t, EVID_TIME_DIGITS), 0);
+        evid_time_prefix(u, ms + 1);
+        ck_assert_int_lt(strncmp(id + 4, u, EVID_TIME_DIGITS), 0); /* before the next ms */
+        ck_assert_int_gt(strcmp(id + 4, t), 0);                    /* at or after its own */
+    }
+    evid_time_prefix(t, 0);
+    ck_assert_str_eq(t, "0000000000");
+    evid_time_prefix(t, 31);
+    ck_assert_str_eq(t, "000000000Z");
+    evid_time_prefix(t, -1); /* clamped, as evid_derive does */
+    ck_assert_str_eq(t, "0000000000");
+    evid_time_prefix(t, ((int64_t)1 << 48) - 1);
+    ck_assert_str_eq(t, "7ZZZZZZZZZ");
+    evid_time_prefix(t, INT64_MAX);
+    ck_assert_str_eq(t, "7ZZZZZZZZZ");
+}
+END_TEST
+
 START_TEST(test_event_roundtrip)
 {
     json_t *data = json_pack("{s:s,s:i}", "recipient", "bob@example.net", "attempt", 2);
@@ -383,6 +421,7 @@ static Suite *event_suite(void)
     tcase_add_loop_test(tc, test_duration, 0, N(duration_cases));
     tcase_add_test(tc, test_evid);
     tcase_add_test(tc, test_evid_derive);
+    tcase_add_test(tc, test_evid_time_prefix);
     tcase_add_test(tc, test_cjson_writer);
     tcase_add_test(tc, test_event_roundtrip);
     tcase_add_loop_test(tc, test_bad_events, 0, N(bad_events));

@@ -5,7 +5,8 @@
  * removed afterwards, so the tests also run with CK_FORK=no (as under
  * valgrind). Covered: append and duplicate ids, get by id and sequence,
  * scans (time range, exact and wildcard type, limit, resume, batches,
- * callbacks that write), expiry, the keyed tables, per-endpoint queues,
+ * callbacks that write), expiry (by receipt time, never what is queued,
+ * records of the old format), the keyed tables, per-endpoint queues,
  * statistics, abort, reopen, recovery after kill -9, and a sequence number
  * that never goes backwards.
  */
@@ -23,7 +24,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <db.h>
+
 #include "store.h"
+#include "timeutil.h"
 
 static char tmpdir[64];
 static char storedir[128];
@@ -93,25 +97,40 @@ static void commit(store_txn_t *txn)
     ck_assert_msg(store_commit(txn, &err) == 0, "store_commit: %s", err.text);
 }
 
-static uint64_t append_r(store_txn_t *txn, const char *id, const char *type, int64_t ts,
-                         enum store_append_result *res)
+/* Append an event of time ts, received at recv. */
+static uint64_t append_rr(store_txn_t *txn, const char *id, const char *type, int64_t ts,
+                          int64_t recv, enum store_append_result *res)
 {
     char json[128];
     uint64_t seq = 0;
     int n = snprintf(json, sizeof(json), "{\"id\":\"%s\",\"type\":\"%s\"}", id, type);
 
-    ck_assert_msg(store_event_append(txn, id, type, ts, json, (size_t)n, &seq, res, &err) == 0,
+    ck_assert_msg(store_event_append(txn, id, type, ts, recv, json, (size_t)n, &seq, res,
+                                     &err) == 0,
                   "append: %s", err.text);
     return seq;
 }
 
-static uint64_t append(store_txn_t *txn, const char *id, const char *type, int64_t ts)
+static uint64_t append_r(store_txn_t *txn, const char *id, const char *type, int64_t ts,
+                         enum store_append_result *res)
+{
+    return append_rr(txn, id, type, ts, ts, res);
+}
+
+static uint64_t append_recv(store_txn_t *txn, const char *id, const char *type, int64_t ts,
+                            int64_t recv)
 {
     enum store_append_result res;
-    uint64_t seq = append_r(txn, id, type, ts, &res);
+    uint64_t seq = append_rr(txn, id, type, ts, recv, &res);
 
     ck_assert_int_eq(res, STORE_ADDED);
     return seq;
+}
+
+/* Received when it happened. */
+static uint64_t append(store_txn_t *txn, const char *id, const char *type, int64_t ts)
+{
+    return append_recv(txn, id, type, ts, ts);
 }
 
 static struct store_stats stats(void)
@@ -413,28 +432,233 @@ START_TEST(test_scan_callback_writes)
 }
 END_TEST
 
+/* Expiry goes by when the store received an event, not by the event's own
+ * time: a backdated event received late stays, an event received long ago
+ * goes whatever its time says. */
+static const struct recv_ev {
+    const char *id;
+    int64_t ts, recv;
+} recv_evs[] = {
+    { "evt_r1", -500, 1000 },    /* dated long ago, received at 1000 */
+    { "evt_r2", 900000, 2000 },  /* dated in the future (a wrong clock) */
+    { "evt_r3", 2000, 2000 },
+    { "evt_r4", 100, 3000 },     /* the oldest by its time, received late */
+    { "evt_r5", 5000, 4000 },
+};
+#define NRECV (sizeof(recv_evs) / sizeof(recv_evs[0]))
+
+static void load_recv_evs(void)
+{
+    store_txn_t *txn = begin();
+
+    for (size_t i = 0; i < NRECV; i++)
+        ck_assert_uint_eq(append_recv(txn, recv_evs[i].id, "a.b", recv_evs[i].ts,
+                                      recv_evs[i].recv), i + 1);
+    commit(txn);
+}
+
 START_TEST(test_expire)
 {
+    struct store_event_rec r;
     size_t n;
     char *json;
     size_t len;
 
-    load_evs();
-    ck_assert_int_eq(store_event_expire(st, 2000, 0, &n, &err), 0);
-    ck_assert_uint_eq(n, 2); /* -500 and 1000 */
-    ck_assert_int_eq(store_event_get(st, "evt_01e", &json, &len, &err), 1);
-    ck_assert_int_eq(store_event_get_seq(st, 1, &json, &len, &err), 1);
-    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), "2,3,4,6");
-    ck_assert_int_eq(store_event_expire(st, 5000, 2, &n, &err), 0);
-    ck_assert_uint_eq(n, 2); /* at most max */
-    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), "4,6");
-    ck_assert_int_eq(store_event_expire(st, 3000, 10, &n, &err), 0);
-    ck_assert_uint_eq(n, 0);
+    load_recv_evs();
+    ck_assert_int_eq(store_event_read(st, 4, &r, &err), 0);
+    ck_assert_int_eq(r.ts_ms, 100);
+    ck_assert_int_eq(r.recv_ms, 3000);
+    store_event_rec_free(&r);
+    ck_assert_int_eq(store_event_expire(st, 2500, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 3); /* received at 1000 and 2000, whatever their times */
+    ck_assert_int_eq(store_event_get(st, "evt_r1", &json, &len, &err), 1);
+    ck_assert_int_eq(store_event_get_seq(st, 2, &json, &len, &err), 1);
+    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), "4,5"); /* the time index went too */
+    ck_assert_str_eq(scan_seqs(-1000, 0, NULL, 0, 0), "4,5");
     ck_assert_uint_eq(stats().events, 2);
+    ck_assert_int_eq(store_event_expire(st, 3500, 1, &n, &err), 1); /* stopped at max */
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), "5");
+    ck_assert_int_eq(store_event_expire(st, 3500, 10, &n, &err), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(stats().events, 1);
     /* The id index went too: the id can be stored again, with a new number. */
     store_txn_t *txn = begin();
-    ck_assert_uint_eq(append(txn, "evt_01a", "message.delivered", 1000), NEVS + 1);
+    ck_assert_uint_eq(append(txn, "evt_r1", "a.b", 1000), NRECV + 1);
     commit(txn);
+}
+END_TEST
+
+/* An event still in a delivery queue is never expired, whatever its
+ * receipt time; once it left every queue, the next call deletes it. The
+ * queue names include a prefix of another ("a", "ab") and a queue entry at
+ * the largest sequence number (the scan for names steps over both). */
+START_TEST(test_expire_keeps_queued)
+{
+    store_txn_t *txn;
+    size_t n;
+
+    load_recv_evs();
+    txn = begin();
+    queue_push(txn, "a", 1);
+    queue_push(txn, "a", UINT64_MAX);
+    queue_push(txn, "ab", 3);
+    queue_push(txn, "b", 3);
+    queue_push(txn, "zz", 5);
+    commit(txn);
+    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 2); /* 2 and 4: in no queue */
+    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), "1,3,5");
+    ck_assert_uint_eq(stats().events, 3);
+    txn = begin();
+    ck_assert_int_eq(store_queue_remove(txn, "ab", 3, &err), 0);
+    ck_assert_int_eq(store_queue_remove(txn, "zz", 5, &err), 0);
+    commit(txn);
+    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 1); /* 5; 3 is still queued for "b" */
+    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), "1,3");
+    txn = begin();
+    ck_assert_int_eq(store_queue_remove(txn, "a", 1, &err), 0);
+    ck_assert_int_eq(store_queue_remove(txn, "b", 3, &err), 0);
+    commit(txn);
+    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(stats().events, 0);
+    ck_assert_str_eq(queue_seqs("a", 0), "18446744073709551615"); /* queues untouched */
+}
+END_TEST
+
+/* A call looks at 20000 events at most; the next goes on after them, so
+ * a long run of queued old events does not hide what follows it. */
+START_TEST(test_expire_goes_on)
+{
+    store_txn_t *txn = NULL;
+    char id[32];
+    size_t n;
+    int rc;
+
+    for (int i = 0; i < 20010; i++) {
+        if (i % 4096 == 0) {
+            if (txn)
+                commit(txn);
+            txn = begin();
+        }
+        snprintf(id, sizeof(id), "evt_%05d", i);
+        if (i < 20000)
+            queue_push(txn, "down", append(txn, id, "a.b", i));
+        else
+            append(txn, id, "a.b", i);
+    }
+    commit(txn);
+    rc = store_event_expire(st, INT64_MAX, 0, &n, &err);
+    ck_assert_uint_eq(n, 0); /* all 20000 looked at are queued */
+    ck_assert_int_eq(rc, 1);
+    rc = store_event_expire(st, INT64_MAX, 0, &n, &err);
+    ck_assert_uint_eq(n, 10);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(stats().events, 20000);
+    /* the next walk starts over: what left the queue goes then */
+    txn = begin();
+    ck_assert_int_eq(store_queue_remove(txn, "down", 1, &err), 0);
+    commit(txn);
+    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 5, &n, &err), 1);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 5, &n, &err), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(stats().events, 19999);
+}
+END_TEST
+
+/* Records written before receipt times were kept (version 1: version,
+ * time, type and id lengths, type, id, JSON) still read, and expire by
+ * their time, but no later than retention counts from the first open that
+ * kept receipt times (a record dated in the future does not stay forever). */
+static void put_v1_record(DB_ENV *env, uint64_t seq, const char *id, int64_t ts)
+{
+    static const char type[] = "a.b", json[] = "{\"v\":1}";
+    unsigned char rec[64], kseq[8], ktime[16];
+    size_t tl = strlen(type), il = strlen(id), jl = strlen(json);
+    DB *events, *ids, *times;
+    DBT k, v;
+
+    for (int i = 0; i < 8; i++) {
+        kseq[i] = (unsigned char)(seq >> (56 - 8 * i));
+        rec[1 + i] = (unsigned char)((uint64_t)ts >> (56 - 8 * i));
+        ktime[i] = (unsigned char)(((uint64_t)ts ^ (UINT64_C(1) << 63)) >> (56 - 8 * i));
+        ktime[8 + i] = kseq[i];
+    }
+    rec[0] = 1;
+    rec[9] = (unsigned char)tl;
+    rec[10] = (unsigned char)il;
+    memcpy(rec + 11, type, tl);
+    memcpy(rec + 11 + tl, id, il);
+    memcpy(rec + 11 + tl + il, json, jl);
+    ck_assert_int_eq(db_create(&events, env, 0), 0);
+    ck_assert_int_eq(db_create(&ids, env, 0), 0);
+    ck_assert_int_eq(db_create(&times, env, 0), 0);
+    ck_assert_int_eq(events->open(events, NULL, "events.db", NULL, DB_BTREE, DB_AUTO_COMMIT, 0), 0);
+    ck_assert_int_eq(ids->open(ids, NULL, "event_ids.db", NULL, DB_BTREE, DB_AUTO_COMMIT, 0), 0);
+    ck_assert_int_eq(times->open(times, NULL, "event_times.db", NULL, DB_BTREE, DB_AUTO_COMMIT,
+                                 0), 0);
+    memset(&k, 0, sizeof(k));
+    memset(&v, 0, sizeof(v));
+    k.data = kseq, k.size = 8, v.data = rec, v.size = (u_int32_t)(11 + tl + il + jl);
+    ck_assert_int_eq(events->put(events, NULL, &k, &v, 0), 0);
+    k.data = (void *)id, k.size = (u_int32_t)il, v.data = kseq, v.size = 8;
+    ck_assert_int_eq(ids->put(ids, NULL, &k, &v, 0), 0);
+    k.data = ktime, k.size = 16, v.data = NULL, v.size = 0;
+    ck_assert_int_eq(times->put(times, NULL, &k, &v, 0), 0);
+    ck_assert_int_eq(times->close(times, 0), 0);
+    ck_assert_int_eq(ids->close(ids, 0), 0);
+    ck_assert_int_eq(events->close(events, 0), 0);
+}
+
+START_TEST(test_old_records)
+{
+    int64_t before = time_now_ms(), future = before + 365 * 86400000LL, recv_since;
+    struct store_event_rec r;
+    DB_ENV *env;
+    size_t n;
+
+    store_close(st); /* the store made recv_since: at least before */
+    st = NULL;
+    ck_assert_int_eq(db_env_create(&env, 0), 0);
+    ck_assert_int_eq(env->open(env, storedir, DB_CREATE | DB_INIT_TXN | DB_INIT_LOG |
+                               DB_INIT_LOCK | DB_INIT_MPOOL, 0600), 0);
+    put_v1_record(env, 1, "evt_v1_old", 1000);
+    put_v1_record(env, 2, "evt_v1_future", future);
+    ck_assert_int_eq(env->close(env, 0), 0);
+    reopen(&fast);
+    ck_assert_int_eq(store_event_read(st, 1, &r, &err), 0);
+    ck_assert_int_eq((int)r.id_len, 10);
+    ck_assert(memcmp(r.id, "evt_v1_old", 10) == 0);
+    ck_assert(r.type_len == 3 && memcmp(r.type, "a.b", 3) == 0);
+    ck_assert(r.json_len == 7 && memcmp(r.json, "{\"v\":1}", 7) == 0);
+    ck_assert_int_eq(r.ts_ms, 1000);
+    ck_assert_int_eq(r.recv_ms, 1000);
+    store_event_rec_free(&r);
+    ck_assert_int_eq(store_event_read(st, 2, &r, &err), 0);
+    ck_assert_int_eq(r.ts_ms, future);
+    recv_since = r.recv_ms; /* the first open's time, not the record's */
+    ck_assert_int_le(recv_since, before);
+    ck_assert_int_gt(recv_since, before - 3600000);
+    store_event_rec_free(&r);
+    reopen(&fast); /* kept in the store, not made again */
+    ck_assert_int_eq(store_event_read(st, 2, &r, &err), 0);
+    ck_assert_int_eq(r.recv_ms, recv_since);
+    store_event_rec_free(&r);
+    /* a new record among them: the new format */
+    store_txn_t *txn = begin();
+    ck_assert_uint_eq(append_recv(txn, "evt_v2", "a.b", 5, recv_since + 10), 3);
+    commit(txn);
+    ck_assert_int_eq(store_event_expire(st, 2000, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 1); /* by its time: 1000 */
+    ck_assert_int_eq(store_event_expire(st, recv_since, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 0); /* the future one counts from recv_since */
+    ck_assert_int_eq(store_event_expire(st, recv_since + 1, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(scan_seqs(0, 0, NULL, 0, 0), "3");
+    ck_assert_uint_eq(stats().events, 1); /* the counts were the store's: 3 - 2 */
 }
 END_TEST
 
@@ -455,7 +679,7 @@ START_TEST(test_expire_capped)
         append(txn, id, "a.b", i);
     }
     commit(txn);
-    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 0);
+    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 1); /* call again */
     ck_assert_uint_eq(n, 20000);
     ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 0);
     ck_assert_uint_eq(n, 5);
@@ -477,8 +701,8 @@ START_TEST(test_large_event)
     memset(json, 'x', big);
     json[0] = '{';
     json[big] = 0;
-    ck_assert_int_eq(store_event_append(txn, "evt_big", "big.one", 1, json, big, &seq, &res, &err),
-                     0);
+    ck_assert_int_eq(store_event_append(txn, "evt_big", "big.one", 1, 1, json, big, &seq, &res,
+                                        &err), 0);
     commit(txn);
     ck_assert_int_eq(store_event_get(st, "evt_big", &got, &len, &err), 0);
     ck_assert_uint_eq(len, big);
@@ -507,7 +731,7 @@ START_TEST(test_bad_append)
     uint64_t seq;
 
     err.text[0] = 0;
-    ck_assert_int_eq(store_event_append(txn, c->id, c->type, 1, "{}", 2, &seq, &res, &err), -1);
+    ck_assert_int_eq(store_event_append(txn, c->id, c->type, 1, 1, "{}", 2, &seq, &res, &err), -1);
     ck_assert_msg(strncmp(err.text, "store: ", 7) == 0, "err: %s", err.text);
     store_abort(txn);
 }
@@ -765,9 +989,15 @@ START_TEST(test_reopen)
     ck_assert_uint_eq(stats().events, NEVS);
     ck_assert_uint_eq(stats().endpoints, 1);
     ck_assert_uint_eq(stats().queued, 1);
-    /* Expire everything, the newest included: numbers still never go back. */
+    /* Expire everything, the newest included (once it left its queue):
+     * numbers still never go back. */
     ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 0);
-    ck_assert_uint_eq(n, NEVS);
+    ck_assert_uint_eq(n, NEVS - 1);
+    txn = begin();
+    ck_assert_int_eq(store_queue_remove(txn, "hook", 6, &err), 0);
+    commit(txn);
+    ck_assert_int_eq(store_event_expire(st, INT64_MAX, 0, &n, &err), 0);
+    ck_assert_uint_eq(n, 1);
     reopen(&fast);
     ck_assert_uint_eq(stats().events, 0);
     ck_assert_uint_eq(stats().last_seq, NEVS);
@@ -796,9 +1026,9 @@ START_TEST(test_crash_recovery)
         uint64_t seq;
 
         if (child == NULL || (txn = store_begin(child, &err)) == NULL ||
-            store_event_append(txn, "evt_durable", "a.b", 7, "{}", 2, &seq, &res, &err) != 0 ||
+            store_event_append(txn, "evt_durable", "a.b", 7, 7, "{}", 2, &seq, &res, &err) != 0 ||
             store_commit(txn, &err) != 0 || (txn = store_begin(child, &err)) == NULL ||
-            store_event_append(txn, "evt_uncommitted", "a.b", 8, "{}", 2, &seq, &res, &err) != 0)
+            store_event_append(txn, "evt_uncommitted", "a.b", 8, 8, "{}", 2, &seq, &res, &err) != 0)
             _exit(1);
         raise(SIGKILL);
         _exit(2);
@@ -856,6 +1086,9 @@ static Suite *store_suite(void)
     ADD("scan_many", test_scan_many);
     ADD("scan_callback_writes", test_scan_callback_writes);
     ADD("expire", test_expire);
+    ADD("expire_keeps_queued", test_expire_keeps_queued);
+    ADD("expire_goes_on", test_expire_goes_on);
+    ADD("old_records", test_old_records);
     ADD("expire_capped", test_expire_capped);
     ADD("large_event", test_large_event);
     ADD_LOOP("bad_append", test_bad_append, sizeof(bad_appends) / sizeof(bad_appends[0]));
