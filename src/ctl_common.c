@@ -165,6 +165,10 @@ void ctl_print_json(const json_t *v)
     size_t len;
     char *s = cjson_dump(v, &len);
 
+    if (s == NULL) { /* an answer without the member asked for */
+        puts("null");
+        return;
+    }
     fwrite(s, 1, len, stdout);
     fputc('\n', stdout);
     free(s);
