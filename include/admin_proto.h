@@ -62,9 +62,12 @@
  *          entries for N)
  *
  * Failure: {"ok":false,"code":"not_found"|"bad_request"|"exists"|
- *           "conflict"|"internal","error":"text"}
- * Requests are at most ADMIN_REQUEST_MAX bytes; a list answers at most
- * ADMIN_LIST_MAX events.
+ *           "conflict"|"busy"|"internal","error":"text"}
+ *   "busy": more than max_admin_clients connections; sent unasked on
+ *   connecting, then the connection is closed (try again later).
+ * A request line, with its newline, is at most ADMIN_REQUEST_MAX bytes; a
+ * longer one is answered bad_request (after the answers before it) and the
+ * connection is closed. A list answers at most ADMIN_LIST_MAX events.
  */
 #ifndef MH_ADMIN_PROTO_H
 #define MH_ADMIN_PROTO_H

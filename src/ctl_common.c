@@ -37,6 +37,8 @@ static int ctl_exit_code(const char *code)
     if (strcmp(code, "bad_request") == 0 || strcmp(code, "exists") == 0 ||
         strcmp(code, "conflict") == 0)
         return EX_DATAERR;
+    if (strcmp(code, "busy") == 0) /* max_admin_clients: try again */
+        return EX_TEMPFAIL;
     return EX_UNAVAILABLE; /* "internal", or a code this client does not know */
 }
 

@@ -25,7 +25,7 @@
 #include "xalloc.h"
 
 
-#define NOPTIONS 75 /* options in the tables today (31 + 17 maillog.* + 16 endpoint.* +
+#define NOPTIONS 76 /* options in the tables today (32 + 17 maillog.* + 16 endpoint.* +
                           11 milter.*); update with them */
 
 static char *tmpdir;
@@ -131,6 +131,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(c->max_event_size, 262144);
     ck_assert_int_eq(c->commit_batch, 4096);
     ck_assert_int_eq(c->max_clients, 256);
+    ck_assert_int_eq(c->max_admin_clients, 16);
     ck_assert_int_eq(c->client_timeout, 10);
     ck_assert_int_eq(c->shutdown_timeout, 10);
     ck_assert_int_eq(c->spool_scan_interval, 5);
