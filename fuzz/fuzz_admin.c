@@ -6,7 +6,8 @@
  * way the admin socket takes it (admin_server.h: admin_job_new, then
  * admin_job_work, then admin_job_done), here on one thread, against a live
  * store in a temporary directory (TMPDIR, else /tmp; removed at exit) with
- * two endpoints declared in its mailhook.conf. Whatever the request:
+ * two endpoints declared in its mailhook.conf and a few delivery log
+ * records (the engine's, which does not run here). Whatever the request:
  *   - exactly one answer, at once (there is no delivery engine here, so no
  *     answer is deferred: endpoint.test is refused, nothing is ever sent);
  *   - one line of JSON: an object whose "ok" is a boolean, with "code" (one
@@ -15,6 +16,8 @@
  * The store keeps what the requests did from one input to the next (an
  * endpoint added, events backfilled, then replayed) and starts afresh every
  * FUZZ_ADMIN_RESET inputs, so that it stays small and fast.
+ * FUZZ_ADMIN_SHOW=1 in the environment prints every answer (to look at
+ * what a crash input did: ./fuzz_admin crash-...).
  *
  * Build and run: make fuzz (needs clang), or see tests/t0092-fuzz-admin.sh.
  */
@@ -43,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char fz_dir[256], fz_state[300];
 static daemon_t fz_d;
 static unsigned long fz_runs;
+static bool fz_show;
 
 static const char fz_conf_text[] =
     "user = \"\"\n"
@@ -62,6 +66,55 @@ static const char fz_conf_text[] =
     "    url = \"https://hooks.example.com/open\"\n"
     "    filters = {\"tag=vip\"}\n"
     "}\n";
+
+/* Delivery log records as the engine writes them (delivery_http.c), for
+ * deliveries.list/show/retry: a success, a failure of two events (one of
+ * them the seeds' evt_...A), a test send, one of an endpoint that is gone. */
+static const char *const fz_deliveries[] = {
+    "{\"id\":\"dlv_01J0000000000000000000000A\",\"time\":\"2026-01-01T00:00:01.000Z\","
+    "\"endpoint\":\"declared\",\"webhook_id\":\"evt_01J0000000000000000000000A\","
+    "\"events\":[\"evt_01J0000000000000000000000A\"],\"types\":[\"email.delivered\"],"
+    "\"attempt\":1,\"status\":200,\"duration_ms\":12,\"ok\":true,\"error\":null,"
+    "\"response\":\"ok\",\"url\":\"https://hooks.example.com/declared\",\"test\":false}",
+    "{\"id\":\"dlv_01J0000000000000000000000B\",\"time\":\"2026-01-01T00:00:02.000Z\","
+    "\"endpoint\":\"declared-open\",\"webhook_id\":\"msg_01J0000000000000000000000B\","
+    "\"events\":[\"evt_01J0000000000000000000000A\",\"evt_01J0000000000000000000000Z\"],"
+    "\"types\":[\"email.delivered\",\"app.signup\"],\"attempt\":3,\"status\":503,"
+    "\"duration_ms\":30,\"ok\":false,\"error\":\"HTTP 503\",\"response\":\"busy\","
+    "\"url\":\"https://hooks.example.com/open\",\"test\":false}",
+    "{\"id\":\"dlv_01J0000000000000000000000C\",\"time\":\"2026-01-01T00:00:03.000Z\","
+    "\"endpoint\":\"declared\",\"webhook_id\":\"evt_01J0000000000000000000000T\","
+    "\"events\":[\"evt_01J0000000000000000000000T\"],\"types\":[\"email.delivered\"],"
+    "\"attempt\":1,\"status\":0,\"duration_ms\":3000,\"ok\":false,"
+    "\"error\":\"timed out\",\"response\":\"\",\"url\":\"https://hooks.example.com/declared\","
+    "\"test\":true}",
+    "{\"id\":\"dlv_01J0000000000000000000000D\",\"time\":\"2026-01-01T00:00:04.000Z\","
+    "\"endpoint\":\"removed\",\"events\":[\"evt_01J0000000000000000000000A\",7],"
+    "\"types\":[],\"attempt\":1,\"status\":410,\"duration_ms\":1,\"ok\":false,"
+    "\"error\":\"HTTP 410\",\"response\":\"\",\"url\":\"https://gone.example.com/\","
+    "\"test\":false}",
+    NULL,
+};
+
+/* Each record under its id (the 30 bytes after {"id":"). */
+static void fz_put_deliveries(store_t *st)
+{
+    store_txn_t *txn;
+    mh_err_t err;
+    int rc = 0;
+
+    if ((txn = store_begin(st, &err)) == NULL)
+        msg_fatal(EX_SOFTWARE, "fuzz_admin: %s", err.text);
+    for (size_t i = 0; rc == 0 && fz_deliveries[i]; i++) {
+        char id[31];
+
+        snprintf(id, sizeof(id), "%.30s", fz_deliveries[i] + 7);
+        rc = store_kv_put(txn, STORE_DELIVERIES, id, fz_deliveries[i], strlen(fz_deliveries[i]),
+                          &err);
+    }
+    if (rc < 0 || store_commit(txn, &err) < 0)
+        msg_fatal(EX_SOFTWARE, "fuzz_admin: %s", err.text);
+}
 
 static int fz_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -86,6 +139,7 @@ static void fz_store_open(void)
     if (admin_endpoints_sync(fz_d.store, fz_d.fanout, declared, &err) < 0)
         msg_fatal(EX_SOFTWARE, "fuzz_admin: %s", err.text);
     json_decref(declared);
+    fz_put_deliveries(fz_d.store);
 }
 
 static void fz_store_close(void)
@@ -122,6 +176,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         msg_fatal(EX_CONFIG, "fuzz_admin: %s", err.text);
     fz_d.config_path = "mailhook.conf";
     fz_d.started_ms = time_now_ms();
+    fz_show = getenv("FUZZ_ADMIN_SHOW") != NULL;
     fz_store_open();
     atexit(fz_atexit);
     return 0;
@@ -145,6 +200,8 @@ static void fz_answer(void *ctx, const char *text, size_t len)
     json_t *a = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL), *ok = json_object_get(a, "ok");
 
     ++*answers;
+    if (fz_show)
+        fprintf(stderr, "fuzz_admin: %.*s\n", (int)len, text);
     if (memchr(text, '\n', len) != NULL || !json_is_object(a) || !json_is_boolean(ok) ||
         json_object_get(a, ADMIN_ENGINE_KEY) != NULL)
         abort();
