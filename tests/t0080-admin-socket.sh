@@ -59,15 +59,15 @@ check "... and the answer says it exists" grep -qx 'mailhookctl: endpoint twice 
 check "... and mailhookd is alive" alive
 check "the endpoint is the first one" bash -c "'$MAILHOOKCTL' -c '$CONF' --json endpoint show twice | grep -q 'hooks.example.com/a'"
 
-running
 # --- an error quoting a name cut inside a UTF-8 character ("%.40s" of 3-byte characters)
+running
 printf '{"cmd":"%s"}\n' "$(printf '€%.0s' $(seq 20))" > "$T_DIR/utf8.req"
 check "unknown command of 3-byte characters: answered bad_request" \
     bash -c "$(declare -f raw); SOCK='$SOCK'; raw '$T_DIR/utf8.req' | grep -q '\"code\":\"bad_request\",\"error\":\"unknown command'"
 check "... and mailhookd is alive" alive
 
-running
 # --- requests over the limit (65535 bytes and the newline)
+running
 long=$(head -c 70000 /dev/zero | tr '\0' a)
 ctl endpoint add big "https://hooks.example.com/$long" > "$T_DIR/big.out" 2>&1
 echo $? > "$T_DIR/big.rc"
@@ -89,8 +89,8 @@ printf '{"cmd":"status","pad":"%s"}\n' "$pad" > "$T_DIR/exact.req"
 check "a request of exactly 65535 bytes is served" \
     bash -c "[ \$(stat -c %s '$T_DIR/exact.req') -eq 65536 ] && $(declare -f raw); SOCK='$SOCK'; raw '$T_DIR/exact.req' | grep -q '^{\"ok\":true'"
 
-running
 # --- a flood of idle admin connections: 100, with max_admin_clients = 4
+running
 touch "$T_DIR/gate"
 python3 "$top_srcdir/tests/helpers/admin_flood.py" "$SOCK" 100 "$T_DIR/gate" "$T_DIR/ready" \
     > "$T_DIR/flood.out" 2> "$T_DIR/flood.err" &
