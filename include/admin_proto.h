@@ -62,11 +62,14 @@
  *          entries for N)
  *
  * Failure: {"ok":false,"code":"not_found"|"bad_request"|"exists"|
- *           "conflict"|"internal","error":"text"}
+ *           "conflict"|"busy"|"internal","error":"text"}
  *   the text quotes the request made printable (no control character:
  *   printable() in msg.h)
- * Requests are at most ADMIN_REQUEST_MAX bytes; a list answers at most
- * ADMIN_LIST_MAX events.
+ *   "busy": more than max_admin_clients connections; sent unasked on
+ *   connecting, then the connection is closed (try again later).
+ * A request line, with its newline, is at most ADMIN_REQUEST_MAX bytes; a
+ * longer one is answered bad_request (after the answers before it) and the
+ * connection is closed. A list answers at most ADMIN_LIST_MAX events.
  */
 #ifndef MH_ADMIN_PROTO_H
 #define MH_ADMIN_PROTO_H

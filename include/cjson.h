@@ -19,7 +19,8 @@
  *   cjson_normalize(v, err)  make v canonical in place (reals); -1 + err when
  *                            a value cannot be represented canonically
  *   cjson_dump(v, &len)      canonical compact UTF-8 text of a normalized v;
- *                            caller frees with free()
+ *                            caller frees with free(); NULL for a NULL v
+ *                            (as json_dumps), *len then untouched
  *   cjson_dump_jansson(v, &len)
  *                            the same bytes, produced by json_dumps plus the
  *                            post-pass: the reference that cjson_dump is

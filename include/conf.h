@@ -160,7 +160,8 @@ typedef struct mh_conf {
     /* ingest */
     int max_event_size;      /* bytes of one event's JSON */
     int commit_batch;        /* at most this many events per transaction */
-    int max_clients;         /* simultaneous ingest + admin connections */
+    int max_clients;         /* simultaneous ingest connections */
+    int max_admin_clients;   /* simultaneous admin connections (apart: they never take ingest's) */
     int client_timeout;      /* seconds a producer waits for an ack before spooling */
     int shutdown_timeout;    /* seconds SIGTERM waits for in-flight work */
     int spool_scan_interval; /* seconds between spool scans (besides inotify) */

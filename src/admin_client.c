@@ -77,16 +77,23 @@ int admin_call(const char *socket_path, json_t *req, json_t **reply, int timeout
     int64_t deadline = time_mono_ms() + timeout_ms;
     size_t len;
     char *text;
+    mh_err_t why;
     int fd, rc;
 
+    if ((text = cjson_dump(req, &len)) == NULL)
+        return mh_err_set(err, "the request could not be made (not valid UTF-8?)");
     fd = unixsock_connect(socket_path, timeout_ms, err);
-    if (fd < 0)
+    if (fd < 0) {
+        free(text);
         return mh_err_prefix(err, "cannot reach mailhookd (is it running?)");
-    text = cjson_dump(req, &len);
+    }
     rc = admin_send(fd, text, len, deadline, err);
     free(text);
     if (rc == 0)
         rc = admin_receive(fd, reply, deadline, err);
+    else if (admin_receive(fd, reply, deadline, &why) == 0)
+        rc = 0; /* mailhookd stopped reading (a request too large, too many
+                 * connections) and said why: its answer stands */
     close(fd);
     return rc;
 }

@@ -174,13 +174,14 @@ static json_t *ep_add_txn(store_t *st, store_txn_t *txn, fanout_t *fo, json_t *r
         json_decref(obj);
         return admin_error("bad_request", "endpoint.add needs an \"endpoint\" object with a name");
     }
-    name = json_string_value(json_object_get(obj, "name"));
+    name = json_string_value(json_object_get(obj, "name")); /* obj's: used before obj goes */
     if ((rc = store_kv_get(st, STORE_ENDPOINTS, name, &val, &len, err)) <= 0) {
         if (rc == 0)
             free(val);
+        reply = rc == 0 ? admin_error("exists", "endpoint %.64s exists already", name)
+                        : admin_error("internal", "%s", err->text);
         json_decref(obj);
-        return rc == 0 ? admin_error("exists", "endpoint %.64s exists already", name)
-                       : admin_error("internal", "%s", err->text);
+        return reply;
     }
     json_object_del(obj, "health");
     json_object_set_new(obj, "source", json_string("cli"));
@@ -516,10 +517,12 @@ static void ep_test_answer(void *ctx, json_t *result)
     admin_job_complete(ctx, result);
 }
 
-/* Deferred answers need the engine, which is gone once stopping began. */
+/* Deferred answers need the engine, which is gone once stopping began
+ * (and absent when fuzz/fuzz_admin.c runs the commands on a store alone). */
 static json_t *ep_test_check(daemon_t *d, json_t *req)
 {
-    return d->stopping ? admin_error("internal", "mailhookd is stopping") : NULL;
+    return d->stopping || d->delivery == NULL ? admin_error("internal", "mailhookd is stopping")
+                                              : NULL;
 }
 
 /* ---- the engine side of every endpoint command (loop thread) */
@@ -532,7 +535,7 @@ static bool ep_finish(daemon_t *d, struct admin_job *job, json_t *req, json_t *r
     const char *type = "email.delivered";
     mh_err_t err;
 
-    if (engine == NULL || op == NULL)
+    if (engine == NULL || op == NULL || d->delivery == NULL) /* no engine: see ep_test_check */
         return false;
     if (strcmp(op, "remove") == 0) {
         delivery_endpoint_remove(d->delivery, json_string_value(json_object_get(engine, "name")),

@@ -5,6 +5,13 @@
  * event list never stalls ingest on the loop; answers can be large, so they
  * are written out as the client reads. Each command is a work function
  * (store thread) and an optional finish function (loop thread).
+ *
+ * A job knows nothing of connections: it ends by handing its answer's text
+ * to a callback (admin_server.h), which for the socket appends it to the
+ * connection's output; fuzz/fuzz_admin.c runs the same three steps on one
+ * thread. A request longer than ADMIN_REQUEST_MAX is answered with an error
+ * in its turn, then the connection is closed; connections beyond
+ * max_admin_clients are answered "busy" and closed at once.
  */
 #include "config.h"
 
@@ -41,6 +48,7 @@ struct admin_server {
     daemon_t *d;
     int lfd;
     struct admin_conn *conns;
+    size_t nconns;
 };
 
 static json_t *admin_counters(const struct daemon_counters *c)
@@ -84,7 +92,8 @@ static bool admin_status_finish(daemon_t *d, struct admin_job *job, json_t *req,
         PACKAGE_VERSION, "pid", (json_int_t)getpid(), "started",
         time_format_rfc3339(started, d->started_ms), "uptime_s",
         (json_int_t)((time_now_ms() - d->started_ms) / 1000), "counters",
-        admin_counters(&d->ctr), "clients", (json_int_t)ingest_server_clients(d->ingest),
+        admin_counters(&d->ctr), "clients",
+        (json_int_t)(d->ingest ? ingest_server_clients(d->ingest) : 0), /* none: the fuzzer */
         "state_dir", d->conf->state_dir);
 
     json_t *readers = json_object();
@@ -199,16 +208,41 @@ static const struct admin_command *admin_command_find(const char *name)
 
 /* One request on its way through the store thread. */
 struct admin_job {
-    struct admin_conn *conn;
     const struct admin_command *cmd; /* NULL: reply is already set */
     json_t *req, *reply;
     daemon_t *d;
+    admin_answer_fn *answer;
+    void *answer_ctx;
 };
 
-static void admin_conn_free(struct admin_conn *c);
-static void admin_conn_update(struct admin_conn *c);
+static struct admin_job *admin_job_alloc(daemon_t *d, admin_answer_fn *answer, void *ctx)
+{
+    struct admin_job *job = xcalloc(1, sizeof(*job));
 
-static void admin_job_work(store_t *st, void *ctx)
+    job->d = d;
+    job->answer = answer;
+    job->answer_ctx = ctx;
+    return job;
+}
+
+struct admin_job *admin_job_new(daemon_t *d, const char *line, size_t len,
+                                admin_answer_fn *answer, void *ctx)
+{
+    struct admin_job *job = admin_job_alloc(d, answer, ctx);
+    const char *name = NULL;
+
+    job->req = json_loadb(line, len, 0, NULL);
+    if (job->req == NULL || json_unpack(job->req, "{s:s}", "cmd", &name) < 0) {
+        job->reply = admin_error("bad_request", "a request is a JSON object with \"cmd\"");
+    } else if ((job->cmd = admin_command_find(name)) == NULL) {
+        job->reply = admin_error("bad_request", "unknown command \"%.40s\"", name);
+    } else if (job->cmd->check && (job->reply = job->cmd->check(job->d, job->req)) != NULL) {
+        job->cmd = NULL;
+    }
+    return job;
+}
+
+void admin_job_work(store_t *st, void *ctx)
 {
     struct admin_job *job = ctx;
 
@@ -219,20 +253,17 @@ static void admin_job_work(store_t *st, void *ctx)
 /* The answer of job goes out (reply stolen); the job is done. */
 static void admin_job_answer(struct admin_job *job, json_t *reply)
 {
-    struct admin_conn *c = job->conn;
     size_t len;
     char *text;
 
+    if (reply == NULL) /* a json_pack that failed: a bug, but an answer all the same */
+        reply = admin_error("internal", "mailhookd could not make the answer");
     text = cjson_dump(reply, &len);
-    if (text == NULL || linebuf_append(&c->out, text, len) < 0 ||
-        linebuf_append(&c->out, "\n", 1) < 0)
-        c->eof = true; /* too large to answer: drop the connection */
+    job->answer(job->answer_ctx, text, len);
     free(text);
     json_decref(reply);
     json_decref(job->req);
     free(job);
-    c->pending--;
-    admin_conn_update(c);
 }
 
 void admin_job_complete(struct admin_job *job, json_t *reply)
@@ -240,38 +271,54 @@ void admin_job_complete(struct admin_job *job, json_t *reply)
     admin_job_answer(job, reply);
 }
 
-static void admin_job_done(void *ctx)
+void admin_job_done(void *ctx)
 {
     struct admin_job *job = ctx;
     json_t *reply = job->reply;
 
     if (job->cmd && job->cmd->finish && json_is_true(json_object_get(reply, "ok")) &&
-        job->cmd->finish(job->conn->srv->d, job, job->req, reply))
+        job->cmd->finish(job->d, job, job->req, reply))
         return; /* answered later, by admin_job_complete */
     json_object_del(reply, ADMIN_ENGINE_KEY); /* never shown to the client */
     admin_job_answer(job, reply);
 }
 
-static void admin_request(struct admin_conn *c, const char *line, size_t len)
-{
-    struct admin_job *job = xcalloc(1, sizeof(*job));
-    const char *name = NULL;
-    char shown[48];
+static void admin_conn_update(struct admin_conn *c);
 
-    job->conn = c;
-    job->d = c->srv->d;
-    job->req = json_loadb(line, len, 0, NULL);
-    if (job->req == NULL || json_unpack(job->req, "{s:s}", "cmd", &name) < 0) {
-        job->reply = admin_error("bad_request", "a request is a JSON object with \"cmd\"");
-    } else if ((job->cmd = admin_command_find(name)) == NULL) {
-        job->reply = admin_error("bad_request", "unknown command \"%s\"",
-                                 printable(shown, sizeof(shown), name, strlen(name)));
-    } else if (job->cmd->check && (job->reply = job->cmd->check(job->d, job->req)) != NULL) {
-        job->cmd = NULL;
-    }
-    /* Even errors go through the queue, so answers keep the requests' order. */
+/* admin_answer_fn of a connection: the answer line goes out in its turn. */
+static void admin_conn_answer(void *ctx, const char *text, size_t len)
+{
+    struct admin_conn *c = ctx;
+
+    if (linebuf_len(&c->out) + len + 1 > ADMIN_REPLY_MAX ||
+        linebuf_append(&c->out, text, len) < 0 || linebuf_append(&c->out, "\n", 1) < 0)
+        c->eof = true; /* too large to answer: drop the connection */
+    c->pending--;
+    admin_conn_update(c);
+}
+
+/* Even errors go through the queue, so answers keep the requests' order. */
+static void admin_conn_submit(struct admin_conn *c, struct admin_job *job)
+{
     c->pending++;
     storeq_submit(c->srv->d->storeq, admin_job_work, admin_job_done, job);
+}
+
+static void admin_request(struct admin_conn *c, const char *line, size_t len)
+{
+    admin_conn_submit(c, admin_job_new(c->srv->d, line, len, admin_conn_answer, c));
+}
+
+/* The line being read is longer than a request may be: say so (after the
+ * answers before it), and read no more from this connection. */
+static void admin_request_too_long(struct admin_conn *c)
+{
+    struct admin_job *job = admin_job_alloc(c->srv->d, admin_conn_answer, c);
+
+    job->reply = admin_error("bad_request", "a request is at most %d bytes: this one was not "
+                             "read, and the connection is closed", ADMIN_REQUEST_MAX - 1);
+    admin_conn_submit(c, job);
+    c->eof = true;
 }
 
 static void admin_conn_free(struct admin_conn *c)
@@ -286,16 +333,21 @@ static void admin_conn_free(struct admin_conn *c)
         s->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    s->nconns--;
     linebuf_free(&c->in);
     linebuf_free(&c->out);
     free(c);
 }
 
+/* Write what can be written; close once nothing is left to read, to answer
+ * or to write (or the peer is gone). */
 static void admin_conn_update(struct admin_conn *c)
 {
-    if (linebuf_write(&c->out, c->fd) < 0)
+    bool broken = linebuf_write(&c->out, c->fd) < 0;
+
+    if (broken)
         c->eof = true;
-    if (c->eof && c->pending == 0) {
+    if (c->eof && c->pending == 0 && (broken || linebuf_len(&c->out) == 0)) {
         admin_conn_free(c);
         return;
     }
@@ -314,10 +366,29 @@ static void admin_conn_io(evloop_t *l, int fd, unsigned what, void *ctx)
         n = linebuf_read(&c->in, fd);
         while ((line = linebuf_line(&c->in, &len)) != NULL)
             admin_request(c, line, len);
-        if (n == 0 || n == -2 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+        if (n == -2)
+            admin_request_too_long(c);
+        else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
             c->eof = true;
     }
     admin_conn_update(c);
+}
+
+/* One connection too many: told so, in the protocol's words, and closed
+ * (a new socket's buffer takes the line; if not, the close says enough). */
+static void admin_refuse(int fd, int max)
+{
+    json_t *reply = admin_error("busy", "too many admin connections (max_admin_clients = %d): "
+                                "try again later", max);
+    size_t len;
+    char *text = cjson_dump(reply, &len), *line = text ? xasprintf("%s\n", text) : NULL;
+
+    if (line)
+        (void)send(fd, line, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    free(line);
+    free(text);
+    json_decref(reply);
+    close(fd);
 }
 
 static void admin_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
@@ -327,6 +398,10 @@ static void admin_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
     int fd;
 
     while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        if (s->nconns >= (size_t)s->d->conf->max_admin_clients) {
+            admin_refuse(fd, s->d->conf->max_admin_clients);
+            continue;
+        }
         c = xcalloc(1, sizeof(*c));
         c->fd = fd;
         c->srv = s;
@@ -336,6 +411,7 @@ static void admin_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
         if (s->conns)
             s->conns->prev = c;
         s->conns = c;
+        s->nconns++;
         if (evloop_add(l, fd, EVLOOP_READ, admin_conn_io, c) < 0)
             admin_conn_free(c);
     }

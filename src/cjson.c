@@ -291,6 +291,8 @@ char *cjson_dump(const json_t *v, size_t *len)
 {
     struct cjson_buf b = { NULL, 0, 0 };
 
+    if (v == NULL) /* as json_dumps(NULL): a failed json_pack has no text */
+        return NULL;
     put_value(&b, v, widest_real(v));
     cbuf_reserve(&b, 1);
     b.p[b.len] = 0;

@@ -136,6 +136,8 @@ static const struct conf_row conf_top_rows[] = {
      .kind = CK_INT, .off = F(commit_batch), .min = 1, .max = 65536},
     {CFG_INT("max_clients", 256, CFGF_NONE),
      .kind = CK_INT, .off = F(max_clients), .min = 1, .max = 65536},
+    {CFG_INT("max_admin_clients", 16, CFGF_NONE),
+     .kind = CK_INT, .off = F(max_admin_clients), .min = 1, .max = 1024},
     {CFG_INT("client_timeout", 10, CFGF_NONE),
      .kind = CK_INT, .off = F(client_timeout), .min = 1, .max = 3600},
     {CFG_INT("shutdown_timeout", 10, CFGF_NONE),

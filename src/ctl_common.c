@@ -37,6 +37,8 @@ static int ctl_exit_code(const char *code)
     if (strcmp(code, "bad_request") == 0 || strcmp(code, "exists") == 0 ||
         strcmp(code, "conflict") == 0)
         return EX_DATAERR;
+    if (strcmp(code, "busy") == 0) /* max_admin_clients: try again */
+        return EX_TEMPFAIL;
     return EX_UNAVAILABLE; /* "internal", or a code this client does not know */
 }
 
@@ -165,6 +167,10 @@ void ctl_print_json(const json_t *v)
     size_t len;
     char *s = cjson_dump(v, &len);
 
+    if (s == NULL) { /* an answer without the member asked for */
+        puts("null");
+        return;
+    }
     fwrite(s, 1, len, stdout);
     fputc('\n', stdout);
     free(s);

@@ -167,12 +167,15 @@ static int event_put(store_txn_t *txn, uint64_t seq, int64_t ts_ms, int64_t recv
 {
     unsigned char kseq[8], ktime[16];
     store_t *st = txn->st;
+    size_t rlen;
     DBT k, v;
     int ret;
 
     put_be64(kseq, seq);
     dbt_set(&k, kseq, 8);
-    dbt_set(&v, st->rec, rec_encode(st, ts_ms, recv_ms, type, id, json, len));
+    /* First: rec_encode may move st->rec (arguments have no order). */
+    rlen = rec_encode(st, ts_ms, recv_ms, type, id, json, len);
+    dbt_set(&v, st->rec, rlen);
     ret = st->db[D_EVENTS]->put(st->db[D_EVENTS], txn->tid, &k, &v, DB_NOOVERWRITE);
     if (ret == DB_KEYEXIST)
         return mh_err_set(err, "store: append: sequence %" PRIu64 " already used", seq);

@@ -132,6 +132,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(c->max_event_size, 262144);
     ck_assert_int_eq(c->commit_batch, 4096);
     ck_assert_int_eq(c->max_clients, 256);
+    ck_assert_int_eq(c->max_admin_clients, 16);
     ck_assert_int_eq(c->client_timeout, 10);
     ck_assert_int_eq(c->shutdown_timeout, 10);
     ck_assert_int_eq(c->spool_scan_interval, 5);

@@ -68,6 +68,22 @@ START_TEST(test_cjson)
 }
 END_TEST
 
+/* A value that could not be made (json_pack of text that is not UTF-8)
+ * has no text: NULL from both writers, as from json_dumps, never a crash;
+ * *len is left alone. */
+START_TEST(test_cjson_null)
+{
+    json_t *failed = json_pack("{s:s}", "error", "cut \xe2\x82");
+    size_t len = 7;
+
+    ck_assert_ptr_null(failed);
+    ck_assert_ptr_null(cjson_dump(failed, &len));
+    ck_assert_uint_eq(len, 7);
+    ck_assert_ptr_null(cjson_dump_jansson(failed, &len));
+    ck_assert_uint_eq(len, 7);
+}
+END_TEST
+
 /* The record writer gives what cjson_dump gives for the same tree:
  * nesting, escapes, null, booleans, negative and large integers. */
 START_TEST(test_cjson_writer)
@@ -423,6 +439,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, test_evid_derive);
     tcase_add_test(tc, test_evid_time_prefix);
     tcase_add_test(tc, test_cjson_writer);
+    tcase_add_test(tc, test_cjson_null);
     tcase_add_test(tc, test_event_roundtrip);
     tcase_add_loop_test(tc, test_bad_events, 0, N(bad_events));
     tcase_add_test(tc, test_json_parse);
