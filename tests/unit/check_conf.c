@@ -26,7 +26,7 @@
 #include "xalloc.h"
 
 
-#define NOPTIONS 76 /* options in the tables today (32 + 17 maillog.* + 16 endpoint.* +
+#define NOPTIONS 77 /* options in the tables today (33 + 17 maillog.* + 16 endpoint.* +
                           11 milter.*); update with them */
 
 static char *tmpdir;
