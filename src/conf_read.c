@@ -74,6 +74,43 @@ static int conf_blank_comments(char *s)
     return st == BLOCK ? block_line : 0;
 }
 
+/* Quoting as libconfuse's scanner sees it, outside comments. */
+enum conf_quote { Q_CODE, Q_DQUOTE, Q_SQUOTE };
+
+/*
+ * Step over the character at s: *q becomes the quoting after it and *line
+ * counts the newlines stepped over; an escape inside quotes is stepped over
+ * whole (even an escaped quote). Returns where the next character starts.
+ * Callers look at *s and *q before stepping.
+ */
+static const char *conf_lex_step(const char *s, enum conf_quote *q, int *line)
+{
+    *line += *s == '\n';
+    if (*q == Q_CODE && (*s == '"' || *s == '\'')) {
+        *q = *s == '"' ? Q_DQUOTE : Q_SQUOTE;
+    } else if (*q != Q_CODE && s[0] == '\\' && s[1] != '\0') {
+        *line += s[1] == '\n';
+        return s + 2;
+    } else if ((*q == Q_DQUOTE && *s == '"') || (*q == Q_SQUOTE && *s == '\'')) {
+        *q = Q_CODE;
+    }
+    return s + 1;
+}
+
+/* The end ('}') of the ${VAR} reference at s, or NULL when s holds none. */
+static const char *conf_reference_end(const char *s)
+{
+    return s[0] == '$' && s[1] == '{' ? strchr(s, '}') : NULL;
+}
+
+/* Step over a ${VAR} reference from s to its end, counting lines. */
+static const char *conf_skip_reference(const char *s, const char *end, int *line)
+{
+    for (; s <= end; s++)
+        *line += *s == '\n';
+    return s;
+}
+
 /*
  * The line of a '{' that is never closed, or 0, in text whose comments are
  * blanked. Why: libconfuse takes the end of the file for the closing brace
@@ -84,29 +121,20 @@ static int conf_blank_comments(char *s)
  */
 static int conf_unclosed_brace(const char *s)
 {
-    enum { CODE, DQUOTE, SQUOTE } st = CODE;
+    enum conf_quote q = Q_CODE;
     int line = 1, depth = 0, open_line = 0;
     const char *end;
 
-    for (; *s != '\0'; s++) {
-        if (*s == '\n')
-            line++;
-        if (st == CODE && (*s == '"' || *s == '\'')) {
-            st = *s == '"' ? DQUOTE : SQUOTE;
-        } else if (st != CODE && s[0] == '\\' && s[1] != '\0') {
-            line += s[1] == '\n';
-            s++;
-        } else if ((st == DQUOTE && *s == '"') || (st == SQUOTE && *s == '\'')) {
-            st = CODE;
-        } else if (st == CODE && s[0] == '$' && s[1] == '{' && (end = strchr(s, '}')) != NULL) {
-            for (; s < end; s++)
-                line += *s == '\n';
-        } else if (st == CODE && *s == '{') {
-            if (depth++ == 0)
-                open_line = line;
-        } else if (st == CODE && *s == '}' && depth > 0) {
-            depth--;
+    while (*s != '\0') {
+        if (q == Q_CODE && (end = conf_reference_end(s)) != NULL) {
+            s = conf_skip_reference(s, end, &line);
+            continue;
         }
+        if (q == Q_CODE && *s == '{' && depth++ == 0)
+            open_line = line;
+        else if (q == Q_CODE && *s == '}' && depth > 0)
+            depth--;
+        s = conf_lex_step(s, &q, &line);
     }
     return depth > 0 ? open_line : 0;
 }
@@ -121,31 +149,23 @@ static int conf_unclosed_brace(const char *s)
  */
 static int conf_unset_variable(const char *s, char **name)
 {
-    enum { CODE, DQUOTE, SQUOTE } st = CODE;
+    enum conf_quote q = Q_CODE;
     const char *end, *colon;
     int line = 1;
 
-    for (; *s != '\0'; s++) {
-        if (*s == '\n')
-            line++;
-        if (st == CODE && (*s == '"' || *s == '\'')) {
-            st = *s == '"' ? DQUOTE : SQUOTE;
-        } else if (st != CODE && s[0] == '\\' && s[1] != '\0') {
-            line += s[1] == '\n';
-            s++;
-        } else if ((st == DQUOTE && *s == '"') || (st == SQUOTE && *s == '\'')) {
-            st = CODE;
-        } else if (st != SQUOTE && s[0] == '$' && s[1] == '{' && (end = strchr(s, '}')) != NULL) {
-            colon = memchr(s + 2, ':', (size_t)(end - s - 2));
-            if (colon == NULL || colon[1] != '-') {
-                *name = xstrndup(s + 2, (size_t)(end - s - 2));
-                if (getenv(*name) == NULL)
-                    return line;
-                *name = xfree(*name);
-            }
-            for (; s < end; s++)
-                line += *s == '\n';
+    while (*s != '\0') {
+        if (q == Q_SQUOTE || (end = conf_reference_end(s)) == NULL) {
+            s = conf_lex_step(s, &q, &line);
+            continue;
         }
+        colon = memchr(s + 2, ':', (size_t)(end - s - 2));
+        if (colon == NULL || colon[1] != '-') {
+            *name = xstrndup(s + 2, (size_t)(end - s - 2));
+            if (getenv(*name) == NULL)
+                return line;
+            *name = xfree(*name);
+        }
+        s = conf_skip_reference(s, end, &line);
     }
     return 0;
 }
