@@ -144,6 +144,7 @@ typedef struct mh_conf {
     /* store */
     int retention_days;      /* events older than this are expired; 0 = keep forever */
     int64_t cache_size;      /* Berkeley DB cache bytes */
+    int store_log_file_size; /* bytes of each Berkeley DB log file */
     bool store_sync;         /* fsync each commit (false only for tests/benchmarks) */
 
     /* ingest */
