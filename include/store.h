@@ -44,6 +44,9 @@ struct store_opts {
 };
 
 store_t *store_open(const char *dir, const struct store_opts *opts, mh_err_t *err);
+/* Berkeley DB failed for good (a panic): every call fails from now on, and
+ * only closing the store and opening it again (recovery) helps. */
+bool store_panicked(const store_t *st);
 /* The same; when it fails for lack of space to run recovery, *no_space is
  * set and err says how much is free and what recovery needs. */
 store_t *store_open_why(const char *dir, const struct store_opts *opts, bool *no_space,

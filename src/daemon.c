@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "admin_delivery.h"
@@ -38,7 +39,12 @@
 #define RETENTION_PERIOD_MS (60 * 1000)
 #define RETENTION_CHUNK 10000
 #define SHUTDOWN_POLL_MS 20
-#define STORE_OPEN_RETRY_MS 5000 /* while recovery lacks space */
+/* While recovery lacks space: look this often whether more is free, try
+ * once STORE_OPEN_MORE bytes more are (each failed recovery costs Berkeley
+ * DB a little memory), and anyway this often (a quota does not show). */
+#define STORE_OPEN_LOOK_MS 5000
+#define STORE_OPEN_MORE (1u << 20)
+#define STORE_OPEN_ANYWAY_MS 60000
 
 /* The fan-out of the running daemon: daemon_append_events_txn runs on the
  * store thread for several callers (ingest, spool, readers) that do not
@@ -450,10 +456,32 @@ static bool daemon_wait_stop(int signal_fd, int ms)
     return false;
 }
 
+/* The bytes free on dir's file system for this process; 0 when unknown. */
+static uint64_t daemon_free_bytes(const char *dir)
+{
+    struct statvfs sv;
+
+    return statvfs(dir, &sv) == 0 ? (uint64_t)sv.f_bavail * sv.f_frsize : 0;
+}
+
+/* Wait until more space is free than was when recovery failed (or for
+ * STORE_OPEN_ANYWAY_MS): false when a signal said stop meanwhile. */
+static bool daemon_wait_space(daemon_t *d, uint64_t free_then)
+{
+    int64_t until = time_mono_ms() + STORE_OPEN_ANYWAY_MS;
+
+    do {
+        if (daemon_wait_stop(d->signal_fd, STORE_OPEN_LOOK_MS))
+            return false;
+    } while (daemon_free_bytes(d->conf->state_dir) < free_then + STORE_OPEN_MORE &&
+             time_mono_ms() < until);
+    return true;
+}
+
 /* The store, recovered. When recovery cannot run for lack of space, say
- * what it needs once and try again every STORE_OPEN_RETRY_MS, so that the
- * daemon comes up by itself once space is freed (producers spool meanwhile);
- * NULL when a signal said stop meanwhile. */
+ * what it needs once and try again when more space is free, so that the
+ * daemon comes up by itself (producers spool meanwhile); NULL when a
+ * signal said stop meanwhile. */
 static store_t *daemon_open_store(daemon_t *d, const struct store_opts *sopts)
 {
     bool no_space, waited = false;
@@ -464,9 +492,9 @@ static store_t *daemon_open_store(daemon_t *d, const struct store_opts *sopts)
         if (!no_space)
             msg_fatal(EX_UNAVAILABLE, "%s", err.text);
         if (!waited)
-            msg_warn("%s; trying again every %d s", err.text, STORE_OPEN_RETRY_MS / 1000);
+            msg_warn("%s; trying again once more space is free", err.text);
         waited = true;
-        if (daemon_wait_stop(d->signal_fd, STORE_OPEN_RETRY_MS))
+        if (!daemon_wait_space(d, daemon_free_bytes(d->conf->state_dir)))
             return NULL;
     }
     if (waited)

@@ -100,6 +100,27 @@ static void store_errcall(const DB_ENV *env, const char *pfx, const char *text)
         msg_warn("store: berkeley db: %s", text);
 }
 
+/*
+ * Berkeley DB failed for good (a panic: every call returns DB_RUNRECOVERY
+ * from now on, only a new open, which recovers, helps). Noted for the
+ * owner (store_panicked); a panic while opening is the open's failure.
+ */
+static void store_event(DB_ENV *env, u_int32_t event, void *info)
+{
+    store_t *st = env->app_private;
+
+    if (event != DB_EVENT_PANIC || !st->env_open || st->panicked)
+        return;
+    st->panicked = true;
+    msg_warn("store: %s: Berkeley DB failed (%s): the store must be recovered", st->dir,
+             db_strerror(info ? *(int *)info : DB_RUNRECOVERY));
+}
+
+bool store_panicked(const store_t *st)
+{
+    return st->panicked;
+}
+
 /* ---- open and close */
 
 /*
@@ -128,6 +149,7 @@ static int env_open(store_t *st, const struct store_opts *opts, mh_err_t *err)
     st->log_file_bytes = log_file;
     env->app_private = st;
     env->set_errcall(env, store_errcall);
+    env->set_event_notify(env, store_event);
     if ((ret = env->set_cachesize(env, (u_int32_t)(cache >> 30),
                                   (u_int32_t)(cache & ((1u << 30) - 1)), 1)) != 0 ||
         (ret = env->set_lg_bsize(env, log_buf)) != 0 ||

@@ -1,7 +1,7 @@
 /*
  * store_bdb_int.h - private to store_bdb.c, store_bdb_event.c and
  * store_bdb_space.c, the parts of the Berkeley DB store (store.h). Nothing
- * else includes it.
+ * else includes it but the unit test of the store on a full disk.
  *
  *   struct store, struct store_txn   the handles behind store_t, store_txn_t
  *   D_* / C_*                        database files / counted tables
@@ -55,6 +55,7 @@ struct bdb_space {
 struct store {
     DB_ENV *env;         /* owned; closed by store_close */
     bool env_open;       /* env->open succeeded */
+    bool panicked;       /* Berkeley DB failed for good since (store_panicked) */
     DB *db[D_N];         /* owned; NULL until created */
     char *dir;           /* owned copy */
     uint32_t log_file_bytes; /* size of each log file; a checkpoint each as much */
