@@ -123,10 +123,11 @@ static void space_probe(store_t *st)
     sp->probe_ms = now;
     if (space_free(st->dir) < SPACE_RESUME_MIN)
         return;
-    /* The dirty pages go to the databases and the log to its file, or a
-     * write is refused again. */
+    /* The dirty pages go to the databases and a checkpoint record (forced:
+     * something is written) to the log, or a write is refused again. */
     refused = sp->writes_refused;
-    if ((ret = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0 || sp->writes_refused != refused)
+    if ((ret = st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE)) != 0 ||
+        sp->writes_refused != refused)
         return;
     if ((ret = st->env->log_archive(st->env, NULL, DB_ARCH_REMOVE)) != 0)
         msg_warn("store: remove old log files: %s", db_strerror(ret));
