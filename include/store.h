@@ -40,7 +40,8 @@ typedef struct store_txn store_txn_t;
 struct store_opts {
     bool nosync;        /* commit without fsync: tests and benchmarks only */
     size_t cache_bytes; /* Berkeley DB cache size; 0 = default (32 MiB) */
-    uint32_t log_file_bytes; /* size of each log file; 0 = default (8 MiB) */
+    uint32_t log_file_bytes; /* size of each log file; 0 = default (8 MiB); at most
+                                an eighth of the file system (said at open) */
 };
 
 store_t *store_open(const char *dir, const struct store_opts *opts, mh_err_t *err);

@@ -46,10 +46,11 @@
  *
  * Disk space: nothing is mapped from the state directory (DB_PRIVATE, see
  * env_open), so a full file system is a failed write, never a SIGBUS; log
- * files (store_opts.log_file_bytes each) are zeroed when created, so they
- * hold their space from then on, and a checkpoint follows each log file's
- * worth of records so that DB_LOG_AUTO_REMOVE keeps two or three of them.
- * What the store does when it fills up is in store_bdb_space.c.
+ * files (store_opts.log_file_bytes each, at most an eighth of the file
+ * system) are zeroed when created, so they hold their space from then on,
+ * and a checkpoint follows each log file's worth of records so that
+ * DB_LOG_AUTO_REMOVE keeps two or three of them. What the store does when
+ * it fills up is in store_bdb_space.c.
  */
 #include "config.h"
 
@@ -62,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "msg.h"
 #include "store.h"
@@ -71,6 +73,7 @@
 #define CACHE_DEFAULT (32u << 20)
 #define LOG_BUF_BYTES (4u << 20)   /* a batch of events mostly fits the buffer */
 #define LOG_FILE_DEFAULT (8u << 20)
+#define LOG_FILE_MIN (1u << 20)
 #define EVENTS_PAGESIZE 65536      /* events up to ~16 KB stay off overflow pages */
 #define META_KEY "state"
 #define META_VERSION 1
@@ -133,12 +136,37 @@ bool store_panicked(const store_t *st)
  * and recovery, which zeroes the log after its last record, needs no new
  * space to do it.
  */
+/*
+ * The size of each log file: as asked, but at most an eighth of the state
+ * directory's file system (whole MiB, 1 MiB at least). The log takes three
+ * or four files, and the store cannot work, or get out of a full disk,
+ * without room for them beside its databases.
+ */
+static u_int32_t log_file_size(const char *dir, u_int32_t want)
+{
+    struct statvfs sv;
+    uint64_t cap;
+
+    if (statvfs(dir, &sv) != 0)
+        return want;
+    cap = (uint64_t)sv.f_blocks * sv.f_frsize / 8 & ~(uint64_t)(LOG_FILE_MIN - 1);
+    if (cap < LOG_FILE_MIN)
+        cap = LOG_FILE_MIN;
+    if (want <= cap)
+        return want;
+    msg_info("store: %s: log files of %llu MiB, not %u MiB (store_log_file_size): the file "
+             "system has %llu MiB", dir, (unsigned long long)(cap >> 20), want >> 20,
+             (unsigned long long)((uint64_t)sv.f_blocks * sv.f_frsize >> 20));
+    return (u_int32_t)cap;
+}
+
 static int env_open(store_t *st, const struct store_opts *opts, mh_err_t *err)
 {
     const u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK |
                             DB_INIT_MPOOL | DB_PRIVATE | DB_RECOVER | DB_THREAD;
     size_t cache = opts->cache_bytes ? opts->cache_bytes : CACHE_DEFAULT;
-    u_int32_t log_file = opts->log_file_bytes ? opts->log_file_bytes : LOG_FILE_DEFAULT;
+    u_int32_t log_file = log_file_size(st->dir, opts->log_file_bytes ? opts->log_file_bytes
+                                                                      : LOG_FILE_DEFAULT);
     u_int32_t log_buf = log_file / 4 < LOG_BUF_BYTES ? log_file / 4 : LOG_BUF_BYTES;
     DB_ENV *env;
     int ret;
