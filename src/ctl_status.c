@@ -142,12 +142,11 @@ static void print_maillog_status(json_t *sources)
 static void print_space(const json_t *sp)
 {
     const char *since = ctl_str(sp, "since"), *cause = ctl_str(sp, "cause");
-    char free[32];
+    char avail[32];
 
-    if (json_integer_value(json_object_get(sp, "free_bytes")) >= 0 &&
-        json_is_integer(json_object_get(sp, "free_bytes"))) {
-        human_bytes(free, sizeof(free), (double)ctl_int(sp, "free_bytes"));
-        printf(", %s free", free);
+    if (json_is_integer(json_object_get(sp, "free_bytes")) && ctl_int(sp, "free_bytes") >= 0) {
+        human_bytes(avail, sizeof(avail), (double)ctl_int(sp, "free_bytes"));
+        printf(", %s free", avail);
     }
     putchar('\n');
     if (json_is_true(json_object_get(sp, "full")))

@@ -95,13 +95,13 @@ bool bdb_space_notice(store_t *st, const char *text)
 void bdb_space_committed(store_t *st)
 {
     struct bdb_space *sp = &st->space;
-    uint64_t free = 0;
+    uint64_t avail;
 
     if (sp->state != SPACE_PROBATION)
         return;
-    free = space_free(st->dir);
+    avail = space_free(st->dir);
     msg_info("store: %s: space again (%llu KiB free), new events are stored again; out of "
-             "space for %lld s", st->dir, (unsigned long long)(free / 1024),
+             "space for %lld s", st->dir, (unsigned long long)(avail / 1024),
              (long long)((time_now_ms() - sp->since_ms) / 1000));
     sp->state = SPACE_OK;
     sp->since_ms = 0;
@@ -189,14 +189,14 @@ static void log_files_space(const char *dir, uint64_t *bytes, uint64_t *holes)
 
 int bdb_space_open_failed(const store_t *st, mh_err_t *err)
 {
-    uint64_t free = space_free(st->dir), log_bytes, holes;
+    uint64_t avail = space_free(st->dir), log_bytes, holes;
 
     log_files_space(st->dir, &log_bytes, &holes);
     return mh_err_set(err, "store: not enough space to recover %s (%s): %llu KiB free; "
                       "recovery writes back to the databases what the log holds (up to "
                       "about %llu KiB, the size of the log files) and needs %llu KiB more "
                       "to finish the log", st->dir, st->space.cause,
-                      free == UINT64_MAX ? 0ULL : (unsigned long long)(free / 1024),
+                      avail == UINT64_MAX ? 0ULL : (unsigned long long)(avail / 1024),
                       (unsigned long long)(log_bytes / 1024),
                       (unsigned long long)((holes + 1023) / 1024));
 }
