@@ -155,6 +155,7 @@ typedef struct mh_conf {
                                 (unless still queued); 0 = keep forever */
     int retention_interval;  /* seconds between retention passes */
     int64_t cache_size;      /* Berkeley DB cache bytes */
+    int store_log_file_size; /* bytes of each Berkeley DB log file */
     bool store_sync;         /* fsync each commit (false only for tests/benchmarks) */
 
     /* ingest */

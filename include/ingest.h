@@ -7,8 +7,10 @@
  *   ingest_submit(h, ev, err)         synchronous: returns when the event is
  *                                     committed by mailhookd (INGEST_COMMITTED)
  *                                     or durably spooled (INGEST_SPOOLED);
- *                                     -1 + err when it was rejected as invalid
- *                                     or could be neither sent nor spooled
+ *                                     -1 + err when it was rejected as invalid,
+ *                                     INGEST_ETEMP + err when it could be
+ *                                     neither sent nor spooled (a full disk:
+ *                                     the caller tries again later)
  *   ingest_send(h, ev, err)           pipelined: queue and send without
  *                                     waiting; up to opts.window unacked
  *   ingest_flush(h, err)              wait until every sent event is
@@ -49,6 +51,7 @@ struct ingest_opts {
 };
 
 enum ingest_outcome { INGEST_COMMITTED = 0, INGEST_SPOOLED = 1 };
+#define INGEST_ETEMP (-2) /* ingest_submit: neither stored nor spooled, not rejected */
 
 struct ingest_stats {
     uint64_t committed, spooled, rejected;

@@ -42,9 +42,18 @@ typedef struct store_txn store_txn_t;
 struct store_opts {
     bool nosync;        /* commit without fsync: tests and benchmarks only */
     size_t cache_bytes; /* Berkeley DB cache size; 0 = default (32 MiB) */
+    uint32_t log_file_bytes; /* size of each log file; 0 = default (8 MiB); at most
+                                an eighth of the file system (said at open) */
 };
 
 store_t *store_open(const char *dir, const struct store_opts *opts, mh_err_t *err);
+/* Berkeley DB failed for good (a panic): every call fails from now on, and
+ * only closing the store and opening it again (recovery) helps. */
+bool store_panicked(const store_t *st);
+/* The same; when it fails for lack of space to run recovery, *no_space is
+ * set and err says how much is free and what recovery needs. */
+store_t *store_open_why(const char *dir, const struct store_opts *opts, bool *no_space,
+                        mh_err_t *err);
 void store_close(store_t *st); /* NULL is fine; checkpoints the log */
 
 store_txn_t *store_begin(store_t *st, mh_err_t *err);
@@ -150,6 +159,24 @@ int store_queue_scan(store_t *st, const char *endpoint, uint64_t from_seq, size_
 /* Number of entries of endpoint (walks them: for admin commands). */
 int store_queue_count(store_t *st, const char *endpoint, uint64_t *n, mh_err_t *err);
 
+/* ---- disk space
+ * A write that fails for lack of space (ENOSPC, EDQUOT) makes the store
+ * "full": logged once, and new data is refused (store_space_check) until a
+ * checkpoint goes through again, tried at most once a second by
+ * store_space_check and store_space_status. Reads, and writes that need no
+ * new space (delivery bookkeeping), go on meanwhile. */
+struct store_space {
+    bool full;           /* new data is refused */
+    int64_t since_ms;    /* wall clock: since when (0 when not full) */
+    char cause[200];     /* Berkeley DB's message about the write that failed */
+    uint64_t free_bytes; /* available on the state directory's file system */
+    uint64_t spells;     /* times the store filled up since it was opened */
+};
+/* 0 when new data may go in; -1 and err saying why not when full. */
+int store_space_check(store_t *st, mh_err_t *err);
+bool store_space_full(const store_t *st); /* no probe */
+void store_space_status(store_t *st, struct store_space *out);
+
 /* ---- statistics */
 struct store_stats {
     uint64_t events;        /* records in the event log */
@@ -158,6 +185,7 @@ struct store_stats {
     uint64_t endpoints;
     uint64_t queued;        /* entries in all delivery queues */
     uint64_t bytes_on_disk; /* databases + logs in the state directory */
+    struct store_space space;
 };
 int store_stats(store_t *st, struct store_stats *out, mh_err_t *err);
 

@@ -71,6 +71,18 @@ static json_t *admin_counters(const struct daemon_counters *c)
  * store and the request; finish() runs on the loop thread afterwards and
  * adds what the loop owns (counters, connections, uptime). */
 
+/* The store's disk space: "full" while new events are refused for lack of it. */
+static json_t *admin_space(const struct store_space *sp)
+{
+    char since[RFC3339_MS_LEN + 1];
+
+    return json_pack("{s:b,s:s?,s:s?,s:I,s:I}", "full", sp->full, "since",
+                     sp->since_ms ? time_format_rfc3339(since, sp->since_ms) : NULL, "cause",
+                     sp->cause[0] ? sp->cause : NULL, "free_bytes",
+                     (json_int_t)(sp->free_bytes > INT64_MAX ? -1 : (int64_t)sp->free_bytes),
+                     "spells", (json_int_t)sp->spells);
+}
+
 static json_t *admin_status_work(daemon_t *d, store_t *st, json_t *req)
 {
     struct store_stats ss;
@@ -78,10 +90,11 @@ static json_t *admin_status_work(daemon_t *d, store_t *st, json_t *req)
 
     if (store_stats(st, &ss, &err) < 0)
         return admin_error("internal", "%s", err.text);
-    return json_pack("{s:b,s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "ok", 1, "store", "events",
+    return json_pack("{s:b,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o}}", "ok", 1, "store", "events",
                      (json_int_t)ss.events, "last_seq", (json_int_t)ss.last_seq, "messages",
                      (json_int_t)ss.messages, "endpoints", (json_int_t)ss.endpoints, "queued",
-                     (json_int_t)ss.queued, "bytes_on_disk", (json_int_t)ss.bytes_on_disk);
+                     (json_int_t)ss.queued, "bytes_on_disk", (json_int_t)ss.bytes_on_disk,
+                     "space", admin_space(&ss.space));
 }
 
 static bool admin_status_finish(daemon_t *d, struct admin_job *job, json_t *req, json_t *reply)

@@ -127,6 +127,8 @@ static const struct conf_row conf_top_rows[] = {
      .kind = CK_INT, .off = F(retention_interval), .min = 1, .max = 86400},
     {CFG_INT("cache_size", 32 * MIB, CFGF_NONE),
      .kind = CK_INT64, .off = F(cache_size), .min = MIB, .max = CACHE_SIZE_MAX},
+    {CFG_INT("store_log_file_size", 8 * MIB, CFGF_NONE),
+     .kind = CK_INT, .off = F(store_log_file_size), .min = MIB, .max = GIB},
     {CFG_BOOL("store_sync", cfg_true, CFGF_NONE),
      .kind = CK_BOOL, .off = F(store_sync)},
     /* ingest */

@@ -43,10 +43,10 @@ int ctl_emit(struct ctl *ctl, int argc, char **argv)
     h = ingest_open(ctl->conf->ingest_socket, ctl->conf->spool_dir, NULL);
     rc = ingest_submit(h, ev, &err);
     ingest_close(h);
-    if (rc < 0) {
+    if (rc < 0) { /* INGEST_ETEMP: the caller should try again later */
         fprintf(stderr, "mailhookctl: %s\n", err.text);
         event_free(ev);
-        return EX_UNAVAILABLE;
+        return rc == INGEST_ETEMP ? EX_TEMPFAIL : EX_UNAVAILABLE;
     }
     if (ctl->json) {
         size_t len;
@@ -56,8 +56,9 @@ int ctl_emit(struct ctl *ctl, int argc, char **argv)
     } else if (rc == INGEST_COMMITTED) {
         printf("%s committed\n", ev->id);
     } else {
-        printf("%s spooled: mailhookd is not reachable; it will store the event when it "
-               "drains %s\n", ev->id, ctl->conf->spool_dir);
+        printf("%s spooled: mailhookd could not take it now (not running, not answering, "
+               "or out of space); it will store the event when it drains %s\n", ev->id,
+               ctl->conf->spool_dir);
     }
     event_free(ev);
     return EX_OK;

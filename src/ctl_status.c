@@ -142,6 +142,22 @@ static void print_maillog_status(json_t *sources)
     }
 }
 
+/* The rest of the store line: space left, and whether new events are refused. */
+static void print_space(const json_t *sp)
+{
+    const char *since = ctl_str(sp, "since"), *cause = ctl_str(sp, "cause");
+    char avail[32];
+
+    if (json_is_integer(json_object_get(sp, "free_bytes")) && ctl_int(sp, "free_bytes") >= 0) {
+        human_bytes(avail, sizeof(avail), (double)ctl_int(sp, "free_bytes"));
+        printf(", %s free", avail);
+    }
+    putchar('\n');
+    if (json_is_true(json_object_get(sp, "full")))
+        printf("           OUT OF SPACE since %s: new events are answered with a temporary "
+               "failure (%s)\n", since ? since : "-", cause ? cause : "-");
+}
+
 static void print_status(const json_t *r)
 {
     json_int_t up = jint(r, "uptime_s", NULL);
@@ -152,8 +168,9 @@ static void print_status(const json_t *r)
            json_string_value(json_object_get(r, "version")), jint(r, "pid", NULL),
            up / 86400, up / 3600 % 24, up / 60 % 60, up % 60,
            json_string_value(json_object_get(r, "started")));
-    printf("store:     %s, %s on disk\n", json_string_value(json_object_get(r, "state_dir")),
+    printf("store:     %s, %s on disk", json_string_value(json_object_get(r, "state_dir")),
            size);
+    print_space(json_object_get(json_object_get(r, "store"), "space"));
     printf("events:    %lld stored (last seq %lld)\n", jint(r, "store", "events"),
            jint(r, "store", "last_seq"));
     printf("messages:  %lld   endpoints: %lld   queued deliveries: %lld\n",

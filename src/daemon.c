@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "admin_delivery.h"
@@ -39,6 +41,12 @@
 #define RETENTION_AGAIN_MS 1000 /* a pass that stopped early goes on after this */
 #define RETENTION_CHUNK 10000
 #define SHUTDOWN_POLL_MS 20
+/* While recovery lacks space: look this often whether more is free, try
+ * once STORE_OPEN_MORE bytes more are (each failed recovery costs Berkeley
+ * DB a little memory), and anyway this often (a quota does not show). */
+#define STORE_OPEN_LOOK_MS 5000
+#define STORE_OPEN_MORE (1u << 20)
+#define STORE_OPEN_ANYWAY_MS 60000
 
 /* The fan-out of the running daemon: daemon_append_events_txn runs on the
  * store thread for several callers (ingest, spool, readers) that do not
@@ -107,6 +115,8 @@ int daemon_append_log_events_txn(store_t *st, store_txn_t *txn, event_t *const *
     char *json;
     int rc;
 
+    if (store_space_check(st, err) < 0) /* full: refused without a try */
+        return -1;
     for (size_t i = 0; i < n; i++) {
         if ((rc = enrich_append_hold(st, txn, evs[i], hold_until_ms, err)) < 0)
             return -1;
@@ -443,6 +453,78 @@ static int daemon_signals(void)
     return fd;
 }
 
+/* What a stopped daemon leaves behind: its sockets and pid file. */
+static void daemon_cleanup_files(const mh_conf_t *c)
+{
+    unlink(c->ingest_socket);
+    unlink(c->admin_socket);
+    if (c->pid_file[0])
+        unlink(c->pid_file);
+}
+
+/* Wait up to ms for a signal: true when it says stop (SIGHUP is ignored
+ * here: the configuration is read again once the daemon runs). */
+static bool daemon_wait_stop(int signal_fd, int ms)
+{
+    struct pollfd pfd = { .fd = signal_fd, .events = POLLIN };
+    struct signalfd_siginfo si;
+
+    if (poll(&pfd, 1, ms) <= 0)
+        return false;
+    while (read(signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        if (si.ssi_signo != SIGHUP) {
+            msg_info("received %s while waiting for space: stopped", strsignal((int)si.ssi_signo));
+            return true;
+        }
+    return false;
+}
+
+/* The bytes free on dir's file system for this process; 0 when unknown. */
+static uint64_t daemon_free_bytes(const char *dir)
+{
+    struct statvfs sv;
+
+    return statvfs(dir, &sv) == 0 ? (uint64_t)sv.f_bavail * sv.f_frsize : 0;
+}
+
+/* Wait until more space is free than was when recovery failed (or for
+ * STORE_OPEN_ANYWAY_MS): false when a signal said stop meanwhile. */
+static bool daemon_wait_space(daemon_t *d, uint64_t free_then)
+{
+    int64_t until = time_mono_ms() + STORE_OPEN_ANYWAY_MS;
+
+    do {
+        if (daemon_wait_stop(d->signal_fd, STORE_OPEN_LOOK_MS))
+            return false;
+    } while (daemon_free_bytes(d->conf->state_dir) < free_then + STORE_OPEN_MORE &&
+             time_mono_ms() < until);
+    return true;
+}
+
+/* The store, recovered. When recovery cannot run for lack of space, say
+ * what it needs once and try again when more space is free, so that the
+ * daemon comes up by itself (producers spool meanwhile); NULL when a
+ * signal said stop meanwhile. */
+static store_t *daemon_open_store(daemon_t *d, const struct store_opts *sopts)
+{
+    bool no_space, waited = false;
+    store_t *st;
+    mh_err_t err;
+
+    while ((st = store_open_why(d->conf->state_dir, sopts, &no_space, &err)) == NULL) {
+        if (!no_space)
+            msg_fatal(EX_UNAVAILABLE, "%s", err.text);
+        if (!waited)
+            msg_warn("%s; trying again once more space is free", err.text);
+        waited = true;
+        if (!daemon_wait_space(d, daemon_free_bytes(d->conf->state_dir)))
+            return NULL;
+    }
+    if (waited)
+        msg_info("store: %s: recovered, now that there is space", d->conf->state_dir);
+    return st;
+}
+
 static void daemon_prepare_round(evloop_t *l, void *ctx)
 {
     daemon_t *d = ctx;
@@ -481,8 +563,13 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
 
     sopts.nosync = !conf->store_sync;
     sopts.cache_bytes = (size_t)conf->cache_size;
-    if ((d.store = store_open(conf->state_dir, &sopts, &err)) == NULL)
-        msg_fatal(EX_UNAVAILABLE, "%s", err.text);
+    sopts.log_file_bytes = (uint32_t)conf->store_log_file_size;
+    if ((d.store = daemon_open_store(&d, &sopts)) == NULL) {
+        daemon_cleanup_files(conf);
+        close(d.signal_fd);
+        conf_unref(conf);
+        return EX_OK;
+    }
     d.started_ms = time_now_ms();
     d.loop = evloop_new();
     d.fanout = daemon_fanout = fanout_new();
@@ -525,10 +612,7 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     d.fanout = fanout_free(d.fanout);
     store_close(d.store);
     close(d.signal_fd);
-    unlink(d.conf->ingest_socket);
-    unlink(d.conf->admin_socket);
-    if (d.conf->pid_file[0])
-        unlink(d.conf->pid_file);
+    daemon_cleanup_files(d.conf);
     msg_info("stopped");
     conf_unref(d.conf);
     return EX_OK;

@@ -148,6 +148,7 @@ struct delivery {
     /* store changes */
     struct dl_ops *ops;
     bool ops_saving;       /* an ops job is on the store thread */
+    bool ops_full_warned;  /* saving failed for lack of space: said once */
     size_t jobs;           /* store jobs submitted, not done */
     uint64_t expire_timer;
     /* counters; every queued delivery that is not made is one of the

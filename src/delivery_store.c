@@ -41,6 +41,8 @@ struct dl_ops {
     struct delivery *dl;
     fanout_t *fanout;
     int rc;
+    bool full;     /* the store is out of space */
+    bool log_lost; /* saved without the log records, for lack of space */
     mh_err_t err;
 };
 
@@ -158,18 +160,35 @@ static int dl_op_apply(store_t *st, store_txn_t *txn, fanout_t *fo, const struct
     return 0;
 }
 
+/* The ops in one transaction; with_log false leaves out the log records. */
+static int dl_ops_save(store_t *st, struct dl_ops *ops, bool with_log)
+{
+    store_txn_t *txn = store_begin(st, &ops->err);
+    int rc = txn ? 0 : -1;
+
+    for (size_t i = 0; rc == 0 && i < ops->n; i++)
+        if (with_log || ops->v[i].kind != OP_LOG)
+            rc = dl_op_apply(st, txn, ops->fanout, &ops->v[i], &ops->err);
+    if (rc < 0) {
+        store_abort(txn);
+        return -1;
+    }
+    return store_commit(txn, &ops->err);
+}
+
 static void dl_ops_work(store_t *st, void *ctx)
 {
     struct dl_ops *ops = ctx;
-    store_txn_t *txn = store_begin(st, &ops->err);
 
-    ops->rc = txn ? 0 : -1;
-    for (size_t i = 0; ops->rc == 0 && i < ops->n; i++)
-        ops->rc = dl_op_apply(st, txn, ops->fanout, &ops->v[i], &ops->err);
-    if (ops->rc < 0)
-        store_abort(txn);
-    else
-        ops->rc = store_commit(txn, &ops->err);
+    ops->rc = dl_ops_save(st, ops, true);
+    /* Out of space: removing queue entries needs little more than log, so
+     * try the queue changes alone, lest what went out be sent again after a
+     * restart; this round's delivery log records are lost then. */
+    if (ops->rc < 0 && store_space_full(st) && dl_ops_save(st, ops, false) == 0) {
+        ops->rc = 0;
+        ops->log_lost = true;
+    }
+    ops->full = store_space_full(st);
 }
 
 /* Loop thread: removed entries are no longer held. If the transaction
@@ -181,8 +200,17 @@ static void dl_ops_done(void *ctx)
     struct delivery *dl = ops->dl;
     struct dl_ep *dep = NULL;
 
-    if (ops->rc < 0)
-        msg_warn("delivery: saving %zu queue changes failed: %s", ops->n, ops->err.text);
+    if (ops->rc < 0 && (!ops->full || !dl->ops_full_warned))
+        msg_warn("delivery: saving %zu queue changes failed: %s%s", ops->n, ops->err.text,
+                 ops->full ? " (not said again while the store is out of space; what was "
+                             "delivered meanwhile is sent again after a restart)" : "");
+    if (ops->log_lost && !dl->ops_full_warned)
+        msg_warn("delivery: out of space: queue changes saved without their delivery log "
+                 "records while it lasts");
+    if (!ops->full)
+        dl->ops_full_warned = false;
+    else if (ops->rc < 0 || ops->log_lost)
+        dl->ops_full_warned = true;
     for (size_t i = 0; i < ops->n; i++) {
         const struct dl_op *op = &ops->v[i];
 

@@ -100,6 +100,7 @@ struct ingest {
 
     uint64_t watch_seq;
     enum watch_state watch;
+    bool watch_temp; /* WATCH_FAILED: neither stored nor spooled, not rejected */
     mh_err_t watch_err;
 
     bool failed;       /* an event failed since the last ingest_flush */
@@ -143,9 +144,11 @@ void ingest_get_stats(const ingest_t *h, struct ingest_stats *out)
  * spooled). The watched event's failure goes to ingest_submit; any other to
  * the next ingest_flush, which reports the first one.
  */
-static void ingest_fail(ingest_t *h, bool watched, const char *fmt, ...) MH_PRINTF(3, 4);
+static void ingest_fail(ingest_t *h, bool watched, bool temp, const char *fmt, ...)
+    MH_PRINTF(4, 5);
 
-static void ingest_fail(ingest_t *h, bool watched, const char *fmt, ...)
+/* temp: the event may go through later (it was neither stored nor spooled). */
+static void ingest_fail(ingest_t *h, bool watched, bool temp, const char *fmt, ...)
 {
     mh_err_t e;
     va_list ap;
@@ -155,6 +158,7 @@ static void ingest_fail(ingest_t *h, bool watched, const char *fmt, ...)
     va_end(ap);
     if (watched) {
         h->watch = WATCH_FAILED;
+        h->watch_temp = temp;
         h->watch_err = e;
     } else if (!h->failed) {
         h->failed = true;
@@ -179,7 +183,7 @@ static void ingest_spool(ingest_t *h, const char *lines, size_t len, size_t n, b
             h->watch = WATCH_SPOOLED;
         return;
     }
-    ingest_fail(h, watched, "%zu event%s neither delivered nor spooled: %s; %s", n,
+    ingest_fail(h, watched, true, "%zu event%s neither delivered nor spooled: %s; %s", n,
                 n == 1 ? "" : "s", why, err.text);
 }
 
@@ -355,7 +359,7 @@ static int ingest_answer(ingest_t *h, const char *line, size_t llen, int64_t *no
         break;
     case INGEST_ACK_REJECT:
         h->stats.rejected++;
-        ingest_fail(h, watched, "rejected by mailhookd: %s",
+        ingest_fail(h, watched, false, "rejected by mailhookd: %s",
                     printable(shown, sizeof(shown), line + 1, llen - 1));
         break;
     case INGEST_ACK_TEMPFAIL:
@@ -614,7 +618,7 @@ int ingest_submit(ingest_t *h, const event_t *ev, mh_err_t *err)
     case WATCH_FAILED:
         if (err)
             *err = h->watch_err;
-        return -1;
+        return h->watch_temp ? INGEST_ETEMP : -1;
     case WATCH_PENDING:
         break;
     }

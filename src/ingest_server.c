@@ -69,6 +69,7 @@ struct batch {
     enum store_append_result *res;
     size_t nev;
     int rc;
+    bool full; /* failed because the store is out of space (it said so once) */
     mh_err_t err;
 };
 
@@ -287,6 +288,7 @@ static void batch_store(store_t *st, void *ctx)
         if (b->entries[i].ev)
             b->evs[b->nev++] = b->entries[i].ev;
     b->rc = b->nev ? daemon_append_events(st, b->evs, b->nev, b->res, &b->err) : 0;
+    b->full = b->rc < 0 && store_space_full(st);
 }
 
 /* "CODE REASON\n": the reason made printable whatever it quotes, so that
@@ -330,8 +332,9 @@ static void batch_done(void *ctx)
     size_t nt = 0, len;
 
     if (b->rc < 0) {
-        msg_warn("ingest: %s: %zu events answered with a temporary failure", b->err.text,
-                 b->nev);
+        if (!b->full)
+            msg_warn("ingest: %s: %zu events answered with a temporary failure", b->err.text,
+                     b->nev);
         s->d->ctr.tempfailed += b->nev;
     } else if (b->nev > 0) {
         daemon_count_appended(s->d, b->res, b->nev);

@@ -42,6 +42,7 @@ struct drain_job {
     enum store_append_result *res;
     int rc;
     mh_err_t err;
+    bool full; /* failed because the store is out of space */
     bool more; /* files were left for the next job */
 };
 
@@ -111,6 +112,7 @@ static void drain_store(store_t *st, void *ctx)
 
     job->res = xcalloc(job->nev ? job->nev : 1, sizeof(*job->res));
     job->rc = job->nev ? daemon_append_events(st, job->evs, job->nev, job->res, &job->err) : 0;
+    job->full = job->rc < 0 && store_space_full(st);
 }
 
 static void drain_settle(struct spool_drain *sd, struct drain_file *f)
@@ -142,9 +144,10 @@ static void drain_done(void *ctx)
     struct drain_job *job = ctx;
     struct spool_drain *sd = job->sd;
 
-    if (job->rc < 0)
-        msg_warn("spool: %s; %zu files stay for the next scan", job->err.text, job->nfiles);
-    else if (job->nev > 0)
+    if (job->rc < 0) {
+        if (!job->full) /* out of space: the store said so once */
+            msg_warn("spool: %s; %zu files stay for the next scan", job->err.text, job->nfiles);
+    } else if (job->nev > 0)
         daemon_count_appended(sd->d, job->res, job->nev);
     for (size_t i = 0; i < job->nfiles; i++) {
         if (job->rc == 0)

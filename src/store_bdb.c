@@ -13,9 +13,9 @@
  * Failures come back as -1 with "store: <operation>: <db_strerror>" in err;
  * DB_LOCK_DEADLOCK is such a failure (the caller aborts and may retry).
  *
- * Layout: a transactional environment in the state directory (not
- * DB_PRIVATE, so db_stat and db_recover can inspect it; DB_RECOVER on every
- * open makes a kill -9'd previous owner harmless). One btree file per table:
+ * Layout: a transactional environment in the state directory; DB_RECOVER
+ * on every open makes a kill -9'd previous owner harmless. One btree file
+ * per table:
  *
  *   events.db        seq (8 bytes big-endian) -> event record (store_bdb_event.c)
  *   event_ids.db     id (no NUL) -> seq (8 bytes BE)
@@ -44,6 +44,14 @@
  * uncommitted writes). Scans open a cursor per record and close it before
  * the callback runs, so a callback may use the store, writes included.
  * Strings handed to callbacks and returned by gets are NUL-terminated.
+ *
+ * Disk space: nothing is mapped from the state directory (DB_PRIVATE, see
+ * env_open), so a full file system is a failed write, never a SIGBUS; log
+ * files (store_opts.log_file_bytes each, at most an eighth of the file
+ * system) are zeroed when created, so they hold their space from then on,
+ * and a checkpoint follows each log file's worth of records so that
+ * DB_LOG_AUTO_REMOVE keeps two or three of them. What the store does when
+ * it fills up is in store_bdb_space.c.
  */
 #include "config.h"
 
@@ -56,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "msg.h"
 #include "store.h"
@@ -64,8 +73,8 @@
 
 #define CACHE_DEFAULT (32u << 20)
 #define LOG_BUF_BYTES (4u << 20)   /* a batch of events mostly fits the buffer */
-#define LOG_FILE_BYTES (64u << 20)
-#define CKPT_KBYTES (32u << 10)    /* checkpoint after 32 MiB of log */
+#define LOG_FILE_DEFAULT (8u << 20)
+#define LOG_FILE_MIN (1u << 20)
 #define EVENTS_PAGESIZE 65536      /* events up to ~16 KB stay off overflow pages */
 #define META_KEY "state"
 #define META_VERSION 1
@@ -90,33 +99,94 @@ int bdb_err(mh_err_t *err, const char *what, int ret)
 
 static void store_errcall(const DB_ENV *env, const char *pfx, const char *text)
 {
-    (void)env;
     (void)pfx;
-    msg_warn("store: berkeley db: %s", text);
+    if (!bdb_space_notice(env->app_private, text))
+        msg_warn("store: berkeley db: %s", text);
+}
+
+/*
+ * Berkeley DB failed for good (a panic: every call returns DB_RUNRECOVERY
+ * from now on, only a new open, which recovers, helps). Noted for the
+ * owner (store_panicked); a panic while opening is the open's failure.
+ */
+static void store_event(DB_ENV *env, u_int32_t event, void *info)
+{
+    store_t *st = env->app_private;
+
+    if (event != DB_EVENT_PANIC || !st->env_open || st->panicked)
+        return;
+    st->panicked = true;
+    msg_warn("store: %s: Berkeley DB failed (%s): the store must be recovered", st->dir,
+             db_strerror(info ? *(int *)info : DB_RUNRECOVERY));
+}
+
+bool store_panicked(const store_t *st)
+{
+    return st->panicked;
 }
 
 /* ---- open and close */
 
+/*
+ * DB_PRIVATE: the regions (cache, locks, log buffer) live in this process's
+ * memory, not in __db.* files mapped from the state directory. A mapped
+ * file is written by storing into memory; on a full file system that store
+ * is a SIGBUS, not an error. The store has one process anyway (mailhookd).
+ * DB_LOG_ZERO: each log file is written full of zeros when it is created,
+ * so its space is taken then (a write that can fail, and does so cleanly),
+ * and recovery, which zeroes the log after its last record, needs no new
+ * space to do it.
+ */
+/*
+ * The size of each log file: as asked, but at most an eighth of the state
+ * directory's file system (whole MiB, 1 MiB at least). The log takes three
+ * or four files, and the store cannot work, or get out of a full disk,
+ * without room for them beside its databases.
+ */
+static u_int32_t log_file_size(const char *dir, u_int32_t want)
+{
+    struct statvfs sv;
+    uint64_t cap;
+
+    if (statvfs(dir, &sv) != 0)
+        return want;
+    cap = (uint64_t)sv.f_blocks * sv.f_frsize / 8 & ~(uint64_t)(LOG_FILE_MIN - 1);
+    if (cap < LOG_FILE_MIN)
+        cap = LOG_FILE_MIN;
+    if (want <= cap)
+        return want;
+    msg_info("store: %s: log files of %llu MiB, not %u MiB (store_log_file_size): the file "
+             "system has %llu MiB", dir, (unsigned long long)(cap >> 20), want >> 20,
+             (unsigned long long)((uint64_t)sv.f_blocks * sv.f_frsize >> 20));
+    return (u_int32_t)cap;
+}
+
 static int env_open(store_t *st, const struct store_opts *opts, mh_err_t *err)
 {
     const u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK |
-                            DB_INIT_MPOOL | DB_RECOVER | DB_THREAD;
+                            DB_INIT_MPOOL | DB_PRIVATE | DB_RECOVER | DB_THREAD;
     size_t cache = opts->cache_bytes ? opts->cache_bytes : CACHE_DEFAULT;
+    u_int32_t log_file = log_file_size(st->dir, opts->log_file_bytes ? opts->log_file_bytes
+                                                                      : LOG_FILE_DEFAULT);
+    u_int32_t log_buf = log_file / 4 < LOG_BUF_BYTES ? log_file / 4 : LOG_BUF_BYTES;
     DB_ENV *env;
     int ret;
 
     if ((ret = db_env_create(&env, 0)) != 0)
         return bdb_err(err, "create environment", ret);
     st->env = env;
+    st->log_file_bytes = log_file;
+    env->app_private = st;
     env->set_errcall(env, store_errcall);
+    env->set_event_notify(env, store_event);
     if ((ret = env->set_cachesize(env, (u_int32_t)(cache >> 30),
                                   (u_int32_t)(cache & ((1u << 30) - 1)), 1)) != 0 ||
-        (ret = env->set_lg_bsize(env, LOG_BUF_BYTES)) != 0 ||
-        (ret = env->set_lg_max(env, LOG_FILE_BYTES)) != 0 ||
+        (ret = env->set_lg_bsize(env, log_buf)) != 0 ||
+        (ret = env->set_lg_max(env, log_file)) != 0 ||
         (ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
         (ret = env->set_lk_max_locks(env, LOCKS_MAX)) != 0 ||
         (ret = env->set_lk_max_objects(env, LOCKS_MAX)) != 0 ||
-        (ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
+        (ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE | DB_LOG_ZERO, 1)) != 0 ||
         (opts->nosync && (ret = env->set_flags(env, DB_TXN_NOSYNC, 1)) != 0))
         return bdb_err(err, "configure environment", ret);
     if ((ret = env->open(env, st->dir, flags, 0600)) != 0)
@@ -243,9 +313,17 @@ static void store_free(store_t *st)
 
 store_t *store_open(const char *dir, const struct store_opts *opts, mh_err_t *err)
 {
+    return store_open_why(dir, opts, NULL, err);
+}
+
+store_t *store_open_why(const char *dir, const struct store_opts *opts, bool *no_space,
+                        mh_err_t *err)
+{
     static const struct store_opts defaults;
     store_t *st;
 
+    if (no_space)
+        *no_space = false;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         mh_err_set(err, "store: create directory %s: %s", dir, strerror(errno));
         return NULL;
@@ -254,6 +332,11 @@ store_t *store_open(const char *dir, const struct store_opts *opts, mh_err_t *er
     st->dir = xstrdup(dir);
     if (env_open(st, opts ? opts : &defaults, err) < 0 || dbs_open(st, err) < 0 ||
         state_load(st, err) < 0 || bdb_events_open(st, err) < 0) {
+        if (store_space_full(st)) {
+            bdb_space_open_failed(st, err);
+            if (no_space)
+                *no_space = true;
+        }
         store_free(st);
         return NULL;
     }
@@ -322,9 +405,20 @@ static void txn_hooks_run(store_txn_t *txn, bool committed)
     txn->hooks = NULL;
 }
 
+/*
+ * A commit that Berkeley DB reports done although writing its commit record
+ * was refused for lack of space: 5.3 takes a failed write at the start of a
+ * new log file for one that went through (__log_flush_commit compares only
+ * the file numbers), so the transaction is done in memory but not on disk
+ * until the log can be written again, and lost if the process dies first.
+ * The caller is told it failed (a producer spools the event, which is
+ * stored once: ids are unique); the counts and the hooks follow Berkeley
+ * DB, which goes on as if it were committed.
+ */
 int store_commit(store_txn_t *txn, mh_err_t *err)
 {
     store_t *st = txn->st;
+    uint64_t refused = st->space.writes_refused;
     int ret;
 
     if (txn->dirty && state_save(txn, err) < 0) {
@@ -340,9 +434,16 @@ int store_commit(store_txn_t *txn, mh_err_t *err)
     xfree(txn);
     if (ret != 0)
         return bdb_err(err, "commit", ret);
+    if (st->space.writes_refused != refused)
+        return mh_err_set(err, "store: commit: writing the log was refused for lack of space "
+                          "(%s): not on disk yet", st->space.cause);
+    bdb_space_committed(st);
     /* Bounds recovery time and lets DB_LOG_AUTO_REMOVE drop old log files;
-     * does nothing until CKPT_KBYTES of log were written since the last. */
-    if ((ret = st->env->txn_checkpoint(st->env, CKPT_KBYTES, 0, 0)) != 0)
+     * does nothing until a log file's worth was written since the last.
+     * While the store is full, its probe does that (store_bdb_space.c). */
+    if (!store_space_full(st) &&
+        (ret = st->env->txn_checkpoint(st->env, st->log_file_bytes >> 10, 0, 0)) != 0 &&
+        !store_space_full(st))
         msg_warn("store: checkpoint: %s", db_strerror(ret));
     return 0;
 }
@@ -741,8 +842,7 @@ int store_queue_count(store_t *st, const char *endpoint, uint64_t *n, mh_err_t *
 
 /* ---- statistics */
 
-/* Allocated bytes (st_blocks), not st_size: log files are created at their
- * full size (LOG_FILE_BYTES) as sparse files. Region files (__db.*) count. */
+/* Allocated bytes (st_blocks), not st_size, which may count holes. */
 static int dir_bytes(const char *dir, uint64_t *total, mh_err_t *err)
 {
     struct dirent *de;
@@ -768,5 +868,6 @@ int store_stats(store_t *st, struct store_stats *out, mh_err_t *err)
     out->messages = st->count[C_MESSAGES];
     out->endpoints = st->count[C_ENDPOINTS];
     out->queued = st->count[C_QUEUED];
+    store_space_status(st, &out->space);
     return dir_bytes(st->dir, &out->bytes_on_disk, err);
 }

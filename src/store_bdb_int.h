@@ -1,6 +1,7 @@
 /*
- * store_bdb_int.h - private to store_bdb.c and store_bdb_event.c, the two
- * halves of the Berkeley DB store (store.h). Nothing else includes it.
+ * store_bdb_int.h - private to store_bdb.c, store_bdb_event.c and
+ * store_bdb_space.c, the parts of the Berkeley DB store (store.h). Nothing
+ * else includes it but the unit test of the store on a full disk.
  *
  *   struct store, struct store_txn   the handles behind store_t, store_txn_t
  *   D_* / C_*                        database files / counted tables
@@ -9,6 +10,7 @@
  *   read_txn                         the transaction reads run in
  *   copy_cstr                        a NUL-terminated copy for the caller
  *   bdb_err                          "store: <what>: <db_strerror>" into err
+ *   bdb_space_*                      a full file system (store_bdb_space.c)
  *   bdb_walker_*                     cursor-per-record scans (store_bdb.c)
  *   bdb_queue_names, bdb_queued      is an event in some delivery queue
  *                                    (store_bdb.c, for expiry)
@@ -41,11 +43,26 @@ enum { D_EVENTS, D_EVENT_IDS, D_EVENT_TIMES, D_MESSAGES, D_ENDPOINTS, D_CHECKPOI
 /* Counted tables, in the order of the counts in the meta record. */
 enum { C_EVENTS, C_MESSAGES, C_ENDPOINTS, C_CHECKPOINTS, C_QUEUED, C_N };
 
+/* The store on a full file system (store_bdb_space.c). */
+enum { SPACE_OK, SPACE_FULL, SPACE_PROBATION /* a probe went through, no commit yet */ };
+
+struct bdb_space {
+    int state;           /* SPACE_* */
+    int64_t since_ms;    /* wall clock: when the spell began */
+    int64_t probe_ms;    /* monotonic: the last failure or probe */
+    char cause[200];     /* Berkeley DB's first message of the spell */
+    uint64_t spells;     /* since the store was opened */
+    uint64_t suppressed; /* messages not logged in this spell */
+    uint64_t writes_refused; /* messages about a write refused for lack of space */
+};
+
 struct store {
     DB_ENV *env;         /* owned; closed by store_close */
     bool env_open;       /* env->open succeeded */
+    bool panicked;       /* Berkeley DB failed for good since (store_panicked) */
     DB *db[D_N];         /* owned; NULL until created */
     char *dir;           /* owned copy */
+    uint32_t log_file_bytes; /* size of each log file; a checkpoint each as much */
     uint64_t last_seq;   /* highest sequence ever assigned; never decreases */
     uint64_t count[C_N]; /* committed record counts */
     store_txn_t *cur;    /* the open transaction (the caller's), or NULL */
@@ -54,6 +71,7 @@ struct store {
     int64_t recv_since;  /* meta.db "recv_since": every event record without a
                             receipt time (version 1) was received before it */
     uint64_t expire_from; /* the sequence number the next expiry walk starts at */
+    struct bdb_space space;
 };
 
 struct txn_hook {
@@ -122,6 +140,17 @@ static inline char *copy_cstr(const void *p, size_t len)
 
 /* Fill err with "store: <what>: <db_strerror(ret)>"; returns -1. */
 int bdb_err(mh_err_t *err, const char *what, int ret);
+
+/* ---- a full file system (store_bdb_space.c) */
+
+/* A message of Berkeley DB's: true when it is not to be logged (the store
+ * is full, or it just became so: this message says why). */
+bool bdb_space_notice(store_t *st, const char *text);
+/* A commit went through (ends a full spell after a successful probe). */
+void bdb_space_committed(store_t *st);
+/* Fill err with why store_open could not recover (the store became full
+ * while it tried) and the space recovery needs; returns -1. */
+int bdb_space_open_failed(const store_t *st, mh_err_t *err);
 
 /* ---- scans: a cursor per record, closed before the callback runs */
 

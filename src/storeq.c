@@ -2,7 +2,9 @@
  * storeq.c - the store thread and its job queue (see storeq.h).
  *
  * Two singly linked FIFO lists under one mutex: "todo" (submitted, not yet
- * run) and "done" (run, completion pending). The store thread moves a job
+ * run) and "done" (run, completion pending). A store that failed for good
+ * (store_panicked) ends the process after the job that found it: only a
+ * new start, which recovers it, helps, and the supervisor makes one. The store thread moves a job
  * from todo to done and writes the eventfd; the loop reads the eventfd and
  * runs the completions. Jobs are few per second (batches, admin queries),
  * so one mutex is no contention.
@@ -79,6 +81,9 @@ static void *storeq_thread(void *arg)
             break; /* quit, and nothing left to do */
         pthread_mutex_unlock(&q->lock);
         j->work(q->st, j->ctx);
+        if (store_panicked(q->st)) /* nothing works any more: start over */
+            msg_fatal(EX_TEMPFAIL, "store: Berkeley DB failed for good: exiting, the next "
+                      "start recovers the store (producers spool meanwhile)");
         pthread_mutex_lock(&q->lock);
         list_push(&q->done, j);
         if (write(q->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)

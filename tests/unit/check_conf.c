@@ -26,7 +26,7 @@
 #include "xalloc.h"
 
 
-#define NOPTIONS 77 /* options in the tables today (33 + 17 maillog.* + 16 endpoint.* +
+#define NOPTIONS 78 /* options in the tables today (34 + 17 maillog.* + 16 endpoint.* +
                           11 milter.*); update with them */
 
 static char *tmpdir;
@@ -354,6 +354,9 @@ static const struct bad_case bad_cases[] = {
     {"retention_days = -1\n", "x.conf:1: ", "'retention_days': -1 is out of range (0 to 36500)"},
     {"# c\ncache_size = 1048575\n", "x.conf:2: ", "'cache_size': 1048575 is out of range"},
     {"cache_size = 68719476737\n", "x.conf:1: ", "'cache_size'"},
+    {"store_log_file_size = 1048575\n", "x.conf:1: ",
+     "'store_log_file_size': 1048575 is out of range (1048576 to 1073741824)"},
+    {"store_log_file_size = 1073741825\n", "x.conf:1: ", "'store_log_file_size'"},
     {"\n\n\n\nmax_event_size = 1023\n", "x.conf:5: ", "'max_event_size': 1023"},
     {"max_event_size = 16777217\n", "x.conf:1: ", "'max_event_size': 16777217"},
     {"log_level = 1\ncommit_batch = 0\n", "x.conf:2: ", "'commit_batch': 0"},

@@ -709,7 +709,8 @@ START_TEST(test_retry_hold)
 }
 END_TEST
 
-/* Neither daemon nor spool: an error the caller can log, never a hang. */
+/* Neither daemon nor spool: an error the caller can log, never a hang;
+ * temporary (INGEST_ETEMP: nothing was kept, try again), not a rejection. */
 START_TEST(test_submit_lost)
 {
     char *top = tmpdir_new(), *sock = xasprintf("%s/no-such.sock", top);
@@ -718,7 +719,7 @@ START_TEST(test_submit_lost)
     ingest_t *h = ingest_open(sock, dir, NULL);
     mh_err_t err;
 
-    ck_assert_int_eq(ingest_submit(h, ev, &err), -1);
+    ck_assert_int_eq(ingest_submit(h, ev, &err), INGEST_ETEMP);
     ck_assert_msg(strstr(err.text, "neither delivered nor spooled") != NULL, "%s", err.text);
     ck_assert_msg(strstr(err.text, "no-spool") != NULL, "%s", err.text);
     ck_assert_int_eq(ingest_flush(h, &err), 0);
