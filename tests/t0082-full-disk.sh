@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# t0080: a full disk. The state directory is on a small tmpfs; producers
+# t0082: a full disk. The state directory is on a small tmpfs; producers
 # write events while a filler file takes the rest of it. mailhookd keeps
 # running: new events get a temporary failure (producers spool them), the
 # cause is logged once and shown in status, delivery goes on, and when the
