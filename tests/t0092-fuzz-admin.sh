@@ -12,7 +12,7 @@ fuzz_run admin "the admin request path" \
     admin_server.c admin_delivery.c admin_replay.c admin_backfill.c \
     daemon.c evloop.c storeq.c ingest_server.c spool_drain.c privdrop.c maillog_reader.c \
     fanout.c seqset.c delivery.c delivery_health.c delivery_http.c delivery_store.c \
-    enrich.c store_bdb.c store_bdb_event.c ingest_client.c spool.c \
+    enrich.c store_bdb.c store_bdb_event.c store_bdb_space.c ingest_client.c spool.c \
     maillog_parse.c maillog_time.c maillog_correlate.c maillog_correlate_state.c \
     maillog_correlate_filter.c maillog_correlate_sendmail.c tail_file.c tail_ident.c \
     tail_resume.c journal_source.c \

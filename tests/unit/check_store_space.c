@@ -114,7 +114,7 @@ static int append_commit(store_t *s, const char *id)
     uint64_t seq;
 
     ck_assert_msg(txn != NULL, "store_begin: %s", err.text);
-    if (store_event_append(txn, id, "a.b", 1, "{}", 2, &seq, &res, &err) != 0) {
+    if (store_event_append(txn, id, "a.b", 1, 1, "{}", 2, &seq, &res, &err) != 0) {
         store_abort(txn);
         return -1;
     }
