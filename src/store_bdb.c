@@ -128,16 +128,6 @@ bool store_panicked(const store_t *st)
 /* ---- open and close */
 
 /*
- * DB_PRIVATE: the regions (cache, locks, log buffer) live in this process's
- * memory, not in __db.* files mapped from the state directory. A mapped
- * file is written by storing into memory; on a full file system that store
- * is a SIGBUS, not an error. The store has one process anyway (mailhookd).
- * DB_LOG_ZERO: each log file is written full of zeros when it is created,
- * so its space is taken then (a write that can fail, and does so cleanly),
- * and recovery, which zeroes the log after its last record, needs no new
- * space to do it.
- */
-/*
  * The size of each log file: as asked, but at most an eighth of the state
  * directory's file system (whole MiB, 1 MiB at least). The log takes three
  * or four files, and the store cannot work, or get out of a full disk,
@@ -161,6 +151,16 @@ static u_int32_t log_file_size(const char *dir, u_int32_t want)
     return (u_int32_t)cap;
 }
 
+/*
+ * DB_PRIVATE: the regions (cache, locks, log buffer) live in this process's
+ * memory, not in __db.* files mapped from the state directory. A mapped
+ * file is written by storing into memory; on a full file system that store
+ * is a SIGBUS, not an error. The store has one process anyway (mailhookd).
+ * DB_LOG_ZERO: each log file is written full of zeros when it is created,
+ * so its space is taken then (a write that can fail, and does so cleanly),
+ * and recovery, which zeroes the log after its last record, needs no new
+ * space to do it.
+ */
 static int env_open(store_t *st, const struct store_opts *opts, mh_err_t *err)
 {
     const u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK |
