@@ -1,14 +1,15 @@
 /*
  * store_bdb.c - the durable store of mailhook (store.h) on Berkeley DB 5.3:
- * the environment, transactions, keyed tables, queues and statistics. The
- * event log is store_bdb_event.c; what the two share is store_bdb_int.h.
+ * the environment, transactions, keyed tables and statistics. The event
+ * log is store_bdb_event.c, the delivery queues store_bdb_queue.c, a full
+ * disk store_bdb_space.c; what they share is store_bdb_int.h.
  *
  *   store_open/close          recover and open the environment / checkpoint, close
  *   store_begin/commit/abort  one write transaction at a time per store
  *   store_kv_*                messages, endpoints, checkpoints tables
- *   store_queue_*             per-endpoint delivery queues
  *   store_stats               record counts and bytes on disk
- *   bdb_err, bdb_walker_*     for store_bdb_event.c (store_bdb_int.h)
+ *   bdb_err, bdb_walker_*,    for the other parts (store_bdb_int.h)
+ *   bdb_put/del_counted
  *
  * Failures come back as -1 with "store: <operation>: <db_strerror>" in err;
  * DB_LOCK_DEADLOCK is such a failure (the caller aborts and may retry).
@@ -525,11 +526,9 @@ char *bdb_walker_copy(struct walker *w, const void *a, size_t alen, const void *
     return w->copy;
 }
 
-/* ---- keyed tables and queues: counted puts and deletes */
+/* ---- keyed tables; counted puts and deletes (also for store_bdb_queue.c) */
 
-/* Insert or replace k -> v in db d, counting new keys in counter c (< 0:
- * an uncounted table). */
-static int put_counted(store_txn_t *txn, int d, int c, DBT *k, DBT *v, mh_err_t *err)
+int bdb_put_counted(store_txn_t *txn, int d, int c, DBT *k, DBT *v, mh_err_t *err)
 {
     DB *db = txn->st->db[d];
     int ret = db->put(db, txn->tid, k, v, DB_NOOVERWRITE);
@@ -543,8 +542,7 @@ static int put_counted(store_txn_t *txn, int d, int c, DBT *k, DBT *v, mh_err_t 
     return ret ? mh_err_set(err, "store: put %s: %s", db_files[d], db_strerror(ret)) : 0;
 }
 
-/* Delete k from db d: 0 deleted, 1 absent, -1 error. */
-static int del_counted(store_txn_t *txn, int d, int c, DBT *k, mh_err_t *err)
+int bdb_del_counted(store_txn_t *txn, int d, int c, DBT *k, mh_err_t *err)
 {
     DB *db = txn->st->db[d];
     int ret = db->del(db, txn->tid, k, 0);
@@ -587,7 +585,7 @@ int store_kv_put(store_txn_t *txn, enum store_table t, const char *key, const vo
         return mh_err_set(err, "store: put %s: empty key or value too large", db_files[d]);
     dbt_set(&k, key, strlen(key));
     dbt_set(&v, val, len);
-    return put_counted(txn, d, c, &k, &v, err);
+    return bdb_put_counted(txn, d, c, &k, &v, err);
 }
 
 int store_kv_get(store_t *st, enum store_table t, const char *key, void **val, size_t *len,
@@ -614,7 +612,7 @@ int store_kv_del(store_txn_t *txn, enum store_table t, const char *key, mh_err_t
     DBT k;
 
     dbt_set(&k, key, strlen(key));
-    return del_counted(txn, d, c, &k, err);
+    return bdb_del_counted(txn, d, c, &k, err);
 }
 
 int store_kv_scan(store_t *st, enum store_table t, const char *from, store_kv_cb cb, void *ctx,
@@ -666,7 +664,7 @@ int store_kv_expire(store_t *st, enum store_table t, const char *bound, size_t m
         if (es.key == NULL)
             break;
         dbt_set(&k, es.key, strlen(es.key));
-        if (del_counted(txn, d, c, &k, err) < 0)
+        if (bdb_del_counted(txn, d, c, &k, err) < 0)
             goto fail;
         xfree(es.key);
         es.key = NULL;
@@ -677,167 +675,6 @@ fail:
     free(es.key);
     store_abort(txn);
     return -1;
-}
-
-/* key = endpoint + NUL + seq BE; out holds NAME_MAXLEN + 9 bytes. */
-static int queue_key(unsigned char *out, const char *endpoint, uint64_t seq, DBT *k,
-                     mh_err_t *err)
-{
-    size_t n = strlen(endpoint);
-
-    if (n == 0 || n > NAME_MAXLEN)
-        return mh_err_set(err, "store: queue: endpoint name must be 1 to %d bytes", NAME_MAXLEN);
-    memcpy(out, endpoint, n + 1);
-    put_be64(out + n + 1, seq);
-    dbt_set(k, out, n + 9);
-    return 0;
-}
-
-/* Pushing an existing (endpoint, seq) replaces its entry. */
-int store_queue_push(store_txn_t *txn, const char *endpoint, uint64_t seq, const void *entry,
-                     size_t len, mh_err_t *err)
-{
-    unsigned char kbuf[NAME_MAXLEN + 9];
-    DBT k, v;
-
-    if (queue_key(kbuf, endpoint, seq, &k, err) < 0)
-        return -1;
-    if (len > UINT32_MAX)
-        return mh_err_set(err, "store: queue: entry too large");
-    dbt_set(&v, entry, len);
-    return put_counted(txn, D_QUEUES, C_QUEUED, &k, &v, err);
-}
-
-/* Removing an entry that is not there is not an error (returns 0). */
-int store_queue_remove(store_txn_t *txn, const char *endpoint, uint64_t seq, mh_err_t *err)
-{
-    unsigned char kbuf[NAME_MAXLEN + 9];
-    DBT k;
-
-    if (queue_key(kbuf, endpoint, seq, &k, err) < 0)
-        return -1;
-    return del_counted(txn, D_QUEUES, C_QUEUED, &k, err) < 0 ? -1 : 0;
-}
-
-int store_queue_scan(store_t *st, const char *endpoint, uint64_t from_seq, size_t limit,
-                     store_queue_cb cb, void *ctx, mh_err_t *err)
-{
-    unsigned char kbuf[NAME_MAXLEN + 9];
-    struct walker w;
-    size_t plen;
-    DBT k;
-    int ret = 0;
-
-    if (queue_key(kbuf, endpoint, from_seq, &k, err) < 0)
-        return -1;
-    plen = k.size - 8; /* endpoint + NUL */
-    bdb_walker_init(&w, kbuf, k.size);
-    for (size_t n = 0; (limit == 0 || n < limit) &&
-                       (ret = bdb_walker_next(st, st->db[D_QUEUES], &w, err)) == 0; n++) {
-        const unsigned char *key = w.key.data;
-
-        if (w.key.size != plen + 8 || memcmp(key, kbuf, plen) != 0)
-            break; /* past this endpoint's entries */
-        if (cb(ctx, get_be64(key + plen), bdb_walker_copy(&w, w.val.data, w.val.size, NULL, 0),
-               w.val.size))
-            break;
-    }
-    bdb_walker_free(&w);
-    return ret < 0 ? -1 : 0;
-}
-
-/* ---- is an event queued anywhere (expiry, store_bdb_event.c) */
-
-void bdb_queue_names_free(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
-/* A cursor get of a queue key into kbuf (len bytes of it are the key to
- * seek for DB_SET_RANGE), no data. */
-static int queue_key_get(DBC *c, unsigned char *kbuf, size_t len, DBT *k, u_int32_t flag)
-{
-    DBT v;
-
-    dbt_usermem(k, kbuf, NAME_MAXLEN + 9);
-    k->size = (u_int32_t)len;
-    dbt_usermem(&v, NULL, 0);
-    v.flags |= DB_DBT_PARTIAL;
-    return c->get(c, k, &v, flag);
-}
-
-/* Each name once: after a key (name NUL seq), seek past the name's last
- * possible key (seq all ones) to the next name's first. */
-int bdb_queue_names(store_t *st, char ***names, size_t *n, mh_err_t *err)
-{
-    unsigned char kbuf[NAME_MAXLEN + 9];
-    DB *db = st->db[D_QUEUES];
-    size_t nlen;
-    DBT k;
-    DBC *c;
-    int ret, cret;
-
-    *names = NULL;
-    *n = 0;
-    if ((ret = db->cursor(db, read_txn(st), &c, 0)) != 0)
-        return bdb_err(err, "open cursor", ret);
-    ret = queue_key_get(c, kbuf, 0, &k, DB_FIRST);
-    while (ret == 0) {
-        nlen = strnlen((const char *)kbuf, k.size);
-        if (nlen == 0 || k.size != nlen + 9) { /* not a queue key: cannot happen */
-            ret = queue_key_get(c, kbuf, 0, &k, DB_NEXT);
-            continue;
-        }
-        *names = xreallocarray(*names, *n + 1, sizeof(**names));
-        (*names)[(*n)++] = copy_cstr(kbuf, nlen);
-        memset(kbuf + nlen + 1, 0xff, 8);
-        ret = queue_key_get(c, kbuf, nlen + 9, &k, DB_SET_RANGE);
-        if (ret == 0 && k.size == nlen + 9 && memcmp(kbuf, (*names)[*n - 1], nlen + 1) == 0)
-            ret = queue_key_get(c, kbuf, 0, &k, DB_NEXT); /* (name, max) itself */
-    }
-    cret = c->close(c);
-    if (ret != DB_NOTFOUND || cret != 0) {
-        bdb_queue_names_free(*names, *n);
-        *names = NULL;
-        *n = 0;
-        return bdb_err(err, "read queues", ret != DB_NOTFOUND ? ret : cret);
-    }
-    return 0;
-}
-
-int bdb_queued(store_t *st, char *const *names, size_t n, uint64_t seq, mh_err_t *err)
-{
-    unsigned char kbuf[NAME_MAXLEN + 9];
-    DB *db = st->db[D_QUEUES];
-    DBT k, v;
-    int ret;
-
-    for (size_t i = 0; i < n; i++) {
-        if (queue_key(kbuf, names[i], seq, &k, err) < 0)
-            return -1;
-        dbt_usermem(&v, NULL, 0);
-        v.flags |= DB_DBT_PARTIAL;
-        ret = db->get(db, read_txn(st), &k, &v, 0);
-        if (ret == 0)
-            return 1;
-        if (ret != DB_NOTFOUND)
-            return bdb_err(err, "read queue", ret);
-    }
-    return 0;
-}
-
-static int count_one(void *ctx, uint64_t seq, const void *entry, size_t len)
-{
-    (*(uint64_t *)ctx)++;
-    return 0;
-}
-
-int store_queue_count(store_t *st, const char *endpoint, uint64_t *n, mh_err_t *err)
-{
-    *n = 0;
-    return store_queue_scan(st, endpoint, 0, 0, count_one, n, err);
 }
 
 /* ---- statistics */

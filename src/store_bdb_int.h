@@ -1,7 +1,8 @@
 /*
- * store_bdb_int.h - private to store_bdb.c, store_bdb_event.c and
- * store_bdb_space.c, the parts of the Berkeley DB store (store.h). Nothing
- * else includes it but the unit test of the store on a full disk.
+ * store_bdb_int.h - private to store_bdb.c, store_bdb_event.c,
+ * store_bdb_queue.c and store_bdb_space.c, the parts of the Berkeley DB
+ * store (store.h). Nothing else includes it but the unit test of the store
+ * on a full disk.
  *
  *   struct store, struct store_txn   the handles behind store_t, store_txn_t
  *   D_* / C_*                        database files / counted tables
@@ -12,8 +13,9 @@
  *   bdb_err                          "store: <what>: <db_strerror>" into err
  *   bdb_space_*                      a full file system (store_bdb_space.c)
  *   bdb_walker_*                     cursor-per-record scans (store_bdb.c)
+ *   bdb_put_counted, bdb_del_counted a put / delete that keeps the counts
  *   bdb_queue_names, bdb_queued      is an event in some delivery queue
- *                                    (store_bdb.c, for expiry)
+ *                                    (store_bdb_queue.c, for expiry)
  *   bdb_events_open                  the event log's part of store_open
  *                                    (store_bdb_event.c)
  *
@@ -141,6 +143,14 @@ static inline char *copy_cstr(const void *p, size_t len)
 /* Fill err with "store: <what>: <db_strerror(ret)>"; returns -1. */
 int bdb_err(mh_err_t *err, const char *what, int ret);
 
+/* ---- counted puts and deletes (store_bdb.c) */
+
+/* Insert or replace k -> v in db d, counting new keys in counter c (< 0:
+ * an uncounted table). */
+int bdb_put_counted(store_txn_t *txn, int d, int c, DBT *k, DBT *v, mh_err_t *err);
+/* Delete k from db d: 0 deleted, 1 absent, -1 error. */
+int bdb_del_counted(store_txn_t *txn, int d, int c, DBT *k, mh_err_t *err);
+
 /* ---- a full file system (store_bdb_space.c) */
 
 /* A message of Berkeley DB's: true when it is not to be logged (the store
@@ -176,7 +186,7 @@ int bdb_walker_next(store_t *st, DB *db, struct walker *w, mh_err_t *err);
  * The copy is the walker's, valid until the next call or bdb_walker_free. */
 char *bdb_walker_copy(struct walker *w, const void *a, size_t alen, const void *b, size_t blen);
 
-/* ---- delivery queues, for expiry (store_bdb.c) */
+/* ---- delivery queues, for expiry (store_bdb_queue.c) */
 
 /* The endpoints that have queue entries (the distinct names in queues.db),
  * read in read_txn(st): *names is a malloc'ed array of *n malloc'ed
