@@ -176,6 +176,9 @@ struct store_space {
 int store_space_check(store_t *st, mh_err_t *err);
 bool store_space_full(const store_t *st); /* no probe */
 void store_space_status(store_t *st, struct store_space *out);
+/* The bytes of dir's file system available to this process; UINT64_MAX
+ * when statvfs fails (unknown). Needs no open store. */
+uint64_t store_free_bytes(const char *dir);
 
 /* ---- statistics */
 struct store_stats {

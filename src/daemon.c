@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "admin_delivery.h"
@@ -112,6 +111,7 @@ int daemon_append_log_events_txn(store_t *st, store_txn_t *txn, event_t *const *
 {
     uint64_t seq;
     size_t len;
+    int64_t recv_ms = time_now_ms(); /* one receipt time for the batch */
     char *json;
     int rc;
 
@@ -129,7 +129,7 @@ int daemon_append_log_events_txn(store_t *st, store_txn_t *txn, event_t *const *
             continue;
         }
         json = event_to_json(evs[i], &len);
-        rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, time_now_ms(), json,
+        rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, recv_ms, json,
                                 len, &seq, &res[i], err);
         if (rc == 0 && res[i] == STORE_ADDED && daemon_fanout)
             rc = fanout_event(daemon_fanout, txn, evs[i], seq, json, len, err);
@@ -479,12 +479,11 @@ static bool daemon_wait_stop(int signal_fd, int ms)
     return false;
 }
 
-/* The bytes free on dir's file system for this process; 0 when unknown. */
-static uint64_t daemon_free_bytes(const char *dir)
+/* Are STORE_OPEN_MORE bytes more free now than then? Never when either
+ * is unknown (store_free_bytes: UINT64_MAX). */
+static bool daemon_space_grew(uint64_t now, uint64_t then)
 {
-    struct statvfs sv;
-
-    return statvfs(dir, &sv) == 0 ? (uint64_t)sv.f_bavail * sv.f_frsize : 0;
+    return now != UINT64_MAX && then != UINT64_MAX && now >= then + STORE_OPEN_MORE;
 }
 
 /* Wait until more space is free than was when recovery failed (or for
@@ -496,7 +495,7 @@ static bool daemon_wait_space(daemon_t *d, uint64_t free_then)
     do {
         if (daemon_wait_stop(d->signal_fd, STORE_OPEN_LOOK_MS))
             return false;
-    } while (daemon_free_bytes(d->conf->state_dir) < free_then + STORE_OPEN_MORE &&
+    } while (!daemon_space_grew(store_free_bytes(d->conf->state_dir), free_then) &&
              time_mono_ms() < until);
     return true;
 }
@@ -517,7 +516,7 @@ static store_t *daemon_open_store(daemon_t *d, const struct store_opts *sopts)
         if (!waited)
             msg_warn("%s; trying again once more space is free", err.text);
         waited = true;
-        if (!daemon_wait_space(d, daemon_free_bytes(d->conf->state_dir)))
+        if (!daemon_wait_space(d, store_free_bytes(d->conf->state_dir)))
             return NULL;
     }
     if (waited)

@@ -47,9 +47,7 @@
 #define SPACE_PROBE_MS 1000           /* probe at most this often while full */
 #define SPACE_RESUME_MIN (1u << 20)   /* probe only with this much free */
 
-/* The bytes of dir's file system available to this process; UINT64_MAX
- * when statvfs fails (unknown: let the probe decide). */
-static uint64_t space_free(const char *dir)
+uint64_t store_free_bytes(const char *dir)
 {
     struct statvfs sv;
 
@@ -99,7 +97,7 @@ void bdb_space_committed(store_t *st)
 
     if (sp->state != SPACE_PROBATION)
         return;
-    avail = space_free(st->dir);
+    avail = store_free_bytes(st->dir);
     msg_info("store: %s: space again (%llu KiB free), new events are stored again; out of "
              "space for %lld s", st->dir, (unsigned long long)(avail / 1024),
              (long long)((time_now_ms() - sp->since_ms) / 1000));
@@ -121,7 +119,7 @@ static void space_probe(store_t *st)
     if (sp->state != SPACE_FULL || now - sp->probe_ms < SPACE_PROBE_MS)
         return;
     sp->probe_ms = now;
-    if (space_free(st->dir) < SPACE_RESUME_MIN)
+    if (store_free_bytes(st->dir) < SPACE_RESUME_MIN)
         return;
     /* The dirty pages go to the databases and a checkpoint record (forced:
      * something is written) to the log, or a write is refused again. */
@@ -157,7 +155,7 @@ void store_space_status(store_t *st, struct store_space *out)
     out->full = sp->state == SPACE_FULL;
     out->since_ms = sp->state == SPACE_OK ? 0 : sp->since_ms;
     snprintf(out->cause, sizeof(out->cause), "%s", sp->state == SPACE_OK ? "" : sp->cause);
-    out->free_bytes = space_free(st->dir);
+    out->free_bytes = store_free_bytes(st->dir);
     out->spells = sp->spells;
 }
 
@@ -189,7 +187,7 @@ static void log_files_space(const char *dir, uint64_t *bytes, uint64_t *holes)
 
 int bdb_space_open_failed(const store_t *st, mh_err_t *err)
 {
-    uint64_t avail = space_free(st->dir), log_bytes, holes;
+    uint64_t avail = store_free_bytes(st->dir), log_bytes, holes;
 
     log_files_space(st->dir, &log_bytes, &holes);
     return mh_err_set(err, "store: not enough space to recover %s (%s): %llu KiB free; "
