@@ -109,7 +109,7 @@ reset_stats() { curl -sS --max-time 10 -X POST "$URL/_reset_stats"; }
 # field JSON NAME: a number (or null) of the receiver's stats
 field() { printf '%s' "$1" | sed -n "s/.*\"$2\":\([-0-9.]*\|null\).*/\1/p"; }
 now() { date +%s.%N; }
-ctl() { "$B/src/mailhookctl" -c "$D/mh.conf" "$@"; }
+ctl() { "$B/src/mailhookctl/mailhookctl" -c "$D/mh.conf" "$@"; }
 # dstat NAME: mailhookd's delivery counter NAME (delivered, failed_attempts)
 dstat() { ctl --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["delivery"][sys.argv[1]])' "$1"; }
 

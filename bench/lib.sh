@@ -21,10 +21,10 @@ CONF
 }
 
 bench_start() {
-    "$B/src/mailhookd" -f -c "$D/mh.conf" 2>> "$D/log" &
+    "$B/src/mailhookd/mailhookd" -f -c "$D/mh.conf" 2>> "$D/log" &
     PID=$!
     for _ in $(seq 100); do
-        "$B/src/mailhookctl" -c "$D/mh.conf" status >/dev/null 2>&1 && return 0
+        "$B/src/mailhookctl/mailhookctl" -c "$D/mh.conf" status >/dev/null 2>&1 && return 0
         sleep 0.1
     done
     echo "bench: mailhookd did not start:" >&2

@@ -46,7 +46,7 @@ measure() {
 echo
 echo "maillog parse: $NL lines, $MB MB of real Postfix log"
 printf '%-28s %9s %12s %9s %10s\n' tool seconds lines/s MB/s max_RSS_MB
-read -r mt mr < <(measure "$B/src/mailhookctl" parse --json "$LOG")
+read -r mt mr < <(measure "$B/src/mailhookctl/mailhookctl" parse --json "$LOG")
 read -r pt pr < <(measure pflogsumm "$LOG")
 for row in "mailhookctl-parse $mt $mr" "pflogsumm $pt $pr"; do
     set -- $row
@@ -54,7 +54,7 @@ for row in "mailhookctl-parse $mt $mr" "pflogsumm $pt $pr"; do
         'BEGIN{printf "%-28s %9.2f %12.0f %9.1f %10.1f\n", n, t, l/t, mb/t, r/1024}'
 done
 awk -v a="$mt" -v b="$pt" 'BEGIN{printf "ratio: mailhookctl parse is %.1fx pflogsumm\n", b/a}'
-read -r dt dr < <(measure "$B/src/mailhookctl" parse --json "$CACHE/maillog-double.log")
+read -r dt dr < <(measure "$B/src/mailhookctl/mailhookctl" parse --json "$CACHE/maillog-double.log")
 awk -v a="$mr" -v b="$dr" 'BEGIN{printf "memory: max RSS %.1f MB on the log, %.1f MB on twice the log\n", a/1024, b/1024}'
 
 # 3. tail-to-store
@@ -62,7 +62,7 @@ bench_conf "maillog \"bench\" {
     path = \"$LOG\"
     start_at = \"beginning\"
 }"
-status_field() { "$B/src/mailhookctl" -c "$D/mh.conf" --json status 2>/dev/null |
+status_field() { "$B/src/mailhookctl/mailhookctl" -c "$D/mh.conf" --json status 2>/dev/null |
     python3 -c "import json,sys; print(json.load(sys.stdin)['maillog']['bench']['$1'])" 2>/dev/null || echo 0; }
 t0=$(date +%s.%N)
 bench_start

@@ -62,14 +62,14 @@ echo
 skip() { echo "milter: skipped: $*"; exit 0; }
 [ "$(id -u)" = 0 ] || skip "needs root (a private Postfix)"
 [ -x "$SOURCE" ] && [ -x "$SINK" ] || skip "needs smtp-source and smtp-sink (Debian package postfix)"
-[ -x "$B/src/mailhook-milter" ] || skip "no $B/src/mailhook-milter"
+[ -x "$B/src/milter/mailhook-milter" ] || skip "no $B/src/milter/mailhook-milter"
 
 D=$(mktemp -d /tmp/mailhook-bench-mt.XXXXXX)
 T_DIR=$D
 T_PIDS=""
 PID=""
 SINK_PID=""
-MILTER=$B/src/mailhook-milter
+MILTER=$B/src/milter/mailhook-milter
 NULLM=$B/bench/bench_null_milter
 NULL_PID=""
 PF_SINK_OPTS=--quiet   # the harness's sink stays idle: smtp-sink takes the mail
@@ -278,7 +278,7 @@ fi
 mt_stop || true
 own=$(sed -n 's/.*time in callbacks per message: //p' "$D/milter.log" | tail -1)
 echo "mailhook-milter's own time per message, in its callbacks (MAIL FROM to end of message): ${own:-not logged}"
-read -r ev < <("$B/src/mailhookctl" -c "$D/mh.conf" --json status |
+read -r ev < <("$B/src/mailhookctl/mailhookctl" -c "$D/mh.conf" --json status |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["ingested"])')
 nmodes=$(echo "$MODES" | wc -w)
 echo "mailhookd stored $ev events from the milter ($((nmodes * REPEAT * NMSG + NSER)) expected: $nmodes mode(s) x $REPEAT runs x $NMSG messages + $NSER)"

@@ -34,4 +34,4 @@ echo
 echo "sync ack latency (one producer, window 1: each event waits for its own fsync'd commit)"
 read -r np n secs rate p50 p99 spooled < <("$B/bench/bench_ingest" "$D/ingest.sock" "$D/spool" 1 2000 1)
 printf '%-10s %12s %10s %12s %12s %10s\n' "$np" "$n" "$secs" "$rate" "$p50" "$p99"
-"$B/src/mailhookctl" -c "$D/mh.conf" status | sed -n '1,5p'
+"$B/src/mailhookctl/mailhookctl" -c "$D/mh.conf" status | sed -n '1,5p'

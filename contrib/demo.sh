@@ -36,10 +36,10 @@ maillog "postfix" {
 }
 CONF
 : > "$D/mail.log"
-ctl() { echo "\$ mailhookctl $*" | sed "s|-c $D/mailhook.conf ||"; "$BIN/mailhookctl" "$@"; echo; }
+ctl() { echo "\$ mailhookctl $*" | sed "s|-c $D/mailhook.conf ||"; "$BIN/mailhookctl/mailhookctl" "$@"; echo; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-start() { "$BIN/mailhookd" -f -c "$D/mailhook.conf" 2>>"$D/mailhookd.log" &
-          for _ in $(seq 50); do "$BIN/mailhookctl" -c "$D/mailhook.conf" status >/dev/null 2>&1 && return; sleep 0.1; done; }
+start() { "$BIN/mailhookd/mailhookd" -f -c "$D/mailhook.conf" 2>>"$D/mailhookd.log" &
+          for _ in $(seq 50); do "$BIN/mailhookctl/mailhookctl" -c "$D/mailhook.conf" status >/dev/null 2>&1 && return; sleep 0.1; done; }
 C="-c $D/mailhook.conf"
 
 say "1. mailhookd starts on a fresh state directory ($D)"
@@ -75,7 +75,7 @@ echo "The bounces as subscribers will receive them, with their class:"
 ctl $C --json events list --type email.bounced
 echo
 echo "The same log, offline, with no daemon (mailhookctl parse):"
-"$BIN/mailhookctl" parse contrib/demo-maillog.txt
+"$BIN/mailhookctl/mailhookctl" parse contrib/demo-maillog.txt
 
 say "8. What the receiver got: $(grep -c . "$D/recv.log") requests (the first and the last shown)"
 python3 - "$D/recv.log" <<'PY' 2>/dev/null || { head -1 "$D/recv.log"; tail -1 "$D/recv.log"; }

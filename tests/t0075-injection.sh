@@ -203,7 +203,7 @@ check "mailhookd -n: a refused value is quoted printable" \
              cat '$T_DIR/c2.err' '$T_DIR/c3.err' > '$T_DIR/c23.err' && $PRINTABLE_LINES '' '$T_DIR/c23.err'"
 
 # ---- the milter: headers it refuses are quoted in its log.
-MILTER=$top_builddir/src/mailhook-milter
+MILTER=$top_builddir/src/milter/mailhook-milter
 MSOCK=$T_DIR/run/milter.sock
 if command -v miltertest >/dev/null && [ -x "$MILTER" ]; then
     write_conf "$T_DIR/milter.conf" "milter {

@@ -22,8 +22,8 @@
 # shellcheck source=tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-CONF_C=$top_srcdir/src/conf.c
-CONF_SECTIONS_C=$top_srcdir/src/conf_sections.c
+CONF_C=$top_srcdir/src/global/conf.c
+CONF_SECTIONS_C=$top_srcdir/src/global/conf_sections.c
 MAN=$top_srcdir/man/mailhook.conf.5
 SAMPLE=$top_srcdir/etc/mailhook.conf
 
@@ -198,11 +198,11 @@ cut -f1 "$T_DIR/sample.pairs" > "$T_DIR/sample"
 
 n=$(wc -l < "$T_DIR/table")
 if [ "$n" -gt 0 ] && [ ! -s "$T_DIR/table.problems" ]; then
-    ok "src/conf.c declares $n options"
+    ok "src/global/conf.c declares $n options"
 elif [ "$n" -eq 0 ]; then
-    not_ok "src/conf.c declares options (no table rows found: did its layout change?)"
+    not_ok "src/global/conf.c declares options (no table rows found: did its layout change?)"
 else
-    not_ok "src/conf.c declares $n options in tables that fit together"
+    not_ok "src/global/conf.c declares $n options in tables that fit together"
     diag < "$T_DIR/table.problems"
 fi
 

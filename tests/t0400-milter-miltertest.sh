@@ -5,7 +5,7 @@
 # header removal on and off, and mailhookd down (events spooled, stored
 # after it starts). Every filter answer must be "continue".
 . "$(dirname "$0")/lib/tap.sh"
-MILTER=$top_builddir/src/mailhook-milter
+MILTER=$top_builddir/src/milter/mailhook-milter
 MT_DIR=$top_srcdir/tests/milter
 plan 30
 if ! command -v miltertest >/dev/null || ! command -v python3 >/dev/null; then

@@ -6,4 +6,4 @@
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
 fuzz_run milter_msg "milter_msg header parsing" "jansson gmime-3.0 libcrypto" \
-    milter_msg.c event.c cjson.c evid.c timeutil.c msg.c xalloc.c
+    milter/milter_msg.c global/event.c global/cjson.c global/evid.c util/timeutil.c util/msg.c util/xalloc.c

@@ -22,13 +22,15 @@ fuzz_run() {
         return 0
     fi
     local sources=() modules=() flags=()
+    local includes=() dir
+    for dir in "$S"/src/*/; do includes+=(-I "$dir"); done
     for src in "$@"; do sources+=("$S/src/$src"); done
     for lib in $libs; do
         case $lib in -*) flags+=("$lib") ;; *) modules+=("$lib") ;; esac
     done
     # shellcheck disable=SC2046
     "$cc" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -pthread \
-        -I "$top_builddir" -I "$S/include" "$S/fuzz/fuzz_$name.c" "${sources[@]}" \
+        -I "$top_builddir" "${includes[@]}" "$S/fuzz/fuzz_$name.c" "${sources[@]}" \
         $(pkg-config --cflags --libs "${modules[@]}") "${flags[@]}" -lm -o "$T_DIR/fuzz_$name" \
         2> "$T_DIR/build.err" ||
         { not_ok "fuzz target $name builds"; diag < "$T_DIR/build.err"; return 1; }

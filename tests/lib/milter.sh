@@ -43,7 +43,7 @@
 # test dies; it is also bounded by a watchdog (PF_LIFETIME seconds or the
 # test shell gone).
 : "${T_DIR:?milter.sh: set T_DIR (or source tests/lib/tap.sh first)}"
-: "${MILTER:=${top_builddir:-.}/src/mailhook-milter}"
+: "${MILTER:=${top_builddir:-.}/src/milter/mailhook-milter}"
 MILTER_PID=""
 MT_WATCHDOG=""
 MT_SPEC=""

@@ -7,8 +7,8 @@ set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
-MAILHOOKD=$top_builddir/src/mailhookd
-MAILHOOKCTL=$top_builddir/src/mailhookctl
+MAILHOOKD=$top_builddir/src/mailhookd/mailhookd
+MAILHOOKCTL=$top_builddir/src/mailhookctl/mailhookctl
 T_NUM=0
 T_FAILED=0
 T_DIR=$(mktemp -d /tmp/mailhook-test.XXXXXX)

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "store.h"
-#include "../../src/store_bdb_int.h" /* the panic test reaches the environment */
+#include "store_bdb_int.h" /* the panic test reaches the environment */
 #include "timeutil.h"
 
 static char tmpdir[64];
