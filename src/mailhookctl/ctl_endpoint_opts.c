@@ -208,7 +208,7 @@ static void ep_opt_apply(json_t *obj, const struct ep_optdef *d, const char *arg
     }
 }
 
-int ep_opts_parse(int argc, char **argv, json_t *obj, bool add, const char *synopsis)
+int ctl_endpoint_opts_parse(int argc, char **argv, json_t *obj, bool add, const char *synopsis)
 {
     struct option opts[EP_NOPTS + 1];
     const struct ep_optdef *d;

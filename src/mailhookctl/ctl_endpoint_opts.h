@@ -5,7 +5,7 @@
  * One table declares each option once: its name, the endpoint key it
  * sets and how its value is read, so add and update cannot drift apart.
  *
- *   ep_opts_parse(argc, argv, obj, add, synopsis)
+ *   ctl_endpoint_opts_parse(argc, argv, obj, add, synopsis)
  *       read every option of argv (from argv[1]; operands may come first
  *       or after) into obj: strings as given, DURATIONs to ms (retry: to
  *       whole seconds), --type and --retry split at commas, --filter and
@@ -21,6 +21,6 @@
 #include <stdbool.h>
 #include <jansson.h>
 
-int ep_opts_parse(int argc, char **argv, json_t *obj, bool add, const char *synopsis);
+int ctl_endpoint_opts_parse(int argc, char **argv, json_t *obj, bool add, const char *synopsis);
 
 #endif
