@@ -1,19 +1,33 @@
 #!/bin/bash
-# t0100: every option of the cfg_opt_t tables in src/conf.c is documented
-# in man/mailhook.conf.5 and shown in etc/mailhook.conf, and nothing else
-# is; each once, in table order; and the defaults the sample shows are the
-# ones mailhookd really uses (when mailhookd is built), inside sections too.
+# t0100: every option of the cfg_opt_t tables in src/global/conf.c is
+# documented in man/mailhook.conf.5 and shown in etc/mailhook.conf, and
+# nothing else is; each once, in table order; the defaults the sample shows
+# are the ones mailhookd really uses (when mailhookd is built), inside
+# sections too; and every endpoint option of mailhookctl in the endpoint
+# key table is documented in man/mailhookctl.1, and nothing else is.
 #
 # Builds nothing: the option names are read from the files.
-#   src/conf.c, src/conf_sections.c  rows "{CFG_STR("name", ..." etc. inside a table
+#   src/global/conf.c, src/global/conf_sections.c
+#                       rows "{CFG_STR("name", ..." etc. inside a table
 #                       "static const struct conf_row conf_NAME_rows[] = {";
+#                       a line '#include "endpoint_keys.def"' inside a table
+#                       stands for the rows of that file with a config
+#                       option (conf column other than CONF_NO);
 #                       the table conf_top_rows is the top level; a row
 #                       "{CFG_SEC("maillog", ..." stands for the options of
 #                       the table conf_maillog_rows, named "maillog.NAME",
 #                       in its place (a CFG_SEC without its table, or a
 #                       table no CFG_SEC uses, fails the first test)
+#   src/global/endpoint_keys.def  rows "ENDPOINT_KEY(key, type, min, max,
+#                       def, cli, conf, doc)", one or more lines each; cli
+#                       CLI("opt") is --opt, CLI_FLAGS("opt") --opt and
+#                       --no-opt, CLI_ADD_OFF("opt") --opt, CLI_NO none; a
+#                       row without 8 arguments or a doc string is a problem
 #   man/mailhook.conf.5 under ".SH OPTIONS", ".TP" then ".B name" (dotted
 #                       for section options: ".B maillog.path")
+#   man/mailhookctl.1   the list after ".I endpoint\-options", from ".RS" to
+#                       ".RE": ".TP" then a line of ".B"/".BI"/".BR" whose
+#                       "\-\-name" words are the options
 #   etc/mailhook.conf   "# name = default" (one space at most after "#"), or
 #                       "name = value"; '# maillog "NAME" {' ... "# }"
 #                       around the (indented) options of a section; a
@@ -24,14 +38,86 @@
 
 CONF_C=$top_srcdir/src/global/conf.c
 CONF_SECTIONS_C=$top_srcdir/src/global/conf_sections.c
+ENDPOINT_KEYS_DEF=$top_srcdir/src/global/endpoint_keys.def
 MAN=$top_srcdir/man/mailhook.conf.5
+CTL_MAN=$top_srcdir/man/mailhookctl.1
 SAMPLE=$top_srcdir/etc/mailhook.conf
+
+# The ENDPOINT_KEY rows of endpoint_keys.def, one "key<TAB>cli<TAB>conf"
+# line each, in file order (comments and preprocessor lines skipped); a
+# malformed row is a line starting with "!".
+def_rows() {
+    awk '
+    /^[ \t]*#/ { next }
+    { text = text $0 "\n" }
+    function trim(s) { gsub(/^[ \t\n]+|[ \t\n]+$/, "", s); return s }
+    END {
+        n = length(text); out = ""; instr = 0
+        for (i = 1; i <= n; i++) {          # comments out, strings kept
+            c = substr(text, i, 1)
+            if (instr) {
+                out = out c
+                if (c == "\\") { out = out substr(text, ++i, 1) } else if (c == "\"") instr = 0
+            } else if (c == "\"") {
+                instr = 1; out = out c
+            } else if (substr(text, i, 2) == "/*") {
+                j = index(substr(text, i + 2), "*/"); i += j + 2; out = out " "
+            } else {
+                out = out c
+            }
+        }
+        while ((p = index(out, "ENDPOINT_KEY(")) > 0) {
+            out = substr(out, p + 13); na = 0; arg = ""; depth = 1; instr = 0
+            for (i = 1; depth > 0 && i <= length(out); i++) {
+                c = substr(out, i, 1)
+                if (instr) {
+                    if (c == "\\") { arg = arg c; c = substr(out, ++i, 1) } else if (c == "\"") instr = 0
+                } else if (c == "\"") instr = 1
+                else if (c == "(") depth++
+                else if (c == ")" && --depth == 0) break
+                else if (c == "," && depth == 1) { a[++na] = trim(arg); arg = ""; continue }
+                arg = arg c
+            }
+            a[++na] = trim(arg); out = substr(out, i + 1)
+            if (na != 8 || a[8] !~ /^".+"$/)
+                print "!endpoint_keys.def: the row of " a[1] " needs 8 arguments, the last a doc string"
+            else
+                print a[1] "\t" a[6] "\t" a[7]
+        }
+    }' "$1"
+}
+
+# mailhookctl's endpoint options of the table: CLI("opt") is opt,
+# CLI_FLAGS("opt") opt and no-opt, CLI_ADD_OFF("opt") opt.
+cli_from_def() {
+    awk -F '\t' '
+    $2 ~ /^CLI(_ADD_OFF)?\("[a-z0-9-]+"\)$/ { o = $2; sub(/^[^"]*"/, "", o); sub(/".*/, "", o); print o }
+    $2 ~ /^CLI_FLAGS\("[a-z0-9-]+"\)$/ { o = $2; sub(/^[^"]*"/, "", o); sub(/".*/, "", o); print o; print "no-" o }
+    $2 !~ /^CLI(_ADD_OFF|_FLAGS)?\("[a-z0-9-]+"\)$/ && $2 != "CLI_NO" { print "!" $1 ": cli column " $2 }
+    ' "$1"
+}
+
+# The endpoint options documented in mailhookctl(1), in page order.
+cli_from_man() {
+    awk '
+    /^\.I endpoint\\-options/ { armed = 1; next }
+    armed && /^\.RS/ { inside = 1; next }
+    inside && /^\.RE/ { exit }
+    inside && /^\.TP/ { tp = 1; next }
+    inside && tp && /^\.B[IR]? / {
+        line = $0; gsub(/\\-/, "-", line)
+        while (match(line, /--[a-z0-9-]+/)) {
+            print substr(line, RSTART + 2, RLENGTH - 2); line = substr(line, RSTART + RLENGTH)
+        }
+    }
+    { tp = 0 }' "$1"
+}
 
 # Option names of the libconfuse tables, in table order: conf_top_rows,
 # each CFG_SEC row replaced by the rows of its table, prefixed "SECTION.".
 # A problem with the tables themselves is a line starting with "!".
 names_from_table() {
-    awk '
+    awk -v defrows="$T_DIR/def.rows" '
     function quoted(s) {
         s = substr($0, RSTART, RLENGTH)
         sub(/^[^"]*"/, "", s); sub(/"$/, "", s)
@@ -63,6 +149,15 @@ names_from_table() {
         next
     }
     inside && /^\};/ { inside = 0; next }
+    inside && /^#include "endpoint_keys.def"/ {
+        while ((getline l < defrows) > 0) {
+            split(l, f, "\t")
+            if (substr(l, 1, 1) != "!" && f[3] != "CONF_NO")
+                row[t, ++nrows[t]] = f[1]
+        }
+        close(defrows)
+        next
+    }
     inside && match($0, /CFG_(STR|INT|BOOL|FLOAT)(_LIST)?(_CB)?\("[^"]+"/) {
         row[t, ++nrows[t]] = quoted()
     }
@@ -178,18 +273,24 @@ value_matches() {
     return 1
 }
 
-plan 6
+plan 7
 
-for f in "$CONF_C" "$CONF_SECTIONS_C" "$MAN" "$SAMPLE"; do
+for f in "$CONF_C" "$CONF_SECTIONS_C" "$ENDPOINT_KEYS_DEF" "$MAN" "$SAMPLE" "$CTL_MAN"; do
     if [ ! -f "$f" ]; then
-        for what in "option table" "man page" "sample config" "once each" "table order" "defaults"; do
+        for what in "option table" "man page" "sample config" "once each" "table order" "defaults" \
+            "mailhookctl endpoint options"; do
             skip "$what: $f is missing"
         done
         exit 0
     fi
 done
 
+def_rows "$ENDPOINT_KEYS_DEF" > "$T_DIR/def.rows"
 names_from_table "$CONF_C" "$CONF_SECTIONS_C" > "$T_DIR/table.raw"
+grep '^!' "$T_DIR/def.rows" >> "$T_DIR/table.raw"
+if [ ! -s "$T_DIR/def.rows" ]; then
+    echo "!no ENDPOINT_KEY rows in src/global/endpoint_keys.def" >> "$T_DIR/table.raw"
+fi
 grep -v '^!' "$T_DIR/table.raw" > "$T_DIR/table"
 grep '^!' "$T_DIR/table.raw" | sed 's/^!//' > "$T_DIR/table.problems"
 names_from_man "$MAN" > "$T_DIR/man"
@@ -227,6 +328,21 @@ else
     not_ok "$what"
     echo "# table / man page:"; order_diff "$T_DIR/man" | diag
     echo "# table / sample:"; order_diff "$T_DIR/sample" | diag
+fi
+
+cli_from_def "$T_DIR/def.rows" > "$T_DIR/cli.raw"
+grep -v '^!' "$T_DIR/cli.raw" > "$T_DIR/cli"
+cli_from_man "$CTL_MAN" > "$T_DIR/cli.man"
+what="man/mailhookctl.1 documents every endpoint option of src/global/endpoint_keys.def, and only those"
+if grep -q '^!' "$T_DIR/cli.raw" || [ ! -s "$T_DIR/cli" ]; then
+    not_ok "$what"
+    echo "# the table's cli column does not read (or names no option):"
+    grep '^!' "$T_DIR/cli.raw" | sed 's/^!//' | diag
+elif [ -n "$(twice "$T_DIR/cli.man")$(twice "$T_DIR/cli")" ]; then
+    not_ok "$what"
+    echo "# twice: $(twice "$T_DIR/cli.man") $(twice "$T_DIR/cli")"
+else
+    compare_sets "$what" "$T_DIR/cli" "$T_DIR/cli.man"
 fi
 
 # compare_defaults CONF SECTION SKIP: the sample's values of the top level

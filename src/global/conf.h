@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "endpoint_limits.h"
 #include "msg.h"
 
 /* Install paths and the service user come from the Makefile (-D); these
@@ -84,36 +85,65 @@ struct mh_conf_maillog {
 };
 
 /* One "endpoint NAME { ... }" section: a subscriber declared in the file.
- * The daemon turns it into an endpoint (endpoint.h) and validates it there;
- * options left out take the endpoint defaults. */
+ * The daemon turns it into an endpoint (endpoint_declared_json) and
+ * validates it there; options left out take the endpoint defaults.
+ * One member per row of endpoint_keys.def with a config option, named as
+ * its key and in its order: char * for a string (EPK_URL, EPK_SCHEME,
+ * EPK_HNAME, EPK_TEXT, EPK_SECRET), char ** (NULL-terminated; NULL when
+ * empty) and size_t n_KEY for a list (EPK_TYPES, EPK_FILTERS, EPK_HEADERS
+ * as "Name: value", EPK_RETRY as durations), int (EPK_COUNT, EPK_MS), bool
+ * (EPK_BOOL). What each is for, and the value that stands for "not
+ * given", is in its row. */
+#define CONF_EP_STR(key) char *key;
+#define CONF_EP_LIST(key) char **key; size_t n_##key;
+#define EPK_URL_CONF_FIELD CONF_EP_STR
+#define EPK_TYPES_CONF_FIELD CONF_EP_LIST
+#define EPK_FILTERS_CONF_FIELD CONF_EP_LIST
+#define EPK_SCHEME_CONF_FIELD CONF_EP_STR
+#define EPK_HNAME_CONF_FIELD CONF_EP_STR
+#define EPK_TEXT_CONF_FIELD CONF_EP_STR
+#define EPK_SECRET_CONF_FIELD CONF_EP_STR
+#define EPK_HEADERS_CONF_FIELD CONF_EP_LIST
+#define EPK_COUNT_CONF_FIELD(key) int key;
+#define EPK_MS_CONF_FIELD(key) int key;
+#define EPK_RETRY_CONF_FIELD CONF_EP_LIST
+#define EPK_BOOL_CONF_FIELD(key) bool key;
+#define CONF_NO CONF_EP_NOFIELD, 0
+#define CONF_YES CONF_EP_FIELD, 0
+#define CONF_UNSET(v) CONF_EP_FIELD, v
+#define CONF_EP_MEMBER(sel, unset, type, key) sel(type, key)
+#define CONF_EP_NOFIELD(type, key)
+#define CONF_EP_FIELD(type, key) type##_CONF_FIELD(key)
 struct mh_conf_endpoint {
-    char *name;             /* the section title */
-    char *url;
-    char **types;           /* NULL-terminated; NULL = the default ("*") */
-    size_t n_types;
-    char **filters;         /* "KEY=VALUE" */
-    size_t n_filters;
-    char *scheme;
-    char *signature_header; /* "" = the default */
-    char *signature_prefix;
-    char *secret;           /* "" = generated once and kept in the store */
-    char **headers;         /* "Name: value" */
-    size_t n_headers;
-    char *event_header;     /* "-" = the default, "" = not sent */
-    char *delivery_header;  /* "-" = the default, "" = not sent */
-    int batch_max;
-    int batch_wait_ms;
-    int timeout_ms;
-    int connect_timeout_ms; /* 0 = the default */
-    char **retry;           /* durations ("5s", "30m"); NULL = the default */
-    size_t n_retry;
-    int concurrency;
-    bool allow_http;
-    int *lines;             /* where each option was written (conf_place_error):
-                               one per row of the section's table, 0 = not
-                               written, then the closing brace's; NULL = not
-                               from a file */
+    char *name; /* the section title */
+#define ENDPOINT_KEY(key, type, min, max, def, cli, conf, doc) CONF_EP_MEMBER(conf, type, key)
+#include "endpoint_keys.def"
+    int *lines; /* where each option was written (conf_place_error):
+                   one per row of the section's table, 0 = not
+                   written, then the closing brace's; NULL = not
+                   from a file */
 };
+/* The helpers above are for the struct only. */
+#undef CONF_NO
+#undef CONF_YES
+#undef CONF_UNSET
+#undef CONF_EP_MEMBER
+#undef CONF_EP_NOFIELD
+#undef CONF_EP_FIELD
+#undef CONF_EP_STR
+#undef CONF_EP_LIST
+#undef EPK_URL_CONF_FIELD
+#undef EPK_TYPES_CONF_FIELD
+#undef EPK_FILTERS_CONF_FIELD
+#undef EPK_SCHEME_CONF_FIELD
+#undef EPK_HNAME_CONF_FIELD
+#undef EPK_TEXT_CONF_FIELD
+#undef EPK_SECRET_CONF_FIELD
+#undef EPK_HEADERS_CONF_FIELD
+#undef EPK_COUNT_CONF_FIELD
+#undef EPK_MS_CONF_FIELD
+#undef EPK_RETRY_CONF_FIELD
+#undef EPK_BOOL_CONF_FIELD
 
 /* The "milter { ... }" section: mailhook-milter(8). */
 struct mh_conf_milter {

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#include "endpoint_limits.h"
 
 #define KIB 1024L
 #define MIB (1024L * KIB)
@@ -80,47 +81,57 @@ const struct conf_table conf_maillog = {
     .check = conf_maillog_check,
 };
 
-static const char *const conf_schemes[] = {"standard", "hmac-sha256-hex", "sha256-secret-body",
-                                           NULL};
+/* The scheme names of endpoint_keys.def, for the scheme option's oneof. */
+static const char *const conf_schemes[] = {
+#define ENDPOINT_SCHEME(id, name, doc) name,
+#include "endpoint_keys.def"
+    NULL,
+};
 
-/* One "endpoint NAME { ... }" section: a subscriber declared in the file.
- * Bounds here are the endpoint's own (endpoint.h); the daemon checks the
- * section as a whole (url, types, filters, headers) when it loads it. */
+/* A row's option, by its type (endpoint_keys.def): the libconfuse
+ * declaration, with def as its default, and its bounds. */
+#define CONF_EP_STR(key, lo, hi, def) \
+    {CFG_STR(#key, def, CFGF_NONE), .kind = CK_STR, .off = FE(key)},
+#define CONF_EP_LIST(key, lo, hi, def) \
+    {CFG_STR_LIST(#key, NULL, CFGF_NONE), \
+     .kind = CK_STRLIST, .off = FE(key), .off_n = FE(n_##key), .item = CK_TEXT},
+#define CONF_EP_INT(key, lo, hi, def) \
+    {CFG_INT(#key, def, CFGF_NONE), .kind = CK_INT, .off = FE(key), .min = lo, .max = hi},
+#define EPK_URL_CONF_ROW CONF_EP_STR /* required: conf_endpoint_check */
+#define EPK_TYPES_CONF_ROW CONF_EP_LIST
+#define EPK_FILTERS_CONF_ROW CONF_EP_LIST
+#define EPK_SCHEME_CONF_ROW(key, lo, hi, def) \
+    {CFG_STR(#key, def, CFGF_NONE), .kind = CK_STR, .off = FE(key), .oneof = conf_schemes},
+#define EPK_HNAME_CONF_ROW CONF_EP_STR
+#define EPK_TEXT_CONF_ROW CONF_EP_STR
+#define EPK_SECRET_CONF_ROW CONF_EP_STR
+#define EPK_HEADERS_CONF_ROW CONF_EP_LIST
+#define EPK_COUNT_CONF_ROW CONF_EP_INT
+#define EPK_MS_CONF_ROW CONF_EP_INT
+#define EPK_RETRY_CONF_ROW CONF_EP_LIST
+#define EPK_BOOL_CONF_ROW(key, lo, hi, def) \
+    {CFG_BOOL(#key, (def) ? cfg_true : cfg_false, CFGF_NONE), .kind = CK_BOOL, .off = FE(key)},
+
+/* The conf column of a row: no option; an option whose default is the
+ * endpoint's; an option whose default v stands for "not given" (its
+ * lower bound takes v in too: connect_timeout_ms 0). */
+#define CONF_NO CONF_EP_SKIP, 0
+#define CONF_YES CONF_EP_DEF, 0
+#define CONF_UNSET(v) CONF_EP_UNSET, v
+#define CONF_EP_ROW(sel, unset, type, key, lo, hi, def) sel(unset, type, key, lo, hi, def)
+#define CONF_EP_SKIP(unset, type, key, lo, hi, def)
+#define CONF_EP_DEF(unset, type, key, lo, hi, def) type##_CONF_ROW(key, lo, hi, def)
+#define CONF_EP_UNSET(unset, type, key, lo, hi, def) \
+    type##_CONF_ROW(key, (unset) < (lo) ? (unset) : (lo), hi, unset)
+
+/* One "endpoint NAME { ... }" section: a subscriber declared in the file,
+ * one option per row of endpoint_keys.def with a config option, named as
+ * its key, with the endpoint's bounds; the daemon checks the section as a
+ * whole (url, types, filters, headers) when it loads it. */
 static const struct conf_row conf_endpoint_rows[] = {
-    {CFG_STR("url", "", CFGF_NONE), /* required: conf_endpoint_check */
-     .kind = CK_STR, .off = FE(url)},
-    {CFG_STR_LIST("types", NULL, CFGF_NONE),
-     .kind = CK_STRLIST, .off = FE(types), .off_n = FE(n_types), .item = CK_TEXT},
-    {CFG_STR_LIST("filters", NULL, CFGF_NONE),
-     .kind = CK_STRLIST, .off = FE(filters), .off_n = FE(n_filters), .item = CK_TEXT},
-    {CFG_STR("scheme", "standard", CFGF_NONE),
-     .kind = CK_STR, .off = FE(scheme), .oneof = conf_schemes},
-    {CFG_STR("signature_header", "", CFGF_NONE),
-     .kind = CK_STR, .off = FE(signature_header)},
-    {CFG_STR("signature_prefix", "", CFGF_NONE),
-     .kind = CK_STR, .off = FE(signature_prefix)},
-    {CFG_STR("secret", "", CFGF_NONE),
-     .kind = CK_STR, .off = FE(secret)},
-    {CFG_STR_LIST("headers", NULL, CFGF_NONE),
-     .kind = CK_STRLIST, .off = FE(headers), .off_n = FE(n_headers), .item = CK_TEXT},
-    {CFG_STR("event_header", "-", CFGF_NONE),
-     .kind = CK_STR, .off = FE(event_header)},
-    {CFG_STR("delivery_header", "-", CFGF_NONE),
-     .kind = CK_STR, .off = FE(delivery_header)},
-    {CFG_INT("batch_max", 0, CFGF_NONE),
-     .kind = CK_INT, .off = FE(batch_max), .min = 0, .max = 10000},
-    {CFG_INT("batch_wait_ms", 1000, CFGF_NONE),
-     .kind = CK_INT, .off = FE(batch_wait_ms), .min = 0, .max = 600000},
-    {CFG_INT("timeout_ms", 5000, CFGF_NONE),
-     .kind = CK_INT, .off = FE(timeout_ms), .min = 100, .max = 300000},
-    {CFG_INT("connect_timeout_ms", 0, CFGF_NONE),
-     .kind = CK_INT, .off = FE(connect_timeout_ms), .min = 0, .max = 300000},
-    {CFG_STR_LIST("retry", NULL, CFGF_NONE),
-     .kind = CK_STRLIST, .off = FE(retry), .off_n = FE(n_retry), .item = CK_TEXT},
-    {CFG_INT("concurrency", 8, CFGF_NONE),
-     .kind = CK_INT, .off = FE(concurrency), .min = 1, .max = 256},
-    {CFG_BOOL("allow_http", cfg_false, CFGF_NONE),
-     .kind = CK_BOOL, .off = FE(allow_http)},
+#define ENDPOINT_KEY(key, type, lo, hi, def, cli, conf, doc) \
+    CONF_EP_ROW(conf, type, key, lo, hi, def)
+#include "endpoint_keys.def"
 };
 
 static conf_sec_check_fn conf_endpoint_check;

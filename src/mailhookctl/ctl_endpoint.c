@@ -30,7 +30,8 @@
 #define EP_TEST_RESPONSE_MAX 512 /* bytes of the test response shown */
 
 /* The operand NAME of a command taking nothing else, as a JSON request. */
-static json_t *ep_name_request(const char *cmd, int argc, char **argv, const char *synopsis)
+static json_t *ctl_endpoint_name_request(const char *cmd, int argc, char **argv,
+                                         const char *synopsis)
 {
     static const struct option none[] = { { NULL, 0, NULL, 0 } };
 
@@ -44,7 +45,8 @@ static json_t *ep_name_request(const char *cmd, int argc, char **argv, const cha
 
 /* Print the answer's endpoint: JSON, or the detail view under a headline
  * ("endpoint NAME added"; none when NULL). */
-static void ep_answer(struct ctl *ctl, const json_t *r, const char *done, bool with_secret)
+static void ctl_endpoint_answer(struct ctl *ctl, const json_t *r, const char *done,
+                                bool with_secret)
 {
     const json_t *ep = json_object_get(r, "endpoint");
 
@@ -54,16 +56,16 @@ static void ep_answer(struct ctl *ctl, const json_t *r, const char *done, bool w
     }
     if (done)
         printf("endpoint %s %s\n\n", ctl_str(ep, "name") ? ctl_str(ep, "name") : "?", done);
-    ep_print(ep, with_secret);
+    ctl_endpoint_print(ep, with_secret);
 }
 
-static int ep_add(struct ctl *ctl, int argc, char **argv)
+static int ctl_endpoint_add(struct ctl *ctl, int argc, char **argv)
 {
     json_t *opts = json_object(), *ep, *r;
     const char *secret;
     int first;
 
-    first = ep_opts_parse(argc, argv, opts, true, EP_ADD_SYNOPSIS);
+    first = ctl_endpoint_opts_parse(argc, argv, opts, true, EP_ADD_SYNOPSIS);
     if (argc - first != 2)
         ctl_usage(EP_ADD_SYNOPSIS);
     /* name and url lead the object, as people write it */
@@ -72,33 +74,33 @@ static int ep_add(struct ctl *ctl, int argc, char **argv)
     json_object_update(ep, opts);
     json_decref(opts);
     r = ctl_call(ctl, json_pack("{s:s,s:o}", "cmd", "endpoint.add", "endpoint", ep));
-    ep_answer(ctl, r, "added", false);
+    ctl_endpoint_answer(ctl, r, "added", false);
     secret = ctl_str(json_object_get(r, "endpoint"), "secret");
     if (!ctl->json)
-        ep_print_secret("secret (shown once; store it now)", secret);
+        ctl_endpoint_print_secret("secret (shown once; store it now)", secret);
     json_decref(r);
     return EX_OK;
 }
 
-static int ep_update(struct ctl *ctl, int argc, char **argv)
+static int ctl_endpoint_update(struct ctl *ctl, int argc, char **argv)
 {
     json_t *set = json_object(), *r;
     int first;
 
-    first = ep_opts_parse(argc, argv, set, false, EP_UPDATE_SYNOPSIS);
+    first = ctl_endpoint_opts_parse(argc, argv, set, false, EP_UPDATE_SYNOPSIS);
     if (argc - first != 1)
         ctl_usage(EP_UPDATE_SYNOPSIS);
     if (json_object_size(set) == 0)
         ctl_bad_usage(EP_UPDATE_SYNOPSIS, "nothing to change: give at least one option");
     r = ctl_call(ctl, json_pack("{s:s,s:o,s:o}", "cmd", "endpoint.update", "name",
                                 ctl_jstr("NAME", argv[first], EP_UPDATE_SYNOPSIS), "set", set));
-    ep_answer(ctl, r, "updated", true);
+    ctl_endpoint_answer(ctl, r, "updated", true);
     json_decref(r);
     return EX_OK;
 }
 
 /* types joined with ",", into buf. */
-static char *ep_types_text(char *buf, size_t n, const json_t *ep)
+static char *ctl_endpoint_types_text(char *buf, size_t n, const json_t *ep)
 {
     const json_t *t;
     size_t i, used = 0;
@@ -114,17 +116,18 @@ static char *ep_types_text(char *buf, size_t n, const json_t *ep)
     return buf;
 }
 
-static void ep_list_row(const json_t *ep, int wname, int wstate)
+static void ctl_endpoint_list_row(const json_t *ep, int wname, int wstate)
 {
     const char *name = ctl_str(ep, "name"), *url = ctl_str(ep, "url");
     char types[256], shown[1024];
 
-    printf("%-*s  %-*s  %6lld  %-20s  %s\n", wname, name ? name : "?", wstate, ep_state(ep),
-           (long long)ctl_int(ep, "queued"), ep_types_text(types, sizeof(types), ep),
+    printf("%-*s  %-*s  %6lld  %-20s  %s\n", wname, name ? name : "?", wstate,
+           ctl_endpoint_state(ep), (long long)ctl_int(ep, "queued"),
+           ctl_endpoint_types_text(types, sizeof(types), ep),
            url ? printable(shown, sizeof(shown), url, strlen(url)) : "-");
 }
 
-static int ep_list(struct ctl *ctl, int argc, char **argv)
+static int ctl_endpoint_list(struct ctl *ctl, int argc, char **argv)
 {
     json_t *r, *eps, *ep;
     int wname = 4, wstate = 5;
@@ -139,20 +142,20 @@ static int ep_list(struct ctl *ctl, int argc, char **argv)
             ctl_print_json(ep);
         if (ctl_str(ep, "name") && (int)strlen(ctl_str(ep, "name")) > wname)
             wname = (int)strlen(ctl_str(ep, "name"));
-        if ((int)strlen(ep_state(ep)) > wstate)
-            wstate = (int)strlen(ep_state(ep));
+        if ((int)strlen(ctl_endpoint_state(ep)) > wstate)
+            wstate = (int)strlen(ctl_endpoint_state(ep));
     }
     if (!ctl->json) {
         printf("%-*s  %-*s  %6s  %-20s  %s\n", wname, "NAME", wstate, "STATE", "QUEUED", "TYPES",
                "URL");
         json_array_foreach(eps, i, ep)
-            ep_list_row(ep, wname, wstate);
+            ctl_endpoint_list_row(ep, wname, wstate);
     }
     json_decref(r);
     return EX_OK;
 }
 
-static int ep_show(struct ctl *ctl, int argc, char **argv)
+static int ctl_endpoint_show(struct ctl *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {
         { "reveal-secret", no_argument, NULL, 'r' },
@@ -170,41 +173,43 @@ static int ep_show(struct ctl *ctl, int argc, char **argv)
     r = ctl_call(ctl, json_pack("{s:s,s:o,s:b}", "cmd", "endpoint.show", "name",
                                 ctl_jstr("NAME", argv[optind], EP_SHOW_SYNOPSIS),
                                 "reveal_secret", reveal));
-    ep_answer(ctl, r, NULL, true);
+    ctl_endpoint_answer(ctl, r, NULL, true);
     json_decref(r);
     return EX_OK;
 }
 
 /* enable and disable: the same request shape, one line of output. */
-static int ep_switch(struct ctl *ctl, int argc, char **argv, const char *cmd, const char *done)
+static int ctl_endpoint_switch(struct ctl *ctl, int argc, char **argv, const char *cmd,
+                               const char *done)
 {
     char synopsis[64];
     json_t *r;
 
     snprintf(synopsis, sizeof(synopsis), "endpoint %s NAME", argv[0]);
-    r = ctl_call(ctl, ep_name_request(cmd, argc, argv, synopsis));
+    r = ctl_call(ctl, ctl_endpoint_name_request(cmd, argc, argv, synopsis));
     if (ctl->json)
         ctl_print_json(json_object_get(r, "endpoint"));
     else
         printf("endpoint %s %s (state: %s)\n", argv[argc - 1], done,
-               ep_state(json_object_get(r, "endpoint")));
+               ctl_endpoint_state(json_object_get(r, "endpoint")));
     json_decref(r);
     return EX_OK;
 }
 
-static int ep_enable(struct ctl *ctl, int argc, char **argv)
+static int ctl_endpoint_enable(struct ctl *ctl, int argc, char **argv)
 {
-    return ep_switch(ctl, argc, argv, "endpoint.enable", "enabled");
+    return ctl_endpoint_switch(ctl, argc, argv, "endpoint.enable", "enabled");
 }
 
-static int ep_disable(struct ctl *ctl, int argc, char **argv)
+static int ctl_endpoint_disable(struct ctl *ctl, int argc, char **argv)
 {
-    return ep_switch(ctl, argc, argv, "endpoint.disable", "disabled");
+    return ctl_endpoint_switch(ctl, argc, argv, "endpoint.disable", "disabled");
 }
 
-static int ep_remove(struct ctl *ctl, int argc, char **argv)
+static int ctl_endpoint_remove(struct ctl *ctl, int argc, char **argv)
 {
-    json_t *r = ctl_call(ctl, ep_name_request("endpoint.remove", argc, argv, EP_REMOVE_SYNOPSIS));
+    json_t *r = ctl_call(ctl, ctl_endpoint_name_request("endpoint.remove", argc, argv,
+                                                        EP_REMOVE_SYNOPSIS));
 
     if (ctl->json)
         ctl_print_json(r);
@@ -215,7 +220,7 @@ static int ep_remove(struct ctl *ctl, int argc, char **argv)
     return EX_OK;
 }
 
-static void ep_rotate_print(const json_t *ep)
+static void ctl_endpoint_rotate_print(const json_t *ep)
 {
     char until[CTL_TIME_LEN];
 
@@ -223,10 +228,10 @@ static void ep_rotate_print(const json_t *ep)
     if (json_object_get(ep, "old_secret_until") && ctl_int(ep, "old_secret_until") != 0)
         printf("the old secret keeps signing too until %s\n",
                ctl_fmt_time(until, json_object_get(ep, "old_secret_until")));
-    ep_print_secret("new secret (shown once; store it now)", ctl_str(ep, "secret"));
+    ctl_endpoint_print_secret("new secret (shown once; store it now)", ctl_str(ep, "secret"));
 }
 
-static int ep_rotate(struct ctl *ctl, int argc, char **argv)
+static int ctl_endpoint_rotate(struct ctl *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {
         { "secret", required_argument, NULL, 's' },
@@ -255,12 +260,12 @@ static int ep_rotate(struct ctl *ctl, int argc, char **argv)
     if (ctl->json)
         ctl_print_json(json_object_get(r, "endpoint"));
     else
-        ep_rotate_print(json_object_get(r, "endpoint"));
+        ctl_endpoint_rotate_print(json_object_get(r, "endpoint"));
     json_decref(r);
     return EX_OK;
 }
 
-static void ep_test_print(const json_t *r)
+static void ctl_endpoint_test_print(const json_t *r)
 {
     const json_t *ev = json_object_get(r, "event");
     const char *error = ctl_str(r, "error"), *response = ctl_str(r, "response");
@@ -284,7 +289,7 @@ static void ep_test_print(const json_t *r)
         ctl_print_text("response:", response, EP_TEST_RESPONSE_MAX);
 }
 
-static int ep_test(struct ctl *ctl, int argc, char **argv)
+static int ctl_endpoint_test(struct ctl *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {
         { "type", required_argument, NULL, 't' },
@@ -304,25 +309,25 @@ static int ep_test(struct ctl *ctl, int argc, char **argv)
     if (ctl->json)
         ctl_print_json(r);
     else
-        ep_test_print(r);
+        ctl_endpoint_test_print(r);
     json_decref(r);
     return rc;
 }
 
-static const struct ctl_command ep_commands[] = {
-    { "add", ep_add },
-    { "update", ep_update },
-    { "list", ep_list },
-    { "show", ep_show },
-    { "enable", ep_enable },
-    { "disable", ep_disable },
-    { "remove", ep_remove },
-    { "rotate-secret", ep_rotate },
-    { "test", ep_test },
+static const struct ctl_command ctl_endpoint_commands[] = {
+    { "add", ctl_endpoint_add },
+    { "update", ctl_endpoint_update },
+    { "list", ctl_endpoint_list },
+    { "show", ctl_endpoint_show },
+    { "enable", ctl_endpoint_enable },
+    { "disable", ctl_endpoint_disable },
+    { "remove", ctl_endpoint_remove },
+    { "rotate-secret", ctl_endpoint_rotate },
+    { "test", ctl_endpoint_test },
     { NULL, NULL },
 };
 
 int ctl_endpoint(struct ctl *ctl, int argc, char **argv)
 {
-    return ctl_dispatch(ctl, ep_commands, argc, argv, EP_SYNOPSIS);
+    return ctl_dispatch(ctl, ctl_endpoint_commands, argc, argv, EP_SYNOPSIS);
 }

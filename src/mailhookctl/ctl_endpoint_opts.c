@@ -2,10 +2,15 @@
  * ctl_endpoint_opts.c - endpoint add/update options to endpoint keys (see
  * ctl_endpoint_opts.h).
  *
- * The client checks the form of each value (a number, a duration, "Name:
- * value", "KEY=VALUE") so a typo is a usage error naming the option;
- * mailhookd checks the meaning (known filter keys, URL rules, bounds) and
- * refuses with bad_request, which is exit 65.
+ * The options are the CLI column of endpoint_keys.def: each row's type
+ * says how the value is read (the *_CTL macros), CLI_FLAGS gives --opt
+ * and --no-opt, CLI_ADD_OFF an add-only switch to false.
+ *
+ * The client checks the form of each value (a number within the row's
+ * bounds, a duration, "Name: value", "KEY=VALUE", a scheme's name) so a
+ * typo is a usage error naming the option; mailhookd checks the meaning
+ * (known filter keys, URL rules, a duration's bounds) and refuses with
+ * bad_request, which is exit 65.
  */
 #include "config.h"
 
@@ -15,56 +20,63 @@
 
 #include "ctl_common.h"
 #include "ctl_endpoint_opts.h"
-#include "endpoint.h"
+#include "endpoint_keys.h"
 #include "xalloc.h"
 
-enum ep_kind {
+enum ctl_endpoint_opt_kind {
     K_STRING,   /* the value as given */
-    K_SCHEME,   /* one of the three scheme names */
+    K_SCHEME,   /* a scheme's name (endpoint_keys.h) */
     K_TYPES,    /* appended to an array, comma lists split */
     K_FILTER,   /* "KEY=VALUE" appended to an array */
     K_HEADER,   /* "Name: value" into an object */
     K_COUNT,    /* an integer within [min, max] */
-    K_DURATION, /* a DURATION in ms, at most max */
+    K_DURATION, /* a DURATION in ms that fits an int */
     K_RETRY,    /* a comma list of DURATIONs, in whole seconds */
     K_TRUE,     /* no value: sets true */
     K_FALSE,    /* no value: sets false */
 };
 
-static const struct ep_optdef {
+/* How a row's value is read, by its type. */
+#define EPK_URL_CTL K_STRING
+#define EPK_TYPES_CTL K_TYPES
+#define EPK_FILTERS_CTL K_FILTER
+#define EPK_SCHEME_CTL K_SCHEME
+#define EPK_HNAME_CTL K_STRING
+#define EPK_TEXT_CTL K_STRING
+#define EPK_SECRET_CTL K_STRING
+#define EPK_HEADERS_CTL K_HEADER
+#define EPK_COUNT_CTL K_COUNT
+#define EPK_MS_CTL K_DURATION
+#define EPK_RETRY_CTL K_RETRY
+
+/* The cli column of a row (endpoint_keys.def). */
+#define CLI_NO CTL_OPT_NONE, ""
+#define CLI(opt) CTL_OPT_ONE, opt
+#define CLI_FLAGS(opt) CTL_OPT_FLAGS, opt
+#define CLI_ADD_OFF(opt) CTL_OPT_ADD_OFF, opt
+#define CTL_OPT_ROW(sel, opt, type, key, min, max) sel(opt, type, key, min, max)
+#define CTL_OPT_NONE(opt, type, key, min, max)
+#define CTL_OPT_ONE(opt, type, key, min, max) { opt, #key, type##_CTL, min, max, false },
+#define CTL_OPT_FLAGS(opt, type, key, min, max) \
+    { opt, #key, K_TRUE, 0, 0, false }, { "no-" opt, #key, K_FALSE, 0, 0, false },
+#define CTL_OPT_ADD_OFF(opt, type, key, min, max) { opt, #key, K_FALSE, 0, 0, true },
+
+static const struct ctl_endpoint_optdef {
     const char *opt; /* long option, without "--" */
     const char *key; /* endpoint key it sets */
-    enum ep_kind kind;
+    enum ctl_endpoint_opt_kind kind;
     long long min, max;
     bool add_only;
-} ep_optdefs[] = {
-    { "url", "url", K_STRING, 0, 0, false },
-    { "type", "types", K_TYPES, 0, 0, false },
-    { "filter", "filters", K_FILTER, 0, 0, false },
-    { "scheme", "scheme", K_SCHEME, 0, 0, false },
-    { "signature-header", "signature_header", K_STRING, 0, 0, false },
-    { "signature-prefix", "signature_prefix", K_STRING, 0, 0, false },
-    { "secret", "secret", K_STRING, 0, 0, false },
-    { "header", "headers", K_HEADER, 0, 0, false },
-    { "event-header", "event_header", K_STRING, 0, 0, false },
-    { "delivery-header", "delivery_header", K_STRING, 0, 0, false },
-    { "batch", "batch_max", K_COUNT, 0, EP_BATCH_MAX, false },
-    { "batch-wait", "batch_wait_ms", K_DURATION, 0, INT_MAX, false },
-    { "timeout", "timeout_ms", K_DURATION, 0, INT_MAX, false },
-    { "connect-timeout", "connect_timeout_ms", K_DURATION, 0, INT_MAX, false },
-    { "retry", "retry", K_RETRY, 0, 0, false },
-    { "concurrency", "concurrency", K_COUNT, 1, INT_MAX, false },
-    { "allow-http", "allow_http", K_TRUE, 0, 0, false },
-    { "no-allow-http", "allow_http", K_FALSE, 0, 0, false },
-    { "disabled", "enabled", K_FALSE, 0, 0, true },
+} ctl_endpoint_optdefs[] = {
+#define ENDPOINT_KEY(key, type, min, max, def, cli, conf, doc) \
+    CTL_OPT_ROW(cli, type, key, min, max)
+#include "endpoint_keys.def"
 };
-#define EP_NOPTS (sizeof(ep_optdefs) / sizeof(ep_optdefs[0]))
-#define EP_OPT_BASE 256 /* getopt values: EP_OPT_BASE + index into ep_optdefs */
-
-static const char *const ep_schemes[] = { "standard", "hmac-sha256-hex", "sha256-secret-body" };
+#define CTL_EP_NOPTS (sizeof(ctl_endpoint_optdefs) / sizeof(ctl_endpoint_optdefs[0]))
+#define CTL_EP_OPT_BASE 256 /* getopt values: CTL_EP_OPT_BASE + index into ctl_endpoint_optdefs */
 
 /* The array (or object) at key, created empty when absent. */
-static json_t *ep_container(json_t *obj, const char *key, bool array)
+static json_t *ctl_endpoint_opts_container(json_t *obj, const char *key, bool array)
 {
     json_t *v = json_object_get(obj, key);
 
@@ -76,7 +88,7 @@ static json_t *ep_container(json_t *obj, const char *key, bool array)
 }
 
 /* Copy [p, end) without surrounding blanks into a new string. */
-static char *ep_trimmed(const char *p, const char *end)
+static char *ctl_endpoint_opts_trimmed(const char *p, const char *end)
 {
     while (p < end && (*p == ' ' || *p == '\t'))
         p++;
@@ -86,15 +98,16 @@ static char *ep_trimmed(const char *p, const char *end)
 }
 
 /* "a,b , c" -> each item, trimmed, to fn; an empty item is an error. */
-static void ep_split(const char *opt, const char *arg, const char *synopsis,
-                     void (*fn)(json_t *, const char *, const char *, const char *), json_t *to)
+static void ctl_endpoint_opts_split(const char *opt, const char *arg, const char *synopsis,
+                                    void (*fn)(json_t *, const char *, const char *, const char *),
+                                    json_t *to)
 {
     const char *p = arg, *comma;
     char *item;
 
     for (;;) {
         comma = strchr(p, ',');
-        item = ep_trimmed(p, comma ? comma : p + strlen(p));
+        item = ctl_endpoint_opts_trimmed(p, comma ? comma : p + strlen(p));
         if (*item == 0)
             ctl_bad_usage(synopsis, "%s: empty item in \"%.80s\"", opt, arg);
         fn(to, opt, item, synopsis);
@@ -105,12 +118,14 @@ static void ep_split(const char *opt, const char *arg, const char *synopsis,
     }
 }
 
-static void ep_add_type(json_t *types, const char *opt, const char *type, const char *synopsis)
+static void ctl_endpoint_opts_add_type(json_t *types, const char *opt, const char *type,
+                                       const char *synopsis)
 {
     json_array_append_new(types, ctl_jstr(opt, type, synopsis));
 }
 
-static void ep_add_retry(json_t *retry, const char *opt, const char *delay, const char *synopsis)
+static void ctl_endpoint_opts_add_retry(json_t *retry, const char *opt, const char *delay,
+                                        const char *synopsis)
 {
     int64_t ms = ctl_duration_ms(opt, delay, (int64_t)INT_MAX * 1000, synopsis);
 
@@ -121,9 +136,10 @@ static void ep_add_retry(json_t *retry, const char *opt, const char *delay, cons
     json_array_append_new(retry, json_integer(ms / 1000));
 }
 
-static void ep_set_filter(json_t *obj, const char *opt, const char *arg, const char *synopsis)
+static void ctl_endpoint_opts_set_filter(json_t *obj, const char *opt, const char *arg,
+                                         const char *synopsis)
 {
-    json_t *filters = ep_container(obj, "filters", true);
+    json_t *filters = ctl_endpoint_opts_container(obj, "filters", true);
     const char *eq = strchr(arg, '=');
 
     if (*arg == 0)
@@ -134,7 +150,7 @@ static void ep_set_filter(json_t *obj, const char *opt, const char *arg, const c
 }
 
 /* An HTTP field name is an RFC 9110 token. */
-static bool ep_header_name_ok(const char *name, size_t len)
+static bool ctl_endpoint_opts_header_name_ok(const char *name, size_t len)
 {
     static const char tchar[] = "!#$%&'*+-.^_`|~";
 
@@ -147,88 +163,94 @@ static bool ep_header_name_ok(const char *name, size_t len)
     return len > 0;
 }
 
-static void ep_set_header(json_t *obj, const char *opt, const char *arg, const char *synopsis)
+static void ctl_endpoint_opts_set_header(json_t *obj, const char *opt, const char *arg,
+                                         const char *synopsis)
 {
-    json_t *headers = ep_container(obj, "headers", false);
+    json_t *headers = ctl_endpoint_opts_container(obj, "headers", false);
     const char *colon = strchr(arg, ':');
     char *name, *value;
 
     if (*arg == 0)
         return; /* "": no extra headers (the key is there, empty) */
-    if (colon == NULL || !ep_header_name_ok(arg, (size_t)(colon - arg)))
+    if (colon == NULL || !ctl_endpoint_opts_header_name_ok(arg, (size_t)(colon - arg)))
         ctl_bad_usage(synopsis, "%s: \"%.80s\" is not \"Name: value\"", opt, arg);
     if (strpbrk(colon, "\r\n") != NULL)
         ctl_bad_usage(synopsis, "%s: a header value cannot hold a line break", opt);
     name = xstrndup(arg, (size_t)(colon - arg));
-    value = ep_trimmed(colon + 1, colon + strlen(colon));
+    value = ctl_endpoint_opts_trimmed(colon + 1, colon + strlen(colon));
     json_object_set_new(headers, name, ctl_jstr(opt, value, synopsis));
     free(name);
     free(value);
 }
 
-static void ep_set_scheme(json_t *obj, const char *opt, const char *arg, const char *synopsis)
+static void ctl_endpoint_opts_set_scheme(json_t *obj, const char *opt, const char *arg,
+                                         const char *synopsis)
 {
-    for (size_t i = 0; i < sizeof(ep_schemes) / sizeof(ep_schemes[0]); i++) {
-        if (strcmp(arg, ep_schemes[i]) == 0) {
-            json_object_set_new(obj, "scheme", json_string(arg));
-            return;
-        }
-    }
-    ctl_bad_usage(synopsis, "%s: \"%.40s\": use standard, hmac-sha256-hex or "
-                            "sha256-secret-body", opt, arg);
+    enum ep_scheme scheme;
+
+    if (endpoint_scheme_from_name(arg, &scheme) < 0)
+        ctl_bad_usage(synopsis, "%s: \"%.40s\": use one of %s", opt, arg, endpoint_scheme_list());
+    json_object_set_new(obj, "scheme", json_string(arg));
 }
 
 /* One option (d) with its value (arg; NULL for flags) into obj. */
-static void ep_opt_apply(json_t *obj, const struct ep_optdef *d, const char *arg,
-                         const char *synopsis)
+static void ctl_endpoint_opts_apply(json_t *obj, const struct ctl_endpoint_optdef *d,
+                                    const char *arg, const char *synopsis)
 {
     char opt[32];
 
     snprintf(opt, sizeof(opt), "--%s", d->opt);
     switch (d->kind) {
     case K_STRING: json_object_set_new(obj, d->key, ctl_jstr(opt, arg, synopsis)); break;
-    case K_SCHEME: ep_set_scheme(obj, opt, arg, synopsis); break;
-    case K_TYPES: ep_split(opt, arg, synopsis, ep_add_type, ep_container(obj, d->key, true)); break;
-    case K_FILTER: ep_set_filter(obj, opt, arg, synopsis); break;
-    case K_HEADER: ep_set_header(obj, opt, arg, synopsis); break;
+    case K_SCHEME: ctl_endpoint_opts_set_scheme(obj, opt, arg, synopsis); break;
+    case K_TYPES:
+        ctl_endpoint_opts_split(opt, arg, synopsis, ctl_endpoint_opts_add_type,
+                                ctl_endpoint_opts_container(obj, d->key, true));
+        break;
+    case K_FILTER: ctl_endpoint_opts_set_filter(obj, opt, arg, synopsis); break;
+    case K_HEADER: ctl_endpoint_opts_set_header(obj, opt, arg, synopsis); break;
     case K_COUNT:
         json_object_set_new(obj, d->key,
                             json_integer(ctl_count(opt, arg, d->min, d->max, synopsis)));
         break;
     case K_DURATION:
-        json_object_set_new(obj, d->key, json_integer(ctl_duration_ms(opt, arg, d->max, synopsis)));
+        json_object_set_new(obj, d->key,
+                            json_integer(ctl_duration_ms(opt, arg, INT_MAX, synopsis)));
         break;
     case K_RETRY:
         json_object_set_new(obj, d->key, json_array()); /* the last --retry wins */
         if (*arg != 0)                                 /* "": no retries */
-            ep_split(opt, arg, synopsis, ep_add_retry, json_object_get(obj, d->key));
+            ctl_endpoint_opts_split(opt, arg, synopsis, ctl_endpoint_opts_add_retry,
+                                    json_object_get(obj, d->key));
         break;
     case K_TRUE: json_object_set_new(obj, d->key, json_true()); break;
     case K_FALSE: json_object_set_new(obj, d->key, json_false()); break;
     }
 }
 
-int ep_opts_parse(int argc, char **argv, json_t *obj, bool add, const char *synopsis)
+int ctl_endpoint_opts_parse(int argc, char **argv, json_t *obj, bool add, const char *synopsis)
 {
-    struct option opts[EP_NOPTS + 1];
-    const struct ep_optdef *d;
+    struct option opts[CTL_EP_NOPTS + 1];
+    const struct ctl_endpoint_optdef *d;
     int ch;
 
-    for (size_t i = 0; i < EP_NOPTS; i++) {
-        bool flag = ep_optdefs[i].kind == K_TRUE || ep_optdefs[i].kind == K_FALSE;
-        opts[i] = (struct option){ ep_optdefs[i].opt, flag ? no_argument : required_argument,
-                                   NULL, EP_OPT_BASE + (int)i };
+    for (size_t i = 0; i < CTL_EP_NOPTS; i++) {
+        d = &ctl_endpoint_optdefs[i];
+        opts[i] = (struct option){ d->opt,
+                                   d->kind == K_TRUE || d->kind == K_FALSE ? no_argument
+                                                                            : required_argument,
+                                   NULL, CTL_EP_OPT_BASE + (int)i };
     }
-    opts[EP_NOPTS] = (struct option){ NULL, 0, NULL, 0 };
+    opts[CTL_EP_NOPTS] = (struct option){ NULL, 0, NULL, 0 };
     optind = 0;
     while ((ch = ctl_getopt(argc, argv, opts, synopsis)) != -1) {
-        if (ch < EP_OPT_BASE || ch >= EP_OPT_BASE + (int)EP_NOPTS)
+        if (ch < CTL_EP_OPT_BASE || ch >= CTL_EP_OPT_BASE + (int)CTL_EP_NOPTS)
             ctl_usage(synopsis);
-        d = &ep_optdefs[ch - EP_OPT_BASE];
+        d = &ctl_endpoint_optdefs[ch - CTL_EP_OPT_BASE];
         if (d->add_only && !add)
             ctl_bad_usage(synopsis, "--%s is for add; use \"mailhookctl endpoint disable NAME\"",
                           d->opt);
-        ep_opt_apply(obj, d, optarg, synopsis);
+        ctl_endpoint_opts_apply(obj, d, optarg, synopsis);
     }
     return optind;
 }

@@ -2,10 +2,12 @@
  * ctl_endpoint_opts.h - the options of `mailhookctl endpoint add` and
  * `update`, turned into the keys of an endpoint object (endpoint.h).
  *
- * One table declares each option once: its name, the endpoint key it
- * sets and how its value is read, so add and update cannot drift apart.
+ * The options are the CLI column of endpoint_keys.def, the one table of
+ * endpoint keys: each row names its option, the key it sets and (by its
+ * type) how the value is read, so add, update, the config file and the
+ * daemon cannot drift apart.
  *
- *   ep_opts_parse(argc, argv, obj, add, synopsis)
+ *   ctl_endpoint_opts_parse(argc, argv, obj, add, synopsis)
  *       read every option of argv (from argv[1]; operands may come first
  *       or after) into obj: strings as given, DURATIONs to ms (retry: to
  *       whole seconds), --type and --retry split at commas, --filter and
@@ -21,6 +23,6 @@
 #include <stdbool.h>
 #include <jansson.h>
 
-int ep_opts_parse(int argc, char **argv, json_t *obj, bool add, const char *synopsis);
+int ctl_endpoint_opts_parse(int argc, char **argv, json_t *obj, bool add, const char *synopsis);
 
 #endif

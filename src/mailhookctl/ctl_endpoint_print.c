@@ -13,8 +13,8 @@
 
 #define EP_SHOWN_MAX 1024 /* bytes of one outside value shown */
 
-static void ep_line(const char *label, const char *fmt, ...) MH_PRINTF(2, 3);
-static void ep_line(const char *label, const char *fmt, ...)
+static void ctl_endpoint_print_line(const char *label, const char *fmt, ...) MH_PRINTF(2, 3);
+static void ctl_endpoint_print_line(const char *label, const char *fmt, ...)
 {
     va_list ap;
 
@@ -26,18 +26,21 @@ static void ep_line(const char *label, const char *fmt, ...)
 }
 
 /* The string at key, printable, on its own line; nothing when absent. */
-static void ep_text(const json_t *ep, const char *key, const char *label, const char *if_empty)
+static void ctl_endpoint_print_text(const json_t *ep, const char *key, const char *label,
+                                    const char *if_empty)
 {
     const char *s = ctl_str(ep, key);
     char shown[EP_SHOWN_MAX];
 
     if (s == NULL)
         return;
-    ep_line(label, "%s", *s ? printable(shown, sizeof(shown), s, strlen(s)) : if_empty);
+    ctl_endpoint_print_line(label, "%s",
+                            *s ? printable(shown, sizeof(shown), s, strlen(s)) : if_empty);
 }
 
 /* An array of strings, joined by ", ". */
-static void ep_list(const json_t *ep, const char *key, const char *label, const char *if_empty)
+static void ctl_endpoint_print_list(const json_t *ep, const char *key, const char *label,
+                                    const char *if_empty)
 {
     const json_t *a = json_object_get(ep, key), *v;
     char shown[EP_SHOWN_MAX];
@@ -55,93 +58,97 @@ static void ep_list(const json_t *ep, const char *key, const char *label, const 
     putchar('\n');
 }
 
-static void ep_time(const json_t *obj, const char *key, const char *label)
+static void ctl_endpoint_print_time(const json_t *obj, const char *key, const char *label)
 {
     char t[CTL_TIME_LEN];
 
     if (json_object_get(obj, key) && ctl_int(obj, key) != 0)
-        ep_line(label, "%s", ctl_fmt_time(t, json_object_get(obj, key)));
+        ctl_endpoint_print_line(label, "%s", ctl_fmt_time(t, json_object_get(obj, key)));
 }
 
 /* A duration in ms, as it would be typed ("5s"). */
-static void ep_ms(const json_t *ep, const char *key, const char *label)
+static void ctl_endpoint_print_ms(const json_t *ep, const char *key, const char *label)
 {
     char d[32];
 
     if (json_is_integer(json_object_get(ep, key)))
-        ep_line(label, "%s", ctl_fmt_duration(d, sizeof(d), ctl_int(ep, key)));
+        ctl_endpoint_print_line(label, "%s", ctl_fmt_duration(d, sizeof(d), ctl_int(ep, key)));
 }
 
-static void ep_print_health(const json_t *ep)
+static void ctl_endpoint_print_health(const json_t *ep)
 {
     const json_t *h = json_object_get(ep, "health");
     const char *reason = ctl_str(h, "disabled_reason");
     char shown[EP_SHOWN_MAX];
 
-    ep_line("state:", "%s", ep_state(ep));
+    ctl_endpoint_print_line("state:", "%s", ctl_endpoint_state(ep));
     if (json_is_integer(json_object_get(h, "consecutive_failures")) &&
         ctl_int(h, "consecutive_failures") > 0)
-        ep_line("failures:", "%lld in a row", (long long)ctl_int(h, "consecutive_failures"));
-    ep_time(h, "failing_since", "failing since:");
-    ep_time(h, "last_success", "last success:");
-    ep_time(h, "last_failure", "last failure:");
+        ctl_endpoint_print_line("failures:", "%lld in a row",
+                                (long long)ctl_int(h, "consecutive_failures"));
+    ctl_endpoint_print_time(h, "failing_since", "failing since:");
+    ctl_endpoint_print_time(h, "last_success", "last success:");
+    ctl_endpoint_print_time(h, "last_failure", "last failure:");
     if (reason && *reason)
-        ep_line("disabled because:", "%s", printable(shown, sizeof(shown), reason, strlen(reason)));
+        ctl_endpoint_print_line("disabled because:", "%s",
+                                printable(shown, sizeof(shown), reason, strlen(reason)));
     if (json_is_integer(json_object_get(ep, "queued")))
-        ep_line("queued:", "%lld deliveries", (long long)ctl_int(ep, "queued"));
+        ctl_endpoint_print_line("queued:", "%lld deliveries", (long long)ctl_int(ep, "queued"));
 }
 
-static void ep_print_signing(const json_t *ep, bool with_secret)
+static void ctl_endpoint_print_signing(const json_t *ep, bool with_secret)
 {
     const char *scheme = ctl_str(ep, "scheme");
     bool standard = scheme == NULL || strcmp(scheme, "standard") == 0;
     char until[CTL_TIME_LEN];
 
-    ep_text(ep, "scheme", "scheme:", "");
+    ctl_endpoint_print_text(ep, "scheme", "scheme:", "");
     if (!standard) { /* the standard scheme has fixed headers */
-        ep_text(ep, "signature_header", "signature header:", "");
-        ep_text(ep, "signature_prefix", "signature prefix:", "(none)");
+        ctl_endpoint_print_text(ep, "signature_header", "signature header:", "");
+        ctl_endpoint_print_text(ep, "signature_prefix", "signature prefix:", "(none)");
     }
     if (with_secret)
-        ep_text(ep, "secret", "secret:", "");
+        ctl_endpoint_print_text(ep, "secret", "secret:", "");
     if (ctl_str(ep, "old_secret")) {
-        ep_line("old secret:", "%s, also signing until %s",
+        ctl_endpoint_print_line("old secret:", "%s, also signing until %s",
                 with_secret ? ctl_str(ep, "old_secret") : "(set)",
                 ctl_fmt_time(until, json_object_get(ep, "old_secret_until")));
     }
 }
 
-static void ep_print_headers(const json_t *ep)
+static void ctl_endpoint_print_headers(const json_t *ep)
 {
     const json_t *headers = json_object_get(ep, "headers"), *v;
     const char *name, *label = "headers:";
     char shown[EP_SHOWN_MAX];
 
     if (json_is_object(headers) && json_object_size(headers) == 0)
-        ep_line(label, "(none)");
+        ctl_endpoint_print_line(label, "(none)");
     json_object_foreach((json_t *)headers, name, v) {
         const char *s = json_string_value(v) ? json_string_value(v) : "";
-        ep_line(label, "%s: %s", name, printable(shown, sizeof(shown), s, strlen(s)));
+        ctl_endpoint_print_line(label, "%s: %s", name,
+                                printable(shown, sizeof(shown), s, strlen(s)));
         label = "";
     }
-    ep_text(ep, "event_header", "event header:", "(not sent)");
-    ep_text(ep, "delivery_header", "delivery header:", "(not sent)");
+    ctl_endpoint_print_text(ep, "event_header", "event header:", "(not sent)");
+    ctl_endpoint_print_text(ep, "delivery_header", "delivery header:", "(not sent)");
 }
 
-static void ep_print_sending(const json_t *ep)
+static void ctl_endpoint_print_sending(const json_t *ep)
 {
     const json_t *retry = json_object_get(ep, "retry"), *v;
     char d[32];
     size_t i;
 
     if (json_is_integer(json_object_get(ep, "batch_max")) && ctl_int(ep, "batch_max") == 0)
-        ep_line("batch:", "off (one event per request)");
+        ctl_endpoint_print_line("batch:", "off (one event per request)");
     if (ctl_int(ep, "batch_max") != 0) {
-        ep_line("batch:", "up to %lld events per request", (long long)ctl_int(ep, "batch_max"));
-        ep_ms(ep, "batch_wait_ms", "batch wait:");
+        ctl_endpoint_print_line("batch:", "up to %lld events per request",
+                                (long long)ctl_int(ep, "batch_max"));
+        ctl_endpoint_print_ms(ep, "batch_wait_ms", "batch wait:");
     }
-    ep_ms(ep, "timeout_ms", "timeout:");
-    ep_ms(ep, "connect_timeout_ms", "connect timeout:");
+    ctl_endpoint_print_ms(ep, "timeout_ms", "timeout:");
+    ctl_endpoint_print_ms(ep, "connect_timeout_ms", "connect timeout:");
     if (json_is_array(retry)) {
         printf("%-*s", CTL_LABEL_WIDTH, "retry after:");
         json_array_foreach(retry, i, v)
@@ -150,13 +157,13 @@ static void ep_print_sending(const json_t *ep)
         puts(json_array_size(retry) ? " (then dropped)" : "no retries");
     }
     if (json_is_integer(json_object_get(ep, "concurrency")))
-        ep_line("concurrency:", "%lld", (long long)ctl_int(ep, "concurrency"));
+        ctl_endpoint_print_line("concurrency:", "%lld", (long long)ctl_int(ep, "concurrency"));
     if (json_is_boolean(json_object_get(ep, "allow_http")))
-        ep_line("allow http:", "%s",
+        ctl_endpoint_print_line("allow http:", "%s",
                 json_is_true(json_object_get(ep, "allow_http")) ? "yes" : "no");
 }
 
-const char *ep_state(const json_t *ep)
+const char *ctl_endpoint_state(const json_t *ep)
 {
     const char *health = ctl_str(json_object_get(ep, "health"), "state");
 
@@ -165,22 +172,22 @@ const char *ep_state(const json_t *ep)
     return health ? health : "-";
 }
 
-void ep_print(const json_t *ep, bool with_secret)
+void ctl_endpoint_print(const json_t *ep, bool with_secret)
 {
-    ep_text(ep, "name", "name:", "");
-    ep_text(ep, "url", "url:", "");
-    ep_print_health(ep);
-    ep_list(ep, "types", "types:", "(none)");
-    ep_list(ep, "filters", "filters:", "(none)");
-    ep_print_signing(ep, with_secret);
-    ep_print_headers(ep);
-    ep_print_sending(ep);
-    ep_text(ep, "source", "source:", "");
-    ep_time(ep, "created", "created:");
-    ep_time(ep, "updated", "updated:");
+    ctl_endpoint_print_text(ep, "name", "name:", "");
+    ctl_endpoint_print_text(ep, "url", "url:", "");
+    ctl_endpoint_print_health(ep);
+    ctl_endpoint_print_list(ep, "types", "types:", "(none)");
+    ctl_endpoint_print_list(ep, "filters", "filters:", "(none)");
+    ctl_endpoint_print_signing(ep, with_secret);
+    ctl_endpoint_print_headers(ep);
+    ctl_endpoint_print_sending(ep);
+    ctl_endpoint_print_text(ep, "source", "source:", "");
+    ctl_endpoint_print_time(ep, "created", "created:");
+    ctl_endpoint_print_time(ep, "updated", "updated:");
 }
 
-void ep_print_secret(const char *title, const char *secret)
+void ctl_endpoint_print_secret(const char *title, const char *secret)
 {
     if (secret == NULL) {
         fprintf(stderr, "mailhookctl: mailhookd sent no secret; see "

@@ -5,14 +5,15 @@
  * Keys the object lacks are left out; text that came from outside (URLs,
  * header values, reasons) is made printable.
  *
- *   ep_print(ep, with_secret)       the view; without with_secret, the
- *                                   secret line is left out (add prints
- *                                   the secret apart, ep_print_secret)
- *   ep_state(ep)                    "disabled" when not enabled, else the
- *                                   health state ("healthy", "failing"...)
- *   ep_print_secret(title, secret)  a secret set apart, alone on its line
- *                                   so it copies cleanly; a warning when
- *                                   the daemon sent none
+ *   ctl_endpoint_print(ep, with_secret)
+ *       the view; without with_secret, the secret line is left out (add
+ *       prints the secret apart, ctl_endpoint_print_secret)
+ *   ctl_endpoint_state(ep)
+ *       "disabled" when not enabled, else the health state ("healthy",
+ *       "failing"...)
+ *   ctl_endpoint_print_secret(title, secret)
+ *       a secret set apart, alone on its line so it copies cleanly; a
+ *       warning when the daemon sent none
  */
 #ifndef MH_CTL_ENDPOINT_PRINT_H
 #define MH_CTL_ENDPOINT_PRINT_H
@@ -20,8 +21,8 @@
 #include <stdbool.h>
 #include <jansson.h>
 
-void ep_print(const json_t *ep, bool with_secret);
-const char *ep_state(const json_t *ep);
-void ep_print_secret(const char *title, const char *secret);
+void ctl_endpoint_print(const json_t *ep, bool with_secret);
+const char *ctl_endpoint_state(const json_t *ep);
+void ctl_endpoint_print_secret(const char *title, const char *secret);
 
 #endif

@@ -38,7 +38,7 @@
 #include "conf.h"
 #include "ctl_backfill.h"
 #include "ctl_common.h"
-#include "ctl_delivery.h"
+#include "ctl_deliveries.h"
 #include "ctl_endpoint.h"
 #include "ctl_events.h"
 #include "ctl_parse.h"

@@ -1,23 +1,22 @@
 /*
  * endpoint.c - subscriber endpoints: the endpoint JSON object parsed and
- * validated, written back (complete or masked), changed, and matched
- * against events. endpoint.h lists the keys, their defaults and bounds.
+ * validated, written back (complete or masked) and changed (endpoint.h).
  *
  *   endpoint_from_json(obj, err)   parse + validate, defaults filled in
- *   endpoint_to_json(ep, flags)    every key, in the order of ep_keys
+ *   endpoint_to_json(ep, flags)    every key, in the order of endpoint_keys
  *   endpoint_merge(base, ch, err)  base's JSON overlaid with ch, reparsed
  *   endpoint_dup(ep), endpoint_free(ep)
- *   endpoint_type_matches(pattern, type), endpoint_matches(ep, type, data)
- *   endpoint_name_check(name, err), endpoint_redact_url(url)
- *   endpoint_scheme_name(s), endpoint_health_name(h)
  *
- * One table, ep_keys, names every key with its parser and its emitter, so
- * a key cannot be accepted without being written back: the round trip
+ * The keys are the rows of endpoint_keys.def: each row's type picks its
+ * parser and emitter here (the *_KEY macros) and how its default is set
+ * (the *_DEFAULT macros), and its bounds are the parser's. So a key cannot
+ * be accepted without being written back: the round trip
  * endpoint_from_json(endpoint_to_json(ep, EP_JSON_SECRETS|EP_JSON_RAW_URL))
  * gives ep again, and endpoint_dup and endpoint_merge are built on it.
  *
  * Checks of single values are in endpoint_check.c, matching in
- * endpoint_match.c (endpoint_int.h).
+ * endpoint_match.c (endpoint_int.h), the names of schemes and health
+ * states in endpoint_keys.c.
  *
  * Errors read "endpoint NAME: KEY: problem". They never quote a secret or
  * a URL (which may hold a password); other input is quoted through
@@ -38,21 +37,7 @@
 #include "sign.h"
 #include "xalloc.h"
 
-static const char *const scheme_names[] = { "standard", "hmac-sha256-hex", "sha256-secret-body" };
-static const char *const health_names[] = { "healthy", "failing", "disabled" };
-static const int retry_default[] = { 5, 300, 1800, 7200, 18000, 36000, 36000 };
-
 /* ---- small helpers */
-
-static int name_index(const char *const *names, int n, const char *s)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(names[i], s) == 0)
-            return i;
-    return -1;
-}
-
-/* True when s holds a control character (C0 or DEL). */
 
 static const char *string_value(const json_t *v, mh_err_t *err)
 {
@@ -94,24 +79,27 @@ static void strv_free(char **v, size_t n)
 
 /* ---- the key table: a parser and an emitter per key */
 
-struct ep_key;
+struct endpoint_key;
 /* Parse v into ep; err receives the problem without the key (the caller adds it). */
-typedef int ep_parse_fn(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err);
+typedef int endpoint_parse_fn(endpoint_t *ep, const struct endpoint_key *k, const json_t *v,
+                              mh_err_t *err);
 /* A new JSON value for the key. */
-typedef json_t *ep_emit_fn(const endpoint_t *ep, const struct ep_key *k, unsigned flags);
+typedef json_t *endpoint_emit_fn(const endpoint_t *ep, const struct endpoint_key *k,
+                                 unsigned flags);
 
-struct ep_key {
+/* One row of endpoint_keys.def, with its type's parser and emitter. */
+struct endpoint_key {
     const char *name;
-    ep_parse_fn *parse;
-    ep_emit_fn *emit;
+    endpoint_parse_fn *parse;
+    endpoint_emit_fn *emit;
     size_t off;         /* the field, for the generic parsers */
-    long long min, max; /* bounds: of a number, or of a string's length */
+    long long min, max; /* bounds: of a number, a string's length, a list's items */
 };
 
 #define EP_FIELD(ep, k, type) ((type *)((char *)(ep) + (k)->off))
 #define EP_CFIELD(ep, k, type) ((const type *)((const char *)(ep) + (k)->off))
 
-static int parse_int(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_int(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     json_int_t n = json_integer_value(v);
 
@@ -121,27 +109,27 @@ static int parse_int(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh
     return 0;
 }
 
-static json_t *emit_int(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_int(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     return json_integer(*EP_CFIELD(ep, k, int));
 }
 
-static int parse_ms(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_ms(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     json_int_t n = json_integer_value(v);
 
-    if (!json_is_integer(v) || n < 0 || n > EP_MS_MAX)
+    if (!json_is_integer(v) || n < k->min || n > k->max)
         return mh_err_set(err, "must be milliseconds since the epoch (an integer >= 0)");
     *EP_FIELD(ep, k, int64_t) = n;
     return 0;
 }
 
-static json_t *emit_ms(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_ms(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     return json_integer(*EP_CFIELD(ep, k, int64_t));
 }
 
-static int parse_bool(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_bool(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     if (!json_is_boolean(v))
         return mh_err_set(err, "must be true or false");
@@ -149,24 +137,24 @@ static int parse_bool(endpoint_t *ep, const struct ep_key *k, const json_t *v, m
     return 0;
 }
 
-static json_t *emit_bool(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_bool(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     return json_boolean(*EP_CFIELD(ep, k, bool));
 }
 
-static json_t *emit_string(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_string(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     return json_string(*EP_CFIELD(ep, k, char *));
 }
 
 /* Free text of k->min..k->max bytes without control characters. */
-static int parse_text(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_text(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     const char *s = string_value(v, err);
 
     if (s == NULL)
         return -1;
-    if ((long long)strlen(s) < k->min || (long long)strlen(s) > k->max || ep_has_ctl(s))
+    if ((long long)strlen(s) < k->min || (long long)strlen(s) > k->max || endpoint_has_ctl(s))
         return mh_err_set(err, "must be %lld to %lld characters, none of them control "
                                "characters", k->min, k->max);
     set_string(EP_FIELD(ep, k, char *), s);
@@ -174,7 +162,7 @@ static int parse_text(endpoint_t *ep, const struct ep_key *k, const json_t *v, m
 }
 
 /* Checked by endpoint_from_json before anything else. */
-static int parse_name(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_name(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     const char *s = string_value(v, err);
 
@@ -185,19 +173,19 @@ static int parse_name(endpoint_t *ep, const struct ep_key *k, const json_t *v, m
 }
 
 /* Kept as given; url_check judges it once allow_http is known. */
-static int parse_url(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_url(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     const char *s = string_value(v, err);
 
     if (s == NULL)
         return -1;
-    if (s[0] == 0 || strlen(s) > EP_URL_MAX)
-        return mh_err_set(err, "must be a URL of 1 to %d characters", EP_URL_MAX);
+    if ((long long)strlen(s) < k->min || (long long)strlen(s) > k->max)
+        return mh_err_set(err, "must be a URL of %lld to %lld characters", k->min, k->max);
     set_string(&ep->url, s);
     return 0;
 }
 
-static json_t *emit_url(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_url(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     char *red;
     json_t *v;
@@ -210,17 +198,20 @@ static json_t *emit_url(const endpoint_t *ep, const struct ep_key *k, unsigned f
     return v;
 }
 
-static int parse_types(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_types(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     size_t n = json_array_size(v);
     const char *t;
 
-    if (!json_is_array(v) || n == 0 || n > EP_TYPES_MAX)
-        return mh_err_set(err, "must be an array of 1 to %d types (\"*\" for all)", EP_TYPES_MAX);
+    if (!json_is_array(v) || (long long)n < k->min || (long long)n > k->max)
+        return mh_err_set(err, "must be an array of %lld to %lld types (\"*\" for all)", k->min,
+                          k->max);
+    strv_free(ep->types, ep->ntypes); /* the default */
+    ep->ntypes = 0;
     ep->types = xcalloc(n, sizeof(*ep->types));
     for (size_t i = 0; i < n; i++) {
         if ((t = string_value(json_array_get(v, i), err)) == NULL ||
-            ep_type_pattern_check(t, err) < 0)
+            endpoint_type_pattern_check(t, err) < 0)
             return -1;
         ep->types[ep->ntypes++] = xstrdup(t);
     }
@@ -236,69 +227,66 @@ static json_t *emit_strv(char *const *v, size_t n)
     return a;
 }
 
-static json_t *emit_types(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_types(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     return emit_strv(ep->types, ep->ntypes);
 }
 
-static int parse_filters(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_filters(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     size_t n = json_array_size(v);
     const char *t;
 
-    if (!json_is_array(v) || n > EP_FILTERS_MAX)
-        return mh_err_set(err, "must be an array of at most %d \"KEY=VALUE\" strings",
-                          EP_FILTERS_MAX);
+    if (!json_is_array(v) || (long long)n > k->max)
+        return mh_err_set(err, "must be an array of at most %lld \"KEY=VALUE\" strings", k->max);
     ep->filters = xcalloc(n, sizeof(*ep->filters));
     ep->filter_texts = xcalloc(n, sizeof(*ep->filter_texts));
     for (size_t i = 0; i < n; i++) {
         if ((t = string_value(json_array_get(v, i), err)) == NULL ||
-            ep_filter_parse(t, &ep->filters[i], err) < 0)
+            endpoint_filter_parse(t, &ep->filters[i], err) < 0)
             return -1;
         ep->filter_texts[ep->nfilters++] = xstrdup(t);
     }
     return 0;
 }
 
-static json_t *emit_filters(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_filters(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     return emit_strv(ep->filter_texts, ep->nfilters);
 }
 
-static int parse_scheme(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_scheme(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     const char *s = string_value(v, err);
-    int i;
 
     if (s == NULL)
         return -1;
-    if ((i = name_index(scheme_names, 3, s)) < 0)
-        return mh_err_set(err, "must be one of standard, hmac-sha256-hex, sha256-secret-body");
-    ep->scheme = (enum ep_scheme)i;
+    if (endpoint_scheme_from_name(s, EP_FIELD(ep, k, enum ep_scheme)) < 0)
+        return mh_err_set(err, "must be one of %s", endpoint_scheme_list());
     return 0;
 }
 
-static json_t *emit_scheme(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_scheme(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
-    return json_string(endpoint_scheme_name(ep->scheme));
+    return json_string(endpoint_scheme_name(*EP_CFIELD(ep, k, enum ep_scheme)));
 }
 
 /* signature_header, event_header, delivery_header: k->min is 0 when "" (not sent) is allowed. */
-static int parse_hname(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_hname(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     const char *s = string_value(v, err);
 
-    if (s == NULL || ep_header_name_check(s, (size_t)k->min, err) < 0)
+    if (s == NULL || endpoint_header_name_check(s, (size_t)k->min, err) < 0)
         return -1;
     set_string(EP_FIELD(ep, k, char *), s);
     return 0;
 }
 
-static int parse_secret(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_secret(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     const char *s = string_value(v, err);
 
-    if (s == NULL || ep_secret_check(s, err) < 0)
+    if (s == NULL || endpoint_secret_check(s, err) < 0)
         return -1;
     wipe_free(*EP_FIELD(ep, k, char *));
     *EP_FIELD(ep, k, char *) = xstrdup(s);
@@ -306,13 +294,13 @@ static int parse_secret(endpoint_t *ep, const struct ep_key *k, const json_t *v,
 }
 
 /* null: no rotation in progress (what endpoint_to_json writes then). */
-static int parse_old_secret(endpoint_t *ep, const struct ep_key *k, const json_t *v,
+static int parse_old_secret(endpoint_t *ep, const struct endpoint_key *k, const json_t *v,
                             mh_err_t *err)
 {
     return json_is_null(v) ? 0 : parse_secret(ep, k, v, err);
 }
 
-static json_t *emit_secret(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_secret(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     const char *s = *EP_CFIELD(ep, k, char *);
     char masked[sizeof(EP_MASK_PREFIX) + EP_MASK_TAIL];
@@ -329,20 +317,20 @@ static json_t *emit_secret(const endpoint_t *ep, const struct ep_key *k, unsigne
     return json_string(masked);
 }
 
-static int parse_headers(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_headers(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     size_t n = json_object_size(v), nlen;
     const char *name;
     json_t *val;
 
-    if (!json_is_object(v) || n > EP_HEADERS_MAX)
-        return mh_err_set(err, "must be an object of at most %d \"Name\":\"value\" members",
-                          EP_HEADERS_MAX);
+    if (!json_is_object(v) || (long long)n > k->max)
+        return mh_err_set(err, "must be an object of at most %lld \"Name\":\"value\" members",
+                          k->max);
     ep->headers = xcalloc(n, sizeof(*ep->headers));
     json_object_keylen_foreach((json_t *)v, name, nlen, val) {
         if (strlen(name) != nlen)
             return mh_err_set(err, "a header name must not contain NUL");
-        if (ep_header_name_check(name, 1, err) < 0 || ep_header_value_check(name, val, err) < 0)
+        if (endpoint_header_name_check(name, 1, err) < 0 || endpoint_header_value_check(name, val, err) < 0)
             return -1;
         ep->headers[ep->nheaders].name = xstrdup(name);
         ep->headers[ep->nheaders++].value = xstrdup(json_string_value(val));
@@ -350,7 +338,7 @@ static int parse_headers(endpoint_t *ep, const struct ep_key *k, const json_t *v
     return 0;
 }
 
-static json_t *emit_headers(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_headers(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     json_t *o = json_object();
     const struct ep_header *h;
@@ -359,20 +347,22 @@ static json_t *emit_headers(const endpoint_t *ep, const struct ep_key *k, unsign
         h = &ep->headers[i];
         json_object_set_new(o, h->name,
                             json_string(!(flags & EP_JSON_SECRETS) &&
-                                                ep_in_list(ep_credential_headers, h->name)
+                                                endpoint_in_list(endpoint_credential_headers, h->name)
                                             ? EP_MASK_HEADER
                                             : h->value));
     }
     return o;
 }
 
-static int parse_retry(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_retry(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     size_t n = json_array_size(v);
     const json_t *e;
 
-    if (!json_is_array(v) || n > EP_RETRY_MAX) /* [] = no retry: dropped at the first failure */
-        return mh_err_set(err, "must be an array of 0 to %d delays in seconds", EP_RETRY_MAX);
+    /* [] = no retry: dropped at the first failure */
+    if (!json_is_array(v) || (long long)n < k->min || (long long)n > k->max || n > EP_RETRY_MAX)
+        return mh_err_set(err, "must be an array of %lld to %lld delays in seconds", k->min,
+                          k->max);
     for (size_t i = 0; i < n; i++) {
         e = json_array_get(v, i);
         if (!json_is_integer(e) || json_integer_value(e) < 0 ||
@@ -385,7 +375,7 @@ static int parse_retry(endpoint_t *ep, const struct ep_key *k, const json_t *v, 
     return 0;
 }
 
-static json_t *emit_retry(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_retry(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     json_t *a = json_array();
 
@@ -394,7 +384,7 @@ static json_t *emit_retry(const endpoint_t *ep, const struct ep_key *k, unsigned
     return a;
 }
 
-static int parse_source(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_source(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     const char *s = string_value(v, err);
 
@@ -406,42 +396,56 @@ static int parse_source(endpoint_t *ep, const struct ep_key *k, const json_t *v,
     return 0;
 }
 
-static json_t *emit_source(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_source(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     return json_string(ep->from_config ? "config" : "cli");
 }
 
-static int parse_state(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_state(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
     const char *s = string_value(v, err);
-    int i;
 
     if (s == NULL)
         return -1;
-    if ((i = name_index(health_names, 3, s)) < 0)
-        return mh_err_set(err, "must be one of healthy, failing, disabled");
-    ep->state = (enum ep_health)i;
+    if (endpoint_health_from_name(s, EP_FIELD(ep, k, enum ep_health)) < 0)
+        return mh_err_set(err, "must be one of %s", endpoint_health_list());
     return 0;
 }
 
-static json_t *emit_state(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_state(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
-    return json_string(endpoint_health_name(ep->state));
+    return json_string(endpoint_health_name(*EP_CFIELD(ep, k, enum ep_health)));
 }
 
+/* What a row's type means here: its parser, its emitter, and the field
+ * the generic ones use (source and health have no field of their own). */
+#define EPK_NAME_KEY(key) parse_name, emit_string, OFF(key)
+#define EPK_URL_KEY(key) parse_url, emit_url, OFF(key)
+#define EPK_TYPES_KEY(key) parse_types, emit_types, OFF(key)
+#define EPK_FILTERS_KEY(key) parse_filters, emit_filters, OFF(key)
+#define EPK_SCHEME_KEY(key) parse_scheme, emit_scheme, OFF(key)
+#define EPK_HNAME_KEY(key) parse_hname, emit_string, OFF(key)
+#define EPK_TEXT_KEY(key) parse_text, emit_string, OFF(key)
+#define EPK_SECRET_KEY(key) parse_secret, emit_secret, OFF(key)
+#define EPK_OLD_SECRET_KEY(key) parse_old_secret, emit_secret, OFF(key)
+#define EPK_TIME_KEY(key) parse_ms, emit_ms, OFF(key)
+#define EPK_HEADERS_KEY(key) parse_headers, emit_headers, OFF(key)
+#define EPK_COUNT_KEY(key) parse_int, emit_int, OFF(key)
+#define EPK_MS_KEY(key) parse_int, emit_int, OFF(key)
+#define EPK_RETRY_KEY(key) parse_retry, emit_retry, OFF(key)
+#define EPK_BOOL_KEY(key) parse_bool, emit_bool, OFF(key)
+#define EPK_SOURCE_KEY(key) parse_source, emit_source, 0
+#define EPK_HEALTH_KEY(key) parse_health, emit_health, 0
+#define EPK_STATE_KEY(key) parse_state, emit_state, OFF(key)
 #define OFF(m) offsetof(endpoint_t, m)
 
-static const struct ep_key health_keys[] = {
-    { "state", parse_state, emit_state, 0, 0, 0 },
-    { "consecutive_failures", parse_int, emit_int, OFF(consecutive_failures), 0, INT_MAX },
-    { "failing_since", parse_ms, emit_ms, OFF(failing_since), 0, 0 },
-    { "last_success", parse_ms, emit_ms, OFF(last_success), 0, 0 },
-    { "last_failure", parse_ms, emit_ms, OFF(last_failure), 0, 0 },
-    { "disabled_reason", parse_text, emit_string, OFF(disabled_reason), 0, EP_REASON_MAX },
+static const struct endpoint_key endpoint_health_keys[] = {
+#define ENDPOINT_HEALTH_KEY(key, type, min, max, def, doc) { #key, type##_KEY(key), min, max },
+#include "endpoint_keys.def"
     { NULL, NULL, NULL, 0, 0, 0 },
 };
 
-static const struct ep_key *key_find(const struct ep_key *keys, const char *name, size_t len)
+static const struct endpoint_key *key_find(const struct endpoint_key *keys, const char *name, size_t len)
 {
     for (; keys->name; keys++)
         if (strlen(keys->name) == len && memcmp(keys->name, name, len) == 0)
@@ -449,9 +453,9 @@ static const struct ep_key *key_find(const struct ep_key *keys, const char *name
     return NULL;
 }
 
-static int parse_health(endpoint_t *ep, const struct ep_key *k, const json_t *v, mh_err_t *err)
+static int parse_health(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
 {
-    const struct ep_key *hk;
+    const struct endpoint_key *hk;
     const char *name;
     char buf[SHOWN_SIZE];
     size_t len;
@@ -460,7 +464,7 @@ static int parse_health(endpoint_t *ep, const struct ep_key *k, const json_t *v,
     if (!json_is_object(v))
         return mh_err_set(err, "must be an object");
     json_object_keylen_foreach((json_t *)v, name, len, m) {
-        if ((hk = key_find(health_keys, name, len)) == NULL)
+        if ((hk = key_find(endpoint_health_keys, name, len)) == NULL)
             return mh_err_set(err, "%s: unknown key", printable(buf, sizeof(buf), name, len));
         if (hk->parse(ep, hk, m, err) < 0)
             return mh_err_prefix(err, "%s", hk->name);
@@ -468,62 +472,66 @@ static int parse_health(endpoint_t *ep, const struct ep_key *k, const json_t *v,
     return 0;
 }
 
-static json_t *emit_health(const endpoint_t *ep, const struct ep_key *k, unsigned flags)
+static json_t *emit_health(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
 {
     json_t *o = json_object();
 
-    for (const struct ep_key *hk = health_keys; hk->name; hk++)
+    for (const struct endpoint_key *hk = endpoint_health_keys; hk->name; hk++)
         json_object_set_new(o, hk->name, hk->emit(ep, hk, flags));
     return o;
 }
 
-/* Every key, in output order (that of endpoint.h). */
-static const struct ep_key ep_keys[] = {
-    { "name", parse_name, emit_string, OFF(name), 0, 0 },
-    { "url", parse_url, emit_url, 0, 0, 0 },
-    { "types", parse_types, emit_types, 0, 0, 0 },
-    { "filters", parse_filters, emit_filters, 0, 0, 0 },
-    { "scheme", parse_scheme, emit_scheme, 0, 0, 0 },
-    { "signature_header", parse_hname, emit_string, OFF(signature_header), 1, 0 },
-    { "signature_prefix", parse_text, emit_string, OFF(signature_prefix), 0, EP_SIG_PREFIX_MAX },
-    { "secret", parse_secret, emit_secret, OFF(secret), 0, 0 },
-    { "old_secret", parse_old_secret, emit_secret, OFF(old_secret), 0, 0 },
-    { "old_secret_until", parse_ms, emit_ms, OFF(old_secret_until), 0, 0 },
-    { "headers", parse_headers, emit_headers, 0, 0, 0 },
-    { "event_header", parse_hname, emit_string, OFF(event_header), 0, 0 },
-    { "delivery_header", parse_hname, emit_string, OFF(delivery_header), 0, 0 },
-    { "batch_max", parse_int, emit_int, OFF(batch_max), 0, EP_BATCH_MAX },
-    { "batch_wait_ms", parse_int, emit_int, OFF(batch_wait_ms), 0, 600000 },
-    { "timeout_ms", parse_int, emit_int, OFF(timeout_ms), 100, 300000 },
-    { "connect_timeout_ms", parse_int, emit_int, OFF(connect_timeout_ms), 100, 300000 },
-    { "retry", parse_retry, emit_retry, 0, 0, 0 },
-    { "concurrency", parse_int, emit_int, OFF(concurrency), 1, 256 },
-    { "enabled", parse_bool, emit_bool, OFF(enabled), 0, 0 },
-    { "allow_http", parse_bool, emit_bool, OFF(allow_http), 0, 0 },
-    { "source", parse_source, emit_source, 0, 0, 0 },
-    { "created", parse_ms, emit_ms, OFF(created), 0, 0 },
-    { "updated", parse_ms, emit_ms, OFF(updated), 0, 0 },
-    { "health", parse_health, emit_health, 0, 0, 0 },
+/* Every key, in output order (that of endpoint_keys.def). */
+static const struct endpoint_key endpoint_keys[] = {
+#define ENDPOINT_KEY(key, type, min, max, def, cli, conf, doc) { #key, type##_KEY(key), min, max },
+#include "endpoint_keys.def"
     { NULL, NULL, NULL, 0, 0, 0 },
 };
 
 /* ---- whole endpoints */
 
-static void ep_defaults(endpoint_t *ep)
+/* A row's default, by its type (endpoint_keys.def): nothing for the keys
+ * that are required, generated or empty by default. */
+#define EP_UNPAREN(...) __VA_ARGS__
+#define EPK_NAME_DEFAULT(ep, key, def)
+#define EPK_URL_DEFAULT(ep, key, def)
+#define EPK_TYPES_DEFAULT(ep, key, def)                                                        \
+    do {                                                                                      \
+        (ep)->key = xcalloc(1, sizeof(*(ep)->key));                                           \
+        (ep)->key[(ep)->n##key++] = xstrdup(def);                                             \
+    } while (0);
+#define EPK_FILTERS_DEFAULT(ep, key, def)
+#define EPK_SCHEME_DEFAULT(ep, key, def)                                                       \
+    if (endpoint_scheme_from_name(def, &(ep)->key) < 0)                                       \
+        msg_panic_f("%s: the default is no scheme", #key);
+#define EPK_HNAME_DEFAULT(ep, key, def) (ep)->key = xstrdup(def);
+#define EPK_TEXT_DEFAULT(ep, key, def) (ep)->key = xstrdup(def);
+#define EPK_SECRET_DEFAULT(ep, key, def)
+#define EPK_OLD_SECRET_DEFAULT(ep, key, def)
+#define EPK_TIME_DEFAULT(ep, key, def) (ep)->key = (def);
+#define EPK_HEADERS_DEFAULT(ep, key, def)
+#define EPK_COUNT_DEFAULT(ep, key, def) (ep)->key = (def);
+#define EPK_MS_DEFAULT(ep, key, def) (ep)->key = (def);
+#define EPK_RETRY_DEFAULT(ep, key, def)                                                        \
+    do {                                                                                      \
+        static const int d[] = { EP_UNPAREN def };                                            \
+        memcpy((ep)->key, d, sizeof(d));                                                      \
+        (ep)->n##key = sizeof(d) / sizeof(d[0]);                                              \
+    } while (0);
+#define EPK_BOOL_DEFAULT(ep, key, def) (ep)->key = (def);
+#define EPK_SOURCE_DEFAULT(ep, key, def) (ep)->from_config = strcmp(def, "config") == 0;
+#define EPK_HEALTH_DEFAULT(ep, key, def)
+#define EPK_STATE_DEFAULT(ep, key, def)                                                        \
+    if (endpoint_health_from_name(def, &(ep)->key) < 0)                                       \
+        msg_panic_f("%s: the default is no health state", #key);
+
+/* Every key's default (connect_timeout_ms -1: min(timeout_ms, 3000), set
+ * by endpoint_finish once timeout_ms is known). */
+static void endpoint_defaults(endpoint_t *ep)
 {
-    ep->scheme = EP_SCHEME_STANDARD;
-    ep->signature_header = xstrdup("X-Mailhook-Signature");
-    ep->signature_prefix = xstrdup("");
-    ep->event_header = xstrdup("X-Mailhook-Event");
-    ep->delivery_header = xstrdup("X-Mailhook-Delivery");
-    ep->batch_wait_ms = 1000;
-    ep->timeout_ms = 5000;
-    ep->connect_timeout_ms = -1; /* min(timeout_ms, 3000) unless given */
-    memcpy(ep->retry, retry_default, sizeof(retry_default));
-    ep->nretry = sizeof(retry_default) / sizeof(retry_default[0]);
-    ep->concurrency = 8;
-    ep->enabled = true;
-    ep->disabled_reason = xstrdup("");
+#define ENDPOINT_KEY(key, type, min, max, def, cli, conf, doc) type##_DEFAULT(ep, key, def)
+#define ENDPOINT_HEALTH_KEY(key, type, min, max, def, doc) type##_DEFAULT(ep, key, def)
+#include "endpoint_keys.def"
 }
 
 /* No header name sent twice, whatever its case (curl would send both). */
@@ -568,16 +576,12 @@ static int secret_usable(const endpoint_t *ep, const char *secret, mh_err_t *err
 }
 
 /* Checks and defaults that involve more than one key; err gets "KEY: problem". */
-static int ep_finish(endpoint_t *ep, mh_err_t *err)
+static int endpoint_finish(endpoint_t *ep, mh_err_t *err)
 {
     char secret[SIGN_SECRET_SIZE];
 
-    if (ep_url_check(ep->url, ep->allow_http, err) < 0)
+    if (endpoint_url_check(ep->url, ep->allow_http, err) < 0)
         return mh_err_prefix(err, "url");
-    if (ep->types == NULL) {
-        ep->types = xcalloc(1, sizeof(*ep->types));
-        ep->types[ep->ntypes++] = xstrdup("*");
-    }
     if (ep->connect_timeout_ms < 0)
         ep->connect_timeout_ms =
             ep->timeout_ms < EP_CONNECT_DEFAULT_MS ? ep->timeout_ms : EP_CONNECT_DEFAULT_MS;
@@ -601,7 +605,7 @@ static int ep_finish(endpoint_t *ep, mh_err_t *err)
     return 0;
 }
 
-/* "endpoint NAME: KEY: unknown key" for the first key outside ep_keys. */
+/* "endpoint NAME: KEY: unknown key" for the first key outside endpoint_keys. */
 static int unknown_keys_check(const json_t *obj, const char *name, mh_err_t *err)
 {
     const char *key;
@@ -610,7 +614,7 @@ static int unknown_keys_check(const json_t *obj, const char *name, mh_err_t *err
     json_t *v;
 
     json_object_keylen_foreach((json_t *)obj, key, len, v) {
-        if (key_find(ep_keys, key, len) == NULL)
+        if (key_find(endpoint_keys, key, len) == NULL)
             return mh_err_set(err, "endpoint %s: %s: unknown key", name,
                               printable(buf, sizeof(buf), key, len));
     }
@@ -619,7 +623,7 @@ static int unknown_keys_check(const json_t *obj, const char *name, mh_err_t *err
 
 endpoint_t *endpoint_from_json(const json_t *obj, mh_err_t *err)
 {
-    const struct ep_key *k;
+    const struct endpoint_key *k;
     const char *name;
     endpoint_t *ep;
     json_t *v;
@@ -644,15 +648,15 @@ endpoint_t *endpoint_from_json(const json_t *obj, mh_err_t *err)
         return NULL;
     }
     ep = xcalloc(1, sizeof(*ep));
-    ep_defaults(ep);
-    for (k = ep_keys; k->name; k++) {
+    endpoint_defaults(ep);
+    for (k = endpoint_keys; k->name; k++) {
         v = json_object_get(obj, k->name);
         if (v && k->parse(ep, k, v, err) < 0) {
             mh_err_prefix(err, "endpoint %s: %s", name, k->name);
             return endpoint_free(ep);
         }
     }
-    if (ep_finish(ep, err) < 0) {
+    if (endpoint_finish(ep, err) < 0) {
         mh_err_prefix(err, "endpoint %s", name);
         return endpoint_free(ep);
     }
@@ -663,7 +667,7 @@ json_t *endpoint_to_json(const endpoint_t *ep, unsigned flags)
 {
     json_t *o = json_object();
 
-    for (const struct ep_key *k = ep_keys; k->name; k++)
+    for (const struct endpoint_key *k = endpoint_keys; k->name; k++)
         json_object_set_new(o, k->name, k->emit(ep, k, flags));
     return o;
 }
@@ -752,12 +756,3 @@ endpoint_t *endpoint_free(endpoint_t *ep)
     return NULL;
 }
 
-const char *endpoint_scheme_name(enum ep_scheme s)
-{
-    return (unsigned)s < 3 ? scheme_names[s] : "?";
-}
-
-const char *endpoint_health_name(enum ep_health h)
-{
-    return (unsigned)h < 3 ? health_names[h] : "?";
-}

@@ -5,7 +5,10 @@
  * One JSON object is the endpoint's only representation outside memory: the
  * store keeps it (STORE_ENDPOINTS, keyed by name), the admin protocol
  * carries it, the config file's endpoint sections are turned into it.
- * Keys (all optional on input except name and url; defaults in brackets):
+ * Every key, with its type, bounds, default and one line on what it is
+ * for, is a row of endpoint_keys.def; the rules below are what a row
+ * cannot say. Keys (all optional on input except name and url; defaults
+ * in brackets):
  *
  *   name               [A-Za-z0-9_.-], 1..64 bytes
  *   url                http(s)://... ; https only unless allow_http;
@@ -84,6 +87,9 @@
  *   endpoint_name_check(name, err)  0, or -1 + err ("name \"x y\": ...")
  *   endpoint_redact_url(url)        malloc'ed url with the password as "***";
  *                                   "(invalid URL)" when curl cannot parse it
+ *   endpoint_scheme_name(s), endpoint_health_name(h)
+ *                                   the names of the enums: endpoint_keys.h,
+ *                                   which also has the lookups by name
  */
 #ifndef MH_ENDPOINT_H
 #define MH_ENDPOINT_H
@@ -92,15 +98,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "endpoint_keys.h"   /* enum ep_scheme, enum ep_health and their names */
+#include "endpoint_limits.h" /* EP_NAME_MAX, EP_RETRY_MAX... */
 #include "msg.h"
-
-#define EP_NAME_MAX 64
-#define EP_SECRET_MAX 128
-#define EP_RETRY_MAX 32
-#define EP_BATCH_MAX 10000
-
-enum ep_scheme { EP_SCHEME_STANDARD, EP_SCHEME_HMAC_SHA256_HEX, EP_SCHEME_SHA256_SECRET_BODY };
-enum ep_health { EP_HEALTHY, EP_FAILING, EP_DISABLED };
 
 /* A parsed "KEY=VALUE" filter. */
 enum ep_filter_key { EPF_SENDER_DOMAIN, EPF_RECIPIENT_DOMAIN, EPF_TENANT, EPF_TAG, EPF_METADATA };
@@ -156,7 +156,5 @@ bool endpoint_type_matches(const char *pattern, const char *type);
 bool endpoint_matches(const endpoint_t *ep, const char *type, const json_t *data);
 int endpoint_name_check(const char *name, mh_err_t *err);
 char *endpoint_redact_url(const char *url);
-const char *endpoint_scheme_name(enum ep_scheme s);
-const char *endpoint_health_name(enum ep_health h);
 
 #endif

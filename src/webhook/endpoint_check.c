@@ -24,7 +24,7 @@ static const char *const reserved_headers[] = {
 };
 
 /* Headers whose values are credentials: masked like the secret. */
-const char *const ep_credential_headers[] = { "Authorization", "Proxy-Authorization", NULL };
+const char *const endpoint_credential_headers[] = { "Authorization", "Proxy-Authorization", NULL };
 
 static const struct {
     const char *name;
@@ -45,7 +45,7 @@ static const char *shown(char buf[SHOWN_SIZE], const char *s)
 }
 
 
-bool ep_in_list(const char *const *list, const char *s)
+bool endpoint_in_list(const char *const *list, const char *s)
 {
     for (int i = 0; list[i]; i++)
         if (strcasecmp(list[i], s) == 0)
@@ -55,7 +55,7 @@ bool ep_in_list(const char *const *list, const char *s)
 
 /* Index of s in names[0..n), or -1. */
 
-bool ep_has_ctl(const char *s)
+bool endpoint_has_ctl(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
@@ -79,7 +79,7 @@ int endpoint_name_check(const char *name, mh_err_t *err)
 }
 
 /* "*", "prefix.*" or an event type. */
-int ep_type_pattern_check(const char *t, mh_err_t *err)
+int endpoint_type_pattern_check(const char *t, mh_err_t *err)
 {
     char buf[SHOWN_SIZE];
     size_t len = strlen(t);
@@ -97,7 +97,7 @@ int ep_type_pattern_check(const char *t, mh_err_t *err)
 
 /* A header name: an RFC 9110 token of min..EP_HEADER_NAME_MAX characters,
  * not one that mailhook sets itself. */
-int ep_header_name_check(const char *name, size_t min, mh_err_t *err)
+int endpoint_header_name_check(const char *name, size_t min, mh_err_t *err)
 {
     char buf[SHOWN_SIZE];
     size_t len = strlen(name);
@@ -108,14 +108,14 @@ int ep_header_name_check(const char *name, size_t min, mh_err_t *err)
     if (strspn(name, TOKEN_CHARS) != len)
         return mh_err_set(err, "\"%s\": not a header name (letters, digits and "
                                "!#$%%&'*+-.^_`|~)", shown(buf, name));
-    if (ep_in_list(reserved_headers, name))
+    if (endpoint_in_list(reserved_headers, name))
         return mh_err_set(err, "\"%s\": mailhook sets this header itself", name);
     return 0;
 }
 
 /* A header value: 1..EP_HEADER_VALUE_MAX bytes, no control character but
  * HTAB (a CR or LF would start a header of the sender's choosing). */
-int ep_header_value_check(const char *name, const json_t *v, mh_err_t *err)
+int endpoint_header_value_check(const char *name, const json_t *v, mh_err_t *err)
 {
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
@@ -130,7 +130,7 @@ int ep_header_value_check(const char *name, const json_t *v, mh_err_t *err)
             return mh_err_set(err, "%s: the value must not contain CR, LF, NUL or other "
                                    "control characters", name);
     }
-    if (ep_in_list(ep_credential_headers, name) && strcmp(s, EP_MASK_HEADER) == 0)
+    if (endpoint_in_list(endpoint_credential_headers, name) && strcmp(s, EP_MASK_HEADER) == 0)
         return mh_err_set(err, "%s: \"%s\" is the masked value: give the real one", name,
                           EP_MASK_HEADER);
     return 0;
@@ -138,7 +138,7 @@ int ep_header_value_check(const char *name, const json_t *v, mh_err_t *err)
 
 /* 8..127 printable ASCII characters, no space, and not a masked secret
  * (a client that sends back what "show" printed must not set that). */
-int ep_secret_check(const char *s, mh_err_t *err)
+int endpoint_secret_check(const char *s, mh_err_t *err)
 {
     size_t len = strlen(s);
 
@@ -166,7 +166,7 @@ static bool filter_key_find(const char *text, size_t klen, enum ep_filter_key *k
 }
 
 /* Parse "KEY=VALUE" into f; f is only written on success. */
-int ep_filter_parse(const char *text, struct ep_filter *f, mh_err_t *err)
+int endpoint_filter_parse(const char *text, struct ep_filter *f, mh_err_t *err)
 {
     static const size_t mlen = sizeof(FILTER_META_PREFIX) - 1;
     const char *eq = strchr(text, '='), *value;
@@ -174,7 +174,7 @@ int ep_filter_parse(const char *text, struct ep_filter *f, mh_err_t *err)
     char buf[SHOWN_SIZE];
     size_t klen;
 
-    if (strlen(text) > EP_FILTER_TEXT_MAX || ep_has_ctl(text))
+    if (strlen(text) > EP_FILTER_TEXT_MAX || endpoint_has_ctl(text))
         return mh_err_set(err, "\"%s\": a filter is at most %d characters, none of them "
                                "control characters", shown(buf, text), EP_FILTER_TEXT_MAX);
     if (eq == NULL)
@@ -198,7 +198,7 @@ int ep_filter_parse(const char *text, struct ep_filter *f, mh_err_t *err)
 /* ---- the URL */
 
 /* A URL libcurl parses, http(s) only (http only with allow_http), with a host. */
-int ep_url_check(const char *url, bool allow_http, mh_err_t *err)
+int endpoint_url_check(const char *url, bool allow_http, mh_err_t *err)
 {
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;

@@ -4,8 +4,23 @@
  * of single values: names, types, headers, secrets, filters, URLs) and
  * endpoint_match.c (matching events). Nothing else includes it.
  *
- * The ep_*_check functions fill err with the problem; the caller adds
- * "endpoint NAME: KEY: " in front.
+ *   endpoint_in_list(list, s)          s in the NULL-terminated list,
+ *                                      case-insensitively
+ *   endpoint_has_ctl(s)                s holds a control character (C0, DEL)
+ *   endpoint_type_pattern_check(t, err)  an exact type, "prefix.*" or "*"
+ *   endpoint_header_name_check(name, min, err)
+ *                                      an RFC 9110 token of min..
+ *                                      EP_HEADER_NAME_MAX, not one mailhook sets
+ *   endpoint_header_value_check(name, v, err)
+ *                                      a string of 1..EP_HEADER_VALUE_MAX
+ *                                      bytes, no control character but TAB
+ *   endpoint_secret_check(s, err)      8..127 printable ASCII, not masked
+ *   endpoint_filter_parse(text, f, err)  "KEY=VALUE" into f (f owns copies)
+ *   endpoint_url_check(url, allow_http, err)  what libcurl's parser says
+ *   endpoint_credential_headers        headers whose values are masked
+ *
+ * Each returns 0 (true), or -1 with err filled with the problem; the
+ * caller adds "endpoint NAME: KEY: " in front.
  */
 #ifndef MH_ENDPOINT_INT_H
 #define MH_ENDPOINT_INT_H
@@ -17,20 +32,9 @@
 #include "endpoint.h"
 #include "msg.h"
 
-/* Bounds of outside input besides those in endpoint.h (documented there). */
-#define EP_URL_MAX 2048
-#define EP_TYPES_MAX 64
-#define EP_FILTERS_MAX 64
-#define EP_FILTER_TEXT_MAX 256
-#define EP_HEADERS_MAX 32
-#define EP_HEADER_NAME_MAX 64
-#define EP_HEADER_VALUE_MAX 1024
-#define EP_SIG_PREFIX_MAX 32
-#define EP_REASON_MAX 512
-#define EP_SECRET_MIN 8
-#define EP_RETRY_SECONDS_MAX (7 * 86400)
-#define EP_MS_MAX 9007199254740991LL /* 2^53 - 1: exact in every JSON reader */
-#define EP_CONNECT_DEFAULT_MS 3000
+/* Bounds of outside input: endpoint_limits.h, named by the rows of
+ * endpoint_keys.def. */
+#include "endpoint_limits.h"
 
 #define EP_MASK_PREFIX "whsec_..." /* a masked secret: this + its last 4 characters */
 #define EP_MASK_TAIL 4
@@ -43,15 +47,15 @@
 #define TOKEN_CHARS "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 /* Headers whose values are credentials: masked like the secret. */
-extern const char *const ep_credential_headers[];
+extern const char *const endpoint_credential_headers[];
 
-bool ep_in_list(const char *const *list, const char *s); /* case-insensitive */
-bool ep_has_ctl(const char *s);
-int ep_type_pattern_check(const char *t, mh_err_t *err);
-int ep_header_name_check(const char *name, size_t min, mh_err_t *err);
-int ep_header_value_check(const char *name, const json_t *v, mh_err_t *err);
-int ep_secret_check(const char *s, mh_err_t *err);
-int ep_filter_parse(const char *text, struct ep_filter *f, mh_err_t *err);
-int ep_url_check(const char *url, bool allow_http, mh_err_t *err);
+bool endpoint_in_list(const char *const *list, const char *s); /* case-insensitive */
+bool endpoint_has_ctl(const char *s);
+int endpoint_type_pattern_check(const char *t, mh_err_t *err);
+int endpoint_header_name_check(const char *name, size_t min, mh_err_t *err);
+int endpoint_header_value_check(const char *name, const json_t *v, mh_err_t *err);
+int endpoint_secret_check(const char *s, mh_err_t *err);
+int endpoint_filter_parse(const char *text, struct ep_filter *f, mh_err_t *err);
+int endpoint_url_check(const char *url, bool allow_http, mh_err_t *err);
 
 #endif

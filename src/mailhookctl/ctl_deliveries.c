@@ -1,6 +1,6 @@
 /*
- * ctl_delivery.c - `mailhookctl deliveries list|show|retry` (see
- * ctl_delivery.h): the delivery log, as mailhookd's deliveries.* admin
+ * ctl_deliveries.c - `mailhookctl deliveries list|show|retry` (see
+ * ctl_deliveries.h): the delivery log, as mailhookd's deliveries.* admin
  * commands answer it (admin_proto.h).
  *
  * With --json: list prints each delivery record (NDJSON), show the record,
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "admin_proto.h"
-#include "ctl_delivery.h"
+#include "ctl_deliveries.h"
 
 #define DL_LIST_SYNOPSIS \
     "deliveries list [--endpoint E] [--failed] [--since TIME] [--limit N]"

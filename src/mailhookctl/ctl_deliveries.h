@@ -1,5 +1,5 @@
 /*
- * ctl_delivery.h - `mailhookctl deliveries ...`: read the delivery log
+ * ctl_deliveries.h - `mailhookctl deliveries ...`: read the delivery log
  * (one record per attempt to send to an endpoint) and send a delivery's
  * events again, over the admin socket (admin_proto.h). See mailhookctl(1).
  *
@@ -10,8 +10,8 @@
  * A delivery's id is passed to the daemon as the string typed and printed
  * as the daemon sends it (a string, or a number).
  */
-#ifndef MH_CTL_DELIVERY_H
-#define MH_CTL_DELIVERY_H
+#ifndef MH_CTL_DELIVERIES_H
+#define MH_CTL_DELIVERIES_H
 
 #include "ctl_common.h"
 
