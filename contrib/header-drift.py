@@ -13,7 +13,8 @@ header src/*/*.h:
             the functions it declares (prototypes, and static inline
             definitions). The house form is an indented list at the top,
             one entry per line, "name(args)  what it does"; several on
-            one line joined by " / " or ", "; "name_a/b" stands for
+            one line joined by " / " or ", " (an argument list may go on
+            to the next lines); "name_a/b" stands for
             name_a and name_b; "prefix_*" for every declared name that
             matches. An entry is a line whose name starts at the list's
             indentation (the smallest of the lines that start with
@@ -173,6 +174,16 @@ def doc_entries(comment, internal):
         if m:
             body.append((no, len(m.group(1)), m.group(2)))
     call = re.compile(IDENT + r"(\(|/" + IDENT + r"\(| / )")
+    # An argument list continued on the next lines is joined to its entry.
+    joined, k = [], 0
+    while k < len(body):
+        no, ind, t = body[k]
+        while call.match(t) and t.count("(") > t.count(")") and k + 1 < len(body):
+            k += 1
+            t += " " + body[k][2]
+        joined.append((no, ind, t))
+        k += 1
+    body = joined
     indents = [ind for _, ind, t in body if ind >= 2 and call.match(t)]
     if internal:
         indents += [ind for _, ind, t in body
