@@ -34,7 +34,7 @@
  * flags, a callback per fragment, snprintf for every number), which made it
  * the largest cost of `mailhookctl parse`. cjson_dump walks the jansson
  * value itself with the few canonical rules above, into one buffer. jansson
- * still builds, validates and parses every value; tests/unit/check_event.c
+ * still builds, validates and parses every value; tests/unit/check_cjson.c
  * and fuzz/fuzz_event.c assert both paths give identical bytes.
  */
 #ifndef MH_CJSON_H
