@@ -29,6 +29,10 @@ header src/*/*.h:
   files     in a *_int.h file, an entry that names its file ("(file.c)",
             "(file.c, ...)", "(file.c; ...)"), or a section comment,
             names the file where ctags finds each function's definition.
+  mentions  a function named "name(...)" in any comment of a header, when
+            it has the prefix of a function one of our headers declares
+            (daemon_, tail_, ...), exists somewhere in src/ (a function,
+            macro or other symbol).
   layers    no file in src/util/ includes a header of another folder; no
             library (util, global, store, maillog, webhook) includes a
             header of a program's folder (mailhookd, milter, mailhookctl).
@@ -293,6 +297,19 @@ def check_args(rel, no, name, args, sig):
             drift(rel, no, "%s: documented argument %s is declared as %s" % (name, a, p))
 
 
+def check_mentions(path, rel, known, prefixes):
+    """name() in any comment of a header: name must exist somewhere in src/
+    when it has the prefix of one of our functions (daemon_, tail_, ...)."""
+    with open(path, encoding="utf-8") as fp:
+        text = fp.read()
+    for m in re.finditer(r"/\*.*?\*/", text, re.S):
+        for n in re.finditer(r"\b(" + IDENT + r")\(", m.group(0)):
+            name = n.group(1)
+            if "_" in name and name.split("_")[0] + "_" in prefixes and name not in known:
+                no = text.count("\n", 0, m.start() + n.start()) + 1
+                drift(rel, no, "%s: named in a comment, defined nowhere in src/" % name)
+
+
 def check_includes(src, rel_of):
     homes = {}
     for folder in os.listdir(src):
@@ -339,6 +356,14 @@ def main():
         defs = {}
         for name, _, _, _, f in ctags(cfiles, "f"):
             defs.setdefault((os.path.dirname(f), name), []).append(os.path.basename(f))
+        hfiles = sorted(os.path.join(src, d, f) for d in os.listdir(src)
+                        if os.path.isdir(os.path.join(src, d))
+                        for f in os.listdir(os.path.join(src, d)) if f.endswith(".h"))
+        everything = ctags(cfiles + hfiles, "pfdxvtsgeu")
+        known = {r[0] for r in everything}
+        prefixes = {r[0].split("_")[0] + "_" for r in everything
+                    if r[2] in ("function", "prototype") and "_" in r[0]
+                    and r[4].endswith(".h")}
     except (OSError, subprocess.CalledProcessError) as e:
         print("header-drift: cannot run universal-ctags: %s" % e, file=sys.stderr)
         return 2
@@ -348,6 +373,8 @@ def main():
             for f in sorted(os.listdir(dd)):
                 if f.endswith(".h"):
                     check_header(os.path.join(dd, f), rel_of(os.path.join(dd, f)), defs)
+                    check_mentions(os.path.join(dd, f), rel_of(os.path.join(dd, f)), known,
+                                   prefixes)
     check_includes(src, rel_of)
     for path, no, what in drifts:
         print("%s:%d: %s" % (path, no, what))
