@@ -1,7 +1,7 @@
 /*
  * admin_client.h - mailhookctl's side of the admin socket (admin_proto.h).
  *
- *   admin_call(socket, req, &reply, timeout_ms, err)
+ *   admin_call(socket_path, req, &reply, timeout_ms, err)
  *       connect, send one request, wait for its answer. 0 with *reply (the
  *       parsed answer, caller json_decref()s; may hold "ok":false), or -1 +
  *       err when mailhookd cannot be reached or answered garbage.

@@ -64,7 +64,7 @@
  * Failure: {"ok":false,"code":"not_found"|"bad_request"|"exists"|
  *           "conflict"|"busy"|"internal","error":"text"}
  *   the text quotes the request made printable (no control character:
- *   printable() in msg.h)
+ *   see printable() in msg.h)
  *   "busy": more than max_admin_clients connections; sent unasked on
  *   connecting, then the connection is closed (try again later).
  * A request line, with its newline, is at most ADMIN_REQUEST_MAX bytes; a

@@ -25,12 +25,16 @@
  *                            the same bytes, produced by json_dumps plus the
  *                            post-pass: the reference that cjson_dump is
  *                            tested and fuzzed against
+ *   cjw_open(w, bracket) / cjw_close(w, bracket), cjw_key(w, key),
+ *   cjw_str(w, s), cjw_strn(w, s, n), cjw_int(w, v), cjw_bool(w, v),
+ *   cjw_finish(w, &len)      the record writer (below): the same text as
+ *                            cjson_dump, without building a jansson tree
  *
  * Why two: json_dumps costs ~27k instructions for a 400-byte event (generic
  * flags, a callback per fragment, snprintf for every number), which made it
  * the largest cost of `mailhookctl parse`. cjson_dump walks the jansson
  * value itself with the few canonical rules above, into one buffer. jansson
- * still builds, validates and parses every value; tests/unit/check_event.c
+ * still builds, validates and parses every value; tests/unit/check_cjson.c
  * and fuzz/fuzz_event.c assert both paths give identical bytes.
  */
 #ifndef MH_CJSON_H

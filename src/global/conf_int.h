@@ -8,7 +8,8 @@
  *   struct conf_row         one option: libconfuse declaration, place, bounds
  *   struct conf_table       the rows of the top level or of one section
  *   conf_top                the top-level table (conf.c); sections hang off it
- *   conf_read_text(p, err)  the file's text, comments blanked (conf_read.c)
+ *   conf_read_text(path, err)  the file's text, comments blanked (conf_read.c)
+ *   conf_has_control(s)     s holds a control byte (conf.c)
  *   conf_ptr_get/set        a pointer member of any type, by offset
  *
  * The tables themselves, and how to add an option or a section, are in

@@ -3,7 +3,8 @@
  * reader and mailhookctl hand events to mailhookd. Producers never open the
  * store; the socket's and spool's permissions are all they need.
  *
- *   ingest_open(socket, spool, opts)  a producer handle; does not connect yet
+ *   ingest_open(socket_path, spool_dir, opts)
+ *                                     a producer handle; does not connect yet
  *   ingest_submit(h, ev, err)         synchronous: returns when the event is
  *                                     committed by mailhookd (INGEST_COMMITTED)
  *                                     or durably spooled (INGEST_SPOOLED);
@@ -15,6 +16,7 @@
  *                                     waiting; up to opts.window unacked
  *   ingest_flush(h, err)              wait until every sent event is
  *                                     committed or spooled
+ *   ingest_get_stats(h, &out)         counters (struct ingest_stats)
  *   ingest_close(h)                   flushes, then frees; returns NULL
  *
  * Failure handling: if mailhookd cannot be reached, does not answer within

@@ -29,7 +29,8 @@
  *                                       directory it cannot use and why
  *   spool_list(dir, &names, &n, err)    names of the files in new/, oldest
  *                                       first (by name); caller frees with
- *                                       spool_list_free(names, n)
+ *                                       spool_list_free
+ *   spool_list_free(names, n)           free what spool_list gave
  *   spool_read(dir, name, max, &buf, &len, err)
  *                                       read new/NAME (at most max bytes, else
  *                                       error); buf malloc'ed

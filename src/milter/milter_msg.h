@@ -12,13 +12,14 @@
  *   milter_msg_free(m)              returns NULL
  *   milter_msg_set_sender(m, addr)  envelope sender as given ("<a@b>", "<>")
  *   milter_msg_set_sasl(m, user)    SMTP AUTH user ({auth_authen}); NULL/"" = none
- *   milter_msg_set_queue_id(m, id)  the MTA's queue id ({i}); the first known wins
- *   milter_msg_add_recipient(m, a)  one envelope recipient; beyond
+ *   milter_msg_set_queue_id(m, qid)  the MTA's queue id ({i}); the first known wins
+ *   milter_msg_queue_id(m)          the queue id, NULL when unknown
+ *   milter_msg_add_recipient(m, addr)  one envelope recipient; beyond
  *                                   max_recipients only counted
- *   milter_msg_header(m, name, v)   one header as libmilter gives it (value
+ *   milter_msg_header(m, name, value)  one header as libmilter gives it (value
  *                                   without the leading space, folding kept)
  *   milter_msg_body(m, len)         len more body bytes (size only)
- *   milter_msg_events(m, conn, ts, &n)  the email.sent events, one per kept
+ *   milter_msg_events(m, conn, ts_ms, &n)  the email.sent events, one per kept
  *                                   recipient (none for the null sender: a
  *                                   notice, not user mail); caller owns the
  *                                   array and each event (milter_events_free)
@@ -28,6 +29,7 @@
  *                                   the next); NULL when remove_control_headers
  *                                   is off; caller frees the array only
  *   milter_msg_stats(m)             what the bounds dropped, for a log line
+ *   milter_events_free(evs, n)      free n events and the array; returns NULL
  *
  * Bounds (all from the milter section): at most max_headers headers are
  * looked at, each value kept cut at max_header_bytes (a cut never splits a

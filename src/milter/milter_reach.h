@@ -16,6 +16,8 @@
  *        0, or -1 when postconf is absent, fails or takes longer than
  *        timeout_ms (killed). The caller frees pf with
  *        milter_reach_postfix_free.
+ *   milter_reach_postfix_free(pf)
+ *        free what milter_reach_postfix filled in.
  *   milter_reach_warn(socket, postconf)
  *        both, with msg_warn; nothing when postconf cannot tell.
  *

@@ -8,7 +8,7 @@
  * and sends what is queued, pipelined, then flushes; the ingest library
  * spools to local disk whatever mailhookd does not take.
  *
- *   milter_submit_start(socket, spool, max_queued)
+ *   milter_submit_start(ingest_socket, spool_dir, max_queued)
  *                          start the submitter thread (signals SIGTERM,
  *                          SIGINT, SIGHUP blocked in it: libmilter's signal
  *                          thread handles them); NULL + log when it cannot

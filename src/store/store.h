@@ -26,7 +26,42 @@
  *
  * Every function returns 0 on success, -1 with err filled on failure
  * (except where noted). Functions taking a txn run inside it; the caller
- * commits or aborts. A store_t is used by one thread at a time.
+ * commits or aborts. A store_t is used by one thread at a time. The list
+ * below names them; the contract of each is at its prototype.
+ *
+ *   store_open(dir, opts, err)         open (and recover) the environment
+ *   store_open_why(dir, opts, &no_space, err)
+ *                                      the same, saying when space is short
+ *   store_panicked(st)                 Berkeley DB failed for good
+ *   store_close(st)                    checkpoint and close; NULL is fine
+ *   store_begin(st, err)               a transaction
+ *   store_commit(txn, err) / store_abort(txn)
+ *                                      end it (and free it)
+ *   store_txn_on_end(txn, fn, ctx)     a hook run when txn ends
+ *   store_event_append(txn, id, type, ts_ms, recv_ms, json, len, &seq,
+ *       &result, err)                  append one event (idempotent by id)
+ *   store_event_get(st, id, &json, &len, err)
+ *   store_event_get_seq(st, seq, &json, &len, err)
+ *                                      an event's JSON by id / by sequence
+ *   store_event_read(st, seq, r, err) / store_event_rec_free(r)
+ *                                      an event record as stored
+ *   store_event_find(st, id, &seq, err)  an event's sequence number
+ *   store_event_scan(st, q, cb, ctx, err)  the events a query matches
+ *   store_event_expire(st, before_ms, max, &deleted, err)  retention
+ *   store_kv_put(txn, t, key, val, len, err), store_kv_get(st, t, key,
+ *       &val, &len, err), store_kv_del(txn, t, key, err)
+ *                                      the small keyed tables
+ *   store_kv_scan(st, t, from, cb, ctx, err)  keys in byte order
+ *   store_kv_expire(st, t, bound, max, &deleted, err)  delete keys < bound
+ *   store_queue_push(txn, endpoint, seq, entry, len, err)
+ *   store_queue_remove(txn, endpoint, seq, err)
+ *                                      a delivery queue's entries
+ *   store_queue_scan(st, endpoint, from_seq, limit, cb, ctx, err)
+ *   store_queue_count(st, endpoint, &n, err)
+ *   store_space_check(st, err)         may new data go in (a full disk)
+ *   store_space_full(st) / store_space_status(st, out)
+ *   store_free_bytes(dir)              bytes free on dir's file system
+ *   store_stats(st, out, err)          counts and sizes
  */
 #ifndef MH_STORE_H
 #define MH_STORE_H

@@ -14,7 +14,8 @@
  *   bdb_space_*                      a full file system (store_bdb_space.c)
  *   bdb_walker_*                     cursor-per-record scans (store_bdb.c)
  *   bdb_put_counted, bdb_del_counted a put / delete that keeps the counts
- *   bdb_queue_names, bdb_queued      is an event in some delivery queue
+ *   bdb_queue_names, bdb_queue_names_free, bdb_queued
+ *                                    is an event in some delivery queue
  *                                    (store_bdb_queue.c, for expiry)
  *   bdb_events_open                  the event log's part of store_open
  *                                    (store_bdb_event.c)

@@ -13,11 +13,12 @@
  *                                        open, and watching it again costs
  *                                        no system call (evloop_del before
  *                                        close(fd) all the same)
- *   evloop_timer_add(l, ms, cb, ctx)     one-shot timer; returns an id > 0,
+ *   evloop_timer_add(l, delay_ms, cb, ctx)  one-shot timer; returns an id > 0,
  *                                        which its owner keeps to cancel it
  *   evloop_timer_cancel(l, id)           (an id that fired already: no-op)
  *   evloop_set_prepare(l, cb, ctx)
  *   evloop_run(l)                        until evloop_stop(l)
+ *   evloop_stop(l)                       evloop_run returns after this round
  */
 #ifndef MH_EVLOOP_H
 #define MH_EVLOOP_H

@@ -16,7 +16,7 @@
  *   linebuf_line(b, &len)       the next complete line (without its "\n"),
  *                               consumed; NULL if none. The pointer stays valid
  *                               until the next append/read/compact.
- *   linebuf_data/len            unconsumed bytes
+ *   linebuf_data(b) / linebuf_len(b)  the unconsumed bytes and their count
  */
 #ifndef MH_LINEBUF_H
 #define MH_LINEBUF_H

@@ -1,14 +1,19 @@
 /*
  * msg.h - the one diagnostic vocabulary of mailhook.
  *
- *   msg_open(prog, dest)   choose where messages go (syslog facility mail, or stderr)
+ *   msg_open(progname, dest)  choose where messages go (syslog facility mail, or stderr)
+ *   msg_progname()         the name given to msg_open
  *   msg_syslog_facility(name)  use another facility ("daemon", "local0".."local7");
  *                          -1 for an unknown name (config validation prevents it)
  *   msg_info(fmt, ...)     normal operational message
  *   msg_warn(fmt, ...)     something recoverable went wrong; work continues
- *   msg_fatal(code, ...)   the environment is unusable: log and exit(code), code from sysexits.h
+ *   msg_fatal(exit_code, fmt, ...)  the environment is unusable: log and
+ *                          exit(exit_code), a code from sysexits.h
  *   msg_panic(fmt, ...)    a bug (broken invariant): log and abort()
  *   msg_debug(fmt, ...)    only when msg_verbose > 0
+ *   printable(out, outlen, in, inlen)  untrusted text made safe to log (below)
+ *   mh_err_set(err, fmt, ...)     fill err, return -1 (below)
+ *   mh_err_prefix(err, fmt, ...)  prefix err's text with a context, return -1
  *
  * Feature code never calls syslog() or writes to stderr itself. Text that came
  * from outside (addresses, headers, URLs, log lines, a producer's event, an

@@ -3,6 +3,8 @@
  *
  *   privdrop_lookup(user, group, &ids, err)  resolve the service user (and
  *       an optional extra group name; "" = the user's primary group)
+ *   privdrop_lookup_group(group, fallback, &gid, err)  a group name's gid;
+ *       fallback for ""
  *   privdrop_prepare_dir(path, mode, uid, gid, err)
  *       create a directory (and parents) if missing, and, when running as
  *       root, give it to uid:gid with mode; an existing directory keeps its

@@ -4,11 +4,14 @@
  *   time_now_ms()          wall clock, ms since the Unix epoch (UTC)
  *   time_mono_ms()         monotonic clock in ms, for timeouts and durations
  *   time_mono_us()         monotonic clock in us, for latency measurements
- *   time_format_rfc3339()  "2026-11-22T06:30:19.123Z" (UTC, always milliseconds)
- *   time_parse_rfc3339()   accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)",
+ *   time_format_rfc3339(out, ms)
+ *                          "2026-11-22T06:30:19.123Z" (UTC, always milliseconds)
+ *   time_parse_rfc3339(s, &ms, err)
+ *                          accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)",
  *                          also a bare date "YYYY-MM-DD" (midnight UTC)
  *   time_days_from_civil(y, m, d)  days since 1970-01-01 of a Gregorian date
- *   time_parse_user()      what an administrator types: RFC 3339, a date, an
+ *   time_parse_user(s, now_ms, &ms, err)
+ *                          what an administrator types: RFC 3339, a date, an
  *                          integer of epoch seconds, or a relative "-2h",
  *                          "30m", "7d" (meaning that long ago)
  *   time_parse_duration_ms(s, &ms)  a length of time as an administrator

@@ -5,6 +5,7 @@
  *   xstrdup(s), xstrndup(s, n), xmemdup(p, n)
  *   xasprintf(fmt, ...)  allocate a formatted string
  *   xfree(p)             free and return NULL, for "p = xfree(p);"
+ *   secure_wipe(p, n)    overwrite secret material (explicit_bzero)
  *
  * Out of memory and size overflow are fatal (EX_OSERR): a mail daemon that
  * cannot allocate cannot do anything useful, and a checked NULL everywhere

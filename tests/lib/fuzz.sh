@@ -28,10 +28,11 @@ fuzz_run() {
     for lib in $libs; do
         case $lib in -*) flags+=("$lib") ;; *) modules+=("$lib") ;; esac
     done
-    # shellcheck disable=SC2046
+    local pc=()
+    [ ${#modules[@]} -eq 0 ] || read -r -a pc <<< "$(pkg-config --cflags --libs "${modules[@]}")"
     "$cc" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -pthread \
         -I "$top_builddir" "${includes[@]}" "$S/fuzz/fuzz_$name.c" "${sources[@]}" \
-        $(pkg-config --cflags --libs "${modules[@]}") "${flags[@]}" -lm -o "$T_DIR/fuzz_$name" \
+        "${pc[@]}" "${flags[@]}" -lm -o "$T_DIR/fuzz_$name" \
         2> "$T_DIR/build.err" ||
         { not_ok "fuzz target $name builds"; diag < "$T_DIR/build.err"; return 1; }
     mkdir -p "$T_DIR/corpus" && cp "$S/fuzz/corpus/$name"/* "$T_DIR/corpus/"

@@ -1,0 +1,9 @@
+#!/bin/bash
+# t0093: the endpoint parser (endpoint_from_json, of what mailhookctl sends
+# and the store holds) under libFuzzer (ASan + UBSan) for a bounded time:
+# never a crash, and an accepted endpoint reads back unchanged from its own
+# JSON (fuzz/fuzz_endpoint.c).
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/fuzz.sh"
+plan 1
+fuzz_run endpoint "endpoint_from_json" "jansson libcurl libcrypto" webhook/endpoint.c webhook/endpoint_check.c webhook/endpoint_match.c webhook/sign.c global/cjson.c global/event.c global/evid.c util/timeutil.c util/msg.c util/xalloc.c
