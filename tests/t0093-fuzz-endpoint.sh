@@ -6,4 +6,4 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
-fuzz_run endpoint "endpoint_from_json" "jansson libcurl libcrypto" webhook/endpoint.c webhook/endpoint_check.c webhook/endpoint_match.c webhook/sign.c global/cjson.c global/event.c global/evid.c util/timeutil.c util/msg.c util/xalloc.c
+fuzz_run endpoint "endpoint_from_json" "jansson libconfuse libcurl libcrypto" webhook/ global/ util/

@@ -6,4 +6,4 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
-fuzz_run ssrf_allow "ssrf_allow_parse" "" webhook/ssrf.c util/msg.c util/xalloc.c
+fuzz_run ssrf_allow "ssrf_allow_parse" "jansson libconfuse libcurl libcrypto" webhook/ global/ util/

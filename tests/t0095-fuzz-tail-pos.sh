@@ -6,4 +6,4 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
-fuzz_run tail_pos "tail_pos_decode" "jansson zlib" maillog/tail_ident.c util/msg.c util/xalloc.c
+fuzz_run tail_pos "tail_pos_decode" "libpcre2-8 libsystemd zlib jansson libconfuse libcrypto" maillog/ global/ util/

@@ -2,7 +2,10 @@
 # test point (source after tests/lib/tap.sh, which has planned 1 point).
 #
 #   fuzz_run NAME WHAT LIBS SOURCE...
-#       builds fuzz/fuzz_NAME.c with the SOURCEs (paths under src/) and the
+#       builds fuzz/fuzz_NAME.c with the SOURCEs (paths under src/: a file,
+#       or a folder "util/" for every .c in it but a program's main, so
+#       that a module moved or split inside a library needs no edit here),
+#       and the
 #       LIBS (pkg-config modules; words starting with "-", such as -ldb for
 #       a library without a .pc, go to the linker as they are) under ASan +
 #       UBSan, seeds it with fuzz/corpus/NAME/, and runs it FUZZ_SECONDS
@@ -24,7 +27,14 @@ fuzz_run() {
     local sources=() modules=() flags=()
     local includes=() dir
     for dir in "$S"/src/*/; do includes+=(-I "$dir"); done
-    for src in "$@"; do sources+=("$S/src/$src"); done
+    for src in "$@"; do
+        case $src in
+        */) for f in "$S/src/$src"*.c; do
+                case ${f##*/} in mailhookd.c | milter.c | mailhookctl.c) ;; *) sources+=("$f") ;; esac
+            done ;;
+        *) sources+=("$S/src/$src") ;;
+        esac
+    done
     for lib in $libs; do
         case $lib in -*) flags+=("$lib") ;; *) modules+=("$lib") ;; esac
     done
