@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cjson.h"
+#include "strutil.h"
 
 #define CJSON_MAX_SAFE_INT 9007199254740991LL /* 2^53 - 1 */
 #define CJSON_MAX_DIGITS 15
@@ -190,7 +191,6 @@ static const bool needs_escape[256] = {
  * JSON.stringify and json.dumps agree on (\b \f \n \r \t, else \u00xx). */
 static void put_string(struct cjson_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t i, run = 0;
 
     cbuf_reserve(b, n + 2);
@@ -198,7 +198,7 @@ static void put_string(struct cjson_buf *b, const char *s, size_t n)
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
-        char u[6];
+        char u[7];
 
         if (!needs_escape[c])
             continue;
@@ -216,8 +216,7 @@ static void put_string(struct cjson_buf *b, const char *s, size_t n)
             cbuf_put(b, esc, 2);
         } else {
             memcpy(u, "\\u00", 4);
-            u[4] = hex[c >> 4];
-            u[5] = hex[c & 15];
+            hex_encode(u + 4, &c, 1);
             cbuf_put(b, u, 6);
         }
         run = i + 1;

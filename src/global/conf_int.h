@@ -78,9 +78,6 @@ extern const struct conf_table conf_maillog;    /* conf_sections.c */
 extern const struct conf_table conf_endpoint;   /* conf_sections.c */
 extern const struct conf_table conf_milter;     /* conf_sections.c */
 
-/* s holds a byte below 0x20 or DEL (conf.c). */
-bool conf_has_control(const char *s);
-
 /* The whole file as a NUL-terminated string (malloc'ed, the caller frees),
  * comments replaced by spaces; NULL + "FILE[:LINE]: problem" in err. */
 char *conf_read_text(const char *path, mh_err_t *err);

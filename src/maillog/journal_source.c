@@ -71,6 +71,7 @@
 
 #include "journal_source.h"
 #include "msg.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #define JS_IDENT_MAX 255 /* longer identifiers are not a mail program's */
@@ -190,7 +191,7 @@ static void js_put(journal_source_t *j, const char *s, size_t n, const char *bad
         for (k = 0; k < n; k++) {
             unsigned char c = (unsigned char)s[k];
 
-            o[k] = c < 0x20 || c == 0x7f || (c != 0 && strchr(bad, c) != NULL) ? '?' : (char)c;
+            o[k] = byte_is_ctl(c) || (c != 0 && strchr(bad, c) != NULL) ? '?' : (char)c;
         }
     }
     j->len += n;

@@ -6,7 +6,6 @@
  *
  *   struct store, struct store_txn   the handles behind store_t, store_txn_t
  *   D_* / C_*                        database files / counted tables
- *   put_be64, get_be64               8-byte big-endian keys and fields
  *   dbt_set, dbt_usermem             fill a DBT to send / to receive into
  *   read_txn                         the transaction reads run in
  *   copy_cstr                        a NUL-terminated copy for the caller
@@ -33,6 +32,7 @@
 
 #include "msg.h"
 #include "store.h"
+#include "strutil.h" /* put_be64, get_be64: keys and fields */
 #include "xalloc.h"
 
 #define LOCKS_MAX 50000            /* lock table: ~18 MB region, room for... */
@@ -91,21 +91,6 @@ struct store_txn {
 };
 
 /* ---- small helpers */
-
-static inline void put_be64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)(v & 0xff);
-}
-
-static inline uint64_t get_be64(const unsigned char *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 static inline void dbt_set(DBT *d, const void *data, size_t len)
 {

@@ -36,6 +36,7 @@
 #include "endpoint_int.h"
 #include "event.h"
 #include "sign.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 static const char *const scheme_names[] = { "standard", "hmac-sha256-hex", "sha256-secret-body" };
@@ -166,7 +167,7 @@ static int parse_text(endpoint_t *ep, const struct ep_key *k, const json_t *v, m
 
     if (s == NULL)
         return -1;
-    if ((long long)strlen(s) < k->min || (long long)strlen(s) > k->max || ep_has_ctl(s))
+    if ((long long)strlen(s) < k->min || (long long)strlen(s) > k->max || str_has_ctl(s))
         return mh_err_set(err, "must be %lld to %lld characters, none of them control "
                                "characters", k->min, k->max);
     set_string(EP_FIELD(ep, k, char *), s);

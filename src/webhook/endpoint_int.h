@@ -46,7 +46,6 @@
 extern const char *const ep_credential_headers[];
 
 bool ep_in_list(const char *const *list, const char *s); /* case-insensitive */
-bool ep_has_ctl(const char *s);
 int ep_type_pattern_check(const char *t, mh_err_t *err);
 int ep_header_name_check(const char *name, size_t min, mh_err_t *err);
 int ep_header_value_check(const char *name, const json_t *v, mh_err_t *err);
