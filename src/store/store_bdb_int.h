@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "msg.h"
 #include "store.h"
@@ -79,12 +80,12 @@ struct store {
 struct txn_hook {
     store_txn_hook fn;
     void *ctx;
-    struct txn_hook *next;
+    STAILQ_ENTRY(txn_hook) link;
 };
 
 struct store_txn {
     store_t *st;
-    struct txn_hook *hooks, **hooks_tail; /* owned; run at commit or abort */
+    STAILQ_HEAD(, txn_hook) hooks; /* owned; run in order at commit or abort */
     DB_TXN *tid;         /* freed by BDB at commit/abort */
     int64_t delta[C_N];  /* count changes, applied to st->count at commit */
     bool dirty;          /* meta.db must be rewritten at commit */
