@@ -116,8 +116,7 @@ void evid_derive(char out[EVID_SIZE], int64_t ts_ms, const char *const *parts, s
         uint64_t l = parts[i] ? strlen(parts[i]) : 0;
 
         len[0] = parts[i] != NULL; /* NULL and "" differ */
-        for (int b = 0; b < 8; b++)
-            len[1 + b] = (unsigned char)(l >> (56 - 8 * b));
+        put_be64(len + 1, l);
         ok = EVP_DigestUpdate(ctx, len, sizeof(len)) == 1 &&
              (l == 0 || EVP_DigestUpdate(ctx, parts[i], l) == 1);
     }
