@@ -4,4 +4,4 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
-fuzz_run event "event_from_json" "jansson libcrypto" global/event.c global/cjson.c global/evid.c util/timeutil.c util/msg.c util/xalloc.c
+fuzz_run event "event_from_json" "jansson libcrypto" global/event.c global/cjson.c global/evid.c util/linebuf.c util/strutil.c util/timeutil.c util/msg.c util/xalloc.c

@@ -6,4 +6,5 @@
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
 fuzz_run milter_msg "milter_msg header parsing" "jansson gmime-3.0 libcrypto" \
-    milter/milter_msg.c global/event.c global/cjson.c global/evid.c util/timeutil.c util/msg.c util/xalloc.c
+    milter/milter_msg.c global/event.c global/cjson.c global/evid.c util/linebuf.c util/strutil.c \
+    util/timeutil.c util/msg.c util/xalloc.c
