@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cjson.h"
+#include "strutil.h"
 
 #define CJSON_MAX_SAFE_INT 9007199254740991LL /* 2^53 - 1 */
 #define CJSON_MAX_DIGITS 15
@@ -163,22 +164,25 @@ char *cjson_dump_jansson(const json_t *v, size_t *len)
 
 /* ---- the direct writer */
 
-static void cbuf_reserve(struct cjson_buf *b, size_t n)
-{
-    if (b->len + n <= b->cap)
-        return;
-    while (b->len + n > b->cap)
-        b->cap = b->cap ? b->cap * 2 : 512;
-    b->p = realloc(b->p, b->cap);
-    if (b->p == NULL)
-        msg_fatal(EX_OSERR, "out of memory serializing JSON");
-}
-
+/* Past CJSON_TEXT_MAX the text is abandoned: later puts may land or not,
+ * cbuf_finish throws the buffer away. */
 static void cbuf_put(struct cjson_buf *b, const char *s, size_t n)
 {
-    cbuf_reserve(b, n);
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
+    if (linebuf_append(&b->lb, s, n) < 0)
+        b->toobig = true;
+}
+
+/* The text (the caller's), or NULL with *len 0 when it grew too big. */
+static char *cbuf_finish(struct cjson_buf *b, size_t *len)
+{
+    if (b->toobig) {
+        msg_warn("cjson: a JSON text larger than %zu bytes is not made", CJSON_TEXT_MAX);
+        linebuf_free(&b->lb);
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    return linebuf_steal(&b->lb, len);
 }
 
 /* Bytes that a JSON string must escape: control characters, '"', '\\'. */
@@ -190,15 +194,15 @@ static const bool needs_escape[256] = {
  * JSON.stringify and json.dumps agree on (\b \f \n \r \t, else \u00xx). */
 static void put_string(struct cjson_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t i, run = 0;
 
-    cbuf_reserve(b, n + 2);
-    b->p[b->len++] = '"';
+    if (linebuf_reserve(&b->lb, n + 2) < 0) /* most strings need no escape */
+        b->toobig = true;
+    cbuf_put(b, "\"", 1);
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
-        char u[6];
+        char u[7];
 
         if (!needs_escape[c])
             continue;
@@ -216,8 +220,7 @@ static void put_string(struct cjson_buf *b, const char *s, size_t n)
             cbuf_put(b, esc, 2);
         } else {
             memcpy(u, "\\u00", 4);
-            u[4] = hex[c >> 4];
-            u[5] = hex[c & 15];
+            hex_encode(u + 4, &c, 1);
             cbuf_put(b, u, 6);
         }
         run = i + 1;
@@ -289,15 +292,12 @@ static void put_value(struct cjson_buf *b, const json_t *v, int digits)
 
 char *cjson_dump(const json_t *v, size_t *len)
 {
-    struct cjson_buf b = { NULL, 0, 0 };
+    struct cjson_buf b = { LINEBUF_INIT(CJSON_TEXT_MAX), false };
 
     if (v == NULL) /* as json_dumps(NULL): a failed json_pack has no text */
         return NULL;
     put_value(&b, v, widest_real(v));
-    cbuf_reserve(&b, 1);
-    b.p[b.len] = 0;
-    *len = b.len;
-    return b.p;
+    return cbuf_finish(&b, len);
 }
 
 /* ---- the record writer */
@@ -368,13 +368,8 @@ void cjw_bool(cjson_writer_t *w, bool v)
 
 char *cjw_finish(cjson_writer_t *w, size_t *len)
 {
-    char *p;
+    char *p = cbuf_finish(&w->b, len);
 
-    cbuf_reserve(&w->b, 1);
-    w->b.p[w->b.len] = 0;
-    if (len)
-        *len = w->b.len;
-    p = w->b.p;
-    memset(w, 0, sizeof(*w));
+    *w = (cjson_writer_t)CJSON_WRITER_INIT;
     return p;
 }

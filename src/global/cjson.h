@@ -20,7 +20,8 @@
  *                            a value cannot be represented canonically
  *   cjson_dump(v, &len)      canonical compact UTF-8 text of a normalized v;
  *                            caller frees with free(); NULL for a NULL v
- *                            (as json_dumps), *len then untouched
+ *                            (as json_dumps), *len then untouched; NULL and
+ *                            *len 0 for a text past CJSON_TEXT_MAX (warned)
  *   cjson_dump_jansson(v, &len)
  *                            the same bytes, produced by json_dumps plus the
  *                            post-pass: the reference that cjson_dump is
@@ -42,6 +43,7 @@
 
 #include <stdbool.h>
 #include <jansson.h>
+#include "linebuf.h"
 #include "msg.h"
 
 #define CJSON_MAX_DEPTH 32
@@ -60,11 +62,18 @@ char *cjson_dump_jansson(const json_t *v, size_t *len);
  *   cjw_open(&w, '{'); cjw_key(&w, "n"); cjw_int(&w, 1); cjw_close(&w, '}');
  *   text = cjw_finish(&w, &len);   caller frees; w is reset
  *
- * cjw_str(w, NULL) writes null.
+ * cjw_str(w, NULL) writes null. cjw_finish returns NULL (and *len 0) when
+ * the text grew past CJSON_TEXT_MAX (warned): nothing else fails.
  */
+
+/* The largest text either writer makes: the admin protocol's largest
+ * answer (ADMIN_REPLY_MAX), far above an event (max_event_size). */
+#define CJSON_TEXT_MAX ((size_t)512 * 1024 * 1024)
+
+/* A bounded buffer (linebuf.h); toobig once an append failed. */
 struct cjson_buf {
-    char *p;
-    size_t len, cap;
+    linebuf_t lb;
+    bool toobig;
 };
 
 typedef struct {
@@ -74,7 +83,7 @@ typedef struct {
     bool more[CJSON_MAX_DEPTH]; /* per open container: a value was written */
 } cjson_writer_t;
 
-#define CJSON_WRITER_INIT { { NULL, 0, 0 }, 0, false, { false } }
+#define CJSON_WRITER_INIT { { LINEBUF_INIT(CJSON_TEXT_MAX), false }, 0, false, { false } }
 
 void cjw_open(cjson_writer_t *w, char bracket);
 void cjw_close(cjson_writer_t *w, char bracket);

@@ -66,6 +66,7 @@
 #include "conf.h"
 #include "conf_int.h"
 #include "msg.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 
@@ -368,14 +369,6 @@ static bool conf_domain_ok(const char *s)
     return true;
 }
 
-bool conf_has_control(const char *s)
-{
-    for (; *s != '\0'; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return true;
-    return false;
-}
-
 /* "syslog, stderr": the allowed values of list, for an error message. */
 static const char *conf_oneof_text(char *buf, size_t len, const char *const *list)
 {
@@ -410,7 +403,7 @@ static const char *conf_str_problem(const struct conf_row *row, enum conf_kind k
     case CK_TEXT:
         if (s[0] == '\0')
             return "is empty";
-        return conf_has_control(s) ? "contains a control character" : NULL;
+        return str_has_ctl(s) ? "contains a control character" : NULL;
     default:
         return NULL;
     }

@@ -27,6 +27,7 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 
@@ -42,7 +43,7 @@ static void conf_dump_string(FILE *fp, const char *s)
     for (p = (const unsigned char *)s; *p != '\0'; p++) {
         if (*p == '\\' || *p == '"' || *p == '$')
             fprintf(fp, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
+        else if (byte_is_ctl(*p))
             fprintf(fp, "\\x%02x", *p);
         else
             fputc(*p, fp);

@@ -9,7 +9,6 @@
  *   struct conf_table       the rows of the top level or of one section
  *   conf_top                the top-level table (conf.c); sections hang off it
  *   conf_read_text(path, err)  the file's text, comments blanked (conf_read.c)
- *   conf_has_control(s)     s holds a control byte (conf.c)
  *   conf_ptr_get/set        a pointer member of any type, by offset
  *
  * The tables themselves, and how to add an option or a section, are in
@@ -78,9 +77,6 @@ extern const struct conf_table conf_top;        /* conf.c */
 extern const struct conf_table conf_maillog;    /* conf_sections.c */
 extern const struct conf_table conf_endpoint;   /* conf_sections.c */
 extern const struct conf_table conf_milter;     /* conf_sections.c */
-
-/* s holds a byte below 0x20 or DEL (conf.c). */
-bool conf_has_control(const char *s);
 
 /* The whole file as a NUL-terminated string (malloc'ed, the caller frees),
  * comments replaced by spaces; NULL + "FILE[:LINE]: problem" in err. */

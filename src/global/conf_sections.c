@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "conf_int.h"
 #include "endpoint_limits.h"
+#include "strutil.h"
 
 #define KIB 1024L
 #define MIB (1024L * KIB)
@@ -203,7 +204,7 @@ static int conf_endpoint_check(cfg_t *cfg, cfg_t *sec)
         cfg_error(cfg, "endpoint \"%s\": url is required", cfg_title(sec));
         return -1;
     }
-    if (conf_has_control(url)) {
+    if (str_has_ctl(url)) {
         cfg_error(cfg, "endpoint \"%s\": url contains a control character", cfg_title(sec));
         return -1;
     }
@@ -304,7 +305,7 @@ static int conf_milter_check(cfg_t *cfg, cfg_t *sec)
 
     if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
         rest = strchr(s, ':') + 1;
-        if (rest[0] != '/' || strlen(rest) >= 100 || conf_has_control(rest)) {
+        if (rest[0] != '/' || strlen(rest) >= 100 || str_has_ctl(rest)) {
             cfg_error(cfg, "milter: socket: a unix socket needs an absolute path of at most 99 "
                            "characters: \"%s\"", s);
             return -1;
@@ -315,7 +316,7 @@ static int conf_milter_check(cfg_t *cfg, cfg_t *sec)
         rest = strchr(s, ':') + 1;
         port = strtol(rest, &end, 10);
         if (end != rest && port >= 1 && port <= 65535 &&
-            (*end == 0 || (*end == '@' && end[1] && !conf_has_control(end + 1))))
+            (*end == 0 || (*end == '@' && end[1] && !str_has_ctl(end + 1))))
             return 0;
     }
     cfg_error(cfg, "milter: socket: expected \"unix:/PATH\", \"inet:PORT@HOST\" or "

@@ -12,15 +12,16 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/evp.h>
 
 #include "evid.h"
 #include "msg.h"
+#include "strutil.h"
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -30,15 +31,8 @@ static unsigned char evid_last_rand[10];
 
 static void evid_random(unsigned char *buf, size_t n)
 {
-    size_t got = 0;
-    ssize_t r;
-
-    while (got < n) {
-        r = getrandom(buf + got, n - got, 0);
-        if (r < 0)
-            msg_fatal(EX_OSERR, "getrandom failed");
-        got += (size_t)r;
-    }
+    if (rand_bytes(buf, n) < 0)
+        msg_fatal(EX_OSERR, "getrandom failed: %s", strerror(errno));
 }
 
 /* Increment the 80-bit big-endian random part; false on overflow. */
@@ -54,10 +48,8 @@ static bool evid_increment(unsigned char *r)
  * carries the top 3 bits, then 5 bits each; taken from two 64-bit halves. */
 static void evid_encode(char *out, int64_t ms, const unsigned char *rnd)
 {
-    uint64_t hi = (uint64_t)ms << 16 | (uint64_t)rnd[0] << 8 | rnd[1], lo = 0;
+    uint64_t hi = (uint64_t)ms << 16 | (uint64_t)rnd[0] << 8 | rnd[1], lo = get_be64(rnd + 2);
 
-    for (int i = 2; i < 10; i++)
-        lo = lo << 8 | rnd[i];
     /* bit k of the 128-bit value, counting from the top, is in hi for k < 64 */
     for (int c = 25; c >= 0; c--) {
         int shift = (25 - c) * 5; /* from the bottom of the 128 bits */
@@ -124,8 +116,7 @@ void evid_derive(char out[EVID_SIZE], int64_t ts_ms, const char *const *parts, s
         uint64_t l = parts[i] ? strlen(parts[i]) : 0;
 
         len[0] = parts[i] != NULL; /* NULL and "" differ */
-        for (int b = 0; b < 8; b++)
-            len[1 + b] = (unsigned char)(l >> (56 - 8 * b));
+        put_be64(len + 1, l);
         ok = EVP_DigestUpdate(ctx, len, sizeof(len)) == 1 &&
              (l == 0 || EVP_DigestUpdate(ctx, parts[i], l) == 1);
     }

@@ -35,12 +35,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "spool.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #define SPOOL_NAME_SIZE 256    /* NAME_MAX + 1 */
@@ -76,41 +76,18 @@ static int spool_name_check(const char *name, mh_err_t *err)
     return 0;
 }
 
-/* Fill buf with n random bytes from the kernel. */
-static int spool_random(unsigned char *buf, size_t n, mh_err_t *err)
-{
-    ssize_t r;
-    size_t got = 0;
-
-    while (got < n) {
-        r = getrandom(buf + got, n - got, 0);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return mh_err_set(err, "spool: getrandom: %s", strerror(errno));
-        }
-        got += (size_t)r;
-    }
-    return 0;
-}
-
 /* A fresh unique file name (see the header comment for the form). */
 static int spool_unique_name(char *out, size_t outlen, mh_err_t *err)
 {
-    static const char hexdig[] = "0123456789abcdef";
     unsigned char rnd[8];
     char hex[2 * sizeof(rnd) + 1], host[256];
     struct timespec ts;
     size_t i;
     int n;
 
-    if (spool_random(rnd, sizeof(rnd), err) < 0)
-        return -1;
-    for (i = 0; i < sizeof(rnd); i++) {
-        hex[2 * i] = hexdig[rnd[i] >> 4];
-        hex[2 * i + 1] = hexdig[rnd[i] & 0x0f];
-    }
-    hex[2 * sizeof(rnd)] = 0;
+    if (rand_bytes(rnd, sizeof(rnd)) < 0)
+        return mh_err_set(err, "spool: getrandom: %s", strerror(errno));
+    hex_encode(hex, rnd, sizeof(rnd));
 
     if (gethostname(host, sizeof(host)) < 0 || host[0] == 0)
         snprintf(host, sizeof(host), "localhost");

@@ -303,7 +303,7 @@ static void admin_conn_answer(void *ctx, const char *text, size_t len)
 {
     struct admin_conn *c = ctx;
 
-    if (linebuf_len(&c->out) + len + 1 > ADMIN_REPLY_MAX ||
+    if (text == NULL || linebuf_len(&c->out) + len + 1 > ADMIN_REPLY_MAX || /* NULL: cjson_dump */
         linebuf_append(&c->out, text, len) < 0 || linebuf_append(&c->out, "\n", 1) < 0)
         c->eof = true; /* too large to answer: drop the connection */
     c->pending--;

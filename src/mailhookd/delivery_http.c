@@ -27,6 +27,7 @@
 #include "cjson.h"
 #include "delivery_int.h"
 #include "sign.h"
+#include "strutil.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -278,7 +279,6 @@ static void dl_body(struct dl_req *req, struct blob **blobs, size_t n, bool arra
  * digest of its event ids (the same batch retried keeps its id). */
 static void dl_webhook_id(struct dl_req *req, struct blob **blobs, size_t n, bool array)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_MD_CTX *c;
@@ -294,11 +294,7 @@ static void dl_webhook_id(struct dl_req *req, struct blob **blobs, size_t n, boo
     EVP_DigestFinal_ex(c, md, &mdlen);
     EVP_MD_CTX_free(c);
     memcpy(req->webhook_id, "bat_", 4);
-    for (unsigned i = 0; i < 16 && i < mdlen; i++) {
-        req->webhook_id[4 + 2 * i] = hex[md[i] >> 4];
-        req->webhook_id[5 + 2 * i] = hex[md[i] & 15];
-    }
-    req->webhook_id[4 + 2 * (mdlen < 16 ? mdlen : 16)] = 0;
+    hex_encode(req->webhook_id + 4, md, mdlen < 16 ? mdlen : 16);
 }
 
 /* The distinct event types of the request, in order, comma-separated

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fanout.h"
+#include "strutil.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -37,24 +38,20 @@ void qentry_encode(const struct qentry *e, unsigned char buf[QENTRY_LEN])
     uint32_t att = (uint32_t)e->attempts;
 
     buf[0] = 1;
-    for (int i = 0; i < 4; i++)
-        buf[1 + i] = (unsigned char)(att >> (24 - 8 * i));
-    for (int i = 0; i < 8; i++)
-        buf[5 + i] = (unsigned char)(next >> (56 - 8 * i));
+    put_be32(buf + 1, att);
+    put_be64(buf + 5, next);
 }
 
 int qentry_decode(const void *buf, size_t len, struct qentry *e)
 {
     const unsigned char *p = buf;
-    uint32_t att = 0;
-    uint64_t next = 0;
+    uint32_t att;
+    uint64_t next;
 
     if (len != QENTRY_LEN || p[0] != 1)
         return -1;
-    for (int i = 0; i < 4; i++)
-        att = (att << 8) | p[1 + i];
-    for (int i = 0; i < 8; i++)
-        next = (next << 8) | p[5 + i];
+    att = get_be32(p + 1);
+    next = get_be64(p + 5);
     if (att > 1000000)
         return -1;
     e->attempts = (int)att;

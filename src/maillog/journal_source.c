@@ -71,6 +71,7 @@
 
 #include "journal_source.h"
 #include "msg.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #define JS_IDENT_MAX 255 /* longer identifiers are not a mail program's */
@@ -87,7 +88,7 @@ struct journal_source {
     bool truncated;
     char *cursor;    /* the cursor handed out last (libsystemd's malloc) */
     bool pending;    /* positioned on an entry that was not looked at yet */
-    char last_err[sizeof(((mh_err_t *)0)->text)]; /* last error warned about */
+    struct msg_once last_err; /* last error warned about */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -97,16 +98,11 @@ static int js_fail(journal_source_t *j, const char *fmt, ...) MH_PRINTF(2, 3);
 /* Warn once per distinct error; -1. */
 static int js_fail(journal_source_t *j, const char *fmt, ...)
 {
-    char text[sizeof(j->last_err)];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    msg_vwarn_once(&j->last_err, fmt, ap);
     va_end(ap);
-    if (strcmp(text, j->last_err) != 0) {
-        msg_warn("%s", text);
-        memcpy(j->last_err, text, sizeof(text));
-    }
     return -1;
 }
 
@@ -190,7 +186,7 @@ static void js_put(journal_source_t *j, const char *s, size_t n, const char *bad
         for (k = 0; k < n; k++) {
             unsigned char c = (unsigned char)s[k];
 
-            o[k] = c < 0x20 || c == 0x7f || (c != 0 && strchr(bad, c) != NULL) ? '?' : (char)c;
+            o[k] = byte_is_ctl(c) || (c != 0 && strchr(bad, c) != NULL) ? '?' : (char)c;
         }
     }
     j->len += n;
@@ -404,7 +400,7 @@ int journal_source_next(journal_source_t *j, const char **line, size_t *len, boo
         }
         free(j->cursor);
         j->cursor = c;
-        j->last_err[0] = '\0'; /* working again: warn anew about a new failure */
+        msg_once_reset(&j->last_err); /* working again: warn anew about a new failure */
         *line = j->line;
         *len = j->len;
         *truncated = j->truncated;

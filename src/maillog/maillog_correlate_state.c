@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "maillog_correlate_int.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -53,11 +54,7 @@ void set_message_id(struct msg_state *m, struct ml_str s)
 
 uint64_t qid_hash(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
+    return fnv1a64(s, len);
 }
 
 /* ------------------------------------------------------------ state table */

@@ -103,16 +103,11 @@ static int tail_fail(tail_t *t, const char *fmt, ...) MH_PRINTF(2, 3);
 
 static int tail_fail(tail_t *t, const char *fmt, ...)
 {
-    char text[sizeof(t->last_err)];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    msg_vwarn_once(&t->last_err, fmt, ap);
     va_end(ap);
-    if (strcmp(text, t->last_err) != 0) {
-        msg_warn("%s", text);
-        memcpy(t->last_err, text, sizeof(text));
-    }
     return -1;
 }
 
@@ -539,7 +534,7 @@ int tail_next(tail_t *t, const char **line, size_t *len, bool *truncated, struct
 
     for (;;) {
         if (tail_take_line(t, line, len, truncated, pos)) {
-            t->last_err[0] = 0;
+            msg_once_reset(&t->last_err);
             return 1;
         }
         if (t->cur.fd < 0) {
@@ -577,7 +572,7 @@ int tail_next(tail_t *t, const char **line, size_t *len, bool *truncated, struct
         }
         if (t->cur.kind == SRC_FINITE) {
             if (tail_take_rest(t, line, len, truncated, pos)) {
-                t->last_err[0] = 0;
+                msg_once_reset(&t->last_err);
                 return 1;
             }
             if ((r = tail_advance(t)) <= 0)

@@ -50,23 +50,12 @@
 #include <zlib.h>
 
 #include "msg.h"
+#include "strutil.h"
 #include "tail_file.h"
 #include "tail_int.h"
 #include "xalloc.h"
 
-#define FNV_BASIS UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME UINT64_C(0x100000001b3)
-
 /* ------------------------------------------------------------ head checksum */
-
-static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
-{
-    while (n-- > 0) {
-        h ^= *p++;
-        h *= FNV_PRIME;
-    }
-    return h;
-}
 
 /* Hash the first len bytes of fd; the number of bytes hashed (fewer when the
  * file is shorter), or -1 on a read error. */
@@ -86,7 +75,7 @@ static ssize_t head_read(int fd, uint32_t len, uint64_t *hash)
             break;
         got += (size_t)n;
     }
-    *hash = fnv1a(FNV_BASIS, b, got);
+    *hash = fnv1a64(b, got);
     return n < 0 ? -1 : (ssize_t)got;
 }
 
@@ -98,7 +87,7 @@ static ssize_t head_read_gz(int fd, uint32_t len, uint64_t *hash)
     gzFile gz;
     int n;
 
-    *hash = FNV_BASIS;
+    *hash = FNV1A64_BASIS;
     if (dfd < 0 || lseek(dfd, 0, SEEK_SET) < 0 || (gz = gzdopen(dfd, "rb")) == NULL) {
         if (dfd >= 0)
             close(dfd);
@@ -110,7 +99,7 @@ static ssize_t head_read_gz(int fd, uint32_t len, uint64_t *hash)
     gzclose(gz);
     if (n < 0)
         return -1;
-    *hash = fnv1a(FNV_BASIS, b, (size_t)n);
+    *hash = fnv1a64(b, (size_t)n);
     return n;
 }
 
@@ -164,7 +153,7 @@ void tail_src_init(struct tail_src *s, int fd, const struct stat *st, uint64_t o
     n = head_read(fd, (uint32_t)(size < TAIL_HEAD_BYTES ? size : TAIL_HEAD_BYTES), &s->head_hash);
     if (n < 0) {
         n = 0;
-        s->head_hash = FNV_BASIS;
+        s->head_hash = FNV1A64_BASIS;
     }
     s->head_len = (uint32_t)n;
     s->read_off = off;
@@ -262,8 +251,8 @@ void tail_src_head_extend(struct tail_src *s, const char *p, size_t n, uint64_t 
     if (s->head_len >= TAIL_HEAD_BYTES || off > s->head_len || end <= s->head_len)
         return;
     stop = end < TAIL_HEAD_BYTES ? end : TAIL_HEAD_BYTES;
-    s->head_hash = fnv1a(s->head_hash, (const unsigned char *)p + (s->head_len - off),
-                         (size_t)(stop - s->head_len));
+    s->head_hash = fnv1a64_update(s->head_hash, p + (s->head_len - off),
+                                  (size_t)(stop - s->head_len));
     s->head_len = (uint32_t)stop;
 }
 

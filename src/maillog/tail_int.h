@@ -142,7 +142,7 @@ struct tail {
     bool skipping;       /* dropping an overlong line's rest until its newline */
     int ifd;             /* inotify, or -1 */
     bool missing;        /* the path was missing at the last look (warned) */
-    char last_err[sizeof(((mh_err_t *)0)->text)]; /* last error warned about */
+    struct msg_once last_err; /* last error warned about */
 };
 
 /* Empty the line buffer: cur's bytes from commit_off on are read next. */

@@ -27,6 +27,7 @@
 
 #include "cjson.h"
 #include "milter_msg.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 struct milter_hdr {
@@ -58,14 +59,6 @@ struct milter_msg {
 static bool is_wsp(int c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static bool has_control(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return true;
-    return false;
 }
 
 /* Trim s[0..*len) of whitespace on both ends; returns the new start. */
@@ -217,7 +210,7 @@ void milter_msg_set_sasl(milter_msg_t *m, const char *user)
 
 void milter_msg_set_queue_id(milter_msg_t *m, const char *qid)
 {
-    if (m->queue_id == NULL && qid && *qid && !has_control(qid, strlen(qid)))
+    if (m->queue_id == NULL && qid && *qid && !mem_has_ctl(qid, strlen(qid)))
         m->queue_id = utf8_copy(qid, strlen(qid));
 }
 
@@ -264,7 +257,7 @@ static void tag_add(milter_msg_t *m, const char *t, size_t len)
     t = trim(t, &len);
     if (len == 0)
         return;
-    if (has_control(t, len) || !g_utf8_validate(t, (gssize)len, NULL)) {
+    if (mem_has_ctl(t, len) || !g_utf8_validate(t, (gssize)len, NULL)) {
         m->stats.tags_dropped++;
         log_text(MILTER_TAG_HEADER " ignored: control character or invalid UTF-8", t, len);
         return;
@@ -313,7 +306,7 @@ static json_t *meta_value(const char *key, json_t *v)
     json_t *wrap, *r = NULL;
     mh_err_t err;
 
-    if (*key == 0 || has_control(key, strlen(key))) {
+    if (*key == 0 || mem_has_ctl(key, strlen(key))) {
         log_text(MILTER_METADATA_HEADER ": key ignored: empty or control character", key,
                  strlen(key));
         return NULL;

@@ -378,7 +378,7 @@ store_txn_t *store_begin(store_t *st, mh_err_t *err)
     txn = xcalloc(1, sizeof(*txn)); /* freed by store_commit or store_abort */
     txn->st = st;
     txn->tid = tid;
-    txn->hooks_tail = &txn->hooks;
+    STAILQ_INIT(&txn->hooks);
     st->cur = txn;
     return txn;
 }
@@ -389,21 +389,19 @@ void store_txn_on_end(store_txn_t *txn, store_txn_hook fn, void *ctx)
 
     h->fn = fn;
     h->ctx = ctx;
-    *txn->hooks_tail = h;
-    txn->hooks_tail = &h->next;
+    STAILQ_INSERT_TAIL(&txn->hooks, h, link);
 }
 
 /* Run and free txn's hooks. */
 static void txn_hooks_run(store_txn_t *txn, bool committed)
 {
-    struct txn_hook *h, *next;
+    struct txn_hook *h;
 
-    for (h = txn->hooks; h; h = next) {
-        next = h->next;
+    while ((h = STAILQ_FIRST(&txn->hooks)) != NULL) {
+        STAILQ_REMOVE_HEAD(&txn->hooks, link);
         h->fn(h->ctx, committed);
         free(h);
     }
-    txn->hooks = NULL;
 }
 
 /*

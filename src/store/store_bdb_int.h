@@ -6,7 +6,6 @@
  *
  *   struct store, struct store_txn   the handles behind store_t, store_txn_t
  *   D_* / C_*                        database files / counted tables
- *   put_be64, get_be64               8-byte big-endian keys and fields
  *   dbt_set, dbt_usermem             fill a DBT to send / to receive into
  *   read_txn                         the transaction reads run in
  *   copy_cstr                        a NUL-terminated copy for the caller
@@ -31,9 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "msg.h"
 #include "store.h"
+#include "strutil.h" /* put_be64, get_be64: keys and fields */
 #include "xalloc.h"
 
 #define LOCKS_MAX 50000            /* lock table: ~18 MB region, room for... */
@@ -80,33 +81,18 @@ struct store {
 struct txn_hook {
     store_txn_hook fn;
     void *ctx;
-    struct txn_hook *next;
+    STAILQ_ENTRY(txn_hook) link;
 };
 
 struct store_txn {
     store_t *st;
-    struct txn_hook *hooks, **hooks_tail; /* owned; run at commit or abort */
+    STAILQ_HEAD(, txn_hook) hooks; /* owned; run in order at commit or abort */
     DB_TXN *tid;         /* freed by BDB at commit/abort */
     int64_t delta[C_N];  /* count changes, applied to st->count at commit */
     bool dirty;          /* meta.db must be rewritten at commit */
 };
 
 /* ---- small helpers */
-
-static inline void put_be64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)(v & 0xff);
-}
-
-static inline uint64_t get_be64(const unsigned char *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 static inline void dbt_set(DBT *d, const void *data, size_t len)
 {

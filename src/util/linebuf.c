@@ -1,5 +1,5 @@
 /*
- * linebuf.c - bounded buffers for line-oriented socket I/O (see linebuf.h).
+ * linebuf.c - the bounded byte buffer (see linebuf.h).
  */
 #include "config.h"
 
@@ -23,12 +23,11 @@ void linebuf_free(linebuf_t *b)
     b->off = b->len = b->cap = b->scan = 0;
 }
 
-/* Make room for n more bytes; -1 if that would exceed max. */
-static int linebuf_reserve(linebuf_t *b, size_t n)
+int linebuf_reserve(linebuf_t *b, size_t n)
 {
     size_t used = b->len - b->off, want;
 
-    if (used + n > b->max)
+    if (n > b->max - used)
         return -1;
     if (b->off > 0 && (b->len + n > b->cap || b->off >= b->cap / 2)) {
         memmove(b->data, b->data + b->off, used);
@@ -36,7 +35,7 @@ static int linebuf_reserve(linebuf_t *b, size_t n)
         b->len = used;
     }
     if (b->len + n > b->cap) {
-        want = b->cap ? b->cap : 4096;
+        want = b->cap ? b->cap : 512;
         while (want < b->len + n)
             want *= 2;
         if (want > b->max)
@@ -47,13 +46,22 @@ static int linebuf_reserve(linebuf_t *b, size_t n)
     return 0;
 }
 
-int linebuf_append(linebuf_t *b, const void *p, size_t n)
+char *linebuf_steal(linebuf_t *b, size_t *len)
 {
-    if (linebuf_reserve(b, n) < 0)
-        return -1;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return 0;
+    size_t used = b->len - b->off;
+    char *p;
+
+    if (b->off > 0)
+        memmove(b->data, b->data + b->off, used);
+    if (used == b->cap) /* the NUL is beyond max's count */
+        b->data = xrealloc(b->data, used + 1);
+    b->data[used] = 0;
+    p = b->data;
+    if (len)
+        *len = used;
+    b->data = NULL;
+    b->off = b->len = b->cap = b->scan = 0;
+    return p;
 }
 
 ssize_t linebuf_read(linebuf_t *b, int fd)

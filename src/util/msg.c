@@ -1,6 +1,6 @@
 /*
  * msg.c - diagnostics: info/warn/fatal/panic to syslog (facility mail) or
- * stderr, plus the mh_err_t error-return helpers and printable().
+ * stderr, warn-once, the mh_err_t error-return helpers and printable().
  * See msg.h for the contract.
  */
 #include "config.h"
@@ -135,6 +135,26 @@ void msg_panic(const char *fmt, ...)
     msg_vlog(LOG_CRIT, "panic", fmt, ap);
     va_end(ap);
     abort();
+}
+
+void msg_vwarn_once(struct msg_once *o, const char *fmt, va_list ap)
+{
+    char text[sizeof(o->last)];
+
+    vsnprintf(text, sizeof(text), fmt, ap);
+    if (strcmp(text, o->last) != 0) {
+        msg_warn("%s", text);
+        memcpy(o->last, text, sizeof(text));
+    }
+}
+
+void msg_warn_once(struct msg_once *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vwarn_once(o, fmt, ap);
+    va_end(ap);
 }
 
 int mh_err_set(mh_err_t *err, const char *fmt, ...)

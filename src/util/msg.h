@@ -14,6 +14,12 @@
  *   printable(out, outlen, in, inlen)  untrusted text made safe to log (below)
  *   mh_err_set(err, fmt, ...)     fill err, return -1 (below)
  *   mh_err_prefix(err, fmt, ...)  prefix err's text with a context, return -1
+ *   msg_warn_once(o, fmt, ...)  msg_warn, unless the text is the one o last
+ *                          warned about (a failure that repeats on every retry
+ *                          is said once)
+ *   msg_vwarn_once(o, fmt, ap)  the same with a va_list
+ *   msg_once_reset(o)      forget o's text: the next failure is said again
+ *                          (call it when the work succeeds)
  *
  * Feature code never calls syslog() or writes to stderr itself. Text that came
  * from outside (addresses, headers, URLs, log lines, a producer's event, an
@@ -29,6 +35,7 @@
 #ifndef MH_MSG_H
 #define MH_MSG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sysexits.h>
 
@@ -71,5 +78,14 @@ typedef struct mh_err {
 int mh_err_set(mh_err_t *err, const char *fmt, ...) MH_PRINTF(2, 3);
 /* Prefix err's text with "context: " (for wrapping callee errors); returns -1. */
 int mh_err_prefix(mh_err_t *err, const char *fmt, ...) MH_PRINTF(2, 3);
+
+/* What msg_warn_once() last said; zero-initialized (or reset) means nothing. */
+struct msg_once {
+    char last[sizeof(((mh_err_t *)0)->text)];
+};
+
+void msg_warn_once(struct msg_once *o, const char *fmt, ...) MH_PRINTF(2, 3);
+void msg_vwarn_once(struct msg_once *o, const char *fmt, va_list ap) MH_PRINTF(2, 0);
+static inline void msg_once_reset(struct msg_once *o) { o->last[0] = 0; }
 
 #endif

@@ -78,6 +78,8 @@ bool seqset_del(seqset_t *s, uint64_t seq)
 {
     size_t mask = s->size - 1, i = seqset_slot(s, seq), j, home;
 
+    if (seq == 0) /* 0 marks an empty slot: never a member */
+        return false;
     while (s->slots[i] != seq) {
         if (s->slots[i] == 0)
             return false;

@@ -35,6 +35,7 @@
 #include "endpoint_int.h"
 #include "event.h"
 #include "sign.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 /* ---- small helpers */
@@ -154,7 +155,7 @@ static int parse_text(endpoint_t *ep, const struct endpoint_key *k, const json_t
 
     if (s == NULL)
         return -1;
-    if ((long long)strlen(s) < k->min || (long long)strlen(s) > k->max || endpoint_has_ctl(s))
+    if ((long long)strlen(s) < k->min || (long long)strlen(s) > k->max || str_has_ctl(s))
         return mh_err_set(err, "must be %lld to %lld characters, none of them control "
                                "characters", k->min, k->max);
     set_string(EP_FIELD(ep, k, char *), s);

@@ -87,9 +87,9 @@
  *   endpoint_name_check(name, err)  0, or -1 + err ("name \"x y\": ...")
  *   endpoint_redact_url(url)        malloc'ed url with the password as "***";
  *                                   "(invalid URL)" when curl cannot parse it
- *   endpoint_scheme_name(s), endpoint_health_name(h)
- *                                   the names of the enums: endpoint_keys.h,
- *                                   which also has the lookups by name
+ *
+ * The names of the scheme and health enums, and the lookups by name, are in
+ * endpoint_keys.h.
  */
 #ifndef MH_ENDPOINT_H
 #define MH_ENDPOINT_H

@@ -16,6 +16,7 @@
 #include "event.h"
 #include "sign.h"
 #include "xalloc.h"
+#include "strutil.h"
 
 /* Headers mailhook sets on every request: an endpoint may not set them. */
 static const char *const reserved_headers[] = {
@@ -52,18 +53,6 @@ bool endpoint_in_list(const char *const *list, const char *s)
             return true;
     return false;
 }
-
-/* Index of s in names[0..n), or -1. */
-
-bool endpoint_has_ctl(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return true;
-    return false;
-}
-
-/* The string of v, or NULL with err set (not a string, or an embedded NUL). */
 
 /* ---- checks of single values; err receives the problem, the caller adds the key */
 
@@ -126,7 +115,7 @@ int endpoint_header_value_check(const char *name, const json_t *v, mh_err_t *err
         return mh_err_set(err, "%s: the value must be 1 to %d bytes", name, EP_HEADER_VALUE_MAX);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
+        if (byte_is_ctl(c) && c != '\t')
             return mh_err_set(err, "%s: the value must not contain CR, LF, NUL or other "
                                    "control characters", name);
     }
@@ -174,7 +163,7 @@ int endpoint_filter_parse(const char *text, struct ep_filter *f, mh_err_t *err)
     char buf[SHOWN_SIZE];
     size_t klen;
 
-    if (strlen(text) > EP_FILTER_TEXT_MAX || endpoint_has_ctl(text))
+    if (strlen(text) > EP_FILTER_TEXT_MAX || str_has_ctl(text))
         return mh_err_set(err, "\"%s\": a filter is at most %d characters, none of them "
                                "control characters", shown(buf, text), EP_FILTER_TEXT_MAX);
     if (eq == NULL)

@@ -6,7 +6,6 @@
  *
  *   endpoint_in_list(list, s)          s in the NULL-terminated list,
  *                                      case-insensitively
- *   endpoint_has_ctl(s)                s holds a control character (C0, DEL)
  *   endpoint_type_pattern_check(t, err)  an exact type, "prefix.*" or "*"
  *   endpoint_header_name_check(name, min, err)
  *                                      an RFC 9110 token of min..
@@ -50,7 +49,6 @@
 extern const char *const endpoint_credential_headers[];
 
 bool endpoint_in_list(const char *const *list, const char *s); /* case-insensitive */
-bool endpoint_has_ctl(const char *s);
 int endpoint_type_pattern_check(const char *t, mh_err_t *err);
 int endpoint_header_name_check(const char *name, size_t min, mh_err_t *err);
 int endpoint_header_value_check(const char *name, const json_t *v, mh_err_t *err);

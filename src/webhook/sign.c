@@ -32,6 +32,7 @@
 #include <openssl/rand.h>
 
 #include "sign.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #define SIGN_KEY_BYTES 32     /* sign_secret_new: 256 random bits */
@@ -54,18 +55,6 @@ static int sign_ossl_err(mh_err_t *err, const char *what)
         ERR_error_string_n(e, reason, sizeof(reason));
     ERR_clear_error();
     return mh_err_set(err, "%s failed: %s", what, reason);
-}
-
-/* Lowercase hex of a digest; out holds 2 * len + 1 bytes. */
-static void sign_hex(char *out, const unsigned char *md, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[2 * len] = 0;
 }
 
 /* Number of '=' at the end of the base64 text b64 of length len, or -1
@@ -250,7 +239,7 @@ int sign_hmac_sha256_hex(const char *secret, const void *body, size_t len,
         return mh_err_set(err, "secret is empty");
     if (sign_hmac(secret, strlen(secret), parts, lens, 1, md, err) < 0)
         return -1;
-    sign_hex(out, md, sizeof(md));
+    hex_encode(out, md, sizeof(md));
     return 0;
 }
 
@@ -272,7 +261,7 @@ int sign_sha256_secret_body(const char *secret, const void *body, size_t len,
     EVP_MD_CTX_free(ctx); /* cleanses the digest state, which held the secret */
     if (!ok)
         return sign_ossl_err(err, "SHA-256");
-    sign_hex(out, md, sizeof(md));
+    hex_encode(out, md, sizeof(md));
     return 0;
 }
 

@@ -11,7 +11,7 @@
  *
  *   sign_secret_new(out, err)    "whsec_" + base64 of 32 random bytes
  *                                (RAND_bytes); 0, or -1 + err
- *   sign_standard(secret, id, ts, body, len, out, err)
+ *   sign_standard(secret, msg_id, ts, body, len, out, err)
  *                                out receives "v1,<base64>" (NUL-terminated)
  *   sign_hmac_sha256_hex(secret, body, len, out, err)     64 hex digits + NUL
  *   sign_sha256_secret_body(secret, body, len, out, err)  64 hex digits + NUL

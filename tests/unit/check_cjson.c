@@ -131,7 +131,7 @@ START_TEST(test_cjson_writer)
     want = cjson_dump(v, &wlen);
     ck_assert_str_eq(got, want);
     ck_assert_uint_eq(glen, wlen);
-    ck_assert_ptr_null(w.b.p); /* finish hands the text over */
+    ck_assert_ptr_null(w.b.lb.data); /* finish hands the text over */
     free(got);
     free(want);
     json_decref(v);

@@ -2,7 +2,9 @@
  * check_printable.c - unit tests of printable() (msg.h) and of the error
  * paths that quote outside text: whatever control characters a producer's
  * event, a command line or a spool file name holds, an error text, a log
- * line and an answer stay one line of printable text. Table-driven: one
+ * line and an answer stay one line of printable text; the ASCII control
+ * test (str_has_ctl, strutil.h) that names and values are refused with
+ * agrees; msg_warn_once says a repeated failure once. Table-driven: one
  * row per case.
  *
  * SPDX-License-Identifier: MIT
@@ -19,6 +21,7 @@
 #include "event.h"
 #include "msg.h"
 #include "spool.h"
+#include "strutil.h"
 #include "timeutil.h"
 
 /* True when s holds a byte sequence printable() must have replaced: a C0
@@ -74,6 +77,46 @@ START_TEST(test_printable)
               printable_cases[_i].inlen);
     ck_assert_str_eq(out, printable_cases[_i].out);
     ck_assert(!has_control(out));
+    ck_assert(!str_has_ctl(out)); /* what printable() leaves passes the ASCII test */
+}
+END_TEST
+
+/* ---- str_has_ctl / mem_has_ctl: the ASCII test (C0 and DEL only) */
+static const struct {
+    const char *in;
+    size_t inlen;
+    bool ctl;
+} ctl_cases[] = {
+    { "", 0, false },
+    { "plain text ~", 12, false },
+    { "tab\there", 8, true },
+    { "cr\r", 3, true },
+    { "\x1f", 1, true },
+    { " ", 1, false },                            /* 0x20 is text */
+    { "del\x7f", 4, true },
+    { "nel\xc2\x85", 5, false },                  /* C1 is printable()'s, not this test's */
+    { "\xff\x80", 2, false },
+    { "a\0b", 3, true },                           /* a NUL within the length (mem_ only) */
+};
+
+START_TEST(test_ctl)
+{
+    bool nul = memchr(ctl_cases[_i].in, 0, ctl_cases[_i].inlen) != NULL;
+
+    ck_assert_int_eq(mem_has_ctl(ctl_cases[_i].in, ctl_cases[_i].inlen), ctl_cases[_i].ctl);
+    ck_assert_int_eq(str_has_ctl(ctl_cases[_i].in), ctl_cases[_i].ctl && !nul);
+    for (size_t k = 0; k < ctl_cases[_i].inlen; k++) {
+        unsigned char c = (unsigned char)ctl_cases[_i].in[k];
+
+        ck_assert_int_eq(byte_is_ctl(c), c < 0x20 || c == 0x7f);
+    }
+}
+END_TEST
+
+START_TEST(test_ctl_bytes)
+{
+    for (int c = 0; c < 256; c++)
+        ck_assert_msg(byte_is_ctl((unsigned char)c) == (c <= 0x1f || c == 0x7f), "byte 0x%02x", c);
 }
 END_TEST
 
@@ -205,6 +248,41 @@ START_TEST(test_log_one_line)
 }
 END_TEST
 
+/* ---- msg_warn_once: a repeated text once, a new one again, again after reset */
+START_TEST(test_warn_once)
+{
+    char path[] = "/tmp/check_printable.XXXXXX", buf[512];
+    int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+    struct msg_once once = { { 0 } };
+    FILE *f;
+    size_t n;
+
+    ck_assert_int_ge(fd, 0);
+    msg_open("check_printable", MSG_STDERR);
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO);
+    msg_warn_once(&once, "open %s: %s", "/var/log/mail.log", "denied");
+    msg_warn_once(&once, "open %s: %s", "/var/log/mail.log", "denied");
+    msg_warn_once(&once, "open %s: %s", "/var/log/mail.log", "gone");
+    msg_warn_once(&once, "open %s: %s", "/var/log/mail.log", "gone");
+    msg_once_reset(&once);
+    msg_warn_once(&once, "open %s: %s", "/var/log/mail.log", "gone");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    f = fdopen(fd, "r");
+    ck_assert_ptr_nonnull(f);
+    rewind(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    unlink(path);
+    ck_assert_str_eq(buf, "check_printable: warning: open /var/log/mail.log: denied\n"
+                          "check_printable: warning: open /var/log/mail.log: gone\n"
+                          "check_printable: warning: open /var/log/mail.log: gone\n");
+}
+END_TEST
+
 static Suite *printable_suite(void)
 {
     Suite *s = suite_create("printable");
@@ -215,6 +293,9 @@ static Suite *printable_suite(void)
     tcase_add_loop_test(tc, test_event_errors, 0, N(event_cases));
     tcase_add_loop_test(tc, test_text_errors, 0, N(text_cases));
     tcase_add_test(tc, test_log_one_line);
+    tcase_add_loop_test(tc, test_ctl, 0, N(ctl_cases));
+    tcase_add_test(tc, test_ctl_bytes);
+    tcase_add_test(tc, test_warn_once);
     suite_add_tcase(s, tc);
     return s;
 }
