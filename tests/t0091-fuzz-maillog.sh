@@ -4,4 +4,4 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
-fuzz_run maillog "maillog_parse" libpcre2-8 maillog/maillog_parse.c maillog/maillog_time.c util/timeutil.c util/msg.c util/xalloc.c
+fuzz_run maillog "maillog_parse" libpcre2-8 maillog/maillog_parse.c maillog/maillog_parse_fields.c maillog/maillog_time.c util/timeutil.c util/msg.c util/xalloc.c

@@ -79,13 +79,13 @@ struct maillog_reader {
     mh_conf_t *conf;            /* the snapshot src points into (a reference) */
     enum reader_state state;
     maillog_source_t *source;   /* the file or the journal (maillog_source.h); owns inotify_fd */
-    mlc_t *mlc;
+    maillog_correlate_t *mlc;
     struct ml_clock clock;
     struct reader_job *job;   /* being filled (FOLLOWING) */
     bool busy;                /* a job is in the store thread */
     int inotify_fd;
     uint64_t timer;
-    int64_t last_ts;          /* newest line time: drives mlc_expire */
+    int64_t last_ts;          /* newest line time: drives maillog_correlate_expire */
     bool caught_up;           /* read to the end once since the load: anchor = now */
     int64_t release_ms;       /* holds for the milter's record (enrich.h) may be
                                  due from then on (wall clock); 0 = none known */
@@ -352,7 +352,7 @@ static void reader_line(struct maillog_reader *r, const char *line, size_t len, 
     }
     if (rec.ts_ms > r->last_ts)
         r->last_ts = rec.ts_ms;
-    mlc_feed(r->mlc, &rec);
+    maillog_correlate_feed(r->mlc, &rec);
 }
 
 /* The year-inference anchor for the next run of lines: the log's mtime
@@ -371,6 +371,7 @@ static void reader_pump(struct maillog_reader *r)
     char *pos_json;
     size_t len, n = 0;
     bool truncated, moved = false, flushed;
+    int64_t flush_ms;
 
     if (r->state != R_FOLLOWING || r->busy || r->d->stopping)
         return;
@@ -391,15 +392,16 @@ static void reader_pump(struct maillog_reader *r)
     /* Held events whose wait is over: by the wall clock once the reader is
      * at the end (a quiet log must not keep them), by the log's own time
      * while it catches up (the line a hold waits for may be in the next run). */
-    flushed = mlc_flush(r->mlc, n < (size_t)r->src.batch_lines ? time_now_ms() : r->last_ts) > 0;
+    flush_ms = n < (size_t)r->src.batch_lines ? time_now_ms() : r->last_ts;
+    flushed = maillog_correlate_flush(r->mlc, flush_ms) > 0;
     if (!moved && !flushed) {
         job_free(r->job);
         r->job = NULL;
         return;
     }
     if (r->last_ts)
-        mlc_expire(r->mlc, r->last_ts);
-    mlc_take_dirty(r->mlc, reader_collect_state, r);
+        maillog_correlate_expire(r->mlc, r->last_ts);
+    maillog_correlate_take_dirty(r->mlc, reader_collect_state, r);
     if (moved) { /* a flush on a quiet log keeps the position */
         pos_json = maillog_source_pos_encode(r->source);
         job_add_kv(r->job, reader_key(r, "pos"), pos_json);
@@ -469,7 +471,7 @@ static void load_work(store_t *st, void *ctx)
 
 static void reader_new_mlc(struct maillog_reader *r)
 {
-    struct mlc_opts o = {
+    struct maillog_correlate_opts o = {
         .max_messages = (size_t)r->src.max_messages,
         .max_age_s = r->src.max_age,
         .emit_sent = r->src.emit_sent,
@@ -483,7 +485,7 @@ static void reader_new_mlc(struct maillog_reader *r)
         .source = r->name,
     };
 
-    r->mlc = mlc_new(&o, reader_collect, r);
+    r->mlc = maillog_correlate_new(&o, reader_collect, r);
 }
 
 static void load_done(void *ctx)
@@ -519,7 +521,7 @@ static void load_done(void *ctx)
         reader_recovered(r);
     reader_new_mlc(r);
     json_object_foreach(j->states, qid, v) {
-        if (mlc_restore(r->mlc, qid, json_string_value(v), &err) < 0)
+        if (maillog_correlate_restore(r->mlc, qid, json_string_value(v), &err) < 0)
             msg_warn("maillog %s: %s", r->name, err.text);
         else
             restored++;
@@ -591,7 +593,7 @@ static void reader_reset_later(struct maillog_reader *r)
         r->inotify_fd = -1; /* owned by the tail */
     }
     r->source = maillog_source_close(r->source);
-    r->mlc = mlc_free(r->mlc);
+    r->mlc = maillog_correlate_free(r->mlc);
     r->state = R_RESETTING;
     if (r->reset_timer == 0)
         r->reset_timer = evloop_timer_add(r->d->loop, r->retry_ms, reset_timer, r);
@@ -618,7 +620,7 @@ struct maillog_reader *maillog_reader_start(daemon_t *d, const struct mh_conf_ma
 
 json_t *maillog_reader_status(const struct maillog_reader *r)
 {
-    const struct mlc_stats *m = r->mlc ? mlc_stats(r->mlc) : NULL;
+    const struct maillog_correlate_stats *m = r->mlc ? maillog_correlate_stats(r->mlc) : NULL;
     static const char *const states[] = { "loading", "following", "resetting", "stopped" };
     json_int_t p50, p99;
     json_t *o;
@@ -663,7 +665,7 @@ struct maillog_reader *maillog_reader_stop(struct maillog_reader *r)
     if (r->inotify_fd >= 0)
         evloop_del(r->d->loop, r->inotify_fd);
     maillog_source_close(r->source);
-    mlc_free(r->mlc);
+    maillog_correlate_free(r->mlc);
     conf_unref(r->conf);
     free(r->error);
     free(r->name);
