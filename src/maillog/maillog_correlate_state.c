@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * maillog_correlate_state.c - the correlator's table of message states:
- * lookup, creation, the bounds (least recently seen first), removal, the
- * dirty list, and persistence (maillog_correlate_take_dirty, maillog_correlate_restore). Part of
- * maillog_correlate.c (see maillog_correlate_int.h).
+ * maillog_correlate_state.c - the correlator's state (the contract is in
+ * maillog_correlate_state.h): the table of message states (lookup,
+ * creation, removal), its bounds (the age list, least recently seen
+ * first), the dirty list, and persistence (maillog_correlate_take_dirty,
+ * maillog_correlate_restore). The rules that change the states are in
+ * maillog_correlate.c and its parts (maillog_correlate_int.h).
  *
  * Data structures: a chained hash table of message states keyed by queue
- * id, threaded on a least-recently-seen list (head = oldest) for the bounds;
- * each state holds a small array of recipients. Everything a state owns is
- * freed by mlc_state_free(). A removed state stays on the dirty list until
- * maillog_correlate_take_dirty() has reported its deletion.
+ * id, threaded on a <sys/queue.h> TAILQ age list (head = oldest) for the
+ * bounds; each state holds a small array of recipients. Everything a state
+ * owns is freed by mlc_state_free(). A removed state stays on the dirty
+ * list until maillog_correlate_take_dirty() has reported its deletion.
  */
 #include "config.h"
 
