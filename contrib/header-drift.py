@@ -241,7 +241,8 @@ def check_header(path, rel, defs):
     rows = ctags([path], "pfdxvtsgeu")
     funcs = {}
     for name, no, kind, sig, _ in rows:
-        if kind in ("prototype", "function") and name not in funcs:
+        # an all-capitals name is a macro use (TAILQ_HEAD(...);), not a function
+        if kind in ("prototype", "function") and name not in funcs and not name.isupper():
             funcs[name] = (no, sig)
     symbols = {name for name, _, _, _, _ in rows}
     sect = sections(lines) if internal else {}

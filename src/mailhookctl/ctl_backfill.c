@@ -42,7 +42,7 @@ struct bf_run {
     int64_t since, until; /* [since, until); until 0 = no end */
     int64_t expired_before; /* retention: without an endpoint, older ones are not sent */
     bool progress;        /* stderr is a terminal */
-    mlc_t *mlc;
+    maillog_correlate_t *mlc;
     struct ml_clock clock;
     json_t *chunk; /* events to send */
     size_t chunk_bytes;
@@ -139,7 +139,7 @@ static void bf_line(void *ctx, const char *line, size_t len)
     else if (maillog_parse(line, len, &run->clock, &rec) < 0)
         run->skipped_garbage++;
     else
-        mlc_feed(run->mlc, &rec);
+        maillog_correlate_feed(run->mlc, &rec);
 }
 
 static void bf_progress(void *ctx, uint64_t done, uint64_t total)
@@ -216,7 +216,7 @@ int ctl_backfill(struct ctl *ctl, int argc, char **argv)
     const struct mh_conf_maillog *sec;
     const char *source = NULL;
     struct bf_file *files;
-    struct mlc_opts mo;
+    struct maillog_correlate_opts mo;
     struct stat sb;
     size_t nfiles = 0;
     int ch, rc = EX_OK;
@@ -238,7 +238,7 @@ int ctl_backfill(struct ctl *ctl, int argc, char **argv)
     if (ctl->conf->retention_days > 0)
         run.expired_before = time_now_ms() - ctl->conf->retention_days * 86400000LL;
     /* The reader's options, so the same lines make the same events. */
-    mo = (struct mlc_opts){
+    mo = (struct maillog_correlate_opts){
         .max_messages = (size_t)sec->max_messages,
         .max_age_s = sec->max_age,
         .emit_sent = sec->emit_sent,
@@ -267,7 +267,7 @@ int ctl_backfill(struct ctl *ctl, int argc, char **argv)
     run.chunk = json_array();
     maillog_parse_init();
     maillog_clock_init(&run.clock, time_now_ms()); /* local time: the zone's rules (TZ) */
-    run.mlc = mlc_new(&mo, bf_event, &run);
+    run.mlc = maillog_correlate_new(&mo, bf_event, &run);
     for (size_t i = 0; i < nfiles; i++) {
         int fd = open(files[i].path, O_RDONLY | O_CLOEXEC);
 
@@ -292,7 +292,7 @@ int ctl_backfill(struct ctl *ctl, int argc, char **argv)
     if (run.progress)
         fputc('\n', stderr);
     bf_report(&run, sec->name);
-    mlc_free(run.mlc);
+    maillog_correlate_free(run.mlc);
     maillog_parse_done();
     json_decref(run.chunk);
     free(files);

@@ -32,7 +32,7 @@
 struct parse_run {
     bool json;
     FILE *out;
-    mlc_t *mlc;
+    maillog_correlate_t *mlc;
     struct ml_clock clock;
     uint64_t lines, skipped_garbage, skipped_other, skipped_own, skipped_long;
 };
@@ -78,7 +78,7 @@ static void parse_line(void *ctx, const char *line, size_t len)
         return;
     }
     switch (maillog_parse(line, len, &pr->clock, &rec)) {
-    case ML_PARSED: mlc_feed(pr->mlc, &rec); break;
+    case ML_PARSED: maillog_correlate_feed(pr->mlc, &rec); break;
     case ML_OTHER_PROGRAM: pr->skipped_other++; break;
     case ML_OWN: pr->skipped_own++; break;
     default: pr->skipped_garbage++; break;
@@ -103,9 +103,9 @@ int ctl_parse(int argc, char **argv, bool json)
     };
     const char *filters[PARSE_MAX_FILTERS + 1] = { NULL };
     size_t nfilters = 0;
-    struct mlc_opts mo = { .emit_sent = true, .no_persist = true };
+    struct maillog_correlate_opts mo = { .emit_sent = true, .no_persist = true };
     struct parse_run pr = { .json = json, .out = stdout };
-    const struct mlc_stats *st;
+    const struct maillog_correlate_stats *st;
     struct stat sb;
     int ch, rc = 0;
 
@@ -156,7 +156,7 @@ int ctl_parse(int argc, char **argv, bool json)
     maillog_parse_init();
     maillog_clock_init(&pr.clock, time_now_ms());
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-    pr.mlc = mlc_new(&mo, print_event, &pr);
+    pr.mlc = maillog_correlate_new(&mo, print_event, &pr);
     for (int i = optind; i < argc; i++) {
         int fd = strcmp(argv[i], "-") == 0 ? 0 : open(argv[i], O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -174,9 +174,9 @@ int ctl_parse(int argc, char **argv, bool json)
         if (fd != 0)
             close(fd);
     }
-    mlc_flush(pr.mlc, INT64_MAX); /* end of input: nothing is held any more */
+    maillog_correlate_flush(pr.mlc, INT64_MAX); /* end of input: nothing is held any more */
     fflush(stdout);
-    st = mlc_stats(pr.mlc);
+    st = maillog_correlate_stats(pr.mlc);
     fprintf(stderr, "mailhookctl: %llu lines, %llu events, %llu skipped (%llu not mail log lines, "
                     "%llu of other programs, %llu of mailhook, %llu too long), "
                     "%llu queue ids still open\n",
@@ -190,7 +190,7 @@ int ctl_parse(int argc, char **argv, bool json)
         fprintf(stderr, "mailhookctl: %llu recipients handed to a content filter (%llu whose "
                         "re-injected message was never found)\n",
                 (unsigned long long)st->filter_hops, (unsigned long long)st->filter_unlinked);
-    mlc_free(pr.mlc);
+    maillog_correlate_free(pr.mlc);
     maillog_parse_done();
     return rc;
 }

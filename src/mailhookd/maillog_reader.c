@@ -17,28 +17,21 @@
  * it has read to the end (lines being written now).
  *
  * Checkpoint keys in the store's checkpoint table:
- *   "maillog/NAME/pos"      the tail position (tail_pos_encode JSON)
+ *   "maillog/NAME/pos"      the source's position (maillog_source_pos_encode)
  *   "maillog/NAME/q/QID"    one correlation state per tracked queue id
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "maillog_correlate.h"
 #include "maillog_parse.h"
 #include "maillog_reader.h"
-#include "journal_source.h"
+#include "maillog_source.h"
 #include "spool_drain.h"
 #include "storeq.h"
-#include "tail_file.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -85,20 +78,15 @@ struct maillog_reader {
     struct mh_conf_maillog src; /* shallow copy; strings owned by the config snapshot */
     mh_conf_t *conf;            /* the snapshot src points into (a reference) */
     enum reader_state state;
-    tail_t *tail;               /* type "file" */
-    journal_source_t *journal;  /* type "journald" */
-    char *cursor;               /* journald: cursor after the last line read */
-    size_t cursor_cap;
-    mlc_t *mlc;
+    maillog_source_t *source;   /* the file or the journal (maillog_source.h); owns inotify_fd */
+    maillog_correlate_t *mlc;
     struct ml_clock clock;
     struct reader_job *job;   /* being filled (FOLLOWING) */
     bool busy;                /* a job is in the store thread */
     int inotify_fd;
     uint64_t timer;
-    int64_t last_ts;          /* newest line time: drives mlc_expire */
+    int64_t last_ts;          /* newest line time: drives maillog_correlate_expire */
     bool caught_up;           /* read to the end once since the load: anchor = now */
-    struct tail_pos pos;      /* after the last line read (type "file", when have_pos) */
-    bool have_pos;
     int64_t release_ms;       /* holds for the milter's record (enrich.h) may be
                                  due from then on (wall clock); 0 = none known */
     struct reader_counters ctr;
@@ -364,63 +352,26 @@ static void reader_line(struct maillog_reader *r, const char *line, size_t len, 
     }
     if (rec.ts_ms > r->last_ts)
         r->last_ts = rec.ts_ms;
-    mlc_feed(r->mlc, &rec);
-}
-
-/* The next line from whichever kind of source this is; for the journal the
- * cursor after it is kept in r->cursor (the file's position goes to pos). */
-static int source_next(struct maillog_reader *r, const char **line, size_t *len,
-                       bool *truncated, struct tail_pos *pos)
-{
-    const char *cursor;
-    size_t clen;
-    int rc;
-
-    if (r->tail)
-        return tail_next(r->tail, line, len, truncated, pos);
-    if (r->journal == NULL)
-        return 0;
-    rc = journal_source_next(r->journal, line, len, truncated, &cursor);
-    if (rc == 1) {
-        clen = strlen(cursor) + 1;
-        if (clen > r->cursor_cap)
-            r->cursor = xrealloc(r->cursor, r->cursor_cap = clen * 2);
-        memcpy(r->cursor, cursor, clen);
-    }
-    return rc;
-}
-
-/* The journal position to commit: {"cursor": "..."} (malloc'ed). */
-static char *reader_cursor_json(const struct maillog_reader *r)
-{
-    json_t *o = json_pack("{s:s}", "cursor", r->cursor ? r->cursor : "");
-    char *s = json_dumps(o, JSON_COMPACT);
-
-    json_decref(o);
-    return s;
+    maillog_correlate_feed(r->mlc, &rec);
 }
 
 /* The year-inference anchor for the next run of lines: the log's mtime
  * while the lines it held are being caught up with, then the current time. */
 static void reader_anchor(struct maillog_reader *r)
 {
-    struct stat sb;
+    int64_t written = r->caught_up ? -1 : maillog_source_written_ms(r->source);
 
-    if (!r->caught_up && r->tail != NULL && stat(r->src.path, &sb) == 0)
-        maillog_clock_set_anchor(&r->clock, (int64_t)sb.st_mtim.tv_sec * 1000 +
-                                                sb.st_mtim.tv_nsec / 1000000);
-    else
-        maillog_clock_set_anchor(&r->clock, time_now_ms());
+    maillog_clock_set_anchor(&r->clock, written >= 0 ? written : time_now_ms());
 }
 
 /* Read a run of lines and hand it to the store thread. */
 static void reader_pump(struct maillog_reader *r)
 {
-    struct tail_pos pos;
     const char *line;
     char *pos_json;
     size_t len, n = 0;
     bool truncated, moved = false, flushed;
+    int64_t flush_ms;
 
     if (r->state != R_FOLLOWING || r->busy || r->d->stopping)
         return;
@@ -430,31 +381,29 @@ static void reader_pump(struct maillog_reader *r)
     r->job = job_new(r);
     r->job->read_mono_ms = time_mono_ms();
     reader_anchor(r);
-    while (n < (size_t)r->src.batch_lines && source_next(r, &line, &len, &truncated, &pos) == 1) {
+    while (n < (size_t)r->src.batch_lines &&
+           maillog_source_next(r->source, &line, &len, &truncated) == 1) {
         reader_line(r, line, len, truncated);
         moved = true;
         n++;
     }
     if (n < (size_t)r->src.batch_lines)
         r->caught_up = true; /* read to the end: what comes now is being written now */
-    if (moved && r->tail) {
-        r->pos = pos;
-        r->have_pos = true;
-    }
     /* Held events whose wait is over: by the wall clock once the reader is
      * at the end (a quiet log must not keep them), by the log's own time
      * while it catches up (the line a hold waits for may be in the next run). */
-    flushed = mlc_flush(r->mlc, n < (size_t)r->src.batch_lines ? time_now_ms() : r->last_ts) > 0;
+    flush_ms = n < (size_t)r->src.batch_lines ? time_now_ms() : r->last_ts;
+    flushed = maillog_correlate_flush(r->mlc, flush_ms) > 0;
     if (!moved && !flushed) {
         job_free(r->job);
         r->job = NULL;
         return;
     }
     if (r->last_ts)
-        mlc_expire(r->mlc, r->last_ts);
-    mlc_take_dirty(r->mlc, reader_collect_state, r);
+        maillog_correlate_expire(r->mlc, r->last_ts);
+    maillog_correlate_take_dirty(r->mlc, reader_collect_state, r);
     if (moved) { /* a flush on a quiet log keeps the position */
-        pos_json = r->journal ? reader_cursor_json(r) : tail_pos_encode(&pos);
+        pos_json = maillog_source_pos_encode(r->source);
         job_add_kv(r->job, reader_key(r, "pos"), pos_json);
         free(pos_json);
     }
@@ -470,8 +419,7 @@ static void reader_timer(evloop_t *l, void *ctx)
     r->timer = 0;
     if (r->state == R_STOPPED)
         return;
-    if (r->journal)
-        journal_source_process(r->journal); /* inotify does not fire on network filesystems */
+    maillog_source_process(r->source); /* inotify does not fire on network filesystems */
     reader_pump(r);
     r->timer = evloop_timer_add(l, READER_POLL_MS, reader_timer, r);
 }
@@ -479,13 +427,9 @@ static void reader_timer(evloop_t *l, void *ctx)
 static void reader_inotify(evloop_t *l, int fd, unsigned what, void *ctx)
 {
     struct maillog_reader *r = ctx;
-    char buf[4096];
 
-    if (r->journal)
-        journal_source_process(r->journal); /* sd_journal's own fd */
-    else
-        while (read(fd, buf, sizeof(buf)) > 0)
-            ;
+    (void)fd;
+    maillog_source_process(r->source);
     reader_pump(r);
 }
 
@@ -525,81 +469,9 @@ static void load_work(store_t *st, void *ctx)
     free(prefix);
 }
 
-static void reader_open_journal(struct maillog_reader *r, const char *pos_json, mh_err_t *errp)
-{
-    json_t *o = pos_json ? json_loads(pos_json, 0, NULL) : NULL;
-    const char *cursor = json_string_value(json_object_get(o, "cursor"));
-    mh_err_t err;
-
-    /* path, for journald, is a journal directory; unset ("") = the system journal */
-    const char *dir = r->src.path[0] ? r->src.path : NULL;
-    bool from_start = strcmp(r->src.start_at, "beginning") == 0;
-
-    r->journal = journal_source_open(dir, cursor, from_start, (size_t)r->src.max_line, &err);
-    if (r->journal == NULL && cursor) {
-        /* A saved cursor it cannot use would fail the same way forever. */
-        msg_warn("maillog %s: %s; starting at the %s instead", r->name, err.text,
-                 from_start ? "beginning" : "end");
-        r->journal = journal_source_open(dir, NULL, from_start, (size_t)r->src.max_line, &err);
-    }
-    if (r->journal == NULL)
-        *errp = err;
-    json_decref(o);
-}
-
-/* The source opened, or NULL in both and why in *err (not warned: the
- * caller warns once per distinct failure). */
-static void reader_open_source(struct maillog_reader *r, const char *pos_json, mh_err_t *errp)
-{
-    struct tail_pos pos;
-    mh_err_t err;
-
-    if (strcmp(r->src.type, "journald") == 0) {
-        reader_open_journal(r, pos_json, errp);
-        return;
-    }
-    if (pos_json && tail_pos_decode(pos_json, &pos, &err) == 0)
-        r->tail = tail_open(r->src.path, &pos, (size_t)r->src.max_line, &err);
-    else if (strcmp(r->src.start_at, "beginning") == 0)
-        r->tail = tail_open_from_start(r->src.path, (size_t)r->src.max_line, &err);
-    else
-        r->tail = tail_open(r->src.path, NULL, (size_t)r->src.max_line, &err);
-    if (r->tail == NULL)
-        *errp = err;
-    else
-        tail_set_rotate_wait(r->tail, (unsigned)r->src.rotate_wait * 1000u);
-}
-
-/*
- * Why the log at path cannot be opened, in the words the admin needs, or
- * NULL when it is not a matter of permissions (malloc'ed). The usual case:
- * Debian's /var/log/mail.log is root:adm 0640 and the service user is not
- * in group adm yet.
- */
-static char *reader_open_hint(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    const struct passwd *pw;
-    const struct group *gr;
-    struct stat sb;
-
-    if (fd >= 0) {
-        close(fd);
-        return NULL;
-    }
-    if (errno != EACCES)
-        return NULL;
-    pw = getpwuid(geteuid());
-    if (stat(path, &sb) == 0 && (sb.st_mode & S_IRGRP) && (gr = getgrgid(sb.st_gid)) != NULL)
-        return xasprintf("permission denied: add the %s user to group %s",
-                         pw ? pw->pw_name : "mailhook", gr->gr_name);
-    return xasprintf("permission denied: the %s user cannot read %s", pw ? pw->pw_name : "mailhook",
-                     path);
-}
-
 static void reader_new_mlc(struct maillog_reader *r)
 {
-    struct mlc_opts o = {
+    struct maillog_correlate_opts o = {
         .max_messages = (size_t)r->src.max_messages,
         .max_age_s = r->src.max_age,
         .emit_sent = r->src.emit_sent,
@@ -613,7 +485,7 @@ static void reader_new_mlc(struct maillog_reader *r)
         .source = r->name,
     };
 
-    r->mlc = mlc_new(&o, reader_collect, r);
+    r->mlc = maillog_correlate_new(&o, reader_collect, r);
 }
 
 static void load_done(void *ctx)
@@ -638,13 +510,10 @@ static void load_done(void *ctx)
         reader_reset_later(r);
         return;
     }
-    reader_open_source(r, j->pos_json, &err);
-    if (r->tail == NULL && r->journal == NULL) {
-        char *hint = strcmp(r->src.type, "journald") != 0 ? reader_open_hint(r->src.path) : NULL;
-
+    /* not warned here: reader_fail warns once per distinct failure */
+    if ((r->source = maillog_source_open(&r->src, j->pos_json, &err)) == NULL) {
         job_free(j);
-        reader_fail(r, false, hint ? hint : err.text);
-        free(hint);
+        reader_fail(r, false, err.text);
         reader_reset_later(r);
         return;
     }
@@ -652,19 +521,19 @@ static void load_done(void *ctx)
         reader_recovered(r);
     reader_new_mlc(r);
     json_object_foreach(j->states, qid, v) {
-        if (mlc_restore(r->mlc, qid, json_string_value(v), &err) < 0)
+        if (maillog_correlate_restore(r->mlc, qid, json_string_value(v), &err) < 0)
             msg_warn("maillog %s: %s", r->name, err.text);
         else
             restored++;
     }
     r->release_ms = time_now_ms(); /* holds left from before are released when due */
     msg_info("maillog %s: following %s from %s (%zu queue ids restored)", r->name,
-             strcmp(r->src.type, "journald") == 0 && !r->src.path[0] ? "the journal" : r->src.path,
+             maillog_source_describe(r->source),
              j->pos_json ? "the checkpoint" : r->src.start_at, restored);
     job_free(j);
     r->state = R_FOLLOWING;
     if (r->inotify_fd < 0 &&
-        (r->inotify_fd = r->tail ? tail_fd_for_poll(r->tail) : journal_source_fd(r->journal)) >= 0)
+        (r->inotify_fd = maillog_source_fd(r->source)) >= 0)
         evloop_add(r->d->loop, r->inotify_fd, EVLOOP_READ, reader_inotify, r);
     reader_pump(r);
 }
@@ -677,7 +546,6 @@ static void reader_load(struct maillog_reader *r)
     /* year inference starts again; local time needs nothing kept (zone rules) */
     maillog_clock_init(&r->clock, time_now_ms());
     r->caught_up = false;
-    r->have_pos = false;
     storeq_submit(r->d->storeq, load_work, load_done, j);
 }
 
@@ -724,9 +592,8 @@ static void reader_reset_later(struct maillog_reader *r)
         evloop_del(r->d->loop, r->inotify_fd);
         r->inotify_fd = -1; /* owned by the tail */
     }
-    r->tail = tail_close(r->tail);
-    r->journal = journal_source_close(r->journal);
-    r->mlc = mlc_free(r->mlc);
+    r->source = maillog_source_close(r->source);
+    r->mlc = maillog_correlate_free(r->mlc);
     r->state = R_RESETTING;
     if (r->reset_timer == 0)
         r->reset_timer = evloop_timer_add(r->d->loop, r->retry_ms, reset_timer, r);
@@ -751,23 +618,9 @@ struct maillog_reader *maillog_reader_start(daemon_t *d, const struct mh_conf_ma
     return r;
 }
 
-/* Bytes of the log not read yet, as of now; -1 when unknown (journal). */
-static json_int_t reader_behind_bytes(const struct maillog_reader *r)
-{
-    struct stat sb;
-
-    if (r->tail == NULL || stat(r->src.path, &sb) != 0)
-        return -1;
-    if (!r->have_pos)
-        return r->caught_up ? 0 : -1; /* nothing read since the load, and at the end */
-    if (sb.st_dev != r->pos.dev || sb.st_ino != r->pos.ino)
-        return (json_int_t)sb.st_size; /* finishing a rotated file: the new one is all ahead */
-    return sb.st_size > (off_t)r->pos.offset ? (json_int_t)(sb.st_size - (off_t)r->pos.offset) : 0;
-}
-
 json_t *maillog_reader_status(const struct maillog_reader *r)
 {
-    const struct mlc_stats *m = r->mlc ? mlc_stats(r->mlc) : NULL;
+    const struct maillog_correlate_stats *m = r->mlc ? maillog_correlate_stats(r->mlc) : NULL;
     static const char *const states[] = { "loading", "following", "resetting", "stopped" };
     json_int_t p50, p99;
     json_t *o;
@@ -781,8 +634,9 @@ json_t *maillog_reader_status(const struct maillog_reader *r)
                   "delay_ms_p50", p50, "delay_ms_p99", p99);
     json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:s?}", "skipped_other",
                   (json_int_t)r->ctr.skipped_other, "skipped_own", (json_int_t)r->ctr.skipped_own,
-                  "behind_bytes", reader_behind_bytes(r), "newest_line_age_ms",
-                  (json_int_t)(r->last_ts ? time_now_ms() - r->last_ts : -1), "error", r->error));
+                  "behind_bytes", (json_int_t)maillog_source_behind_bytes(r->source, r->caught_up),
+                  "newest_line_age_ms", (json_int_t)(r->last_ts ? time_now_ms() - r->last_ts : -1),
+                  "error", r->error));
     json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I}", "tracked",
                   (json_int_t)(m ? m->tracked : 0), "orphans", (json_int_t)(m ? m->orphans : 0),
                   "dropped", (json_int_t)(m ? m->dropped_full + m->dropped_age : 0),
@@ -810,11 +664,9 @@ struct maillog_reader *maillog_reader_stop(struct maillog_reader *r)
         evloop_timer_cancel(r->d->loop, r->reset_timer);
     if (r->inotify_fd >= 0)
         evloop_del(r->d->loop, r->inotify_fd);
-    tail_close(r->tail);
-    journal_source_close(r->journal);
-    mlc_free(r->mlc);
+    maillog_source_close(r->source);
+    maillog_correlate_free(r->mlc);
     conf_unref(r->conf);
-    free(r->cursor);
     free(r->error);
     free(r->name);
     free(r);

@@ -1,7 +1,8 @@
 /*
  * maillog_reader.h - the maillog reader inside mailhookd: one per configured
- * "maillog" source. It follows the log (tail_file.h), classifies each line
- * (maillog_parse.h), correlates records into events (maillog_correlate.h),
+ * "maillog" source. It follows the log (maillog_source.h: a file or the
+ * journal), classifies each line (maillog_parse.h), correlates records into
+ * events (maillog_correlate.h),
  * and commits, in ONE store transaction, the events derived from a run of
  * lines together with the position after those lines and the correlation
  * state that changed. A crash or restart therefore resumes exactly where the

@@ -14,11 +14,11 @@
  * commits it with the events derived from the entries before it and passes
  * it back on restart; reading resumes after that entry.
  *
- *   journal_source_open(directory, cursor, from_start, err)
+ *   journal_source_open(directory, cursor, from_start, max_line, err)
  *       directory: a journal directory to read (tests, or a remote journal);
  *       NULL = the local system journal. cursor: saved position or NULL;
  *       without a cursor, from_start chooses the oldest entry or the tail.
- *   journal_source_next(j, &line, &len, &cursor)
+ *   journal_source_next(j, &line, &len, &truncated, &cursor)
  *       1 with the next line (valid until the next call) and the cursor
  *       after it (a NUL-terminated string, valid until the next call); 0
  *       when nothing more is available now; -1 on error (err logged once,

@@ -3,14 +3,14 @@
  * classifier (bounce_class.h), kept so callers in the maillog reader need
  * not change.
  *
- *   mlc_bounce_class(dsn, dsnlen, text, textlen)   = bounce_class()
+ *   maillog_bounce_class(dsn, dsnlen, text, textlen)   = bounce_class()
  */
 #ifndef MH_MAILLOG_BOUNCE_H
 #define MH_MAILLOG_BOUNCE_H
 
 #include "bounce_class.h"
 
-static inline const char *mlc_bounce_class(const char *dsn, size_t dsnlen, const char *text,
+static inline const char *maillog_bounce_class(const char *dsn, size_t dsnlen, const char *text,
                                             size_t textlen)
 {
     return bounce_class(dsn, dsnlen, text, textlen);

@@ -15,7 +15,7 @@
  *
  * Bounce classification (email.bounced "bounce_class") looks at the
  * enhanced status code first and the response text second; see
- * mlc_bounce_class().
+ * maillog_bounce_class().
  */
 #include "config.h"
 
@@ -38,7 +38,7 @@ static bool list_has(const char *const *list, const char *s, size_t len)
 }
 
 /* Should events of m be emitted at all? Counts why not. */
-bool state_wanted(mlc_t *c, const struct msg_state *m)
+bool mlc_wanted(maillog_correlate_t *c, const struct msg_state *m)
 {
     const char *at;
 
@@ -47,7 +47,7 @@ bool state_wanted(mlc_t *c, const struct msg_state *m)
         return false;
     }
     if (m == c->hold_for)
-        return true; /* judged when the held events go out (hold_release) */
+        return true; /* judged when the held events go out (mlc_hold_release) */
     if (c->opts.sender_domains) {
         at = m->from ? strrchr(m->from, '@') : NULL;
         if (at == NULL || !list_has(c->opts.sender_domains, at + 1, strlen(at + 1))) {
@@ -66,7 +66,7 @@ bool state_wanted(mlc_t *c, const struct msg_state *m)
 
 /* ------------------------------------------------------------ events */
 
-void put_str(json_t *o, const char *key, const char *v)
+void mlc_put_str(json_t *o, const char *key, const char *v)
 {
     if (v)
         json_object_set_new(o, key, json_string(v));
@@ -135,30 +135,30 @@ static json_t *event_base(const struct msg_state *m, const char *rcpt, const cha
 {
     json_t *d = json_object();
 
-    put_str(d, "queue_id", m->root_qid ? m->root_qid : m->qid);
+    mlc_put_str(d, "queue_id", m->root_qid ? m->root_qid : m->qid);
     if (m->root_qid)
-        put_str(d, "reinjected_queue_id", m->qid);
+        mlc_put_str(d, "reinjected_queue_id", m->qid);
     if (m->parent_qid)
-        put_str(d, "parent_queue_id", m->parent_qid);
-    put_str(d, "message_id", m->message_id);
+        mlc_put_str(d, "parent_queue_id", m->parent_qid);
+    mlc_put_str(d, "message_id", m->message_id);
     if (m->has_sender)
-        put_str(d, "from", m->from ? m->from : "");
-    put_str(d, "recipient", rcpt);
-    put_str(d, "orig_recipient", orig);
-    put_str(d, "client_addr", m->client_addr);
-    put_str(d, "sasl_username", m->sasl_username);
+        mlc_put_str(d, "from", m->from ? m->from : "");
+    mlc_put_str(d, "recipient", rcpt);
+    mlc_put_str(d, "orig_recipient", orig);
+    mlc_put_str(d, "client_addr", m->client_addr);
+    mlc_put_str(d, "sasl_username", m->sasl_username);
     if (m->size)
         json_object_set_new(d, "size", json_integer(strtoll(m->size, NULL, 10)));
     return d;
 }
 
-static void emit(mlc_t *c, const char *type, int64_t ts, json_t *data)
+static void emit(maillog_correlate_t *c, const char *type, int64_t ts, json_t *data)
 {
     mh_err_t err;
     event_t *ev;
     const char *parts[4];
 
-    if (c->hold_into) { /* Sendmail: to= before from=, see hold_release() */
+    if (c->hold_into) { /* Sendmail: to= before from=, see mlc_hold_release() */
         if (c->hold_into->held == NULL)
             c->hold_into->held = json_array();
         json_array_append_new(c->hold_into->held, json_pack("[s,I,o]", type, (json_int_t)ts, data));
@@ -184,7 +184,7 @@ static void emit(mlc_t *c, const char *type, int64_t ts, json_t *data)
 }
 
 /* email.sent once per recipient, before its first outcome. */
-static void emit_sent_once(mlc_t *c, struct msg_state *m, struct rcpt *r)
+static void emit_sent_once(maillog_correlate_t *c, struct msg_state *m, struct rcpt *r)
 {
     if (r == NULL || r->sent || !c->opts.emit_sent)
         return;
@@ -246,7 +246,7 @@ static void take_known(char **dst, const char *src)
  * sender, client and size the message came in with; the filter's own
  * client is loopback). Merged, never a known value replaced by an unknown
  * one: m may have started before the log window. */
-static void chain_merge(mlc_t *c, struct msg_state *m, struct msg_state *n)
+static void chain_merge(maillog_correlate_t *c, struct msg_state *m, struct msg_state *n)
 {
     free(n->root_qid);
     n->root_qid = xstrdup(root_of(m));
@@ -261,64 +261,68 @@ static void chain_merge(mlc_t *c, struct msg_state *m, struct msg_state *n)
     take_known(&n->sasl_username, m->sasl_username);
     take_known(&n->size, m->size);
     for (size_t i = 0; i < m->nrcpts; i++) {
-        struct rcpt *r = rcpt_get(n, m->rcpts[i].addr, strlen(m->rcpts[i].addr));
+        struct rcpt *r = mlc_rcpt_get(n, m->rcpts[i].addr, strlen(m->rcpts[i].addr));
         if (r) {
             r->sent = r->sent || m->rcpts[i].sent;
             copy_if_unknown(&r->orig, m->rcpts[i].orig);
         }
     }
-    state_mark_dirty(c, n);
+    mlc_state_mark_dirty(c, n);
 }
 
 /* m was handed on as qid: follow, unless qid is no new message of this MTA
  * (see chain_fresh). An unknown qid is made (its lines may come later). */
-static bool chain_follow(mlc_t *c, struct msg_state *m, struct ml_str qid, int64_t ts)
+static bool chain_follow(maillog_correlate_t *c, struct msg_state *m, struct ml_str qid, int64_t ts)
 {
-    struct msg_state *n = state_find(c, qid);
+    struct msg_state *n = mlc_state_find(c, qid);
 
     if (n != NULL && !chain_fresh(m, n))
         return false;
     if (n == NULL)
-        n = state_new(c, qid.p, qid.len, ts);
+        n = mlc_state_new(c, qid.p, qid.len, ts);
     chain_merge(c, m, n);
     return true;
 }
 
 /* A content filter took the message back in as rec->new_queue_id: carry the
  * identity. false when that id cannot be the re-injected message. */
-static bool follow_reinjection(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
-{
+static bool follow_reinjection(maillog_correlate_t *c, struct msg_state *m,
+                               const struct ml_rec *rec) {
     return chain_follow(c, m, rec->new_queue_id, rec->ts_ms);
 }
 
-bool relay_is_loopback(struct ml_str relay)
+bool mlc_relay_is_loopback(struct ml_str relay)
 {
     const char *p = relay.p;
     size_t n = relay.len;
 
-    return p != NULL && (memmem(p, n, "[127.", 5) != NULL || memmem(p, n, "[IPv6:::1]", 10) != NULL ||
-                         memmem(p, n, "[::1]", 5) != NULL);
+    return p != NULL
+           && (memmem(p, n, "[127.", 5) != NULL || memmem(p, n, "[IPv6:::1]", 10) != NULL
+               || memmem(p, n, "[::1]", 5) != NULL);
 }
 
 static bool sm_hop(const struct ml_rec *rec)
 {
-    return rec->mta == ML_SENDMAIL && str_eq(rec->mailer, "relay") && relay_is_loopback(rec->relay);
+    return rec->mta == ML_SENDMAIL && mlc_str_eq(rec->mailer, "relay")
+           && mlc_relay_is_loopback(rec->relay);
 }
 
 static const char *outcome_type(const struct ml_rec *rec, bool *final)
 {
     *final = true;
-    if (str_eq(rec->status, "sent"))
+    if (mlc_str_eq(rec->status, "sent"))
         return EV_DELIVERED;
-    if (str_eq(rec->status, "deferred")) {
+    if (mlc_str_eq(rec->status, "deferred")) {
         *final = false;
         return EV_DEFERRED;
     }
-    if (str_eq(rec->status, "bounced"))
+    if (mlc_str_eq(rec->status, "bounced"))
         /* The error transport gives up locally (no remote 5xx): a failure. */
-        return str_eq(rec->service, "error") && !memmem(rec->status_text.p ? rec->status_text.p : "",
-                                                         rec->status_text.len, "said:", 5)
-                   ? EV_FAILED : EV_BOUNCED;
+        return mlc_str_eq(rec->service, "error")
+                       && !memmem(rec->status_text.p ? rec->status_text.p : "",
+                                  rec->status_text.len, "said:", 5)
+                   ? EV_FAILED
+                   : EV_BOUNCED;
     return NULL;
 }
 
@@ -327,27 +331,27 @@ static char *text_dup(struct ml_str s)
     return s.p ? xstrndup(s.p, s.len < MLC_TEXT_MAX ? s.len : MLC_TEXT_MAX) : NULL;
 }
 
-void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
+void mlc_on_delivery(maillog_correlate_t *c, struct msg_state *m, const struct ml_rec *rec,
                  struct ml_str to, bool *final_out)
 {
-    struct rcpt *r = rcpt_get(m, to.p, to.len);
+    struct rcpt *r = mlc_rcpt_get(m, to.p, to.len);
     bool final, wanted;
-    bool discard = str_eq(rec->service, "discard") && str_eq(rec->status, "sent");
+    bool discard = mlc_str_eq(rec->service, "discard") && mlc_str_eq(rec->status, "sent");
     const char *type = outcome_type(rec, &final);
     json_t *d, *v;
 
     if (r && rec->orig_to.p && r->orig == NULL)
-        r->orig = str_dup(rec->orig_to);
+        r->orig = mlc_str_dup(rec->orig_to);
     if (type == NULL || (r && r->done))
         return; /* a status we do not report, or a repeated final line */
     if (r)
         r->attempts++;
     if (c->hop_oldest)
-        hop_adopt(c, m, to, rec->ts_ms);
-    wanted = state_wanted(c, m);
+        mlc_hop_adopt(c, m, to, rec->ts_ms);
+    wanted = mlc_wanted(c, m);
     /* A content filter re-injects into this MTA before it answers, so the new
      * queue id is already known here; a remote server's "queued as" is not. */
-    if (str_eq(rec->status, "sent") && !discard && on_hop(c, m, r, rec, wanted))
+    if (mlc_str_eq(rec->status, "sent") && !discard && mlc_on_hop(c, m, r, rec, wanted))
         return;
     if (discard && c->discard_mode == DROP_FAILED)
         type = EV_FAILED;
@@ -382,9 +386,10 @@ void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
         json_object_set_new(d, "hop", json_true()); /* the next leg failed, not the message */
     if (strcmp(type, EV_BOUNCED) == 0) {
         json_object_set_new(d, "bounce_type", json_string("hard"));
-        json_object_set_new(d, "bounce_class",
-                            json_string(mlc_bounce_class(rec->dsn.p, rec->dsn.len,
-                                                         rec->status_text.p, rec->status_text.len)));
+        json_object_set_new(
+            d, "bounce_class",
+            json_string(maillog_bounce_class(rec->dsn.p, rec->dsn.len, rec->status_text.p,
+                                             rec->status_text.len)));
     } else if (discard && strcmp(type, EV_FAILED) == 0) {
         json_object_set_new(d, "reason", json_string("discarded"));
     } else if (strcmp(type, EV_FAILED) == 0) {
@@ -395,11 +400,11 @@ void on_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *rec,
 }
 
 /* The message expired: every recipient still pending has failed. */
-void on_expired(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+void mlc_on_expired(maillog_correlate_t *c, struct msg_state *m, const struct ml_rec *rec)
 {
     json_t *d;
 
-    if (!state_wanted(c, m))
+    if (!mlc_wanted(c, m))
         return;
     for (size_t i = 0; i < m->nrcpts; i++) {
         struct rcpt *r = &m->rcpts[i];
@@ -412,42 +417,42 @@ void on_expired(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
                                                      "longer than the MTA's queue lifetime"));
         if (r->last_text)
             json_object_set_new(d, "smtp_response", json_string(r->last_text));
-        put_str(d, "dsn", r->last_dsn);
-        put_str(d, "relay", r->last_relay);
+        mlc_put_str(d, "dsn", r->last_dsn);
+        mlc_put_str(d, "relay", r->last_relay);
         json_object_set_new(d, "attempt", json_integer(r->attempts));
         emit(c, EV_FAILED, rec->ts_ms, d);
     }
 }
 
-void on_notification(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+void mlc_on_notification(maillog_correlate_t *c, struct msg_state *m, const struct ml_rec *rec)
 {
     struct msg_state *n;
 
     if (rec->new_queue_id.p == NULL)
         return;
-    if ((n = state_find(c, rec->new_queue_id)) == NULL)
-        n = state_new(c, rec->new_queue_id.p, rec->new_queue_id.len, rec->ts_ms);
+    if ((n = mlc_state_find(c, rec->new_queue_id)) == NULL)
+        n = mlc_state_new(c, rec->new_queue_id.p, rec->new_queue_id.len, rec->ts_ms);
     n->is_notice = true;
     free(n->parent_qid);
     n->parent_qid = xstrdup(m->root_qid ? m->root_qid : m->qid);
-    state_mark_dirty(c, n);
+    mlc_state_mark_dirty(c, n);
 }
 
-size_t mlc_flush(mlc_t *c, int64_t now_ms)
+size_t maillog_correlate_flush(maillog_correlate_t *c, int64_t now_ms)
 {
     uint64_t before = c->st.events;
     struct msg_state *m;
 
     while ((m = c->held_first) != NULL && m->held_ms <= now_ms - MLC_HOLD_MS) {
-        hold_release(c, m);
-        sm_close_if_done(c, m);
+        mlc_hold_release(c, m);
+        mlc_sm_close_if_done(c, m);
     }
     return (size_t)(c->st.events - before);
 }
 
-static void mlc_feed_record(mlc_t *c, const struct ml_rec *rec);
+static void mlc_feed_record(maillog_correlate_t *c, const struct ml_rec *rec);
 
-void mlc_feed(mlc_t *c, const struct ml_rec *rec)
+void maillog_correlate_feed(maillog_correlate_t *c, const struct ml_rec *rec)
 {
 
     c->st.records++;
@@ -456,14 +461,14 @@ void mlc_feed(mlc_t *c, const struct ml_rec *rec)
     c->line_ms = 0;
 }
 
-/* mlc_feed's work, with c->line_ms set to the record's time. */
-static void mlc_feed_record(mlc_t *c, const struct ml_rec *rec)
+/* maillog_correlate_feed's work, with c->line_ms set to the record's time. */
+static void mlc_feed_record(maillog_correlate_t *c, const struct ml_rec *rec)
 {
     struct msg_state *m;
     bool created, final = false;
 
     if (c->held_first != NULL)
-        hold_expire(c, rec->ts_ms);
+        mlc_hold_expire(c, rec->ts_ms);
     if (rec->queue_id.p == NULL || rec->kind == ML_OTHER)
         return;
     if (rec->kind == ML_VERIFY) {
@@ -471,26 +476,26 @@ static void mlc_feed_record(mlc_t *c, const struct ml_rec *rec)
         return;
     }
     if (rec->kind == ML_FILTER) { /* the filter's own id: no queue id of the MTA */
-        on_filter(c, rec);
+        mlc_on_filter(c, rec);
         return;
     }
-    m = state_get(c, rec, &created);
+    m = mlc_state_get(c, rec, &created);
     switch (rec->kind) {
     case ML_CLIENT:
-        set_field(&m->client_addr, rec->client_addr);
-        set_field(&m->sasl_username, rec->sasl_username);
+        mlc_set_field(&m->client_addr, rec->client_addr);
+        mlc_set_field(&m->sasl_username, rec->sasl_username);
         break;
     case ML_PICKUP:
         break; /* sender comes with the queue-active line */
     case ML_MESSAGE_ID:
-        set_message_id(m, rec->message_id);
+        mlc_set_message_id(m, rec->message_id);
         break;
     case ML_QUEUE_ACTIVE:
     case ML_SM_FROM:
-        set_field(&m->from, rec->from);
-        set_field(&m->size, rec->size);
+        mlc_set_field(&m->from, rec->from);
+        mlc_set_field(&m->size, rec->size);
         if (rec->kind == ML_SM_FROM)
-            set_message_id(m, rec->message_id);
+            mlc_set_message_id(m, rec->message_id);
         m->has_sender = true;
         m->active_order = ++c->order;
         if (rec->from.p && rec->from.len == 0)
@@ -498,54 +503,51 @@ static void mlc_feed_record(mlc_t *c, const struct ml_rec *rec)
         if (m->nrcpts == 0)
             m->active_ms = rec->ts_ms;
         if (rec->kind == ML_SM_FROM)
-            on_sm_from(c, m, rec);
+            mlc_on_sm_from(c, m, rec);
         break;
     case ML_DELIVERY:
         if (created)
             c->st.orphans++;
-        on_delivery(c, m, rec, rec->to, &final);
+        mlc_on_delivery(c, m, rec, rec->to, &final);
         break;
     case ML_SM_TO:
         if (created)
             c->st.orphans++;
-        on_sm_to(c, m, rec, created);
+        mlc_on_sm_to(c, m, rec, created);
         break;
     case ML_EXPIRED:
-        on_expired(c, m, rec);
+        mlc_on_expired(c, m, rec);
         break;
     case ML_NOTIFICATION:
-        on_notification(c, m, rec);
+        mlc_on_notification(c, m, rec);
         if (rec->mta == ML_SENDMAIL)
-            sm_on_notice(c, m, rec, created);
+            mlc_sm_on_notice(c, m, rec, created);
         break;
     case ML_REMOVED:
-        state_remove(c, m);
+        mlc_state_remove(c, m);
         break;
     default:
         break;
     }
 }
 
-void mlc_expire(mlc_t *c, int64_t now_ms)
+void maillog_correlate_expire(maillog_correlate_t *c, int64_t now_ms)
 {
     int64_t cutoff = now_ms - (int64_t)c->opts.max_age_s * 1000;
 
-    links_prune(c, now_ms);
-    while (c->oldest && c->oldest->seen_ms < cutoff) {
-        c->st.dropped_age++;
-        state_remove(c, c->oldest);
-    }
+    mlc_links_prune(c, now_ms);
+    mlc_table_expire(c, cutoff);
 }
 
-const struct mlc_stats *mlc_stats(const mlc_t *c)
+const struct maillog_correlate_stats *maillog_correlate_stats(const maillog_correlate_t *c)
 {
-    ((mlc_t *)c)->st.tracked = c->count;
+    ((maillog_correlate_t *)c)->st.tracked = c->count;
     return &c->st;
 }
 
-mlc_t *mlc_new(const struct mlc_opts *opts, mlc_emit_fn emit_fn, void *ctx)
-{
-    mlc_t *c = xcalloc(1, sizeof(*c));
+maillog_correlate_t *maillog_correlate_new(const struct maillog_correlate_opts *opts,
+                                           maillog_correlate_emit_fn emit_fn, void *ctx) {
+    maillog_correlate_t *c = xcalloc(1, sizeof(*c));
 
     c->opts = *opts;
     if (c->opts.max_messages == 0)
@@ -562,36 +564,23 @@ mlc_t *mlc_new(const struct mlc_opts *opts, mlc_emit_fn emit_fn, void *ctx)
         c->discard_mode = DROP_DELIVERED;
     c->emit = emit_fn;
     c->ctx = ctx;
-    c->nbuckets = 1024;
-    c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
+    mlc_table_init(c);
     return c;
 }
 
-mlc_t *mlc_free(mlc_t *c)
+maillog_correlate_t *maillog_correlate_free(maillog_correlate_t *c)
 {
-    struct msg_state *m, *next;
-
     if (c == NULL)
         return NULL;
-    for (m = c->dirty; m; m = next) { /* removed states live only here */
-        next = m->dnext;
-        m->dirty = false;
-        if (m->removed)
-            msg_state_free(m);
-    }
-    for (m = c->oldest; m; m = next) {
-        next = m->next;
-        msg_state_free(m);
-    }
+    mlc_table_free(c);
     for (struct flt *f = c->flt_oldest, *fn; f; f = fn) {
         fn = f->newer;
-        flt_free(f);
+        mlc_flt_free(f);
     }
     for (struct hop *h = c->hop_oldest, *hn; h; h = hn) {
         hn = h->newer;
-        hop_free(h);
+        mlc_hop_free(h);
     }
-    free(c->buckets);
     free(c);
     return NULL;
 }
@@ -605,12 +594,12 @@ json_t *mlc_event_base(const struct msg_state *m, const char *rcpt, const char *
     return event_base(m, rcpt, orig);
 }
 
-void mlc_emit(mlc_t *c, const char *type, int64_t ts, json_t *data)
+void mlc_emit(maillog_correlate_t *c, const char *type, int64_t ts, json_t *data)
 {
     emit(c, type, ts, data);
 }
 
-void mlc_emit_sent_once(mlc_t *c, struct msg_state *m, struct rcpt *r)
+void mlc_emit_sent_once(maillog_correlate_t *c, struct msg_state *m, struct rcpt *r)
 {
     emit_sent_once(c, m, r);
 }
@@ -620,17 +609,17 @@ bool mlc_chain_fresh(const struct msg_state *m, const struct msg_state *n)
     return chain_fresh(m, n);
 }
 
-void mlc_chain_merge(mlc_t *c, struct msg_state *m, struct msg_state *n)
+void mlc_chain_merge(maillog_correlate_t *c, struct msg_state *m, struct msg_state *n)
 {
     chain_merge(c, m, n);
 }
 
-bool mlc_chain_follow(mlc_t *c, struct msg_state *m, struct ml_str qid, int64_t ts)
+bool mlc_chain_follow(maillog_correlate_t *c, struct msg_state *m, struct ml_str qid, int64_t ts)
 {
     return chain_follow(c, m, qid, ts);
 }
 
-bool mlc_follow_reinjection(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+bool mlc_follow_reinjection(maillog_correlate_t *c, struct msg_state *m, const struct ml_rec *rec)
 {
     return follow_reinjection(c, m, rec);
 }

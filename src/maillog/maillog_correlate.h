@@ -69,21 +69,32 @@
  * has a final outcome and no notice is pending.
  *
  * State is bounded (max_messages, max_age_s; the oldest goes first, counted)
- * and persisted incrementally: mlc_take_dirty() yields each queue id whose
- * state changed since the last call (its JSON, or NULL when it was freed),
- * for the caller to write in the same transaction as the events and the
- * log position. mlc_restore() loads one saved state at start.
+ * and persisted incrementally: maillog_correlate_take_dirty() yields each
+ * queue id whose state changed since the last call (its JSON, or NULL when
+ * it was freed), for the caller to write in the same transaction as the
+ * events and the log position. maillog_correlate_restore() loads one saved
+ * state at start. The state lives in maillog_correlate_state.c (table, age
+ * list, persistence); the rules in maillog_correlate.c and its parts.
  *
- *   mlc_new(opts, emit, ctx)     emit(ctx, ev) receives each event (owned)
- *   mlc_feed(c, rec)             one parsed line
- *   mlc_expire(c, now_ms)        drop states idle longer than max_age_s
- *   mlc_flush(c, now_ms)         emit the events held longer than the hold
- *                                at now_ms (log time; INT64_MAX: all, at end
- *                                of input); returns how many went out
- *   mlc_take_dirty(c, cb, ctx)   cb(ctx, qid, json-or-NULL) per changed state
- *   mlc_restore(c, qid, json)    at start, before feeding
- *   mlc_stats(c)                 counters
- *   mlc_free(c)                  returns NULL
+ *   maillog_correlate_new(opts, emit, ctx)
+ *       emit(ctx, ev) receives each event (owned)
+ *   maillog_correlate_feed(c, rec)          one parsed line
+ *   maillog_correlate_expire(c, now_ms)     drop states idle longer than max_age_s
+ *   maillog_correlate_flush(c, now_ms)      emit the events held longer than the
+ *       hold at now_ms (log time; INT64_MAX: all, at end of input); returns
+ *       how many went out
+ *   maillog_correlate_take_dirty(c, cb, ctx)
+ *       cb(ctx, qid, json-or-NULL) per changed state
+ *   maillog_correlate_restore(c, qid, json, err)  at start, before feeding
+ *   maillog_correlate_stats(c)              counters
+ *   maillog_correlate_free(c)               returns NULL
+ *
+ * Names: every external name of src/maillog/ starts with its module's
+ * prefix, the module's name (maillog_correlate_, maillog_bounce_,
+ * maillog_parse, maillog_source_, journal_source_) or the short one its
+ * header declares (tail_ for tail_file.h, maillog_clock_ for the parser's
+ * clock); the correlator's private names (maillog_correlate_int.h,
+ * maillog_correlate_state.h) start with mlc_.
  */
 #ifndef MH_MAILLOG_CORRELATE_H
 #define MH_MAILLOG_CORRELATE_H
@@ -95,7 +106,7 @@
 #include "event.h"
 #include "maillog_parse.h"
 
-struct mlc_opts {
+struct maillog_correlate_opts {
     size_t max_messages;         /* queue ids tracked at most (default 100000) */
     int max_age_s;               /* idle queue ids dropped after this (default 7 days) */
     bool emit_sent;              /* log-only email.sent (no milter) */
@@ -117,7 +128,7 @@ struct mlc_opts {
                                     so a line read twice makes a duplicate */
 };
 
-struct mlc_stats {
+struct maillog_correlate_stats {
     uint64_t records, events, tracked;
     uint64_t dropped_full, dropped_age; /* states given up to stay bounded */
     uint64_t orphans;                   /* outcome lines for a queue id never seen before */
@@ -126,17 +137,20 @@ struct mlc_stats {
     uint64_t filter_unlinked; /* ... whose re-injected message was never found */
 };
 
-typedef struct mlc mlc_t;
-typedef void (*mlc_emit_fn)(void *ctx, event_t *ev);
-typedef void (*mlc_dirty_fn)(void *ctx, const char *qid, const char *json);
+typedef struct maillog_correlate maillog_correlate_t;
+typedef void (*maillog_correlate_emit_fn)(void *ctx, event_t *ev);
+typedef void (*maillog_correlate_dirty_fn)(void *ctx, const char *qid, const char *json);
 
-mlc_t *mlc_new(const struct mlc_opts *opts, mlc_emit_fn emit, void *ctx);
-void mlc_feed(mlc_t *c, const struct ml_rec *rec);
-void mlc_expire(mlc_t *c, int64_t now_ms);
-size_t mlc_flush(mlc_t *c, int64_t now_ms);
-void mlc_take_dirty(mlc_t *c, mlc_dirty_fn cb, void *ctx);
-int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err);
-const struct mlc_stats *mlc_stats(const mlc_t *c);
-mlc_t *mlc_free(mlc_t *c);
+maillog_correlate_t *maillog_correlate_new(const struct maillog_correlate_opts *opts,
+                                           maillog_correlate_emit_fn emit, void *ctx);
+void maillog_correlate_feed(maillog_correlate_t *c, const struct ml_rec *rec);
+void maillog_correlate_expire(maillog_correlate_t *c, int64_t now_ms);
+size_t maillog_correlate_flush(maillog_correlate_t *c, int64_t now_ms);
+void maillog_correlate_take_dirty(maillog_correlate_t *c, maillog_correlate_dirty_fn cb,
+                                  void *ctx);
+int maillog_correlate_restore(maillog_correlate_t *c, const char *qid, const char *json,
+                              mh_err_t *err);
+const struct maillog_correlate_stats *maillog_correlate_stats(const maillog_correlate_t *c);
+maillog_correlate_t *maillog_correlate_free(maillog_correlate_t *c);
 
 #endif

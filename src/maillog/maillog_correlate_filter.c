@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * maillog_correlate_filter.c - the correlator's content-filter links: hops
- * into a content filter (on_hop), pmg-smtp-filter's own lines (on_filter),
+ * into a content filter (mlc_on_hop), pmg-smtp-filter's own lines (mlc_on_filter),
  * and the re-injected message found by "queued as", by the filter's lines
  * or by Message-ID and recipient. Part of maillog_correlate.c (see
  * maillog_correlate_int.h).
@@ -55,7 +55,7 @@ static bool relay_matches(struct ml_str relay, const char *want)
            ((size_t)(lb - relay.p) == whlen && strncasecmp(relay.p, whost, whlen) == 0);
 }
 
-static bool relay_is_filter(const mlc_t *c, struct ml_str relay)
+static bool relay_is_filter(const maillog_correlate_t *c, struct ml_str relay)
 {
     if (c->opts.content_filters == NULL || relay.p == NULL)
         return false;
@@ -74,16 +74,15 @@ static bool filter_dropped(const struct ml_rec *rec)
 }
 
 /* The filter quarantined or dropped recipient r of m: say so once. */
-static void filter_failed(mlc_t *c, struct msg_state *m, struct rcpt *r, const char *action,
-                          struct ml_str text, int64_t ts)
-{
+static void filter_failed(maillog_correlate_t *c, struct msg_state *m, struct rcpt *r,
+                          const char *action, struct ml_str text, int64_t ts) {
     json_t *d;
 
     if (r == NULL || r->done)
         return;
     r->done = true;
-    state_mark_dirty(c, m);
-    if (!state_wanted(c, m))
+    mlc_state_mark_dirty(c, m);
+    if (!mlc_wanted(c, m))
         return;
     mlc_emit_sent_once(c, m, r);
     if (c->filtered_mode == DROP_NONE)
@@ -98,10 +97,10 @@ static void filter_failed(mlc_t *c, struct msg_state *m, struct rcpt *r, const c
 
 static size_t link_bucket(const char *s, size_t len)
 {
-    return (size_t)(qid_hash(s, len) & (MLC_LINK_BUCKETS - 1));
+    return (size_t)(mlc_qid_hash(s, len) & (MLC_LINK_BUCKETS - 1));
 }
 
-static struct flt *flt_find(mlc_t *c, struct ml_str fid)
+static struct flt *flt_find(maillog_correlate_t *c, struct ml_str fid)
 {
     for (struct flt *f = c->flt_b[link_bucket(fid.p, fid.len)]; f; f = f->hnext)
         if (strlen(f->fid) == fid.len && memcmp(f->fid, fid.p, fid.len) == 0)
@@ -109,7 +108,7 @@ static struct flt *flt_find(mlc_t *c, struct ml_str fid)
     return NULL;
 }
 
-void flt_free(struct flt *f)
+void mlc_flt_free(struct flt *f)
 {
     for (size_t i = 0; i < f->nitems; i++) {
         free(f->items[i].rcpt);
@@ -121,9 +120,9 @@ void flt_free(struct flt *f)
     free(f);
 }
 
-void hop_free(struct hop *h)
+void mlc_hop_free(struct hop *h)
 {
-    msg_state_free(h->snap);
+    mlc_state_free(h->snap);
     free(h);
 }
 
@@ -160,7 +159,7 @@ static struct msg_state *state_snapshot(const struct msg_state *m, const struct 
 }
 
 /* Take f off the lists and free it. */
-static void flt_drop(mlc_t *c, struct flt *f)
+static void flt_drop(maillog_correlate_t *c, struct flt *f)
 {
     struct flt **pp = &c->flt_b[link_bucket(f->fid, strlen(f->fid))];
 
@@ -176,10 +175,10 @@ static void flt_drop(mlc_t *c, struct flt *f)
     else
         c->flt_newest = f->older;
     c->nflts--;
-    flt_free(f);
+    mlc_flt_free(f);
 }
 
-static void hop_drop(mlc_t *c, struct hop *h)
+static void hop_drop(maillog_correlate_t *c, struct hop *h)
 {
     struct hop **pp = &c->hop_b[link_bucket(h->snap->message_id, strlen(h->snap->message_id))];
 
@@ -195,12 +194,12 @@ static void hop_drop(mlc_t *c, struct hop *h)
     else
         c->hop_newest = h->older;
     c->nhops--;
-    hop_free(h);
+    mlc_hop_free(h);
 }
 
 /* Drop filter states and pending hops older than the window, or past the
  * bound, oldest first; a pending hop that goes so is counted. */
-void links_prune(mlc_t *c, int64_t now_ms)
+void mlc_links_prune(maillog_correlate_t *c, int64_t now_ms)
 {
     int64_t cutoff = now_ms - (int64_t)c->opts.filter_window_s * 1000;
 
@@ -213,7 +212,7 @@ void links_prune(mlc_t *c, int64_t now_ms)
 }
 
 /* Recipient r of m went into a filter that named no re-injected message. */
-static void hop_pending(mlc_t *c, struct msg_state *m, struct rcpt *r, int64_t ts)
+static void hop_pending(maillog_correlate_t *c, struct msg_state *m, struct rcpt *r, int64_t ts)
 {
     struct hop *h, **pp;
 
@@ -234,17 +233,17 @@ static void hop_pending(mlc_t *c, struct msg_state *m, struct rcpt *r, int64_t t
     h->hnext = *pp;
     *pp = h;
     c->nhops++;
-    links_prune(c, ts);
+    mlc_links_prune(c, ts);
 }
 
 /* n, in no chain yet, delivers to rcpt: is it a filter's re-injection of a
  * message that went into the filter (same Message-ID and recipient, within
  * the window)? Then link it. */
-void hop_adopt(mlc_t *c, struct msg_state *n, struct ml_str rcpt, int64_t ts)
+void mlc_hop_adopt(maillog_correlate_t *c, struct msg_state *n, struct ml_str rcpt, int64_t ts)
 {
     struct msg_state *m;
 
-    links_prune(c, ts);
+    mlc_links_prune(c, ts);
     if (n->root_qid || n->message_id == NULL)
         return;
     for (struct hop *h = c->hop_b[link_bucket(n->message_id, strlen(n->message_id))]; h;
@@ -263,17 +262,18 @@ void hop_adopt(mlc_t *c, struct msg_state *n, struct ml_str rcpt, int64_t ts)
 /* The message a filter state is about: the hop named it, or the latest
  * active message with the filter's Message-ID first seen before the filter
  * had it (looked for among the recently seen states only). */
-static struct msg_state *flt_orig(mlc_t *c, struct flt *f, int64_t ts)
+static struct msg_state *flt_orig(maillog_correlate_t *c, struct flt *f, int64_t ts)
 {
     int64_t cutoff = ts - (int64_t)c->opts.filter_window_s * 1000;
     struct msg_state *m;
     int n = 0;
 
     if (f->orig_qid)
-        return state_find(c, (struct ml_str){ f->orig_qid, strlen(f->orig_qid) });
+        return mlc_state_find(c, (struct ml_str){ f->orig_qid, strlen(f->orig_qid) });
     if (f->message_id == NULL)
         return NULL;
-    for (m = c->newest; m && m->seen_ms >= cutoff && n < MLC_SCAN_MAX; m = m->prev, n++) {
+    for (m = TAILQ_LAST(&c->age, msg_age); m && m->seen_ms >= cutoff && n < MLC_SCAN_MAX;
+         m = TAILQ_PREV(m, msg_age, age), n++) {
         if (m->active_order == 0 || m->first_order >= f->order || m->is_notice ||
             m->message_id == NULL || strcmp(m->message_id, f->message_id) != 0)
             continue;
@@ -284,7 +284,7 @@ static struct msg_state *flt_orig(mlc_t *c, struct flt *f, int64_t ts)
 }
 
 /* Apply what the filter did with recipient r of m (once). */
-static void flt_apply(mlc_t *c, struct flt *f, struct msg_state *m, struct rcpt *r,
+static void flt_apply(maillog_correlate_t *c, struct flt *f, struct msg_state *m, struct rcpt *r,
                       int64_t ts)
 {
     struct flt_item *it = NULL;
@@ -304,28 +304,28 @@ static void flt_apply(mlc_t *c, struct flt *f, struct msg_state *m, struct rcpt 
                       (struct ml_str){ it->text, strlen(it->text) }, ts);
         return;
     }
-    n = state_find(c, (struct ml_str){ it->new_qid, strlen(it->new_qid) });
-    if (n && n->held == NULL && (nr = rcpt_find(n, r->addr)) != NULL && nr->sent)
+    n = mlc_state_find(c, (struct ml_str){ it->new_qid, strlen(it->new_qid) });
+    if (n && n->held == NULL && (nr = mlc_rcpt_find(n, r->addr)) != NULL && nr->sent)
         r->sent = true; /* n went out on its own before the link: no second email.sent */
-    if (state_wanted(c, m))
+    if (mlc_wanted(c, m))
         mlc_emit_sent_once(c, m, r);
     r->done = true;
-    state_mark_dirty(c, m);
+    mlc_state_mark_dirty(c, m);
     (void)mlc_chain_follow(c, m, (struct ml_str){ it->new_qid, strlen(it->new_qid) }, ts);
 }
 
 /* A pmg-smtp-filter line: remember it, and apply it when the message is known. */
-void on_filter(mlc_t *c, const struct ml_rec *rec)
+void mlc_on_filter(maillog_correlate_t *c, const struct ml_rec *rec)
 {
     struct flt *f, **pp;
     struct flt_item *it;
     struct msg_state *m;
 
-    links_prune(c, rec->ts_ms);
+    mlc_links_prune(c, rec->ts_ms);
     f = flt_find(c, rec->queue_id);
     if (f == NULL) {
         f = xcalloc(1, sizeof(*f));
-        f->fid = str_dup(rec->queue_id);
+        f->fid = mlc_str_dup(rec->queue_id);
         f->order = ++c->order;
         f->first_ms = rec->ts_ms;
         f->older = c->flt_newest;
@@ -338,9 +338,9 @@ void on_filter(mlc_t *c, const struct ml_rec *rec)
         f->hnext = *pp;
         *pp = f;
         c->nflts++;
-        links_prune(c, rec->ts_ms);
+        mlc_links_prune(c, rec->ts_ms);
     }
-    if (str_eq(rec->status, "new")) {
+    if (mlc_str_eq(rec->status, "new")) {
         free(f->message_id);
         f->message_id = xasprintf("<%.*s>", (int)rec->message_id.len, rec->message_id.p);
         return;
@@ -349,25 +349,26 @@ void on_filter(mlc_t *c, const struct ml_rec *rec)
         return;
     f->items = xreallocarray(f->items, f->nitems + 1, sizeof(*f->items));
     it = &f->items[f->nitems++];
-    it->rcpt = str_dup(rec->to);
-    it->new_qid = str_dup(rec->new_queue_id);
+    it->rcpt = mlc_str_dup(rec->to);
+    it->new_qid = mlc_str_dup(rec->new_queue_id);
     it->text = xstrndup(rec->status_text.p,
                         rec->status_text.len < MLC_TEXT_MAX ? rec->status_text.len : MLC_TEXT_MAX);
-    it->action = str_eq(rec->status, "accept") ? 'a' : str_eq(rec->status, "block") ? 'b' : 'q';
+    it->action = mlc_str_eq(rec->status, "accept")  ? 'a'
+                 : mlc_str_eq(rec->status, "block") ? 'b'
+                                                    : 'q';
     if (it->action == 'a' && it->new_qid == NULL)
         it->action = 'q'; /* cannot happen with the parser's records */
     if ((m = flt_orig(c, f, rec->ts_ms)) != NULL)
-        flt_apply(c, f, m, rcpt_get(m, rec->to.p, rec->to.len), rec->ts_ms);
+        flt_apply(c, f, m, mlc_rcpt_get(m, rec->to.p, rec->to.len), rec->ts_ms);
 }
 
 /*
  * A "status=sent" line of m for r: a hop into a content filter or to this
  * MTA again (true: handled, no delivery), or a delivery (false).
  */
-bool on_hop(mlc_t *c, struct msg_state *m, struct rcpt *r, const struct ml_rec *rec,
-            bool wanted)
-{
-    struct msg_state *n = rec->new_queue_id.p ? state_find(c, rec->new_queue_id) : NULL;
+bool mlc_on_hop(maillog_correlate_t *c, struct msg_state *m, struct rcpt *r,
+                const struct ml_rec *rec, bool wanted) {
+    struct msg_state *n = rec->new_queue_id.p ? mlc_state_find(c, rec->new_queue_id) : NULL;
     struct flt *f = rec->filter_id.p ? flt_find(c, rec->filter_id) : NULL;
     bool to_filter = f != NULL || relay_is_filter(c, rec->relay);
     struct rcpt *nr;
@@ -376,7 +377,7 @@ bool on_hop(mlc_t *c, struct msg_state *m, struct rcpt *r, const struct ml_rec *
         n = NULL; /* its own id, or an older message's: a remote server's id */
     if (n == NULL && !to_filter)
         return false;
-    if (n && r && n->held == NULL && (nr = rcpt_find(n, r->addr)) != NULL && nr->sent)
+    if (n && r && n->held == NULL && (nr = mlc_rcpt_find(n, r->addr)) != NULL && nr->sent)
         r->sent = true; /* n went out before the hop was logged: no second email.sent */
     if (f != NULL && r != NULL) {
         if (f->orig_qid == NULL || strcmp(f->orig_qid, m->qid) != 0) { /* the hop names it */

@@ -79,29 +79,29 @@ static bool sm_is_notice_delivery(const struct msg_state *m, struct ml_str addr)
     return m->sm_nrcpts == 0 || done >= (size_t)(m->sm_nrcpts - 1);
 }
 
-static struct msg_state *state_find_str(mlc_t *c, const char *qid)
+static struct msg_state *state_find_str(maillog_correlate_t *c, const char *qid)
 {
-    return qid ? state_find(c, (struct ml_str){ qid, strlen(qid) }) : NULL;
+    return qid ? mlc_state_find(c, (struct ml_str){ qid, strlen(qid) }) : NULL;
 }
 
 /* The return of m's notice to its sender, logged under m: the notice's
  * events (skipped unless include_bounces). A failed return makes Sendmail
  * notify the postmaster next. */
-static void sm_notice_delivery(mlc_t *c, struct msg_state *m, const struct ml_rec *r,
+static void sm_notice_delivery(maillog_correlate_t *c, struct msg_state *m, const struct ml_rec *r,
                                struct ml_str one)
 {
     struct msg_state *n = state_find_str(c, m->sm_notice);
     bool final = false;
 
-    if (str_eq(r->status, "bounced")) {
+    if (mlc_str_eq(r->status, "bounced")) {
         m->notice_due = true;
         m->notice_going = false;
-    } else if (str_eq(r->status, "sent")) {
+    } else if (mlc_str_eq(r->status, "sent")) {
         m->notice_going = true;
     }
     if (n != NULL) {
-        on_delivery(c, n, r, one, &final);
-        sm_close_if_done(c, n);
+        mlc_on_delivery(c, n, r, one, &final);
+        mlc_sm_close_if_done(c, n);
     } else {
         c->st.skipped_bounce++;
     }
@@ -165,16 +165,17 @@ static void sm_prune_hop(struct msg_state *n, size_t before, struct ml_str one)
     n->nrcpts = k;
 }
 
-static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one, bool keep_sent);
+static void sm_hop_release(maillog_correlate_t *c, struct msg_state *n, struct ml_str one,
+                           bool keep_sent);
 
 /* One recipient's to= outcome; a hop ("Sent (QID Message accepted for
- * delivery)", "Sent (Ok: queued as QID)") follows the chain in on_delivery.
+ * delivery)", "Sent (Ok: queued as QID)") follows the chain in mlc_on_delivery.
  * When the next leg logged its outcome first (the MTA delivers while the
  * MSP is still to log its hand-off), its held events go out as the
  * chain's (sm_hop_release); when they went out already, they stand alone
  * and the hop adds no second email.sent. */
-static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, struct ml_str one)
-{
+static void sm_deliver(maillog_correlate_t *c, struct msg_state *m, const struct ml_rec *rec,
+                       struct ml_str one) {
     struct msg_state *next = NULL, cap, *into = c->hold_into;
     struct ml_rec own = *rec;
     const struct ml_rec *r = &own;
@@ -183,23 +184,23 @@ static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, 
     bool final = false, was_done, chained, local;
     json_t *e;
 
-    if (str_eq(own.new_queue_id, m->qid))
+    if (mlc_str_eq(own.new_queue_id, m->qid))
         own.new_queue_id = (struct ml_str){ NULL, 0 }; /* a remote id equal to ours: no hop */
     sm_qualify(m, one);
-    rc = rcpt_get(m, one.p, one.len);
+    rc = mlc_rcpt_get(m, one.p, one.len);
     was_done = rc && rc->done;
-    if (str_eq(r->status, "sent") && r->new_queue_id.p &&
-        (next = state_find(c, r->new_queue_id)) != NULL) {
+    if (mlc_str_eq(r->status, "sent") && r->new_queue_id.p &&
+        (next = mlc_state_find(c, r->new_queue_id)) != NULL) {
         before = next->nrcpts;
         if (rc && next->held == NULL && sm_reported_rcpt(next, before, one) != NULL)
             rc->sent = true; /* the next leg's email.sent went out: no second one */
     }
-    memset(&cap, 0, sizeof(cap)); /* what on_delivery emits, to look at first */
+    memset(&cap, 0, sizeof(cap)); /* what mlc_on_delivery emits, to look at first */
     c->hold_into = &cap;
-    on_delivery(c, m, r, one, &final);
+    mlc_on_delivery(c, m, r, one, &final);
     c->hold_into = into;
-    if (next == NULL && str_eq(r->status, "sent") && r->new_queue_id.p)
-        next = state_find(c, r->new_queue_id); /* made by the hop itself */
+    if (next == NULL && mlc_str_eq(r->status, "sent") && r->new_queue_id.p)
+        next = mlc_state_find(c, r->new_queue_id); /* made by the hop itself */
     chained = next && next != m && next->root_qid &&
               strcmp(next->root_qid, m->root_qid ? m->root_qid : m->qid) == 0;
     /* A local name handed on ("root") is named by the next leg ("root@host"):
@@ -220,22 +221,23 @@ static void sm_deliver(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, 
         if (chained && json_object_get(json_array_get(e, 2), "reinjected_queue_id") == NULL)
             json_object_set_new(json_array_get(e, 2), "reinjected_queue_id",
                                 json_string(next->qid));
-        mlc_emit(c, type, json_integer_value(json_array_get(e, 1)), json_incref(json_array_get(e, 2)));
+        mlc_emit(c, type, json_integer_value(json_array_get(e, 1)),
+                 json_incref(json_array_get(e, 2)));
     }
     json_decref(cap.held);
     if (chained) {
         sm_prune_hop(next, before, one);
         if (next->held != NULL) {
             sm_hop_release(c, next, one, local);
-            sm_close_if_done(c, next);
+            mlc_sm_close_if_done(c, next);
         }
     }
-    if (!was_done && str_eq(r->status, "bounced") && !m->is_notice)
+    if (!was_done && mlc_str_eq(r->status, "bounced") && !m->is_notice)
         m->notice_due = true; /* Sendmail returns it: "QID: QID2: DSN: ..." */
 }
 
 /* Sendmail to= may name several recipients: "<a@x>,<b@x>". */
-static void on_sendmail_to(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+static void on_sendmail_to(maillog_correlate_t *c, struct msg_state *m, const struct ml_rec *rec)
 {
     struct ml_rec r = *rec;
     const char *p = rec->to.p, *end = rec->to.p + rec->to.len, *comma, *text_end;
@@ -257,15 +259,15 @@ static void on_sendmail_to(mlc_t *c, struct msg_state *m, const struct ml_rec *r
     /* Map stat= onto Postfix's vocabulary; the error mailer (mailertable
      * "error:", access maps) is the MTA giving up itself, like Postfix's
      * error transport: email.failed unless a remote reply is logged. */
-    if (str_eq(rec->status, "Sent"))
+    if (mlc_str_eq(rec->status, "Sent"))
         r.status = (struct ml_str){ "sent", 4 };
-    else if (str_eq(rec->status, "queued") && rec->dsn.p == NULL)
+    else if (mlc_str_eq(rec->status, "queued") && rec->dsn.p == NULL)
         r.status = rec->status; /* queued for later, not attempted: no outcome */
     else if (rec->dsn.p && rec->dsn.p[0] == '5')
         r.status = (struct ml_str){ "bounced", 7 };
     else
         r.status = (struct ml_str){ "deferred", 8 };
-    if (str_eq(rec->mailer, "error") && rec->reply.p == NULL)
+    if (mlc_str_eq(rec->mailer, "error") && rec->reply.p == NULL)
         r.service = (struct ml_str){ "error", 5 };
     while (p < end) {
         comma = memchr(p, ',', (size_t)(end - p));
@@ -291,7 +293,7 @@ static void on_sendmail_to(mlc_t *c, struct msg_state *m, const struct ml_rec *r
  * its own: until then the return may still be logged under this id).
  * A notice itself waits for nothing. Postfix's states never come here.
  */
-void sm_close_if_done(mlc_t *c, struct msg_state *m)
+void mlc_sm_close_if_done(maillog_correlate_t *c, struct msg_state *m)
 {
     size_t done = 0;
 
@@ -306,11 +308,11 @@ void sm_close_if_done(mlc_t *c, struct msg_state *m)
     }
     if (m->sm_nrcpts > 0 ? done < (size_t)(m->sm_nrcpts - 1) : done == 0)
         return;
-    state_remove(c, m);
+    mlc_state_remove(c, m);
 }
 
 /* A notice's own line: the parent's notice is on its way. */
-static void sm_settle_parent(mlc_t *c, const struct msg_state *n)
+static void sm_settle_parent(maillog_correlate_t *c, const struct msg_state *n)
 {
     struct msg_state *p;
 
@@ -318,16 +320,16 @@ static void sm_settle_parent(mlc_t *c, const struct msg_state *n)
         p->sm_notice == NULL || strcmp(p->sm_notice, n->qid) != 0)
         return;
     p->notice_going = true;
-    state_mark_dirty(c, p);
-    sm_close_if_done(c, p);
+    mlc_state_mark_dirty(c, p);
+    mlc_sm_close_if_done(c, p);
 }
 
-/* "QID: QID2: DSN: ...": a notice started (on_notification linked it);
+/* "QID: QID2: DSN: ...": a notice started (mlc_on_notification linked it);
  * "sender notify: Cannot send message for 2 minutes" is how Sendmail says
  * the message expired (queue return timeout). */
-void sm_on_notice(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, bool created)
-{
-    struct msg_state *n = rec->new_queue_id.p ? state_find(c, rec->new_queue_id) : NULL;
+void mlc_sm_on_notice(maillog_correlate_t *c, struct msg_state *m, const struct ml_rec *rec,
+                      bool created) {
+    struct msg_state *n = rec->new_queue_id.p ? mlc_state_find(c, rec->new_queue_id) : NULL;
     static const char expired[] = "Cannot send message for ";
 
     if (n == NULL)
@@ -338,15 +340,15 @@ void sm_on_notice(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, bool 
     m->sm = true;
     if (rec->status_text.len > sizeof(expired) - 1 &&
         memcmp(rec->status_text.p, expired, sizeof(expired) - 1) == 0)
-        on_expired(c, m, rec);
+        mlc_on_expired(c, m, rec);
     free(m->sm_notice);
     m->sm_notice = xstrdup(n->qid);
     m->notice_due = false;
     m->notice_going = false;
     if (created && m->nrcpts == 0)
-        state_remove(c, m); /* nothing known of it: the notice keeps its parent's id */
+        mlc_state_remove(c, m); /* nothing known of it: the notice keeps its parent's id */
     else
-        sm_close_if_done(c, m);
+        mlc_sm_close_if_done(c, m);
 }
 
 /* ------------------------------------------------------------ holding */
@@ -364,7 +366,7 @@ static bool sm_should_hold(const struct msg_state *m, bool created)
     return m->has_sender ? m->sm_loopback : created;
 }
 
-void hold_link(mlc_t *c, struct msg_state *m)
+void mlc_hold_link(maillog_correlate_t *c, struct msg_state *m)
 {
     m->hprev = c->held_last;
     m->hnext2 = NULL;
@@ -376,7 +378,7 @@ void hold_link(mlc_t *c, struct msg_state *m)
     c->nheld++;
 }
 
-static void hold_unlink(mlc_t *c, struct msg_state *m)
+static void hold_unlink(maillog_correlate_t *c, struct msg_state *m)
 {
     if (m->hprev)
         m->hprev->hnext2 = m->hnext2;
@@ -394,7 +396,7 @@ static void hold_unlink(mlc_t *c, struct msg_state *m)
 
 /* Emit m's held events with what is known of the message by now (the
  * sender filters are judged here too). */
-void hold_release(mlc_t *c, struct msg_state *m)
+void mlc_hold_release(maillog_correlate_t *c, struct msg_state *m)
 {
     json_t *held = m->held, *base, *e;
     struct msg_state *into = c->hold_into, *hfor = c->hold_for;
@@ -405,7 +407,7 @@ void hold_release(mlc_t *c, struct msg_state *m)
     m->hold_over = true;
     hold_unlink(c, m);
     c->hold_into = c->hold_for = NULL;
-    wanted = state_wanted(c, m);
+    wanted = mlc_wanted(c, m);
     base = mlc_event_base(m, NULL, NULL);
     json_array_foreach(held, i, e) {
         const char *type = json_string_value(json_array_get(e, 0));
@@ -423,22 +425,22 @@ void hold_release(mlc_t *c, struct msg_state *m)
     json_decref(held);
     c->hold_into = into;
     c->hold_for = hfor;
-    state_mark_dirty(c, m);
+    mlc_state_mark_dirty(c, m);
 }
 
 /* The hop naming n has come: n's held events for its recipient one go out
  * as the chain's (queue_id the first one, n as reinjected_queue_id), but
  * not n's email.sent when the hop's stands (keep_sent: it did not, the
  * hop named a local name). The others stay held for their own hop lines. */
-static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one, bool keep_sent)
-{
+static void sm_hop_release(maillog_correlate_t *c, struct msg_state *n, struct ml_str one,
+                           bool keep_sent) {
     json_t *keep = json_array(), *e;
     struct msg_state *into = c->hold_into, *hfor = c->hold_for;
     bool wanted;
     size_t i;
 
     c->hold_into = c->hold_for = NULL;
-    wanted = state_wanted(c, n);
+    wanted = mlc_wanted(c, n);
     json_array_foreach(n->held, i, e) {
         const char *type = json_string_value(json_array_get(e, 0));
         json_t *d = json_array_get(e, 2);
@@ -466,44 +468,44 @@ static void sm_hop_release(mlc_t *c, struct msg_state *n, struct ml_str one, boo
     }
     c->hold_into = into;
     c->hold_for = hfor;
-    state_mark_dirty(c, n);
+    mlc_state_mark_dirty(c, n);
 }
 
 /* Release the holds older than MLC_HOLD_MS at now_ms (log time). */
-void hold_expire(mlc_t *c, int64_t now_ms)
+void mlc_hold_expire(maillog_correlate_t *c, int64_t now_ms)
 {
     struct msg_state *m;
 
     while ((m = c->held_first) != NULL &&
            (m->held_ms <= now_ms - MLC_HOLD_MS || c->nheld > MLC_HOLD_STATES)) {
-        hold_release(c, m);
-        sm_close_if_done(c, m);
+        mlc_hold_release(c, m);
+        mlc_sm_close_if_done(c, m);
     }
 }
 
-void on_sm_to(mlc_t *c, struct msg_state *m, const struct ml_rec *rec, bool created)
-{
+void mlc_on_sm_to(maillog_correlate_t *c, struct msg_state *m, const struct ml_rec *rec,
+                  bool created) {
     if (sm_should_hold(m, created))
         c->hold_into = c->hold_for = m;
     on_sendmail_to(c, m, rec);
     c->hold_into = c->hold_for = NULL;
     if (m->held != NULL && m->hprev == NULL && c->held_first != m) {
         m->held_ms = rec->ts_ms;
-        hold_link(c, m);
+        mlc_hold_link(c, m);
     }
     if (m->held != NULL && json_array_size(m->held) > MLC_HOLD_EVENTS)
-        hold_release(c, m);
+        mlc_hold_release(c, m);
     sm_settle_parent(c, m);
-    sm_close_if_done(c, m);
+    mlc_sm_close_if_done(c, m);
 }
 
 /* from=: the sender, and how many recipients to wait for. */
-void on_sm_from(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
+void mlc_on_sm_from(maillog_correlate_t *c, struct msg_state *m, const struct ml_rec *rec)
 {
     long n = 0;
 
     m->sm = true;
-    if (relay_is_loopback(rec->relay) && !m->is_notice)
+    if (mlc_relay_is_loopback(rec->relay) && !m->is_notice)
         m->sm_loopback = true; /* from this host: an MSP's or a relay's hand-off? */
     for (size_t i = 0; rec->nrcpt.p && i < rec->nrcpt.len && i < 6; i++)
         n = n * 10 + (rec->nrcpt.p[i] - '0');
@@ -512,7 +514,7 @@ void on_sm_from(mlc_t *c, struct msg_state *m, const struct ml_rec *rec)
     if (m->held != NULL) {
         if (rec->ts_ms < m->active_ms)
             m->active_ms = rec->ts_ms;
-        hold_release(c, m);
+        mlc_hold_release(c, m);
     }
-    sm_close_if_done(c, m);
+    mlc_sm_close_if_done(c, m);
 }

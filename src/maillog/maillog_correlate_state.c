@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * maillog_correlate_state.c - the correlator's table of message states:
- * lookup, creation, the bounds (least recently seen first), removal, the
- * dirty list, and persistence (mlc_take_dirty, mlc_restore). Part of
- * maillog_correlate.c (see maillog_correlate_int.h).
+ * maillog_correlate_state.c - the correlator's state (the contract is in
+ * maillog_correlate_state.h): the table of message states (lookup,
+ * creation, removal), its bounds (the age list, least recently seen
+ * first), the dirty list, and persistence (maillog_correlate_take_dirty,
+ * maillog_correlate_restore). The rules that change the states are in
+ * maillog_correlate.c and its parts (maillog_correlate_int.h).
  *
  * Data structures: a chained hash table of message states keyed by queue
- * id, threaded on a least-recently-seen list (head = oldest) for the bounds;
- * each state holds a small array of recipients. Everything a state owns is
- * freed by msg_state_free(). A removed state stays on the dirty list until
- * mlc_take_dirty() has reported its deletion.
+ * id, threaded on a <sys/queue.h> TAILQ age list (head = oldest) for the
+ * bounds; each state holds a small array of recipients. Everything a state
+ * owns is freed by mlc_state_free(). A removed state stays on the dirty
+ * list until maillog_correlate_take_dirty() has reported its deletion.
  */
 #include "config.h"
 
@@ -22,26 +24,26 @@
 
 /* ------------------------------------------------------------ helpers */
 
-char *str_dup(struct ml_str s)
+char *mlc_str_dup(struct ml_str s)
 {
     return s.p ? xstrndup(s.p, s.len) : NULL;
 }
 
-bool str_eq(struct ml_str s, const char *lit)
+bool mlc_str_eq(struct ml_str s, const char *lit)
 {
     return s.p && s.len == strlen(lit) && memcmp(s.p, lit, s.len) == 0;
 }
 
-void set_field(char **dst, struct ml_str s)
+void mlc_set_field(char **dst, struct ml_str s)
 {
     if (s.p == NULL)
         return;
     free(*dst);
-    *dst = str_dup(s);
+    *dst = mlc_str_dup(s);
 }
 
 /* Message-ID as in the header, "<left@right>", whichever way it was logged. */
-void set_message_id(struct msg_state *m, struct ml_str s)
+void mlc_set_message_id(struct msg_state *m, struct ml_str s)
 {
     if (s.p == NULL || s.len == 0)
         return;
@@ -52,43 +54,19 @@ void set_message_id(struct msg_state *m, struct ml_str s)
         m->message_id = xasprintf("<%.*s>", (int)s.len, s.p);
 }
 
-uint64_t qid_hash(const char *s, size_t len)
+uint64_t mlc_qid_hash(const char *s, size_t len)
 {
     return fnv1a64(s, len);
 }
 
 /* ------------------------------------------------------------ state table */
 
-static void list_unlink(mlc_t *c, struct msg_state *m)
+static struct msg_state **bucket_of(maillog_correlate_t *c, const char *qid, size_t len)
 {
-    if (m->prev)
-        m->prev->next = m->next;
-    else
-        c->oldest = m->next;
-    if (m->next)
-        m->next->prev = m->prev;
-    else
-        c->newest = m->prev;
-    m->prev = m->next = NULL;
+    return &c->buckets[mlc_qid_hash(qid, len) & (c->nbuckets - 1)];
 }
 
-static void list_append(mlc_t *c, struct msg_state *m)
-{
-    m->prev = c->newest;
-    m->next = NULL;
-    if (c->newest)
-        c->newest->next = m;
-    else
-        c->oldest = m;
-    c->newest = m;
-}
-
-static struct msg_state **bucket_of(mlc_t *c, const char *qid, size_t len)
-{
-    return &c->buckets[qid_hash(qid, len) & (c->nbuckets - 1)];
-}
-
-struct msg_state *state_find(mlc_t *c, struct ml_str qid)
+struct msg_state *mlc_state_find(maillog_correlate_t *c, struct ml_str qid)
 {
     for (struct msg_state *m = *bucket_of(c, qid.p, qid.len); m; m = m->hnext)
         if (strlen(m->qid) == qid.len && memcmp(m->qid, qid.p, qid.len) == 0)
@@ -96,7 +74,7 @@ struct msg_state *state_find(mlc_t *c, struct ml_str qid)
     return NULL;
 }
 
-void state_mark_dirty(mlc_t *c, struct msg_state *m)
+void mlc_state_mark_dirty(maillog_correlate_t *c, struct msg_state *m)
 {
     if (c->opts.no_persist)
         return;
@@ -107,7 +85,7 @@ void state_mark_dirty(mlc_t *c, struct msg_state *m)
     }
 }
 
-void msg_state_free(struct msg_state *m)
+void mlc_state_free(struct msg_state *m)
 {
     for (size_t i = 0; i < m->nrcpts; i++) {
         free(m->rcpts[i].addr);
@@ -126,28 +104,28 @@ void msg_state_free(struct msg_state *m)
 }
 
 /* Take m out of the table; it is freed once its deletion is persisted. */
-void state_remove(mlc_t *c, struct msg_state *m)
+void mlc_state_remove(maillog_correlate_t *c, struct msg_state *m)
 {
     struct msg_state **pp = bucket_of(c, m->qid, strlen(m->qid));
 
     if (m->held)
-        hold_release(c, m); /* its events go out before it goes */
+        mlc_hold_release(c, m); /* its events go out before it goes */
     while (*pp != m)
         pp = &(*pp)->hnext;
     *pp = m->hnext;
-    list_unlink(c, m);
+    TAILQ_REMOVE(&c->age, m, age);
     c->count--;
     m->removed = true;
     if (c->opts.no_persist) {
-        msg_state_free(m);
+        mlc_state_free(m);
         return;
     }
     if (m->dirty)
         return; /* already on the dirty list: freed when taken */
-    state_mark_dirty(c, m);
+    mlc_state_mark_dirty(c, m);
 }
 
-static void table_grow(mlc_t *c)
+static void table_grow(maillog_correlate_t *c)
 {
     size_t n = c->nbuckets * 2;
     struct msg_state **b = xcalloc(n, sizeof(*b));
@@ -155,7 +133,7 @@ static void table_grow(mlc_t *c)
     for (size_t i = 0; i < c->nbuckets; i++) {
         for (struct msg_state *m = c->buckets[i], *next; m; m = next) {
             next = m->hnext;
-            size_t k = qid_hash(m->qid, strlen(m->qid)) & (n - 1);
+            size_t k = mlc_qid_hash(m->qid, strlen(m->qid)) & (n - 1);
             m->hnext = b[k];
             b[k] = m;
         }
@@ -165,13 +143,13 @@ static void table_grow(mlc_t *c)
     c->nbuckets = n;
 }
 
-struct msg_state *state_new(mlc_t *c, const char *qid, size_t len, int64_t ts)
+struct msg_state *mlc_state_new(maillog_correlate_t *c, const char *qid, size_t len, int64_t ts)
 {
     struct msg_state *m = xcalloc(1, sizeof(*m)), **b;
 
-    if (c->count >= c->opts.max_messages && c->oldest) {
+    if (c->count >= c->opts.max_messages && !TAILQ_EMPTY(&c->age)) {
         c->st.dropped_full++;
-        state_remove(c, c->oldest);
+        mlc_state_remove(c, TAILQ_FIRST(&c->age));
     }
     if (c->count >= c->nbuckets)
         table_grow(c);
@@ -181,30 +159,30 @@ struct msg_state *state_new(mlc_t *c, const char *qid, size_t len, int64_t ts)
     b = bucket_of(c, qid, len);
     m->hnext = *b;
     *b = m;
-    list_append(c, m);
+    TAILQ_INSERT_TAIL(&c->age, m, age);
     c->count++;
     return m;
 }
 
 /* The state of rec's queue id, created when unknown; refreshed as seen. */
-struct msg_state *state_get(mlc_t *c, const struct ml_rec *rec, bool *created)
+struct msg_state *mlc_state_get(maillog_correlate_t *c, const struct ml_rec *rec, bool *created)
 {
-    struct msg_state *m = state_find(c, rec->queue_id);
+    struct msg_state *m = mlc_state_find(c, rec->queue_id);
 
     *created = m == NULL;
     if (m == NULL)
-        m = state_new(c, rec->queue_id.p, rec->queue_id.len, rec->ts_ms);
+        m = mlc_state_new(c, rec->queue_id.p, rec->queue_id.len, rec->ts_ms);
     else {
-        list_unlink(c, m);
-        list_append(c, m);
+        TAILQ_REMOVE(&c->age, m, age);
+        TAILQ_INSERT_TAIL(&c->age, m, age);
     }
     if (rec->ts_ms > m->seen_ms)
         m->seen_ms = rec->ts_ms;
-    state_mark_dirty(c, m);
+    mlc_state_mark_dirty(c, m);
     return m;
 }
 
-struct rcpt *rcpt_get(struct msg_state *m, const char *addr, size_t len)
+struct rcpt *mlc_rcpt_get(struct msg_state *m, const char *addr, size_t len)
 {
     for (size_t i = 0; i < m->nrcpts; i++)
         if (strlen(m->rcpts[i].addr) == len && memcmp(m->rcpts[i].addr, addr, len) == 0)
@@ -217,12 +195,49 @@ struct rcpt *rcpt_get(struct msg_state *m, const char *addr, size_t len)
     return &m->rcpts[m->nrcpts++];
 }
 
-struct rcpt *rcpt_find(const struct msg_state *m, const char *addr)
+struct rcpt *mlc_rcpt_find(const struct msg_state *m, const char *addr)
 {
     for (size_t i = 0; i < m->nrcpts; i++)
         if (strcmp(m->rcpts[i].addr, addr) == 0)
             return &m->rcpts[i];
     return NULL;
+}
+
+void mlc_table_init(maillog_correlate_t *c)
+{
+    c->nbuckets = 1024;
+    c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
+    TAILQ_INIT(&c->age);
+}
+
+/* Every state, in the table and removed ones waiting on the dirty list. */
+void mlc_table_free(maillog_correlate_t *c)
+{
+    struct msg_state *m, *next;
+
+    for (m = c->dirty; m; m = next) { /* removed states live only here */
+        next = m->dnext;
+        m->dirty = false;
+        if (m->removed)
+            mlc_state_free(m);
+    }
+    while ((m = TAILQ_FIRST(&c->age)) != NULL) {
+        TAILQ_REMOVE(&c->age, m, age);
+        mlc_state_free(m);
+    }
+    free(c->buckets);
+    c->buckets = NULL;
+}
+
+/* Drop the states last seen before cutoff (log time), oldest first. */
+void mlc_table_expire(maillog_correlate_t *c, int64_t cutoff)
+{
+    struct msg_state *m;
+
+    while ((m = TAILQ_FIRST(&c->age)) != NULL && m->seen_ms < cutoff) {
+        c->st.dropped_age++;
+        mlc_state_remove(c, m);
+    }
 }
 
 /* ------------------------------------------------------------ persistence */
@@ -231,13 +246,13 @@ static json_t *state_to_json(const struct msg_state *m)
 {
     json_t *o = json_object(), *rs = json_array();
 
-    put_str(o, "root", m->root_qid);
-    put_str(o, "parent", m->parent_qid);
-    put_str(o, "from", m->from);
-    put_str(o, "mid", m->message_id);
-    put_str(o, "caddr", m->client_addr);
-    put_str(o, "sasl", m->sasl_username);
-    put_str(o, "size", m->size);
+    mlc_put_str(o, "root", m->root_qid);
+    mlc_put_str(o, "parent", m->parent_qid);
+    mlc_put_str(o, "from", m->from);
+    mlc_put_str(o, "mid", m->message_id);
+    mlc_put_str(o, "caddr", m->client_addr);
+    mlc_put_str(o, "sasl", m->sasl_username);
+    mlc_put_str(o, "size", m->size);
     json_object_set_new(o, "active", json_integer(m->active_ms));
     json_object_set_new(o, "seen", json_integer(m->seen_ms));
     json_object_set_new(o, "flags", json_integer((m->is_notice ? 1 : 0) | (m->has_sender ? 2 : 0)));
@@ -251,10 +266,11 @@ static json_t *state_to_json(const struct msg_state *m)
     }
     json_object_set_new(o, "rcpts", rs);
     if (m->sm) /* Sendmail: [notice, parent, nrcpts + 1, flags] */
-        json_object_set_new(o, "sm", json_pack("[s?,s?,I,i]", m->sm_notice, m->sm_parent,
-                                               (json_int_t)m->sm_nrcpts,
-                                               (m->notice_due ? 1 : 0) | (m->notice_going ? 2 : 0) |
-                                                   (m->sm_loopback ? 4 : 0) | (m->hold_over ? 8 : 0)));
+        json_object_set_new(o, "sm",
+                            json_pack("[s?,s?,I,i]", m->sm_notice, m->sm_parent,
+                                      (json_int_t)m->sm_nrcpts,
+                                      (m->notice_due ? 1 : 0) | (m->notice_going ? 2 : 0)
+                                          | (m->sm_loopback ? 4 : 0) | (m->hold_over ? 8 : 0)));
     if (m->held) {
         json_object_set(o, "held", m->held);
         json_object_set_new(o, "held_ms", json_integer(m->held_ms));
@@ -262,7 +278,7 @@ static json_t *state_to_json(const struct msg_state *m)
     return o;
 }
 
-void mlc_take_dirty(mlc_t *c, mlc_dirty_fn cb, void *ctx)
+void maillog_correlate_take_dirty(maillog_correlate_t *c, maillog_correlate_dirty_fn cb, void *ctx)
 {
     struct msg_state *m, *next;
     json_t *o;
@@ -274,7 +290,7 @@ void mlc_take_dirty(mlc_t *c, mlc_dirty_fn cb, void *ctx)
         m->dirty = false;
         if (m->removed) {
             cb(ctx, m->qid, NULL);
-            msg_state_free(m);
+            mlc_state_free(m);
             continue;
         }
         o = state_to_json(m);
@@ -300,8 +316,8 @@ static char *json_strdup_at(json_t *a, size_t i)
     return s ? xstrdup(s) : NULL;
 }
 
-int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
-{
+int maillog_correlate_restore(maillog_correlate_t *c, const char *qid, const char *json,
+                              mh_err_t *err) {
     json_error_t jerr;
     json_t *o = json_loads(json, 0, &jerr), *r;
     struct msg_state *m;
@@ -312,7 +328,7 @@ int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
         json_decref(o);
         return mh_err_set(err, "maillog state of %s: %s", qid, o ? "not an object" : jerr.text);
     }
-    m = state_new(c, qid, strlen(qid), json_integer_value(json_object_get(o, "seen")));
+    m = mlc_state_new(c, qid, strlen(qid), json_integer_value(json_object_get(o, "seen")));
     m->root_qid = json_strdup_or_null(o, "root");
     m->parent_qid = json_strdup_or_null(o, "parent");
     m->from = json_strdup_or_null(o, "from");
@@ -341,7 +357,7 @@ int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
         struct rcpt *rc;
 
         if (json_unpack(r, "[s,o,o,i,i]", &addr, &orig, &text, &attempts, &rf) < 0 ||
-            (rc = rcpt_get(m, addr, strlen(addr))) == NULL)
+            (rc = mlc_rcpt_get(m, addr, strlen(addr))) == NULL)
             continue;
         rc->orig = json_is_string(orig) ? xstrdup(json_string_value(orig)) : NULL;
         rc->last_text = json_is_string(text) ? xstrdup(json_string_value(text)) : NULL;
@@ -367,7 +383,7 @@ int mlc_restore(mlc_t *c, const char *qid, const char *json, mh_err_t *err)
     if ((r = json_object_get(o, "held")) != NULL && json_is_array(r) && json_array_size(r) > 0) {
         m->held = json_incref(r);
         m->held_ms = json_integer_value(json_object_get(o, "held_ms"));
-        hold_link(c, m);
+        mlc_hold_link(c, m);
     }
     json_decref(o);
     return 0;

@@ -1,6 +1,9 @@
 /*
  * maillog_parse.c - classify one Postfix or Sendmail log line and slice out
- * its fields (see maillog_parse.h for the contract).
+ * its fields (see maillog_parse.h for the contract): the patterns, the
+ * program, the bodies. The cursors for key=value lists and PMG lines are
+ * in maillog_parse_fields.c, the timestamps in maillog_time.c (both
+ * through maillog_parse_int.h).
  *
  *   maillog_parse_init() / maillog_parse_done()
  *       compile the three patterns once (pthread_once, JIT when the
@@ -29,13 +32,13 @@
  *      kind of record follows (Postfix log_adhoc.c, qmgr, cleanup, smtpd,
  *      pickup, bounce lines; Sendmail to=/from= lines and its own notices,
  *      "QID: NEWQID: DSN: ...");
- *   4. "key=value, key=value" field lists are read with a cursor (kv_next)
- *      rather than a regex: values end at ", " followed by another key, so
+ *   4. "key=value, key=value" field lists are read with a cursor
+ *      (maillog_parse_fields) rather than a regex: values end at ", " followed by another key, so
  *      "<a@x>,<b@x>" and "relay=host [addr]" survive, and Postfix status= /
  *      Sendmail stat= take the rest of the line.
  *
  * "pmg-smtp-filter" (the Proxmox Mail Gateway's content filter) is read by
- * pmg_body, a cursor: its lines have no key=value lists.
+ * maillog_parse_pmg, a cursor: its lines have no key=value lists.
  *
  * Field values are slices of the caller's line, except rec->notice, which
  * points to one of the static strings "non-delivery", "delay", "success".
@@ -286,20 +289,6 @@ static struct ml_str ml_cap(const PCRE2_SIZE *ov, int n, const char *s)
 
 /* -------------------------------------------------------------- program */
 
-static bool str_is(struct ml_str s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.len == n && memcmp(s.p, lit, n) == 0;
-}
-
-static bool starts_with(struct ml_str s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.len >= n && memcmp(s.p, lit, n) == 0;
-}
-
 /* Postfix daemon and command names (the last component of a syslog_name). */
 static bool postfix_service(struct ml_str s)
 {
@@ -313,7 +302,7 @@ static bool postfix_service(struct ml_str s)
     };
 
     for (int i = 0; names[i] != NULL; i++)
-        if (str_is(s, names[i]))
+        if (ml_str_is(s, names[i]))
             return true;
     return false;
 }
@@ -321,7 +310,7 @@ static bool postfix_service(struct ml_str s)
 static bool name_in(struct ml_str s, const char *const *names)
 {
     for (int i = 0; names[i] != NULL; i++)
-        if (str_is(s, names[i]))
+        if (ml_str_is(s, names[i]))
             return true;
     return false;
 }
@@ -343,7 +332,7 @@ static int classify_program(struct ml_str prog, struct ml_rec *rec)
     };
     const char *first = memchr(prog.p, '/', prog.len), *last;
 
-    if (str_is(prog, "pmg-smtp-filter")) { /* the Proxmox Mail Gateway's content filter */
+    if (ml_str_is(prog, "pmg-smtp-filter")) { /* the Proxmox Mail Gateway's content filter */
         rec->mta = ML_PMG;
         rec->instance = prog;
         rec->service.p = prog.p + prog.len; /* empty, not absent */
@@ -353,7 +342,7 @@ static int classify_program(struct ml_str prog, struct ml_rec *rec)
     if (first == NULL) {
         if (name_in(prog, own_names))
             return ML_OWN;
-        if (str_is(prog, "postfix")) {
+        if (ml_str_is(prog, "postfix")) {
             rec->mta = ML_POSTFIX;
         } else if (name_in(prog, sendmail_names)) {
             rec->mta = ML_SENDMAIL;
@@ -377,246 +366,6 @@ static int classify_program(struct ml_str prog, struct ml_rec *rec)
         return ML_OTHER_PROGRAM;
     rec->mta = ML_POSTFIX;
     return 0;
-}
-
-/* ------------------------------------------------------- key=value lists */
-
-enum kv_rc { KV_OK = 0, KV_END = 1, KV_BAD = -1 };
-
-/* Length of a key ("orig_to", "sasl_username") at p followed by '=', or 0. */
-static size_t key_len(const char *p, const char *end)
-{
-    const char *q = p;
-
-    while (q < end && q - p < 32 &&
-           ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
-            *q == '_' || *q == '-'))
-        q++;
-    return q > p && q < end && *q == '=' ? (size_t)(q - p) : 0;
-}
-
-/*
- * The next "key=value" at *pp (which points at a key). The value runs to
- * the ", " that is followed by another key, or to the end; Postfix
- * "status" and Sendmail "stat" are last and take the rest of the line,
- * whatever their text holds. Advances *pp past the value and its ", ".
- */
-static int kv_next(const char **pp, const char *end, struct ml_str *key, struct ml_str *val)
-{
-    const char *p = *pp, *c;
-    size_t klen;
-
-    if (p >= end)
-        return KV_END;
-    if ((klen = key_len(p, end)) == 0)
-        return KV_BAD;
-    key->p = p;
-    key->len = klen;
-    p += klen + 1;
-    val->p = p;
-    if (str_is(*key, "status") || str_is(*key, "stat")) {
-        val->len = (size_t)(end - p);
-        *pp = end;
-        return KV_OK;
-    }
-    for (c = p; (c = memchr(c, ',', (size_t)(end - c))) != NULL; c++) {
-        if (c + 2 < end && c[1] == ' ' && key_len(c + 2, end) > 0) {
-            val->len = (size_t)(c - p);
-            *pp = c + 2;
-            return KV_OK;
-        }
-    }
-    val->len = (size_t)(end - p);
-    *pp = end;
-    return KV_OK;
-}
-
-#define KV_ANGLE 1 /* value may be an <address> */
-
-/* Where each key we keep lands in the record; other keys are skipped. */
-static const struct kv_field {
-    const char *name;
-    unsigned char flags;
-    unsigned short off;
-} kv_fields[] = {
-    { "to", KV_ANGLE, offsetof(struct ml_rec, to) },
-    { "orig_to", KV_ANGLE, offsetof(struct ml_rec, orig_to) },
-    { "from", KV_ANGLE, offsetof(struct ml_rec, from) },
-    { "relay", 0, offsetof(struct ml_rec, relay) },
-    { "reply", 0, offsetof(struct ml_rec, reply) }, /* Sendmail */
-    { "delay", 0, offsetof(struct ml_rec, delay) },
-    { "delays", 0, offsetof(struct ml_rec, delays) },
-    { "xdelay", 0, offsetof(struct ml_rec, xdelay) },
-    { "mailer", 0, offsetof(struct ml_rec, mailer) },
-    { "dsn", 0, offsetof(struct ml_rec, dsn) },
-    { "size", 0, offsetof(struct ml_rec, size) },
-    { "nrcpt", 0, offsetof(struct ml_rec, nrcpt) },  /* Postfix */
-    { "nrcpts", 0, offsetof(struct ml_rec, nrcpt) }, /* Sendmail */
-    { "msgid", KV_ANGLE, offsetof(struct ml_rec, message_id) },
-    { "client", 0, offsetof(struct ml_rec, client) },
-    { "sasl_username", 0, offsetof(struct ml_rec, sasl_username) },
-    { NULL, 0, 0 },
-};
-
-/*
- * "<addr>" -> "addr". Postfix always brackets (to=<%s>), so the outer pair
- * goes; for Sendmail only a value with a single '<' is one address.
- */
-static void strip_angle(struct ml_str *s, bool single_only)
-{
-    if (s->len < 2 || s->p[0] != '<' || s->p[s->len - 1] != '>')
-        return;
-    if (single_only && memchr(s->p + 1, '<', s->len - 2) != NULL)
-        return;
-    s->p++;
-    s->len -= 2;
-}
-
-static const char *find(const char *p, size_t n, const char *lit)
-{
-    return memmem(p, n, lit, strlen(lit));
-}
-
-/* PMG's answer to the hop into its filter, "250 2.5.0 OK (FID)" or "250
- * 2.7.0 BLOCKED (FID)": FID -> filter_id (pmg-log-tracker reads it so). */
-static void pmg_filter_reply(struct ml_rec *rec)
-{
-    static const char *const heads[] = { "250 2.5.0 OK (", "250 2.7.0 BLOCKED (" };
-    const char *p = rec->status_text.p, *end = p + rec->status_text.len, *id;
-
-    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-        size_t n = strlen(heads[i]);
-
-        if (rec->status_text.len <= n + 1 || memcmp(p, heads[i], n) != 0 || end[-1] != ')')
-            continue;
-        for (id = p + n; id < end - 1 && ((*id >= '0' && *id <= '9') ||
-                                          (*id >= 'A' && *id <= 'Z') || (*id >= 'a' && *id <= 'z'));
-             id++)
-            ;
-        if (id == end - 1 && id > p + n) {
-            rec->filter_id.p = p + n;
-            rec->filter_id.len = (size_t)(id - (p + n));
-        }
-        return;
-    }
-}
-
-/* Postfix "sent (text)" -> status "sent", status_text "text"; "queued as
- * QID" in the text (the next hop's queue id) -> new_queue_id. */
-static void postfix_status(struct ml_str v, struct ml_rec *rec)
-{
-    const char *sp = memchr(v.p, ' ', v.len), *end = v.p + v.len, *q;
-
-    rec->status.p = v.p;
-    rec->status.len = sp ? (size_t)(sp - v.p) : v.len;
-    if (sp == NULL || sp + 1 >= end || sp[1] != '(')
-        return;
-    rec->status_text.p = sp + 2;
-    rec->status_text.len = (size_t)(end - (sp + 2)) - (end[-1] == ')' && end - 1 > sp + 1);
-    pmg_filter_reply(rec);
-    if ((q = find(rec->status_text.p, rec->status_text.len, "queued as ")) != NULL) {
-        const char *id = q + 10, *e = id, *text_end = rec->status_text.p + rec->status_text.len;
-
-        while (e < text_end && ((*e >= '0' && *e <= '9') || (*e >= 'A' && *e <= 'Z') ||
-                                (*e >= 'a' && *e <= 'z')))
-            e++;
-        if (e > id) {
-            rec->new_queue_id.p = id;
-            rec->new_queue_id.len = (size_t)(e - id);
-        }
-    }
-}
-
-/* Letters and digits at p (a queue id), up to end. */
-static size_t id_len(const char *p, const char *end)
-{
-    const char *e = p;
-
-    while (e < end && ((*e >= '0' && *e <= '9') || (*e >= 'A' && *e <= 'Z') ||
-                       (*e >= 'a' && *e <= 'z')))
-        e++;
-    return (size_t)(e - p);
-}
-
-/*
- * The next hop's queue id in a Sendmail "Sent" text, when the next hop
- * said it: a Sendmail MTA answers "250 2.0.0 QID Message accepted for
- * delivery" (srvrsmtp.c; the MSP hands every message to the MTA so),
- * Postfix "250 2.0.0 Ok: queued as QID". Sendmail logs the reply without
- * its code.
- */
-static void sendmail_next_hop(struct ml_rec *rec)
-{
-    const char *t = rec->status_text.p, *end = t + rec->status_text.len, *q;
-    size_t n;
-
-    if (t == NULL)
-        return;
-    if ((q = find(t, rec->status_text.len, "queued as ")) != NULL) {
-        q += 10;
-        n = id_len(q, end);
-    } else {
-        n = id_len(t, end);
-        q = t;
-        if (n < 8 || (size_t)(end - t) != n + 30 ||
-            memcmp(t + n, " Message accepted for delivery", 30) != 0)
-            n = 0;
-    }
-    if (n > 0) {
-        rec->new_queue_id.p = q;
-        rec->new_queue_id.len = n;
-    }
-}
-
-/* Sendmail "Deferred: Connection refused by x" -> "Deferred" and
- * "Connection refused by x"; "Sent (OK id=1x)" -> "Sent" and "OK id=1x". */
-static void sendmail_status(struct ml_str v, struct ml_rec *rec)
-{
-    const char *p = v.p, *end = v.p + v.len;
-
-    while (p < end && *p != ' ' && *p != ':' && *p != '(')
-        p++;
-    rec->status.p = v.p;
-    rec->status.len = (size_t)(p - v.p);
-    while (p < end && (*p == ':' || *p == ' '))
-        p++;
-    if (p == end)
-        return;
-    if (*p == '(' && end[-1] == ')' && end - p >= 2) {
-        p++;
-        end--;
-    }
-    rec->status_text.p = p;
-    rec->status_text.len = (size_t)(end - p);
-    if (str_is(rec->status, "Sent"))
-        sendmail_next_hop(rec);
-}
-
-/* Read a field list from p to end into rec. */
-static void kv_fields_read(const char *p, const char *end, struct ml_rec *rec)
-{
-    struct ml_str key, val;
-    bool sendmail = rec->mta == ML_SENDMAIL;
-
-    while (kv_next(&p, end, &key, &val) == KV_OK) {
-        if (str_is(key, "status") || str_is(key, "stat")) {
-            if (sendmail)
-                sendmail_status(val, rec);
-            else
-                postfix_status(val, rec);
-            break;
-        }
-        for (const struct kv_field *f = kv_fields; f->name != NULL; f++) {
-            if (str_is(key, f->name)) {
-                struct ml_str *dst = (struct ml_str *)((char *)rec + f->off);
-
-                *dst = val;
-                if (f->flags & KV_ANGLE)
-                    strip_angle(dst, sendmail);
-                break;
-            }
-        }
-    }
 }
 
 /* -------------------------------------------------------------- bodies */
@@ -651,11 +400,11 @@ static void postfix_body(const char *b, size_t n, pcre2_match_data *md, struct m
     mark = (const char *)pcre2_get_mark(md);
     switch (mark ? *mark : 0) {
     case 'D':
-        kv_fields_read(fields, end, rec);
+        maillog_parse_fields(fields, end, rec);
         if (rec->to.p != NULL && rec->status.p != NULL) {
             /* address verification: "deliverable", "undeliverable[-but-not-cached]" */
-            rec->kind = starts_with(rec->status, "deliverable") ||
-                                starts_with(rec->status, "undeliverable")
+            rec->kind = ml_starts_with(rec->status, "deliverable") ||
+                                ml_starts_with(rec->status, "undeliverable")
                             ? ML_VERIFY
                             : ML_DELIVERY;
         }
@@ -675,7 +424,7 @@ static void postfix_body(const char *b, size_t n, pcre2_match_data *md, struct m
         rec->kind = ML_REMOVED;
         break;
     case 'C':
-        kv_fields_read(fields, end, rec);
+        maillog_parse_fields(fields, end, rec);
         if (rec->client.p != NULL) {
             rec->kind = ML_CLIENT;
             rec->client_addr = client_addr(rec->client);
@@ -685,7 +434,7 @@ static void postfix_body(const char *b, size_t n, pcre2_match_data *md, struct m
         rec->kind = ML_MESSAGE_ID;
         rec->message_id.p = rest;
         rec->message_id.len = (size_t)(end - rest);
-        strip_angle(&rec->message_id, false);
+        maillog_parse_strip_angle(&rec->message_id, false);
         break;
     case 'P':
         rec->kind = ML_PICKUP;
@@ -715,9 +464,9 @@ static void sendmail_notice(const char *b, size_t n, const PCRE2_SIZE *ov, struc
     rec->new_queue_id = ml_cap(ov, ml.s_nqid, b);
     rec->status = ml_cap(ov, ml.s_notice, b);
     rec->status_text = text;
-    if (starts_with(text, "Warning: could not send message for past"))
+    if (ml_starts_with(text, "Warning: could not send message for past"))
         k = 1;
-    else if (starts_with(text, "Return receipt"))
+    else if (ml_starts_with(text, "Return receipt"))
         k = 2;
     rec->notice.p = notices[k];
     rec->notice.len = strlen(notices[k]);
@@ -739,87 +488,11 @@ static void sendmail_body(const char *b, size_t n, pcre2_match_data *md, struct 
         sendmail_notice(b, n, ov, rec);
         return;
     }
-    kv_fields_read(b + ov[2 * ml.s_qid + 1] + 2, b + n, rec);
+    maillog_parse_fields(b + ov[2 * ml.s_qid + 1] + 2, b + n, rec);
     if (*mark == 'T' && rec->to.p != NULL && rec->status.p != NULL)
         rec->kind = ML_SM_TO;
     else if (*mark == 'F' && rec->from.p != NULL)
         rec->kind = ML_SM_FROM;
-}
-
-/* "<addr>" at *pp (before end): addr as a slice, *pp past the '>'. */
-static int angle_addr(const char **pp, const char *end, struct ml_str *out)
-{
-    const char *p = *pp, *gt;
-
-    if (p >= end || *p != '<' || (gt = memchr(p, '>', (size_t)(end - p))) == NULL)
-        return -1;
-    out->p = p + 1;
-    out->len = (size_t)(gt - p - 1);
-    *pp = gt + 1;
-    return 0;
-}
-
-/* The fate of a mail in pmg-smtp-filter's TEXT (t to end): its word for
- * rec->status, with to/new_queue_id/message_id set, or an absent slice. */
-static struct ml_str pmg_fate(const char *t, const char *end, struct ml_rec *rec)
-{
-    static const struct ml_str none = { NULL, 0 };
-    const char *q, *w;
-
-    if (end - t > 21 && memcmp(t, "new mail message-id=", 20) == 0) {
-        q = t + 20;
-        return angle_addr(&q, end, &rec->message_id) < 0 ? none : (struct ml_str){ t, 3 };
-    }
-    if (end - t > 16 && memcmp(t, "accept mail to ", 15) == 0) {
-        q = t + 15;
-        if (angle_addr(&q, end, &rec->to) < 0 || end - q < 4 || memcmp(q, " (", 2) != 0)
-            return none;
-        for (w = q += 2; q < end && *q != ')' && *q != ' '; q++)
-            ;
-        if (q == end || *q != ')' || q == w)
-            return none;
-        rec->new_queue_id = (struct ml_str){ w, (size_t)(q - w) };
-        return (struct ml_str){ t, 6 };
-    }
-    if (end - t > 16 && memcmp(t, "moved mail for ", 15) == 0) {
-        q = t + 15;
-        if (angle_addr(&q, end, &rec->to) < 0 ||
-            (w = find(q, (size_t)(end - q), "quarantine")) == NULL)
-            return none;
-        return (struct ml_str){ w, 10 };
-    }
-    if (end - t > 15 && memcmp(t, "block mail to ", 14) == 0) {
-        q = t + 14;
-        return angle_addr(&q, end, &rec->to) < 0 ? none : (struct ml_str){ t, 5 };
-    }
-    return none;
-}
-
-/*
- * pmg-smtp-filter: "FID: TEXT" with the filter's own id (alphanumeric, up
- * to 25 characters, as pmg-log-tracker reads it). The four TEXTs of a
- * mail's fate are ML_FILTER (see maillog_parse.h); "processing time", "SA
- * score" and the rest are ML_OTHER with the id. rsyslog's "#012" (an
- * escaped newline) after the Message-ID is not part of it.
- */
-static void pmg_body(const char *b, size_t n, struct ml_rec *rec)
-{
-    const char *end = b + n, *p = b;
-
-    rec->kind = ML_OTHER;
-    while (p < end && p - b < 25 && ((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
-                                     (*p >= 'a' && *p <= 'z')))
-        p++;
-    if (p == b || end - p < 2 || p[0] != ':' || p[1] != ' ')
-        return; /* "2023/06/23-14:26:29 CONNECT TCP Peer: ...", "starting database ..." */
-    rec->queue_id = (struct ml_str){ b, (size_t)(p - b) };
-    rec->status = pmg_fate(p + 2, end, rec);
-    if (rec->status.p == NULL) {
-        rec->to = rec->new_queue_id = rec->message_id = (struct ml_str){ NULL, 0 };
-        return;
-    }
-    rec->status_text = (struct ml_str){ p + 2, (size_t)(end - (p + 2)) };
-    rec->kind = ML_FILTER;
 }
 
 /* --------------------------------------------------------------- public */
@@ -845,11 +518,11 @@ int maillog_parse(const char *line, size_t len, struct ml_clock *clock, struct m
     if ((ov = ml_match(ml.header, line, len, md)) == NULL)
         return ML_GARBAGE;
     if ((iso = ov[2 * ml.iso] != PCRE2_UNSET))
-        rc = ts_rfc3339(ml_cap(ov, ml.iso, line), &ts);
+        rc = maillog_clock_rfc3339(ml_cap(ov, ml.iso, line), &ts);
     else
-        rc = ts_traditional(ml_cap(ov, ml.mon, line), ml_cap(ov, ml.day, line),
-                            ml_cap(ov, ml.hms, line), ml_cap(ov, ml.frac, line), clock, &ts,
-                            &local);
+        rc = maillog_clock_traditional(ml_cap(ov, ml.mon, line), ml_cap(ov, ml.day, line),
+                                       ml_cap(ov, ml.hms, line), ml_cap(ov, ml.frac, line),
+                                       clock, &ts, &local);
     if (rc != 0)
         return ML_GARBAGE;
     if ((rc = classify_program(ml_cap(ov, ml.prog, line), rec)) != 0) {
@@ -864,7 +537,7 @@ int maillog_parse(const char *line, size_t len, struct ml_clock *clock, struct m
     if (rec->mta == ML_POSTFIX)
         postfix_body(line + ov[1], len - ov[1], md, rec);
     else if (rec->mta == ML_PMG)
-        pmg_body(line + ov[1], len - ov[1], rec);
+        maillog_parse_pmg(line + ov[1], len - ov[1], rec);
     else
         sendmail_body(line + ov[1], len - ov[1], md, rec);
     clock->last_ms = ts;

@@ -4,7 +4,8 @@
  * infers the year of a traditional syslog timestamp (see maillog_parse.h:
  * struct ml_clock, maillog_clock_init, maillog_clock_set_anchor,
  * maillog_clock_zone_changed). Part of maillog_parse.c, which calls
- * ts_traditional() and ts_rfc3339() (maillog_parse_int.h).
+ * maillog_clock_traditional() and maillog_clock_rfc3339()
+ * (maillog_parse_int.h).
  *
  * A traditional timestamp ("Nov 22 06:30:19") has no year and is local
  * time: the year is inferred from the previous line and the file's own
@@ -60,7 +61,7 @@ static int month_number(const char *p)
     return 0; /* the pattern allows only the twelve names */
 }
 
-int digits(const char *p, size_t n)
+static int digits(const char *p, size_t n)
 {
     int v = 0;
 
@@ -115,8 +116,9 @@ static int64_t utc_offset_ms(int64_t utc_ms)
  * where an hour of offset is noise against tolerances of days; only the
  * chosen time is converted to UTC. *local is the local wall-clock time.
  */
-int ts_traditional(struct ml_str mon, struct ml_str day, struct ml_str hms,
-                   struct ml_str frac, struct ml_clock *clock, int64_t *ms, int64_t *local)
+int maillog_clock_traditional(struct ml_str mon, struct ml_str day, struct ml_str hms,
+                              struct ml_str frac, struct ml_clock *clock, int64_t *ms,
+                              int64_t *local)
 {
     int m = month_number(mon.p), d = digits(day.p, day.len);
     int h = digits(hms.p, 2), mi = digits(hms.p + 3, 2), s = digits(hms.p + 6, 2);
@@ -148,7 +150,7 @@ int ts_traditional(struct ml_str mon, struct ml_str day, struct ml_str hms,
 }
 
 /* An RFC 3339 timestamp; "+0100" (journalctl short-iso) gains its colon. */
-int ts_rfc3339(struct ml_str iso, int64_t *ms)
+int maillog_clock_rfc3339(struct ml_str iso, int64_t *ms)
 {
     char buf[48];
     size_t n = iso.len;

@@ -37,12 +37,12 @@
  * lost (one warning, naming the ends of the gap); a rotated file is
  * recognised only once its first bytes are there (not for an empty one).
  *
- *   tail_open(path, pos, err)      a follower; pos = saved position or NULL
+ *   tail_open(path, pos, max_line, err)  a follower; pos = saved position or NULL
  *                                  (NULL: start at the end of the file, so a
  *                                  first start does not replay history; see
  *                                  tail_open_from_start)
- *   tail_open_from_start(path, err)
- *   tail_next(t, &line, &len, &pos)
+ *   tail_open_from_start(path, max_line, err)
+ *   tail_next(t, &line, &len, &truncated, &pos)
  *       1 with the next complete line (without "\n"; valid until the next
  *       call) and the position after it; 0 when nothing more is available
  *       now; -1 on an error (warned once; the follower retries at the next
@@ -59,9 +59,11 @@
  *                                  soon as the new file has data, after one
  *                                  more read). tail_next returns 0 meanwhile.
  *   tail_close(t)                  returns NULL
- *
- *   struct tail_pos is plain data: serialize it with tail_pos_encode/decode
- *   (a small JSON object) for the checkpoint.
+ *   tail_pos_encode(pos)           struct tail_pos (plain data) as a small
+ *                                  JSON object for the checkpoint, malloc'ed
+ *   tail_pos_decode(json, pos, err)
+ *                                  the reverse: 0, or -1 + err when json is
+ *                                  not a valid position
  */
 #ifndef MH_TAIL_FILE_H
 #define MH_TAIL_FILE_H

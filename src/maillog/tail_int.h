@@ -18,6 +18,7 @@
  *   tail_src_init_gz         take a gzip'ed rotated file as a (finite) source
  *   tail_src_read            pread, or read a gzip'ed source's decompressed bytes
  *   tail_siblings            the log's rotated files, oldest first
+ *   tail_sibs_free           free what tail_siblings returned
  *   tail_sib_open            open one and check it is the file a position names
  *
  * The follower (struct tail, the reading model, rotation and truncation)

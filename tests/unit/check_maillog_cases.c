@@ -7,7 +7,7 @@
  * Case file format (one test point per file; a failure names file:line):
  *   # comment; a blank line ends a case
  *   case: NAME                   starts a case
- *   option: NAME [VALUE]         an mlc_opts setting (table case_options below)
+ *   option: NAME [VALUE]         an maillog_correlate_opts setting (table case_options below)
  *   now: RFC3339                 the reader's wall clock (year inference);
  *                                default 2026-11-22T12:00:00Z
  *   tz: ZONE                     TZ for traditional timestamps (default UTC)
@@ -17,8 +17,8 @@
  *                                and data members: each listed member must be
  *                                equal, a member given as null must be absent,
  *                                members not listed are not checked
- *   stat: NAME N                 an mlc_stats counter at the end of the case
- * Every line is parsed with maillog_parse and fed to mlc_feed in order;
+ *   stat: NAME N                 an maillog_correlate_stats counter at the end of the case
+ * Every line is parsed with maillog_parse and fed to maillog_correlate_feed in order;
  * the number of events must equal the number of "event:" lines. A line the
  * parser refuses is fed nothing (as in the reader, which counts it).
  */
@@ -61,7 +61,7 @@ struct kase {
     const char *file;
     int lineno; /* of "case:" */
     char *name;
-    struct mlc_opts opts;
+    struct maillog_correlate_opts opts;
     const char *lists[3][CASE_MAX_LIST + 1]; /* storage for list options */
     size_t nlist[3];
     int64_t now_ms;
@@ -167,7 +167,7 @@ static bool opt_discard_event(struct kase *k, const char *v)
                  strcmp(v, "none") == 0);
 }
 
-/* option: NAME [VALUE] -> struct mlc_opts. Add a row per new option. */
+/* option: NAME [VALUE] -> struct maillog_correlate_opts. Add a row per new option. */
 static const struct {
     const char *name;
     bool (*set)(struct kase *k, const char *value); /* false = bad value */
@@ -183,12 +183,12 @@ static const struct {
     { "discard_event", opt_discard_event },
 };
 
-/* stat: NAME N -> struct mlc_stats. Add a row per new counter. */
+/* stat: NAME N -> struct maillog_correlate_stats. Add a row per new counter. */
 static const struct {
     const char *name;
     size_t off;
 } case_stats[] = {
-#define ST(f) { #f, offsetof(struct mlc_stats, f) }
+#define ST(f) { #f, offsetof(struct maillog_correlate_stats, f) }
     ST(records), ST(events), ST(tracked), ST(dropped_full), ST(dropped_age), ST(orphans),
     ST(skipped_probe), ST(skipped_bounce), ST(skipped_filter), ST(filter_hops),
     ST(filter_unlinked),
@@ -273,7 +273,7 @@ static void run_case(struct run *r, struct kase *k)
 {
     struct ml_clock clock;
     struct ml_rec rec;
-    mlc_t *c;
+    maillog_correlate_t *c;
     size_t i, n;
     bool ok = true;
     int before = r->failures;
@@ -283,12 +283,12 @@ static void run_case(struct run *r, struct kase *k)
     r->cases++;
     set_tz(k->tz);
     r->got = json_array();
-    c = mlc_new(&k->opts, collect, r);
+    c = maillog_correlate_new(&k->opts, collect, r);
     maillog_clock_init(&clock, k->now_ms); /* converts with the zone rules of TZ */
     for (i = 0; i < k->nlines; i++)
         if (maillog_parse(k->lines[i], strlen(k->lines[i]), &clock, &rec) == 0)
-            mlc_feed(c, &rec);
-    mlc_flush(c, INT64_MAX); /* end of input */
+            maillog_correlate_feed(c, &rec);
+    maillog_correlate_flush(c, INT64_MAX); /* end of input */
     n = json_array_size(r->got);
     for (i = 0; i < k->nex && i < n; i++)
         ok = match_event(r, k, &k->ex[i], json_array_get(r->got, i)) && ok;
@@ -297,7 +297,7 @@ static void run_case(struct run *r, struct kase *k)
         ok = false;
     }
     for (i = 0; i < k->nst; i++) {
-        const struct mlc_stats *s = mlc_stats(c);
+        const struct maillog_correlate_stats *s = maillog_correlate_stats(c);
 
         for (size_t j = 0; j < sizeof(case_stats) / sizeof(case_stats[0]); j++) {
             if (strcmp(case_stats[j].name, k->st[i].name) != 0)
@@ -311,7 +311,7 @@ static void run_case(struct run *r, struct kase *k)
     }
     if (!ok || r->failures != before)
         print_events(r->got);
-    mlc_free(c);
+    maillog_correlate_free(c);
     json_decref(r->got);
     r->got = NULL;
     set_tz(NULL);

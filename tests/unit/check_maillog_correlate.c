@@ -59,17 +59,17 @@ static struct ml_rec rec(enum ml_kind kind, const char *qid, int64_t ts)
     return r;
 }
 
-static void feed_active(mlc_t *c, const char *qid, const char *from, int64_t ts)
+static void feed_active(maillog_correlate_t *c, const char *qid, const char *from, int64_t ts)
 {
     struct ml_rec r = rec(ML_QUEUE_ACTIVE, qid, ts);
 
     r.from = S(from);
     r.size = S("1234");
     r.nrcpt = S("1");
-    mlc_feed(c, &r);
+    maillog_correlate_feed(c, &r);
 }
 
-static void feed_delivery(mlc_t *c, const char *qid, const char *to, const char *status,
+static void feed_delivery(maillog_correlate_t *c, const char *qid, const char *to, const char *status,
                           const char *dsn, const char *text, int64_t ts)
 {
     struct ml_rec r = rec(ML_DELIVERY, qid, ts);
@@ -81,16 +81,16 @@ static void feed_delivery(mlc_t *c, const char *qid, const char *to, const char 
     r.relay = S("mx.example.net[192.0.2.1]:25");
     r.delay = S("0.52");
     r.delays = S("0.02/0.01/0.2/0.29");
-    mlc_feed(c, &r);
+    maillog_correlate_feed(c, &r);
 }
 
-static mlc_t *fresh(bool emit_sent)
+static maillog_correlate_t *fresh(bool emit_sent)
 {
-    struct mlc_opts o = { .emit_sent = emit_sent };
+    struct maillog_correlate_opts o = { .emit_sent = emit_sent };
 
     json_decref(events);
     events = json_array();
-    return mlc_new(&o, collect, NULL);
+    return maillog_correlate_new(&o, collect, NULL);
 }
 
 static void save_cb(void *ctx, const char *qid, const char *json)
@@ -105,7 +105,7 @@ static void save_cb(void *ctx, const char *qid, const char *json)
 
 START_TEST(test_persist_restore_no_duplicate_sent)
 {
-    mlc_t *c = fresh(true), *c2;
+    maillog_correlate_t *c = fresh(true), *c2;
     json_t *saved = json_object(), *v;
     const char *qid;
     struct ml_rec rm = rec(ML_REMOVED, "H8", 5000);
@@ -113,25 +113,25 @@ START_TEST(test_persist_restore_no_duplicate_sent)
     feed_active(c, "H8", "ann@example.org", 1000);
     feed_delivery(c, "H8", "a@example.net", "deferred", "4.0.0", "busy", 2000);
     feed_active(c, "GONE", "x@example.org", 1000);
-    mlc_feed(c, &(struct ml_rec){ .kind = ML_REMOVED, .queue_id = S("GONE"), .ts_ms = 1100 });
-    mlc_take_dirty(c, save_cb, saved);
+    maillog_correlate_feed(c, &(struct ml_rec){ .kind = ML_REMOVED, .queue_id = S("GONE"), .ts_ms = 1100 });
+    maillog_correlate_take_dirty(c, save_cb, saved);
     ck_assert_uint_eq(json_object_size(saved), 1); /* GONE was removed: not saved */
-    mlc_free(c);
+    maillog_correlate_free(c);
 
     json_decref(events);
     events = json_array();
-    c2 = mlc_new(&(struct mlc_opts){ .emit_sent = true }, collect, NULL);
+    c2 = maillog_correlate_new(&(struct maillog_correlate_opts){ .emit_sent = true }, collect, NULL);
     json_object_foreach(saved, qid, v)
-        ck_assert_int_eq(mlc_restore(c2, qid, json_string_value(v), NULL), 0);
+        ck_assert_int_eq(maillog_correlate_restore(c2, qid, json_string_value(v), NULL), 0);
     feed_delivery(c2, "H8", "a@example.net", "sent", "2.0.0", "250 ok", 3000);
     ck_assert_uint_eq(json_array_size(events), 1); /* no second email.sent */
     ck_assert_str_eq(ev_type(0), "email.delivered");
     ck_assert_int_eq(ev_int(0, "attempt"), 2);
-    mlc_feed(c2, &rm);
-    mlc_take_dirty(c2, save_cb, saved);
+    maillog_correlate_feed(c2, &rm);
+    maillog_correlate_take_dirty(c2, save_cb, saved);
     ck_assert_uint_eq(json_object_size(saved), 0); /* removed: its state deleted */
-    ck_assert_uint_eq(mlc_stats(c2)->tracked, 0);
-    mlc_free(c2);
+    ck_assert_uint_eq(maillog_correlate_stats(c2)->tracked, 0);
+    maillog_correlate_free(c2);
     json_decref(saved);
 }
 END_TEST
@@ -142,7 +142,7 @@ END_TEST
  * before these were kept still loads. */
 START_TEST(test_persist_restore_orders_and_last_attempt)
 {
-    mlc_t *c = fresh(false), *c2;
+    maillog_correlate_t *c = fresh(false), *c2;
     json_t *saved = json_object(), *v;
     const char *qid;
     struct ml_rec hop = rec(ML_DELIVERY, "K1", 4000), ex = rec(ML_EXPIRED, "K1", 9000);
@@ -151,17 +151,17 @@ START_TEST(test_persist_restore_orders_and_last_attempt)
     feed_delivery(c, "OLD1", "z@example.net", "deferred", "4.4.1", "refused", 600);
     feed_active(c, "K1", "ann@example.org", 1000);
     feed_delivery(c, "K1", "a@example.net", "deferred", "4.2.0", "busy", 2000);
-    mlc_take_dirty(c, save_cb, saved);
-    mlc_free(c);
+    maillog_correlate_take_dirty(c, save_cb, saved);
+    maillog_correlate_free(c);
     json_object_set_new(saved, "PRE1", json_string("{\"from\":\"b@example.org\",\"active\":1,"
                                                    "\"seen\":1,\"flags\":2,\"rcpts\":"
                                                    "[[\"c@example.net\",null,\"x\",1,0]]}"));
 
     json_decref(events);
     events = json_array();
-    c2 = mlc_new(&(struct mlc_opts){ .emit_sent = false }, collect, NULL);
+    c2 = maillog_correlate_new(&(struct maillog_correlate_opts){ .emit_sent = false }, collect, NULL);
     json_object_foreach(saved, qid, v)
-        ck_assert_int_eq(mlc_restore(c2, qid, json_string_value(v), NULL), 0);
+        ck_assert_int_eq(maillog_correlate_restore(c2, qid, json_string_value(v), NULL), 0);
     /* b@ of K1: a remote server answers with the older message's id */
     hop.to = S("b@example.net");
     hop.status = S("sent");
@@ -169,8 +169,8 @@ START_TEST(test_persist_restore_orders_and_last_attempt)
     hop.relay = S("mx.example.net[192.0.2.1]:25");
     hop.status_text = S("250 2.0.0 Ok: queued as OLD1");
     hop.new_queue_id = S("OLD1");
-    mlc_feed(c2, &hop);
-    mlc_feed(c2, &ex);
+    maillog_correlate_feed(c2, &hop);
+    maillog_correlate_feed(c2, &ex);
     ck_assert_uint_eq(json_array_size(events), 2);
     ck_assert_str_eq(ev_type(0), "email.delivered");
     ck_assert_ptr_null(ev_str(0, "reinjected_queue_id"));
@@ -179,25 +179,25 @@ START_TEST(test_persist_restore_orders_and_last_attempt)
     ck_assert_str_eq(ev_str(1, "dsn"), "4.2.0");
     ck_assert_str_eq(ev_str(1, "relay"), "mx.example.net[192.0.2.1]:25");
     ck_assert_str_eq(ev_str(1, "smtp_response"), "busy");
-    mlc_free(c2);
+    maillog_correlate_free(c2);
     json_decref(saved);
 }
 END_TEST
 
 /* Hops into a content filter that wait for their re-injected message are
- * bounded in number (the oldest go first) and in time (mlc_expire), each
+ * bounded in number (the oldest go first) and in time (maillog_correlate_expire), each
  * one that goes counted; PMG filter states are bounded too. */
 START_TEST(test_filter_links_bounded)
 {
     static const char *const filters[] = { "127.0.0.1:10024", NULL };
-    mlc_t *c;
+    maillog_correlate_t *c;
     char qid[16], mid[32], fid[24], line[160];
     struct ml_rec r;
     int i;
 
     json_decref(events);
     events = json_array();
-    c = mlc_new(&(struct mlc_opts){ .content_filters = filters, .filter_window_s = 60 }, collect,
+    c = maillog_correlate_new(&(struct maillog_correlate_opts){ .content_filters = filters, .filter_window_s = 60 }, collect,
                 NULL);
     for (i = 0; i < 5000; i++) {
         snprintf(qid, sizeof(qid), "A%08X", (unsigned)i);
@@ -205,46 +205,46 @@ START_TEST(test_filter_links_bounded)
         feed_active(c, qid, "ann@example.org", 1000 + i);
         r = rec(ML_MESSAGE_ID, qid, 1000 + i);
         r.message_id = S(mid);
-        mlc_feed(c, &r);
+        maillog_correlate_feed(c, &r);
         r = rec(ML_DELIVERY, qid, 1000 + i);
         r.to = S("bob@example.net");
         r.status = S("sent");
         r.dsn = S("2.0.0");
         r.relay = S("127.0.0.1[127.0.0.1]:10024");
         r.status_text = S("250 2.0.0 Ok, accepted");
-        mlc_feed(c, &r);
+        maillog_correlate_feed(c, &r);
         snprintf(fid, sizeof(fid), "F%016X", (unsigned)i);
         snprintf(line, sizeof(line), "new mail message-id=<%s>", mid);
         r = (struct ml_rec){ .kind = ML_FILTER, .mta = ML_PMG, .queue_id = S(fid),
                              .ts_ms = 1000 + i, .status = S("new"), .message_id = S(mid) };
-        mlc_feed(c, &r);
+        maillog_correlate_feed(c, &r);
     }
     ck_assert_uint_eq(json_array_size(events), 0); /* no hop is a delivery */
-    ck_assert_uint_eq(mlc_stats(c)->filter_hops, 5000);
-    ck_assert_uint_eq(mlc_stats(c)->filter_unlinked, 5000 - 4096);
-    mlc_expire(c, 1000 + 5000 + 61 * 1000);
-    ck_assert_uint_eq(mlc_stats(c)->filter_unlinked, 5000);
-    mlc_free(c); /* valgrind: what is left is freed */
+    ck_assert_uint_eq(maillog_correlate_stats(c)->filter_hops, 5000);
+    ck_assert_uint_eq(maillog_correlate_stats(c)->filter_unlinked, 5000 - 4096);
+    maillog_correlate_expire(c, 1000 + 5000 + 61 * 1000);
+    ck_assert_uint_eq(maillog_correlate_stats(c)->filter_unlinked, 5000);
+    maillog_correlate_free(c); /* valgrind: what is left is freed */
 }
 END_TEST
 
 START_TEST(test_bounded)
 {
-    mlc_t *c = mlc_new(&(struct mlc_opts){ .max_messages = 100, .max_age_s = 60 }, collect, NULL);
+    maillog_correlate_t *c = maillog_correlate_new(&(struct maillog_correlate_opts){ .max_messages = 100, .max_age_s = 60 }, collect, NULL);
     char qid[16];
 
     for (int i = 0; i < 1000; i++) {
         snprintf(qid, sizeof(qid), "Q%d", i);
         feed_active(c, qid, "a@b.c", 1000 + i);
     }
-    ck_assert_uint_eq(mlc_stats(c)->tracked, 100);
-    ck_assert_uint_eq(mlc_stats(c)->dropped_full, 900);
-    mlc_expire(c, 1000 + 999 + 61 * 1000);
-    ck_assert_uint_eq(mlc_stats(c)->tracked, 0);
+    ck_assert_uint_eq(maillog_correlate_stats(c)->tracked, 100);
+    ck_assert_uint_eq(maillog_correlate_stats(c)->dropped_full, 900);
+    maillog_correlate_expire(c, 1000 + 999 + 61 * 1000);
+    ck_assert_uint_eq(maillog_correlate_stats(c)->tracked, 0);
     json_t *sink = json_object();
-    mlc_take_dirty(c, save_cb, sink); /* frees the removed states */
+    maillog_correlate_take_dirty(c, save_cb, sink); /* frees the removed states */
     json_decref(sink);
-    mlc_free(c);
+    maillog_correlate_free(c);
 }
 END_TEST
 
@@ -263,12 +263,12 @@ static json_t *ids_of_events(void)
  * lost position or a copy of the log to a new inode */
 static json_t *run_ids(const char *source, bool replay)
 {
-    struct mlc_opts o = { .emit_sent = true, .source = source };
-    mlc_t *c;
+    struct maillog_correlate_opts o = { .emit_sent = true, .source = source };
+    maillog_correlate_t *c;
 
     json_decref(events);
     events = json_array();
-    c = mlc_new(&o, collect, NULL);
+    c = maillog_correlate_new(&o, collect, NULL);
     feed_active(c, "ID1", "ann@example.org", 1000);
     feed_delivery(c, "ID1", "x@example.net", "deferred", "4.4.1", "connect timed out", 2000);
     feed_delivery(c, "ID1", "x@example.net", "deferred", "4.4.1", "connect timed out", 302000);
@@ -278,7 +278,7 @@ static json_t *run_ids(const char *source, bool replay)
         feed_delivery(c, "ID1", "x@example.net", "deferred", "4.4.1", "connect timed out", 302000);
     }
     feed_delivery(c, "ID1", "x@example.net", "sent", "2.0.0", "250 ok", 903000);
-    mlc_free(c);
+    maillog_correlate_free(c);
     return ids_of_events();
 }
 
@@ -316,7 +316,7 @@ START_TEST(test_ids_deterministic)
 }
 END_TEST
 /* Lines through the real parser, in a fixed year. */
-static void feed_lines(mlc_t *c, const char *const *lines)
+static void feed_lines(maillog_correlate_t *c, const char *const *lines)
 {
     struct ml_clock clock;
     struct ml_rec r;
@@ -324,17 +324,17 @@ static void feed_lines(mlc_t *c, const char *const *lines)
     maillog_clock_init(&clock, 1795348800000LL); /* 2026-11-22T12:00:00Z */
     for (; *lines; lines++)
         if (maillog_parse(*lines, strlen(*lines), &clock, &r) == 0)
-            mlc_feed(c, &r);
+            maillog_correlate_feed(c, &r);
 }
 
-static mlc_t *restore_all(json_t *saved)
+static maillog_correlate_t *restore_all(json_t *saved)
 {
-    mlc_t *c = mlc_new(&(struct mlc_opts){ .emit_sent = true }, collect, NULL);
+    maillog_correlate_t *c = maillog_correlate_new(&(struct maillog_correlate_opts){ .emit_sent = true }, collect, NULL);
     const char *qid;
     json_t *v;
 
     json_object_foreach(saved, qid, v)
-        ck_assert_int_eq(mlc_restore(c, qid, json_string_value(v), NULL), 0);
+        ck_assert_int_eq(maillog_correlate_restore(c, qid, json_string_value(v), NULL), 0);
     return c;
 }
 
@@ -361,28 +361,28 @@ START_TEST(test_sendmail_persist_restore)
         "xdelay=00:00:01, mailer=esmtp, pri=31200, relay=c. [192.0.2.10], dsn=2.0.0, stat=Sent (ok)",
         NULL,
     };
-    mlc_t *c = fresh(true);
+    maillog_correlate_t *c = fresh(true);
     json_t *saved = json_object();
 
     feed_lines(c, before);
     ck_assert_uint_eq(json_array_size(events), 2); /* 5AMAY0's; 5AMAU0's are held */
-    mlc_take_dirty(c, save_cb, saved);
+    maillog_correlate_take_dirty(c, save_cb, saved);
     ck_assert_uint_eq(json_object_size(saved), 3);
-    mlc_free(c); /* the held events live on in the saved state only */
+    maillog_correlate_free(c); /* the held events live on in the saved state only */
 
     json_decref(events);
     events = json_array();
     c = restore_all(saved);
     feed_lines(c, after);
-    mlc_flush(c, INT64_MAX);
+    maillog_correlate_flush(c, INT64_MAX);
     ck_assert_uint_eq(json_array_size(events), 2);
     ck_assert_str_eq(ev_type(0), "email.sent");
     ck_assert_str_eq(ev_type(1), "email.delivered");
     ck_assert_int_eq(ev_int(1, "size"), 297); /* from the from= line after the restart */
-    mlc_take_dirty(c, save_cb, saved);
-    ck_assert_uint_eq(mlc_stats(c)->tracked, 0); /* the notice's line closed its parent */
+    maillog_correlate_take_dirty(c, save_cb, saved);
+    ck_assert_uint_eq(maillog_correlate_stats(c)->tracked, 0); /* the notice's line closed its parent */
     ck_assert_uint_eq(json_object_size(saved), 0);
-    mlc_free(c);
+    maillog_correlate_free(c);
     json_decref(saved);
 }
 END_TEST
