@@ -31,7 +31,7 @@
 #define EXPIRE_FIRST_MS 10000 /* the first delivery log pass, at the latest */
 
 static void dl_ep_kick(struct dl_ep *dep);
-static void dl_kick_all(struct delivery *dl);
+static void dl_kick_all(delivery_t *dl);
 
 /* ---- items */
 
@@ -97,7 +97,7 @@ static void dl_ep_settings(struct dl_ep *dep, endpoint_t *ep)
     dep->ep = ep;
 }
 
-struct dl_ep *dl_ep_find(struct delivery *dl, const char *name)
+struct dl_ep *dl_ep_find(delivery_t *dl, const char *name)
 {
     for (struct dl_ep *dep = dl->eps; dep; dep = dep->next)
         if (!dep->gone && strcmp(dep->ep->name, name) == 0)
@@ -129,7 +129,7 @@ void dl_ep_drop_memory(struct dl_ep *dep)
     dep->memgen++;
 }
 
-static struct dl_ep *dl_ep_new(struct delivery *dl, const endpoint_t *ep)
+static struct dl_ep *dl_ep_new(delivery_t *dl, const endpoint_t *ep)
 {
     struct dl_ep *dep = xcalloc(1, sizeof(*dep));
 
@@ -145,7 +145,7 @@ static struct dl_ep *dl_ep_new(struct delivery *dl, const endpoint_t *ep)
 
 static void dl_ep_timers_cancel(struct dl_ep *dep)
 {
-    evloop_t *loop = dep->dl->d->loop;
+    evloop_t *loop = dep->dl->loop;
 
     if (dep->wait_timer)
         evloop_timer_cancel(loop, dep->wait_timer);
@@ -188,7 +188,7 @@ static void dl_ep_wait_fired(evloop_t *l, void *ctx);
 
 static void dl_wait_arm(struct dl_ep *dep, int64_t due)
 {
-    evloop_t *loop = dep->dl->d->loop;
+    evloop_t *loop = dep->dl->loop;
 
     if (dep->wait_due != 0 && dep->wait_due <= due)
         return;
@@ -343,7 +343,7 @@ static void dl_ep_kick_later(struct dl_ep *dep, int64_t ms)
 {
     if (dep->kick_timer)
         return;
-    dep->kick_timer = evloop_timer_add(dep->dl->d->loop, ms < 1 ? 1 : ms, dl_ep_kick_fired, dep);
+    dep->kick_timer = evloop_timer_add(dep->dl->loop, ms < 1 ? 1 : ms, dl_ep_kick_fired, dep);
 }
 
 /* Take up to n ready items into a new array. */
@@ -364,7 +364,7 @@ static struct dl_item **dl_take_ready(struct dl_ep *dep, size_t n)
 
 static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
 {
-    struct delivery *dl = dep->dl;
+    delivery_t *dl = dep->dl;
     struct dl_req *req = dl_req_new(dl, dep, dl_epref_ref(dep->ref), items, n, NULL);
     struct dl_outcome o = { .retry_after_s = -1 };
     mh_err_t err;
@@ -381,7 +381,7 @@ static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
 /* Send what may be sent now: concurrency, pause, batching. */
 static void dl_ep_kick(struct dl_ep *dep)
 {
-    struct delivery *dl = dep->dl;
+    delivery_t *dl = dep->dl;
     int64_t now = time_now_ms();
     size_t n;
 
@@ -409,13 +409,13 @@ static void dl_ep_kick(struct dl_ep *dep)
     dl_ep_maybe_scan(dep);
 }
 
-static void dl_kick_all(struct delivery *dl)
+static void dl_kick_all(delivery_t *dl)
 {
     for (struct dl_ep *dep = dl->eps; dep; dep = dep->next)
         dl_ep_kick(dep);
 }
 
-void delivery_kick_scans(struct delivery *dl)
+void delivery_kick_scans(delivery_t *dl)
 {
     for (struct dl_ep *dep = dl->eps; dep; dep = dep->next) {
         dl_ep_maybe_scan(dep);
@@ -432,7 +432,7 @@ void delivery_reload_endpoints(delivery_t *dl)
 
 /* Retry delay before attempt number attempts + 1: the schedule's entry,
  * +-10% jitter, divided by the time scale. */
-static int64_t dl_retry_delay_ms(const struct delivery *dl, const endpoint_t *ep, int attempts)
+static int64_t dl_retry_delay_ms(const delivery_t *dl, const endpoint_t *ep, int attempts)
 {
     int64_t base = (int64_t)ep->retry[attempts - 1] * 1000 / dl->time_scale;
     int64_t jitter = base / 10;
@@ -445,7 +445,7 @@ static int64_t dl_retry_delay_ms(const struct delivery *dl, const endpoint_t *ep
 static void dl_item_failed(struct dl_ep *dep, struct dl_item *it, const struct dl_outcome *o,
                            int64_t not_before)
 {
-    struct delivery *dl = dep->dl;
+    delivery_t *dl = dep->dl;
     const char *name = dep->ep->name;
 
     it->attempts++;
@@ -471,7 +471,7 @@ static void dl_item_failed(struct dl_ep *dep, struct dl_item *it, const struct d
 
 static void dl_outcome_test(struct dl_req *req, const struct dl_outcome *o)
 {
-    struct delivery *dl = req->dl;
+    delivery_t *dl = req->dl;
     json_t *ev = json_loadb(req->test_blob->json, req->test_blob->len, 0, NULL);
     json_t *res = json_pack("{s:b,s:b,s:i,s:I,s:s?,s:s%,s:o*}", "ok", 1, "delivered", o->ok,
                             "status", (int)o->status, "duration_ms", (json_int_t)o->duration_ms,
@@ -491,7 +491,7 @@ static void dl_outcome_test(struct dl_req *req, const struct dl_outcome *o)
 /* A request finished (delivery_http.c): account for each of its items. */
 void dl_req_done(struct dl_req *req, const struct dl_outcome *o)
 {
-    struct delivery *dl = req->dl;
+    delivery_t *dl = req->dl;
     struct dl_ep *dep = req->dep;
     int64_t not_before = 0;
 
@@ -543,9 +543,9 @@ void dl_req_done(struct dl_req *req, const struct dl_outcome *o)
 
 /* ---- the loop's round */
 
-static void dl_take_fanout(struct delivery *dl)
+static void dl_take_fanout(delivery_t *dl)
 {
-    struct fanout_item *it = fanout_take(dl->d->fanout), *next;
+    struct fanout_item *it = fanout_take(dl->fanout), *next;
     struct dl_ep *dep;
 
     for (; it; it = next) {
@@ -670,7 +670,7 @@ event_t *delivery_sample_event(const char *type, mh_err_t *err)
 
 /* ---- life */
 
-void delivery_reconfigure(delivery_t *dl, const mh_conf_t *c)
+void delivery_reconfigure(delivery_t *dl, mh_conf_t *c)
 {
     mh_err_t err;
     ssrf_allow_t *allow = ssrf_allow_parse((const char *const *)c->delivery_allow,
@@ -695,31 +695,38 @@ void delivery_reconfigure(delivery_t *dl, const mh_conf_t *c)
     dl->notify_email = xstrdup(c->notify_email);
     free(dl->sendmail);
     dl->sendmail = xstrdup(c->sendmail_path);
+    conf_ref(c);
+    conf_unref(dl->conf);
+    dl->conf = c;
 }
 
 static void dl_expire_fired(evloop_t *l, void *ctx)
 {
-    struct delivery *dl = ctx;
+    delivery_t *dl = ctx;
 
     dl->expire_timer = evloop_timer_add(l, dl->expire_period_ms, dl_expire_fired, dl);
     if (dl->log_days > 0)
         dl_expire_log(dl);
 }
 
-delivery_t *delivery_new(daemon_t *d)
+delivery_t *delivery_new(evloop_t *loop, storeq_t *storeq, fanout_t *fo, mh_conf_t *conf,
+                         struct mhd_counters *ctr)
 {
-    struct delivery *dl = xcalloc(1, sizeof(*dl));
+    delivery_t *dl = xcalloc(1, sizeof(*dl));
 
-    dl->d = d;
+    dl->loop = loop;
+    dl->storeq = storeq;
+    dl->fanout = fo;
+    dl->ctr = ctr;
     dl->ops = dl_ops_new();
-    delivery_reconfigure(dl, d->conf);
+    delivery_reconfigure(dl, conf);
     if (dl->allow == NULL)
         msg_fatal(EX_CONFIG, "delivery_allow is not valid");
     if (dl_http_init(dl) < 0)
         msg_fatal(EX_SOFTWARE, "delivery: cannot initialize libcurl");
     srandom((unsigned)(time_now_ms() ^ getpid()));
     dl_load_endpoints(dl, false);
-    dl->expire_timer = evloop_timer_add(d->loop,
+    dl->expire_timer = evloop_timer_add(loop,
                                         dl->expire_period_ms < EXPIRE_FIRST_MS
                                             ? dl->expire_period_ms : EXPIRE_FIRST_MS,
                                         dl_expire_fired, dl);
@@ -782,15 +789,16 @@ delivery_t *delivery_free(delivery_t *dl)
         dl_ep_free_if_gone(dep);
     }
     if (dl->expire_timer)
-        evloop_timer_cancel(dl->d->loop, dl->expire_timer);
+        evloop_timer_cancel(dl->loop, dl->expire_timer);
     if (dl->curl_timer)
-        evloop_timer_cancel(dl->d->loop, dl->curl_timer);
+        evloop_timer_cancel(dl->loop, dl->curl_timer);
     dl_ops_free(dl->ops);
     ssrf_allow_free(dl->allow);
     free(dl->tests);
     free(dl->ca_file);
     free(dl->notify_email);
     free(dl->sendmail);
+    conf_unref(dl->conf);
     free(dl);
     return NULL;
 }

@@ -16,8 +16,10 @@
 #include "delivery.h"
 #include "evid.h"
 #include "fanout.h"
+#include "mhd_counters.h"
 #include "seqset.h"
 #include "ssrf.h"
+#include "storeq.h"
 
 /* An endpoint's settings shared by its requests in flight: replacing the
  * endpoint (an update) leaves the requests with the settings they were
@@ -50,7 +52,7 @@ struct dl_item {
 
 /* One endpoint as the engine runs it. */
 struct dl_ep {
-    struct delivery *dl;
+    delivery_t *dl;
     struct dl_ep *next;
     struct dl_epref *ref; /* the current settings */
     endpoint_t *ep;      /* = ref->ep; health fields are the engine's */
@@ -82,7 +84,7 @@ struct dl_ep {
 /* One HTTP request: a batch of items of one endpoint, or a test send. */
 struct dl_req {
     struct dl_req *prev, *next; /* every request in flight */
-    struct delivery *dl;
+    delivery_t *dl;
     struct dl_ep *dep;     /* NULL for a test send */
     struct dl_epref *ref;  /* a reference: the settings it was sent with */
     const endpoint_t *ep;  /* = ref->ep */
@@ -127,7 +129,11 @@ struct dl_outcome {
 struct dl_ops;
 
 struct delivery {
-    daemon_t *d;
+    evloop_t *loop;
+    storeq_t *storeq;
+    fanout_t *fanout;      /* committed items come from here; store jobs match through it */
+    struct mhd_counters *ctr; /* deliveries_expired */
+    mh_conf_t *conf;       /* a reference: the declared endpoints (reload) */
     CURLM *multi;
     uint64_t curl_timer;
     bool curl_due_now;     /* curl's timer is 0: run it before the next answer */
@@ -160,7 +166,7 @@ struct delivery {
 };
 
 /* delivery.c */
-struct dl_ep *dl_ep_find(struct delivery *dl, const char *name);
+struct dl_ep *dl_ep_find(delivery_t *dl, const char *name);
 void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct blob *blob, int attempts,
                       int64_t next_ms);
 void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from);
@@ -172,12 +178,12 @@ void dl_ep_drop_memory(struct dl_ep *dep); /* forget it: the store keeps it */
 void dl_ep_disable(struct dl_ep *dep, const char *reason);
 void dl_health_success(struct dl_ep *dep);
 void dl_health_failure(struct dl_ep *dep, const struct dl_outcome *o);
-void delivery_kick_scans(struct delivery *dl);
+void delivery_kick_scans(delivery_t *dl);
 
 /* delivery_http.c */
-int dl_http_init(struct delivery *dl);
-void dl_http_free(struct delivery *dl);
-struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, struct dl_epref *ref,
+int dl_http_init(delivery_t *dl);
+void dl_http_free(delivery_t *dl);
+struct dl_req *dl_req_new(delivery_t *dl, struct dl_ep *dep, struct dl_epref *ref,
                           struct dl_item **items, size_t n, struct blob *test_blob);
 int dl_req_start(struct dl_req *req, mh_err_t *err);
 void dl_req_free(struct dl_req *req);
@@ -193,9 +199,9 @@ void dl_ops_update(struct dl_ops *ops, const char *endpoint, uint64_t seq, int a
 void dl_ops_log(struct dl_ops *ops, const char *id, char *record); /* takes record */
 void dl_ops_health(struct dl_ops *ops, const endpoint_t *ep);
 bool dl_ops_empty(const struct dl_ops *ops);
-void dl_ops_submit(struct delivery *dl); /* the accumulated ops as one store job */
-void dl_load_endpoints(struct delivery *dl, bool reload);
+void dl_ops_submit(delivery_t *dl); /* the accumulated ops as one store job */
+void dl_load_endpoints(delivery_t *dl, bool reload);
 void dl_scan(struct dl_ep *dep, size_t limit);
-void dl_expire_log(struct delivery *dl);
+void dl_expire_log(delivery_t *dl);
 
 #endif

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin_delivery.h"
 #include "cjson.h"
 #include "delivery_int.h"
+#include "endpoint_store.h"
 #include "storeq.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -38,7 +38,7 @@ struct dl_ops {
     struct dl_op *v;
     size_t n, size;
     /* job */
-    struct delivery *dl;
+    delivery_t *dl;
     fanout_t *fanout;
     int rc;
     bool full;     /* the store is out of space */
@@ -130,12 +130,11 @@ static int dl_op_health_save(store_t *st, store_txn_t *txn, fanout_t *fo, const 
     endpoint_t *ep;
     int rc;
 
-    ep = admin_endpoint_load(st, op->endpoint, err);
-    if (ep == NULL) {
+    if ((rc = endpoint_store_load(st, op->endpoint, &ep, err)) != 0) {
         json_decref(change);
-        return 0; /* removed meanwhile */
+        return rc < 0 ? -1 : 0; /* absent: removed meanwhile; unusable: not ours to mend */
     }
-    rc = admin_endpoint_change(st, txn, fo, ep, change, false, NULL, err);
+    rc = endpoint_store_change(st, txn, fo, ep, change, false, NULL, err);
     endpoint_free(ep);
     json_decref(change);
     return rc;
@@ -197,7 +196,7 @@ static void dl_ops_work(store_t *st, void *ctx)
 static void dl_ops_done(void *ctx)
 {
     struct dl_ops *ops = ctx;
-    struct delivery *dl = ops->dl;
+    delivery_t *dl = ops->dl;
     struct dl_ep *dep = NULL;
 
     if (ops->rc < 0 && (!ops->full || !dl->ops_full_warned))
@@ -227,22 +226,22 @@ static void dl_ops_done(void *ctx)
     delivery_kick_scans(dl);
 }
 
-void dl_ops_submit(struct delivery *dl)
+void dl_ops_submit(delivery_t *dl)
 {
     struct dl_ops *ops = dl->ops;
 
     dl->ops = dl_ops_new();
     ops->dl = dl;
-    ops->fanout = dl->d->fanout;
+    ops->fanout = dl->fanout;
     dl->jobs++;
     dl->ops_saving = true;
-    storeq_submit(dl->d->storeq, dl_ops_work, dl_ops_done, ops);
+    storeq_submit(dl->storeq, dl_ops_work, dl_ops_done, ops);
 }
 
 /* ---- start: endpoints (config-declared ones synced first) */
 
 struct load_job {
-    struct delivery *dl;
+    delivery_t *dl;
     bool reload;
     fanout_t *fanout;
     json_t *declared; /* the config file's endpoints, as endpoint JSON */
@@ -273,7 +272,7 @@ static void load_work(store_t *st, void *ctx)
 {
     struct load_job *j = ctx;
 
-    j->rc = admin_endpoints_sync(st, j->fanout, j->declared, &j->err);
+    j->rc = endpoint_store_sync(st, j->fanout, j->declared, &j->err);
     if (j->rc < 0)
         msg_warn("delivery: endpoints from the configuration: %s", j->err.text);
     j->rc = store_kv_scan(st, STORE_ENDPOINTS, NULL, load_one, j, &j->err);
@@ -282,7 +281,7 @@ static void load_work(store_t *st, void *ctx)
 static void load_done(void *ctx)
 {
     struct load_job *j = ctx;
-    struct delivery *dl = j->dl;
+    delivery_t *dl = j->dl;
 
     if (j->rc < 0)
         msg_warn("delivery: cannot read the endpoints: %s", j->err.text);
@@ -300,16 +299,16 @@ static void load_done(void *ctx)
     delivery_kick_scans(dl);
 }
 
-void dl_load_endpoints(struct delivery *dl, bool reload)
+void dl_load_endpoints(delivery_t *dl, bool reload)
 {
     struct load_job *j = xcalloc(1, sizeof(*j));
 
     j->dl = dl;
     j->reload = reload;
-    j->fanout = dl->d->fanout;
-    j->declared = admin_endpoints_declared(dl->d->conf);
+    j->fanout = dl->fanout;
+    j->declared = endpoint_store_declared_all(dl->conf);
     dl->jobs++;
-    storeq_submit(dl->d->storeq, load_work, load_done, j);
+    storeq_submit(dl->storeq, load_work, load_done, j);
 }
 
 /* ---- backlog: an endpoint's queue entries from a sequence number on */
@@ -428,13 +427,13 @@ void dl_scan(struct dl_ep *dep, size_t limit)
     j->from = dep->scan_from;
     j->limit = limit ? limit : 1;
     dep->dl->jobs++;
-    storeq_submit(dep->dl->d->storeq, scan_work, scan_done, j);
+    storeq_submit(dep->dl->storeq, scan_work, scan_done, j);
 }
 
 /* ---- delivery log retention */
 
 struct expire_job {
-    struct delivery *dl;
+    delivery_t *dl;
     char bound[EVID_SIZE];
     size_t deleted;
     int rc;
@@ -454,13 +453,13 @@ static void expire_done(void *ctx)
 
     if (j->rc < 0)
         msg_warn("delivery log retention: %s", j->err.text);
-    j->dl->d->ctr.deliveries_expired += j->deleted;
+    j->dl->ctr->deliveries_expired += j->deleted;
     j->dl->jobs--;
     free(j);
 }
 
 /* Delivery ids sort by time: the bound is the id prefix of the cutoff. */
-void dl_expire_log(struct delivery *dl)
+void dl_expire_log(delivery_t *dl)
 {
     struct expire_job *j = xcalloc(1, sizeof(*j));
     char t[EVID_TIME_SIZE];
@@ -469,5 +468,5 @@ void dl_expire_log(struct delivery *dl)
     snprintf(j->bound, sizeof(j->bound), "%s%s", DELIVERY_ID_PREFIX, t);
     j->dl = dl;
     dl->jobs++;
-    storeq_submit(dl->d->storeq, expire_work, expire_done, j);
+    storeq_submit(dl->storeq, expire_work, expire_done, j);
 }
