@@ -32,7 +32,7 @@ static int bf_one_for(fanout_t *fo, store_t *st, store_txn_t *txn, const endpoin
                       event_t *ev, struct bf_tally *t, mh_err_t *err)
 {
     enum store_append_result res;
-    struct blob *b = NULL;
+    struct fanout_blob *b = NULL;
     uint64_t seq = 0;
     size_t len;
     char *json;
@@ -49,12 +49,12 @@ static int bf_one_for(fanout_t *fo, store_t *st, store_txn_t *txn, const endpoin
                             &res, err);
     if (rc == 0 && res == STORE_ADDED) {
         t->stored++;
-        b = blob_new(ev->id, ev->type, ev->ts_ms, json, len);
+        b = fanout_blob_new(ev->id, ev->type, ev->ts_ms, json, len);
     } else if (rc == 0) {
         t->duplicates++;
         /* as stored, which may differ from this copy (enriched then) */
         if ((rc = store_event_find(st, ev->id, &seq, err)) == 0)
-            b = blob_load(st, seq, &rc2, err);
+            b = fanout_blob_load(st, seq, &rc2, err);
         rc = rc < 0 || (b == NULL && rc2 < 0) ? -1 : 0;
     }
     free(json);
@@ -62,7 +62,7 @@ static int bf_one_for(fanout_t *fo, store_t *st, store_txn_t *txn, const endpoin
         rc = fanout_push(fo, txn, ep->name, seq, b, err);
         t->enqueued += rc == 0;
     }
-    blob_unref(b);
+    fanout_blob_unref(b);
     return rc;
 }
 

@@ -130,7 +130,7 @@ static json_t *deliveries_retry(const struct admin_env *env, struct admin_job *j
     const char *name;
     endpoint_t *ep;
     store_txn_t *txn;
-    struct blob *b;
+    struct fanout_blob *b;
     uint64_t seq;
     size_t i, n = 0;
     mh_err_t err;
@@ -157,10 +157,10 @@ static json_t *deliveries_retry(const struct admin_env *env, struct admin_job *j
     json_array_foreach(ids, i, id) {
         if (rc < 0 || !json_is_string(id) ||
             store_event_find(st, json_string_value(id), &seq, &err) != 0 ||
-            (b = blob_load(st, seq, &rc2, &err)) == NULL)
+            (b = fanout_blob_load(st, seq, &rc2, &err)) == NULL)
             continue; /* expired meanwhile */
         rc = fanout_push(env->fanout, txn, name, seq, b, &err);
-        blob_unref(b);
+        fanout_blob_unref(b);
         n += rc == 0;
     }
     json_decref(rec);

@@ -40,7 +40,7 @@ static int replay_one(void *ctx, uint64_t seq, const char *json, size_t len)
     struct replay_ctx *rc = ctx;
     const char *id, *type, *ts;
     json_t *ev, *data;
-    struct blob *b = NULL;
+    struct fanout_blob *b = NULL;
     int64_t ms = 0;
 
     rc->seen++;
@@ -58,12 +58,12 @@ static int replay_one(void *ctx, uint64_t seq, const char *json, size_t len)
         if (!endpoint_matches(rc->eps[i], type, data))
             continue;
         if (b == NULL)
-            b = blob_new(id, type, ms, json, len);
+            b = fanout_blob_new(id, type, ms, json, len);
         if ((rc->rc = fanout_push(rc->fanout, rc->txn, rc->eps[i]->name, seq, b,
                                   &rc->err)) == 0)
             rc->enqueued++;
     }
-    blob_unref(b);
+    fanout_blob_unref(b);
     json_decref(ev);
     return rc->rc < 0;
 }

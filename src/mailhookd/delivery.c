@@ -35,7 +35,8 @@ static void dl_kick_all(delivery_t *dl);
 
 /* ---- items */
 
-static struct dl_item *dl_item_new(uint64_t seq, struct blob *blob, int attempts, int64_t next_ms)
+static struct dl_item *dl_item_new(uint64_t seq, struct fanout_blob *blob, int attempts,
+                                   int64_t next_ms)
 {
     struct dl_item *it = xcalloc(1, sizeof(*it));
 
@@ -49,7 +50,7 @@ static struct dl_item *dl_item_new(uint64_t seq, struct blob *blob, int attempts
 
 static void dl_item_free(struct dl_item *it)
 {
-    blob_unref(it->blob);
+    fanout_blob_unref(it->blob);
     free(it);
 }
 
@@ -258,10 +259,10 @@ static void dl_ep_maybe_scan(struct dl_ep *dep)
 }
 
 /* A fan-out item for this endpoint (committed in the store). */
-static void dl_ep_offer(struct dl_ep *dep, uint64_t seq, struct blob *blob)
+static void dl_ep_offer(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blob)
 {
     if (seqset_has(&dep->held, seq)) {
-        blob_unref(blob); /* in memory already (a replay of a held event) */
+        fanout_blob_unref(blob); /* in memory already (a replay of a held event) */
         return;
     }
     if (dep->backlog && dep->scanning) {
@@ -277,7 +278,7 @@ static void dl_ep_offer(struct dl_ep *dep, uint64_t seq, struct blob *blob)
         if (!dep->backlog || seq < dep->scan_from)
             dep->scan_from = seq;
         dep->backlog = true;
-        blob_unref(blob);
+        fanout_blob_unref(blob);
         dl_ep_maybe_scan(dep);
         return;
     }
@@ -286,11 +287,11 @@ static void dl_ep_offer(struct dl_ep *dep, uint64_t seq, struct blob *blob)
 }
 
 /* An entry read back from the store. */
-void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct blob *blob, int attempts,
+void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blob, int attempts,
                       int64_t next_ms)
 {
     if (!seqset_add(&dep->held, seq)) {
-        blob_unref(blob);
+        fanout_blob_unref(blob);
         return;
     }
     dl_ep_hold(dep, dl_item_new(seq, blob, attempts, next_ms));
@@ -317,7 +318,7 @@ void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from)
     }
     for (; pending; pending = next) {
         next = pending->next;
-        dl_ep_offer(dep, pending->seq, blob_ref(pending->blob));
+        dl_ep_offer(dep, pending->seq, fanout_blob_ref(pending->blob));
         dl_item_free(pending);
     }
     dl_ep_maybe_scan(dep);
@@ -551,7 +552,7 @@ static void dl_take_fanout(delivery_t *dl)
     for (; it; it = next) {
         next = it->next;
         if ((dep = dl_ep_find(dl, it->endpoint)) != NULL && dl_ep_active(dep))
-            dl_ep_offer(dep, it->seq, blob_ref(it->blob));
+            dl_ep_offer(dep, it->seq, fanout_blob_ref(it->blob));
         fanout_item_free(it);
     }
 }
@@ -629,7 +630,7 @@ void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, deliv
 {
     struct dl_outcome o = { .retry_after_s = -1 };
     struct dl_req *req;
-    struct blob *blob;
+    struct fanout_blob *blob;
     event_t *ev;
     mh_err_t err;
     size_t len;
@@ -640,7 +641,7 @@ void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, deliv
         return;
     }
     json = event_to_json(ev, &len);
-    blob = blob_new(ev->id, ev->type, ev->ts_ms, json, len);
+    blob = fanout_blob_new(ev->id, ev->type, ev->ts_ms, json, len);
     free(json);
     event_free(ev);
     req = dl_req_new(dl, NULL, dl_epref_new(endpoint_dup(ep)), NULL, 0, blob);

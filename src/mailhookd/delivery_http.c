@@ -129,7 +129,7 @@ void dl_http_free(delivery_t *dl)
         struct dl_req *req = dl->reqs;
 
         for (size_t i = 0; i < req->nitems; i++) {
-            blob_unref(req->items[i]->blob);
+            fanout_blob_unref(req->items[i]->blob);
             free(req->items[i]);
         }
         req->nitems = 0;
@@ -249,7 +249,7 @@ static struct curl_slist *dl_req_headers(struct dl_req *req)
 
 /* The body: the event itself (shared, not copied), or an array of the
  * batch's events. */
-static void dl_body(struct dl_req *req, struct blob **blobs, size_t n, bool array)
+static void dl_body(struct dl_req *req, struct fanout_blob **blobs, size_t n, bool array)
 {
     size_t len = 2, off = 0;
 
@@ -276,7 +276,7 @@ static void dl_body(struct dl_req *req, struct blob **blobs, size_t n, bool arra
 
 /* webhook-id: the event id (the same on every retry), or for a batch a
  * digest of its event ids (the same batch retried keeps its id). */
-static void dl_webhook_id(struct dl_req *req, struct blob **blobs, size_t n, bool array)
+static void dl_webhook_id(struct dl_req *req, struct fanout_blob **blobs, size_t n, bool array)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -303,7 +303,7 @@ static void dl_webhook_id(struct dl_req *req, struct blob **blobs, size_t n, boo
 
 /* The distinct event types of the request, in order, comma-separated
  * (types are [a-z0-9_.-]: event.h), for the event header and the log. */
-static void dl_types(struct dl_req *req, struct blob **blobs, size_t n)
+static void dl_types(struct dl_req *req, struct fanout_blob **blobs, size_t n)
 {
     size_t used = 0, size = sizeof(req->types);
 
@@ -366,7 +366,7 @@ static int dl_sign(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_
 
 /* ref: a reference the request takes over. */
 struct dl_req *dl_req_new(delivery_t *dl, struct dl_ep *dep, struct dl_epref *ref,
-                          struct dl_item **items, size_t n, struct blob *test_blob)
+                          struct dl_item **items, size_t n, struct fanout_blob *test_blob)
 {
     struct dl_req *req = xcalloc(1, sizeof(*req));
 
@@ -473,7 +473,7 @@ int dl_req_start(struct dl_req *req, mh_err_t *err)
     const endpoint_t *ep = req->ep;
     bool array = ep->batch_max > 0;
     size_t n = req->test_blob ? 1 : req->nitems;
-    struct blob *one[1], **blobs = n == 1 ? one : xcalloc(n, sizeof(*blobs));
+    struct fanout_blob *one[1], **blobs = n == 1 ? one : xcalloc(n, sizeof(*blobs));
 
     for (size_t i = 0; i < n; i++)
         blobs[i] = req->test_blob ? req->test_blob : req->items[i]->blob;
@@ -516,11 +516,11 @@ void dl_req_free(struct dl_req *req)
         }
     }
     for (size_t i = 0; i < req->nitems; i++) {
-        blob_unref(req->items[i]->blob);
+        fanout_blob_unref(req->items[i]->blob);
         free(req->items[i]);
     }
     free(req->items);
-    blob_unref(req->test_blob);
+    fanout_blob_unref(req->test_blob);
     dl_epref_unref(req->ref);
     free(req->hdr_text);
     free(req->body_buf);

@@ -44,7 +44,7 @@ void dl_epref_unref(struct dl_epref *r);
 struct dl_item {
     struct dl_item *next;
     uint64_t seq;
-    struct blob *blob;   /* owned reference */
+    struct fanout_blob *blob;   /* owned reference */
     int attempts;        /* attempts made so far */
     int64_t next_ms;     /* wall clock: due time of the next attempt */
     int64_t ready_mono;  /* when it became ready (batch wait) */
@@ -90,7 +90,7 @@ struct dl_req {
     const endpoint_t *ep;  /* = ref->ep */
     struct dl_item **items; /* owned while in flight */
     size_t nitems;
-    struct blob *test_blob; /* test send: the sample event */
+    struct fanout_blob *test_blob; /* test send: the sample event */
     delivery_test_cb test_cb;
     void *test_ctx;
     CURL *easy;
@@ -167,7 +167,7 @@ struct delivery {
 
 /* delivery.c */
 struct dl_ep *dl_ep_find(delivery_t *dl, const char *name);
-void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct blob *blob, int attempts,
+void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blob, int attempts,
                       int64_t next_ms);
 void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from);
 void dl_req_done(struct dl_req *req, const struct dl_outcome *o);
@@ -184,7 +184,7 @@ void delivery_kick_scans(delivery_t *dl);
 int dl_http_init(delivery_t *dl);
 void dl_http_free(delivery_t *dl);
 struct dl_req *dl_req_new(delivery_t *dl, struct dl_ep *dep, struct dl_epref *ref,
-                          struct dl_item **items, size_t n, struct blob *test_blob);
+                          struct dl_item **items, size_t n, struct fanout_blob *test_blob);
 int dl_req_start(struct dl_req *req, mh_err_t *err);
 void dl_req_free(struct dl_req *req);
 void dl_epref_http_free(struct dl_epref *r);

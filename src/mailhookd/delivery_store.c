@@ -29,7 +29,7 @@ struct dl_op {
     enum dl_op_kind kind;
     char endpoint[EP_NAME_MAX + 1];
     uint64_t seq;
-    struct qentry entry; /* OP_UPDATE */
+    struct fanout_qentry entry; /* OP_UPDATE */
     char *key;           /* OP_LOG */
     char *text;          /* OP_LOG: record; OP_HEALTH: the "health" object */
 };
@@ -143,13 +143,13 @@ static int dl_op_health_save(store_t *st, store_txn_t *txn, fanout_t *fo, const 
 static int dl_op_apply(store_t *st, store_txn_t *txn, fanout_t *fo, const struct dl_op *op,
                        mh_err_t *err)
 {
-    unsigned char buf[QENTRY_LEN];
+    unsigned char buf[FANOUT_QENTRY_LEN];
 
     switch (op->kind) {
     case OP_REMOVE:
         return store_queue_remove(txn, op->endpoint, op->seq, err);
     case OP_UPDATE:
-        qentry_encode(&op->entry, buf);
+        fanout_qentry_encode(&op->entry, buf);
         return store_queue_push(txn, op->endpoint, op->seq, buf, sizeof(buf), err);
     case OP_LOG:
         return store_kv_put(txn, STORE_DELIVERIES, op->key, op->text, strlen(op->text), err);
@@ -315,8 +315,8 @@ void dl_load_endpoints(delivery_t *dl, bool reload)
 
 struct scan_entry {
     uint64_t seq;
-    struct qentry e;
-    struct blob *blob;
+    struct fanout_qentry e;
+    struct fanout_blob *blob;
 };
 
 struct scan_job {
@@ -344,7 +344,7 @@ static int scan_one(void *ctx, uint64_t seq, const void *entry, size_t len)
     se = &j->v[j->n];
     se->seq = seq;
     se->blob = NULL;
-    if (qentry_decode(entry, len, &se->e) < 0) {
+    if (fanout_qentry_decode(entry, len, &se->e) < 0) {
         msg_warn("delivery: %s: malformed queue entry #%llu, sending it again", j->endpoint,
                  (unsigned long long)seq);
         se->e.attempts = 0;
@@ -363,7 +363,7 @@ static void scan_work(store_t *st, void *ctx)
 
     j->rc = store_queue_scan(st, j->endpoint, j->from, j->limit, scan_one, j, &j->err);
     for (size_t i = 0; j->rc == 0 && i < j->n; i++) {
-        j->v[i].blob = blob_load(st, j->v[i].seq, &rc, &j->err);
+        j->v[i].blob = fanout_blob_load(st, j->v[i].seq, &rc, &j->err);
         if (rc < 0) {
             j->rc = -1;
         } else if (rc == 1) {
@@ -400,7 +400,7 @@ static void scan_done(void *ctx)
     dep->dl->dropped_missing += j->dropped;
     for (size_t i = 0; i < j->n; i++) {
         if (stale || j->rc < 0)
-            blob_unref(j->v[i].blob);
+            fanout_blob_unref(j->v[i].blob);
         else
             dl_ep_add_loaded(dep, j->v[i].seq, j->v[i].blob, j->v[i].e.attempts,
                              j->v[i].e.next_ms);

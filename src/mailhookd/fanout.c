@@ -31,7 +31,7 @@ struct fanout {
 
 /* ---- queue entries: version 1, attempts (4 bytes BE), next_ms (8 bytes BE) */
 
-void qentry_encode(const struct qentry *e, unsigned char buf[QENTRY_LEN])
+void fanout_qentry_encode(const struct fanout_qentry *e, unsigned char buf[FANOUT_QENTRY_LEN])
 {
     uint64_t next = (uint64_t)e->next_ms;
     uint32_t att = (uint32_t)e->attempts;
@@ -43,13 +43,13 @@ void qentry_encode(const struct qentry *e, unsigned char buf[QENTRY_LEN])
         buf[5 + i] = (unsigned char)(next >> (56 - 8 * i));
 }
 
-int qentry_decode(const void *buf, size_t len, struct qentry *e)
+int fanout_qentry_decode(const void *buf, size_t len, struct fanout_qentry *e)
 {
     const unsigned char *p = buf;
     uint32_t att = 0;
     uint64_t next = 0;
 
-    if (len != QENTRY_LEN || p[0] != 1)
+    if (len != FANOUT_QENTRY_LEN || p[0] != 1)
         return -1;
     for (int i = 0; i < 4; i++)
         att = (att << 8) | p[1 + i];
@@ -64,10 +64,10 @@ int qentry_decode(const void *buf, size_t len, struct qentry *e)
 
 /* ---- blobs */
 
-struct blob *blob_new(const char *id, const char *type, int64_t ts_ms, const char *json,
-                      size_t len)
+struct fanout_blob *fanout_blob_new(const char *id, const char *type, int64_t ts_ms,
+                                    const char *json, size_t len)
 {
-    struct blob *b = xcalloc(1, sizeof(*b));
+    struct fanout_blob *b = xcalloc(1, sizeof(*b));
 
     b->refs = 1;
     snprintf(b->id, sizeof(b->id), "%s", id);
@@ -81,10 +81,10 @@ struct blob *blob_new(const char *id, const char *type, int64_t ts_ms, const cha
 
 /* The record's id, type and time are those of the event (daemon.c stores
  * them from the event it parsed): no need to parse the JSON again. */
-struct blob *blob_load(store_t *st, uint64_t seq, int *rc, mh_err_t *err)
+struct fanout_blob *fanout_blob_load(store_t *st, uint64_t seq, int *rc, mh_err_t *err)
 {
     struct store_event_rec r;
-    struct blob *b;
+    struct fanout_blob *b;
 
     if ((*rc = store_event_read(st, seq, &r, err)) != 0)
         return NULL;
@@ -109,13 +109,13 @@ struct blob *blob_load(store_t *st, uint64_t seq, int *rc, mh_err_t *err)
 
 /* References are taken on the store thread before the hand-over and
  * dropped on the loop thread after it; the outbox mutex orders the two. */
-struct blob *blob_ref(struct blob *b)
+struct fanout_blob *fanout_blob_ref(struct fanout_blob *b)
 {
     b->refs++;
     return b;
 }
 
-void blob_unref(struct blob *b)
+void fanout_blob_unref(struct fanout_blob *b)
 {
     if (b == NULL || --b->refs > 0)
         return;
@@ -125,7 +125,7 @@ void blob_unref(struct blob *b)
 
 void fanout_item_free(struct fanout_item *it)
 {
-    blob_unref(it->blob);
+    fanout_blob_unref(it->blob);
     free(it);
 }
 
@@ -235,19 +235,19 @@ static void fanout_txn_end(void *ctx, bool committed)
 }
 
 int fanout_push(fanout_t *fo, store_txn_t *txn, const char *endpoint, uint64_t seq,
-                struct blob *blob, mh_err_t *err)
+                struct fanout_blob *blob, mh_err_t *err)
 {
-    struct qentry e = { 0, 0 };
-    unsigned char buf[QENTRY_LEN];
+    struct fanout_qentry e = { 0, 0 };
+    unsigned char buf[FANOUT_QENTRY_LEN];
     struct fanout_item *it;
 
-    qentry_encode(&e, buf);
+    fanout_qentry_encode(&e, buf);
     if (store_queue_push(txn, endpoint, seq, buf, sizeof(buf), err) < 0)
         return -1;
     it = xcalloc(1, sizeof(*it));
     snprintf(it->endpoint, sizeof(it->endpoint), "%s", endpoint);
     it->seq = seq;
-    it->blob = blob_ref(blob);
+    it->blob = fanout_blob_ref(blob);
     *fo->staged_tail = it;
     fo->staged_tail = &it->next;
     if (!fo->hooked) {
@@ -260,17 +260,17 @@ int fanout_push(fanout_t *fo, store_txn_t *txn, const char *endpoint, uint64_t s
 int fanout_event(fanout_t *fo, store_txn_t *txn, const event_t *ev, uint64_t seq,
                  const char *json, size_t len, mh_err_t *err)
 {
-    struct blob *blob = NULL;
+    struct fanout_blob *blob = NULL;
     int rc = 0;
 
     for (size_t i = 0; i < fo->neps && rc == 0; i++) {
         if (!endpoint_matches(fo->eps[i], ev->type, ev->data))
             continue;
         if (blob == NULL)
-            blob = blob_new(ev->id, ev->type, ev->ts_ms, json, len);
+            blob = fanout_blob_new(ev->id, ev->type, ev->ts_ms, json, len);
         rc = fanout_push(fo, txn, fo->eps[i]->name, seq, blob, err);
     }
-    blob_unref(blob);
+    fanout_blob_unref(blob);
     return rc;
 }
 

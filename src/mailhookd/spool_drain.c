@@ -116,7 +116,9 @@ static void drain_store(store_t *st, void *ctx)
     struct drain_job *job = ctx;
 
     job->res = xcalloc(job->nev ? job->nev : 1, sizeof(*job->res));
-    job->rc = job->nev ? append_events(job->sd->append, st, job->evs, job->nev, job->res, &job->err) : 0;
+    job->rc = job->nev ? append_events(job->sd->append, st, job->evs, job->nev, job->res,
+                                       &job->err)
+                       : 0;
     job->full = job->rc < 0 && store_space_full(st);
 }
 
