@@ -240,7 +240,7 @@ static void fz_request(const char *line, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data, *end = p + size, *nl;
-    struct fanout_item *it, *next;
+    struct fanout_items items = STAILQ_HEAD_INITIALIZER(items);
     size_t len;
 
     if (++fz_runs % FUZZ_ADMIN_RESET == 0) {
@@ -256,9 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nl + 1;
     }
     /* What the engine would have taken: the committed queue entries. */
-    for (it = fanout_take(fz_fanout); it; it = next) {
-        next = it->next;
-        fanout_item_free(it);
-    }
+    fanout_take(fz_fanout, &items);
+    fanout_items_free(&items);
     return 0;
 }

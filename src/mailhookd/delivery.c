@@ -54,12 +54,12 @@ static void dl_item_free(struct dl_item *it)
     free(it);
 }
 
-static void dl_items_free(struct dl_item *it)
+static void dl_items_free(struct dl_items *l)
 {
-    struct dl_item *next;
+    struct dl_item *it;
 
-    for (; it; it = next) {
-        next = it->next;
+    while ((it = STAILQ_FIRST(l)) != NULL) {
+        STAILQ_REMOVE_HEAD(l, link);
         dl_item_free(it);
     }
 }
@@ -100,7 +100,9 @@ static void dl_ep_settings(struct dl_ep *dep, endpoint_t *ep)
 
 struct dl_ep *dl_ep_find(delivery_t *dl, const char *name)
 {
-    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next)
+    struct dl_ep *dep;
+
+    LIST_FOREACH (dep, &dl->eps, link)
         if (!dep->gone && strcmp(dep->ep->name, name) == 0)
             return dep;
     return NULL;
@@ -114,16 +116,14 @@ static bool dl_ep_active(const struct dl_ep *dep)
 /* Forget what is in memory (not in flight): the store still has it. */
 void dl_ep_drop_memory(struct dl_ep *dep)
 {
-    struct dl_item *lists[] = { dep->ready, dep->waiting, dep->pending };
+    struct dl_items *lists[] = { &dep->ready, &dep->waiting, &dep->pending };
+    struct dl_item *it;
 
-    for (size_t i = 0; i < 3; i++)
-        for (struct dl_item *it = lists[i]; it; it = it->next)
+    for (size_t i = 0; i < 3; i++) {
+        STAILQ_FOREACH (it, lists[i], link)
             seqset_del(&dep->held, it->seq);
-    dl_items_free(dep->ready);
-    dl_items_free(dep->waiting);
-    dl_items_free(dep->pending);
-    dep->ready = dep->waiting = dep->pending = NULL;
-    dep->ready_tail = &dep->ready;
+        dl_items_free(lists[i]);
+    }
     dep->nready = dep->nwaiting = dep->npending = 0;
     dep->backlog = true;
     dep->scan_from = 0;
@@ -136,11 +136,12 @@ static struct dl_ep *dl_ep_new(delivery_t *dl, const endpoint_t *ep)
 
     dep->dl = dl;
     dl_ep_settings(dep, endpoint_dup(ep));
-    dep->ready_tail = &dep->ready;
+    STAILQ_INIT(&dep->ready);
+    STAILQ_INIT(&dep->waiting);
+    STAILQ_INIT(&dep->pending);
     seqset_init(&dep->held);
     dep->backlog = true; /* whatever the store holds for it */
-    dep->next = dl->eps;
-    dl->eps = dep;
+    LIST_INSERT_HEAD(&dl->eps, dep, link);
     return dep;
 }
 
@@ -159,14 +160,9 @@ static void dl_ep_timers_cancel(struct dl_ep *dep)
 /* Unlink and free a removed endpoint once its requests are back. */
 void dl_ep_free_if_gone(struct dl_ep *dep)
 {
-    struct dl_ep **pp;
-
     if (!dep->gone || dep->in_flight > 0 || dep->scanning)
         return;
-    for (pp = &dep->dl->eps; *pp && *pp != dep; pp = &(*pp)->next)
-        ;
-    if (*pp)
-        *pp = dep->next;
+    LIST_REMOVE(dep, link);
     dl_ep_timers_cancel(dep);
     dl_ep_drop_memory(dep);
     seqset_free(&dep->held);
@@ -178,10 +174,8 @@ void dl_ep_free_if_gone(struct dl_ep *dep)
 
 static void dl_ready_append(struct dl_ep *dep, struct dl_item *it)
 {
-    it->next = NULL;
     it->ready_mono = time_mono_ms();
-    *dep->ready_tail = it;
-    dep->ready_tail = &it->next;
+    STAILQ_INSERT_TAIL(&dep->ready, it, link);
     dep->nready++;
 }
 
@@ -201,8 +195,7 @@ static void dl_wait_arm(struct dl_ep *dep, int64_t due)
 
 static void dl_waiting_add(struct dl_ep *dep, struct dl_item *it)
 {
-    it->next = dep->waiting;
-    dep->waiting = it;
+    STAILQ_INSERT_HEAD(&dep->waiting, it, link);
     dep->nwaiting++;
     dl_wait_arm(dep, it->next_ms);
 }
@@ -211,20 +204,22 @@ static void dl_waiting_add(struct dl_ep *dep, struct dl_item *it)
 static void dl_ep_wait_fired(evloop_t *l, void *ctx)
 {
     struct dl_ep *dep = ctx;
-    struct dl_item **pp = &dep->waiting, *it;
+    struct dl_items all = STAILQ_HEAD_INITIALIZER(all);
+    struct dl_item *it;
     int64_t now = time_now_ms(), earliest = 0;
 
     dep->wait_timer = 0;
     dep->wait_due = 0;
-    while ((it = *pp) != NULL) {
+    STAILQ_CONCAT(&all, &dep->waiting); /* each goes to ready or back, in its order */
+    while ((it = STAILQ_FIRST(&all)) != NULL) {
+        STAILQ_REMOVE_HEAD(&all, link);
         if (it->next_ms <= now) {
-            *pp = it->next;
             dep->nwaiting--;
             dl_ready_append(dep, it);
         } else {
             if (earliest == 0 || it->next_ms < earliest)
                 earliest = it->next_ms;
-            pp = &it->next;
+            STAILQ_INSERT_TAIL(&dep->waiting, it, link);
         }
     }
     if (earliest)
@@ -268,8 +263,7 @@ static void dl_ep_offer(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blo
     if (dep->backlog && dep->scanning) {
         struct dl_item *it = dl_item_new(seq, blob, 0, 0);
 
-        it->next = dep->pending; /* added when the scan is done */
-        dep->pending = it;
+        STAILQ_INSERT_HEAD(&dep->pending, it, link); /* added when the scan is done */
         dep->npending++;
         return;
     }
@@ -301,13 +295,14 @@ void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blob,
  * arrived meanwhile are offered again now. */
 void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from)
 {
-    struct dl_item *pending = dep->pending, *next;
+    struct dl_items pending = STAILQ_HEAD_INITIALIZER(pending);
+    struct dl_item *it;
 
+    STAILQ_CONCAT(&pending, &dep->pending);
     dep->scanning = false;
-    dep->pending = NULL;
     dep->npending = 0;
     if (dep->gone) {
-        dl_items_free(pending);
+        dl_items_free(&pending);
         dl_ep_free_if_gone(dep);
         return;
     }
@@ -316,10 +311,10 @@ void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from)
     } else if (dep->scan_from < next_from) {
         dep->scan_from = next_from;
     }
-    for (; pending; pending = next) {
-        next = pending->next;
-        dl_ep_offer(dep, pending->seq, fanout_blob_ref(pending->blob));
-        dl_item_free(pending);
+    while ((it = STAILQ_FIRST(&pending)) != NULL) {
+        STAILQ_REMOVE_HEAD(&pending, link);
+        dl_ep_offer(dep, it->seq, fanout_blob_ref(it->blob));
+        dl_item_free(it);
     }
     dl_ep_maybe_scan(dep);
     dl_ep_kick(dep);
@@ -353,12 +348,9 @@ static struct dl_item **dl_take_ready(struct dl_ep *dep, size_t n)
     struct dl_item **items = xcalloc(n, sizeof(*items));
 
     for (size_t i = 0; i < n; i++) {
-        items[i] = dep->ready;
-        dep->ready = items[i]->next;
-        items[i]->next = NULL;
+        items[i] = STAILQ_FIRST(&dep->ready);
+        STAILQ_REMOVE_HEAD(&dep->ready, link);
     }
-    if (dep->ready == NULL)
-        dep->ready_tail = &dep->ready;
     dep->nready -= n;
     return items;
 }
@@ -397,7 +389,7 @@ static void dl_ep_kick(struct dl_ep *dep)
         if (dep->ep->batch_max == 0) {
             n = 1;
         } else {
-            int64_t waited = time_mono_ms() - dep->ready->ready_mono;
+            int64_t waited = time_mono_ms() - STAILQ_FIRST(&dep->ready)->ready_mono;
 
             n = dep->nready < (size_t)dep->ep->batch_max ? dep->nready : (size_t)dep->ep->batch_max;
             if (n < (size_t)dep->ep->batch_max && waited < dep->ep->batch_wait_ms) {
@@ -412,13 +404,17 @@ static void dl_ep_kick(struct dl_ep *dep)
 
 static void dl_kick_all(delivery_t *dl)
 {
-    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next)
+    struct dl_ep *dep;
+
+    LIST_FOREACH (dep, &dl->eps, link)
         dl_ep_kick(dep);
 }
 
 void delivery_kick_scans(delivery_t *dl)
 {
-    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next) {
+    struct dl_ep *dep;
+
+    LIST_FOREACH (dep, &dl->eps, link) {
         dl_ep_maybe_scan(dep);
         dl_ep_kick(dep);
     }
@@ -546,11 +542,13 @@ void dl_req_done(struct dl_req *req, const struct dl_outcome *o)
 
 static void dl_take_fanout(delivery_t *dl)
 {
-    struct fanout_item *it = fanout_take(dl->fanout), *next;
+    struct fanout_items items = STAILQ_HEAD_INITIALIZER(items);
+    struct fanout_item *it;
     struct dl_ep *dep;
 
-    for (; it; it = next) {
-        next = it->next;
+    fanout_take(dl->fanout, &items);
+    while ((it = STAILQ_FIRST(&items)) != NULL) {
+        STAILQ_REMOVE_HEAD(&items, link);
         if ((dep = dl_ep_find(dl, it->endpoint)) != NULL && dl_ep_active(dep))
             dl_ep_offer(dep, it->seq, fanout_blob_ref(it->blob));
         fanout_item_free(it);
@@ -715,6 +713,8 @@ delivery_t *delivery_new(evloop_t *loop, storeq_t *storeq, fanout_t *fo, mh_conf
 {
     delivery_t *dl = xcalloc(1, sizeof(*dl));
 
+    LIST_INIT(&dl->eps);
+    LIST_INIT(&dl->reqs);
     dl->loop = loop;
     dl->storeq = storeq;
     dl->fanout = fo;
@@ -737,8 +737,9 @@ delivery_t *delivery_new(evloop_t *loop, storeq_t *storeq, fanout_t *fo, mh_conf
 json_t *delivery_status(delivery_t *dl)
 {
     json_t *eps = json_object();
+    struct dl_ep *dep;
 
-    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next) {
+    LIST_FOREACH (dep, &dl->eps, link) {
         if (dep->gone)
             continue;
         json_object_set_new(eps, dep->ep->name,
@@ -781,8 +782,8 @@ delivery_t *delivery_free(delivery_t *dl)
     while (dl->ntests > 0) /* answer the admin before it goes */
         dl_req_done(dl->tests[0], &o);
     dl_http_free(dl); /* requests in flight are dropped: their events stay queued */
-    while (dl->eps) {
-        struct dl_ep *dep = dl->eps;
+    while (!LIST_EMPTY(&dl->eps)) {
+        struct dl_ep *dep = LIST_FIRST(&dl->eps);
 
         dep->gone = true;
         dep->in_flight = 0;

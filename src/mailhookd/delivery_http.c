@@ -125,8 +125,8 @@ int dl_http_init(delivery_t *dl)
  * their events stay queued in the store. */
 void dl_http_free(delivery_t *dl)
 {
-    while (dl->reqs) {
-        struct dl_req *req = dl->reqs;
+    while (!LIST_EMPTY(&dl->reqs)) {
+        struct dl_req *req = LIST_FIRST(&dl->reqs);
 
         for (size_t i = 0; i < req->nitems; i++) {
             fanout_blob_unref(req->items[i]->blob);
@@ -379,10 +379,7 @@ struct dl_req *dl_req_new(delivery_t *dl, struct dl_ep *dep, struct dl_epref *re
     req->test_blob = test_blob;
     evid_generate(req->id, time_now_ms());
     memcpy(req->id, DELIVERY_ID_PREFIX, strlen(DELIVERY_ID_PREFIX));
-    req->next = dl->reqs;
-    if (dl->reqs)
-        dl->reqs->prev = req;
-    dl->reqs = req;
+    LIST_INSERT_HEAD(&dl->reqs, req, link);
     return req;
 }
 
@@ -501,12 +498,7 @@ void dl_req_free(struct dl_req *req)
 {
     delivery_t *dl = req->dl;
 
-    if (req->prev)
-        req->prev->next = req->next;
-    else if (dl->reqs == req)
-        dl->reqs = req->next;
-    if (req->next)
-        req->next->prev = req->prev;
+    LIST_REMOVE(req, link); /* dl_req_new linked every request */
     if (req->easy) {
         if (dl->multi) {
             curl_multi_remove_handle(dl->multi, req->easy);

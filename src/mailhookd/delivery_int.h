@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <curl/curl.h>
 
 #include "delivery.h"
@@ -40,9 +41,10 @@ struct dl_epref *dl_epref_new(endpoint_t *ep); /* takes ep */
 struct dl_epref *dl_epref_ref(struct dl_epref *r);
 void dl_epref_unref(struct dl_epref *r);
 
-/* One event waiting for (or being sent to) one endpoint. */
+/* One event waiting for (or being sent to) one endpoint: in one of its
+ * endpoint's lists (ready, waiting, pending) or in a request's array. */
 struct dl_item {
-    struct dl_item *next;
+    STAILQ_ENTRY(dl_item) link;
     uint64_t seq;
     struct fanout_blob *blob;   /* owned reference */
     int attempts;        /* attempts made so far */
@@ -50,15 +52,17 @@ struct dl_item {
     int64_t ready_mono;  /* when it became ready (batch wait) */
 };
 
+STAILQ_HEAD(dl_items, dl_item);
+
 /* One endpoint as the engine runs it. */
 struct dl_ep {
     delivery_t *dl;
-    struct dl_ep *next;
+    LIST_ENTRY(dl_ep) link; /* delivery's eps */
     struct dl_epref *ref; /* the current settings */
     endpoint_t *ep;      /* = ref->ep; health fields are the engine's */
-    struct dl_item *ready, **ready_tail; /* due, in arrival order */
+    struct dl_items ready;   /* due, in arrival order */
     size_t nready;
-    struct dl_item *waiting;             /* not due yet (retries), unsorted */
+    struct dl_items waiting; /* not due yet (retries), unsorted */
     size_t nwaiting;
     seqset_t held;       /* in memory, in flight, or being removed from the store */
     size_t in_flight;    /* requests */
@@ -70,7 +74,7 @@ struct dl_ep {
      * window was full, or the engine just started). */
     bool backlog, scanning;
     uint64_t scan_from;
-    struct dl_item *pending; /* fan-out items that arrived during a scan */
+    struct dl_items pending; /* fan-out items that arrived during a scan (newest first) */
     size_t npending;
     unsigned memgen;     /* bumped when memory is dropped: stale scans are ignored */
     bool gone;           /* removed: freed when nothing is in flight */
@@ -83,7 +87,7 @@ struct dl_ep {
 
 /* One HTTP request: a batch of items of one endpoint, or a test send. */
 struct dl_req {
-    struct dl_req *prev, *next; /* every request in flight */
+    LIST_ENTRY(dl_req) link; /* delivery's reqs: every request in flight */
     delivery_t *dl;
     struct dl_ep *dep;     /* NULL for a test send */
     struct dl_epref *ref;  /* a reference: the settings it was sent with */
@@ -137,8 +141,8 @@ struct delivery {
     CURLM *multi;
     uint64_t curl_timer;
     bool curl_due_now;     /* curl's timer is 0: run it before the next answer */
-    struct dl_ep *eps;
-    struct dl_req *reqs;   /* in flight (delivery_http.c) */
+    LIST_HEAD(, dl_ep) eps;
+    LIST_HEAD(, dl_req) reqs; /* in flight (delivery_http.c) */
     size_t in_flight;
     struct dl_req **tests; /* test sends in flight */
     size_t ntests;

@@ -22,11 +22,11 @@ struct fanout {
     /* store thread */
     endpoint_t **eps;
     size_t neps;
-    struct fanout_item *staged, **staged_tail;
+    struct fanout_items staged;
     bool hooked; /* the open transaction has our end hook */
     /* shared */
     pthread_mutex_t lock;
-    struct fanout_item *outbox, **outbox_tail;
+    struct fanout_items outbox;
 };
 
 /* ---- queue entries: version 1, attempts (4 bytes BE), next_ms (8 bytes BE) */
@@ -79,7 +79,7 @@ struct fanout_blob *fanout_blob_new(const char *id, const char *type, int64_t ts
     return b;
 }
 
-/* The record's id, type and time are those of the event (daemon.c stores
+/* The record's id, type and time are those of the event (append.c stores
  * them from the event it parsed): no need to parse the JSON again. */
 struct fanout_blob *fanout_blob_load(store_t *st, uint64_t seq, int *rc, mh_err_t *err)
 {
@@ -136,17 +136,17 @@ fanout_t *fanout_new(void)
     fanout_t *fo = xcalloc(1, sizeof(*fo));
 
     pthread_mutex_init(&fo->lock, NULL);
-    fo->staged_tail = &fo->staged;
-    fo->outbox_tail = &fo->outbox;
+    STAILQ_INIT(&fo->staged);
+    STAILQ_INIT(&fo->outbox);
     return fo;
 }
 
-static void items_free(struct fanout_item *it)
+void fanout_items_free(struct fanout_items *items)
 {
-    struct fanout_item *next;
+    struct fanout_item *it;
 
-    for (; it; it = next) {
-        next = it->next;
+    while ((it = STAILQ_FIRST(items)) != NULL) {
+        STAILQ_REMOVE_HEAD(items, link);
         fanout_item_free(it);
     }
 }
@@ -158,8 +158,8 @@ fanout_t *fanout_free(fanout_t *fo)
     for (size_t i = 0; i < fo->neps; i++)
         endpoint_free(fo->eps[i]);
     free(fo->eps);
-    items_free(fo->staged);
-    items_free(fo->outbox);
+    fanout_items_free(&fo->staged);
+    fanout_items_free(&fo->outbox);
     pthread_mutex_destroy(&fo->lock);
     free(fo);
     return NULL;
@@ -220,18 +220,15 @@ static void fanout_txn_end(void *ctx, bool committed)
     fanout_t *fo = ctx;
 
     fo->hooked = false;
-    if (fo->staged == NULL)
+    if (STAILQ_EMPTY(&fo->staged))
         return;
     if (!committed) {
-        items_free(fo->staged);
+        fanout_items_free(&fo->staged);
     } else {
         pthread_mutex_lock(&fo->lock);
-        *fo->outbox_tail = fo->staged;
-        fo->outbox_tail = fo->staged_tail;
+        STAILQ_CONCAT(&fo->outbox, &fo->staged); /* empties staged */
         pthread_mutex_unlock(&fo->lock);
     }
-    fo->staged = NULL;
-    fo->staged_tail = &fo->staged;
 }
 
 int fanout_push(fanout_t *fo, store_txn_t *txn, const char *endpoint, uint64_t seq,
@@ -248,8 +245,7 @@ int fanout_push(fanout_t *fo, store_txn_t *txn, const char *endpoint, uint64_t s
     snprintf(it->endpoint, sizeof(it->endpoint), "%s", endpoint);
     it->seq = seq;
     it->blob = fanout_blob_ref(blob);
-    *fo->staged_tail = it;
-    fo->staged_tail = &it->next;
+    STAILQ_INSERT_TAIL(&fo->staged, it, link);
     if (!fo->hooked) {
         store_txn_on_end(txn, fanout_txn_end, fo);
         fo->hooked = true;
@@ -276,14 +272,9 @@ int fanout_event(fanout_t *fo, store_txn_t *txn, const event_t *ev, uint64_t seq
 
 /* ---- hand-over (loop thread) */
 
-struct fanout_item *fanout_take(fanout_t *fo)
+void fanout_take(fanout_t *fo, struct fanout_items *into)
 {
-    struct fanout_item *items;
-
     pthread_mutex_lock(&fo->lock);
-    items = fo->outbox;
-    fo->outbox = NULL;
-    fo->outbox_tail = &fo->outbox;
+    STAILQ_CONCAT(into, &fo->outbox); /* empties the outbox */
     pthread_mutex_unlock(&fo->lock);
-    return items;
 }
