@@ -580,6 +580,7 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     /* Finish every store job first: their completions still need the servers. */
     d.storeq = storeq_stop(d.storeq);
     d.delivery = delivery_free(d.delivery); /* answers pending test sends */
+    d.admin_env.delivery = NULL;
     for (size_t i = 0; i < d.nreaders; i++)
         maillog_reader_stop(d.readers[i]);
     free(d.readers);

@@ -102,7 +102,7 @@ struct dl_ep *dl_ep_find(delivery_t *dl, const char *name)
 {
     struct dl_ep *dep;
 
-    LIST_FOREACH (dep, &dl->eps, link)
+    LIST_FOREACH(dep, &dl->eps, link)
         if (!dep->gone && strcmp(dep->ep->name, name) == 0)
             return dep;
     return NULL;
@@ -120,7 +120,7 @@ void dl_ep_drop_memory(struct dl_ep *dep)
     struct dl_item *it;
 
     for (size_t i = 0; i < 3; i++) {
-        STAILQ_FOREACH (it, lists[i], link)
+        STAILQ_FOREACH(it, lists[i], link)
             seqset_del(&dep->held, it->seq);
         dl_items_free(lists[i]);
     }
@@ -406,7 +406,7 @@ static void dl_kick_all(delivery_t *dl)
 {
     struct dl_ep *dep;
 
-    LIST_FOREACH (dep, &dl->eps, link)
+    LIST_FOREACH(dep, &dl->eps, link)
         dl_ep_kick(dep);
 }
 
@@ -414,7 +414,7 @@ void delivery_kick_scans(delivery_t *dl)
 {
     struct dl_ep *dep;
 
-    LIST_FOREACH (dep, &dl->eps, link) {
+    LIST_FOREACH(dep, &dl->eps, link) {
         dl_ep_maybe_scan(dep);
         dl_ep_kick(dep);
     }
@@ -739,7 +739,7 @@ json_t *delivery_status(delivery_t *dl)
     json_t *eps = json_object();
     struct dl_ep *dep;
 
-    LIST_FOREACH (dep, &dl->eps, link) {
+    LIST_FOREACH(dep, &dl->eps, link) {
         if (dep->gone)
             continue;
         json_object_set_new(eps, dep->ep->name,

@@ -55,7 +55,8 @@
  *   delivery_busy(dl)                 requests in flight or changes unsaved
  *   delivery_free(dl)                 abort what is in flight (it stays
  *                                     queued in the store); NULL is fine
- *   delivery_sample_event(type)       the sample event of a test send
+ *   delivery_sample_event(type, err)  the sample event of a test send
+ *                                     (NULL + err when type is invalid)
  */
 #ifndef MH_DELIVERY_H
 #define MH_DELIVERY_H

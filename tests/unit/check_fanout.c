@@ -159,7 +159,7 @@ static size_t take(struct fanout_items *items)
 
     STAILQ_INIT(items);
     fanout_take(fo, items);
-    STAILQ_FOREACH (it, items, link)
+    STAILQ_FOREACH(it, items, link)
         n++;
     return n;
 }
