@@ -3,16 +3,16 @@
  *
  * fuzz_admin.c - libFuzzer entry point for the admin request path: each
  * line of the input is one request to mailhookd's admin dispatch, taken the
- * way the admin socket takes it (admin_server.h: admin_job_new, then
- * admin_job_work, then admin_job_done), here on one thread, against a live
+ * way the admin socket takes it (admin_cmd.h: admin_job_new with
+ * mailhookd's command tables, then admin_job_work, then admin_job_done),
+ * here on one thread, against a live
  * store in a temporary directory (TMPDIR, else /tmp; removed at exit) with
  * two endpoints declared in its mailhook.conf and a few delivery log
  * records (the engine's, which does not run here). Whatever the request:
  *   - exactly one answer, at once (there is no delivery engine here, so no
  *     answer is deferred: endpoint.test is refused, nothing is ever sent);
  *   - one line of JSON: an object whose "ok" is a boolean, with "code" (one
- *     of admin_proto.h's) and "error" strings when it is false;
- *   - never the engine's key (ADMIN_ENGINE_KEY).
+ *     of admin_proto.h's) and "error" strings when it is false.
  * The store keeps what the requests did from one input to the next (an
  * endpoint added, events backfilled, then replayed) and starts afresh every
  * FUZZ_ADMIN_RESET inputs, so that it stays small and fast.
@@ -30,9 +30,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "admin_delivery.h"
-#include "admin_server.h"
-#include "daemon.h"
+#include "admin_backfill.h"
+#include "admin_cmd.h"
+#include "admin_deliveries.h"
+#include "admin_endpoint.h"
+#include "admin_events.h"
+#include "admin_replay.h"
+#include "admin_status.h"
+#include "append.h"
+#include "endpoint_store.h"
 #include "fanout.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -44,7 +50,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char fz_dir[256], fz_state[300];
-static daemon_t fz_d;
+static mh_conf_t *fz_conf;
+static store_t *fz_store;
+static fanout_t *fz_fanout;
+static struct mhd_counters fz_ctr;
+static struct admin_env fz_env; /* no engine, no status side, never stopping */
+static const struct admin_command *const fz_tables[] = {
+    admin_status_commands, admin_events_commands, admin_endpoint_commands,
+    admin_deliveries_commands, admin_replay_commands, admin_backfill_commands, NULL,
+};
 static unsigned long fz_runs;
 static bool fz_show;
 
@@ -130,29 +144,32 @@ static void fz_rm_tree(const char *path)
 static void fz_store_open(void)
 {
     struct store_opts opts = { .nosync = true, .cache_bytes = 1024 * 1024 };
-    json_t *declared = admin_endpoints_declared(fz_d.conf);
+    json_t *declared = endpoint_store_declared_all(fz_conf);
     mh_err_t err;
 
-    if ((fz_d.store = store_open(fz_state, &opts, &err)) == NULL)
+    if ((fz_store = store_open(fz_state, &opts, &err)) == NULL)
         msg_fatal(EX_UNAVAILABLE, "fuzz_admin: %s", err.text);
-    fz_d.fanout = fanout_new();
-    if (admin_endpoints_sync(fz_d.store, fz_d.fanout, declared, &err) < 0)
+    fz_fanout = fanout_new();
+    if (endpoint_store_sync(fz_store, fz_fanout, declared, &err) < 0)
         msg_fatal(EX_SOFTWARE, "fuzz_admin: %s", err.text);
     json_decref(declared);
-    fz_put_deliveries(fz_d.store);
+    fz_put_deliveries(fz_store);
+    fz_env = (struct admin_env){ .conf = fz_conf, .fanout = fz_fanout,
+                                 .append = append_new(fz_fanout, &fz_ctr), .ctr = &fz_ctr };
 }
 
 static void fz_store_close(void)
 {
-    store_close(fz_d.store);
-    fz_d.fanout = fanout_free(fz_d.fanout);
+    store_close(fz_store);
+    fz_env.append = append_free(fz_env.append);
+    fz_fanout = fanout_free(fz_fanout);
     fz_rm_tree(fz_state);
 }
 
 static void fz_atexit(void)
 {
     fz_store_close();
-    conf_unref(fz_d.conf);
+    conf_unref(fz_conf);
     fz_rm_tree(fz_dir);
 }
 
@@ -172,10 +189,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         msg_fatal(EX_CANTCREAT, "fuzz_admin: %s", path);
     fprintf(fp, fz_conf_text, fz_dir);
     fclose(fp);
-    if ((fz_d.conf = conf_load(path, &err)) == NULL)
+    if ((fz_conf = conf_load(path, &err)) == NULL)
         msg_fatal(EX_CONFIG, "fuzz_admin: %s", err.text);
-    fz_d.config_path = "mailhook.conf";
-    fz_d.started_ms = time_now_ms();
     fz_show = getenv("FUZZ_ADMIN_SHOW") != NULL;
     fz_store_open();
     atexit(fz_atexit);
@@ -202,8 +217,7 @@ static void fz_answer(void *ctx, const char *text, size_t len)
     ++*answers;
     if (fz_show)
         fprintf(stderr, "fuzz_admin: %.*s\n", (int)len, text);
-    if (memchr(text, '\n', len) != NULL || !json_is_object(a) || !json_is_boolean(ok) ||
-        json_object_get(a, ADMIN_ENGINE_KEY) != NULL)
+    if (memchr(text, '\n', len) != NULL || !json_is_object(a) || !json_is_boolean(ok))
         abort();
     if (json_is_false(ok) && (!fz_known_code(json_string_value(json_object_get(a, "code"))) ||
                               !json_is_string(json_object_get(a, "error"))))
@@ -214,9 +228,10 @@ static void fz_answer(void *ctx, const char *text, size_t len)
 static void fz_request(const char *line, size_t len)
 {
     unsigned answers = 0;
-    struct admin_job *job = admin_job_new(&fz_d, line, len, fz_answer, &answers);
+    struct admin_job *job = admin_job_new(fz_tables, &fz_env, line, len, fz_answer,
+                                          &answers);
 
-    admin_job_work(fz_d.store, job);
+    admin_job_work(fz_store, job);
     admin_job_done(job);
     if (answers != 1)
         abort();
@@ -225,7 +240,7 @@ static void fz_request(const char *line, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data, *end = p + size, *nl;
-    struct fanout_item *it, *next;
+    struct fanout_items items = STAILQ_HEAD_INITIALIZER(items);
     size_t len;
 
     if (++fz_runs % FUZZ_ADMIN_RESET == 0) {
@@ -241,9 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nl + 1;
     }
     /* What the engine would have taken: the committed queue entries. */
-    for (it = fanout_take(fz_d.fanout); it; it = next) {
-        next = it->next;
-        fanout_item_free(it);
-    }
+    fanout_take(fz_fanout, &items);
+    fanout_items_free(&items);
     return 0;
 }

@@ -5,12 +5,13 @@
 # no strongly connected component across folders or across two modules of
 # one folder; a module split over files behind its private header
 # (delivery*.c, store_bdb*.c, maillog_correlate*.c) counts as one. The
-# checker itself is tried first on a tree made to hold a cycle.
+# checker itself is tried first on a tree made to hold a cycle. And the
+# folders of src/ are those README's Layout names.
 # shellcheck source=tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 command -v ctags >/dev/null && ctags --version 2>/dev/null | grep -q Universal ||
     skip_all "universal-ctags is not installed"
-plan 3
+plan 4
 CC=$top_srcdir/tests/lib/callcycles.py
 
 mkdir -p "$T_DIR/src/util" "$T_DIR/src/global"
@@ -31,4 +32,11 @@ else not_ok "no call cycle spans two modules in src/"; diag < "$T_DIR/src.out"; 
 grep -q 'module [0-9]* files: store/store_bdb' "$T_DIR/src.out" &&
     ok "the store backend's files are seen as one module (the graph is read)" ||
     { not_ok "the store backend's files are seen as one module"; diag < "$T_DIR/src.out"; }
+sed -n '/^## Layout/,/^## /{s|^\(src/[a-z]*\)/ .*|\1|p}' "$top_srcdir/README.md" | sort > "$T_DIR/layout"
+(cd "$top_srcdir" && for d in src/*/; do echo "${d%/}"; done) | sort > "$T_DIR/tree"
+if [ -s "$T_DIR/layout" ] && diff "$T_DIR/layout" "$T_DIR/tree" > "$T_DIR/layout.diff"; then
+    ok "the folders of src/ are README's Layout ($(wc -l < "$T_DIR/tree"))"
+else
+    not_ok "the folders of src/ are README's Layout"; diag < "$T_DIR/layout.diff"
+fi
 done_testing

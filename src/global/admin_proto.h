@@ -7,7 +7,7 @@
  *       -> {"ok":true,"version":..,"pid":..,"started":RFC3339,"uptime_s":..,
  *           "store":{"events","last_seq","messages","endpoints","queued",
  *                    "bytes_on_disk"},
- *           "counters":{...daemon_counters...},"clients":..}
+ *           "counters":{...mhd_counters...},"clients":..}
  *   {"cmd":"events.list","type":T,"since":MS,"until":MS,"limit":N}
  *       -> {"ok":true,"events":[EVENT,...],"truncated":bool}
  *   {"cmd":"events.show","id":ID}

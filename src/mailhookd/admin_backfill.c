@@ -9,9 +9,7 @@
 
 #include "admin_backfill.h"
 #include "cjson.h"
-#include "daemon.h"
 #include "enrich.h"
-#include "fanout.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -20,21 +18,21 @@ struct bf_tally {
 };
 
 /* The enabled endpoint named, or NULL. */
-static const endpoint_t *bf_endpoint(daemon_t *d, const char *name)
+static const endpoint_t *bf_endpoint(fanout_t *fo, const char *name)
 {
-    for (size_t i = 0; i < fanout_endpoint_count(d->fanout); i++)
-        if (strcmp(fanout_endpoint(d->fanout, i)->name, name) == 0)
-            return fanout_endpoint(d->fanout, i);
+    for (size_t i = 0; i < fanout_endpoint_count(fo); i++)
+        if (strcmp(fanout_endpoint(fo, i)->name, name) == 0)
+            return fanout_endpoint(fo, i);
     return NULL;
 }
 
 /* One event for endpoint ep only: stored when new, queued for ep if it
  * matches, new or not. */
-static int bf_one_for(daemon_t *d, store_t *st, store_txn_t *txn, const endpoint_t *ep,
+static int bf_one_for(fanout_t *fo, store_t *st, store_txn_t *txn, const endpoint_t *ep,
                       event_t *ev, struct bf_tally *t, mh_err_t *err)
 {
     enum store_append_result res;
-    struct blob *b = NULL;
+    struct fanout_blob *b = NULL;
     uint64_t seq = 0;
     size_t len;
     char *json;
@@ -51,26 +49,26 @@ static int bf_one_for(daemon_t *d, store_t *st, store_txn_t *txn, const endpoint
                             &res, err);
     if (rc == 0 && res == STORE_ADDED) {
         t->stored++;
-        b = blob_new(ev->id, ev->type, ev->ts_ms, json, len);
+        b = fanout_blob_new(ev->id, ev->type, ev->ts_ms, json, len);
     } else if (rc == 0) {
         t->duplicates++;
         /* as stored, which may differ from this copy (enriched then) */
         if ((rc = store_event_find(st, ev->id, &seq, err)) == 0)
-            b = blob_load(st, seq, &rc2, err);
+            b = fanout_blob_load(st, seq, &rc2, err);
         rc = rc < 0 || (b == NULL && rc2 < 0) ? -1 : 0;
     }
     free(json);
     if (rc == 0 && b && endpoint_matches(ep, ev->type, ev->data)) {
-        rc = fanout_push(d->fanout, txn, ep->name, seq, b, err);
+        rc = fanout_push(fo, txn, ep->name, seq, b, err);
         t->enqueued += rc == 0;
     }
-    blob_unref(b);
+    fanout_blob_unref(b);
     return rc;
 }
 
 /* Loop thread, before: every event within max_event_size, measured as
  * its JSON text, as on the ingest socket and in the spool. */
-static json_t *backfill_check(daemon_t *d, json_t *req)
+static json_t *backfill_check(const struct admin_env *env, json_t *req)
 {
     json_t *arr = json_object_get(req, "events"), *e;
     size_t i, len;
@@ -81,13 +79,14 @@ static json_t *backfill_check(daemon_t *d, json_t *req)
         if ((text = cjson_dump(e, &len)) == NULL)
             continue; /* refused as not serializable by backfill() */
         free(text);
-        if (event_size_check(len, (size_t)d->conf->max_event_size, &err) < 0)
+        if (event_size_check(len, (size_t)env->conf->max_event_size, &err) < 0)
             return admin_error("bad_request", "backfill event %zu: %s", i, err.text);
     }
     return NULL;
 }
 
-static json_t *backfill(daemon_t *d, store_t *st, json_t *req)
+static json_t *backfill(const struct admin_env *env, struct admin_job *job, store_t *st,
+                        json_t *req)
 {
     json_t *arr = json_object_get(req, "events"), *e;
     const char *name = json_string_value(json_object_get(req, "endpoint"));
@@ -105,7 +104,7 @@ static json_t *backfill(daemon_t *d, store_t *st, json_t *req)
     if (!json_is_array(arr) || (json_object_get(req, "endpoint") && name == NULL))
         return admin_error("bad_request", "backfill needs \"events\" (an array) and an optional "
                                           "\"endpoint\" name");
-    if (name && (ep = bf_endpoint(d, name)) == NULL)
+    if (name && (ep = bf_endpoint(env->fanout, name)) == NULL)
         return admin_error("not_found", "no enabled endpoint %s",
                            printable(shown, sizeof(shown), name, strlen(name)));
     n = json_array_size(arr);
@@ -128,7 +127,7 @@ static json_t *backfill(daemon_t *d, store_t *st, json_t *req)
     }
     if (ep == NULL) {
         res = xcalloc(n ? n : 1, sizeof(*res));
-        rc = daemon_append_events_txn(st, txn, evs, n, res, &err);
+        rc = append_events_txn(env->append, st, txn, evs, n, res, &err);
         for (i = 0; rc == 0 && i < n; i++) {
             t.stored += res[i] == STORE_ADDED;
             t.superseded += res[i] == STORE_SUPERSEDED;
@@ -136,7 +135,7 @@ static json_t *backfill(daemon_t *d, store_t *st, json_t *req)
         }
     } else {
         for (i = 0; rc == 0 && i < n; i++)
-            rc = bf_one_for(d, st, txn, ep, evs[i], &t, &err);
+            rc = bf_one_for(env->fanout, st, txn, ep, evs[i], &t, &err);
     }
     if (rc < 0) {
         store_abort(txn);
@@ -157,12 +156,13 @@ done:
 }
 
 /* Loop thread: the daemon's counters, as for events from any producer. */
-static bool backfill_finish(daemon_t *d, struct admin_job *job, json_t *req, json_t *reply)
+static bool backfill_finish(const struct admin_env *env, struct admin_job *job, json_t *req,
+                            json_t *reply)
 {
-    d->ctr.commits++;
-    d->ctr.ingested += (uint64_t)json_integer_value(json_object_get(reply, "stored"));
-    d->ctr.duplicates += (uint64_t)json_integer_value(json_object_get(reply, "duplicates"));
-    d->ctr.superseded += (uint64_t)json_integer_value(json_object_get(reply, "superseded"));
+    env->ctr->commits++;
+    env->ctr->ingested += (uint64_t)json_integer_value(json_object_get(reply, "stored"));
+    env->ctr->duplicates += (uint64_t)json_integer_value(json_object_get(reply, "duplicates"));
+    env->ctr->superseded += (uint64_t)json_integer_value(json_object_get(reply, "superseded"));
     return false;
 }
 

@@ -8,7 +8,7 @@
  *
  * Work runs on the store thread, one transaction per request (a chunk of
  * at most ADMIN_REQUEST_MAX bytes of events):
- *   no "endpoint": the normal append path (daemon_append_events_txn):
+ *   no "endpoint": the normal append path (append_events_txn):
  *     enrichment, the milter's email.sent superseding the log's, the id
  *     check, and fan-out to every matching endpoint for the new ones;
  *   "endpoint": E: the same enrichment and id check, but the new events
@@ -22,7 +22,7 @@
 #ifndef MH_ADMIN_BACKFILL_H
 #define MH_ADMIN_BACKFILL_H
 
-#include "admin_delivery.h"
+#include "admin_cmd.h"
 
 extern const struct admin_command admin_backfill_commands[];
 

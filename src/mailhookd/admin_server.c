@@ -1,16 +1,14 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * admin_server.c - answer mailhookctl's requests (see admin_proto.h).
+ * admin_server.c - mailhookctl's socket: connections, request lines and
+ * their answers (see admin_server.h and admin_proto.h).
  *
- * Each request becomes a job on the store thread (storeq.h), so a long
- * event list never stalls ingest on the loop; answers can be large, so they
- * are written out as the client reads. Each command is a work function
- * (store thread) and an optional finish function (loop thread).
- *
- * A job knows nothing of connections: it ends by handing its answer's text
- * to a callback (admin_server.h), which for the socket appends it to the
- * connection's output; fuzz/fuzz_admin.c runs the same three steps on one
- * thread. A request longer than ADMIN_REQUEST_MAX is answered with an error
- * in its turn, then the connection is closed; connections beyond
+ * Each request line becomes a job (admin_cmd.h) on the store thread
+ * (storeq.h), so a long event list never stalls ingest on the loop; answers
+ * can be large, so they are written out as the client reads. The server
+ * knows no command: it looks the line up in the tables daemon.c gave it.
+ * A request longer than ADMIN_REQUEST_MAX is answered with an error in its
+ * turn, then the connection is closed; connections beyond
  * max_admin_clients are answered "busy" and closed at once.
  */
 #include "config.h"
@@ -22,17 +20,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "admin_backfill.h"
-#include "admin_delivery.h"
 #include "admin_proto.h"
 #include "admin_server.h"
 #include "cjson.h"
-#include "delivery.h"
-#include "ingest_server.h"
-#include "maillog_reader.h"
 #include "linebuf.h"
-#include "storeq.h"
-#include "timeutil.h"
 #include "xalloc.h"
 
 struct admin_conn {
@@ -45,256 +36,15 @@ struct admin_conn {
 };
 
 struct admin_server {
-    daemon_t *d;
+    evloop_t *loop;
+    storeq_t *storeq;
+    mh_conf_t *conf;     /* a reference (max_admin_clients) */
+    const struct admin_command *const *tables;
+    const struct admin_env *env;
     int lfd;
     struct admin_conn *conns;
     size_t nconns;
 };
-
-static json_t *admin_counters(const struct daemon_counters *c)
-{
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-                     "ingested", (json_int_t)c->ingested, "duplicates",
-                     (json_int_t)c->duplicates, "superseded", (json_int_t)c->superseded,
-                     "held", (json_int_t)c->held, "unenriched", (json_int_t)c->unenriched,
-                     "rejected", (json_int_t)c->rejected,
-                     "tempfailed", (json_int_t)c->tempfailed, "commits", (json_int_t)c->commits,
-                     "spool_files", (json_int_t)c->spool_files, "spool_events",
-                     (json_int_t)c->spool_events, "quarantined", (json_int_t)c->quarantined,
-                     "expired", (json_int_t)c->expired, "records_expired",
-                     (json_int_t)c->records_expired, "deliveries_expired",
-                     (json_int_t)c->deliveries_expired, "retention_passes",
-                     (json_int_t)c->retention_passes, "reloads", (json_int_t)c->reloads);
-}
-
-/* ---- commands: work() runs on the store thread and may touch only the
- * store and the request; finish() runs on the loop thread afterwards and
- * adds what the loop owns (counters, connections, uptime). */
-
-/* The store's disk space: "full" while new events are refused for lack of it. */
-static json_t *admin_space(const struct store_space *sp)
-{
-    char since[RFC3339_MS_LEN + 1];
-
-    return json_pack("{s:b,s:s?,s:s?,s:I,s:I}", "full", sp->full, "since",
-                     sp->since_ms ? time_format_rfc3339(since, sp->since_ms) : NULL, "cause",
-                     sp->cause[0] ? sp->cause : NULL, "free_bytes",
-                     (json_int_t)(sp->free_bytes > INT64_MAX ? -1 : (int64_t)sp->free_bytes),
-                     "spells", (json_int_t)sp->spells);
-}
-
-static json_t *admin_status_work(daemon_t *d, store_t *st, json_t *req)
-{
-    struct store_stats ss;
-    mh_err_t err;
-
-    if (store_stats(st, &ss, &err) < 0)
-        return admin_error("internal", "%s", err.text);
-    return json_pack("{s:b,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o}}", "ok", 1, "store", "events",
-                     (json_int_t)ss.events, "last_seq", (json_int_t)ss.last_seq, "messages",
-                     (json_int_t)ss.messages, "endpoints", (json_int_t)ss.endpoints, "queued",
-                     (json_int_t)ss.queued, "bytes_on_disk", (json_int_t)ss.bytes_on_disk,
-                     "space", admin_space(&ss.space));
-}
-
-static bool admin_status_finish(daemon_t *d, struct admin_job *job, json_t *req, json_t *reply)
-{
-    char started[RFC3339_MS_LEN + 1];
-
-    json_t *loop_side = json_pack("{s:s,s:I,s:s,s:I,s:o,s:I,s:s}", "version",
-        PACKAGE_VERSION, "pid", (json_int_t)getpid(), "started",
-        time_format_rfc3339(started, d->started_ms), "uptime_s",
-        (json_int_t)((time_now_ms() - d->started_ms) / 1000), "counters",
-        admin_counters(&d->ctr), "clients",
-        (json_int_t)(d->ingest ? ingest_server_clients(d->ingest) : 0), /* none: the fuzzer */
-        "state_dir", d->conf->state_dir);
-
-    json_t *readers = json_object();
-
-    for (size_t i = 0; i < d->nreaders; i++)
-        json_object_set_new(readers, maillog_reader_name(d->readers[i]),
-                            maillog_reader_status(d->readers[i]));
-    json_object_set_new(loop_side, "maillog", readers);
-    if (d->delivery)
-        json_object_set_new(loop_side, "delivery", delivery_status(d->delivery));
-    json_object_update(reply, loop_side);
-    json_decref(loop_side);
-    return false;
-}
-
-struct list_ctx {
-    json_t *events;
-    size_t limit;
-    bool truncated;
-};
-
-static int admin_list_one(void *ctx, uint64_t seq, const char *json, size_t len)
-{
-    struct list_ctx *lc = ctx;
-    json_t *ev;
-
-    if (json_array_size(lc->events) >= lc->limit) {
-        lc->truncated = true;
-        return 1;
-    }
-    ev = json_loadb(json, len, 0, NULL);
-    if (ev == NULL) {
-        msg_warn("admin: stored event #%llu is not valid JSON", (unsigned long long)seq);
-        return 0;
-    }
-    json_array_append_new(lc->events, ev);
-    return 0;
-}
-
-static json_t *admin_events_list(daemon_t *d, store_t *st, json_t *req)
-{
-    struct store_query q = { 0 };
-    struct list_ctx lc = { .events = json_array() };
-    json_int_t limit = 100, since = 0, until = 0;
-    const char *type = NULL;
-    mh_err_t err;
-
-    if (json_unpack(req, "{s?s,s?I,s?I,s?I}", "type", &type, "since", &since, "until", &until,
-                    "limit", &limit) < 0 ||
-        limit < 1 || limit > ADMIN_LIST_MAX) {
-        json_decref(lc.events);
-        return admin_error("bad_request", "events.list: bad arguments (limit 1..%d)",
-                           ADMIN_LIST_MAX);
-    }
-    q.type = type;
-    q.since_ms = since;
-    q.until_ms = until;
-    lc.limit = (size_t)limit;
-    q.limit = lc.limit + 1; /* one more tells whether the list was cut */
-    if (store_event_scan(st, &q, admin_list_one, &lc, &err) < 0) {
-        json_decref(lc.events);
-        return admin_error("internal", "%s", err.text);
-    }
-    return json_pack("{s:b,s:o,s:b}", "ok", 1, "events", lc.events, "truncated", lc.truncated);
-}
-
-static json_t *admin_events_show(daemon_t *d, store_t *st, json_t *req)
-{
-    const char *id = NULL;
-    char *json = NULL, shown[72];
-    size_t len;
-    json_t *ev;
-    mh_err_t err;
-    int rc;
-
-    if (json_unpack(req, "{s:s}", "id", &id) < 0)
-        return admin_error("bad_request", "events.show needs an id");
-    rc = store_event_get(st, id, &json, &len, &err);
-    if (rc < 0)
-        return admin_error("internal", "%s", err.text);
-    if (rc == 1)
-        return admin_error("not_found", "no event %s",
-                           printable(shown, sizeof(shown), id, strlen(id)));
-    ev = json_loadb(json, len, 0, NULL);
-    free(json);
-    if (ev == NULL)
-        return admin_error("internal", "stored event %s is not valid JSON",
-                           printable(shown, sizeof(shown), id, strlen(id)));
-    return json_pack("{s:b,s:o}", "ok", 1, "event", ev);
-}
-
-static const struct admin_command admin_core_commands[] = {
-    { "status", NULL, admin_status_work, admin_status_finish },
-    { "events.list", NULL, admin_events_list, NULL },
-    { "events.show", NULL, admin_events_show, NULL },
-    { NULL, NULL, NULL, NULL },
-};
-
-static const struct admin_command *const admin_tables[] = {
-    admin_core_commands, admin_endpoint_commands, admin_replay_commands,
-    admin_backfill_commands, NULL,
-};
-
-static const struct admin_command *admin_command_find(const char *name)
-{
-    for (size_t t = 0; admin_tables[t]; t++)
-        for (const struct admin_command *cmd = admin_tables[t]; cmd->name; cmd++)
-            if (strcmp(cmd->name, name) == 0)
-                return cmd;
-    return NULL;
-}
-
-/* One request on its way through the store thread. */
-struct admin_job {
-    const struct admin_command *cmd; /* NULL: reply is already set */
-    json_t *req, *reply;
-    daemon_t *d;
-    admin_answer_fn *answer;
-    void *answer_ctx;
-};
-
-static struct admin_job *admin_job_alloc(daemon_t *d, admin_answer_fn *answer, void *ctx)
-{
-    struct admin_job *job = xcalloc(1, sizeof(*job));
-
-    job->d = d;
-    job->answer = answer;
-    job->answer_ctx = ctx;
-    return job;
-}
-
-struct admin_job *admin_job_new(daemon_t *d, const char *line, size_t len,
-                                admin_answer_fn *answer, void *ctx)
-{
-    struct admin_job *job = admin_job_alloc(d, answer, ctx);
-    const char *name = NULL;
-
-    job->req = json_loadb(line, len, 0, NULL);
-    if (job->req == NULL || json_unpack(job->req, "{s:s}", "cmd", &name) < 0) {
-        job->reply = admin_error("bad_request", "a request is a JSON object with \"cmd\"");
-    } else if ((job->cmd = admin_command_find(name)) == NULL) {
-        job->reply = admin_error("bad_request", "unknown command \"%.40s\"", name);
-    } else if (job->cmd->check && (job->reply = job->cmd->check(job->d, job->req)) != NULL) {
-        job->cmd = NULL;
-    }
-    return job;
-}
-
-void admin_job_work(store_t *st, void *ctx)
-{
-    struct admin_job *job = ctx;
-
-    if (job->cmd)
-        job->reply = job->cmd->work(job->d, st, job->req);
-}
-
-/* The answer of job goes out (reply stolen); the job is done. */
-static void admin_job_answer(struct admin_job *job, json_t *reply)
-{
-    size_t len;
-    char *text;
-
-    if (reply == NULL) /* a json_pack that failed: a bug, but an answer all the same */
-        reply = admin_error("internal", "mailhookd could not make the answer");
-    text = cjson_dump(reply, &len);
-    job->answer(job->answer_ctx, text, len);
-    free(text);
-    json_decref(reply);
-    json_decref(job->req);
-    free(job);
-}
-
-void admin_job_complete(struct admin_job *job, json_t *reply)
-{
-    admin_job_answer(job, reply);
-}
-
-void admin_job_done(void *ctx)
-{
-    struct admin_job *job = ctx;
-    json_t *reply = job->reply;
-
-    if (job->cmd && job->cmd->finish && json_is_true(json_object_get(reply, "ok")) &&
-        job->cmd->finish(job->d, job, job->req, reply))
-        return; /* answered later, by admin_job_complete */
-    json_object_del(reply, ADMIN_ENGINE_KEY); /* never shown to the client */
-    admin_job_answer(job, reply);
-}
 
 static void admin_conn_update(struct admin_conn *c);
 
@@ -314,23 +64,23 @@ static void admin_conn_answer(void *ctx, const char *text, size_t len)
 static void admin_conn_submit(struct admin_conn *c, struct admin_job *job)
 {
     c->pending++;
-    storeq_submit(c->srv->d->storeq, admin_job_work, admin_job_done, job);
+    storeq_submit(c->srv->storeq, admin_job_work, admin_job_done, job);
 }
 
 static void admin_request(struct admin_conn *c, const char *line, size_t len)
 {
-    admin_conn_submit(c, admin_job_new(c->srv->d, line, len, admin_conn_answer, c));
+    admin_conn_submit(c, admin_job_new(c->srv->tables, c->srv->env, line, len,
+                                       admin_conn_answer, c));
 }
 
 /* The line being read is longer than a request may be: say so (after the
  * answers before it), and read no more from this connection. */
 static void admin_request_too_long(struct admin_conn *c)
 {
-    struct admin_job *job = admin_job_alloc(c->srv->d, admin_conn_answer, c);
+    json_t *reply = admin_error("bad_request", "a request is at most %d bytes: this one was not "
+                                "read, and the connection is closed", ADMIN_REQUEST_MAX - 1);
 
-    job->reply = admin_error("bad_request", "a request is at most %d bytes: this one was not "
-                             "read, and the connection is closed", ADMIN_REQUEST_MAX - 1);
-    admin_conn_submit(c, job);
+    admin_conn_submit(c, admin_job_reply(reply, admin_conn_answer, c));
     c->eof = true;
 }
 
@@ -338,7 +88,7 @@ static void admin_conn_free(struct admin_conn *c)
 {
     struct admin_server *s = c->srv;
 
-    evloop_del(s->d->loop, c->fd);
+    evloop_del(s->loop, c->fd);
     close(c->fd);
     if (c->prev)
         c->prev->next = c->next;
@@ -364,7 +114,7 @@ static void admin_conn_update(struct admin_conn *c)
         admin_conn_free(c);
         return;
     }
-    evloop_mod(c->srv->d->loop, c->fd,
+    evloop_mod(c->srv->loop, c->fd,
                (c->eof ? 0 : EVLOOP_READ) | (linebuf_len(&c->out) ? EVLOOP_WRITE : 0));
 }
 
@@ -411,8 +161,8 @@ static void admin_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
     int fd;
 
     while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-        if (s->nconns >= (size_t)s->d->conf->max_admin_clients) {
-            admin_refuse(fd, s->d->conf->max_admin_clients);
+        if (s->nconns >= (size_t)s->conf->max_admin_clients) {
+            admin_refuse(fd, s->conf->max_admin_clients);
             continue;
         }
         c = xcalloc(1, sizeof(*c));
@@ -430,15 +180,28 @@ static void admin_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
     }
 }
 
-struct admin_server *admin_server_new(daemon_t *d, int listen_fd)
+struct admin_server *admin_server_new(evloop_t *loop, storeq_t *storeq, mh_conf_t *conf,
+                                      const struct admin_command *const *tables,
+                                      const struct admin_env *env, int listen_fd)
 {
     struct admin_server *s = xcalloc(1, sizeof(*s));
 
-    s->d = d;
+    s->loop = loop;
+    s->storeq = storeq;
+    s->conf = conf_ref(conf);
+    s->tables = tables;
+    s->env = env;
     s->lfd = listen_fd;
-    if (evloop_add(d->loop, listen_fd, EVLOOP_READ, admin_accept, s) < 0)
+    if (evloop_add(loop, listen_fd, EVLOOP_READ, admin_accept, s) < 0)
         msg_fatal(EX_OSERR, "admin: cannot watch listening socket: %s", strerror(errno));
     return s;
+}
+
+void admin_server_reconfigure(struct admin_server *s, mh_conf_t *conf)
+{
+    conf_ref(conf);
+    conf_unref(s->conf);
+    s->conf = conf;
 }
 
 struct admin_server *admin_server_free(struct admin_server *s)
@@ -447,8 +210,9 @@ struct admin_server *admin_server_free(struct admin_server *s)
         return NULL;
     while (s->conns)
         admin_conn_free(s->conns);
-    evloop_del(s->d->loop, s->lfd);
+    evloop_del(s->loop, s->lfd);
     close(s->lfd);
+    conf_unref(s->conf);
     free(s);
     return NULL;
 }

@@ -1,37 +1,32 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * admin_server.h - mailhookd's admin socket (see admin_proto.h).
+ * admin_server.h - mailhookd's admin socket (see admin_proto.h): accepts
+ * connections, reads request lines, runs each as a job (admin_cmd.h) on
+ * the store thread and writes the answers back in order. It knows no
+ * command: daemon.c hands it the command tables and the environment they
+ * get.
  *
- *   admin_server_new(d, listen_fd)   serve requests on listen_fd, at most
- *                                    max_admin_clients connections at once
+ *   admin_server_new(loop, storeq, conf, tables, env, listen_fd)
+ *                                    serve requests on listen_fd, at most
+ *                                    max_admin_clients (conf, referenced)
+ *                                    connections at once; tables is a
+ *                                    NULL-terminated list of command tables;
+ *                                    tables and env must outlive the server
+ *   admin_server_reconfigure(s, conf) LOOP: the settings of a reload
  *   admin_server_free(s)             close everything; returns NULL
- *
- * One request's way, without a connection (the socket takes it for every
- * request line; fuzz/fuzz_admin.c drives it directly, on one thread):
- *   admin_job_new(d, line, len, answer, ctx)
- *                          LOOP: parse the line, find its command, run the
- *                          command's check; returns the job
- *   admin_job_work(st, job)
- *                          STORE THREAD (a storeq_work_fn): the command's work
- *   admin_job_done(job)    LOOP (a storeq_done_fn): its finish, then
- *                          answer(ctx, text, len) with the answer's JSON
- *                          text (no newline), now or later (a deferred
- *                          answer, admin_job_complete); the job is freed then
  */
 #ifndef MH_ADMIN_SERVER_H
 #define MH_ADMIN_SERVER_H
 
-#include <stddef.h>
-#include "daemon.h"
+#include "admin_cmd.h"
+#include "conf.h"
+#include "evloop.h"
+#include "storeq.h"
 
-struct admin_job;
-typedef void admin_answer_fn(void *ctx, const char *text, size_t len);
-
-struct admin_server *admin_server_new(daemon_t *d, int listen_fd);
+struct admin_server *admin_server_new(evloop_t *loop, storeq_t *storeq, mh_conf_t *conf,
+                                      const struct admin_command *const *tables,
+                                      const struct admin_env *env, int listen_fd);
+void admin_server_reconfigure(struct admin_server *s, mh_conf_t *conf);
 struct admin_server *admin_server_free(struct admin_server *s);
-
-struct admin_job *admin_job_new(daemon_t *d, const char *line, size_t len,
-                                admin_answer_fn *answer, void *ctx);
-void admin_job_work(store_t *st, void *job);
-void admin_job_done(void *job);
 
 #endif

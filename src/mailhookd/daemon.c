@@ -4,8 +4,11 @@
  * requests, drain the spool, expire old events, reload on SIGHUP, and on
  * SIGTERM finish in-flight work within shutdown_timeout.
  *
- * Everything runs on one event loop thread; the store is written only by
- * daemon_store_events(), one transaction per batch.
+ * Everything runs on one event loop thread; the store is written on the
+ * store thread (storeq.h), events only through the append path (append.h).
+ * daemon.c makes every subsystem, hands each what it uses, and calls them;
+ * no subsystem calls it. "status" is assembled here from each subsystem's
+ * own status function (daemon_status).
  */
 #include "config.h"
 
@@ -19,13 +22,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "admin_delivery.h"
+#include "admin_backfill.h"
+#include "admin_deliveries.h"
+#include "admin_endpoint.h"
+#include "admin_events.h"
+#include "admin_replay.h"
 #include "admin_server.h"
+#include "admin_status.h"
+#include "append.h"
 #include "daemon.h"
 #include "delivery.h"
+#include "endpoint_store.h"
 #include "enrich.h"
 #include "fanout.h"
 #include "ingest_server.h"
+#include "mhd_counters.h"
 #include "maillog_reader.h"
 #include "privdrop.h"
 #include "spool.h"
@@ -47,98 +58,37 @@
 #define STORE_OPEN_MORE (1u << 20)
 #define STORE_OPEN_ANYWAY_MS 60000
 
-/* The fan-out of the running daemon: daemon_append_events_txn runs on the
- * store thread for several callers (ingest, spool, readers) that do not
- * carry the daemon. Set once by daemon_run before the store thread starts. */
-static fanout_t *daemon_fanout;
+typedef struct daemon {
+    mh_conf_t *conf; /* current snapshot; replaced on SIGHUP */
+    const char *config_path;
+    store_t *store;         /* touched only on the store thread, via storeq */
+    storeq_t *storeq;
+    evloop_t *loop;
+    struct ingest_server *ingest;
+    struct admin_server *admin;
+    struct spool_drain *drain;
+    fanout_t *fanout;       /* endpoint matching: store thread; hand-over: loop */
+    append_t *append;       /* the path into the store, for every producer */
+    delivery_t *delivery;   /* the delivery engine (loop thread) */
+    struct maillog_reader **readers; /* one per configured maillog source */
+    size_t nreaders;
+    struct admin_env admin_env; /* what the admin commands may use */
+    int signal_fd;
+    int64_t started_ms;
+    int64_t stop_deadline_ms; /* monotonic; 0 while running */
+    bool stopping;
+    uint64_t expire_timer;    /* the next retention pass; 0 while one runs or stopping */
+    struct mhd_counters ctr;
+    /* store thread (retention jobs only): where the next pass over the
+     * message records goes on, "" = the first (enrich_expire) */
+    char records_cursor[ENRICH_CURSOR];
+} daemon_t;
 
-/* The queue ids of the milter's email.sent among evs (each once). */
-static size_t daemon_milter_qids(event_t *const *evs, size_t n, const char ***qids)
-{
-    size_t k = 0, j;
-    const char *q;
-
-    *qids = NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(evs[i]->type, EV_SENT) != 0 ||
-            !json_is_true(json_object_get(evs[i]->data, "milter")) ||
-            (q = json_string_value(json_object_get(evs[i]->data, "queue_id"))) == NULL)
-            continue;
-        for (j = 0; j < k && strcmp((*qids)[j], q) != 0; j++)
-            ;
-        if (j == k) {
-            *qids = xreallocarray(*qids, k + 1, sizeof(**qids));
-            (*qids)[k++] = q;
-        }
-    }
-    return k;
-}
-
-/* The log events held for the milter's record of these queue ids, which
- * this transaction stored: they go out now, after the batch, enriched. */
-static int daemon_release_held(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
-                               mh_err_t *err)
-{
-    const char **qids;
-    size_t nq = daemon_milter_qids(evs, n, &qids), nheld = 0;
-    event_t **held = NULL;
-    enum store_append_result *res;
-    int rc = 0;
-
-    for (size_t i = 0; rc == 0 && i < nq; i++)
-        rc = enrich_take_held(st, txn, qids[i], &held, &nheld, err);
-    if (rc == 0 && nheld > 0) {
-        res = xcalloc(nheld, sizeof(*res));
-        rc = daemon_append_events_txn(st, txn, held, nheld, res, err);
-        free(res);
-    }
-    for (size_t i = 0; i < nheld; i++)
-        event_free(held[i]);
-    free(held);
-    free(qids);
-    return rc;
-}
-
-int daemon_append_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
-                             enum store_append_result *res, mh_err_t *err)
-{
-    return daemon_append_log_events_txn(st, txn, evs, n, 0, res, err);
-}
-
-int daemon_append_log_events_txn(store_t *st, store_txn_t *txn, event_t *const *evs, size_t n,
-                                 int64_t hold_until_ms, enum store_append_result *res,
-                                 mh_err_t *err)
-{
-    uint64_t seq;
-    size_t len;
-    int64_t recv_ms = time_now_ms(); /* one receipt time for the batch */
-    char *json;
-    int rc;
-
-    if (store_space_check(st, err) < 0) /* full: refused without a try */
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if ((rc = enrich_append_hold(st, txn, evs[i], hold_until_ms, err)) < 0)
-            return -1;
-        if (rc == ENRICH_DROP) { /* another email.sent stands for it */
-            res[i] = STORE_SUPERSEDED;
-            continue;
-        }
-        if (rc == ENRICH_HELD) { /* in a hold until the milter's record comes */
-            res[i] = STORE_HELD;
-            continue;
-        }
-        json = event_to_json(evs[i], &len);
-        rc = store_event_append(txn, evs[i]->id, evs[i]->type, evs[i]->ts_ms, recv_ms, json,
-                                len, &seq, &res[i], err);
-        if (rc == 0 && res[i] == STORE_ADDED && daemon_fanout)
-            rc = fanout_event(daemon_fanout, txn, evs[i], seq, json, len, err);
-        free(json);
-        if (rc < 0)
-            return -1;
-    }
-    return daemon_release_held(st, txn, evs, n, err);
-}
+/* The admin command tables, in lookup order (admin_cmd.h). */
+static const struct admin_command *const daemon_admin_tables[] = {
+    admin_status_commands, admin_events_commands, admin_endpoint_commands,
+    admin_deliveries_commands, admin_replay_commands, admin_backfill_commands, NULL,
+};
 
 int daemon_check_conf(const mh_conf_t *c, mh_err_t *err)
 {
@@ -150,38 +100,9 @@ int daemon_check_conf(const mh_conf_t *c, mh_err_t *err)
         return conf_place_error(c, err);
     }
     ssrf_allow_free(allow);
-    if (admin_endpoints_check(c, err) < 0)
+    if (endpoint_store_check_conf(c, err) < 0)
         return conf_place_error(c, err);
     return 0;
-}
-
-int daemon_append_events(store_t *st, event_t *const *evs, size_t n,
-                         enum store_append_result *res, mh_err_t *err)
-{
-    store_txn_t *txn = store_begin(st, err);
-
-    if (txn == NULL)
-        return -1;
-    if (daemon_append_events_txn(st, txn, evs, n, res, err) < 0) {
-        store_abort(txn);
-        return -1;
-    }
-    return store_commit(txn, err);
-}
-
-void daemon_count_appended(daemon_t *d, const enum store_append_result *res, size_t n)
-{
-    d->ctr.commits++;
-    for (size_t i = 0; i < n; i++) {
-        if (res[i] == STORE_ADDED)
-            d->ctr.ingested++;
-        else if (res[i] == STORE_SUPERSEDED)
-            d->ctr.superseded++;
-        else if (res[i] == STORE_HELD)
-            d->ctr.held++;
-        else
-            d->ctr.duplicates++;
-    }
 }
 
 /* ------------------------------------------------------------ setup */
@@ -385,6 +306,10 @@ static void daemon_reload(daemon_t *d)
     msg_verbose = c->log_level;
     conf_unref(d->conf);
     d->conf = c;
+    d->admin_env.conf = c;
+    ingest_server_reconfigure(d->ingest, c);
+    spool_drain_reconfigure(d->drain, c);
+    admin_server_reconfigure(d->admin, c);
     delivery_reconfigure(d->delivery, c);
     delivery_reload_endpoints(d->delivery);
     d->ctr.reloads++;
@@ -524,6 +449,57 @@ static store_t *daemon_open_store(daemon_t *d, const struct store_opts *sopts)
     return st;
 }
 
+/* ------------------------------------------------------------ status */
+
+static json_t *daemon_counters_json(const struct mhd_counters *c)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+                     "ingested", (json_int_t)c->ingested, "duplicates",
+                     (json_int_t)c->duplicates, "superseded", (json_int_t)c->superseded,
+                     "held", (json_int_t)c->held, "unenriched", (json_int_t)c->unenriched,
+                     "rejected", (json_int_t)c->rejected,
+                     "tempfailed", (json_int_t)c->tempfailed, "commits", (json_int_t)c->commits,
+                     "spool_files", (json_int_t)c->spool_files, "spool_events",
+                     (json_int_t)c->spool_events, "quarantined", (json_int_t)c->quarantined,
+                     "expired", (json_int_t)c->expired, "records_expired",
+                     (json_int_t)c->records_expired, "deliveries_expired",
+                     (json_int_t)c->deliveries_expired, "retention_passes",
+                     (json_int_t)c->retention_passes, "reloads", (json_int_t)c->reloads);
+}
+
+/* admin_status_fn: the loop's side of "status", from each subsystem's own
+ * status function. */
+static json_t *daemon_status(void *ctx)
+{
+    daemon_t *d = ctx;
+    char started[RFC3339_MS_LEN + 1];
+    json_t *st = json_pack("{s:s,s:I,s:s,s:I,s:o}", "version", PACKAGE_VERSION, "pid",
+                           (json_int_t)getpid(), "started",
+                           time_format_rfc3339(started, d->started_ms), "uptime_s",
+                           (json_int_t)((time_now_ms() - d->started_ms) / 1000), "counters",
+                           daemon_counters_json(&d->ctr));
+    json_t *ingest = ingest_server_status(d->ingest), *readers = json_object();
+
+    json_object_update(st, ingest); /* "clients" */
+    json_decref(ingest);
+    json_object_set_new(st, "state_dir", json_string(d->conf->state_dir));
+    for (size_t i = 0; i < d->nreaders; i++)
+        json_object_set_new(readers, maillog_reader_name(d->readers[i]),
+                            maillog_reader_status(d->readers[i]));
+    json_object_set_new(st, "maillog", readers);
+    json_object_set_new(st, "delivery", delivery_status(d->delivery));
+    return st;
+}
+
+static void daemon_admin_env(daemon_t *d)
+{
+    d->admin_env = (struct admin_env){
+        .conf = d->conf, .fanout = d->fanout, .append = d->append, .ctr = &d->ctr,
+        .delivery = d->delivery, .stopping = &d->stopping, .status = daemon_status,
+        .status_ctx = d,
+    };
+}
+
 static void daemon_prepare_round(evloop_t *l, void *ctx)
 {
     daemon_t *d = ctx;
@@ -571,22 +547,26 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     }
     d.started_ms = time_now_ms();
     d.loop = evloop_new();
-    d.fanout = daemon_fanout = fanout_new();
+    d.fanout = fanout_new();
+    d.append = append_new(d.fanout, &d.ctr);
     d.storeq = storeq_start(d.store, d.loop);
     /* First in the store queue: the endpoints are known to the fan-out
      * before any event can be stored. */
-    d.delivery = delivery_new(&d);
+    d.delivery = delivery_new(d.loop, d.storeq, d.fanout, d.conf, &d.ctr);
     evloop_add(d.loop, d.signal_fd, EVLOOP_READ, daemon_signal, &d);
-    d.ingest = ingest_server_new(&d, ingest_fd);
-    d.admin = admin_server_new(&d, admin_fd);
-    d.drain = spool_drain_new(&d);
+    d.ingest = ingest_server_new(d.loop, d.storeq, d.conf, d.append, &d.ctr, ingest_fd);
+    daemon_admin_env(&d);
+    d.admin = admin_server_new(d.loop, d.storeq, d.conf, daemon_admin_tables, &d.admin_env,
+                               admin_fd);
+    d.drain = spool_drain_new(d.loop, d.storeq, d.conf, d.append, &d.ctr, &d.stopping);
     /* The readers emit nothing until the spool found now is drained
      * (spool_drain_settled): the milter's records left there while we were
      * away are stored before the log's events of the same messages. */
     d.nreaders = conf->n_maillogs;
     d.readers = xcalloc(d.nreaders ? d.nreaders : 1, sizeof(*d.readers));
     for (size_t i = 0; i < d.nreaders; i++)
-        d.readers[i] = maillog_reader_start(&d, &conf->maillogs[i]);
+        d.readers[i] = maillog_reader_start(d.loop, d.storeq, conf, &conf->maillogs[i], d.append,
+                                            &d.ctr, d.drain, &d.stopping);
     d.expire_timer = evloop_timer_add(d.loop,
                                       daemon_retention_period_ms(&d) < RETENTION_FIRST_MS
                                           ? daemon_retention_period_ms(&d) : RETENTION_FIRST_MS,
@@ -600,6 +580,7 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     /* Finish every store job first: their completions still need the servers. */
     d.storeq = storeq_stop(d.storeq);
     d.delivery = delivery_free(d.delivery); /* answers pending test sends */
+    d.admin_env.delivery = NULL;
     for (size_t i = 0; i < d.nreaders; i++)
         maillog_reader_stop(d.readers[i]);
     free(d.readers);
@@ -607,7 +588,7 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
     d.ingest = ingest_server_free(d.ingest);
     d.admin = admin_server_free(d.admin);
     d.loop = evloop_free(d.loop);
-    daemon_fanout = NULL;
+    d.append = append_free(d.append);
     d.fanout = fanout_free(d.fanout);
     store_close(d.store);
     close(d.signal_fd);

@@ -31,11 +31,12 @@
 #define EXPIRE_FIRST_MS 10000 /* the first delivery log pass, at the latest */
 
 static void dl_ep_kick(struct dl_ep *dep);
-static void dl_kick_all(struct delivery *dl);
+static void dl_kick_all(delivery_t *dl);
 
 /* ---- items */
 
-static struct dl_item *dl_item_new(uint64_t seq, struct blob *blob, int attempts, int64_t next_ms)
+static struct dl_item *dl_item_new(uint64_t seq, struct fanout_blob *blob, int attempts,
+                                   int64_t next_ms)
 {
     struct dl_item *it = xcalloc(1, sizeof(*it));
 
@@ -49,16 +50,16 @@ static struct dl_item *dl_item_new(uint64_t seq, struct blob *blob, int attempts
 
 static void dl_item_free(struct dl_item *it)
 {
-    blob_unref(it->blob);
+    fanout_blob_unref(it->blob);
     free(it);
 }
 
-static void dl_items_free(struct dl_item *it)
+static void dl_items_free(struct dl_items *l)
 {
-    struct dl_item *next;
+    struct dl_item *it;
 
-    for (; it; it = next) {
-        next = it->next;
+    while ((it = STAILQ_FIRST(l)) != NULL) {
+        STAILQ_REMOVE_HEAD(l, link);
         dl_item_free(it);
     }
 }
@@ -97,9 +98,11 @@ static void dl_ep_settings(struct dl_ep *dep, endpoint_t *ep)
     dep->ep = ep;
 }
 
-struct dl_ep *dl_ep_find(struct delivery *dl, const char *name)
+struct dl_ep *dl_ep_find(delivery_t *dl, const char *name)
 {
-    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next)
+    struct dl_ep *dep;
+
+    LIST_FOREACH(dep, &dl->eps, link)
         if (!dep->gone && strcmp(dep->ep->name, name) == 0)
             return dep;
     return NULL;
@@ -113,39 +116,38 @@ static bool dl_ep_active(const struct dl_ep *dep)
 /* Forget what is in memory (not in flight): the store still has it. */
 void dl_ep_drop_memory(struct dl_ep *dep)
 {
-    struct dl_item *lists[] = { dep->ready, dep->waiting, dep->pending };
+    struct dl_items *lists[] = { &dep->ready, &dep->waiting, &dep->pending };
+    struct dl_item *it;
 
-    for (size_t i = 0; i < 3; i++)
-        for (struct dl_item *it = lists[i]; it; it = it->next)
+    for (size_t i = 0; i < 3; i++) {
+        STAILQ_FOREACH(it, lists[i], link)
             seqset_del(&dep->held, it->seq);
-    dl_items_free(dep->ready);
-    dl_items_free(dep->waiting);
-    dl_items_free(dep->pending);
-    dep->ready = dep->waiting = dep->pending = NULL;
-    dep->ready_tail = &dep->ready;
+        dl_items_free(lists[i]);
+    }
     dep->nready = dep->nwaiting = dep->npending = 0;
     dep->backlog = true;
     dep->scan_from = 0;
     dep->memgen++;
 }
 
-static struct dl_ep *dl_ep_new(struct delivery *dl, const endpoint_t *ep)
+static struct dl_ep *dl_ep_new(delivery_t *dl, const endpoint_t *ep)
 {
     struct dl_ep *dep = xcalloc(1, sizeof(*dep));
 
     dep->dl = dl;
     dl_ep_settings(dep, endpoint_dup(ep));
-    dep->ready_tail = &dep->ready;
+    STAILQ_INIT(&dep->ready);
+    STAILQ_INIT(&dep->waiting);
+    STAILQ_INIT(&dep->pending);
     seqset_init(&dep->held);
     dep->backlog = true; /* whatever the store holds for it */
-    dep->next = dl->eps;
-    dl->eps = dep;
+    LIST_INSERT_HEAD(&dl->eps, dep, link);
     return dep;
 }
 
 static void dl_ep_timers_cancel(struct dl_ep *dep)
 {
-    evloop_t *loop = dep->dl->d->loop;
+    evloop_t *loop = dep->dl->loop;
 
     if (dep->wait_timer)
         evloop_timer_cancel(loop, dep->wait_timer);
@@ -158,14 +160,9 @@ static void dl_ep_timers_cancel(struct dl_ep *dep)
 /* Unlink and free a removed endpoint once its requests are back. */
 void dl_ep_free_if_gone(struct dl_ep *dep)
 {
-    struct dl_ep **pp;
-
     if (!dep->gone || dep->in_flight > 0 || dep->scanning)
         return;
-    for (pp = &dep->dl->eps; *pp && *pp != dep; pp = &(*pp)->next)
-        ;
-    if (*pp)
-        *pp = dep->next;
+    LIST_REMOVE(dep, link);
     dl_ep_timers_cancel(dep);
     dl_ep_drop_memory(dep);
     seqset_free(&dep->held);
@@ -177,10 +174,8 @@ void dl_ep_free_if_gone(struct dl_ep *dep)
 
 static void dl_ready_append(struct dl_ep *dep, struct dl_item *it)
 {
-    it->next = NULL;
     it->ready_mono = time_mono_ms();
-    *dep->ready_tail = it;
-    dep->ready_tail = &it->next;
+    STAILQ_INSERT_TAIL(&dep->ready, it, link);
     dep->nready++;
 }
 
@@ -188,7 +183,7 @@ static void dl_ep_wait_fired(evloop_t *l, void *ctx);
 
 static void dl_wait_arm(struct dl_ep *dep, int64_t due)
 {
-    evloop_t *loop = dep->dl->d->loop;
+    evloop_t *loop = dep->dl->loop;
 
     if (dep->wait_due != 0 && dep->wait_due <= due)
         return;
@@ -200,8 +195,7 @@ static void dl_wait_arm(struct dl_ep *dep, int64_t due)
 
 static void dl_waiting_add(struct dl_ep *dep, struct dl_item *it)
 {
-    it->next = dep->waiting;
-    dep->waiting = it;
+    STAILQ_INSERT_HEAD(&dep->waiting, it, link);
     dep->nwaiting++;
     dl_wait_arm(dep, it->next_ms);
 }
@@ -210,20 +204,22 @@ static void dl_waiting_add(struct dl_ep *dep, struct dl_item *it)
 static void dl_ep_wait_fired(evloop_t *l, void *ctx)
 {
     struct dl_ep *dep = ctx;
-    struct dl_item **pp = &dep->waiting, *it;
+    struct dl_items all = STAILQ_HEAD_INITIALIZER(all);
+    struct dl_item *it;
     int64_t now = time_now_ms(), earliest = 0;
 
     dep->wait_timer = 0;
     dep->wait_due = 0;
-    while ((it = *pp) != NULL) {
+    STAILQ_CONCAT(&all, &dep->waiting); /* each goes to ready or back, in its order */
+    while ((it = STAILQ_FIRST(&all)) != NULL) {
+        STAILQ_REMOVE_HEAD(&all, link);
         if (it->next_ms <= now) {
-            *pp = it->next;
             dep->nwaiting--;
             dl_ready_append(dep, it);
         } else {
             if (earliest == 0 || it->next_ms < earliest)
                 earliest = it->next_ms;
-            pp = &it->next;
+            STAILQ_INSERT_TAIL(&dep->waiting, it, link);
         }
     }
     if (earliest)
@@ -258,17 +254,16 @@ static void dl_ep_maybe_scan(struct dl_ep *dep)
 }
 
 /* A fan-out item for this endpoint (committed in the store). */
-static void dl_ep_offer(struct dl_ep *dep, uint64_t seq, struct blob *blob)
+static void dl_ep_offer(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blob)
 {
     if (seqset_has(&dep->held, seq)) {
-        blob_unref(blob); /* in memory already (a replay of a held event) */
+        fanout_blob_unref(blob); /* in memory already (a replay of a held event) */
         return;
     }
     if (dep->backlog && dep->scanning) {
         struct dl_item *it = dl_item_new(seq, blob, 0, 0);
 
-        it->next = dep->pending; /* added when the scan is done */
-        dep->pending = it;
+        STAILQ_INSERT_HEAD(&dep->pending, it, link); /* added when the scan is done */
         dep->npending++;
         return;
     }
@@ -277,7 +272,7 @@ static void dl_ep_offer(struct dl_ep *dep, uint64_t seq, struct blob *blob)
         if (!dep->backlog || seq < dep->scan_from)
             dep->scan_from = seq;
         dep->backlog = true;
-        blob_unref(blob);
+        fanout_blob_unref(blob);
         dl_ep_maybe_scan(dep);
         return;
     }
@@ -286,11 +281,11 @@ static void dl_ep_offer(struct dl_ep *dep, uint64_t seq, struct blob *blob)
 }
 
 /* An entry read back from the store. */
-void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct blob *blob, int attempts,
+void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blob, int attempts,
                       int64_t next_ms)
 {
     if (!seqset_add(&dep->held, seq)) {
-        blob_unref(blob);
+        fanout_blob_unref(blob);
         return;
     }
     dl_ep_hold(dep, dl_item_new(seq, blob, attempts, next_ms));
@@ -300,13 +295,14 @@ void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct blob *blob, int at
  * arrived meanwhile are offered again now. */
 void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from)
 {
-    struct dl_item *pending = dep->pending, *next;
+    struct dl_items pending = STAILQ_HEAD_INITIALIZER(pending);
+    struct dl_item *it;
 
+    STAILQ_CONCAT(&pending, &dep->pending);
     dep->scanning = false;
-    dep->pending = NULL;
     dep->npending = 0;
     if (dep->gone) {
-        dl_items_free(pending);
+        dl_items_free(&pending);
         dl_ep_free_if_gone(dep);
         return;
     }
@@ -315,10 +311,10 @@ void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from)
     } else if (dep->scan_from < next_from) {
         dep->scan_from = next_from;
     }
-    for (; pending; pending = next) {
-        next = pending->next;
-        dl_ep_offer(dep, pending->seq, blob_ref(pending->blob));
-        dl_item_free(pending);
+    while ((it = STAILQ_FIRST(&pending)) != NULL) {
+        STAILQ_REMOVE_HEAD(&pending, link);
+        dl_ep_offer(dep, it->seq, fanout_blob_ref(it->blob));
+        dl_item_free(it);
     }
     dl_ep_maybe_scan(dep);
     dl_ep_kick(dep);
@@ -343,7 +339,7 @@ static void dl_ep_kick_later(struct dl_ep *dep, int64_t ms)
 {
     if (dep->kick_timer)
         return;
-    dep->kick_timer = evloop_timer_add(dep->dl->d->loop, ms < 1 ? 1 : ms, dl_ep_kick_fired, dep);
+    dep->kick_timer = evloop_timer_add(dep->dl->loop, ms < 1 ? 1 : ms, dl_ep_kick_fired, dep);
 }
 
 /* Take up to n ready items into a new array. */
@@ -352,19 +348,16 @@ static struct dl_item **dl_take_ready(struct dl_ep *dep, size_t n)
     struct dl_item **items = xcalloc(n, sizeof(*items));
 
     for (size_t i = 0; i < n; i++) {
-        items[i] = dep->ready;
-        dep->ready = items[i]->next;
-        items[i]->next = NULL;
+        items[i] = STAILQ_FIRST(&dep->ready);
+        STAILQ_REMOVE_HEAD(&dep->ready, link);
     }
-    if (dep->ready == NULL)
-        dep->ready_tail = &dep->ready;
     dep->nready -= n;
     return items;
 }
 
 static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
 {
-    struct delivery *dl = dep->dl;
+    delivery_t *dl = dep->dl;
     struct dl_req *req = dl_req_new(dl, dep, dl_epref_ref(dep->ref), items, n, NULL);
     struct dl_outcome o = { .retry_after_s = -1 };
     mh_err_t err;
@@ -381,7 +374,7 @@ static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
 /* Send what may be sent now: concurrency, pause, batching. */
 static void dl_ep_kick(struct dl_ep *dep)
 {
-    struct delivery *dl = dep->dl;
+    delivery_t *dl = dep->dl;
     int64_t now = time_now_ms();
     size_t n;
 
@@ -396,7 +389,7 @@ static void dl_ep_kick(struct dl_ep *dep)
         if (dep->ep->batch_max == 0) {
             n = 1;
         } else {
-            int64_t waited = time_mono_ms() - dep->ready->ready_mono;
+            int64_t waited = time_mono_ms() - STAILQ_FIRST(&dep->ready)->ready_mono;
 
             n = dep->nready < (size_t)dep->ep->batch_max ? dep->nready : (size_t)dep->ep->batch_max;
             if (n < (size_t)dep->ep->batch_max && waited < dep->ep->batch_wait_ms) {
@@ -409,15 +402,19 @@ static void dl_ep_kick(struct dl_ep *dep)
     dl_ep_maybe_scan(dep);
 }
 
-static void dl_kick_all(struct delivery *dl)
+static void dl_kick_all(delivery_t *dl)
 {
-    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next)
+    struct dl_ep *dep;
+
+    LIST_FOREACH(dep, &dl->eps, link)
         dl_ep_kick(dep);
 }
 
-void delivery_kick_scans(struct delivery *dl)
+void delivery_kick_scans(delivery_t *dl)
 {
-    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next) {
+    struct dl_ep *dep;
+
+    LIST_FOREACH(dep, &dl->eps, link) {
         dl_ep_maybe_scan(dep);
         dl_ep_kick(dep);
     }
@@ -432,7 +429,7 @@ void delivery_reload_endpoints(delivery_t *dl)
 
 /* Retry delay before attempt number attempts + 1: the schedule's entry,
  * +-10% jitter, divided by the time scale. */
-static int64_t dl_retry_delay_ms(const struct delivery *dl, const endpoint_t *ep, int attempts)
+static int64_t dl_retry_delay_ms(const delivery_t *dl, const endpoint_t *ep, int attempts)
 {
     int64_t base = (int64_t)ep->retry[attempts - 1] * 1000 / dl->time_scale;
     int64_t jitter = base / 10;
@@ -445,7 +442,7 @@ static int64_t dl_retry_delay_ms(const struct delivery *dl, const endpoint_t *ep
 static void dl_item_failed(struct dl_ep *dep, struct dl_item *it, const struct dl_outcome *o,
                            int64_t not_before)
 {
-    struct delivery *dl = dep->dl;
+    delivery_t *dl = dep->dl;
     const char *name = dep->ep->name;
 
     it->attempts++;
@@ -471,7 +468,7 @@ static void dl_item_failed(struct dl_ep *dep, struct dl_item *it, const struct d
 
 static void dl_outcome_test(struct dl_req *req, const struct dl_outcome *o)
 {
-    struct delivery *dl = req->dl;
+    delivery_t *dl = req->dl;
     json_t *ev = json_loadb(req->test_blob->json, req->test_blob->len, 0, NULL);
     json_t *res = json_pack("{s:b,s:b,s:i,s:I,s:s?,s:s%,s:o*}", "ok", 1, "delivered", o->ok,
                             "status", (int)o->status, "duration_ms", (json_int_t)o->duration_ms,
@@ -491,7 +488,7 @@ static void dl_outcome_test(struct dl_req *req, const struct dl_outcome *o)
 /* A request finished (delivery_http.c): account for each of its items. */
 void dl_req_done(struct dl_req *req, const struct dl_outcome *o)
 {
-    struct delivery *dl = req->dl;
+    delivery_t *dl = req->dl;
     struct dl_ep *dep = req->dep;
     int64_t not_before = 0;
 
@@ -543,15 +540,17 @@ void dl_req_done(struct dl_req *req, const struct dl_outcome *o)
 
 /* ---- the loop's round */
 
-static void dl_take_fanout(struct delivery *dl)
+static void dl_take_fanout(delivery_t *dl)
 {
-    struct fanout_item *it = fanout_take(dl->d->fanout), *next;
+    struct fanout_items items = STAILQ_HEAD_INITIALIZER(items);
+    struct fanout_item *it;
     struct dl_ep *dep;
 
-    for (; it; it = next) {
-        next = it->next;
+    fanout_take(dl->fanout, &items);
+    while ((it = STAILQ_FIRST(&items)) != NULL) {
+        STAILQ_REMOVE_HEAD(&items, link);
         if ((dep = dl_ep_find(dl, it->endpoint)) != NULL && dl_ep_active(dep))
-            dl_ep_offer(dep, it->seq, blob_ref(it->blob));
+            dl_ep_offer(dep, it->seq, fanout_blob_ref(it->blob));
         fanout_item_free(it);
     }
 }
@@ -629,7 +628,7 @@ void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, deliv
 {
     struct dl_outcome o = { .retry_after_s = -1 };
     struct dl_req *req;
-    struct blob *blob;
+    struct fanout_blob *blob;
     event_t *ev;
     mh_err_t err;
     size_t len;
@@ -640,7 +639,7 @@ void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, deliv
         return;
     }
     json = event_to_json(ev, &len);
-    blob = blob_new(ev->id, ev->type, ev->ts_ms, json, len);
+    blob = fanout_blob_new(ev->id, ev->type, ev->ts_ms, json, len);
     free(json);
     event_free(ev);
     req = dl_req_new(dl, NULL, dl_epref_new(endpoint_dup(ep)), NULL, 0, blob);
@@ -670,7 +669,7 @@ event_t *delivery_sample_event(const char *type, mh_err_t *err)
 
 /* ---- life */
 
-void delivery_reconfigure(delivery_t *dl, const mh_conf_t *c)
+void delivery_reconfigure(delivery_t *dl, mh_conf_t *c)
 {
     mh_err_t err;
     ssrf_allow_t *allow = ssrf_allow_parse((const char *const *)c->delivery_allow,
@@ -695,31 +694,40 @@ void delivery_reconfigure(delivery_t *dl, const mh_conf_t *c)
     dl->notify_email = xstrdup(c->notify_email);
     free(dl->sendmail);
     dl->sendmail = xstrdup(c->sendmail_path);
+    conf_ref(c);
+    conf_unref(dl->conf);
+    dl->conf = c;
 }
 
 static void dl_expire_fired(evloop_t *l, void *ctx)
 {
-    struct delivery *dl = ctx;
+    delivery_t *dl = ctx;
 
     dl->expire_timer = evloop_timer_add(l, dl->expire_period_ms, dl_expire_fired, dl);
     if (dl->log_days > 0)
         dl_expire_log(dl);
 }
 
-delivery_t *delivery_new(daemon_t *d)
+delivery_t *delivery_new(evloop_t *loop, storeq_t *storeq, fanout_t *fo, mh_conf_t *conf,
+                         struct mhd_counters *ctr)
 {
-    struct delivery *dl = xcalloc(1, sizeof(*dl));
+    delivery_t *dl = xcalloc(1, sizeof(*dl));
 
-    dl->d = d;
+    LIST_INIT(&dl->eps);
+    LIST_INIT(&dl->reqs);
+    dl->loop = loop;
+    dl->storeq = storeq;
+    dl->fanout = fo;
+    dl->ctr = ctr;
     dl->ops = dl_ops_new();
-    delivery_reconfigure(dl, d->conf);
+    delivery_reconfigure(dl, conf);
     if (dl->allow == NULL)
         msg_fatal(EX_CONFIG, "delivery_allow is not valid");
     if (dl_http_init(dl) < 0)
         msg_fatal(EX_SOFTWARE, "delivery: cannot initialize libcurl");
     srandom((unsigned)(time_now_ms() ^ getpid()));
     dl_load_endpoints(dl, false);
-    dl->expire_timer = evloop_timer_add(d->loop,
+    dl->expire_timer = evloop_timer_add(loop,
                                         dl->expire_period_ms < EXPIRE_FIRST_MS
                                             ? dl->expire_period_ms : EXPIRE_FIRST_MS,
                                         dl_expire_fired, dl);
@@ -729,8 +737,9 @@ delivery_t *delivery_new(daemon_t *d)
 json_t *delivery_status(delivery_t *dl)
 {
     json_t *eps = json_object();
+    struct dl_ep *dep;
 
-    for (struct dl_ep *dep = dl->eps; dep; dep = dep->next) {
+    LIST_FOREACH(dep, &dl->eps, link) {
         if (dep->gone)
             continue;
         json_object_set_new(eps, dep->ep->name,
@@ -773,8 +782,8 @@ delivery_t *delivery_free(delivery_t *dl)
     while (dl->ntests > 0) /* answer the admin before it goes */
         dl_req_done(dl->tests[0], &o);
     dl_http_free(dl); /* requests in flight are dropped: their events stay queued */
-    while (dl->eps) {
-        struct dl_ep *dep = dl->eps;
+    while (!LIST_EMPTY(&dl->eps)) {
+        struct dl_ep *dep = LIST_FIRST(&dl->eps);
 
         dep->gone = true;
         dep->in_flight = 0;
@@ -782,15 +791,16 @@ delivery_t *delivery_free(delivery_t *dl)
         dl_ep_free_if_gone(dep);
     }
     if (dl->expire_timer)
-        evloop_timer_cancel(dl->d->loop, dl->expire_timer);
+        evloop_timer_cancel(dl->loop, dl->expire_timer);
     if (dl->curl_timer)
-        evloop_timer_cancel(dl->d->loop, dl->curl_timer);
+        evloop_timer_cancel(dl->loop, dl->curl_timer);
     dl_ops_free(dl->ops);
     ssrf_allow_free(dl->allow);
     free(dl->tests);
     free(dl->ca_file);
     free(dl->notify_email);
     free(dl->sendmail);
+    conf_unref(dl->conf);
     free(dl);
     return NULL;
 }

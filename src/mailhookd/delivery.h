@@ -24,8 +24,12 @@
  * Every attempt is written to the delivery log (STORE_DELIVERIES), with
  * the first DELIVERY_RESPONSE_MAX bytes of the response.
  *
- *   delivery_new(d)                   LOOP: start; reads endpoints and
- *                                     queues from the store (jobs)
+ *   delivery_new(loop, storeq, fo, conf, ctr)
+ *                                     LOOP: start; reads endpoints and
+ *                                     queues from the store (jobs), takes
+ *                                     committed items from fo (fanout.h),
+ *                                     counts deliveries_expired into ctr;
+ *                                     conf is referenced (see reconfigure)
  *   delivery_prepare(dl)              LOOP, once per loop round: take
  *                                     committed fan-out items, send, flush
  *                                     queue changes to the store
@@ -37,7 +41,9 @@
  *                                     LOOP: an endpoint was removed, with
  *                                     dropped deliveries of its queue
  *                                     (counted: delivery_status)
- *   delivery_reconfigure(dl, conf)    LOOP: after a reload
+ *   delivery_reconfigure(dl, conf)    LOOP: after a reload (conf is
+ *                                     referenced: its declared endpoints
+ *                                     are synced by reload_endpoints)
  *   delivery_reload_endpoints(dl)     LOOP: sync the config file's endpoints
  *                                     into the store again and re-read them
  *   delivery_test(dl, ep, type, cb, ctx)
@@ -49,7 +55,8 @@
  *   delivery_busy(dl)                 requests in flight or changes unsaved
  *   delivery_free(dl)                 abort what is in flight (it stays
  *                                     queued in the store); NULL is fine
- *   delivery_sample_event(type)       the sample event of a test send
+ *   delivery_sample_event(type, err)  the sample event of a test send
+ *                                     (NULL + err when type is invalid)
  */
 #ifndef MH_DELIVERY_H
 #define MH_DELIVERY_H
@@ -58,9 +65,12 @@
 #include <jansson.h>
 
 #include "conf.h"
-#include "daemon.h"
 #include "endpoint.h"
 #include "event.h"
+#include "evloop.h"
+#include "fanout.h"
+#include "mhd_counters.h"
+#include "storeq.h"
 
 #define DELIVERY_RESPONSE_MAX 4096
 #define DELIVERY_ID_PREFIX "dlv_"
@@ -68,11 +78,12 @@
 typedef struct delivery delivery_t;
 typedef void (*delivery_test_cb)(void *ctx, json_t *result);
 
-delivery_t *delivery_new(daemon_t *d);
+delivery_t *delivery_new(evloop_t *loop, storeq_t *storeq, fanout_t *fo, mh_conf_t *conf,
+                         struct mhd_counters *ctr);
 void delivery_prepare(delivery_t *dl);
 void delivery_endpoint_set(delivery_t *dl, const endpoint_t *ep, bool keep_health);
 void delivery_endpoint_remove(delivery_t *dl, const char *name, uint64_t dropped);
-void delivery_reconfigure(delivery_t *dl, const mh_conf_t *conf);
+void delivery_reconfigure(delivery_t *dl, mh_conf_t *conf);
 void delivery_reload_endpoints(delivery_t *dl);
 void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, delivery_test_cb cb,
                    void *ctx);

@@ -24,7 +24,7 @@
 /* Tell the administrator, through the local sendmail, without waiting
  * for it: the message fits a pipe buffer and the child is not reaped by
  * us (SIGCHLD is ignored while mailhookd runs). */
-static void dl_notify(struct delivery *dl, const char *subject, const char *body)
+static void dl_notify(delivery_t *dl, const char *subject, const char *body)
 {
     int fds[2];
     pid_t pid;
@@ -94,7 +94,7 @@ void dl_health_success(struct dl_ep *dep)
 
 void dl_health_failure(struct dl_ep *dep, const struct dl_outcome *o)
 {
-    struct delivery *dl = dep->dl;
+    delivery_t *dl = dep->dl;
     endpoint_t *ep = dep->ep;
     int64_t now = time_now_ms(), span;
     char reason[256];

@@ -35,11 +35,11 @@
 
 /* ---- the multi handle on the loop */
 
-static void dl_check_done(struct delivery *dl);
+static void dl_check_done(delivery_t *dl);
 
 static void dl_fd_ready(evloop_t *l, int fd, unsigned what, void *ctx)
 {
-    struct delivery *dl = ctx;
+    delivery_t *dl = ctx;
     int running, flags = (what & EVLOOP_READ ? CURL_CSELECT_IN : 0) |
                          (what & EVLOOP_WRITE ? CURL_CSELECT_OUT : 0);
 
@@ -49,7 +49,7 @@ static void dl_fd_ready(evloop_t *l, int fd, unsigned what, void *ctx)
 
 static int dl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
-    struct delivery *dl = userp;
+    delivery_t *dl = userp;
     unsigned events = (what == CURL_POLL_IN || what == CURL_POLL_INOUT ? EVLOOP_READ : 0) |
                       (what == CURL_POLL_OUT || what == CURL_POLL_INOUT ? EVLOOP_WRITE : 0);
 
@@ -58,34 +58,34 @@ static int dl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void
          * so that the next request on it costs no epoll_ctl. curl closes
          * sockets through dl_close_socket, which removes them. */
         if (socketp)
-            evloop_park(dl->d->loop, s);
+            evloop_park(dl->loop, s);
         curl_multi_assign(dl->multi, s, NULL);
     } else if (socketp == NULL) {
-        if (evloop_add(dl->d->loop, s, events, dl_fd_ready, dl) < 0)
+        if (evloop_add(dl->loop, s, events, dl_fd_ready, dl) < 0)
             msg_warn("delivery: cannot watch socket %d: %s", s, strerror(errno));
         else
             curl_multi_assign(dl->multi, s, dl);
     } else {
-        evloop_mod(dl->d->loop, s, events);
+        evloop_mod(dl->loop, s, events);
     }
     return 0;
 }
 
 /* Let curl do what is due now: its timer fired, or requests were just added. */
-static void dl_curl_run_now(struct delivery *dl)
+static void dl_curl_run_now(delivery_t *dl)
 {
     int running;
 
     dl->curl_due_now = false;
     if (dl->curl_timer)
-        evloop_timer_cancel(dl->d->loop, dl->curl_timer);
+        evloop_timer_cancel(dl->loop, dl->curl_timer);
     dl->curl_timer = 0;
     curl_multi_socket_action(dl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 }
 
 static void dl_timer_fired(evloop_t *l, void *ctx)
 {
-    struct delivery *dl = ctx;
+    delivery_t *dl = ctx;
 
     dl->curl_timer = 0; /* fired: nothing to cancel */
     dl_curl_run_now(dl);
@@ -98,17 +98,17 @@ static void dl_timer_fired(evloop_t *l, void *ctx)
  * handles the other answers of this round. The timer is the fallback. */
 static int dl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
-    struct delivery *dl = userp;
+    delivery_t *dl = userp;
 
     dl->curl_due_now = timeout_ms == 0;
     if (dl->curl_timer)
-        evloop_timer_cancel(dl->d->loop, dl->curl_timer);
-    dl->curl_timer = timeout_ms < 0 ? 0 : evloop_timer_add(dl->d->loop, timeout_ms,
+        evloop_timer_cancel(dl->loop, dl->curl_timer);
+    dl->curl_timer = timeout_ms < 0 ? 0 : evloop_timer_add(dl->loop, timeout_ms,
                                                            dl_timer_fired, dl);
     return 0;
 }
 
-int dl_http_init(struct delivery *dl)
+int dl_http_init(delivery_t *dl)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (dl->multi = curl_multi_init()) == NULL)
         return -1;
@@ -124,13 +124,13 @@ int dl_http_init(struct delivery *dl)
 
 /* Drop every request in flight; their items are freed, not finished:
  * their events stay queued in the store. */
-void dl_http_free(struct delivery *dl)
+void dl_http_free(delivery_t *dl)
 {
-    while (dl->reqs) {
-        struct dl_req *req = dl->reqs;
+    while (!LIST_EMPTY(&dl->reqs)) {
+        struct dl_req *req = LIST_FIRST(&dl->reqs);
 
         for (size_t i = 0; i < req->nitems; i++) {
-            blob_unref(req->items[i]->blob);
+            fanout_blob_unref(req->items[i]->blob);
             free(req->items[i]);
         }
         req->nitems = 0;
@@ -181,9 +181,9 @@ static curl_socket_t dl_open_socket(void *ctx, curlsocktype purpose, struct curl
 /* Every socket curl closes: out of the loop first (it may be parked). */
 static int dl_close_socket(void *ctx, curl_socket_t s)
 {
-    struct delivery *dl = ctx;
+    delivery_t *dl = ctx;
 
-    evloop_del(dl->d->loop, s);
+    evloop_del(dl->loop, s);
     return close(s);
 }
 
@@ -250,7 +250,7 @@ static struct curl_slist *dl_req_headers(struct dl_req *req)
 
 /* The body: the event itself (shared, not copied), or an array of the
  * batch's events. */
-static void dl_body(struct dl_req *req, struct blob **blobs, size_t n, bool array)
+static void dl_body(struct dl_req *req, struct fanout_blob **blobs, size_t n, bool array)
 {
     size_t len = 2, off = 0;
 
@@ -277,7 +277,7 @@ static void dl_body(struct dl_req *req, struct blob **blobs, size_t n, bool arra
 
 /* webhook-id: the event id (the same on every retry), or for a batch a
  * digest of its event ids (the same batch retried keeps its id). */
-static void dl_webhook_id(struct dl_req *req, struct blob **blobs, size_t n, bool array)
+static void dl_webhook_id(struct dl_req *req, struct fanout_blob **blobs, size_t n, bool array)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -299,7 +299,7 @@ static void dl_webhook_id(struct dl_req *req, struct blob **blobs, size_t n, boo
 
 /* The distinct event types of the request, in order, comma-separated
  * (types are [a-z0-9_.-]: event.h), for the event header and the log. */
-static void dl_types(struct dl_req *req, struct blob **blobs, size_t n)
+static void dl_types(struct dl_req *req, struct fanout_blob **blobs, size_t n)
 {
     size_t used = 0, size = sizeof(req->types);
 
@@ -361,8 +361,8 @@ static int dl_sign(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_
 }
 
 /* ref: a reference the request takes over. */
-struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, struct dl_epref *ref,
-                          struct dl_item **items, size_t n, struct blob *test_blob)
+struct dl_req *dl_req_new(delivery_t *dl, struct dl_ep *dep, struct dl_epref *ref,
+                          struct dl_item **items, size_t n, struct fanout_blob *test_blob)
 {
     struct dl_req *req = xcalloc(1, sizeof(*req));
 
@@ -375,15 +375,12 @@ struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, struct dl_epre
     req->test_blob = test_blob;
     evid_generate(req->id, time_now_ms());
     memcpy(req->id, DELIVERY_ID_PREFIX, strlen(DELIVERY_ID_PREFIX));
-    req->next = dl->reqs;
-    if (dl->reqs)
-        dl->reqs->prev = req;
-    dl->reqs = req;
+    LIST_INSERT_HEAD(&dl->reqs, req, link);
     return req;
 }
 
 /* The options of a handle that depend only on the settings it is kept for. */
-static CURL *dl_easy_new(struct delivery *dl, const endpoint_t *ep)
+static CURL *dl_easy_new(delivery_t *dl, const endpoint_t *ep)
 {
     CURL *e = curl_easy_init();
 
@@ -469,7 +466,7 @@ int dl_req_start(struct dl_req *req, mh_err_t *err)
     const endpoint_t *ep = req->ep;
     bool array = ep->batch_max > 0;
     size_t n = req->test_blob ? 1 : req->nitems;
-    struct blob *one[1], **blobs = n == 1 ? one : xcalloc(n, sizeof(*blobs));
+    struct fanout_blob *one[1], **blobs = n == 1 ? one : xcalloc(n, sizeof(*blobs));
 
     for (size_t i = 0; i < n; i++)
         blobs[i] = req->test_blob ? req->test_blob : req->items[i]->blob;
@@ -495,14 +492,9 @@ int dl_req_start(struct dl_req *req, mh_err_t *err)
 
 void dl_req_free(struct dl_req *req)
 {
-    struct delivery *dl = req->dl;
+    delivery_t *dl = req->dl;
 
-    if (req->prev)
-        req->prev->next = req->next;
-    else if (dl->reqs == req)
-        dl->reqs = req->next;
-    if (req->next)
-        req->next->prev = req->prev;
+    LIST_REMOVE(req, link); /* dl_req_new linked every request */
     if (req->easy) {
         if (dl->multi) {
             curl_multi_remove_handle(dl->multi, req->easy);
@@ -512,11 +504,11 @@ void dl_req_free(struct dl_req *req)
         }
     }
     for (size_t i = 0; i < req->nitems; i++) {
-        blob_unref(req->items[i]->blob);
+        fanout_blob_unref(req->items[i]->blob);
         free(req->items[i]);
     }
     free(req->items);
-    blob_unref(req->test_blob);
+    fanout_blob_unref(req->test_blob);
     dl_epref_unref(req->ref);
     free(req->hdr_text);
     free(req->body_buf);
@@ -553,7 +545,7 @@ static void dl_outcome_of(struct dl_req *req, CURLcode rc, struct dl_outcome *o)
     }
 }
 
-static void dl_check_done(struct delivery *dl)
+static void dl_check_done(delivery_t *dl)
 {
     struct dl_outcome o;
     struct dl_req *req;

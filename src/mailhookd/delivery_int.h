@@ -4,20 +4,29 @@
  * delivery_health.c (failing, disabled, the admin's mail),
  * delivery_http.c (libcurl: the multi handle on the loop, building and
  * finishing requests) and delivery_store.c (store jobs: load, scan, save).
- * Nothing else includes it.
+ * Nothing else includes it. What each part offers the others is declared
+ * below under its file's name; first the shared settings of an endpoint's
+ * requests (delivery.c):
+ *
+ *   dl_epref_new(ep)       the settings of ep, which it takes; one reference
+ *   dl_epref_ref(r)        one more reference; returns r
+ *   dl_epref_unref(r)      one fewer; freed with the last
  */
 #ifndef MH_DELIVERY_INT_H
 #define MH_DELIVERY_INT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <curl/curl.h>
 
 #include "delivery.h"
 #include "evid.h"
 #include "fanout.h"
+#include "mhd_counters.h"
 #include "seqset.h"
 #include "ssrf.h"
+#include "storeq.h"
 
 /* An endpoint's settings shared by its requests in flight: replacing the
  * endpoint (an update) leaves the requests with the settings they were
@@ -38,25 +47,28 @@ struct dl_epref *dl_epref_new(endpoint_t *ep); /* takes ep */
 struct dl_epref *dl_epref_ref(struct dl_epref *r);
 void dl_epref_unref(struct dl_epref *r);
 
-/* One event waiting for (or being sent to) one endpoint. */
+/* One event waiting for (or being sent to) one endpoint: in one of its
+ * endpoint's lists (ready, waiting, pending) or in a request's array. */
 struct dl_item {
-    struct dl_item *next;
+    STAILQ_ENTRY(dl_item) link;
     uint64_t seq;
-    struct blob *blob;   /* owned reference */
+    struct fanout_blob *blob;   /* owned reference */
     int attempts;        /* attempts made so far */
     int64_t next_ms;     /* wall clock: due time of the next attempt */
     int64_t ready_mono;  /* when it became ready (batch wait) */
 };
 
+STAILQ_HEAD(dl_items, dl_item);
+
 /* One endpoint as the engine runs it. */
 struct dl_ep {
-    struct delivery *dl;
-    struct dl_ep *next;
+    delivery_t *dl;
+    LIST_ENTRY(dl_ep) link; /* delivery's eps */
     struct dl_epref *ref; /* the current settings */
     endpoint_t *ep;      /* = ref->ep; health fields are the engine's */
-    struct dl_item *ready, **ready_tail; /* due, in arrival order */
+    struct dl_items ready;   /* due, in arrival order */
     size_t nready;
-    struct dl_item *waiting;             /* not due yet (retries), unsorted */
+    struct dl_items waiting; /* not due yet (retries), unsorted */
     size_t nwaiting;
     seqset_t held;       /* in memory, in flight, or being removed from the store */
     size_t in_flight;    /* requests */
@@ -68,7 +80,7 @@ struct dl_ep {
      * window was full, or the engine just started). */
     bool backlog, scanning;
     uint64_t scan_from;
-    struct dl_item *pending; /* fan-out items that arrived during a scan */
+    struct dl_items pending; /* fan-out items that arrived during a scan (newest first) */
     size_t npending;
     unsigned memgen;     /* bumped when memory is dropped: stale scans are ignored */
     bool gone;           /* removed: freed when nothing is in flight */
@@ -81,14 +93,14 @@ struct dl_ep {
 
 /* One HTTP request: a batch of items of one endpoint, or a test send. */
 struct dl_req {
-    struct dl_req *prev, *next; /* every request in flight */
-    struct delivery *dl;
+    LIST_ENTRY(dl_req) link; /* delivery's reqs: every request in flight */
+    delivery_t *dl;
     struct dl_ep *dep;     /* NULL for a test send */
     struct dl_epref *ref;  /* a reference: the settings it was sent with */
     const endpoint_t *ep;  /* = ref->ep */
     struct dl_item **items; /* owned while in flight */
     size_t nitems;
-    struct blob *test_blob; /* test send: the sample event */
+    struct fanout_blob *test_blob; /* test send: the sample event */
     delivery_test_cb test_cb;
     void *test_ctx;
     CURL *easy;
@@ -127,12 +139,16 @@ struct dl_outcome {
 struct dl_ops;
 
 struct delivery {
-    daemon_t *d;
+    evloop_t *loop;
+    storeq_t *storeq;
+    fanout_t *fanout;      /* committed items come from here; store jobs match through it */
+    struct mhd_counters *ctr; /* deliveries_expired */
+    mh_conf_t *conf;       /* a reference: the declared endpoints (reload) */
     CURLM *multi;
     uint64_t curl_timer;
     bool curl_due_now;     /* curl's timer is 0: run it before the next answer */
-    struct dl_ep *eps;
-    struct dl_req *reqs;   /* in flight (delivery_http.c) */
+    LIST_HEAD(, dl_ep) eps;
+    LIST_HEAD(, dl_req) reqs; /* in flight (delivery_http.c) */
     size_t in_flight;
     struct dl_req **tests; /* test sends in flight */
     size_t ntests;
@@ -160,25 +176,25 @@ struct delivery {
 };
 
 /* delivery.c */
-struct dl_ep *dl_ep_find(struct delivery *dl, const char *name);
-void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct blob *blob, int attempts,
+struct dl_ep *dl_ep_find(delivery_t *dl, const char *name);
+void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blob, int attempts,
                       int64_t next_ms);
 void dl_ep_scan_done(struct dl_ep *dep, bool reached_end, uint64_t next_from);
 void dl_req_done(struct dl_req *req, const struct dl_outcome *o);
 void dl_ep_free_if_gone(struct dl_ep *dep);
 void dl_ep_drop_memory(struct dl_ep *dep); /* forget it: the store keeps it */
+void delivery_kick_scans(delivery_t *dl);
 
 /* delivery_health.c */
 void dl_ep_disable(struct dl_ep *dep, const char *reason);
 void dl_health_success(struct dl_ep *dep);
 void dl_health_failure(struct dl_ep *dep, const struct dl_outcome *o);
-void delivery_kick_scans(struct delivery *dl);
 
 /* delivery_http.c */
-int dl_http_init(struct delivery *dl);
-void dl_http_free(struct delivery *dl);
-struct dl_req *dl_req_new(struct delivery *dl, struct dl_ep *dep, struct dl_epref *ref,
-                          struct dl_item **items, size_t n, struct blob *test_blob);
+int dl_http_init(delivery_t *dl);
+void dl_http_free(delivery_t *dl);
+struct dl_req *dl_req_new(delivery_t *dl, struct dl_ep *dep, struct dl_epref *ref,
+                          struct dl_item **items, size_t n, struct fanout_blob *test_blob);
 int dl_req_start(struct dl_req *req, mh_err_t *err);
 void dl_req_free(struct dl_req *req);
 void dl_epref_http_free(struct dl_epref *r);
@@ -193,9 +209,9 @@ void dl_ops_update(struct dl_ops *ops, const char *endpoint, uint64_t seq, int a
 void dl_ops_log(struct dl_ops *ops, const char *id, char *record); /* takes record */
 void dl_ops_health(struct dl_ops *ops, const endpoint_t *ep);
 bool dl_ops_empty(const struct dl_ops *ops);
-void dl_ops_submit(struct delivery *dl); /* the accumulated ops as one store job */
-void dl_load_endpoints(struct delivery *dl, bool reload);
+void dl_ops_submit(delivery_t *dl); /* the accumulated ops as one store job */
+void dl_load_endpoints(delivery_t *dl, bool reload);
 void dl_scan(struct dl_ep *dep, size_t limit);
-void dl_expire_log(struct delivery *dl);
+void dl_expire_log(delivery_t *dl);
 
 #endif

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin_delivery.h"
 #include "cjson.h"
 #include "delivery_int.h"
+#include "endpoint_store.h"
 #include "storeq.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -29,7 +29,7 @@ struct dl_op {
     enum dl_op_kind kind;
     char endpoint[EP_NAME_MAX + 1];
     uint64_t seq;
-    struct qentry entry; /* OP_UPDATE */
+    struct fanout_qentry entry; /* OP_UPDATE */
     char *key;           /* OP_LOG */
     char *text;          /* OP_LOG: record; OP_HEALTH: the "health" object */
 };
@@ -38,7 +38,7 @@ struct dl_ops {
     struct dl_op *v;
     size_t n, size;
     /* job */
-    struct delivery *dl;
+    delivery_t *dl;
     fanout_t *fanout;
     int rc;
     bool full;     /* the store is out of space */
@@ -130,12 +130,11 @@ static int dl_op_health_save(store_t *st, store_txn_t *txn, fanout_t *fo, const 
     endpoint_t *ep;
     int rc;
 
-    ep = admin_endpoint_load(st, op->endpoint, err);
-    if (ep == NULL) {
+    if ((rc = endpoint_store_load(st, op->endpoint, &ep, err)) != 0) {
         json_decref(change);
-        return 0; /* removed meanwhile */
+        return rc < 0 ? -1 : 0; /* absent: removed meanwhile; unusable: not ours to mend */
     }
-    rc = admin_endpoint_change(st, txn, fo, ep, change, false, NULL, err);
+    rc = endpoint_store_change(st, txn, fo, ep, change, false, NULL, err);
     endpoint_free(ep);
     json_decref(change);
     return rc;
@@ -144,13 +143,13 @@ static int dl_op_health_save(store_t *st, store_txn_t *txn, fanout_t *fo, const 
 static int dl_op_apply(store_t *st, store_txn_t *txn, fanout_t *fo, const struct dl_op *op,
                        mh_err_t *err)
 {
-    unsigned char buf[QENTRY_LEN];
+    unsigned char buf[FANOUT_QENTRY_LEN];
 
     switch (op->kind) {
     case OP_REMOVE:
         return store_queue_remove(txn, op->endpoint, op->seq, err);
     case OP_UPDATE:
-        qentry_encode(&op->entry, buf);
+        fanout_qentry_encode(&op->entry, buf);
         return store_queue_push(txn, op->endpoint, op->seq, buf, sizeof(buf), err);
     case OP_LOG:
         return store_kv_put(txn, STORE_DELIVERIES, op->key, op->text, strlen(op->text), err);
@@ -197,7 +196,7 @@ static void dl_ops_work(store_t *st, void *ctx)
 static void dl_ops_done(void *ctx)
 {
     struct dl_ops *ops = ctx;
-    struct delivery *dl = ops->dl;
+    delivery_t *dl = ops->dl;
     struct dl_ep *dep = NULL;
 
     if (ops->rc < 0 && (!ops->full || !dl->ops_full_warned))
@@ -227,22 +226,22 @@ static void dl_ops_done(void *ctx)
     delivery_kick_scans(dl);
 }
 
-void dl_ops_submit(struct delivery *dl)
+void dl_ops_submit(delivery_t *dl)
 {
     struct dl_ops *ops = dl->ops;
 
     dl->ops = dl_ops_new();
     ops->dl = dl;
-    ops->fanout = dl->d->fanout;
+    ops->fanout = dl->fanout;
     dl->jobs++;
     dl->ops_saving = true;
-    storeq_submit(dl->d->storeq, dl_ops_work, dl_ops_done, ops);
+    storeq_submit(dl->storeq, dl_ops_work, dl_ops_done, ops);
 }
 
 /* ---- start: endpoints (config-declared ones synced first) */
 
 struct load_job {
-    struct delivery *dl;
+    delivery_t *dl;
     bool reload;
     fanout_t *fanout;
     json_t *declared; /* the config file's endpoints, as endpoint JSON */
@@ -273,7 +272,7 @@ static void load_work(store_t *st, void *ctx)
 {
     struct load_job *j = ctx;
 
-    j->rc = admin_endpoints_sync(st, j->fanout, j->declared, &j->err);
+    j->rc = endpoint_store_sync(st, j->fanout, j->declared, &j->err);
     if (j->rc < 0)
         msg_warn("delivery: endpoints from the configuration: %s", j->err.text);
     j->rc = store_kv_scan(st, STORE_ENDPOINTS, NULL, load_one, j, &j->err);
@@ -282,7 +281,7 @@ static void load_work(store_t *st, void *ctx)
 static void load_done(void *ctx)
 {
     struct load_job *j = ctx;
-    struct delivery *dl = j->dl;
+    delivery_t *dl = j->dl;
 
     if (j->rc < 0)
         msg_warn("delivery: cannot read the endpoints: %s", j->err.text);
@@ -300,24 +299,24 @@ static void load_done(void *ctx)
     delivery_kick_scans(dl);
 }
 
-void dl_load_endpoints(struct delivery *dl, bool reload)
+void dl_load_endpoints(delivery_t *dl, bool reload)
 {
     struct load_job *j = xcalloc(1, sizeof(*j));
 
     j->dl = dl;
     j->reload = reload;
-    j->fanout = dl->d->fanout;
-    j->declared = admin_endpoints_declared(dl->d->conf);
+    j->fanout = dl->fanout;
+    j->declared = endpoint_store_declared_all(dl->conf);
     dl->jobs++;
-    storeq_submit(dl->d->storeq, load_work, load_done, j);
+    storeq_submit(dl->storeq, load_work, load_done, j);
 }
 
 /* ---- backlog: an endpoint's queue entries from a sequence number on */
 
 struct scan_entry {
     uint64_t seq;
-    struct qentry e;
-    struct blob *blob;
+    struct fanout_qentry e;
+    struct fanout_blob *blob;
 };
 
 struct scan_job {
@@ -345,7 +344,7 @@ static int scan_one(void *ctx, uint64_t seq, const void *entry, size_t len)
     se = &j->v[j->n];
     se->seq = seq;
     se->blob = NULL;
-    if (qentry_decode(entry, len, &se->e) < 0) {
+    if (fanout_qentry_decode(entry, len, &se->e) < 0) {
         msg_warn("delivery: %s: malformed queue entry #%llu, sending it again", j->endpoint,
                  (unsigned long long)seq);
         se->e.attempts = 0;
@@ -364,7 +363,7 @@ static void scan_work(store_t *st, void *ctx)
 
     j->rc = store_queue_scan(st, j->endpoint, j->from, j->limit, scan_one, j, &j->err);
     for (size_t i = 0; j->rc == 0 && i < j->n; i++) {
-        j->v[i].blob = blob_load(st, j->v[i].seq, &rc, &j->err);
+        j->v[i].blob = fanout_blob_load(st, j->v[i].seq, &rc, &j->err);
         if (rc < 0) {
             j->rc = -1;
         } else if (rc == 1) {
@@ -401,7 +400,7 @@ static void scan_done(void *ctx)
     dep->dl->dropped_missing += j->dropped;
     for (size_t i = 0; i < j->n; i++) {
         if (stale || j->rc < 0)
-            blob_unref(j->v[i].blob);
+            fanout_blob_unref(j->v[i].blob);
         else
             dl_ep_add_loaded(dep, j->v[i].seq, j->v[i].blob, j->v[i].e.attempts,
                              j->v[i].e.next_ms);
@@ -428,13 +427,13 @@ void dl_scan(struct dl_ep *dep, size_t limit)
     j->from = dep->scan_from;
     j->limit = limit ? limit : 1;
     dep->dl->jobs++;
-    storeq_submit(dep->dl->d->storeq, scan_work, scan_done, j);
+    storeq_submit(dep->dl->storeq, scan_work, scan_done, j);
 }
 
 /* ---- delivery log retention */
 
 struct expire_job {
-    struct delivery *dl;
+    delivery_t *dl;
     char bound[EVID_SIZE];
     size_t deleted;
     int rc;
@@ -454,13 +453,13 @@ static void expire_done(void *ctx)
 
     if (j->rc < 0)
         msg_warn("delivery log retention: %s", j->err.text);
-    j->dl->d->ctr.deliveries_expired += j->deleted;
+    j->dl->ctr->deliveries_expired += j->deleted;
     j->dl->jobs--;
     free(j);
 }
 
 /* Delivery ids sort by time: the bound is the id prefix of the cutoff. */
-void dl_expire_log(struct delivery *dl)
+void dl_expire_log(delivery_t *dl)
 {
     struct expire_job *j = xcalloc(1, sizeof(*j));
     char t[EVID_TIME_SIZE];
@@ -469,5 +468,5 @@ void dl_expire_log(struct delivery *dl)
     snprintf(j->bound, sizeof(j->bound), "%s%s", DELIVERY_ID_PREFIX, t);
     j->dl = dl;
     dl->jobs++;
-    storeq_submit(dl->d->storeq, expire_work, expire_done, j);
+    storeq_submit(dl->storeq, expire_work, expire_done, j);
 }

@@ -19,6 +19,16 @@
  *                          or malformed record leaves the event as it is.
  *                          (The daemon calls enrich_append, below, which
  *                          does this and the email.sent rules.)
+ *   enrich_append(st, txn, ev, err)
+ *   enrich_append_hold(st, txn, ev, hold_until_ms, err)
+ *                          STORE THREAD: one event about to be stored, by
+ *                          the email.sent rules (below)
+ *   enrich_take_held(st, txn, qid, &evs, &n, err)
+ *   enrich_take_expired(st, txn, now_ms, max, &evs, &n, &next_ms, err)
+ *                          STORE THREAD: the log events held for a message
+ *                          whose record came, or whose wait ran out (below)
+ *   enrich_expire(st, before_ms, cursor, max, &deleted, err)
+ *                          STORE THREAD: retention of the records (below)
  */
 #ifndef MH_ENRICH_H
 #define MH_ENRICH_H

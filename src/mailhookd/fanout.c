@@ -23,16 +23,16 @@ struct fanout {
     /* store thread */
     endpoint_t **eps;
     size_t neps;
-    struct fanout_item *staged, **staged_tail;
+    struct fanout_items staged;
     bool hooked; /* the open transaction has our end hook */
     /* shared */
     pthread_mutex_t lock;
-    struct fanout_item *outbox, **outbox_tail;
+    struct fanout_items outbox;
 };
 
 /* ---- queue entries: version 1, attempts (4 bytes BE), next_ms (8 bytes BE) */
 
-void qentry_encode(const struct qentry *e, unsigned char buf[QENTRY_LEN])
+void fanout_qentry_encode(const struct fanout_qentry *e, unsigned char buf[FANOUT_QENTRY_LEN])
 {
     uint64_t next = (uint64_t)e->next_ms;
     uint32_t att = (uint32_t)e->attempts;
@@ -42,13 +42,13 @@ void qentry_encode(const struct qentry *e, unsigned char buf[QENTRY_LEN])
     put_be64(buf + 5, next);
 }
 
-int qentry_decode(const void *buf, size_t len, struct qentry *e)
+int fanout_qentry_decode(const void *buf, size_t len, struct fanout_qentry *e)
 {
     const unsigned char *p = buf;
     uint32_t att;
     uint64_t next;
 
-    if (len != QENTRY_LEN || p[0] != 1)
+    if (len != FANOUT_QENTRY_LEN || p[0] != 1)
         return -1;
     att = get_be32(p + 1);
     next = get_be64(p + 5);
@@ -61,10 +61,10 @@ int qentry_decode(const void *buf, size_t len, struct qentry *e)
 
 /* ---- blobs */
 
-struct blob *blob_new(const char *id, const char *type, int64_t ts_ms, const char *json,
-                      size_t len)
+struct fanout_blob *fanout_blob_new(const char *id, const char *type, int64_t ts_ms,
+                                    const char *json, size_t len)
 {
-    struct blob *b = xcalloc(1, sizeof(*b));
+    struct fanout_blob *b = xcalloc(1, sizeof(*b));
 
     b->refs = 1;
     snprintf(b->id, sizeof(b->id), "%s", id);
@@ -76,12 +76,12 @@ struct blob *blob_new(const char *id, const char *type, int64_t ts_ms, const cha
     return b;
 }
 
-/* The record's id, type and time are those of the event (daemon.c stores
+/* The record's id, type and time are those of the event (append.c stores
  * them from the event it parsed): no need to parse the JSON again. */
-struct blob *blob_load(store_t *st, uint64_t seq, int *rc, mh_err_t *err)
+struct fanout_blob *fanout_blob_load(store_t *st, uint64_t seq, int *rc, mh_err_t *err)
 {
     struct store_event_rec r;
-    struct blob *b;
+    struct fanout_blob *b;
 
     if ((*rc = store_event_read(st, seq, &r, err)) != 0)
         return NULL;
@@ -106,13 +106,13 @@ struct blob *blob_load(store_t *st, uint64_t seq, int *rc, mh_err_t *err)
 
 /* References are taken on the store thread before the hand-over and
  * dropped on the loop thread after it; the outbox mutex orders the two. */
-struct blob *blob_ref(struct blob *b)
+struct fanout_blob *fanout_blob_ref(struct fanout_blob *b)
 {
     b->refs++;
     return b;
 }
 
-void blob_unref(struct blob *b)
+void fanout_blob_unref(struct fanout_blob *b)
 {
     if (b == NULL || --b->refs > 0)
         return;
@@ -122,7 +122,7 @@ void blob_unref(struct blob *b)
 
 void fanout_item_free(struct fanout_item *it)
 {
-    blob_unref(it->blob);
+    fanout_blob_unref(it->blob);
     free(it);
 }
 
@@ -133,17 +133,17 @@ fanout_t *fanout_new(void)
     fanout_t *fo = xcalloc(1, sizeof(*fo));
 
     pthread_mutex_init(&fo->lock, NULL);
-    fo->staged_tail = &fo->staged;
-    fo->outbox_tail = &fo->outbox;
+    STAILQ_INIT(&fo->staged);
+    STAILQ_INIT(&fo->outbox);
     return fo;
 }
 
-static void items_free(struct fanout_item *it)
+void fanout_items_free(struct fanout_items *items)
 {
-    struct fanout_item *next;
+    struct fanout_item *it;
 
-    for (; it; it = next) {
-        next = it->next;
+    while ((it = STAILQ_FIRST(items)) != NULL) {
+        STAILQ_REMOVE_HEAD(items, link);
         fanout_item_free(it);
     }
 }
@@ -155,8 +155,8 @@ fanout_t *fanout_free(fanout_t *fo)
     for (size_t i = 0; i < fo->neps; i++)
         endpoint_free(fo->eps[i]);
     free(fo->eps);
-    items_free(fo->staged);
-    items_free(fo->outbox);
+    fanout_items_free(&fo->staged);
+    fanout_items_free(&fo->outbox);
     pthread_mutex_destroy(&fo->lock);
     free(fo);
     return NULL;
@@ -217,36 +217,32 @@ static void fanout_txn_end(void *ctx, bool committed)
     fanout_t *fo = ctx;
 
     fo->hooked = false;
-    if (fo->staged == NULL)
+    if (STAILQ_EMPTY(&fo->staged))
         return;
     if (!committed) {
-        items_free(fo->staged);
+        fanout_items_free(&fo->staged);
     } else {
         pthread_mutex_lock(&fo->lock);
-        *fo->outbox_tail = fo->staged;
-        fo->outbox_tail = fo->staged_tail;
+        STAILQ_CONCAT(&fo->outbox, &fo->staged); /* empties staged */
         pthread_mutex_unlock(&fo->lock);
     }
-    fo->staged = NULL;
-    fo->staged_tail = &fo->staged;
 }
 
 int fanout_push(fanout_t *fo, store_txn_t *txn, const char *endpoint, uint64_t seq,
-                struct blob *blob, mh_err_t *err)
+                struct fanout_blob *blob, mh_err_t *err)
 {
-    struct qentry e = { 0, 0 };
-    unsigned char buf[QENTRY_LEN];
+    struct fanout_qentry e = { 0, 0 };
+    unsigned char buf[FANOUT_QENTRY_LEN];
     struct fanout_item *it;
 
-    qentry_encode(&e, buf);
+    fanout_qentry_encode(&e, buf);
     if (store_queue_push(txn, endpoint, seq, buf, sizeof(buf), err) < 0)
         return -1;
     it = xcalloc(1, sizeof(*it));
     snprintf(it->endpoint, sizeof(it->endpoint), "%s", endpoint);
     it->seq = seq;
-    it->blob = blob_ref(blob);
-    *fo->staged_tail = it;
-    fo->staged_tail = &it->next;
+    it->blob = fanout_blob_ref(blob);
+    STAILQ_INSERT_TAIL(&fo->staged, it, link);
     if (!fo->hooked) {
         store_txn_on_end(txn, fanout_txn_end, fo);
         fo->hooked = true;
@@ -257,30 +253,25 @@ int fanout_push(fanout_t *fo, store_txn_t *txn, const char *endpoint, uint64_t s
 int fanout_event(fanout_t *fo, store_txn_t *txn, const event_t *ev, uint64_t seq,
                  const char *json, size_t len, mh_err_t *err)
 {
-    struct blob *blob = NULL;
+    struct fanout_blob *blob = NULL;
     int rc = 0;
 
     for (size_t i = 0; i < fo->neps && rc == 0; i++) {
         if (!endpoint_matches(fo->eps[i], ev->type, ev->data))
             continue;
         if (blob == NULL)
-            blob = blob_new(ev->id, ev->type, ev->ts_ms, json, len);
+            blob = fanout_blob_new(ev->id, ev->type, ev->ts_ms, json, len);
         rc = fanout_push(fo, txn, fo->eps[i]->name, seq, blob, err);
     }
-    blob_unref(blob);
+    fanout_blob_unref(blob);
     return rc;
 }
 
 /* ---- hand-over (loop thread) */
 
-struct fanout_item *fanout_take(fanout_t *fo)
+void fanout_take(fanout_t *fo, struct fanout_items *into)
 {
-    struct fanout_item *items;
-
     pthread_mutex_lock(&fo->lock);
-    items = fo->outbox;
-    fo->outbox = NULL;
-    fo->outbox_tail = &fo->outbox;
+    STAILQ_CONCAT(into, &fo->outbox); /* empties the outbox */
     pthread_mutex_unlock(&fo->lock);
-    return items;
 }

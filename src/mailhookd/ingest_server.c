@@ -74,7 +74,11 @@ struct batch {
 };
 
 struct ingest_server {
-    daemon_t *d;
+    evloop_t *loop;
+    storeq_t *storeq;
+    mh_conf_t *conf;          /* a reference; replaced by ingest_server_reconfigure */
+    append_t *append;         /* the path into the store (append.h) */
+    struct mhd_counters *ctr;
     int lfd;
     struct ingest_conn *conns;
     size_t nconns;
@@ -110,23 +114,29 @@ static void batch_init(struct batch *b, struct ingest_server *s, size_t cap)
     b->res = xcalloc(cap, sizeof(*b->res));
 }
 
-struct ingest_server *ingest_server_new(daemon_t *d, int listen_fd)
+struct ingest_server *ingest_server_new(evloop_t *loop, storeq_t *storeq, mh_conf_t *conf,
+                                        append_t *append, struct mhd_counters *ctr,
+                                        int listen_fd)
 {
     struct ingest_server *s = xcalloc(1, sizeof(*s));
 
-    s->d = d;
+    s->loop = loop;
+    s->storeq = storeq;
+    s->conf = conf_ref(conf);
+    s->append = append;
+    s->ctr = ctr;
     s->lfd = listen_fd;
-    batch_init(&s->batches[0], s, (size_t)d->conf->commit_batch);
-    batch_init(&s->batches[1], s, (size_t)d->conf->commit_batch);
+    batch_init(&s->batches[0], s, (size_t)conf->commit_batch);
+    batch_init(&s->batches[1], s, (size_t)conf->commit_batch);
     s->filling = &s->batches[0];
-    if (evloop_add(d->loop, listen_fd, EVLOOP_READ, ingest_accept, s) < 0)
+    if (evloop_add(loop, listen_fd, EVLOOP_READ, ingest_accept, s) < 0)
         msg_fatal(EX_OSERR, "ingest: cannot watch listening socket: %s", strerror(errno));
     return s;
 }
 
 static void conn_free(struct ingest_server *s, struct ingest_conn *c)
 {
-    evloop_del(s->d->loop, c->fd);
+    evloop_del(s->loop, c->fd);
     close(c->fd);
     if (c->prev)
         c->prev->next = c->next;
@@ -154,7 +164,7 @@ static void conn_update(struct ingest_server *s, struct ingest_conn *c)
         conn_free(s, c);
         return;
     }
-    evloop_mod(s->d->loop, c->fd, want);
+    evloop_mod(s->loop, c->fd, want);
 }
 
 static void ingest_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
@@ -164,14 +174,14 @@ static void ingest_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
     int fd;
 
     while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-        if (s->nconns >= (size_t)s->d->conf->max_clients || s->d->stopping) {
+        if (s->nconns >= (size_t)s->conf->max_clients) {
             close(fd); /* the producer spools; better than queueing unboundedly */
             continue;
         }
         c = xcalloc(1, sizeof(*c));
         c->fd = fd;
         c->srv = s;
-        linebuf_init(&c->in, (size_t)s->d->conf->max_event_size + 1);
+        linebuf_init(&c->in, (size_t)s->conf->max_event_size + 1);
         linebuf_init(&c->out, INGEST_OUT_PAUSE + 2 * s->filling->cap * INGEST_ACK_MAX);
         c->next = s->conns;
         if (s->conns)
@@ -209,12 +219,12 @@ static void ingest_line(struct ingest_server *s, struct ingest_conn *c, const ch
     mh_err_t err;
     event_t *ev;
 
-    if (event_size_check(len, (size_t)s->d->conf->max_event_size, &err) < 0)
+    if (event_size_check(len, (size_t)s->conf->max_event_size, &err) < 0)
         ev = NULL;
     else
         ev = event_from_json(line, len, &err);
     if (ev == NULL) {
-        s->d->ctr.rejected++;
+        s->ctr->rejected++;
         msg_warn("ingest: rejected event: %s (line: %s)", err.text,
                  printable(shown, sizeof(shown), line, len));
         batch_add(s, c, NULL, xstrdup(err.text));
@@ -245,8 +255,8 @@ static void conn_read(struct ingest_server *s, struct ingest_conn *c)
     if (n == -2) {
         /* Full, and conn_take_lines() just took every line it could. */
         batch_add(s, c, NULL, xasprintf("event larger than max_event_size (%d)",
-                                        s->d->conf->max_event_size));
-        s->d->ctr.rejected++;
+                                        s->conf->max_event_size));
+        s->ctr->rejected++;
         c->eof = true; /* cannot resynchronize inside a giant line */
         return;
     }
@@ -287,7 +297,7 @@ static void batch_store(store_t *st, void *ctx)
     for (size_t i = 0; i < b->n; i++)
         if (b->entries[i].ev)
             b->evs[b->nev++] = b->entries[i].ev;
-    b->rc = b->nev ? daemon_append_events(st, b->evs, b->nev, b->res, &b->err) : 0;
+    b->rc = b->nev ? append_events(b->srv->append, st, b->evs, b->nev, b->res, &b->err) : 0;
     b->full = b->rc < 0 && store_space_full(st);
 }
 
@@ -335,9 +345,9 @@ static void batch_done(void *ctx)
         if (!b->full)
             msg_warn("ingest: %s: %zu events answered with a temporary failure", b->err.text,
                      b->nev);
-        s->d->ctr.tempfailed += b->nev;
+        s->ctr->tempfailed += b->nev;
     } else if (b->nev > 0) {
-        daemon_count_appended(s->d, b->res, b->nev);
+        append_count(s->append, b->res, b->nev);
     }
     for (size_t i = 0; i < b->n; i++) {
         struct batch_entry *e = &b->entries[i];
@@ -379,7 +389,7 @@ static void ingest_submit_batch(struct ingest_server *s)
     s->filling = s->filling == &s->batches[0] ? &s->batches[1] : &s->batches[0];
     for (struct ingest_conn *c = s->conns; c; c = c->next)
         c->in_filling = 0;
-    storeq_submit(s->d->storeq, batch_store, batch_done, s->inflight);
+    storeq_submit(s->storeq, batch_store, batch_done, s->inflight);
 }
 
 void ingest_server_commit(struct ingest_server *s)
@@ -390,7 +400,7 @@ void ingest_server_commit(struct ingest_server *s)
 void ingest_server_close_listener(struct ingest_server *s)
 {
     if (s->lfd >= 0) {
-        evloop_del(s->d->loop, s->lfd);
+        evloop_del(s->loop, s->lfd);
         close(s->lfd);
         s->lfd = -1;
     }
@@ -409,6 +419,18 @@ bool ingest_server_busy(const struct ingest_server *s)
 size_t ingest_server_clients(const struct ingest_server *s)
 {
     return s->nconns;
+}
+
+json_t *ingest_server_status(const struct ingest_server *s)
+{
+    return json_pack("{s:I}", "clients", (json_int_t)s->nconns);
+}
+
+void ingest_server_reconfigure(struct ingest_server *s, mh_conf_t *conf)
+{
+    conf_ref(conf);
+    conf_unref(s->conf);
+    s->conf = conf;
 }
 
 static void batch_free(struct batch *b)
@@ -432,6 +454,7 @@ struct ingest_server *ingest_server_free(struct ingest_server *s)
         conn_free(s, s->conns);
     batch_free(&s->batches[0]);
     batch_free(&s->batches[1]);
+    conf_unref(s->conf);
     free(s);
     return NULL;
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enrich.h"
 #include "maillog_correlate.h"
 #include "maillog_parse.h"
 #include "maillog_reader.h"
@@ -73,7 +74,12 @@ struct reader_job {
 };
 
 struct maillog_reader {
-    daemon_t *d;
+    evloop_t *loop;
+    storeq_t *storeq;
+    append_t *append;           /* the path into the store (append.h) */
+    struct mhd_counters *counters; /* the daemon's (unenriched) */
+    const struct spool_drain *drain; /* nothing is emitted before it settled */
+    const bool *stopping;       /* the daemon's */
     char *name;
     struct mh_conf_maillog src; /* shallow copy; strings owned by the config snapshot */
     mh_conf_t *conf;            /* the snapshot src points into (a reference) */
@@ -177,10 +183,10 @@ static void commit_work(store_t *st, void *ctx)
     if (txn == NULL)
         return;
     j->res = xcalloc(j->nev ? j->nev : 1, sizeof(*j->res));
-    if (daemon_append_log_events_txn(st, txn, j->evs, j->nev,
-                                     j->r->src.milter_wait > 0
-                                         ? time_now_ms() + j->r->src.milter_wait * 1000LL : 0,
-                                     j->res, &j->err) < 0)
+    if (append_log_events_txn(j->r->append, st, txn, j->evs, j->nev,
+                              j->r->src.milter_wait > 0
+                                  ? time_now_ms() + j->r->src.milter_wait * 1000LL : 0,
+                              j->res, &j->err) < 0)
         goto abort;
     for (size_t i = 0; i < j->nkv; i++) {
         int rc = j->kv[i].val
@@ -248,7 +254,7 @@ static void commit_done(void *ctx)
     if (j->release) {
         release_done(r, j);
         job_free(j);
-        if (r->state == R_FOLLOWING && !r->d->stopping)
+        if (r->state == R_FOLLOWING && !*r->stopping)
             reader_pump(r);
         return;
     }
@@ -266,13 +272,13 @@ static void commit_done(void *ctx)
     r->ctr.events += j->nev;
     reader_record_lag(r, j);
     if (j->nev)
-        daemon_count_appended(r->d, j->res, j->nev);
+        append_count(r->append, j->res, j->nev);
     for (size_t i = 0; i < j->nev && r->release_ms == 0; i++)
         if (j->res[i] == STORE_HELD) /* the store's deadline is before this */
             r->release_ms = time_now_ms() + r->src.milter_wait * 1000LL;
     job_free(j);
     /* Shutting down: stop at this commit; the checkpoint resumes us next start. */
-    if (r->state == R_FOLLOWING && !r->d->stopping)
+    if (r->state == R_FOLLOWING && !*r->stopping)
         reader_pump(r);
 }
 
@@ -290,7 +296,7 @@ static void release_work(store_t *st, void *ctx)
         goto abort;
     j->cap = j->nev;
     j->res = xcalloc(j->nev ? j->nev : 1, sizeof(*j->res));
-    if (daemon_append_events_txn(st, txn, j->evs, j->nev, j->res, &j->err) < 0)
+    if (append_events_txn(j->r->append, st, txn, j->evs, j->nev, j->res, &j->err) < 0)
         goto abort;
     j->rc = store_commit(txn, &j->err);
     return;
@@ -310,9 +316,9 @@ static void release_done(struct maillog_reader *r, struct reader_job *j)
     }
     r->release_ms = j->next_release_ms;
     r->ctr.events += j->nev;
-    r->d->ctr.unenriched += j->nev;
+    r->counters->unenriched += j->nev;
     if (j->nev) {
-        daemon_count_appended(r->d, j->res, j->nev);
+        append_count(r->append, j->res, j->nev);
         msg_info("maillog %s: %zu events released without the milter's record (milter_wait "
                  "%d s)", r->name, j->nev, r->src.milter_wait);
     }
@@ -324,12 +330,12 @@ static bool reader_release(struct maillog_reader *r)
     struct reader_job *j;
 
     if (r->release_ms == 0 || time_now_ms() < r->release_ms || r->busy ||
-        r->state != R_FOLLOWING || r->d->stopping || !spool_drain_settled(r->d->drain))
+        r->state != R_FOLLOWING || *r->stopping || !spool_drain_settled(r->drain))
         return false;
     j = job_new(r);
     j->release = true;
     r->busy = true;
-    storeq_submit(r->d->storeq, release_work, commit_done, j);
+    storeq_submit(r->storeq, release_work, commit_done, j);
     return true;
 }
 
@@ -373,10 +379,10 @@ static void reader_pump(struct maillog_reader *r)
     bool truncated, moved = false, flushed;
     int64_t flush_ms;
 
-    if (r->state != R_FOLLOWING || r->busy || r->d->stopping)
+    if (r->state != R_FOLLOWING || r->busy || *r->stopping)
         return;
     /* The milter's spooled records first (spool_drain.h), and due holds. */
-    if (!spool_drain_settled(r->d->drain) || reader_release(r))
+    if (!spool_drain_settled(r->drain) || reader_release(r))
         return;
     r->job = job_new(r);
     r->job->read_mono_ms = time_mono_ms();
@@ -408,7 +414,7 @@ static void reader_pump(struct maillog_reader *r)
         free(pos_json);
     }
     r->busy = true;
-    storeq_submit(r->d->storeq, commit_work, commit_done, r->job);
+    storeq_submit(r->storeq, commit_work, commit_done, r->job);
     r->job = NULL;
 }
 
@@ -534,7 +540,7 @@ static void load_done(void *ctx)
     r->state = R_FOLLOWING;
     if (r->inotify_fd < 0 &&
         (r->inotify_fd = maillog_source_fd(r->source)) >= 0)
-        evloop_add(r->d->loop, r->inotify_fd, EVLOOP_READ, reader_inotify, r);
+        evloop_add(r->loop, r->inotify_fd, EVLOOP_READ, reader_inotify, r);
     reader_pump(r);
 }
 
@@ -546,7 +552,7 @@ static void reader_load(struct maillog_reader *r)
     /* year inference starts again; local time needs nothing kept (zone rules) */
     maillog_clock_init(&r->clock, time_now_ms());
     r->caught_up = false;
-    storeq_submit(r->d->storeq, load_work, load_done, j);
+    storeq_submit(r->storeq, load_work, load_done, j);
 }
 
 static void reset_timer(evloop_t *l, void *ctx)
@@ -589,32 +595,40 @@ static void reader_recovered(struct maillog_reader *r)
 static void reader_reset_later(struct maillog_reader *r)
 {
     if (r->inotify_fd >= 0) {
-        evloop_del(r->d->loop, r->inotify_fd);
+        evloop_del(r->loop, r->inotify_fd);
         r->inotify_fd = -1; /* owned by the tail */
     }
     r->source = maillog_source_close(r->source);
     r->mlc = maillog_correlate_free(r->mlc);
     r->state = R_RESETTING;
     if (r->reset_timer == 0)
-        r->reset_timer = evloop_timer_add(r->d->loop, r->retry_ms, reset_timer, r);
+        r->reset_timer = evloop_timer_add(r->loop, r->retry_ms, reset_timer, r);
     r->retry_ms = r->retry_ms * 2 > READER_RETRY_MAX_MS ? READER_RETRY_MAX_MS : r->retry_ms * 2;
 }
 
 /* ------------------------------------------------------------ public */
 
-struct maillog_reader *maillog_reader_start(daemon_t *d, const struct mh_conf_maillog *src)
+struct maillog_reader *maillog_reader_start(evloop_t *loop, storeq_t *storeq, mh_conf_t *conf,
+                                            const struct mh_conf_maillog *src, append_t *append,
+                                            struct mhd_counters *ctr,
+                                            const struct spool_drain *drain, const bool *stopping)
 {
     struct maillog_reader *r = xcalloc(1, sizeof(*r));
 
     maillog_parse_init();
-    r->d = d;
-    r->conf = conf_ref(d->conf);
+    r->loop = loop;
+    r->storeq = storeq;
+    r->append = append;
+    r->counters = ctr;
+    r->drain = drain;
+    r->stopping = stopping;
+    r->conf = conf_ref(conf);
     r->src = *src;
     r->name = xstrdup(src->name);
     r->inotify_fd = -1;
     r->retry_ms = READER_RETRY_MS;
     reader_load(r);
-    r->timer = evloop_timer_add(d->loop, READER_POLL_MS, reader_timer, r);
+    r->timer = evloop_timer_add(loop, READER_POLL_MS, reader_timer, r);
     return r;
 }
 
@@ -659,11 +673,11 @@ struct maillog_reader *maillog_reader_stop(struct maillog_reader *r)
         return NULL;
     r->state = R_STOPPED;
     if (r->timer)
-        evloop_timer_cancel(r->d->loop, r->timer);
+        evloop_timer_cancel(r->loop, r->timer);
     if (r->reset_timer)
-        evloop_timer_cancel(r->d->loop, r->reset_timer);
+        evloop_timer_cancel(r->loop, r->reset_timer);
     if (r->inotify_fd >= 0)
-        evloop_del(r->d->loop, r->inotify_fd);
+        evloop_del(r->loop, r->inotify_fd);
     maillog_source_close(r->source);
     maillog_correlate_free(r->mlc);
     conf_unref(r->conf);

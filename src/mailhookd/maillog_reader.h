@@ -17,9 +17,14 @@
  * reader's own releases the holds whose wait is over. Nothing is read
  * before the spool found at start is drained (spool_drain_settled).
  *
- *   maillog_reader_start(d, src)   load the checkpoint (store thread), then
+ *   maillog_reader_start(loop, storeq, conf, src, append, ctr, drain, stopping)
+ *                                  load the checkpoint (store thread), then
  *                                  follow; never fails: problems are logged
- *                                  and retried
+ *                                  and retried. src points into conf (held
+ *                                  by reference); events go through append
+ *                                  (append.h), counted into ctr; nothing is
+ *                                  emitted before drain settled, nor once
+ *                                  *stopping
  *   maillog_reader_status(r)       counters as a JSON object (new reference)
  *   maillog_reader_name(r)         the source's name (sources are fixed at
  *                                  start; a reload does not change them)
@@ -28,11 +33,20 @@
 #ifndef MH_MAILLOG_READER_H
 #define MH_MAILLOG_READER_H
 
+#include <stdbool.h>
 #include <jansson.h>
-#include "conf.h"
-#include "daemon.h"
 
-struct maillog_reader *maillog_reader_start(daemon_t *d, const struct mh_conf_maillog *src);
+#include "append.h"
+#include "conf.h"
+#include "evloop.h"
+#include "mhd_counters.h"
+#include "spool_drain.h"
+#include "storeq.h"
+
+struct maillog_reader *maillog_reader_start(evloop_t *loop, storeq_t *storeq, mh_conf_t *conf,
+                                            const struct mh_conf_maillog *src, append_t *append,
+                                            struct mhd_counters *ctr,
+                                            const struct spool_drain *drain, const bool *stopping);
 json_t *maillog_reader_status(const struct maillog_reader *r);
 const char *maillog_reader_name(const struct maillog_reader *r);
 struct maillog_reader *maillog_reader_stop(struct maillog_reader *r);

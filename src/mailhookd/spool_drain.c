@@ -47,7 +47,12 @@ struct drain_job {
 };
 
 struct spool_drain {
-    daemon_t *d;
+    evloop_t *loop;
+    storeq_t *storeq;
+    mh_conf_t *conf;          /* a reference; replaced by spool_drain_reconfigure */
+    append_t *append;         /* the path into the store (append.h) */
+    struct mhd_counters *ctr;
+    const bool *stopping;     /* the daemon's: no more rounds once true */
     char *dir;
     int inotify_fd;
     uint64_t scan_timer;
@@ -89,7 +94,7 @@ static void drain_parse(struct drain_job *job, struct drain_file *f, char *buf, 
 
 static void drain_load(struct spool_drain *sd, struct drain_job *job, const char *name)
 {
-    size_t max_event = (size_t)sd->d->conf->max_event_size, len;
+    size_t max_event = (size_t)sd->conf->max_event_size, len;
     size_t max = max_event * DRAIN_FILE_EVENTS;
     struct drain_file *f = &job->files[job->nfiles++];
     char *buf;
@@ -111,7 +116,9 @@ static void drain_store(store_t *st, void *ctx)
     struct drain_job *job = ctx;
 
     job->res = xcalloc(job->nev ? job->nev : 1, sizeof(*job->res));
-    job->rc = job->nev ? daemon_append_events(st, job->evs, job->nev, job->res, &job->err) : 0;
+    job->rc = job->nev ? append_events(job->sd->append, st, job->evs, job->nev, job->res,
+                                       &job->err)
+                       : 0;
     job->full = job->rc < 0 && store_space_full(st);
 }
 
@@ -120,9 +127,9 @@ static void drain_settle(struct spool_drain *sd, struct drain_file *f)
     mh_err_t err;
     char name[128]; /* shown: a producer chose it */
 
-    sd->d->ctr.spool_events += f->nev;
+    sd->ctr->spool_events += f->nev;
     if (!f->unreadable && f->bad_line == 0) {
-        sd->d->ctr.spool_files++;
+        sd->ctr->spool_files++;
         if (spool_remove(sd->dir, f->name, &err) < 0)
             msg_warn("%s", err.text); /* says "spool: ..." */
         return;
@@ -133,7 +140,7 @@ static void drain_settle(struct spool_drain *sd, struct drain_file *f)
     else
         msg_warn("spool: %s line %zu: %s; stored its %zu valid events, moving it to bad/",
                  name, f->bad_line, f->why.text, f->nev);
-    sd->d->ctr.quarantined++;
+    sd->ctr->quarantined++;
     if (spool_quarantine(sd->dir, f->name, &err) < 0)
         msg_warn("%s", err.text); /* says "spool: ..." */
 }
@@ -148,7 +155,7 @@ static void drain_done(void *ctx)
         if (!job->full) /* out of space: the store said so once */
             msg_warn("spool: %s; %zu files stay for the next scan", job->err.text, job->nfiles);
     } else if (job->nev > 0)
-        daemon_count_appended(sd->d, job->res, job->nev);
+        append_count(sd->append, job->res, job->nev);
     for (size_t i = 0; i < job->nfiles; i++) {
         if (job->rc == 0)
             drain_settle(sd, &job->files[i]);
@@ -159,7 +166,7 @@ static void drain_done(void *ctx)
     sd->busy = false;
     if (!job->more || job->rc < 0)
         sd->settled = true; /* a failed commit would fail the readers' too */
-    if ((job->more || sd->again) && job->rc == 0 && !sd->d->stopping) {
+    if ((job->more || sd->again) && job->rc == 0 && !*sd->stopping) {
         sd->again = false;
         spool_drain_run(sd);
     }
@@ -198,7 +205,7 @@ void spool_drain_run(struct spool_drain *sd)
     job->more = i < n;
     spool_list_free(names, n);
     sd->busy = true;
-    storeq_submit(sd->d->storeq, drain_store, drain_done, job);
+    storeq_submit(sd->storeq, drain_store, drain_done, job);
 }
 
 static void drain_inotify(evloop_t *l, int fd, unsigned what, void *ctx)
@@ -218,30 +225,44 @@ static void drain_scan_timer(evloop_t *l, void *ctx)
 
     spool_tmp_reap(sd->dir, DRAIN_TMP_AGE_S);
     spool_drain_run(sd);
-    sd->scan_timer = evloop_timer_add(l, sd->d->conf->spool_scan_interval * 1000LL,
+    sd->scan_timer = evloop_timer_add(l, sd->conf->spool_scan_interval * 1000LL,
                                       drain_scan_timer, sd);
 }
 
-struct spool_drain *spool_drain_new(daemon_t *d)
+struct spool_drain *spool_drain_new(evloop_t *loop, storeq_t *storeq, mh_conf_t *conf,
+                                    append_t *append, struct mhd_counters *ctr,
+                                    const bool *stopping)
 {
     struct spool_drain *sd = xcalloc(1, sizeof(*sd));
     char *newdir;
 
-    sd->d = d;
-    sd->dir = xstrdup(d->conf->spool_dir);
+    sd->loop = loop;
+    sd->storeq = storeq;
+    sd->conf = conf_ref(conf);
+    sd->append = append;
+    sd->ctr = ctr;
+    sd->stopping = stopping;
+    sd->dir = xstrdup(conf->spool_dir);
     newdir = xasprintf("%s/new", sd->dir);
     sd->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (sd->inotify_fd >= 0 &&
         (inotify_add_watch(sd->inotify_fd, newdir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0 ||
-         evloop_add(d->loop, sd->inotify_fd, EVLOOP_READ, drain_inotify, sd) < 0)) {
+         evloop_add(loop, sd->inotify_fd, EVLOOP_READ, drain_inotify, sd) < 0)) {
         msg_warn("spool: cannot watch %s (%s): scanning every %d s only", newdir,
-                 strerror(errno), d->conf->spool_scan_interval);
+                 strerror(errno), conf->spool_scan_interval);
         close(sd->inotify_fd);
         sd->inotify_fd = -1;
     }
     free(newdir);
-    drain_scan_timer(d->loop, sd);
+    drain_scan_timer(loop, sd);
     return sd;
+}
+
+void spool_drain_reconfigure(struct spool_drain *sd, mh_conf_t *conf)
+{
+    conf_ref(conf);
+    conf_unref(sd->conf);
+    sd->conf = conf;
 }
 
 bool spool_drain_settled(const struct spool_drain *sd)
@@ -255,12 +276,13 @@ struct spool_drain *spool_drain_free(struct spool_drain *sd)
     if (sd == NULL)
         return NULL;
     if (sd->inotify_fd >= 0) {
-        evloop_del(sd->d->loop, sd->inotify_fd);
+        evloop_del(sd->loop, sd->inotify_fd);
         close(sd->inotify_fd);
     }
     if (sd->scan_timer)
-        evloop_timer_cancel(sd->d->loop, sd->scan_timer);
+        evloop_timer_cancel(sd->loop, sd->scan_timer);
     free(sd->dir);
+    conf_unref(sd->conf);
     free(sd);
     return NULL;
 }
