@@ -18,6 +18,7 @@
 
 #include "cjson.h"
 #include "endpoint_declared.h"
+#include "endpoint_limits.h"
 #include "endpoint_store.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -116,6 +117,33 @@ int endpoint_store_check_conf(const mh_conf_t *c, mh_err_t *err)
     return 0;
 }
 
+/* The options a declaration may leave out (CONF_UNSET in the key table)
+ * but the secret: one left out of mailhook.conf now takes its default
+ * again, not the value an earlier declaration gave it (a "types" line
+ * removed delivers every type again). The secret stays: the stored one is
+ * the endpoint's own (generated when none was declared, or rotated). */
+static const struct {
+    const char *key;
+    bool unset;
+} declared_keys[] = {
+#define CONF_NO false
+#define CONF_YES false
+#define CONF_UNSET(v) true
+#define ENDPOINT_KEY(key, type, min, max, def, cli, conf, doc) { #key, conf },
+#include "endpoint_keys.def"
+#undef CONF_NO
+#undef CONF_YES
+#undef CONF_UNSET
+};
+
+static void declared_defaults(json_t *obj)
+{
+    for (size_t i = 0; i < sizeof(declared_keys) / sizeof(declared_keys[0]); i++)
+        if (declared_keys[i].unset && strcmp(declared_keys[i].key, "secret") != 0 &&
+            json_object_get(obj, declared_keys[i].key) == NULL)
+            json_object_set_new(obj, declared_keys[i].key, json_null());
+}
+
 /* Store thread: one declared endpoint into the store. */
 static int sync_one(store_t *st, store_txn_t *txn, fanout_t *fo, json_t *decl, mh_err_t *err)
 {
@@ -153,6 +181,7 @@ static int sync_one(store_t *st, store_txn_t *txn, fanout_t *fo, json_t *decl, m
     if (!old->from_config)
         msg_warn("endpoint %s was created with mailhookctl; its declaration in mailhook.conf "
                  "takes it over", name);
+    declared_defaults(obj);
     if (!old->enabled && strcmp(old->disabled_reason, UNDECLARED_REASON) == 0) {
         json_object_set_new(obj, "enabled", json_true());
         json_object_set_new(obj, "health", json_pack("{s:s}", "disabled_reason", ""));

@@ -126,6 +126,40 @@ START_TEST(test_sync_creates_and_updates)
 }
 END_TEST
 
+/* An option removed from the declaration takes its default again; the
+ * secret (the endpoint's own) stays. */
+START_TEST(test_sync_removed_option_takes_default)
+{
+    json_t *d = declared("a", "https://hooks.example.com/1"), *e;
+    endpoint_t *ep;
+    mh_err_t err;
+
+    e = json_array_get(d, 0);
+    json_object_set_new(e, "types", json_pack("[s]", "email.bounced"));
+    json_object_set_new(e, "retry", json_pack("[i]", 60));
+    json_object_set_new(e, "event_header", json_string("X-Kind"));
+    ck_assert_int_eq(endpoint_store_sync(st, fo, d, &err), 0);
+    ep = load("a");
+    ck_assert_uint_eq(ep->ntypes, 1);
+    ck_assert_str_eq(ep->types[0], "email.bounced");
+    endpoint_free(ep);
+
+    json_object_del(e, "types");
+    json_object_del(e, "retry");
+    json_object_del(e, "event_header");
+    json_object_del(e, "secret");
+    ck_assert_int_eq(endpoint_store_sync(st, fo, d, &err), 0);
+    json_decref(d);
+    ep = load("a");
+    ck_assert_uint_eq(ep->ntypes, 1);
+    ck_assert_str_eq(ep->types[0], "*");
+    ck_assert_str_eq(ep->event_header, "X-Mailhook-Event");
+    ck_assert_uint_eq(ep->nretry, 7);
+    ck_assert_str_eq(ep->secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    endpoint_free(ep);
+}
+END_TEST
+
 /* The store cannot read the record: an error, nothing changes. */
 START_TEST(test_sync_read_error_is_an_error)
 {
@@ -211,6 +245,7 @@ int main(void)
     tcase_add_test(tc, test_sync_read_error_is_an_error);
     tcase_add_test(tc, test_unusable_record);
     tcase_add_test(tc, test_sync_disables_undeclared);
+    tcase_add_test(tc, test_sync_removed_option_takes_default);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
