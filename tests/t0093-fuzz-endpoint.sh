@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0093: the endpoint parser (endpoint_from_json, of what mailhookctl sends
 # and the store holds) under libFuzzer (ASan + UBSan) for a bounded time:
 # never a crash, and an accepted endpoint reads back unchanged from its own

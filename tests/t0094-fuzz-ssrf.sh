@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0094: the SSRF allow-list parser (ssrf_allow_parse, of mailhook.conf)
 # and ssrf_check with what it accepts, under libFuzzer (ASan + UBSan) for a
 # bounded time: never a crash, and an accepted list admits the addresses it

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0095: the log follower's checkpoint decoder (tail_pos_decode, of what
 # the store holds) under libFuzzer (ASan + UBSan) for a bounded time: never
 # a crash, and a decoded position survives its own encoding

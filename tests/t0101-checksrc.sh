@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0101: no banned function (STYLE: sprintf, strcpy, sscanf, atoi, ...) in
 # src/, the grep of "make checksrc" run by "make check" too.
 . "$(dirname "$0")/lib/tap.sh"

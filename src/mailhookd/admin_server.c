@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,7 +33,7 @@ struct admin_conn {
     size_t pending; /* requests in the store queue */
     bool eof;       /* close once every pending request is answered */
     struct admin_server *srv;
-    struct admin_conn *prev, *next;
+    LIST_ENTRY(admin_conn) link;
 };
 
 struct admin_server {
@@ -42,7 +43,7 @@ struct admin_server {
     const struct admin_command *const *tables;
     const struct admin_env *env;
     int lfd;
-    struct admin_conn *conns;
+    LIST_HEAD(, admin_conn) conns;
     size_t nconns;
 };
 
@@ -90,12 +91,7 @@ static void admin_conn_free(struct admin_conn *c)
 
     evloop_del(s->loop, c->fd);
     close(c->fd);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    LIST_REMOVE(c, link);
     s->nconns--;
     linebuf_free(&c->in);
     linebuf_free(&c->out);
@@ -170,10 +166,7 @@ static void admin_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
         c->srv = s;
         linebuf_init(&c->in, ADMIN_REQUEST_MAX);
         linebuf_init(&c->out, ADMIN_REPLY_MAX);
-        c->next = s->conns;
-        if (s->conns)
-            s->conns->prev = c;
-        s->conns = c;
+        LIST_INSERT_HEAD(&s->conns, c, link);
         s->nconns++;
         if (evloop_add(l, fd, EVLOOP_READ, admin_conn_io, c) < 0)
             admin_conn_free(c);
@@ -186,6 +179,7 @@ struct admin_server *admin_server_new(evloop_t *loop, storeq_t *storeq, mh_conf_
 {
     struct admin_server *s = xcalloc(1, sizeof(*s));
 
+    LIST_INIT(&s->conns);
     s->loop = loop;
     s->storeq = storeq;
     s->conf = conf_ref(conf);
@@ -208,8 +202,8 @@ struct admin_server *admin_server_free(struct admin_server *s)
 {
     if (s == NULL)
         return NULL;
-    while (s->conns)
-        admin_conn_free(s->conns);
+    while (!LIST_EMPTY(&s->conns))
+        admin_conn_free(LIST_FIRST(&s->conns));
     evloop_del(s->loop, s->lfd);
     close(s->lfd);
     conf_unref(s->conf);

@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,7 +52,7 @@ struct ingest_conn {
     bool eof;       /* peer finished sending (or broke): close once answered */
     bool touched;   /* listed once in the batch being answered */
     struct ingest_server *srv;
-    struct ingest_conn *prev, *next;
+    LIST_ENTRY(ingest_conn) link;
 };
 
 struct batch_entry {
@@ -80,7 +81,7 @@ struct ingest_server {
     append_t *append;         /* the path into the store (append.h) */
     struct mhd_counters *ctr;
     int lfd;
-    struct ingest_conn *conns;
+    LIST_HEAD(, ingest_conn) conns;
     size_t nconns;
     struct batch batches[2];
     struct batch *filling;
@@ -120,6 +121,7 @@ struct ingest_server *ingest_server_new(evloop_t *loop, storeq_t *storeq, mh_con
 {
     struct ingest_server *s = xcalloc(1, sizeof(*s));
 
+    LIST_INIT(&s->conns);
     s->loop = loop;
     s->storeq = storeq;
     s->conf = conf_ref(conf);
@@ -138,12 +140,7 @@ static void conn_free(struct ingest_server *s, struct ingest_conn *c)
 {
     evloop_del(s->loop, c->fd);
     close(c->fd);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    LIST_REMOVE(c, link);
     linebuf_free(&c->in);
     linebuf_free(&c->out);
     free(c);
@@ -183,10 +180,7 @@ static void ingest_accept(evloop_t *l, int lfd, unsigned what, void *ctx)
         c->srv = s;
         linebuf_init(&c->in, (size_t)s->conf->max_event_size + 1);
         linebuf_init(&c->out, INGEST_OUT_PAUSE + 2 * s->filling->cap * INGEST_ACK_MAX);
-        c->next = s->conns;
-        if (s->conns)
-            s->conns->prev = c;
-        s->conns = c;
+        LIST_INSERT_HEAD(&s->conns, c, link);
         s->nconns++;
         if (evloop_add(l, fd, server_full(s) ? 0 : EVLOOP_READ, ingest_conn_io, c) < 0) {
             msg_warn("ingest: cannot watch connection: %s", strerror(errno));
@@ -366,15 +360,15 @@ static void batch_done(void *ctx)
     s->inflight = NULL;
     /* Lines left buffered while the batch was full go in first, each
      * connection up to its share. */
-    for (struct ingest_conn *c = s->conns; c && !server_full(s); c = c->next)
+    for (struct ingest_conn *c = LIST_FIRST(&s->conns); c && !server_full(s); c = LIST_NEXT(c, link))
         conn_take_lines(s, c);
     for (size_t i = 0; i < nt; i++) {
         touched[i]->touched = false;
         conn_write(s, touched[i]);
     }
     /* conn_update may free a connection: run it once per connection, last. */
-    for (struct ingest_conn *c = s->conns, *next; c; c = next) {
-        next = c->next;
+    for (struct ingest_conn *c = LIST_FIRST(&s->conns), *next; c; c = next) {
+        next = LIST_NEXT(c, link);
         conn_update(s, c);
     }
     free(touched);
@@ -383,11 +377,13 @@ static void batch_done(void *ctx)
 
 static void ingest_submit_batch(struct ingest_server *s)
 {
+    struct ingest_conn *c;
+
     if (s->inflight != NULL || s->filling->n == 0)
         return;
     s->inflight = s->filling;
     s->filling = s->filling == &s->batches[0] ? &s->batches[1] : &s->batches[0];
-    for (struct ingest_conn *c = s->conns; c; c = c->next)
+    LIST_FOREACH(c, &s->conns, link)
         c->in_filling = 0;
     storeq_submit(s->storeq, batch_store, batch_done, s->inflight);
 }
@@ -408,9 +404,11 @@ void ingest_server_close_listener(struct ingest_server *s)
 
 bool ingest_server_busy(const struct ingest_server *s)
 {
+    const struct ingest_conn *c;
+
     if (s->inflight || s->filling->n > 0)
         return true;
-    for (struct ingest_conn *c = s->conns; c; c = c->next)
+    LIST_FOREACH(c, &s->conns, link)
         if (c->pending > 0 || linebuf_len(&c->out) > 0)
             return true;
     return false;
@@ -450,8 +448,8 @@ struct ingest_server *ingest_server_free(struct ingest_server *s)
     if (s == NULL)
         return NULL;
     ingest_server_close_listener(s);
-    while (s->conns)
-        conn_free(s, s->conns);
+    while (!LIST_EMPTY(&s->conns))
+        conn_free(s, LIST_FIRST(&s->conns));
     batch_free(&s->batches[0]);
     batch_free(&s->batches[1]);
     conf_unref(s->conf);

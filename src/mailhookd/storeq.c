@@ -1,7 +1,7 @@
 /*
  * storeq.c - the store thread and its job queue (see storeq.h).
  *
- * Two singly linked FIFO lists under one mutex: "todo" (submitted, not yet
+ * Two FIFO lists (<sys/queue.h> STAILQ) under one mutex: "todo" (submitted, not yet
  * run) and "done" (run, completion pending). A store that failed for good
  * (store_panicked) ends the process after the job that found it: only a
  * new start, which recovers it, helps, and the supervisor makes one. The store thread moves a job
@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/queue.h>
 #include <unistd.h>
 
 #include "storeq.h"
@@ -26,12 +27,10 @@ struct storeq_job {
     storeq_work_fn work;
     storeq_done_fn done;
     void *ctx;
-    struct storeq_job *next;
+    STAILQ_ENTRY(storeq_job) link;
 };
 
-struct storeq_list {
-    struct storeq_job *head, *tail;
-};
+STAILQ_HEAD(storeq_list, storeq_job);
 
 struct storeq {
     store_t *st;
@@ -45,25 +44,12 @@ struct storeq {
     bool quit;
 };
 
-static void list_push(struct storeq_list *l, struct storeq_job *j)
-{
-    j->next = NULL;
-    if (l->tail)
-        l->tail->next = j;
-    else
-        l->head = j;
-    l->tail = j;
-}
-
 static struct storeq_job *list_pop(struct storeq_list *l)
 {
-    struct storeq_job *j = l->head;
+    struct storeq_job *j = STAILQ_FIRST(l);
 
-    if (j) {
-        l->head = j->next;
-        if (l->head == NULL)
-            l->tail = NULL;
-    }
+    if (j)
+        STAILQ_REMOVE_HEAD(l, link);
     return j;
 }
 
@@ -75,7 +61,7 @@ static void *storeq_thread(void *arg)
 
     pthread_mutex_lock(&q->lock);
     for (;;) {
-        while (q->todo.head == NULL && !q->quit)
+        while (STAILQ_EMPTY(&q->todo) && !q->quit)
             pthread_cond_wait(&q->wake, &q->lock);
         if ((j = list_pop(&q->todo)) == NULL)
             break; /* quit, and nothing left to do */
@@ -85,7 +71,7 @@ static void *storeq_thread(void *arg)
             msg_fatal(EX_TEMPFAIL, "store: Berkeley DB failed for good: exiting, the next "
                       "start recovers the store (producers spool meanwhile)");
         pthread_mutex_lock(&q->lock);
-        list_push(&q->done, j);
+        STAILQ_INSERT_TAIL(&q->done, j, link);
         if (write(q->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
             msg_panic_f("eventfd write: %s", strerror(errno));
     }
@@ -96,12 +82,11 @@ static void *storeq_thread(void *arg)
 /* Run the completions of finished jobs, in order (loop thread). */
 static void storeq_complete(storeq_t *q)
 {
-    struct storeq_list done;
+    struct storeq_list done = STAILQ_HEAD_INITIALIZER(done);
     struct storeq_job *j;
 
     pthread_mutex_lock(&q->lock);
-    done = q->done;
-    q->done.head = q->done.tail = NULL;
+    STAILQ_CONCAT(&done, &q->done); /* takes them all, q->done left empty */
     pthread_mutex_unlock(&q->lock);
     while ((j = list_pop(&done)) != NULL) {
         q->busy--;
@@ -130,6 +115,8 @@ storeq_t *storeq_start(store_t *st, evloop_t *loop)
     q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (q->efd < 0 || evloop_add(loop, q->efd, EVLOOP_READ, storeq_wakeup, q) < 0)
         msg_fatal(EX_OSERR, "storeq: eventfd: %s", strerror(errno));
+    STAILQ_INIT(&q->todo);
+    STAILQ_INIT(&q->done);
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->wake, NULL);
     if ((rc = pthread_create(&q->tid, NULL, storeq_thread, q)) != 0)
@@ -146,7 +133,7 @@ void storeq_submit(storeq_t *q, storeq_work_fn work, storeq_done_fn done, void *
     j->ctx = ctx;
     q->busy++;
     pthread_mutex_lock(&q->lock);
-    list_push(&q->todo, j);
+    STAILQ_INSERT_TAIL(&q->todo, j, link);
     pthread_cond_signal(&q->wake);
     pthread_mutex_unlock(&q->lock);
 }
