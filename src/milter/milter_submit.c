@@ -4,8 +4,9 @@
  * drained into mailhookd through the ingest library (ingest.h), which
  * spools (spool.h) whatever the daemon cannot take.
  *
- * The queue is a singly linked list of batches (one batch = one message's
- * events), guarded by one mutex; the callbacks hold it only to link a batch.
+ * The queue is a list (a <sys/queue.h> STAILQ) of batches (one batch = one
+ * message's events), guarded by one mutex; the callbacks hold it only to
+ * link a batch.
  * The thread takes the whole list at once, sends every event (pipelined),
  * then waits for the acknowledgements (ingest_flush) with the lock released,
  * so a slow or absent mailhookd never blocks a callback: when max_queued
@@ -19,6 +20,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,16 +30,17 @@
 #include "xalloc.h"
 
 struct batch {
-    struct batch *next;
+    STAILQ_ENTRY(batch) link;
     event_t **evs; /* owned */
     size_t n;
 };
+STAILQ_HEAD(batch_list, batch);
 
 struct milter_submit {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     pthread_t thread;
-    struct batch *head, *tail; /* under lock */
+    struct batch_list queue;   /* under lock */
     size_t n_queued;           /* events in the list, under lock */
     size_t max_queued;
     bool stopping;             /* under lock */
@@ -56,21 +59,20 @@ static struct batch *batch_free(struct batch *b)
 }
 
 /* Send every event of the list, then wait for all their outcomes. */
-static void submit_list(ingest_t *h, struct batch *list)
+static void submit_list(ingest_t *h, struct batch_list *list)
 {
+    struct batch *b;
     mh_err_t err;
 
-    for (struct batch *b = list; b; b = b->next)
+    STAILQ_FOREACH(b, list, link)
         for (size_t i = 0; i < b->n; i++)
             if (ingest_send(h, b->evs[i], &err) < 0)
                 msg_warn("event %s not submitted: %s", b->evs[i]->id, err.text);
     if (ingest_flush(h, &err) < 0)
         msg_warn("events not submitted: %s", err.text);
-    while (list) {
-        struct batch *next = list->next;
-
-        batch_free(list);
-        list = next;
+    while ((b = STAILQ_FIRST(list)) != NULL) {
+        STAILQ_REMOVE_HEAD(list, link);
+        batch_free(b);
     }
 }
 
@@ -97,22 +99,21 @@ static void *submit_thread(void *arg)
 {
     milter_submit_t *s = arg;
     ingest_t *h = ingest_open(s->socket_path, s->spool_dir, NULL);
-    struct batch *list;
+    struct batch_list list = STAILQ_HEAD_INITIALIZER(list);
     bool stop;
 
     for (;;) {
         pthread_mutex_lock(&s->lock);
-        while (s->head == NULL && !s->stopping)
+        while (STAILQ_EMPTY(&s->queue) && !s->stopping)
             pthread_cond_wait(&s->wake, &s->lock);
-        list = s->head;
-        s->head = s->tail = NULL;
+        STAILQ_CONCAT(&list, &s->queue); /* the whole queue, left empty */
         s->n_queued = 0;
         stop = s->stopping;
         pthread_mutex_unlock(&s->lock);
-        if (list && s->test_gate)
+        if (!STAILQ_EMPTY(&list) && s->test_gate)
             submit_test_gate(s);
-        if (list)
-            submit_list(h, list);
+        if (!STAILQ_EMPTY(&list))
+            submit_list(h, &list);
         else if (stop)
             break;
     }
@@ -127,6 +128,7 @@ milter_submit_t *milter_submit_start(const char *ingest_socket, const char *spoo
     sigset_t block, old;
     int rc;
 
+    STAILQ_INIT(&s->queue);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     s->max_queued = max_queued ? max_queued : 1;
@@ -189,11 +191,7 @@ void milter_submit_events(milter_submit_t *s, event_t **evs, size_t n)
     if (s->n_queued + n <= s->max_queued && !s->stopping) {
         b = xcalloc(1, sizeof(*b));
         b->evs = evs, b->n = n;
-        if (s->tail)
-            s->tail->next = b;
-        else
-            s->head = b;
-        s->tail = b;
+        STAILQ_INSERT_TAIL(&s->queue, b, link);
         s->n_queued += n;
         s->stats.queued += n;
         pthread_cond_signal(&s->wake);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <unistd.h>
 
 #include "evloop.h"
@@ -36,14 +37,14 @@ struct evloop_timer {
     int64_t due_ms;
     evloop_cb cb;
     void *ctx;
-    struct evloop_timer *next;
+    TAILQ_ENTRY(evloop_timer) link;
 };
 
 struct evloop {
     int epfd;
     struct evloop_fd *fds;
     size_t nfds;
-    struct evloop_timer *timers;
+    TAILQ_HEAD(, evloop_timer) timers; /* by due time; equal ones in the order added */
     uint64_t next_timer_id;
     evloop_cb prepare;
     void *prepare_ctx;
@@ -54,6 +55,7 @@ evloop_t *evloop_new(void)
 {
     evloop_t *l = xcalloc(1, sizeof(*l));
 
+    TAILQ_INIT(&l->timers);
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0)
         msg_fatal(EX_OSERR, "epoll_create1: %s", strerror(errno));
@@ -62,13 +64,13 @@ evloop_t *evloop_new(void)
 
 evloop_t *evloop_free(evloop_t *l)
 {
-    struct evloop_timer *t, *next;
+    struct evloop_timer *t;
     size_t pending = 0;
 
     if (l == NULL)
         return NULL;
-    for (t = l->timers; t; t = next) {
-        next = t->next;
+    while ((t = TAILQ_FIRST(&l->timers)) != NULL) {
+        TAILQ_REMOVE(&l->timers, t, link);
         free(t);
         pending++;
     }
@@ -167,26 +169,29 @@ void evloop_park(evloop_t *l, int fd)
 
 uint64_t evloop_timer_add(evloop_t *l, int64_t delay_ms, evloop_cb cb, void *ctx)
 {
-    struct evloop_timer *t = xcalloc(1, sizeof(*t)), **pp;
+    struct evloop_timer *t = xcalloc(1, sizeof(*t)), *after;
 
     t->id = ++l->next_timer_id;
     t->due_ms = time_mono_ms() + delay_ms;
     t->cb = cb;
     t->ctx = ctx;
-    for (pp = &l->timers; *pp && (*pp)->due_ms <= t->due_ms; pp = &(*pp)->next)
-        ;
-    t->next = *pp;
-    *pp = t;
+    TAILQ_FOREACH(after, &l->timers, link)
+        if (after->due_ms > t->due_ms)
+            break;
+    if (after)
+        TAILQ_INSERT_BEFORE(after, t, link);
+    else
+        TAILQ_INSERT_TAIL(&l->timers, t, link);
     return t->id;
 }
 
 void evloop_timer_cancel(evloop_t *l, uint64_t id)
 {
-    struct evloop_timer **pp, *t;
+    struct evloop_timer *t;
 
-    for (pp = &l->timers; (t = *pp) != NULL; pp = &t->next) {
+    TAILQ_FOREACH(t, &l->timers, link) {
         if (t->id == id) {
-            *pp = t->next;
+            TAILQ_REMOVE(&l->timers, t, link);
             free(t);
             return;
         }
@@ -210,8 +215,8 @@ static void evloop_run_timers(evloop_t *l)
     struct evloop_timer *t;
     int64_t now = time_mono_ms();
 
-    while ((t = l->timers) != NULL && t->due_ms <= now) {
-        l->timers = t->next;
+    while ((t = TAILQ_FIRST(&l->timers)) != NULL && t->due_ms <= now) {
+        TAILQ_REMOVE(&l->timers, t, link);
         t->cb(l, t->ctx);
         free(t);
         now = time_mono_ms();
@@ -223,9 +228,9 @@ static int evloop_timeout(const evloop_t *l)
 {
     int64_t left;
 
-    if (l->timers == NULL)
+    if (TAILQ_EMPTY(&l->timers))
         return -1;
-    left = l->timers->due_ms - time_mono_ms();
+    left = TAILQ_FIRST(&l->timers)->due_ms - time_mono_ms();
     return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
