@@ -6,62 +6,38 @@
  * store keeps it (STORE_ENDPOINTS, keyed by name), the admin protocol
  * carries it, the config file's endpoint sections are turned into it.
  * Every key, with its type, bounds, default and one line on what it is
- * for, is a row of endpoint_keys.def; the rules below are what a row
- * cannot say. Keys (all optional on input except name and url; defaults
- * in brackets):
+ * for, is a row of endpoint_keys.def (name and url are required on input,
+ * the others optional); what follows are the rules a row cannot say:
  *
- *   name               [A-Za-z0-9_.-], 1..64 bytes
- *   url                http(s)://... ; https only unless allow_http;
- *                      userinfo allowed (basic auth) but redacted in output;
- *                      at most 2048 bytes, judged by libcurl's URL parser
- *   types              ["*"]  exact types, "prefix.*" wildcards or "*"; 1..64
- *   filters            []     "KEY=VALUE" strings, KEY one of sender_domain,
- *                             recipient_domain, tenant, tag, metadata.NAME;
- *                             the same KEY twice = either value, different
- *                             KEYs = all must hold (see endpoint_matches);
- *                             at most 64, each at most 256 bytes
- *   scheme             "standard" | "hmac-sha256-hex" | "sha256-secret-body"
- *   signature_header   ["X-Mailhook-Signature"] (not used by standard)
- *   signature_prefix   [""]  e.g. "sha256=" (not used by standard)
- *   secret             ["whsec_" + base64(32 random bytes), generated]
- *                             8..127 printable ASCII, no space; the standard
- *                             scheme needs base64 (after "whsec_"); a masked
- *                             value ("whsec_...") is refused
- *   old_secret, old_secret_until   [absent / 0] during a rotation: requests
- *                             also carry a signature with old_secret until
- *                             old_secret_until (ms since the epoch);
- *                             output writes old_secret null when absent
- *   headers            {}     extra static request headers {"Name":"value"}:
- *                             at most 32; names are RFC 9110 tokens of 1..64,
- *                             not one mailhook sets (Content-Type,
- *                             Content-Length, Host, User-Agent, Connection,
- *                             Transfer-Encoding, webhook-*), nor a name given
- *                             twice or also used by the *_header keys, in any
- *                             case; values 1..1024 bytes without control
- *                             characters but TAB (no CR/LF: no injection);
- *                             Authorization and Proxy-Authorization values
- *                             are masked ("***") in output like secrets
- *   event_header       ["X-Mailhook-Event"]     "" = not sent
- *                      (the three *_header keys follow the header name rules)
- *   delivery_header    ["X-Mailhook-Delivery"]  "" = not sent
- *   batch_max          [0]    0: one event per request, the body is the
- *                             event object; N >= 1: the body is always an
- *                             array of 1..N events
- *   batch_wait_ms      [1000] a partial batch waits at most this long
- *   timeout_ms         [5000] whole request; connect_timeout_ms [min(timeout, 3000)]
- *   retry              [5,300,1800,7200,18000,36000,36000] seconds before each
- *                             retry; an event is dropped after the last
- *                             ([] = no retry: dropped at the first failure)
- *   concurrency        [8]    requests in flight at most (1 while failing)
- *   enabled            [true]
- *   allow_http         [false]
- *   source             ["cli"] or "config" (declared in mailhook.conf)
- *   created, updated   ms since the epoch (set by the daemon)
- *   health             {"state":"healthy"|"failing"|"disabled",
- *                       "consecutive_failures":N,"failing_since":MS,
- *                       "last_success":MS,"last_failure":MS,
- *                       "disabled_reason":"..."}  (kept by the daemon;
- *                       members absent on input take healthy/0/"")
+ *   url        http(s)://...; https only unless allow_http; userinfo
+ *              allowed (basic auth) but redacted in output; judged by
+ *              libcurl's URL parser
+ *   types      exact types, "prefix.*" wildcards or "*"
+ *   filters    "KEY=VALUE", KEY one of sender_domain, recipient_domain,
+ *              tenant, tag, metadata.NAME; the same KEY twice = either
+ *              value, different KEYs = all must hold (endpoint_matches)
+ *   secret     generated when absent ("whsec_" + base64 of 32 random
+ *              bytes); printable ASCII, no space; the standard scheme needs
+ *              base64 after "whsec_"; a masked value ("whsec_...") is
+ *              refused
+ *   old_secret during a rotation requests also carry a signature with it,
+ *              until old_secret_until; output writes null when absent
+ *   headers    names are RFC 9110 tokens, not one mailhook sets
+ *              (Content-Type, Content-Length, Host, User-Agent, Connection,
+ *              Transfer-Encoding, webhook-*), nor a name given twice or
+ *              also used by the *_header keys, in any case; values without
+ *              control characters but TAB (no CR/LF: no injection);
+ *              Authorization and Proxy-Authorization values are masked
+ *              ("***") in output like secrets. The three *_header keys
+ *              follow the same name rules; "" = not sent
+ *   batch_max  0: one event per request, the body is the event object;
+ *              N >= 1: the body is always an array of 1..N events
+ *   retry      an event is dropped after the last delay ([] = at the first
+ *              failure)
+ *   health     kept by the daemon: {"state", "consecutive_failures",
+ *              "failing_since", "last_success", "last_failure",
+ *              "disabled_reason"}; members absent on input take
+ *              healthy/0/""
  *
  * Unknown keys are an error (a typo must not silently do nothing).
  *
