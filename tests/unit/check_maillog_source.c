@@ -50,7 +50,7 @@
 
 #define MAX_LINE 4096
 #define NLINES 6
-#define LINE_BYTES 7 /* "line N\n" for N < 10 */
+#define LINE_BYTES 7                                       /* "line N\n" for N < 10 */
 #define WFLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC) /* how a log writer opens */
 #define NOBODY 65534
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -172,8 +172,8 @@ static void expect_none(maillog_source_t *s, const char *where)
     bool trunc;
     int r = maillog_source_next(s, &line, &len, &trunc);
 
-    ck_assert_msg(r == 0, "%s: want nothing more, got %d \"%.*s\"", where, r,
-                  r == 1 ? (int)len : 0, r == 1 ? line : "");
+    ck_assert_msg(r == 0, "%s: want nothing more, got %d \"%.*s\"", where, r, r == 1 ? (int)len : 0,
+                  r == 1 ? line : "");
 }
 
 /* "line from" .. "line to" (and no more, when then_none). */
@@ -699,7 +699,12 @@ END_TEST
 /* Positions the journal cannot use (including the one encoded before any
  * line): not an error, start_at decides (a bad cursor is warned about). */
 static const char *const bad_jpos[] = {
-    "garbage", "", "{}", "{\"cursor\": \"\"}", "{\"cursor\": \"garbage\"}", "{\"cursor\": 7}",
+    "garbage",
+    "",
+    "{}",
+    "{\"cursor\": \"\"}",
+    "{\"cursor\": \"garbage\"}",
+    "{\"cursor\": 7}",
     "{\"dev\": 1, \"ino\": 2, \"offset\": 3}",
 };
 
