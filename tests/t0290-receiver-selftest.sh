@@ -20,7 +20,7 @@ fi
 for tool in curl openssl python3; do
     command -v $tool >/dev/null 2>&1 || { echo "1..0 # SKIP no $tool"; exit 0; }
 done
-plan 39
+plan 40
 CA=$T_DIR/ca/ca.pem
 post() { curl -sS --max-time 10 --cacert "$CA" "$@"; }
 # code URL [curl args]: the status code of a POST of {} to URL
@@ -158,6 +158,15 @@ slow() {
     echo "$out"; awk '{exit !($1 == 200 && $2 >= 0.4 && $2 < 5)}' <<< "$out"
 }
 check "/slow/400: 200 after 0.4 s" slow
+gated() {
+    post -o "$T_DIR/gate.out" -w '%{http_code}' -d '{}' "$U/gate/g1/x" > "$T_DIR/gate.code" & local p=$!
+    wait_receiver_count 5 r 1 /gate/g1/x || return 1
+    kill -0 $p || { echo "answered before the gate opened"; return 1; }
+    post -o /dev/null -w '%{http_code}' -X POST "$U/_open/g1" | grep -qx 204 || return 1
+    wait $p && [ "$(cat "$T_DIR/gate.code")" = 200 ] &&
+        [ "$(post -o /dev/null -w '%{http_code}' -d '{}' "$U/gate/g1/y")" = 200 ]
+}
+check "/gate/g1: held (received, not answered) until POST /_open/g1, then 200; later ones at once" gated
 check "anything else: 404" is "404 404 404" echo "$(code "$U/nope") $(code "$U/status/99/x") $(code "$U/fail/x")"
 
 # keep-alive: one curl, two requests, one connection; another curl, another.
@@ -189,10 +198,10 @@ assert s["status"] == {"200": 3, "500": 1}, s
 assert l["n"] == 3 and 1000 <= l["p50"] < 6000 and 1000 <= l["p99"] < 6000, l' "$s"
 }
 check "/_stats: requests, events of 2xx answers, latency from the event timestamp" stats_ok
-check "/_stats and /_reset_stats are not logged" is 0 receiver_count r /_
+check "/_stats, /_reset_stats and /_open are not logged" is 0 receiver_count r /_
 events_of() { receiver_events r /ok/ev; receiver_events r /status/500/ev; }
 check "receiver_events: ids of object and array bodies, in order" is "$(printf 'ev_a\nev_b\nev_b\nev_c')" events_of
-check "receiver_count: all, and by path prefix" is "34 4 2" echo "$(receiver_count r) $(receiver_count r /ok/sw/) $(receiver_count r /ok/ka)"
+check "receiver_count: all, and by path prefix" is "36 4 2" echo "$(receiver_count r) $(receiver_count r /ok/sw/) $(receiver_count r /ok/ka)"
 
 # ----------------------------------------------------- HTTP/2, options
 check "HTTP/2 receiver (--h2) starts" start_receiver h --h2 --max-seconds 60

@@ -46,6 +46,10 @@
  *                         reset after its headers)
  *   /big/...              200 with a 10 MB body
  *   /slow/MS/...          200 after MS milliseconds
+ *   /gate/NAME/...        200 once the gate NAME is open (POST /_open/NAME);
+ *                         until then the answer is held: a test can keep a
+ *                         request in flight for as long as it needs,
+ *                         without a timing guess
  *   anything else         404
  *   GET /_stats           {"requests":N,"connections":N,"events":N,
  *                          "unique_events":N,"status":{"200":N,...},
@@ -57,7 +61,9 @@
  *                         receipt time minus each such event's "timestamp"
  *                         (RFC 3339), in ms; p50/p99/max are null while n=0
  *   POST /_reset_stats    zero all of that (per-path counters too); 204
- * Neither of the last two is logged.
+ *   POST /_open/NAME      open gate NAME: its held answers go out, later
+ *                         requests are answered at once; 204
+ * None of the last three is logged.
  */
 'use strict';
 const fs = require('node:fs');
@@ -179,6 +185,12 @@ function countEvents(body, now) {
 const TEXT = { 'content-type': 'text/plain' };
 let bigBody = null; // 10 MB, made on first use
 const BIG_SIZE = 10 * 1024 * 1024;
+const gates = new Map(); // name -> { open: bool, held: [() => void] }
+
+function gate(name) {
+    if (!gates.has(name)) gates.set(name, { open: false, held: [] });
+    return gates.get(name);
+}
 
 function send(res, status, body, extra) {
     const h = Object.assign({}, TEXT, extra || {});
@@ -226,6 +238,9 @@ function decide(req, exactPath, query) {
     case 'slow':
         if (!isInt(seg[2])) break;
         return { status: 200, delay: Number(seg[2]) };
+    case 'gate':
+        if (!seg[2]) break;
+        return { status: 200, gate: seg[2] };
     default:
         break;
     }
@@ -259,7 +274,9 @@ function respond(req, res, d) {
         return;
     }
     const go = () => send(res, d.status, reasonBody(d.status), d.headers);
-    if (d.delay) setTimeout(go, d.delay); else go();
+    if (d.delay) setTimeout(go, d.delay);
+    else if (d.gate && !gate(d.gate).open) gate(d.gate).held.push(go);
+    else go();
 }
 
 function connId(req) {
@@ -286,6 +303,14 @@ function handler(req, res) {
         const exactPath = q < 0 ? url : url.slice(0, q);
         if (exactPath === '/_stats' && req.method === 'GET') {
             send(res, 200, statsJson(), { 'content-type': 'application/json' });
+            return;
+        }
+        if (exactPath.startsWith('/_open/') && req.method === 'POST') {
+            const g = gate(exactPath.slice('/_open/'.length));
+            g.open = true;
+            g.held.splice(0).forEach((go) => go());
+            res.writeHead(204);
+            res.end();
             return;
         }
         if (exactPath === '/_reset_stats' && req.method === 'POST') {
