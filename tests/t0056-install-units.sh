@@ -8,7 +8,7 @@
 # units pass systemd-analyze verify and keep their exposure score
 # (systemd-analyze security) low; make uninstall removes them all.
 . "$(dirname "$0")/lib/tap.sh"
-plan 13
+plan 15
 R=$T_DIR/root
 # mkvar NAME: a variable of the build's Makefile, as make expands it.
 mkvar() {
@@ -83,6 +83,43 @@ else
         systemd-tmpfiles --root='$S' --create '$T_DIR/tmpfiles.conf' &&
         spool=\$(awk '/\\/spool\\/mailhook / {print \$2}' '$T_DIR/tmpfiles.conf') &&
         [ \"\$(stat -c %a '$S/run/mailhook' '$S/var/lib/mailhook' '$S'\$spool '$S'\$spool/tmp '$S'\$spool/new '$S'\$spool/bad | tr '\n' ' ')\" = '755 700 750 3733 3733 750 ' ]"
+fi
+
+# As the units run it: User= from the start, never root, in the
+# directories systemd-tmpfiles made from the snippet (nobody's here).
+if ! command -v systemd-tmpfiles >/dev/null || ! command -v setpriv >/dev/null ||
+        [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1; then
+    skip "systemd-tmpfiles or setpriv missing, or not root (Debian: systemd, util-linux)"
+    skip "systemd-tmpfiles or setpriv missing, or not root (Debian: systemd, util-linux)"
+else
+    chmod 755 "$T_DIR"
+    N=$T_DIR/nobody; NG=$(id -gn nobody)
+    # Numeric: with --root, tmpfiles looks names up in that root's /etc.
+    sed "s/ $MH_USER $MH_USER / $(id -u nobody) $(id -g nobody) /" "$R$TMPFILESDIR/mailhook.conf" \
+        > "$T_DIR/tmpfiles-nobody.conf"
+    spool=$(awk '/\/spool\/mailhook / {print $2}' "$T_DIR/tmpfiles-nobody.conf")
+    cat > "$T_DIR/nobody.conf" <<CONF
+user = ""
+log = "stderr"
+state_dir = "$N/var/lib/mailhook"
+spool_dir = "$N$spool"
+ingest_socket = "$N/run/mailhook/ingest.sock"
+admin_socket = "$N/run/mailhook/admin.sock"
+CONF
+    systemd-tmpfiles --root="$N" --create "$T_DIR/tmpfiles-nobody.conf" &&
+        chmod 755 "$N" "$N/run" "$N/var" "$N/var/lib" "$N${spool%/mailhook}"
+    setpriv --reuid=nobody --regid="$NG" --init-groups "$MAILHOOKD" -f -c "$T_DIR/nobody.conf" \
+        >> "$T_DIR/daemon.log" 2>&1 &
+    DAEMON_PID=$!
+    T_PIDS="$T_PIDS $DAEMON_PID"
+    check "unprivileged from the start: mailhookd runs as nobody in the snippet's directories" \
+        bash -c "wait_for() { for i in \$(seq 100); do \"\$@\" && return 0; sleep 0.1; done; return 1; }
+            wait_for '$MAILHOOKCTL' -c '$T_DIR/nobody.conf' status >/dev/null 2>&1 &&
+            [ \$(awk '/^Uid:/{print \$2}' /proc/$DAEMON_PID/status) -eq \$(id -u nobody) ]"
+    ID=$("$MAILHOOKCTL" -c "$T_DIR/nobody.conf" emit app.units '{"n":1}' 2>&1 | awk '{print $1}')
+    check "unprivileged from the start: an event is stored" bash -c "
+        '$MAILHOOKCTL' -c '$T_DIR/nobody.conf' --json events list | grep -q '\"id\":\"$ID\"'"
+    stop_daemon
 fi
 
 if ! command -v systemd-analyze >/dev/null; then
