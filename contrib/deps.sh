@@ -19,7 +19,7 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config libjansson-dev 
   libgmime-3.0-dev zlib1g-dev"
 TEST_PKGS="$BUILD_PKGS python3 nodejs npm curl openssl db5.3-util groff-base procps clang libclang-rt-14-dev
   valgrind util-linux postfix pflogsumm time wrk systemd-journal-remote miltertest logrotate
-  faketime universal-ctags"
+  faketime universal-ctags systemd"
 # The libraries Debian's sendmail-bin links (tests/lib/sendmail.sh runs it
 # from its unpacked .debs, see below) and m4 for its .cf files.
 TEST_PKGS="$TEST_PKGS m4 libnsl2 libldap-2.5-0 libsasl2-2"

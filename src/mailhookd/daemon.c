@@ -9,6 +9,11 @@
  * daemon.c makes every subsystem, hands each what it uses, and calls them;
  * no subsystem calls it. "status" is assembled here from each subsystem's
  * own status function (daemon_status).
+ *
+ * Under systemd (Type=notify, sdnotify.h): READY=1 once the sockets are
+ * bound and the loop is about to serve them, WATCHDOG=1 from a loop timer
+ * (a stuck loop stops feeding it), STOPPING=1 on SIGTERM, and STATUS= plus
+ * EXTEND_TIMEOUT_USEC= while the store waits for disk space.
  */
 #include "config.h"
 
@@ -39,6 +44,7 @@
 #include "mhd_counters.h"
 #include "maillog_reader.h"
 #include "privdrop.h"
+#include "sdnotify.h"
 #include "spool.h"
 #include "spool_drain.h"
 #include "ssrf.h"
@@ -57,6 +63,10 @@
 #define STORE_OPEN_LOOK_MS 5000
 #define STORE_OPEN_MORE (1u << 20)
 #define STORE_OPEN_ANYWAY_MS 60000
+/* How much more start time each look asks of systemd: three looks' worth. */
+#define STORE_OPEN_EXTEND_USEC 15000000
+#define MH_STR_(x) #x
+#define MH_STR(x) MH_STR_(x)
 
 typedef struct daemon {
     mh_conf_t *conf; /* current snapshot; replaced on SIGHUP */
@@ -78,6 +88,8 @@ typedef struct daemon {
     int64_t stop_deadline_ms; /* monotonic; 0 while running */
     bool stopping;
     uint64_t expire_timer;    /* the next retention pass; 0 while one runs or stopping */
+    uint64_t watchdog_timer;  /* the next WATCHDOG=1; 0 without a watchdog */
+    int64_t watchdog_ms;      /* sdnotify_watchdog_ms(), read once at start */
     struct mhd_counters ctr;
     /* store thread (retention jobs only): where the next pass over the
      * message records goes on, "" = the first (enrich_expire) */
@@ -339,6 +351,7 @@ static void daemon_begin_stop(daemon_t *d, int sig)
     msg_info("received %s: finishing in-flight work (at most %d s)", strsignal(sig),
              d->conf->shutdown_timeout);
     d->stopping = true;
+    sdnotify_send("STOPPING=1");
     d->stop_deadline_ms = time_mono_ms() + d->conf->shutdown_timeout * 1000LL;
     if (d->expire_timer) /* no retention pass starts while in-flight work finishes */
         evloop_timer_cancel(d->loop, d->expire_timer);
@@ -418,6 +431,10 @@ static bool daemon_wait_space(daemon_t *d, uint64_t free_then)
     int64_t until = time_mono_ms() + STORE_OPEN_ANYWAY_MS;
 
     do {
+        /* Not ready yet, and not hung: keep systemd's start timeout and
+         * watchdog from killing a daemon that waits on purpose. */
+        sdnotify_send("STATUS=store recovery waits for disk space\nWATCHDOG=1\n"
+                      "EXTEND_TIMEOUT_USEC=" MH_STR(STORE_OPEN_EXTEND_USEC));
         if (daemon_wait_stop(d->signal_fd, STORE_OPEN_LOOK_MS))
             return false;
     } while (!daemon_space_grew(store_free_bytes(d->conf->state_dir), free_then) &&
@@ -500,6 +517,15 @@ static void daemon_admin_env(daemon_t *d)
     };
 }
 
+/* The loop is alive: tell systemd, and again in half its interval. */
+static void daemon_watchdog(evloop_t *l, void *ctx)
+{
+    daemon_t *d = ctx;
+
+    sdnotify_send("WATCHDOG=1");
+    d->watchdog_timer = evloop_timer_add(l, d->watchdog_ms, daemon_watchdog, d);
+}
+
 static void daemon_prepare_round(evloop_t *l, void *ctx)
 {
     daemon_t *d = ctx;
@@ -572,10 +598,16 @@ int daemon_run(mh_conf_t *conf, const char *config_path, bool foreground)
                                           ? daemon_retention_period_ms(&d) : RETENTION_FIRST_MS,
                                       daemon_expire, &d);
     evloop_set_prepare(d.loop, daemon_prepare_round, &d);
+    if ((d.watchdog_ms = sdnotify_watchdog_ms()) > 0)
+        daemon_watchdog(d.loop, &d);
     msg_info("mailhookd %s ready: ingest %s, admin %s, store %s", PACKAGE_VERSION,
              conf->ingest_socket, conf->admin_socket, conf->state_dir);
+    /* The sockets listen already: a client connecting now is served. */
+    sdnotify_send("READY=1\nSTATUS=serving");
 
     evloop_run(d.loop);
+    if (d.watchdog_timer)
+        evloop_timer_cancel(d.loop, d.watchdog_timer);
 
     /* Finish every store job first: their completions still need the servers. */
     d.storeq = storeq_stop(d.storeq);

@@ -9,6 +9,10 @@
  * libmilter's loop with the callbacks of milter_cb.h. SIGTERM/SIGINT stop
  * libmilter (its own signal thread); the queued events are then sent or
  * spooled before exit.
+ *
+ * Under systemd (Type=notify, sdnotify.h): READY=1 once the socket listens
+ * and the submitter runs, STOPPING=1 when libmilter's loop has returned,
+ * and WATCHDOG=1 from a thread (libmilter's loop is not ours to time).
  */
 #include "config.h"
 
@@ -27,6 +31,7 @@
 #include "milter_reach.h"
 #include "milter_submit.h"
 #include "privdrop.h"
+#include "sdnotify.h"
 #include "spool.h"
 #include "unixsock.h"
 #include "xalloc.h"
@@ -156,7 +161,11 @@ static int milter_run(mh_conf_t *c, bool foreground)
         msg_fatal(EX_OSERR, "cannot start the submitter thread");
     milter_cb_submit_to(sub);
     msg_info("listening on %s, events to %s", c->milter.socket, c->ingest_socket);
+    sdnotify_watchdog_start();
+    sdnotify_send("READY=1\nSTATUS=listening");
     rc = smfi_main();
+    sdnotify_send("STOPPING=1");
+    sdnotify_watchdog_stop();
     milter_cb_log_times();
     milter_submit_stats(sub, &st);
     sub = milter_submit_stop(sub);
