@@ -31,11 +31,13 @@
 #include <sys/stat.h>
 
 #include "admin_backfill.h"
+#include "admin_backup.h"
 #include "admin_cmd.h"
 #include "admin_deliveries.h"
 #include "admin_endpoint.h"
 #include "admin_events.h"
 #include "admin_replay.h"
+#include "admin_report.h"
 #include "admin_status.h"
 #include "append.h"
 #include "endpoint_store.h"
@@ -57,7 +59,8 @@ static struct mhd_counters fz_ctr;
 static struct admin_env fz_env; /* no engine, no status side, never stopping */
 static const struct admin_command *const fz_tables[] = {
     admin_status_commands, admin_events_commands, admin_endpoint_commands,
-    admin_deliveries_commands, admin_replay_commands, admin_backfill_commands, NULL,
+    admin_deliveries_commands, admin_replay_commands, admin_backfill_commands,
+    admin_backup_commands, admin_report_commands, NULL,
 };
 static unsigned long fz_runs;
 static bool fz_show;
