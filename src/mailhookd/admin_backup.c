@@ -33,15 +33,26 @@ static int backup_dir_state(const char *dir)
     return rc;
 }
 
-/* Is path (whose parent exists) state_dir or inside it? Both resolved. */
+/* Is the resolved path p the resolved directory top or inside it? */
+static bool path_under(const char *p, const char *top)
+{
+    size_t n = strlen(top);
+
+    return strncmp(p, top, n) == 0 && (p[n] == 0 || p[n] == '/' || strcmp(top, "/") == 0);
+}
+
+/* Is path (whose parent exists) state_dir or inside it? Both resolved:
+ * path itself when it exists (a symbolic link), else its parent. */
 static bool backup_inside(const char *path, const char *state_dir)
 {
     char parent[PATH_MAX], rparent[PATH_MAX], rstate[PATH_MAX], full[2 * PATH_MAX + 2];
     const char *slash = strrchr(path, '/');
-    size_t n = (size_t)(slash - path), sl;
+    size_t n = (size_t)(slash - path);
 
     if (realpath(state_dir, rstate) == NULL)
         return false; /* no state directory to be inside of */
+    if (realpath(path, full) != NULL)
+        return path_under(full, rstate);
     memcpy(parent, path, n);
     parent[n ? n : 1] = 0;
     if (n == 0)
@@ -49,8 +60,7 @@ static bool backup_inside(const char *path, const char *state_dir)
     if (realpath(parent, rparent) == NULL)
         return false;
     snprintf(full, sizeof(full), "%s/%s", strcmp(rparent, "/") ? rparent : "", slash + 1);
-    sl = strlen(rstate);
-    return strncmp(full, rstate, sl) == 0 && (full[sl] == 0 || full[sl] == '/');
+    return path_under(full, rstate);
 }
 
 static json_t *backup_check(const struct admin_env *env, json_t *req)

@@ -162,6 +162,16 @@ static int report_deliveries(store_t *st, struct report *rp, const char *from, i
                          err);
 }
 
+static void report_free(struct report *rp)
+{
+    json_decref(rp->messages);
+    json_decref(rp->classes);
+    json_decref(rp->domains);
+    json_decref(rp->reasons);
+    json_decref(rp->endpoints);
+}
+
+/* The answer; takes the maps and cursor. */
 static json_t *report_answer(struct report *rp, json_t *cursor)
 {
     return json_pack("{s:b,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "ok", 1, "events_scanned",
@@ -189,7 +199,7 @@ static json_t *report(const struct admin_env *env, struct admin_job *job, store_
         (cursor && !json_is_null(cursor) &&
          json_unpack(cursor, "{s?I,s?I,s?s}", "ts", &cts, "seq", &cseq, "delivery", &dkey) < 0) ||
         (dkey && strlen(dkey) >= EVID_SIZE)) {
-        report_answer(&rp, NULL); /* frees the maps (json_pack steals them) */
+        report_free(&rp);
         return admin_error("bad_request", "report needs \"since\" (ms); cursor is {ts, seq} or "
                            "{delivery}");
     }
@@ -209,7 +219,7 @@ static json_t *report(const struct admin_env *env, struct admin_job *job, store_
     }
     if (rc < 0) {
         json_decref(next);
-        json_decref(report_answer(&rp, NULL));
+        report_free(&rp);
         return admin_error("internal", "%s", err.text);
     }
     return report_answer(&rp, next);
