@@ -43,10 +43,8 @@ static json_t *report_fetch(struct ctl *ctl, int64_t since, int64_t until)
     json_t *total = json_object(), *cursor = json_null(), *req, *r;
 
     do {
-        req = json_pack("{s:s,s:I,s:O}", "cmd", "report", "since", (json_int_t)since, "cursor",
-                        cursor);
-        if (until)
-            json_object_set_new(req, "until", json_integer(until));
+        req = json_pack("{s:s,s:I,s:I,s:O}", "cmd", "report", "since", (json_int_t)since,
+                        "until", (json_int_t)until, "cursor", cursor);
         r = ctl_call(ctl, req);
         json_decref(cursor);
         cursor = json_incref(json_object_get(r, "cursor"));
@@ -206,6 +204,8 @@ int ctl_report(struct ctl *ctl, int argc, char **argv)
     }
     if (optind != argc)
         ctl_usage(REPORT_SYNOPSIS);
+    if (until == 0)
+        until = now; /* events dated later than now are not in "the last day" */
     total = report_fetch(ctl, since, until);
     m = json_object_get(total, "messages");
     if (m == NULL)
@@ -214,7 +214,7 @@ int ctl_report(struct ctl *ctl, int argc, char **argv)
         if (json_object_get(m, report_kinds[k]) == NULL)
             json_object_set_new(m, report_kinds[k], json_integer(0));
     json_object_set_new(total, "since", json_string(time_format_rfc3339(a, since)));
-    json_object_set_new(total, "until", json_string(time_format_rfc3339(b, until ? until : now)));
+    json_object_set_new(total, "until", json_string(time_format_rfc3339(b, until)));
     if (ctl->json) {
         json_object_set_new(total, "ok", json_true());
         ctl_print_json(total);
