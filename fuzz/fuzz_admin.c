@@ -7,7 +7,8 @@
  * mailhookd's command tables, then admin_job_work, then admin_job_done),
  * here on one thread, against a live
  * store in a temporary directory (TMPDIR, else /tmp; removed at exit) with
- * two endpoints declared in its mailhook.conf and a few delivery log
+ * two endpoints declared in its mailhook.conf ("backup" only into that
+ * directory: see fz_backup_check) and a few delivery log
  * records (the engine's, which does not run here). Whatever the request:
  *   - exactly one answer, at once (there is no delivery engine here, so no
  *     answer is deferred: endpoint.test is refused, nothing is ever sent);
@@ -31,11 +32,13 @@
 #include <sys/stat.h>
 
 #include "admin_backfill.h"
+#include "admin_backup.h"
 #include "admin_cmd.h"
 #include "admin_deliveries.h"
 #include "admin_endpoint.h"
 #include "admin_events.h"
 #include "admin_replay.h"
+#include "admin_report.h"
 #include "admin_status.h"
 #include "append.h"
 #include "endpoint_store.h"
@@ -55,9 +58,35 @@ static store_t *fz_store;
 static fanout_t *fz_fanout;
 static struct mhd_counters fz_ctr;
 static struct admin_env fz_env; /* no engine, no status side, never stopping */
+
+/* "backup" writes where it is told: here only under the fuzzer's own
+ * directory (anything else is refused before admin_backup.c sees it), so
+ * that a mutated path never writes a backup elsewhere on the machine. */
+static json_t *fz_backup_check(const struct admin_env *env, json_t *req)
+{
+    const char *dir = json_string_value(json_object_get(req, "dir"));
+    size_t n = strlen(fz_dir);
+
+    if (dir && (strncmp(dir, fz_dir, n) != 0 || dir[n] != '/' || strstr(dir, "/..")))
+        return admin_error("bad_request", "fuzz_admin: backups only under its directory");
+    return admin_backup_commands[0].check(env, req);
+}
+
+static json_t *fz_backup_work(const struct admin_env *env, struct admin_job *job, store_t *st,
+                              json_t *req)
+{
+    return admin_backup_commands[0].work(env, job, st, req);
+}
+
+static const struct admin_command fz_backup_commands[] = {
+    { "backup", fz_backup_check, fz_backup_work, NULL },
+    { NULL, NULL, NULL, NULL },
+};
+
 static const struct admin_command *const fz_tables[] = {
     admin_status_commands, admin_events_commands, admin_endpoint_commands,
-    admin_deliveries_commands, admin_replay_commands, admin_backfill_commands, NULL,
+    admin_deliveries_commands, admin_replay_commands, admin_backfill_commands,
+    fz_backup_commands, admin_report_commands, NULL,
 };
 static unsigned long fz_runs;
 static bool fz_show;

@@ -61,6 +61,29 @@
  *          already stored ones are queued for N too ("enqueued" counts the
  *          entries for N)
  *
+ * Report (mailhookctl report: counted from the store in chunks of at most
+ * REPORT_CHUNK events, then REPORT_CHUNK delivery records; the client
+ * repeats with "cursor" and adds the answers up; admin_report.h):
+ *   {"cmd":"report","since":MS,"until":MS?,"cursor":C?}
+ *       -> {"ok":true,"events_scanned":N,"deliveries_scanned":N,
+ *           "messages":{"sent"|"delivered"|"deferred"|"bounced"|"failed":N},
+ *           "bounce_classes":{CLASS:N},"domains":{DOMAIN:{KIND:N}},
+ *           "bounce_reasons":{REPLY:N},
+ *           "endpoints":{NAME:{"deliveries","ok","failed","events"}},
+ *           "cursor":C|null}
+ *          email.* events by their own time in [since, until); the
+ *          delivery log by delivery id (its time); a map keeps at most
+ *          REPORT_KEYS_MAX names per answer, the rest under "(other)";
+ *          cursor null = done
+ * Backup (a hot backup of the store, on the store thread: no event is
+ * stored while it runs; admin_backup.h):
+ *   {"cmd":"backup","dir":ABSOLUTE-PATH}
+ *       -> {"ok":true,"dir":DIR,"files":N,"bytes":N,"duration_ms":N}
+ *          DIR is on the daemon's machine, outside state_dir, absent or an
+ *          empty directory ("exists" otherwise); created 0700, owned by
+ *          the daemon's user; the copy is a state_dir (restore: stop,
+ *          copy it into a new state_dir, start: recovery runs)
+ *
  * Failure: {"ok":false,"code":"not_found"|"bad_request"|"exists"|
  *           "conflict"|"busy"|"internal","error":"text"}
  *   the text quotes the request made printable (no control character:

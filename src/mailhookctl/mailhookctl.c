@@ -37,12 +37,14 @@
 
 #include "conf.h"
 #include "ctl_backfill.h"
+#include "ctl_backup.h"
 #include "ctl_common.h"
 #include "ctl_deliveries.h"
 #include "ctl_endpoint.h"
 #include "ctl_events.h"
 #include "ctl_parse.h"
 #include "ctl_replay.h"
+#include "ctl_report.h"
 #include "ctl_status.h"
 
 static void usage(void) MH_NORETURN;
@@ -95,6 +97,8 @@ static const struct ctl_command ctl_commands[] = {
     { "replay", ctl_replay },
     { "parse", cmd_parse },
     { "backfill", ctl_backfill },
+    { "report", ctl_report },
+    { "backup", ctl_backup },
     { NULL, NULL },
 };
 

@@ -3,7 +3,8 @@
  * admin_cmd.h - the admin command interface (admin_proto.h): what a
  * command is, what it may use, and one request's way through the store
  * thread. The command files (admin_events.c, admin_endpoint.c,
- * admin_deliveries.c, admin_replay.c, admin_backfill.c, admin_status.c)
+ * admin_deliveries.c, admin_replay.c, admin_backfill.c, admin_status.c,
+ * admin_report.c, admin_backup.c)
  * each export a table of struct admin_command; daemon.c hands the tables
  * and the environment to the socket (admin_server.h), which knows no
  * command, and no command names the socket: a job ends by handing its

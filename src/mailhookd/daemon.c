@@ -28,10 +28,12 @@
 #include <unistd.h>
 
 #include "admin_backfill.h"
+#include "admin_backup.h"
 #include "admin_deliveries.h"
 #include "admin_endpoint.h"
 #include "admin_events.h"
 #include "admin_replay.h"
+#include "admin_report.h"
 #include "admin_server.h"
 #include "admin_status.h"
 #include "append.h"
@@ -99,7 +101,8 @@ typedef struct daemon {
 /* The admin command tables, in lookup order (admin_cmd.h). */
 static const struct admin_command *const daemon_admin_tables[] = {
     admin_status_commands, admin_events_commands, admin_endpoint_commands,
-    admin_deliveries_commands, admin_replay_commands, admin_backfill_commands, NULL,
+    admin_deliveries_commands, admin_replay_commands, admin_backfill_commands,
+    admin_backup_commands, admin_report_commands, NULL,
 };
 
 int daemon_check_conf(const mh_conf_t *c, mh_err_t *err)

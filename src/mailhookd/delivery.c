@@ -164,6 +164,7 @@ void dl_ep_free_if_gone(struct dl_ep *dep)
         return;
     LIST_REMOVE(dep, link);
     dl_ep_timers_cancel(dep);
+    dl_drops_flush(dep);
     dl_ep_drop_memory(dep);
     seqset_free(&dep->held);
     dl_epref_unref(dep->ref);
@@ -447,9 +448,7 @@ static void dl_item_failed(struct dl_ep *dep, struct dl_item *it, const struct d
 
     it->attempts++;
     if ((size_t)it->attempts > dep->ep->nretry) {
-        msg_warn("endpoint %s: event %s dropped after %d attempts, last: %s", name, it->blob->id,
-                 it->attempts, o->error);
-        dl->dropped_retries++;
+        dl_drops_note(dep, it->blob->id, it->attempts, o->error);
         dl_ops_remove(dl->ops, name, it->seq); /* held until the removal is saved */
         dl_item_free(it);
         return;
@@ -743,12 +742,12 @@ json_t *delivery_status(delivery_t *dl)
         if (dep->gone)
             continue;
         json_object_set_new(eps, dep->ep->name,
-            json_pack("{s:s,s:I,s:I,s:I,s:i,s:b}", "state",
+            json_pack("{s:s,s:I,s:I,s:I,s:i,s:b,s:I}", "state",
                       dep->ep->enabled ? endpoint_health_name(dep->ep->state) : "disabled",
                       "in_memory", (json_int_t)(dep->nready + dep->nwaiting), "in_flight",
                       (json_int_t)dep->in_flight, "waiting", (json_int_t)dep->nwaiting,
                       "consecutive_failures", dep->ep->consecutive_failures, "backlog",
-                      dep->backlog));
+                      dep->backlog, "dropped", (json_int_t)dep->dropped));
     }
     return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "in_flight",
                      (json_int_t)dl->in_flight, "requests", (json_int_t)dl->requests,

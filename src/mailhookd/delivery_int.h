@@ -2,6 +2,7 @@
  * delivery_int.h - private to the delivery engine (delivery.h):
  * delivery.c (endpoints, queues, scheduling, store changes),
  * delivery_health.c (failing, disabled, the admin's mail),
+ * delivery_drops.c (the warning about dropped events, one per interval),
  * delivery_http.c (libcurl: the multi handle on the loop, building and
  * finishing requests) and delivery_store.c (store jobs: load, scan, save).
  * Nothing else includes it. What each part offers the others is declared
@@ -85,6 +86,14 @@ struct dl_ep {
     unsigned memgen;     /* bumped when memory is dropped: stale scans are ignored */
     bool gone;           /* removed: freed when nothing is in flight */
     bool health_dirty;   /* health changed since it was last saved */
+    /* events dropped (retry schedule exhausted): delivery_drops.c */
+    uint64_t dropped;      /* since mailhookd started (status) */
+    uint64_t drop_unsaid;  /* dropped in this interval, not logged yet */
+    uint64_t drop_timer;   /* the interval's end; 0: no drop lately */
+    int64_t drop_since_mono; /* the interval's start */
+    char drop_last_id[EVID_SIZE]; /* the last one not logged */
+    int drop_last_attempts;
+    char drop_last_error[256];
 };
 
 /* Headers set per request: event, delivery id, and the signature ones
@@ -189,6 +198,12 @@ void delivery_kick_scans(delivery_t *dl);
 void dl_ep_disable(struct dl_ep *dep, const char *reason);
 void dl_health_success(struct dl_ep *dep);
 void dl_health_failure(struct dl_ep *dep, const struct dl_outcome *o);
+
+/* delivery_drops.c: an event dropped by dep's retry schedule, counted and
+ * logged (at once, or in one line per interval); the count not said yet,
+ * said now (the endpoint goes away). */
+void dl_drops_note(struct dl_ep *dep, const char *id, int attempts, const char *error);
+void dl_drops_flush(struct dl_ep *dep);
 
 /* delivery_http.c */
 int dl_http_init(delivery_t *dl);

@@ -62,6 +62,8 @@
  *   store_space_full(st) / store_space_status(st, out)
  *   store_free_bytes(dir)              bytes free on dir's file system
  *   store_stats(st, out, err)          counts and sizes
+ *   store_backup(st, target, err)      a hot backup into directory target
+ *                                      (store_bdb_backup.c)
  */
 #ifndef MH_STORE_H
 #define MH_STORE_H
@@ -226,5 +228,13 @@ struct store_stats {
     struct store_space space;
 };
 int store_stats(store_t *st, struct store_stats *out, mh_err_t *err);
+
+/* ---- backup
+ * A hot backup into target, an existing empty directory (or one Berkeley
+ * DB creates): a checkpoint, then every database and the log files still
+ * kept, in one directory that is a state directory of its own (opening it
+ * runs recovery). No transaction may be open; nothing is written meanwhile
+ * (the caller's thread does the copy). A failure may leave files behind. */
+int store_backup(store_t *st, const char *target, mh_err_t *err);
 
 #endif

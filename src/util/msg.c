@@ -1,6 +1,8 @@
 /*
  * msg.c - diagnostics: info/warn/fatal/panic to syslog (facility mail) or
- * stderr, warn-once, the mh_err_t error-return helpers and printable().
+ * stderr (each line led by its priority, "<4>", when stderr is systemd's
+ * journal stream), warn-once, the mh_err_t error-return helpers and
+ * printable().
  * See msg.h for the contract.
  */
 #include "config.h"
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -20,6 +23,34 @@ int msg_verbose;
 static enum msg_dest msg_dest = MSG_STDERR;
 static int msg_facility = LOG_MAIL;
 static char msg_name[64] = "mailhook";
+static bool msg_journal; /* stderr is journald's stream: lines start "<prio>" */
+
+/*
+ * Is stderr the stream systemd connected to the journal? systemd sets
+ * JOURNAL_STREAM to "DEV:INODE" of that stream for the service's processes;
+ * it is inherited, so it counts only when stderr is still that file (not
+ * redirected by a shell, a test or a wrapper). Then a line may start with
+ * its priority, "<4>" (sd-daemon(3)), which journald strips and keeps as
+ * PRIORITY=, so `journalctl -p warning` works.
+ */
+static bool msg_stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat sb;
+    char *end;
+
+    if (js == NULL || fstat(STDERR_FILENO, &sb) != 0)
+        return false;
+    dev = strtoull(js, &end, 10);
+    if (end == js || *end != ':')
+        return false;
+    js = end + 1;
+    ino = strtoull(js, &end, 10);
+    if (end == js || *end != 0)
+        return false;
+    return dev == (unsigned long long)sb.st_dev && ino == (unsigned long long)sb.st_ino;
+}
 
 void msg_open(const char *progname, enum msg_dest dest)
 {
@@ -29,6 +60,7 @@ void msg_open(const char *progname, enum msg_dest dest)
     if (msg_dest == MSG_SYSLOG && dest != MSG_SYSLOG)
         closelog();
     msg_dest = dest;
+    msg_journal = dest == MSG_STDERR && msg_stderr_is_journal();
     if (dest == MSG_SYSLOG)
         openlog(msg_name, LOG_PID | LOG_NDELAY, msg_facility);
 }
@@ -81,10 +113,14 @@ static void msg_vlog(int prio, const char *label, const char *fmt, va_list ap)
         else
             syslog(prio, "%s", buf);
     } else {
+        char pri[8] = "";
+
+        if (msg_journal)
+            snprintf(pri, sizeof(pri), "<%d>", prio & LOG_PRIMASK);
         if (label[0])
-            fprintf(stderr, "%s: %s: %s\n", msg_name, label, buf);
+            fprintf(stderr, "%s%s: %s: %s\n", pri, msg_name, label, buf);
         else
-            fprintf(stderr, "%s: %s\n", msg_name, buf);
+            fprintf(stderr, "%s%s: %s\n", pri, msg_name, buf);
     }
 }
 

@@ -2,6 +2,11 @@
  * msg.h - the one diagnostic vocabulary of mailhook.
  *
  *   msg_open(progname, dest)  choose where messages go (syslog facility mail, or stderr)
+ *                          On stderr, when it is the journal stream systemd
+ *                          named (JOURNAL_STREAM is stderr's "DEV:INODE"),
+ *                          each line starts with its syslog priority, "<4>"
+ *                          for a warning (sd-daemon(3)), so that journald
+ *                          records it: `journalctl -p warning` works.
  *   msg_progname()         the name given to msg_open
  *   msg_syslog_facility(name)  use another facility ("daemon", "local0".."local7");
  *                          -1 for an unknown name (config validation prevents it)
