@@ -18,7 +18,7 @@
     "deliveries list [--endpoint E] [--failed] [--since TIME] [--limit N]"
 #define DL_SHOW_SYNOPSIS "deliveries show ID"
 #define DL_RETRY_SYNOPSIS "deliveries retry ID"
-#define DL_SYNOPSIS "deliveries list|show|retry ...   (mailhookctl --help lists the options)"
+#define DL_SYNOPSIS CTL_DELIVERIES_SYNOPSIS
 #define DL_ERROR_SHOWN 61        /* bytes of an error in the list (60 + NUL) */
 #define DL_RESPONSE_MAX 65536    /* bytes of a response in show */
 
@@ -215,10 +215,10 @@ static int dl_retry(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_command dl_commands[] = {
-    { "list", dl_list },
-    { "show", dl_show },
-    { "retry", dl_retry },
-    { NULL, NULL },
+    { "list", dl_list, DL_LIST_SYNOPSIS, 0 },
+    { "show", dl_show, DL_SHOW_SYNOPSIS, 0 },
+    { "retry", dl_retry, DL_RETRY_SYNOPSIS, 0 },
+    { NULL, NULL, NULL, 0 },
 };
 
 int ctl_deliveries(struct ctl *ctl, int argc, char **argv)

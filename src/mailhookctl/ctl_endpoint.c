@@ -24,9 +24,7 @@
 #define EP_REMOVE_SYNOPSIS "endpoint remove NAME"
 #define EP_ROTATE_SYNOPSIS "endpoint rotate-secret NAME [--secret S] [--overlap DURATION]"
 #define EP_TEST_SYNOPSIS "endpoint test NAME [--type T]"
-#define EP_SYNOPSIS                                                                  \
-    "endpoint add|update|list|show|enable|disable|remove|rotate-secret|test ...\n" \
-    "       (mailhookctl --help lists each with its options)"
+#define EP_SYNOPSIS CTL_ENDPOINT_SYNOPSIS
 #define EP_TEST_RESPONSE_MAX 512 /* bytes of the test response shown */
 
 /* The operand NAME of a command taking nothing else, as a JSON request. */
@@ -133,7 +131,7 @@ static int ctl_endpoint_list(struct ctl *ctl, int argc, char **argv)
     int wname = 4, wstate = 5;
     size_t i;
 
-    if (argc != 1)
+    if (ctl_operands(argc, argv, EP_LIST_SYNOPSIS) != argc)
         ctl_usage(EP_LIST_SYNOPSIS);
     r = ctl_call(ctl, json_pack("{s:s}", "cmd", "endpoint.list"));
     eps = json_object_get(r, "endpoints");
@@ -315,16 +313,16 @@ static int ctl_endpoint_test(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_command ctl_endpoint_commands[] = {
-    { "add", ctl_endpoint_add },
-    { "update", ctl_endpoint_update },
-    { "list", ctl_endpoint_list },
-    { "show", ctl_endpoint_show },
-    { "enable", ctl_endpoint_enable },
-    { "disable", ctl_endpoint_disable },
-    { "remove", ctl_endpoint_remove },
-    { "rotate-secret", ctl_endpoint_rotate },
-    { "test", ctl_endpoint_test },
-    { NULL, NULL },
+    { "add", ctl_endpoint_add, EP_ADD_SYNOPSIS, 0 },
+    { "update", ctl_endpoint_update, EP_UPDATE_SYNOPSIS, 0 },
+    { "list", ctl_endpoint_list, EP_LIST_SYNOPSIS, 0 },
+    { "show", ctl_endpoint_show, EP_SHOW_SYNOPSIS, 0 },
+    { "enable", ctl_endpoint_enable, "endpoint enable NAME", 0 },
+    { "disable", ctl_endpoint_disable, "endpoint disable NAME", 0 },
+    { "remove", ctl_endpoint_remove, EP_REMOVE_SYNOPSIS, 0 },
+    { "rotate-secret", ctl_endpoint_rotate, EP_ROTATE_SYNOPSIS, 0 },
+    { "test", ctl_endpoint_test, EP_TEST_SYNOPSIS, 0 },
+    { NULL, NULL, NULL, 0 },
 };
 
 int ctl_endpoint(struct ctl *ctl, int argc, char **argv)

@@ -13,10 +13,10 @@
 #include "ingest.h"
 #include "timeutil.h"
 
-#define EMIT_SYNOPSIS "emit [--at TIME] TYPE [JSON-DATA]"
+#define EMIT_SYNOPSIS CTL_EMIT_SYNOPSIS
 #define EV_LIST_SYNOPSIS "events list [--type T] [--since TIME] [--until TIME] [--limit N]"
 #define EV_SHOW_SYNOPSIS "events show ID"
-#define EV_SYNOPSIS "events list|show ...   (mailhookctl --help lists the options)"
+#define EV_SYNOPSIS CTL_EVENTS_SYNOPSIS
 
 int ctl_emit(struct ctl *ctl, int argc, char **argv)
 {
@@ -25,10 +25,16 @@ int ctl_emit(struct ctl *ctl, int argc, char **argv)
     event_t *ev;
     ingest_t *h;
     mh_err_t err;
-    int i = 1, rc;
+    static const struct option opts[] = {
+        { "at", required_argument, NULL, 'a' },
+        { NULL, 0, NULL, 0 },
+    };
+    int i, rc;
 
-    if (i + 1 < argc && strcmp(argv[i], "--at") == 0)
-        at = ctl_time("--at", argv[i + 1], EMIT_SYNOPSIS), i += 2;
+    optind = 0;
+    while (ctl_getopt(argc, argv, opts, EMIT_SYNOPSIS) != -1) /* 'a', the only option */
+        at = ctl_time("--at", optarg, EMIT_SYNOPSIS);
+    i = optind;
     if (argc - i < 1 || argc - i > 2)
         ctl_usage(EMIT_SYNOPSIS);
     if (argc - i == 2 &&
@@ -122,10 +128,10 @@ static int events_show(struct ctl *ctl, int argc, char **argv)
     json_t *r;
     char *s;
 
-    if (argc != 2)
+    if (argc - ctl_operands(argc, argv, EV_SHOW_SYNOPSIS) != 1)
         ctl_usage(EV_SHOW_SYNOPSIS);
     r = ctl_call(ctl, json_pack("{s:s,s:o}", "cmd", "events.show", "id",
-                                ctl_jstr("ID", argv[1], EV_SHOW_SYNOPSIS)));
+                                ctl_jstr("ID", argv[optind], EV_SHOW_SYNOPSIS)));
     if (ctl->json) {
         ctl_print_json(json_object_get(r, "event"));
     } else {
@@ -138,9 +144,9 @@ static int events_show(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_command events_commands[] = {
-    { "list", events_list },
-    { "show", events_show },
-    { NULL, NULL },
+    { "list", events_list, EV_LIST_SYNOPSIS, 0 },
+    { "show", events_show, EV_SHOW_SYNOPSIS, 0 },
+    { NULL, NULL, NULL, 0 },
 };
 
 int ctl_events(struct ctl *ctl, int argc, char **argv)

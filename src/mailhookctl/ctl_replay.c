@@ -10,7 +10,7 @@
 #include "ctl_replay.h"
 #include "timeutil.h"
 
-#define RP_SYNOPSIS "replay --since TIME [--until TIME] [--type T] [--endpoint E]"
+#define RP_SYNOPSIS CTL_REPLAY_SYNOPSIS
 
 struct replay_run {
     json_int_t total, matched, enqueued;

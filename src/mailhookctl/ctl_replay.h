@@ -16,6 +16,8 @@
 
 #include "ctl_common.h"
 
+#define CTL_REPLAY_SYNOPSIS "replay --since TIME [--until TIME] [--type T] [--endpoint E]"
+
 int ctl_replay(struct ctl *ctl, int argc, char **argv);
 
 #endif

@@ -38,6 +38,7 @@
 #include "conf.h"
 #include "ctl_backfill.h"
 #include "ctl_common.h"
+#include "ctl_conf.h"
 #include "ctl_deliveries.h"
 #include "ctl_endpoint.h"
 #include "ctl_events.h"
@@ -45,11 +46,13 @@
 #include "ctl_replay.h"
 #include "ctl_status.h"
 
-static void usage(void) MH_NORETURN;
-static void usage(void)
+#define CTL_SYNOPSIS "[-c FILE] [-s ADMIN-SOCKET] [--json] COMMAND [ARGS]"
+
+/* --help: every command and its options, on stdout. */
+static void help(void) MH_NORETURN;
+static void help(void)
 {
-    fprintf(stderr,
-            "usage: mailhookctl [-c FILE] [-s ADMIN-SOCKET] [--json] COMMAND\n"
+    fputs("usage: mailhookctl [-c FILE] [-s ADMIN-SOCKET] [--json] COMMAND\n"
             "commands:\n"
             "  status                          daemon, store, queue and delivery figures\n"
             "  emit [--at TIME] TYPE [JSON]    inject an event (JSON object data)\n"
@@ -77,7 +80,17 @@ static void usage(void)
             "  --retry DURATION,...  --concurrency N  --allow-http | --no-allow-http\n"
             "  --disabled (add only)\n"
             "TIME: RFC 3339, YYYY-MM-DD, epoch seconds, or an age: 30m, 2h, 7d\n"
-            "DURATION: 500ms, 5s, 5m, 2h, 1d; a bare number is seconds\n");
+            "DURATION: 500ms, 5s, 5m, 2h, 1d; a bare number is seconds\n", stdout);
+    exit(EX_OK);
+}
+
+/* A usage error: the short form, on stderr. */
+static void usage(void) MH_NORETURN;
+static void usage(void)
+{
+    fprintf(stderr, "usage: mailhookctl %s\n"
+                    "       (mailhookctl --help lists the commands; COMMAND --help its options)\n",
+            CTL_SYNOPSIS);
     exit(EX_USAGE);
 }
 
@@ -86,28 +99,42 @@ static int cmd_parse(struct ctl *ctl, int argc, char **argv)
     return ctl_parse(argc, argv, ctl->json);
 }
 
+/* The synopses are the commands' own (ctl_*.c); a group's leads to its
+ * subcommands, whose --help ctl_dispatch() answers. */
 static const struct ctl_command ctl_commands[] = {
-    { "status", ctl_status },
-    { "emit", ctl_emit },
-    { "events", ctl_events },
-    { "endpoint", ctl_endpoint },
-    { "deliveries", ctl_deliveries },
-    { "replay", ctl_replay },
-    { "parse", cmd_parse },
-    { "backfill", ctl_backfill },
-    { NULL, NULL },
+    { "status", ctl_status, CTL_STATUS_SYNOPSIS, 0 },
+    { "emit", ctl_emit, CTL_EMIT_SYNOPSIS, CTL_NEEDS_CONF },
+    { "events", ctl_events, CTL_EVENTS_SYNOPSIS, CTL_GROUP },
+    { "endpoint", ctl_endpoint, CTL_ENDPOINT_SYNOPSIS, CTL_GROUP },
+    { "deliveries", ctl_deliveries, CTL_DELIVERIES_SYNOPSIS, CTL_GROUP },
+    { "replay", ctl_replay, CTL_REPLAY_SYNOPSIS, 0 },
+    { "parse", cmd_parse, CTL_PARSE_SYNOPSIS, 0 },
+    { "backfill", ctl_backfill, CTL_BACKFILL_SYNOPSIS, CTL_NEEDS_CONF },
+    { NULL, NULL, NULL, 0 },
 };
 
-static mh_conf_t *ctl_load_conf(const char *path, bool explicit)
+/* Run c with argv[0] its name: the configuration it needs, then the command. */
+static int run(const struct ctl_command *c, struct ctl *ctl, const char *path, bool explicit,
+               const char *sock, int argc, char **argv)
 {
-    mh_conf_t *c;
-    mh_err_t err;
+    char *found = NULL;
+    int rc;
 
-    if (!explicit && access(path, F_OK) < 0)
-        return conf_defaults(); /* no config installed: the defaults */
-    if ((c = conf_load(path, &err)) == NULL)
-        msg_fatal(EX_CONFIG, "%s", err.text);
-    return c;
+    ctl_global_flags(ctl, &argc, argv);
+    if (!(c->flags & CTL_GROUP))
+        ctl_help_scan(argc, argv, c->synopsis);
+    if (c->flags & CTL_NEEDS_CONF)
+        ctl->conf = ctl_conf_load(path, explicit);
+    if (sock)
+        ctl->admin_socket = sock;
+    else if (ctl->conf)
+        ctl->admin_socket = ctl->conf->admin_socket;
+    else if (strcmp(c->name, "parse") != 0) /* parse is offline: no socket */
+        ctl->admin_socket = found = ctl_conf_admin_socket(path, explicit);
+    rc = c->fn(ctl, argc, argv);
+    conf_unref(ctl->conf);
+    free(found);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -120,7 +147,7 @@ int main(int argc, char **argv)
     struct ctl ctl = { 0 };
     const char *path = CONF_DEFAULT_PATH, *sock = NULL;
     bool explicit = false;
-    int ch, rc;
+    int ch;
 
     msg_open(argv[0], MSG_STDERR);
     /* "+": stop at the command, whose own options follow it. */
@@ -129,20 +156,16 @@ int main(int argc, char **argv)
         case 'c': path = optarg, explicit = true; break;
         case 's': sock = optarg; break;
         case 'j': ctl.json = true; break;
+        case 'h': help();
         case 'V': printf("mailhookctl %s\n", PACKAGE_VERSION); return EX_OK;
         default: usage();
         }
     }
     if (optind >= argc)
         usage();
-    ctl.conf = ctl_load_conf(path, explicit);
-    ctl.admin_socket = sock ? sock : ctl.conf->admin_socket;
     for (const struct ctl_command *c = ctl_commands; c->name; c++) {
-        if (strcmp(c->name, argv[optind]) == 0) {
-            rc = c->fn(&ctl, argc - optind, argv + optind);
-            conf_unref(ctl.conf);
-            return rc;
-        }
+        if (strcmp(c->name, argv[optind]) == 0)
+            return run(c, &ctl, path, explicit, sock, argc - optind, argv + optind);
     }
     fprintf(stderr, "mailhookctl: unknown command \"%s\"\n", argv[optind]);
     usage();
