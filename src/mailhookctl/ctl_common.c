@@ -13,6 +13,7 @@
 
 #include "admin_client.h"
 #include "cjson.h"
+#include "event.h"
 #include "ctl_common.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -178,6 +179,44 @@ int ctl_operands(int argc, char **argv, const char *synopsis)
     while (ctl_getopt(argc, argv, none, synopsis) != -1)
         ;
     return optind;
+}
+
+/* A type as the store matches it: exact, "prefix.*", or "*" (store.h). */
+static bool ctl_type_ok(const char *p, size_t len)
+{
+    if (len == 1 && *p == '*')
+        return true;
+    if (len >= 3 && p[len - 2] == '.' && p[len - 1] == '*')
+        len -= 2;
+    if (len == 0 || len > EVENT_TYPE_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
+              strchr("_.-", p[i]) != NULL) || p[i] == 0)
+            return false;
+    return true;
+}
+
+void ctl_types(json_t *types, const char *opt, const char *s, const char *synopsis)
+{
+    const char *p = s, *comma;
+    size_t len;
+
+    do {
+        comma = strchr(p, ',');
+        len = comma ? (size_t)(comma - p) : strlen(p);
+        if (!ctl_type_ok(p, len))
+            ctl_bad_usage(synopsis, "%s: \"%.*s\" is not an event type (a-z 0-9 _ . -, or "
+                                    "PREFIX.* or *; several: T1,T2)", opt, (int)(len > 80 ? 80 : len), p);
+        json_array_append_new(types, json_stringn(p, len));
+        p = comma + 1;
+    } while (comma);
+}
+
+void ctl_endpoint_exists(struct ctl *ctl, const char *name)
+{
+    json_decref(ctl_call(ctl, json_pack("{s:s,s:s,s:b}", "cmd", "endpoint.show", "name", name,
+                                        "reveal_secret", 0)));
 }
 
 int64_t ctl_time(const char *opt, const char *s, const char *synopsis)

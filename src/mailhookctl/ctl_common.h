@@ -55,6 +55,16 @@
  *                               for a command without options: any option
  *                               is a usage error (exit 64); returns the
  *                               index of the first operand
+ *   ctl_types(types, opt, s, synopsis)
+ *                               append the event types of s (one, or a
+ *                               comma list: a comma is never part of a
+ *                               type) to the JSON array types, each an
+ *                               exact type, PREFIX.* or * (as the store
+ *                               matches them): anything else exits 64.
+ *                               The rule of every repeatable --type
+ *   ctl_endpoint_exists(ctl, name)
+ *                               ask mailhookd for endpoint name; exits 1
+ *                               ("no endpoint NAME") when there is none
  *   ctl_time(opt, s, synopsis)  a TIME (time_parse_user) in ms
  *   ctl_duration_ms(opt, s, max_ms, synopsis)
  *                               a DURATION (time_parse_duration_ms), <= max
@@ -118,6 +128,8 @@ void ctl_usage(const char *synopsis) MH_NORETURN;
 void ctl_bad_usage(const char *synopsis, const char *fmt, ...) MH_PRINTF(2, 3) MH_NORETURN;
 int ctl_getopt(int argc, char **argv, const struct option *opts, const char *synopsis);
 int ctl_operands(int argc, char **argv, const char *synopsis);
+void ctl_types(json_t *types, const char *opt, const char *s, const char *synopsis);
+void ctl_endpoint_exists(struct ctl *ctl, const char *name);
 int64_t ctl_time(const char *opt, const char *s, const char *synopsis);
 int64_t ctl_duration_ms(const char *opt, const char *s, int64_t max_ms, const char *synopsis);
 long long ctl_count(const char *opt, const char *s, long long min, long long max,

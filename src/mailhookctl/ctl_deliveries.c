@@ -94,7 +94,7 @@ static int dl_list(struct ctl *ctl, int argc, char **argv)
         { "since", required_argument, NULL, 's' },    { "limit", required_argument, NULL, 'l' },
         { NULL, 0, NULL, 0 },
     };
-    json_t *req = json_pack("{s:s}", "cmd", "deliveries.list"), *r, *d;
+    json_t *req = json_pack("{s:s}", "cmd", "deliveries.list"), *r, *d, *endpoint;
     size_t i;
     int ch;
 
@@ -117,7 +117,13 @@ static int dl_list(struct ctl *ctl, int argc, char **argv)
     }
     if (optind != argc)
         ctl_usage(DL_LIST_SYNOPSIS);
+    endpoint = json_incref(json_object_get(req, "endpoint"));
     r = ctl_call(ctl, req);
+    /* Nothing for an endpoint that does not exist: say so, as replay does
+     * (one removed since still shows the records it left). */
+    if (endpoint && json_array_size(json_object_get(r, "deliveries")) == 0)
+        ctl_endpoint_exists(ctl, json_string_value(endpoint));
+    json_decref(endpoint);
     if (ctl->json) {
         json_array_foreach(json_object_get(r, "deliveries"), i, d)
             ctl_print_json(d);

@@ -8,13 +8,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin_proto.h"
 #include "ctl_events.h"
 #include "event.h"
 #include "ingest.h"
 #include "timeutil.h"
+#include "xalloc.h"
 
 #define EMIT_SYNOPSIS CTL_EMIT_SYNOPSIS
-#define EV_LIST_SYNOPSIS "events list [--type T] [--since TIME] [--until TIME] [--limit N]"
+#define EV_LIST_SYNOPSIS \
+    "events list [--type T[,T...]]... [--since TIME] [--until TIME] [--limit N]"
 #define EV_SHOW_SYNOPSIS "events show ID"
 #define EV_SYNOPSIS CTL_EVENTS_SYNOPSIS
 
@@ -83,6 +86,57 @@ static void print_event_row(const json_t *ev)
     free(d);
 }
 
+/* Oldest first, as the store lists them; ties by id. */
+static int events_cmp(const void *a, const void *b)
+{
+    const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
+    const char *tx = ctl_str(x, "timestamp"), *ty = ctl_str(y, "timestamp");
+    int c = strcmp(tx ? tx : "", ty ? ty : "");
+    const char *ix = ctl_str(x, "id"), *iy = ctl_str(y, "id");
+
+    return c ? c : strcmp(ix ? ix : "", iy ? iy : "");
+}
+
+/* The events of several types: one request each (the protocol takes one
+ * type), merged in order, each event once, cut at the limit. */
+static json_t *events_list_types(struct ctl *ctl, const json_t *req, const json_t *types)
+{
+    json_int_t limit = json_is_integer(json_object_get(req, "limit"))
+                           ? ctl_int(req, "limit") : 100; /* the daemon's default */
+    json_t *all = json_array(), *seen = json_object(), *one, *r, *ev;
+    bool truncated = false;
+    size_t i, j, n;
+    const json_t **v;
+
+    json_array_foreach(types, i, one) {
+        json_t *q = json_deep_copy(req);
+        json_object_set(q, "type", one);
+        r = ctl_call(ctl, q);
+        truncated = truncated || json_is_true(json_object_get(r, "truncated"));
+        json_array_foreach(json_object_get(r, "events"), j, ev) {
+            if (ctl_str(ev, "id") && json_object_get(seen, ctl_str(ev, "id")))
+                continue; /* PREFIX.* and an exact type of it */
+            if (ctl_str(ev, "id"))
+                json_object_set_new(seen, ctl_str(ev, "id"), json_true());
+            json_array_append(all, ev);
+        }
+        json_decref(r);
+    }
+    n = json_array_size(all);
+    v = xcalloc(n ? n : 1, sizeof(*v));
+    for (i = 0; i < n; i++)
+        v[i] = json_array_get(all, i);
+    qsort(v, n, sizeof(*v), events_cmp);
+    r = json_pack("{s:b,s:[],s:b}", "ok", 1, "events", "truncated",
+                  truncated || n > (size_t)limit);
+    for (i = 0; i < n && i < (size_t)limit; i++)
+        json_array_append(json_object_get(r, "events"), (json_t *)v[i]);
+    free(v);
+    json_decref(all);
+    json_decref(seen);
+    return r;
+}
+
 static int events_list(struct ctl *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -91,28 +145,36 @@ static int events_list(struct ctl *ctl, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *syn = EV_LIST_SYNOPSIS;
-    json_t *req = json_pack("{s:s}", "cmd", "events.list"), *r, *ev;
+    json_t *req = json_pack("{s:s}", "cmd", "events.list"), *types = json_array(), *r, *ev;
     size_t i;
     int ch;
 
     optind = 0;
     while ((ch = ctl_getopt(argc, argv, opts, syn)) != -1) {
         switch (ch) {
-        case 't': json_object_set_new(req, "type", ctl_jstr("--type", optarg, syn)); break;
+        case 't': ctl_types(types, "--type", optarg, syn); break;
         case 's':
             json_object_set_new(req, "since", json_integer(ctl_time("--since", optarg, syn)));
             break;
         case 'u':
             json_object_set_new(req, "until", json_integer(ctl_time("--until", optarg, syn)));
             break;
-        default: /* 'l' */
-            json_object_set_new(req, "limit",
-                                json_integer(ctl_count("--limit", optarg, 1, LLONG_MAX, syn)));
+        default: /* 'l': the daemon's bound */
+            json_object_set_new(req, "limit", json_integer(ctl_count("--limit", optarg, 1,
+                                                                     ADMIN_LIST_MAX, syn)));
         }
     }
     if (optind != argc)
         ctl_usage(EV_LIST_SYNOPSIS);
-    r = ctl_call(ctl, req);
+    if (json_array_size(types) == 1)
+        json_object_set(req, "type", json_array_get(types, 0));
+    if (json_array_size(types) > 1) {
+        r = events_list_types(ctl, req, types);
+        json_decref(req);
+    } else {
+        r = ctl_call(ctl, req);
+    }
+    json_decref(types);
     if (!ctl->json)
         printf("%-30s  %-24s  %-18s  %s\n", "ID", "TIMESTAMP", "TYPE", "DATA");
     json_array_foreach(json_object_get(r, "events"), i, ev)
