@@ -206,8 +206,9 @@ void ctl_types(json_t *types, const char *opt, const char *s, const char *synops
         comma = strchr(p, ',');
         len = comma ? (size_t)(comma - p) : strlen(p);
         if (!ctl_type_ok(p, len))
-            ctl_bad_usage(synopsis, "%s: \"%.*s\" is not an event type (a-z 0-9 _ . -, or "
-                                    "PREFIX.* or *; several: T1,T2)", opt, (int)(len > 80 ? 80 : len), p);
+            ctl_bad_usage(synopsis,
+                          "%s: \"%.*s\" is not an event type (a-z 0-9 _ . -, or PREFIX.* or *; "
+                          "several: T1,T2)", opt, (int)(len > 80 ? 80 : len), p);
         json_array_append_new(types, json_stringn(p, len));
         p = comma + 1;
     } while (comma);

@@ -3,7 +3,7 @@
  *
  *   mailhookctl [-c FILE] [-s SOCKET] [--json] status
  *   mailhookctl ... emit [--at TIME] TYPE [JSON-DATA]
- *   mailhookctl ... events list [--type T] [--since T] [--until T] [--limit N]
+ *   mailhookctl ... events list [--type T,...] [--since T] [--until T] [--limit N]
  *   mailhookctl ... events show ID
  *   mailhookctl ... endpoint add NAME URL [OPTIONS]
  *   mailhookctl ... endpoint update NAME OPTIONS
@@ -14,19 +14,25 @@
  *   mailhookctl ... endpoint test NAME [--type T]
  *   mailhookctl ... deliveries list [--endpoint E] [--failed] [--since T] [--limit N]
  *   mailhookctl ... deliveries show|retry ID
- *   mailhookctl ... replay --since T [--until T] [--type T] [--endpoint E]
+ *   mailhookctl ... replay --since T [--until T] [--type T,...] [--endpoint E]
  *   mailhookctl ... parse [--include-bounces] [--no-sent] [--content-filter HOP]...
  *                         [--filtered-event E] [--discard-event E] FILE...   (offline)
  *   mailhookctl ... backfill [--source NAME] [--since T] [--until T] [--endpoint E] FILE...
  *
  * This file only dispatches: each command group is a ctl_*.c module, and
- * what they share (the admin call, option values) is ctl_common.c.
+ * what they share (the admin call, option values) is ctl_common.c. The
+ * table below names each command with its synopsis (what COMMAND --help
+ * prints) and whether it reads the whole configuration (ctl_conf.h: emit
+ * and backfill do; the others read only the admin socket's path, and a
+ * configuration error is a warning). --json, --help and --version are
+ * taken after the command too.
  * Queries go to mailhookd's admin socket; emit is a producer like any other
  * and goes through the ingest library (spooling when the daemon is down).
  * Human-readable output by default; --json prints JSON (NDJSON for lists).
  * Exit codes: 0 ok, 1 not found, 64 usage, 65 bad data (the daemon refused
  * it: bad_request, exists, conflict), 69 daemon unavailable or failing,
- * 75 endpoint test not delivered, 78 configuration error.
+ * 75 endpoint test not delivered or daemon busy, 78 configuration error;
+ * status exits with its health instead (ctl_status.h: 0 to 3).
  */
 #include "config.h"
 
@@ -56,7 +62,7 @@ static void help(void)
             "commands:\n"
             "  status                          daemon, store, queue and delivery figures\n"
             "  emit [--at TIME] TYPE [JSON]    inject an event (JSON object data)\n"
-            "  events list [--type T] [--since TIME] [--until TIME] [--limit N]\n"
+            "  events list [--type T[,T...]]... [--since TIME] [--until TIME] [--limit N]\n"
             "  events show ID\n"
             "  endpoint add NAME URL [OPTIONS] add an endpoint; prints its secret once\n"
             "  endpoint update NAME OPTIONS    change the settings given\n"
@@ -66,9 +72,10 @@ static void help(void)
             "  endpoint test NAME [--type T]   send a test event now (exit 75: not delivered)\n"
             "  deliveries list [--endpoint E] [--failed] [--since TIME] [--limit N]\n"
             "  deliveries show ID | retry ID\n"
-            "  replay --since TIME [--until TIME] [--type T] [--endpoint E]\n"
+            "  replay --since TIME [--until TIME] [--type T[,T...]]... [--endpoint E]\n"
             "  parse [--include-bounces] [--no-sent] [--content-filter HOST:PORT]...\n"
-            "        [--filtered-event E] [--discard-event E] FILE...   maillog to events, offline\n"
+            "        [--filtered-event E] [--discard-event E] FILE...\n"
+            "                                  maillog to events, offline\n"
             "  backfill [--source NAME] [--since TIME] [--until TIME] [--endpoint E] FILE...\n"
             "                                  store the events of rotated logs (plain or .gz)\n"
             "endpoint OPTIONS:\n"
