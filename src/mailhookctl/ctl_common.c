@@ -181,35 +181,36 @@ int ctl_operands(int argc, char **argv, const char *synopsis)
     return optind;
 }
 
-/* A type as the store matches it: exact, "prefix.*", or "*" (store.h). */
-static bool ctl_type_ok(const char *p, size_t len)
+/* A type or pattern as endpoints and the store match them: exact (as
+ * event_type_check() has it), "PREFIX.*" or "*"; the daemon's rule. */
+static int ctl_type_check(const char *t, mh_err_t *err)
 {
-    if (len == 1 && *p == '*')
-        return true;
-    if (len >= 3 && p[len - 2] == '.' && p[len - 1] == '*')
-        len -= 2;
-    if (len == 0 || len > EVENT_TYPE_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
-              strchr("_.-", p[i]) != NULL) || p[i] == 0)
-            return false;
-    return true;
+    size_t len = strlen(t);
+
+    if (strcmp(t, "*") == 0)
+        return 0;
+    if (len < 2 || strcmp(t + len - 2, ".*") != 0)
+        return event_type_check(t, err);
+    if (len > EVENT_TYPE_MAX || t[0] == '.' || strstr(t, "..") ||
+        strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len - 1)
+        return mh_err_set(err, "a wildcard is a prefix of a-z 0-9 _ . - followed by \".*\", "
+                               "like \"email.*\"");
+    return 0;
 }
 
 void ctl_types(json_t *types, const char *opt, const char *s, const char *synopsis)
 {
     const char *p = s, *comma;
-    size_t len;
+    mh_err_t err;
+    char *t;
 
     do {
         comma = strchr(p, ',');
-        len = comma ? (size_t)(comma - p) : strlen(p);
-        if (!ctl_type_ok(p, len))
-            ctl_bad_usage(synopsis,
-                          "%s: \"%.*s\" is not an event type (a-z 0-9 _ . -, or PREFIX.* or *; "
-                          "several: T1,T2)", opt, (int)(len > 80 ? 80 : len), p);
-        json_array_append_new(types, json_stringn(p, len));
+        t = comma ? xstrndup(p, (size_t)(comma - p)) : xstrdup(p);
+        if (ctl_type_check(t, &err) < 0) /* t is not shown: err quotes it, printable */
+            ctl_bad_usage(synopsis, "%s: %s (several types: T1,T2)", opt, err.text);
+        json_array_append_new(types, json_string(t));
+        free(t);
         p = comma + 1;
     } while (comma);
 }

@@ -59,8 +59,9 @@
  *                               append the event types of s (one, or a
  *                               comma list: a comma is never part of a
  *                               type) to the JSON array types, each an
- *                               exact type, PREFIX.* or * (as the store
- *                               matches them): anything else exits 64.
+ *                               exact type, PREFIX.* or * (mailhookd's rule
+ *                               for endpoints, which the store's matching
+ *                               follows): anything else exits 64.
  *                               The rule of every repeatable --type
  *   ctl_endpoint_exists(ctl, name)
  *                               ask mailhookd for endpoint name; exits 1
