@@ -8,7 +8,7 @@
 # --json after the command, errors as JSON.
 # shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
-plan 25
+plan 27
 MAILHOOK_MILTER=$top_builddir/src/milter/mailhook-milter
 CONF=$T_DIR/mailhook.conf
 SOCK=$T_DIR/run/admin.sock
@@ -91,6 +91,19 @@ ctl status > "$T_DIR/st.out" 2>&1; rc=$?
 check "a disabled endpoint: WARNING, exit 1" bash -c "[ $rc -eq 1 ] && grep -qx 'health: *WARNING: endpoint off disabled' '$T_DIR/st.out'"
 check "--json status carries the health and its reasons" bash -c "'$MAILHOOKCTL' -c '$CONF' --json status |
     python3 -c 'import json,sys; h=json.load(sys.stdin)[\"health\"]; sys.exit(h != {\"status\":\"WARNING\",\"code\":1,\"reasons\":[\"endpoint off disabled\"]})'"
+# --- 6. one JSON shape, RFC 3339 times
+check "--json: every answer that is not a list is one object with \"ok\"" bash -c "
+    for c in 'emit app.j' 'endpoint show off' 'endpoint disable off' 'endpoint update off --timeout 4s' \
+             'endpoint rotate-secret off' 'replay --since 1h' 'status'; do
+        '$MAILHOOKCTL' -c '$CONF' --json \$c 2>/dev/null | python3 -c 'import json,sys
+lines = sys.stdin.read().splitlines()
+assert len(lines) == 1 and json.loads(lines[0])[\"ok\"] is True' || { echo \"\$c\"; exit 1; }
+    done"
+check "... and its times are RFC 3339 (endpoints: created, updated; never: null)" bash -c "
+    '$MAILHOOKCTL' -c '$CONF' --json endpoint list | python3 -c 'import json,sys,re
+e = json.loads(sys.stdin.readline())
+t = re.compile(r\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z\$\")
+assert t.match(e[\"created\"]) and t.match(e[\"updated\"]) and e[\"health\"][\"last_success\"] is None, e'"
 ctl endpoint remove off > /dev/null
 
 # --- 5. lists

@@ -3,8 +3,8 @@
  * ctl_deliveries.h): the delivery log, as mailhookd's deliveries.* admin
  * commands answer it (admin_proto.h).
  *
- * With --json: list prints each delivery record (NDJSON), show the record,
- * retry the whole answer.
+ * With --json: list prints each delivery record (NDJSON), show and retry
+ * mailhookd's whole answer ({"ok":true,"delivery":{...}}).
  */
 #include "config.h"
 
@@ -201,7 +201,7 @@ static int dl_show(struct ctl *ctl, int argc, char **argv)
     json_t *r = ctl_call(ctl, dl_id_request("deliveries.show", argc, argv, DL_SHOW_SYNOPSIS));
 
     if (ctl->json)
-        ctl_print_json(json_object_get(r, "delivery"));
+        ctl_print_json(r);
     else
         dl_print(json_object_get(r, "delivery"));
     json_decref(r);

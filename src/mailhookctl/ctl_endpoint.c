@@ -3,8 +3,9 @@
  * mailhookctl(1)): one request per command, built here, answered by
  * mailhookd's endpoint.* admin commands (admin_proto.h).
  *
- * With --json the answer's endpoint object is printed (NDJSON for list);
- * for remove and test, which answer with figures, the whole answer.
+ * With --json mailhookd's whole answer is printed ({"ok":true,
+ * "endpoint":{...}}, or the figures of remove and test), its times as
+ * RFC 3339; list prints one endpoint object per line (NDJSON).
  * Secrets in clear are only printed when the daemon sends them: after
  * add, rotate-secret, and show --reveal-secret.
  */
@@ -43,13 +44,14 @@ static json_t *ctl_endpoint_name_request(const char *cmd, int argc, char **argv,
 
 /* Print the answer's endpoint: JSON, or the detail view under a headline
  * ("endpoint NAME added"; none when NULL). */
-static void ctl_endpoint_answer(struct ctl *ctl, const json_t *r, const char *done,
+static void ctl_endpoint_answer(struct ctl *ctl, json_t *r, const char *done,
                                 bool with_secret)
 {
-    const json_t *ep = json_object_get(r, "endpoint");
+    json_t *ep = json_object_get(r, "endpoint");
 
     if (ctl->json) {
-        ctl_print_json(ep);
+        ctl_endpoint_json_times(ep);
+        ctl_print_json(r);
         return;
     }
     if (done)
@@ -136,8 +138,10 @@ static int ctl_endpoint_list(struct ctl *ctl, int argc, char **argv)
     r = ctl_call(ctl, json_pack("{s:s}", "cmd", "endpoint.list"));
     eps = json_object_get(r, "endpoints");
     json_array_foreach(eps, i, ep) {
-        if (ctl->json)
+        if (ctl->json) {
+            ctl_endpoint_json_times(ep);
             ctl_print_json(ep);
+        }
         if (ctl_str(ep, "name") && (int)strlen(ctl_str(ep, "name")) > wname)
             wname = (int)strlen(ctl_str(ep, "name"));
         if ((int)strlen(ctl_endpoint_state(ep)) > wstate)
@@ -186,7 +190,7 @@ static int ctl_endpoint_switch(struct ctl *ctl, int argc, char **argv, const cha
     snprintf(synopsis, sizeof(synopsis), "endpoint %s NAME", argv[0]);
     r = ctl_call(ctl, ctl_endpoint_name_request(cmd, argc, argv, synopsis));
     if (ctl->json)
-        ctl_print_json(json_object_get(r, "endpoint"));
+        ctl_endpoint_answer(ctl, r, NULL, false);
     else
         printf("endpoint %s %s (state: %s)\n", argv[argc - 1], done,
                ctl_endpoint_state(json_object_get(r, "endpoint")));
@@ -256,7 +260,7 @@ static int ctl_endpoint_rotate(struct ctl *ctl, int argc, char **argv)
     json_object_set_new(req, "name", ctl_jstr("NAME", argv[optind], EP_ROTATE_SYNOPSIS));
     r = ctl_call(ctl, req);
     if (ctl->json)
-        ctl_print_json(json_object_get(r, "endpoint"));
+        ctl_endpoint_answer(ctl, r, NULL, false);
     else
         ctl_endpoint_rotate_print(json_object_get(r, "endpoint"));
     json_decref(r);

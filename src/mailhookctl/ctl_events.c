@@ -57,10 +57,11 @@ int ctl_emit(struct ctl *ctl, int argc, char **argv)
         event_free(ev);
         return rc == INGEST_ETEMP ? EX_TEMPFAIL : EX_UNAVAILABLE;
     }
-    if (ctl->json) {
+    if (ctl->json) { /* the event last, byte for byte as it was sent or spooled */
         size_t len;
         char *s = event_to_json(ev, &len);
-        printf("%s\n", s);
+        printf("{\"ok\":true,\"stored\":\"%s\",\"event\":%s}\n",
+               rc == INGEST_COMMITTED ? "committed" : "spooled", s);
         free(s);
     } else if (rc == INGEST_COMMITTED) {
         printf("%s committed\n", ev->id);
@@ -195,7 +196,7 @@ static int events_show(struct ctl *ctl, int argc, char **argv)
     r = ctl_call(ctl, json_pack("{s:s,s:o}", "cmd", "events.show", "id",
                                 ctl_jstr("ID", argv[optind], EV_SHOW_SYNOPSIS)));
     if (ctl->json) {
-        ctl_print_json(json_object_get(r, "event"));
+        ctl_print_json(r); /* {"ok":true,"event":{...}}: the event as stored */
     } else {
         s = json_dumps(json_object_get(r, "event"), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", s);
