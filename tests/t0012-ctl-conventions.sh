@@ -8,7 +8,7 @@
 # --json after the command, errors as JSON.
 # shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
-plan 27
+plan 28
 MAILHOOK_MILTER=$top_builddir/src/milter/mailhook-milter
 CONF=$T_DIR/mailhook.conf
 SOCK=$T_DIR/run/admin.sock
@@ -124,6 +124,9 @@ check "--json after the command: status --json prints JSON" bash -c "'$MAILHOOKC
 ctl events show evt_nosuch --json > "$T_DIR/j.out" 2> "$T_DIR/j.err"; rc=$?
 check "an error under --json is a JSON object on stderr" bash -c "[ $rc -eq 1 ] && [ ! -s '$T_DIR/j.out' ] &&
     python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(not (e[\"ok\"] is False and e[\"code\"]==\"not_found\" and e[\"error\"]))' '$T_DIR/j.err'"
+ctl --json events list --limit 0 > "$T_DIR/u.out" 2> "$T_DIR/u.err"; rc=$?
+check "... a usage error too (code usage, exit 64)" bash -c "[ $rc -eq 64 ] && [ ! -s '$T_DIR/u.out' ] &&
+    python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(not (e[\"ok\"] is False and e[\"code\"]==\"usage\" and \"--limit\" in e[\"error\"]))' '$T_DIR/u.err'"
 
 # --- 4 again: CRITICAL (a reader in error) and UNKNOWN (no daemon)
 stop_daemon

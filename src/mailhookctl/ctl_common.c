@@ -18,6 +18,10 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
+/* The run, for the usage errors (which are not given it): under --json
+ * they are JSON too. Set by ctl_global_flags(), before any command runs. */
+static const struct ctl *ctl_run;
+
 int ctl_dispatch(struct ctl *ctl, const struct ctl_command *cmds, int argc, char **argv,
                  const char *synopsis)
 {
@@ -47,6 +51,7 @@ void ctl_global_flags(struct ctl *ctl, int *argc, char **argv)
 {
     int i = 1, kept = 1;
 
+    ctl_run = ctl;
     for (; i < *argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--version") == 0) {
             printf("mailhookctl %s\n", PACKAGE_VERSION);
@@ -121,19 +126,23 @@ json_t *ctl_call(struct ctl *ctl, json_t *req)
 
 void ctl_usage(const char *synopsis)
 {
+    if (ctl_run && ctl_run->json)
+        ctl_fail(ctl_run, EX_USAGE, "usage", "usage: mailhookctl %s", synopsis);
     fprintf(stderr, "usage: mailhookctl %s\n", synopsis);
     exit(EX_USAGE);
 }
 
 void ctl_bad_usage(const char *synopsis, const char *fmt, ...)
 {
+    char text[1024];
     va_list ap;
 
-    fputs("mailhookctl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (ctl_run && ctl_run->json)
+        ctl_fail(ctl_run, EX_USAGE, "usage", "%s; usage: mailhookctl %s", text, synopsis);
+    fprintf(stderr, "mailhookctl: %s\n", text);
     ctl_usage(synopsis);
 }
 

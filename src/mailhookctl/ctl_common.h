@@ -24,7 +24,8 @@
  *                               take the options every command accepts
  *                               after its name out of argv[1..] (before
  *                               "--"): --json sets ctl->json, --version
- *                               prints "mailhookctl VERSION" and exits 0
+ *                               prints "mailhookctl VERSION" and exits 0;
+ *                               remembers ctl for the usage errors
  *   ctl_call(ctl, req)          send req (consumed) on the admin socket; the
  *                               answer (caller json_decref()s) when it says
  *                               ok, else print the daemon's error (under
@@ -39,7 +40,8 @@
  *                               the JSON error object under --json) and
  *                               exit rc (ctl->fail_rc when set)
  *   ctl_usage(synopsis)         "usage: mailhookctl SYNOPSIS" on stderr,
- *                               exit 64
+ *                               exit 64 (under --json, as ctl_fail does,
+ *                               code "usage": so are the next two)
  *   ctl_bad_usage(synopsis, fmt, ...)
  *                               "mailhookctl: MESSAGE" then the usage line,
  *                               exit 64

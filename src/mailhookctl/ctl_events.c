@@ -41,21 +41,17 @@ int ctl_emit(struct ctl *ctl, int argc, char **argv)
     if (argc - i < 1 || argc - i > 2)
         ctl_usage(EMIT_SYNOPSIS);
     if (argc - i == 2 &&
-        (data = event_json_parse(argv[i + 1], strlen(argv[i + 1]), &err)) == NULL) {
-        fprintf(stderr, "mailhookctl: JSON-DATA: %s\n", err.text);
-        return EX_DATAERR;
-    }
-    if ((ev = event_new(argv[i], at, data, &err)) == NULL) {
-        fprintf(stderr, "mailhookctl: %s\n", err.text);
-        return EX_DATAERR;
-    }
+        (data = event_json_parse(argv[i + 1], strlen(argv[i + 1]), &err)) == NULL)
+        ctl_fail(ctl, EX_DATAERR, "bad_request", "JSON-DATA: %s", err.text);
+    if ((ev = event_new(argv[i], at, data, &err)) == NULL)
+        ctl_fail(ctl, EX_DATAERR, "bad_request", "%s", err.text);
     h = ingest_open(ctl->conf->ingest_socket, ctl->conf->spool_dir, NULL);
     rc = ingest_submit(h, ev, &err);
     ingest_close(h);
     if (rc < 0) { /* INGEST_ETEMP: the caller should try again later */
-        fprintf(stderr, "mailhookctl: %s\n", err.text);
         event_free(ev);
-        return rc == INGEST_ETEMP ? EX_TEMPFAIL : EX_UNAVAILABLE;
+        ctl_fail(ctl, rc == INGEST_ETEMP ? EX_TEMPFAIL : EX_UNAVAILABLE,
+                 rc == INGEST_ETEMP ? "tempfail" : "rejected", "%s", err.text);
     }
     if (ctl->json) { /* the event last, byte for byte as it was sent or spooled */
         size_t len;
