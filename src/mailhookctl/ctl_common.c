@@ -13,8 +13,8 @@
 
 #include "admin_client.h"
 #include "cjson.h"
-#include "event.h"
 #include "ctl_common.h"
+#include "event.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
