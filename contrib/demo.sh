@@ -39,7 +39,9 @@ CONF
 ctl() { echo "\$ mailhookctl $*" | sed "s|-c $D/mailhook.conf ||"; "$BIN/mailhookctl/mailhookctl" "$@"; echo; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 start() { "$BIN/mailhookd/mailhookd" -f -c "$D/mailhook.conf" 2>>"$D/mailhookd.log" &
-          for _ in $(seq 50); do "$BIN/mailhookctl/mailhookctl" -c "$D/mailhook.conf" status >/dev/null 2>&1 && return; sleep 0.1; done; }
+          for _ in $(seq 50); do rc=0  # status: 0-2 is its health, 3 no answer
+              "$BIN/mailhookctl/mailhookctl" -c "$D/mailhook.conf" status >/dev/null 2>&1 || rc=$?
+              [ "$rc" -le 2 ] && return; sleep 0.1; done; }
 C="-c $D/mailhook.conf"
 
 say "1. mailhookd starts on a fresh state directory ($D)"

@@ -22,9 +22,9 @@ stop_daemon
 ID_BIG=$(ctl emit app.big "{\"pad\":\"$PAD\"}" | awk '{print $1}')
 # A file holding a valid event, then an oversized one.
 ls "$T_DIR/spool/new" > "$T_DIR/before"
-small=$(ctl --json emit app.small '{}')
+small=$(ctl --json emit app.small '{}' | sed 's/^{"ok":true,"stored":"[a-z]*","event":\(.*\)}$/\1/')
 rm -f "$T_DIR/spool/new/$(new_spool_file)"
-big2=$(ctl --json emit app.big2 "{\"pad\":\"$PAD\"}")
+big2=$(ctl --json emit app.big2 "{\"pad\":\"$PAD\"}" | sed 's/^{"ok":true,"stored":"[a-z]*","event":\(.*\)}$/\1/')
 rm -f "$T_DIR/spool/new/$(new_spool_file)"
 ID_SMALL=$(printf '%s' "$small" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 ID_BIG2=$(printf '%s' "$big2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')

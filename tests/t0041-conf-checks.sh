@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: MIT
 # t0041: what "mailhookd -n" must refuse, with FILE[:LINE]: a config path
 # that is not a regular file (a FIFO would keep it waiting for a writer; the
-# same for mailhookctl, which reads the same file), an unset ${VAR}, and the
+# same for mailhookctl emit, which reads the same file; status warns), an unset ${VAR}, and the
 # errors of an endpoint section's values.
 # shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
-plan 16
+plan 17
 C=$T_DIR/c.conf
 ERR=$T_DIR/err
 
@@ -15,9 +15,14 @@ mkfifo "$T_DIR/fifo.conf"
 timeout 20 "$MAILHOOKD" -n -c "$T_DIR/fifo.conf" > "$ERR" 2>&1; rc=$?
 check "mailhookd -n on a FIFO exits 78 at once (no wait for a writer)" [ $rc -eq 78 ]
 check "... naming the file and what it is" grep -q "^$T_DIR/fifo.conf: is a FIFO: the configuration must be a regular file" "$ERR"
-timeout 20 "$MAILHOOKCTL" -c "$T_DIR/fifo.conf" status > "$ERR" 2>&1; rc=$?
-check "mailhookctl on a FIFO exits 78 at once" [ $rc -eq 78 ]
+# mailhookctl emit reads the whole file; status only wants the admin socket
+# and takes a bad file as a warning (the default socket: no daemon there)
+timeout 20 "$MAILHOOKCTL" -c "$T_DIR/fifo.conf" emit app.x > "$ERR" 2>&1; rc=$?
+check "mailhookctl emit on a FIFO exits 78 at once" [ $rc -eq 78 ]
 check "... with the same message" grep -q "$T_DIR/fifo.conf: is a FIFO" "$ERR"
+timeout 20 "$MAILHOOKCTL" -c "$T_DIR/fifo.conf" status > "$ERR" 2>&1; rc=$?
+check "mailhookctl status on a FIFO does not wait either: a warning, then no daemon (3)" \
+    bash -c "[ $rc -eq 3 ] && grep -q '^mailhookctl: warning: $T_DIR/fifo.conf: is a FIFO' '$ERR'"
 timeout 20 "$MAILHOOKD" -n -c "$T_DIR" > "$ERR" 2>&1; rc=$?
 check "a directory is refused too" bash -c "[ $rc -eq 78 ] && grep -q 'is a directory' '$ERR'"
 

@@ -132,7 +132,7 @@ T_PIDS="$T_PIDS $DAEMON_PID"
 check "after kill -9 on the full disk: waits for space, says what recovery needs" \
     wait_for 20 bash -c "grep -q 'not enough space to recover .*KiB free; recovery writes back' '$T_DIR/daemon.log' && kill -0 $DAEMON_PID"
 rm -f "$MNT/filler"
-check "comes up by itself once space is freed" wait_for 20 ctl status
+check "comes up by itself once space is freed" wait_for 20 ctl_answers "$CONF"
 check "every event acknowledged before the kill is in the store" wait_for 20 all_stored "$T_DIR/acked3"
 [ -s "$T_DIR/missing" ] && head -5 "$T_DIR/missing" | diag
 

@@ -4,8 +4,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "admin_client.h"
@@ -14,6 +16,21 @@
 #include "linebuf.h"
 #include "timeutil.h"
 #include "unixsock.h"
+
+/* Why the socket could not be reached: the permission it lacks, or the
+ * daemon not running. The socket's group is the one to join (mailhookd
+ * makes it admin_group's; "mailhook" when even that cannot be seen). */
+static int admin_unreachable(const char *socket_path, mh_err_t *err)
+{
+    const struct group *gr;
+    struct stat sb;
+
+    if (access(socket_path, W_OK) == 0 || errno != EACCES)
+        return mh_err_prefix(err, "cannot reach mailhookd (is it running?)");
+    gr = stat(socket_path, &sb) == 0 ? getgrgid(sb.st_gid) : NULL;
+    return mh_err_set(err, "%s: permission denied: add yourself to group %s", socket_path,
+                      gr && gr->gr_gid != 0 ? gr->gr_name : "mailhook");
+}
 
 /* Wait until fd is ready for events or the deadline passes. */
 static int admin_wait(int fd, short events, int64_t deadline, mh_err_t *err)
@@ -85,7 +102,7 @@ int admin_call(const char *socket_path, json_t *req, json_t **reply, int timeout
     fd = unixsock_connect(socket_path, timeout_ms, err);
     if (fd < 0) {
         free(text);
-        return mh_err_prefix(err, "cannot reach mailhookd (is it running?)");
+        return admin_unreachable(socket_path, err);
     }
     rc = admin_send(fd, text, len, deadline, err);
     free(text);

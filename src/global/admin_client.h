@@ -4,7 +4,9 @@
  *   admin_call(socket_path, req, &reply, timeout_ms, err)
  *       connect, send one request, wait for its answer. 0 with *reply (the
  *       parsed answer, caller json_decref()s; may hold "ok":false), or -1 +
- *       err when mailhookd cannot be reached or answered garbage.
+ *       err when mailhookd cannot be reached ("cannot reach mailhookd (is it
+ *       running?)", or "PATH: permission denied: add yourself to group G"
+ *       when the socket is there but not ours to use) or answered garbage.
  */
 #ifndef MH_ADMIN_CLIENT_H
 #define MH_ADMIN_CLIENT_H

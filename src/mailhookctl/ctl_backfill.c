@@ -23,8 +23,7 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
-#define BF_SYNOPSIS \
-    "backfill [--source NAME] [--since TIME] [--until TIME] [--endpoint E] FILE..."
+#define BF_SYNOPSIS CTL_BACKFILL_SYNOPSIS
 /* Events per request, by bytes: the request line must stay within
  * ADMIN_REQUEST_MAX with room for the envelope. */
 #define BF_CHUNK_BYTES (ADMIN_REQUEST_MAX - 4096)

@@ -31,6 +31,9 @@
 
 #include "ctl_common.h"
 
+#define CTL_BACKFILL_SYNOPSIS \
+    "backfill [--source NAME] [--since TIME] [--until TIME] [--endpoint E] FILE..."
+
 int ctl_backfill(struct ctl *ctl, int argc, char **argv);
 
 #endif

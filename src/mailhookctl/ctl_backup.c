@@ -11,7 +11,6 @@
 
 #include "ctl_backup.h"
 
-#define BACKUP_SYNOPSIS "backup DIR"
 
 int ctl_backup(struct ctl *ctl, int argc, char **argv)
 {
@@ -20,16 +19,16 @@ int ctl_backup(struct ctl *ctl, int argc, char **argv)
     json_t *r;
 
     if (argc != 2 || argv[1][0] == 0)
-        ctl_usage(BACKUP_SYNOPSIS);
+        ctl_usage(CTL_BACKUP_SYNOPSIS);
     dir = argv[1];
     if (dir[0] != '/') { /* the daemon has its own current directory */
         if (getcwd(cwd, sizeof(cwd)) == NULL)
-            ctl_bad_usage(BACKUP_SYNOPSIS, "DIR: give an absolute path");
+            ctl_bad_usage(CTL_BACKUP_SYNOPSIS, "DIR: give an absolute path");
         snprintf(path, sizeof(path), "%s/%s", cwd, dir);
         dir = path;
     }
     r = ctl_call(ctl, json_pack("{s:s,s:o}", "cmd", "backup", "dir",
-                                ctl_jstr("DIR", dir, BACKUP_SYNOPSIS)));
+                                ctl_jstr("DIR", dir, CTL_BACKUP_SYNOPSIS)));
     if (ctl->json)
         ctl_print_json(r);
     else

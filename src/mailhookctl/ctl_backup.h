@@ -4,7 +4,7 @@
  * by mailhookd (the "backup" admin command, admin_backup.h) into DIR, a
  * directory on the daemon's machine that does not exist yet (or is empty)
  * and is outside state_dir; mailhookd creates it 0700, owned by its user.
- * A relative DIR is taken from the current directory.
+ * DIR must be an absolute path.
  *
  *   ctl_backup(ctl, argc, argv)   argv[0] is "backup"; returns an exit code
  */
@@ -12,6 +12,8 @@
 #define MH_CTL_BACKUP_H
 
 #include "ctl_common.h"
+
+#define CTL_BACKUP_SYNOPSIS "backup DIR"
 
 int ctl_backup(struct ctl *ctl, int argc, char **argv);
 

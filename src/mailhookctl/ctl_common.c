@@ -14,19 +14,58 @@
 #include "admin_client.h"
 #include "cjson.h"
 #include "ctl_common.h"
+#include "event.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+/* The run, for the usage errors (which are not given it): under --json
+ * they are JSON too. Set by ctl_global_flags(), before any command runs. */
+static const struct ctl *ctl_run;
 
 int ctl_dispatch(struct ctl *ctl, const struct ctl_command *cmds, int argc, char **argv,
                  const char *synopsis)
 {
     if (argc < 2)
         ctl_usage(synopsis);
+    ctl_help_scan(2, argv, synopsis); /* "GROUP --help" */
     for (const struct ctl_command *c = cmds; c->name; c++) {
-        if (strcmp(c->name, argv[1]) == 0)
+        if (strcmp(c->name, argv[1]) == 0) {
+            ctl_help_scan(argc - 1, argv + 1, c->synopsis);
             return c->fn(ctl, argc - 1, argv + 1);
+        }
     }
     ctl_bad_usage(synopsis, "unknown command \"%s %s\"", argv[0], argv[1]);
+}
+
+void ctl_help_scan(int argc, char **argv, const char *synopsis)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: mailhookctl %s\n", synopsis);
+            exit(EX_OK);
+        }
+    }
+}
+
+void ctl_global_flags(struct ctl *ctl, int *argc, char **argv)
+{
+    int i = 1, kept = 1;
+
+    ctl_run = ctl;
+    for (; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("mailhookctl %s\n", PACKAGE_VERSION);
+            exit(EX_OK);
+        }
+        if (strcmp(argv[i], "--json") == 0)
+            ctl->json = true;
+        else
+            argv[kept++] = argv[i];
+    }
+    while (i < *argc)
+        argv[kept++] = argv[i++];
+    argv[kept] = NULL;
+    *argc = kept;
 }
 
 /* The daemon's error code as our exit code (mailhookctl(1), EXIT STATUS). */
@@ -42,44 +81,68 @@ static int ctl_exit_code(const char *code)
     return EX_UNAVAILABLE; /* "internal", or a code this client does not know */
 }
 
+void ctl_fail(const struct ctl *ctl, int rc, const char *code, const char *fmt, ...)
+{
+    char text[1024];
+    json_t *e;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (ctl->json && (e = json_pack("{s:b,s:s,s:s%}", "ok", 0, "code", code, "error", text,
+                                    strlen(text))) != NULL) {
+        char *s = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        fprintf(stderr, "%s\n", s ? s : "{\"ok\":false}");
+        free(s);
+        json_decref(e);
+    } else {
+        fprintf(stderr, "mailhookctl: %s\n", text);
+    }
+    exit(ctl->fail_rc ? ctl->fail_rc : rc);
+}
+
 json_t *ctl_call(struct ctl *ctl, json_t *req)
 {
     json_t *reply = NULL;
     const char *code, *text;
-    char shown[512];
+    char shown[512], code_copy[32];
     mh_err_t err;
-    int rc;
 
     if (admin_call(ctl->admin_socket, req, &reply, CTL_TIMEOUT_MS, &err) < 0) {
         json_decref(req);
-        msg_fatal(EX_UNAVAILABLE, "%s", err.text);
+        ctl_fail(ctl, EX_UNAVAILABLE, "unavailable", "%s", err.text);
     }
     json_decref(req);
     if (json_is_true(json_object_get(reply, "ok")))
         return reply;
-    code = ctl_str(reply, "code") ? ctl_str(reply, "code") : "";
+    code = ctl_str(reply, "code") ? ctl_str(reply, "code") : "internal";
     text = ctl_str(reply, "error") ? ctl_str(reply, "error") : "mailhookd refused the request";
-    fprintf(stderr, "mailhookctl: %s\n", printable(shown, sizeof(shown), text, strlen(text)));
-    rc = ctl_exit_code(code); /* code points into reply */
-    json_decref(reply);
-    exit(rc);
+    printable(shown, sizeof(shown), text, strlen(text));
+    printable(code_copy, sizeof(code_copy), code, strlen(code));
+    json_decref(reply); /* code and text point into it */
+    ctl_fail(ctl, ctl_exit_code(code_copy), code_copy, "%s", shown);
 }
 
 void ctl_usage(const char *synopsis)
 {
+    if (ctl_run && ctl_run->json)
+        ctl_fail(ctl_run, EX_USAGE, "usage", "usage: mailhookctl %s", synopsis);
     fprintf(stderr, "usage: mailhookctl %s\n", synopsis);
     exit(EX_USAGE);
 }
 
 void ctl_bad_usage(const char *synopsis, const char *fmt, ...)
 {
+    char text[1024];
     va_list ap;
 
-    fputs("mailhookctl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (ctl_run && ctl_run->json)
+        ctl_fail(ctl_run, EX_USAGE, "usage", "%s; usage: mailhookctl %s", text, synopsis);
+    fprintf(stderr, "mailhookctl: %s\n", text);
     ctl_usage(synopsis);
 }
 
@@ -115,6 +178,56 @@ int ctl_getopt(int argc, char **argv, const struct option *opts, const char *syn
     if (ch == '?')
         ctl_bad_usage(synopsis, "unknown option \"-%c\"", optopt);
     return ch;
+}
+
+int ctl_operands(int argc, char **argv, const char *synopsis)
+{
+    static const struct option none[] = { { NULL, 0, NULL, 0 } };
+
+    optind = 0;
+    while (ctl_getopt(argc, argv, none, synopsis) != -1)
+        ;
+    return optind;
+}
+
+/* A type or pattern as endpoints and the store match them: exact (as
+ * event_type_check() has it), "PREFIX.*" or "*"; the daemon's rule. */
+static int ctl_type_check(const char *t, mh_err_t *err)
+{
+    size_t len = strlen(t);
+
+    if (strcmp(t, "*") == 0)
+        return 0;
+    if (len < 2 || strcmp(t + len - 2, ".*") != 0)
+        return event_type_check(t, err);
+    if (len > EVENT_TYPE_MAX || t[0] == '.' || strstr(t, "..") ||
+        strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len - 1)
+        return mh_err_set(err, "a wildcard is a prefix of a-z 0-9 _ . - followed by \".*\", "
+                               "like \"email.*\"");
+    return 0;
+}
+
+void ctl_types(json_t *types, const char *opt, const char *s, const char *synopsis)
+{
+    const char *p = s, *comma;
+    mh_err_t err;
+    char *t;
+
+    do {
+        comma = strchr(p, ',');
+        t = comma ? xstrndup(p, (size_t)(comma - p)) : xstrdup(p);
+        if (ctl_type_check(t, &err) < 0) /* t is not shown: err quotes it, printable */
+            ctl_bad_usage(synopsis, "%s: %s (several types: T1,T2)", opt, err.text);
+        json_array_append_new(types, json_string(t));
+        free(t);
+        p = comma + 1;
+    } while (comma);
+}
+
+void ctl_endpoint_exists(struct ctl *ctl, const char *name)
+{
+    json_decref(ctl_call(ctl, json_pack("{s:s,s:s,s:b}", "cmd", "endpoint.show", "name", name,
+                                        "reveal_secret", 0)));
 }
 
 int64_t ctl_time(const char *opt, const char *s, const char *synopsis)

@@ -3,8 +3,8 @@
  * ctl_deliveries.h): the delivery log, as mailhookd's deliveries.* admin
  * commands answer it (admin_proto.h).
  *
- * With --json: list prints each delivery record (NDJSON), show the record,
- * retry the whole answer.
+ * With --json: list prints each delivery record (NDJSON), show and retry
+ * mailhookd's whole answer ({"ok":true,"delivery":{...}}).
  */
 #include "config.h"
 
@@ -18,7 +18,7 @@
     "deliveries list [--endpoint E] [--failed] [--since TIME] [--limit N]"
 #define DL_SHOW_SYNOPSIS "deliveries show ID"
 #define DL_RETRY_SYNOPSIS "deliveries retry ID"
-#define DL_SYNOPSIS "deliveries list|show|retry ...   (mailhookctl --help lists the options)"
+#define DL_SYNOPSIS CTL_DELIVERIES_SYNOPSIS
 #define DL_ERROR_SHOWN 61        /* bytes of an error in the list (60 + NUL) */
 #define DL_RESPONSE_MAX 65536    /* bytes of a response in show */
 
@@ -94,7 +94,7 @@ static int dl_list(struct ctl *ctl, int argc, char **argv)
         { "since", required_argument, NULL, 's' },    { "limit", required_argument, NULL, 'l' },
         { NULL, 0, NULL, 0 },
     };
-    json_t *req = json_pack("{s:s}", "cmd", "deliveries.list"), *r, *d;
+    json_t *req = json_pack("{s:s}", "cmd", "deliveries.list"), *r, *d, *endpoint;
     size_t i;
     int ch;
 
@@ -117,7 +117,13 @@ static int dl_list(struct ctl *ctl, int argc, char **argv)
     }
     if (optind != argc)
         ctl_usage(DL_LIST_SYNOPSIS);
+    endpoint = json_incref(json_object_get(req, "endpoint"));
     r = ctl_call(ctl, req);
+    /* Nothing for an endpoint that does not exist: say so, as replay does
+     * (one removed since still shows the records it left). */
+    if (endpoint && json_array_size(json_object_get(r, "deliveries")) == 0)
+        ctl_endpoint_exists(ctl, json_string_value(endpoint));
+    json_decref(endpoint);
     if (ctl->json) {
         json_array_foreach(json_object_get(r, "deliveries"), i, d)
             ctl_print_json(d);
@@ -195,7 +201,7 @@ static int dl_show(struct ctl *ctl, int argc, char **argv)
     json_t *r = ctl_call(ctl, dl_id_request("deliveries.show", argc, argv, DL_SHOW_SYNOPSIS));
 
     if (ctl->json)
-        ctl_print_json(json_object_get(r, "delivery"));
+        ctl_print_json(r);
     else
         dl_print(json_object_get(r, "delivery"));
     json_decref(r);
@@ -215,10 +221,10 @@ static int dl_retry(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_command dl_commands[] = {
-    { "list", dl_list },
-    { "show", dl_show },
-    { "retry", dl_retry },
-    { NULL, NULL },
+    { "list", dl_list, DL_LIST_SYNOPSIS, 0 },
+    { "show", dl_show, DL_SHOW_SYNOPSIS, 0 },
+    { "retry", dl_retry, DL_RETRY_SYNOPSIS, 0 },
+    { NULL, NULL, NULL, 0 },
 };
 
 int ctl_deliveries(struct ctl *ctl, int argc, char **argv)

@@ -15,6 +15,9 @@
 
 #include "ctl_common.h"
 
+#define CTL_DELIVERIES_SYNOPSIS \
+    "deliveries list|show|retry ...   (mailhookctl deliveries SUBCOMMAND --help)"
+
 int ctl_deliveries(struct ctl *ctl, int argc, char **argv);
 
 #endif

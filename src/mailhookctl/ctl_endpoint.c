@@ -3,8 +3,9 @@
  * mailhookctl(1)): one request per command, built here, answered by
  * mailhookd's endpoint.* admin commands (admin_proto.h).
  *
- * With --json the answer's endpoint object is printed (NDJSON for list);
- * for remove and test, which answer with figures, the whole answer.
+ * With --json mailhookd's whole answer is printed ({"ok":true,
+ * "endpoint":{...}}, or the figures of remove and test), its times as
+ * RFC 3339; list prints one endpoint object per line (NDJSON).
  * Secrets in clear are only printed when the daemon sends them: after
  * add, rotate-secret, and show --reveal-secret.
  */
@@ -24,9 +25,7 @@
 #define EP_REMOVE_SYNOPSIS "endpoint remove NAME"
 #define EP_ROTATE_SYNOPSIS "endpoint rotate-secret NAME [--secret S] [--overlap DURATION]"
 #define EP_TEST_SYNOPSIS "endpoint test NAME [--type T]"
-#define EP_SYNOPSIS                                                                  \
-    "endpoint add|update|list|show|enable|disable|remove|rotate-secret|test ...\n" \
-    "       (mailhookctl --help lists each with its options)"
+#define EP_SYNOPSIS CTL_ENDPOINT_SYNOPSIS
 #define EP_TEST_RESPONSE_MAX 512 /* bytes of the test response shown */
 
 /* The operand NAME of a command taking nothing else, as a JSON request. */
@@ -45,13 +44,14 @@ static json_t *ctl_endpoint_name_request(const char *cmd, int argc, char **argv,
 
 /* Print the answer's endpoint: JSON, or the detail view under a headline
  * ("endpoint NAME added"; none when NULL). */
-static void ctl_endpoint_answer(struct ctl *ctl, const json_t *r, const char *done,
+static void ctl_endpoint_answer(struct ctl *ctl, json_t *r, const char *done,
                                 bool with_secret)
 {
-    const json_t *ep = json_object_get(r, "endpoint");
+    json_t *ep = json_object_get(r, "endpoint");
 
     if (ctl->json) {
-        ctl_print_json(ep);
+        ctl_endpoint_json_times(ep);
+        ctl_print_json(r);
         return;
     }
     if (done)
@@ -133,13 +133,15 @@ static int ctl_endpoint_list(struct ctl *ctl, int argc, char **argv)
     int wname = 4, wstate = 5;
     size_t i;
 
-    if (argc != 1)
+    if (ctl_operands(argc, argv, EP_LIST_SYNOPSIS) != argc)
         ctl_usage(EP_LIST_SYNOPSIS);
     r = ctl_call(ctl, json_pack("{s:s}", "cmd", "endpoint.list"));
     eps = json_object_get(r, "endpoints");
     json_array_foreach(eps, i, ep) {
-        if (ctl->json)
+        if (ctl->json) {
+            ctl_endpoint_json_times(ep);
             ctl_print_json(ep);
+        }
         if (ctl_str(ep, "name") && (int)strlen(ctl_str(ep, "name")) > wname)
             wname = (int)strlen(ctl_str(ep, "name"));
         if ((int)strlen(ctl_endpoint_state(ep)) > wstate)
@@ -188,7 +190,7 @@ static int ctl_endpoint_switch(struct ctl *ctl, int argc, char **argv, const cha
     snprintf(synopsis, sizeof(synopsis), "endpoint %s NAME", argv[0]);
     r = ctl_call(ctl, ctl_endpoint_name_request(cmd, argc, argv, synopsis));
     if (ctl->json)
-        ctl_print_json(json_object_get(r, "endpoint"));
+        ctl_endpoint_answer(ctl, r, NULL, false);
     else
         printf("endpoint %s %s (state: %s)\n", argv[argc - 1], done,
                ctl_endpoint_state(json_object_get(r, "endpoint")));
@@ -258,7 +260,7 @@ static int ctl_endpoint_rotate(struct ctl *ctl, int argc, char **argv)
     json_object_set_new(req, "name", ctl_jstr("NAME", argv[optind], EP_ROTATE_SYNOPSIS));
     r = ctl_call(ctl, req);
     if (ctl->json)
-        ctl_print_json(json_object_get(r, "endpoint"));
+        ctl_endpoint_answer(ctl, r, NULL, false);
     else
         ctl_endpoint_rotate_print(json_object_get(r, "endpoint"));
     json_decref(r);
@@ -315,16 +317,16 @@ static int ctl_endpoint_test(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_command ctl_endpoint_commands[] = {
-    { "add", ctl_endpoint_add },
-    { "update", ctl_endpoint_update },
-    { "list", ctl_endpoint_list },
-    { "show", ctl_endpoint_show },
-    { "enable", ctl_endpoint_enable },
-    { "disable", ctl_endpoint_disable },
-    { "remove", ctl_endpoint_remove },
-    { "rotate-secret", ctl_endpoint_rotate },
-    { "test", ctl_endpoint_test },
-    { NULL, NULL },
+    { "add", ctl_endpoint_add, EP_ADD_SYNOPSIS, 0 },
+    { "update", ctl_endpoint_update, EP_UPDATE_SYNOPSIS, 0 },
+    { "list", ctl_endpoint_list, EP_LIST_SYNOPSIS, 0 },
+    { "show", ctl_endpoint_show, EP_SHOW_SYNOPSIS, 0 },
+    { "enable", ctl_endpoint_enable, "endpoint enable NAME", 0 },
+    { "disable", ctl_endpoint_disable, "endpoint disable NAME", 0 },
+    { "remove", ctl_endpoint_remove, EP_REMOVE_SYNOPSIS, 0 },
+    { "rotate-secret", ctl_endpoint_rotate, EP_ROTATE_SYNOPSIS, 0 },
+    { "test", ctl_endpoint_test, EP_TEST_SYNOPSIS, 0 },
+    { NULL, NULL, NULL, 0 },
 };
 
 int ctl_endpoint(struct ctl *ctl, int argc, char **argv)

@@ -16,6 +16,10 @@
 
 #include "ctl_common.h"
 
+#define CTL_ENDPOINT_SYNOPSIS                                                        \
+    "endpoint add|update|list|show|enable|disable|remove|rotate-secret|test ...\n"   \
+    "       (mailhookctl endpoint SUBCOMMAND --help; mailhookctl --help for OPTIONS)"
+
 int ctl_endpoint(struct ctl *ctl, int argc, char **argv);
 
 #endif

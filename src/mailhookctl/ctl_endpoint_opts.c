@@ -118,12 +118,6 @@ static void ctl_endpoint_opts_split(const char *opt, const char *arg, const char
     }
 }
 
-static void ctl_endpoint_opts_add_type(json_t *types, const char *opt, const char *type,
-                                       const char *synopsis)
-{
-    json_array_append_new(types, ctl_jstr(opt, type, synopsis));
-}
-
 static void ctl_endpoint_opts_add_retry(json_t *retry, const char *opt, const char *delay,
                                         const char *synopsis)
 {
@@ -203,9 +197,8 @@ static void ctl_endpoint_opts_apply(json_t *obj, const struct ctl_endpoint_optde
     switch (d->kind) {
     case K_STRING: json_object_set_new(obj, d->key, ctl_jstr(opt, arg, synopsis)); break;
     case K_SCHEME: ctl_endpoint_opts_set_scheme(obj, opt, arg, synopsis); break;
-    case K_TYPES:
-        ctl_endpoint_opts_split(opt, arg, synopsis, ctl_endpoint_opts_add_type,
-                                ctl_endpoint_opts_container(obj, d->key, true));
+    case K_TYPES: /* the rule of every --type (ctl_types) */
+        ctl_types(ctl_endpoint_opts_container(obj, d->key, true), opt, arg, synopsis);
         break;
     case K_FILTER: ctl_endpoint_opts_set_filter(obj, opt, arg, synopsis); break;
     case K_HEADER: ctl_endpoint_opts_set_header(obj, opt, arg, synopsis); break;

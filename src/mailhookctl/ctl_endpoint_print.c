@@ -187,6 +187,29 @@ void ctl_endpoint_print(const json_t *ep, bool with_secret)
     ctl_endpoint_print_time(ep, "updated", "updated:");
 }
 
+/* The member key of obj, an ms integer, as RFC 3339 (null for 0). */
+static void ctl_endpoint_json_time(json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    char t[CTL_TIME_LEN];
+
+    if (!json_is_integer(v))
+        return;
+    json_object_set_new(obj, key, json_integer_value(v) == 0 ? json_null()
+                                                             : json_string(ctl_fmt_time(t, v)));
+}
+
+void ctl_endpoint_json_times(json_t *ep)
+{
+    static const char *const own[] = { "created", "updated", "old_secret_until" },
+                             *health[] = { "failing_since", "last_success", "last_failure" };
+
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        ctl_endpoint_json_time(ep, own[i]);
+    for (size_t i = 0; i < sizeof(health) / sizeof(health[0]); i++)
+        ctl_endpoint_json_time(json_object_get(ep, "health"), health[i]);
+}
+
 void ctl_endpoint_print_secret(const char *title, const char *secret)
 {
     if (secret == NULL) {

@@ -11,6 +11,11 @@
  *   ctl_endpoint_state(ep)
  *       "disabled" when not enabled, else the health state ("healthy",
  *       "failing"...)
+ *   ctl_endpoint_json_times(ep)
+ *       the times of ep (created, updated, old_secret_until, and health's
+ *       failing_since, last_success, last_failure), which the protocol
+ *       gives as ms integers, as RFC 3339 strings, in place (null for 0:
+ *       never), for --json; what is printed is RFC 3339 everywhere
  *   ctl_endpoint_print_secret(title, secret)
  *       a secret set apart, alone on its line so it copies cleanly; a
  *       warning when the daemon sent none
@@ -23,6 +28,7 @@
 
 void ctl_endpoint_print(const json_t *ep, bool with_secret);
 const char *ctl_endpoint_state(const json_t *ep);
+void ctl_endpoint_json_times(json_t *ep);
 void ctl_endpoint_print_secret(const char *title, const char *secret);
 
 #endif

@@ -11,6 +11,9 @@
 
 #include "ctl_common.h"
 
+#define CTL_EMIT_SYNOPSIS "emit [--at TIME] TYPE [JSON-DATA]"
+#define CTL_EVENTS_SYNOPSIS "events list|show ...   (mailhookctl events SUBCOMMAND --help)"
+
 int ctl_emit(struct ctl *ctl, int argc, char **argv);
 int ctl_events(struct ctl *ctl, int argc, char **argv);
 

@@ -24,10 +24,7 @@
 #include "xalloc.h"
 
 #define PARSE_MAX_FILTERS 16 /* --content-filter given at most this often */
-#define PARSE_USAGE                                                                        \
-    "usage: mailhookctl parse [--json] [--include-bounces] [--no-sent]\n"                  \
-    "       [--content-filter HOST:PORT]... [--filtered-event failed|none]\n"              \
-    "       [--discard-event failed|delivered|none] FILE...\n"
+#define PARSE_USAGE "usage: mailhookctl " CTL_PARSE_SYNOPSIS "\n"
 
 struct parse_run {
     bool json;

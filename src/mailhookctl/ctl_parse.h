@@ -13,6 +13,10 @@
 
 #include <stdbool.h>
 
+#define CTL_PARSE_SYNOPSIS                                                           \
+    "parse [--json] [--include-bounces] [--no-sent] [--content-filter HOST:PORT]...\n" \
+    "       [--filtered-event failed|none] [--discard-event failed|delivered|none] FILE..."
+
 int ctl_parse(int argc, char **argv, bool json);
 
 #endif

@@ -10,15 +10,16 @@
 #include "ctl_replay.h"
 #include "timeutil.h"
 
-#define RP_SYNOPSIS "replay --since TIME [--until TIME] [--type T] [--endpoint E]"
+#define RP_SYNOPSIS CTL_REPLAY_SYNOPSIS
 
 struct replay_run {
     json_int_t total, matched, enqueued;
     bool progress; /* stderr is a terminal */
 };
 
-/* The request every chunk shares: range and selection, from the options. */
-static json_t *rp_request(int argc, char **argv)
+/* The request every chunk shares: range and selection, from the options;
+ * the types asked for (--type, repeatable or T1,T2) into types. */
+static json_t *rp_request(int argc, char **argv, json_t *types)
 {
     static const struct option opts[] = {
         { "since", required_argument, NULL, 's' }, { "until", required_argument, NULL, 'u' },
@@ -37,7 +38,7 @@ static json_t *rp_request(int argc, char **argv)
             json_object_set_new(req, "since", json_integer(ctl_time("--since", optarg, syn)));
             break;
         case 'u': until = ctl_time("--until", optarg, syn); break;
-        case 't': json_object_set_new(req, "type", ctl_jstr("--type", optarg, syn)); break;
+        case 't': ctl_types(types, "--type", optarg, syn); break;
         default: /* 'e' */
             json_object_set_new(req, "endpoint", ctl_jstr("--endpoint", optarg, syn));
         }
@@ -80,26 +81,45 @@ static json_t *rp_chunk(struct ctl *ctl, const json_t *base, json_t *cursor,
     return next;
 }
 
+/* base with "type" set to the i-th of types (none: all types). */
+static json_t *rp_typed(const json_t *base, const json_t *types, size_t i)
+{
+    json_t *req = json_deep_copy(base);
+
+    if (i < json_array_size(types))
+        json_object_set(req, "type", json_array_get(types, i));
+    return req;
+}
+
 int ctl_replay(struct ctl *ctl, int argc, char **argv)
 {
     struct replay_run run = { .progress = isatty(STDERR_FILENO) == 1 };
-    json_t *base = rp_request(argc, argv), *req, *r, *cursor = NULL, *next;
+    json_t *types = json_array(), *base = rp_request(argc, argv, types), *req, *r, *cursor, *next;
+    size_t n = json_array_size(types) ? json_array_size(types) : 1; /* one run per type */
 
-    req = json_deep_copy(base);
-    json_object_set_new(req, "count_only", json_true());
-    r = ctl_call(ctl, req);
-    run.total = ctl_int(r, "matched");
-    json_decref(r);
+    for (size_t i = 0; i < n; i++) {
+        req = rp_typed(base, types, i);
+        json_object_set_new(req, "count_only", json_true());
+        r = ctl_call(ctl, req);
+        run.total += ctl_int(r, "matched");
+        json_decref(r);
+    }
     rp_progress(&run);
-    do {
-        next = rp_chunk(ctl, base, cursor, &run);
-        json_decref(cursor);
-        cursor = next;
-        rp_progress(&run);
-    } while (cursor);
+    for (size_t i = 0; i < n; i++) {
+        json_t *typed = rp_typed(base, types, i);
+        cursor = NULL;
+        do {
+            next = rp_chunk(ctl, typed, cursor, &run);
+            json_decref(cursor);
+            cursor = next;
+            rp_progress(&run);
+        } while (cursor);
+        json_decref(typed);
+    }
     if (run.progress)
         fputc('\n', stderr);
     json_decref(base);
+    json_decref(types);
     if (ctl->json) {
         r = json_pack("{s:b,s:I,s:I}", "ok", 1, "matched", run.matched, "enqueued", run.enqueued);
         ctl_print_json(r);

@@ -13,7 +13,6 @@
 #include "ctl_report.h"
 #include "timeutil.h"
 
-#define REPORT_SYNOPSIS "report [--since TIME] [--until TIME] [--top N]"
 #define DAY_MS (86400 * 1000LL)
 
 static const char *const report_kinds[] = { "sent", "delivered", "deferred", "bounced",
@@ -195,15 +194,15 @@ int ctl_report(struct ctl *ctl, int argc, char **argv)
     int ch;
 
     optind = 0;
-    while ((ch = ctl_getopt(argc, argv, opts, REPORT_SYNOPSIS)) != -1) {
+    while ((ch = ctl_getopt(argc, argv, opts, CTL_REPORT_SYNOPSIS)) != -1) {
         switch (ch) {
-        case 's': since = ctl_time("--since", optarg, REPORT_SYNOPSIS); break;
-        case 'u': until = ctl_time("--until", optarg, REPORT_SYNOPSIS); break;
-        default: top = (size_t)ctl_count("--top", optarg, 1, 100000, REPORT_SYNOPSIS);
+        case 's': since = ctl_time("--since", optarg, CTL_REPORT_SYNOPSIS); break;
+        case 'u': until = ctl_time("--until", optarg, CTL_REPORT_SYNOPSIS); break;
+        default: top = (size_t)ctl_count("--top", optarg, 1, 100000, CTL_REPORT_SYNOPSIS);
         }
     }
     if (optind != argc)
-        ctl_usage(REPORT_SYNOPSIS);
+        ctl_usage(CTL_REPORT_SYNOPSIS);
     if (until == 0)
         until = now; /* events dated later than now are not in "the last day" */
     total = report_fetch(ctl, since, until);

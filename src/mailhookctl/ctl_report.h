@@ -16,6 +16,8 @@
 
 #include "ctl_common.h"
 
+#define CTL_REPORT_SYNOPSIS "report [--since TIME] [--until TIME] [--top N]"
+
 int ctl_report(struct ctl *ctl, int argc, char **argv);
 
 #endif

@@ -1,14 +1,17 @@
 /*
  * ctl_status.c - `mailhookctl status` (see ctl_status.h): one request,
- * the answer as JSON or as a few aligned lines.
+ * the answer as JSON or as a few aligned lines, and its health as the
+ * exit code.
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ctl_status.h"
 
-#define STATUS_SYNOPSIS "status"
+#define STATUS_SYNOPSIS CTL_STATUS_SYNOPSIS
 
 /* A figure of the answer: its key and how it reads after the number. */
 struct status_figure {
@@ -195,17 +198,106 @@ static void print_status(const json_t *r)
     print_maillog_status(json_object_get(r, "maillog"));
 }
 
+static const char *const health_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+/* One thing that needs attention, at level code. */
+static void health_note(json_t *health, int code, const char *fmt, ...) MH_PRINTF(3, 4);
+static void health_note(json_t *health, int code, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (code > ctl_int(health, "code")) {
+        json_object_set_new(health, "code", json_integer(code));
+        json_object_set_new(health, "status", json_string(health_names[code]));
+    }
+    json_array_append_new(json_object_get(health, "reasons"), json_stringn_nocheck(text,
+                                                                                  strlen(text)));
+}
+
+/* The endpoints and maillog readers of the answer that need attention. */
+static void health_parts(const json_t *r, json_t *health)
+{
+    const char *name, *state, *error;
+    json_t *v;
+
+    json_object_foreach(json_object_get(json_object_get(r, "delivery"), "endpoints"), name, v) {
+        state = ctl_str(v, "state") ? ctl_str(v, "state") : "?";
+        if (strcmp(state, "failing") == 0)
+            health_note(health, STATUS_WARNING, "endpoint %s failing (%lld consecutive failures)",
+                        name, (long long)ctl_int(v, "consecutive_failures"));
+        else if (strcmp(state, "healthy") != 0)
+            health_note(health, STATUS_WARNING, "endpoint %s %s", name, state);
+    }
+    json_object_foreach(json_object_get(r, "maillog"), name, v) {
+        error = ctl_str(v, "error");
+        state = ctl_str(v, "state") ? ctl_str(v, "state") : "?";
+        if (error)
+            health_note(health, STATUS_CRITICAL, "maillog %s: %s", name, error);
+        else if (strcmp(state, "stopped") == 0)
+            health_note(health, STATUS_CRITICAL, "maillog %s stopped", name);
+    }
+}
+
+/* What needs attention in the answer (mailhookctl(1), EXIT STATUS), as
+ * {"status","code","reasons":[...]}. */
+static json_t *status_health(const json_t *r)
+{
+    const json_t *space = json_object_get(json_object_get(r, "store"), "space");
+    json_t *health = json_pack("{s:s,s:i,s:[]}", "status", "OK", "code", STATUS_OK, "reasons");
+    char shown[256];
+
+    if (json_is_true(json_object_get(space, "full")))
+        health_note(health, STATUS_CRITICAL, "store out of space: new events are refused");
+    else if (ctl_str(space, "since"))
+        health_note(health, STATUS_WARNING, "store short of space since %s",
+                    ctl_str(space, "since"));
+    if (ctl_int(json_object_get(r, "counters"), "quarantined") > 0)
+        health_note(health, STATUS_WARNING, "spool: %lld files quarantined",
+                    (long long)ctl_int(json_object_get(r, "counters"), "quarantined"));
+    health_parts(r, health);
+    /* the reasons quote names and errors from the daemon: printable */
+    for (size_t i = 0; i < json_array_size(json_object_get(health, "reasons")); i++) {
+        json_t *s = json_array_get(json_object_get(health, "reasons"), i);
+        printable(shown, sizeof(shown), json_string_value(s), json_string_length(s));
+        json_string_set(s, shown);
+    }
+    return health;
+}
+
+static void print_health(const json_t *health)
+{
+    const json_t *reasons = json_object_get(health, "reasons"), *v;
+    size_t i;
+
+    printf("health:    %s", ctl_str(health, "status"));
+    json_array_foreach(reasons, i, v)
+        printf("%s%s", i ? "; " : ": ", json_string_value(v));
+    putchar('\n');
+}
+
 int ctl_status(struct ctl *ctl, int argc, char **argv)
 {
-    json_t *r;
+    json_t *r, *health;
+    int rc;
 
-    if (argc != 1)
+    if (ctl_operands(argc, argv, STATUS_SYNOPSIS) != argc)
         ctl_usage(STATUS_SYNOPSIS);
+    ctl->fail_rc = STATUS_UNKNOWN; /* a health check: no answer is UNKNOWN */
     r = ctl_call(ctl, json_pack("{s:s}", "cmd", "status"));
-    if (ctl->json)
+    health = status_health(r);
+    rc = (int)ctl_int(health, "code");
+    if (ctl->json) {
+        json_object_set_new(r, "health", health);
         ctl_print_json(r);
-    else
+    } else {
         print_status(r);
+        print_health(health);
+        json_decref(health);
+    }
     json_decref(r);
-    return EX_OK;
+    return rc;
 }

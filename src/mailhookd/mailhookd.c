@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,17 +17,25 @@
 #include "conf.h"
 #include "daemon.h"
 
-static void usage(void)
+/* --help: the options on stdout, exit 0; a usage error: the first line on
+ * stderr, exit 64. */
+static void usage(FILE *out, int rc) MH_NORETURN;
+static void usage(FILE *out, int rc)
 {
-    fprintf(stderr, "usage: mailhookd [-f] [-c FILE] [-n] [-T] [-v] [-V]\n"
+    if (out == stderr) {
+        fprintf(stderr, "usage: mailhookd [-f] [-c FILE] [-n] [-T] [-v] [-V] [--help]\n");
+        exit(rc);
+    }
+    fprintf(out, "usage: mailhookd [-f] [-c FILE] [-n] [-T] [-v] [-V] [--help]\n"
                     "  -f       stay in the foreground (for systemd)\n"
                     "  -c FILE  configuration file (default %s)\n"
                     "  -n       check the configuration and exit\n"
                     "  -T       print the effective configuration and exit\n"
                     "  -v       more verbose logging (repeatable)\n"
-                    "  -V       print the version and exit\n",
+                    "  -V, --version  print the version and exit\n"
+                    "  -h, --help     print this help and exit\n",
             CONF_DEFAULT_PATH);
-    exit(EX_USAGE);
+    exit(rc);
 }
 
 int main(int argc, char **argv)
@@ -38,7 +47,12 @@ int main(int argc, char **argv)
     mh_err_t err;
 
     msg_open(argv[0], MSG_STDERR);
-    while ((ch = getopt(argc, argv, "fc:nTvV")) != -1) {
+    static const struct option opts[] = {
+        { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+
+    while ((ch = getopt_long(argc, argv, "fc:nTvVh", opts, NULL)) != -1) {
         switch (ch) {
         case 'f': foreground = true; break;
         case 'c': path = optarg; break;
@@ -46,11 +60,12 @@ int main(int argc, char **argv)
         case 'T': dump = true; break;
         case 'v': verbose++; break;
         case 'V': printf("mailhookd %s\n", PACKAGE_VERSION); return EX_OK;
-        default: usage();
+        case 'h': usage(stdout, EX_OK);
+        default: usage(stderr, EX_USAGE);
         }
     }
     if (optind != argc)
-        usage();
+        usage(stderr, EX_USAGE);
     if ((conf = conf_load(path, &err)) == NULL) {
         fprintf(stderr, "%s\n", err.text);
         return EX_CONFIG;

@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,16 +43,24 @@
  * MTA's milter_default_action = accept lets the message through. */
 #define MILTER_MAX_PACKET (2 * 1024 * 1024)
 
-static void usage(void)
+/* --help: the options on stdout, exit 0; a usage error: the first line on
+ * stderr, exit 64. */
+static void usage(FILE *out, int rc) MH_NORETURN;
+static void usage(FILE *out, int rc)
 {
-    fprintf(stderr, "usage: mailhook-milter [-f] [-c FILE] [-n] [-v] [-V]\n"
+    if (out == stderr) {
+        fprintf(stderr, "usage: mailhook-milter [-f] [-c FILE] [-n] [-v] [-V] [--help]\n");
+        exit(rc);
+    }
+    fprintf(out, "usage: mailhook-milter [-f] [-c FILE] [-n] [-v] [-V] [--help]\n"
                     "  -f       stay in the foreground (for systemd)\n"
                     "  -c FILE  configuration file (default %s)\n"
                     "  -n       check the configuration and exit\n"
                     "  -v       more verbose logging (repeatable)\n"
-                    "  -V       print the version and exit\n",
+                    "  -V, --version  print the version and exit\n"
+                    "  -h, --help     print this help and exit\n",
             CONF_DEFAULT_PATH);
-    exit(EX_USAGE);
+    exit(rc);
 }
 
 /* The path of a "unix:" or "local:" milter socket, else NULL. */
@@ -185,18 +194,24 @@ int main(int argc, char **argv)
     mh_err_t err;
 
     msg_open("mailhook-milter", MSG_STDERR);
-    while ((ch = getopt(argc, argv, "fc:nvV")) != -1) {
+    static const struct option opts[] = {
+        { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+
+    while ((ch = getopt_long(argc, argv, "fc:nvVh", opts, NULL)) != -1) {
         switch (ch) {
         case 'f': foreground = true; break;
         case 'c': path = optarg; break;
         case 'n': check = true; break;
         case 'v': verbose++; break;
         case 'V': printf("mailhook-milter %s\n", PACKAGE_VERSION); return EX_OK;
-        default: usage();
+        case 'h': usage(stdout, EX_OK);
+        default: usage(stderr, EX_USAGE);
         }
     }
     if (optind != argc)
-        usage();
+        usage(stderr, EX_USAGE);
     if ((conf = conf_load(path, &err)) == NULL) {
         fprintf(stderr, "%s\n", err.text);
         return EX_CONFIG;

@@ -67,13 +67,20 @@ CONF
     if [ $# -gt 1 ]; then printf '%s\n' "$2" >> "$1"; fi
 }
 
+# ctl_answers CONF: mailhookd answers mailhookctl status, whatever health it
+# reports (exit 0 OK, 1 WARNING, 2 CRITICAL; 3 is no answer).
+ctl_answers() {
+    "$MAILHOOKCTL" -c "$1" status > /dev/null 2>&1
+    [ $? -le 2 ]
+}
+
 # start_daemon CONF: mailhookd in the foreground, logging to $T_DIR/daemon.log;
 # waits until the admin socket answers. Sets DAEMON_PID.
 start_daemon() {
     "$MAILHOOKD" -f -c "$1" >> "$T_DIR/daemon.log" 2>&1 &
     DAEMON_PID=$!
     T_PIDS="$T_PIDS $DAEMON_PID"
-    wait_for 20 "$MAILHOOKCTL" -c "$1" status
+    wait_for 20 ctl_answers "$1"
 }
 
 # stop_daemon: SIGTERM, wait (bounded) for exit; returns its exit status.
@@ -125,7 +132,7 @@ start_daemon_shifted() {
         "$MAILHOOKD" -f -c "$2" >> "$T_DIR/daemon.log" 2>&1 &
     DAEMON_PID=$!
     T_PIDS="$T_PIDS $DAEMON_PID"
-    wait_for 20 "$MAILHOOKCTL" -c "$2" status
+    wait_for 20 ctl_answers "$2"
 }
 
 # status_field CONF KEY...: a member of mailhookctl's status (--json),
