@@ -4,4 +4,4 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
-fuzz_run event "event_from_json" "jansson libconfuse libcrypto" global/ util/
+fuzz_run event "event_from_json" "jansson libconfuse libcrypto libsystemd" global/ util/

@@ -5,5 +5,5 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
-fuzz_run milter_msg "milter_msg header parsing" "jansson libconfuse gmime-3.0 libcrypto" \
+fuzz_run milter_msg "milter_msg header parsing" "jansson libconfuse gmime-3.0 libcrypto libsystemd" \
     milter/milter_msg.c global/ util/
