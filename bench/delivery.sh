@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench/delivery.sh BUILDDIR - `make bench`, delivery part: webhooks from a
 # real mailhookd (durable commits, store_sync = true) to a local keep-alive
 # HTTP/1.1 receiver (tests/helpers/receiver.js --quiet-log, node, plain HTTP

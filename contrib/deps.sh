@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # contrib/deps.sh - install the Debian 12 packages mailhook needs to build,
 # test and demo, when they are missing. Needs root (or sudo) only when
 # something must be installed.

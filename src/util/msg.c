@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * msg.c - diagnostics: info/warn/fatal/panic to syslog (facility mail) or
  * stderr, warn-once, the mh_err_t error-return helpers and printable().
