@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_curl.c - libcurl alone, as a second reference for the delivery
  * bench (bench/delivery.sh): the requests mailhookd sends, with nothing

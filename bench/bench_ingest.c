@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_ingest.c - events/s committed through the ingest socket, and ack
  * latency, with P concurrent producers (one thread and one ingest handle

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_null_milter.c - the floor for bench/milter.sh: a libmilter milter
  * that asks the MTA for the same protocol steps, macros and no-reply steps

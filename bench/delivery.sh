@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench/delivery.sh BUILDDIR - `make bench`, delivery part: webhooks from a
 # real mailhookd (durable commits, store_sync = true) to a local keep-alive
 # HTTP/1.1 receiver (tests/helpers/receiver.js --quiet-log, node, plain HTTP
@@ -119,7 +120,7 @@ cat > "$D/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$BODY'
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["User-Agent"] = "mailhook/0.1.0"
+wrk.headers["User-Agent"] = "mailhook/0.2.0"
 wrk.headers["Accept"] = "*/*"
 wrk.headers["X-Mailhook-Event"] = "bench.u"
 wrk.headers["X-Mailhook-Delivery"] = "dlv_01M8176J0AFVYGQGJPKEPC9BVR"

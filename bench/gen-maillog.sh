@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench/gen-maillog.sh OUT.log [N] - a large, realistic Postfix maillog for
 # benchmarks, written by a REAL Postfix.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bench/lib.sh - what the benchmark scripts share (source it; needs B, the
 # build directory, and D, a scratch directory of the script's own).
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench/maillog.sh BUILDDIR - `make bench`, maillog part:
 #  1. parse throughput: `mailhookctl parse --json` vs pflogsumm (Debian
 #     package) on the same large real-Postfix log, in the same run: lines/s,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench/milter.sh BUILDDIR - `make bench`, milter part: what mailhook-milter
 # costs a real Postfix.
 #

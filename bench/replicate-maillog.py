@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """bench/replicate-maillog.py IN OUT N - grow a real Postfix maillog to N lines.
 
 Writes back-to-back copies of IN into OUT until OUT has exactly N lines (the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench/run.sh BUILDDIR - `make bench`: ingest throughput and ack latency.
 #
 # A real mailhookd with durable commits (store_sync = true: every

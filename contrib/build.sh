@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # contrib/build.sh - bootstrap, configure and build in place when needed
 # (used by the demo and the test runner; a plain ./configure && make works too).
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # contrib/demo.sh - mailhook in two minutes, on the embedded defaults, in a
 # temporary directory: build if needed, start mailhookd, subscribe a webhook
 # receiver on 127.0.0.1, send events in the way each producer will, and show

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # contrib/deps.sh - install the Debian 12 packages mailhook needs to build,
 # test and demo, when they are missing. Needs root (or sudo) only when
 # something must be installed.
@@ -15,11 +16,13 @@
 #                   tests/lib/sendmail.sh unpacks them for t0260
 set -eu
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libjansson-dev libconfuse-dev
-  libssl-dev libcurl4-openssl-dev libpcre2-dev libdb5.3-dev libmilter-dev check libsystemd-dev
+  libssl-dev libcurl4-openssl-dev libpcre2-dev libdb-dev libmilter-dev check libsystemd-dev
   libgmime-3.0-dev zlib1g-dev"
 TEST_PKGS="$BUILD_PKGS python3 nodejs npm curl openssl db5.3-util groff-base procps clang libclang-rt-14-dev
   valgrind util-linux postfix pflogsumm time wrk systemd-journal-remote miltertest logrotate
   faketime universal-ctags systemd"
+# t0500 builds, lints and installs the Debian packages (debian/).
+TEST_PKGS="$TEST_PKGS debhelper lintian"
 # The libraries Debian's sendmail-bin links (tests/lib/sendmail.sh runs it
 # from its unpacked .debs, see below) and m4 for its .cf files.
 TEST_PKGS="$TEST_PKGS m4 libnsl2 libldap-2.5-0 libsasl2-2"

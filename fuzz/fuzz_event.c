@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_event.c - libFuzzer entry point for the ingest line parser:
  * event_from_json() on arbitrary bytes must never crash, leak or accept

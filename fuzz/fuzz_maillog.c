@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_maillog.c - libFuzzer entry point for the maillog line parser:
  * maillog_parse() on arbitrary bytes, as one line and split at '\n', must

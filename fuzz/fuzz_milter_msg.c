@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_milter_msg.c - libFuzzer entry point for the milter's message model
  * (milter_msg.h): the header and control-header parsing (RFC 2047 decoding,

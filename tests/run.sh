@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/run.sh - the whole test suite. Installs what is missing, builds, and
 # runs three passes:
 #   1. make check: unit tests (Check) and scenario tests (TAP scripts);

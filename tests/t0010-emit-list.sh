@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0010: mailhookctl emit -> mailhookctl events list/show, status, type and
 # data validation, and the canonical-JSON promise (re-serializing a parsed
 # event with JSON.stringify / json.dumps gives back the same bytes).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0020: the daemon is down -> producers spool -> the daemon starts and the
 # events appear; a corrupted or foreign spool file is quarantined with a
 # warning and does not stop the others.

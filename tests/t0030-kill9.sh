@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0030: kill -9 of mailhookd while producers are submitting. Every event a
 # producer was told is committed or spooled is in the store after restart,
 # and none is there twice.

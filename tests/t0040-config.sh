@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0040: configuration errors are reported as FILE:LINE: problem, -n checks,
 # -T prints the effective configuration (itself a valid config).
 . "$(dirname "$0")/lib/tap.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0050: SIGHUP reloads (a broken file keeps the running config), SIGTERM
 # finishes and exits 0, removes its sockets and leaves no timer pending; root drops to the configured
 # user and the state directory is the daemon's alone.

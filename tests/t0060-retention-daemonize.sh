@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0060: retention expires events stored more than retention_days ago and
 # keeps the others, whatever time the events carry (an event received 40
 # days ago goes though it says "now"; one dated 40 days back, received now,

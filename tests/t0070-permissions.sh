@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0070: the permission model. mailhookd runs as one user; a producer in
 # submit_group (here: nobody, as the web-facing tracker would be) can submit
 # over the socket and, with the daemon down, through the spool, but cannot

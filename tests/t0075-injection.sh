@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0075: outside text never forges a line. Control characters (CR, LF, ESC,
 # C1 controls, U+2028) in everything mailhook quotes back: a producer's
 # event (type, id, timestamp, broken JSON; several pipelined on one

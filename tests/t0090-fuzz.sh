@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0090: the ingest line parser (event_from_json) and the canonical JSON
 # writer under libFuzzer (ASan + UBSan) for a bounded time.
 . "$(dirname "$0")/lib/tap.sh"

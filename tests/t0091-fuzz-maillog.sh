@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0091: the maillog line parser under libFuzzer (ASan + UBSan) for a
 # bounded time.
 . "$(dirname "$0")/lib/tap.sh"

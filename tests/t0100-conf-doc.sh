@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0100: every option of the cfg_opt_t tables in src/global/conf.c is
 # documented in man/mailhook.conf.5 and shown in etc/mailhook.conf, and
 # nothing else is; each once, in table order; the defaults the sample shows

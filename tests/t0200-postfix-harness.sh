@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0200: the Postfix harness itself (tests/lib/postfix.sh and
 # tests/helpers/smtp_sink.py). A private, real Postfix on 127.0.0.1 takes
 # mail for each kind of outcome and its maillog shows the raw lines the

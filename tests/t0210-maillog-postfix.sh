@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0210: a real Postfix on 127.0.0.1 delivers to a sink that answers 250,
 # 450 or 5xx per recipient, plus error:, discard: and a dead port; mailhookd
 # follows the maillog Postfix really writes. Every recipient gets exactly the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0220: the maillog is rotated by rename and by copytruncate while lines are
 # being written, and mailhookd is restarted (SIGTERM) and crashed (kill -9)
 # in the middle of the file. Every message's events arrive exactly once:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0230: two Postfix instances at once, the second with long queue ids
 # (enable_long_queue_ids) and its own syslog_name (postfix-out), each
 # followed as its own source by one mailhookd.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0240: garbage, binary, truncated and very long (> 64 KiB) lines in the
 # maillog are skipped and counted; they never stop the reader nor disturb
 # the events of the good lines around them. Other programs' lines (opendkim,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0250: a journald source. Real journal files (written by
 # systemd-journal-remote) hold Postfix, Sendmail and unrelated entries;
 # mailhookd follows the journal directory, correlates the mail entries into

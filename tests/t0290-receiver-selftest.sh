@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0290: the delivery tests' own tools, checked against independent ones:
 # tests/helpers/receiver.js (HTTPS with a private CA and curl --cacert, each
 # path behaviour, keep-alive, HTTP/2, /_stats, its bounded lifetime),

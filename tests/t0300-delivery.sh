@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0300: webhook delivery end to end, against real HTTPS receivers on
 # 127.0.0.1 with a private test CA: an endpoint declared in mailhook.conf
 # and endpoints added with mailhookctl, each signing scheme checked by an

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0310: what receivers do wrong, and what mailhookd does about it, with
 # real HTTPS receivers on 127.0.0.1 (retry schedules in milliseconds via
 # delivery_time_scale): 500s then success (same webhook-id on each retry),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0320: the SSRF guard. Without an allow-list, mailhookd refuses to
 # connect to loopback, private, link-local (the cloud metadata address),
 # IPv4-mapped IPv6, local-use NAT64 carrying 127.0.0.1 (RFC 8215) and a

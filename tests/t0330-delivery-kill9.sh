@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0330: at least once, across kill -9. Events are produced while two
 # endpoints (one fast, one slow and batched) are being delivered to; the
 # daemon is killed -9 twice mid-delivery and restarted. Afterwards every

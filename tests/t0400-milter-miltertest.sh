@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0400: mailhook-milter against miltertest(8) (Lua scripts in tests/milter/)
 # and a real mailhookd: macros present and absent, RFC 2047 subjects, many
 # recipients and messages, aborts, huge and malformed headers, control

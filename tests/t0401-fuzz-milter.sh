@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0401: the milter's header and control-header parsing (milter_msg.c,
 # GMime's RFC 2047 decoder behind it) under libFuzzer (ASan + UBSan) for a
 # bounded time.

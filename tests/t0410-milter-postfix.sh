@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0410: mailhook-milter in front of a real Postfix (smtpd_milters and
 # non_smtpd_milters, on a unix socket), mailhookd following the same
 # Postfix's maillog. Mail comes in over SMTP and through sendmail(1), with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0420: mailhook-milter's faults never hold up mail. A real Postfix with
 # the milter on an inet socket (milter_default_action = accept, milter
 # timeouts of 5 s), mailhookd following its maillog:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * admin_client.c - one request, one answer over the admin socket.
  */

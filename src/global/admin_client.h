@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * admin_client.h - mailhookctl's side of the admin socket (admin_proto.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * admin_proto.h - the admin socket protocol between mailhookctl and mailhookd.
  *

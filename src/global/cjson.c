@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cjson.c - canonical compact JSON on top of jansson (see cjson.h for why).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cjson.h - canonical compact JSON.
  *

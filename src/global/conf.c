@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf.c - mailhook.conf: the option tables, parsing, validation, snapshots.
  *

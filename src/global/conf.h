@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf.h - mailhook.conf: the one configuration file of every component.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf_dump.c - a snapshot of mailhook.conf printed back in config syntax,
  * and the list of option names. Part of conf.c (conf_int.h): both walk the

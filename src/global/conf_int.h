@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf_int.h - private to the parts of mailhook.conf handling (conf.h):
  * conf.c (top-level table, parse, validation, snapshots), conf_sections.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf_read.c - the text of mailhook.conf, ready for libconfuse: read
  * whole, bounded, checked to be text, comments blanked out. Part of conf.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf_sections.c - the tables of mailhook.conf's titled sections (conf.h,
  * conf_int.h): "maillog NAME { }" sources of the maillog reader and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * event.c - the event model: construction, validation, canonical
  * serialization (see event.h).

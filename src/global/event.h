@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * event.h - the event model: one C type for everything mailhook reports.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * evid.c - event ids: "evt_" + monotonic ULID (see evid.h).
  *

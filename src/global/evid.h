@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * evid.h - event identifiers: "evt_" followed by a 26-character ULID
  * (48-bit millisecond timestamp + 80 random bits, Crockford base32), so ids

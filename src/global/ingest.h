@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ingest.h - the producer library: how the milter, the tracker, the DSN
  * reader and mailhookctl hand events to mailhookd. Producers never open the

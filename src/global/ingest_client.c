@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ingest_client.c - the producer library (ingest.h): events to mailhookd
  * over its Unix socket (ingest_proto.h), pipelined, acknowledged after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ingest_proto.h - the wire protocol between producers and mailhookd.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spool.c - the fallback spool shared by producers and mailhookd, kept with
  * the Maildir discipline (see spool.h for the layout and the public calls).

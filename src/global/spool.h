@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spool.h - the fallback spool: where producers leave events when mailhookd
  * cannot take them, and where mailhookd picks them up (Maildir discipline).

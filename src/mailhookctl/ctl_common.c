@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_common.c - the helpers every mailhookctl command uses (see
  * ctl_common.h): the admin call and its exit codes, option values, output.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_common.h - what mailhookctl's command modules share: the run's
  * context, the admin call, option values, output helpers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_deliveries.c - `mailhookctl deliveries list|show|retry` (see
  * ctl_deliveries.h): the delivery log, as mailhookd's deliveries.* admin

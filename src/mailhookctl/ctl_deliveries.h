@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_deliveries.h - `mailhookctl deliveries ...`: read the delivery log
  * (one record per attempt to send to an endpoint) and send a delivery's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_endpoint.c - `mailhookctl endpoint ...` (see ctl_endpoint.h and
  * mailhookctl(1)): one request per command, built here, answered by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_endpoint.h - `mailhookctl endpoint ...`: manage the webhook
  * endpoints over the admin socket (admin_proto.h; the endpoint object is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_endpoint_opts.c - endpoint add/update options to endpoint keys (see
  * ctl_endpoint_opts.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_endpoint_opts.h - the options of `mailhookctl endpoint add` and
  * `update`, turned into the keys of an endpoint object (endpoint.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_endpoint_print.c - an endpoint object for people (see
  * ctl_endpoint_print.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_endpoint_print.h - the human view of an endpoint object (endpoint.h)
  * for mailhookctl: one "label: value" line per setting, in the order an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_events.c - `mailhookctl emit` and `events list|show` (see
  * ctl_events.h).

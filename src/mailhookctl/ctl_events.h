@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_events.h - `mailhookctl emit` and `mailhookctl events list|show`:
  * inject an event like any producer (ingest.h, spooling when mailhookd is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_parse.c - mailhookctl parse: maillog files to events, offline
  * (see ctl_parse.h).

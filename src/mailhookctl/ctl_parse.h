@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_parse.h - `mailhookctl parse [--include-bounces] [--no-sent] FILE...`:
  * run maillog files (plain or gzip, or "-" for standard input) through the

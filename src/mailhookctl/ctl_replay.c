@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_replay.c - `mailhookctl replay` (see ctl_replay.h): drive mailhookd's
  * chunked replay to the end, with progress on a terminal.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_replay.h - `mailhookctl replay --since TIME [--until TIME] [--type T]
  * [--endpoint E]`: queue stored events again for the endpoints they match

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_status.c - `mailhookctl status` (see ctl_status.h): one request,
  * the answer as JSON or as a few aligned lines, and its health as the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl_status.h - `mailhookctl status`: the daemon's figures, from the
  * admin "status" answer (admin_proto.h). Sections the answer lacks (an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mailhookctl.c - the administrator's command line (see mailhookctl(1)).
  *

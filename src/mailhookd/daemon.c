@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * daemon.c - mailhookd's life: prepare directories and sockets as root,
  * drop privileges, open (and recover) the store, serve ingest and admin

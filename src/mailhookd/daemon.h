@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * daemon.h - mailhookd's life (daemon.c): the one place that makes every
  * subsystem, hands each what it uses and calls them; no subsystem calls it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * delivery.c - the delivery engine's scheduling (see delivery.h): which
  * events of which endpoint go out next, what a finished request means for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * delivery.h - the delivery engine: queued events to subscriber URLs.
  *

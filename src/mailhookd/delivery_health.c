@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * delivery_health.c - an endpoint's health as the delivery engine keeps it
  * (delivery_int.h): failing after FAILING_AFTER consecutive failures (one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * delivery_http.c - the delivery engine's HTTP side (delivery.h): libcurl's
  * multi handle driven by the event loop, and one request per batch.

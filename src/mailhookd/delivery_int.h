@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * delivery_int.h - private to the delivery engine (delivery.h):
  * delivery.c (endpoints, queues, scheduling, store changes),

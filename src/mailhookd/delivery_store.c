@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * delivery_store.c - the delivery engine's store jobs (delivery.h): save
  * queue changes, log records and endpoint health (one transaction per loop

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * enrich.c - merge a message's stored metadata into its events, and keep
  * that metadata when the milter's email.sent is stored (see enrich.h for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * enrich.h - add what the store knows about a message to its events.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fanout.c - events to endpoint queues, committed items to the engine
  * (see fanout.h).

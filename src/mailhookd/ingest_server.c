@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ingest_server.c - producers' events in, acknowledgements out, after commit.
  *

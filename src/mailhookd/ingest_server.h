@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ingest_server.h - the daemon side of the ingest socket (ingest_proto.h).
  *

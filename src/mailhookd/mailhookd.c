@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mailhookd.c - the mailhook daemon: owns the store, takes events from
  * producers, and (in later subsystems) delivers them to subscribers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maillog_reader.c - follow a maillog, correlate, commit with the position
  * (see maillog_reader.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maillog_reader.h - the maillog reader inside mailhookd: one per configured
  * "maillog" source. It follows the log (maillog_source.h: a file or the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spool_drain.c - drain the producers' fallback spool into the store
  * (see spool_drain.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spool_drain.h - mailhookd's side of the spool: pick up the events that
  * producers left while the daemon was unreachable.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * storeq.c - the store thread and its job queue (see storeq.h).
  *

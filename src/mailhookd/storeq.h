@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * storeq.h - the store's own thread. Every access to the store runs there,
  * one job at a time in submission order; each job's completion runs back on

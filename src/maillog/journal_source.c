@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * journal_source.c - the mail programs' messages from the systemd journal,
  * as syslog-style lines for the maillog parser (the contract is in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * journal_source.h - read the mail programs' messages from the systemd
  * journal (libsystemd sd_journal) as syslog-style lines, so that the

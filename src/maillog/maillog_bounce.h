@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maillog_bounce.h - the correlator's name for the shared SMTP reply
  * classifier (bounce_class.h), kept so callers in the maillog reader need

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maillog_correlate.c - the rules that turn maillog records into
  * per-recipient events (see maillog_correlate.h): Postfix's records, the

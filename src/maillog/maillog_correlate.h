@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maillog_correlate.h - classified maillog records in, per-recipient
  * events out, correlated by queue id.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maillog_parse.c - classify one Postfix or Sendmail log line and slice out
  * its fields (see maillog_parse.h for the contract): the patterns, the

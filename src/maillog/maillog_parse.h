@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maillog_parse.h - one maillog line in, one classified record out.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tail_file.c - follow the mail log like `tail -F`, without losing or
  * repeating a line across rotation, truncation, disappearance and restarts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tail_file.h - follow a log file like `tail -F`, without losing or
  * repeating a line across rotation, truncation, disappearance and restarts.

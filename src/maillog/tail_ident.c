@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tail_ident.c - the identity of a followed file (tail_file.h, private
  * interface in tail_int.h): which file a source is, whether it is still

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tail_int.h - private to tail_file.c, tail_ident.c and tail_resume.c,
  * the three parts of the log follower (tail_file.h). Nothing else

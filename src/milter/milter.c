@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * milter.c - mailhook-milter: the MTA's milter that reports every accepted
  * message as email.sent events (one per recipient), with what only the

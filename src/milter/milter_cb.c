@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * milter_cb.c - the libmilter callbacks of mailhook-milter (milter_cb.h).
  * Milter protocol version 6 (Sendmail 8.14+, Postfix 2.6+).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * milter_cb.h - mailhook-milter's libmilter callbacks: thin dispatchers
  * that copy what the MTA says into the message model (milter_msg.h) and,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * milter_msg.c - the per-message model of mailhook-milter (milter_msg.h):
  * envelope, connection facts, bounded headers, control headers, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * milter_msg.h - what mailhook-milter learns about one message, and the
  * email.sent events it makes of it. Pure: no libmilter, no I/O, so the unit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * milter_submit.c - the submitter thread of mailhook-milter
  * (milter_submit.h): a bounded queue filled by the milter callbacks and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * milter_submit.h - hand mailhook-milter's events to mailhookd without ever
  * making the MTA wait for it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.h - the durable store of mailhook, owned by one process (mailhookd).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_bdb.c - the durable store of mailhook (store.h) on Berkeley DB 5.3:
  * the environment, transactions, keyed tables and statistics. The event

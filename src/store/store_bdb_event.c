@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_bdb_event.c - the event log of the Berkeley DB store (store.h):
  * event records, the id and time indexes, and expiry.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_bdb_int.h - private to store_bdb.c, store_bdb_event.c,
  * store_bdb_queue.c and store_bdb_space.c, the parts of the Berkeley DB

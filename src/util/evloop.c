@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * evloop.c - epoll event loop with timers and a prepare hook (see evloop.h).
  *

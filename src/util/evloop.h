@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * evloop.h - the daemon's event loop: epoll for descriptors, a small timer
  * list, and a "prepare" hook that runs after each round of callbacks, before

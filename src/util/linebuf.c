@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * linebuf.c - the bounded byte buffer (see linebuf.h).
  */

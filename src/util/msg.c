@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * msg.c - diagnostics: info/warn/fatal/panic to syslog (facility mail) or
  * stderr (each line led by its priority, "<4>", when stderr is systemd's

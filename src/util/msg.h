@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * msg.h - the one diagnostic vocabulary of mailhook.
  *

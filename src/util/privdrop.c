@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * privdrop.c - resolve the service user, prepare directories, drop root
  * and verify it cannot be regained (see privdrop.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * privdrop.h - least privilege for mailhookd.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * seqset.c - a set of sequence numbers (see seqset.h).
  */

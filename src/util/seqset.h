@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * seqset.h - a set of store sequence numbers (uint64_t, never 0): which
  * events of one endpoint the delivery engine holds in memory, so that an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timeutil.c - clocks and RFC 3339 timestamps (see timeutil.h).
  *

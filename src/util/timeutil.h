@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timeutil.h - wall-clock and monotonic time, RFC 3339 formatting/parsing.
  *

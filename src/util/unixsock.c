@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * unixsock.c - Unix-domain stream sockets (see unixsock.h).
  */

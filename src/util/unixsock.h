@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * unixsock.h - Unix-domain stream sockets for the ingest and admin channels.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xalloc.c - allocation wrappers that never return NULL (see xalloc.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * endpoint.c - subscriber endpoints: the endpoint JSON object parsed and
  * validated, written back (complete or masked) and changed (endpoint.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * endpoint.h - a subscriber endpoint: where matching events are delivered,
  * how requests are signed and shaped, and its health.

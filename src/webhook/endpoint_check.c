@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * endpoint_check.c - checks of an endpoint's single values (endpoint_int.h):
  * names, type patterns, header names and values, secrets, filters, and URLs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * endpoint_int.h - private to the endpoint module (endpoint.h):
  * endpoint.c (the key table: parse, emit, merge), endpoint_check.c (checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * endpoint_match.c - does an event go to an endpoint (endpoint.h): its type
  * against the endpoint's type patterns, its data against the filters (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sign.c - webhook request signatures and secrets (see sign.h).
  *

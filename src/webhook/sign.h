@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sign.h - request signatures and secrets for webhook deliveries.
  *

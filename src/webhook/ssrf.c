@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ssrf.c - the SSRF guard of webhook delivery (see ssrf.h).
  *

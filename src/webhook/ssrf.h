@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ssrf.h - the server-side request forgery guard of webhook delivery.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """maillog_writer.py LOG MESSAGES [--pace SECONDS]
 
 Append Postfix delivery lines for MESSAGES messages (one recipient each:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make_journal.py DIR [NAME] < ENTRIES
    make_journal.py --check
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """milter_client.py - the MTA side of the milter protocol (version 6), just
 enough to send what miltertest cannot: miltertest(8) smashes its stack on a
 header value over about 1 KB, so huge headers are sent from here.

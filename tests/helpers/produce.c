@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * produce.c - a test producer: submits COUNT events of TYPE through the
  * ingest library, one at a time, and prints "ID committed" or "ID spooled"

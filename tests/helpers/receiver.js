@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 /*
  * tests/helpers/receiver.js - a webhook receiver for the tests and benchmarks:
  * real HTTP/1.1 or HTTPS (HTTP/1.1 keep-alive, optionally HTTP/2) on the

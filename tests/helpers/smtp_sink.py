@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/helpers/smtp_sink.py - a minimal ESMTP server for the Postfix tests.
 
     smtp_sink.py PORT [--host 127.0.0.1] [--save DIR] [--lifetime SECS]

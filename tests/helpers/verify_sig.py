@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/helpers/verify_sig.py - check the non-Standard-Webhooks signatures
 of the requests a receiver logged (tests/helpers/receiver.js --log).
 

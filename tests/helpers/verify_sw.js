@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 /*
  * tests/helpers/verify_sw.js - check the Standard Webhooks signatures of the
  * requests a receiver logged (tests/helpers/receiver.js --log), with the

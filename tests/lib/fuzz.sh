@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/fuzz.sh - run a libFuzzer target for a bounded time, as one TAP
 # test point (source after tests/lib/tap.sh, which has planned 1 point).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/milter.sh - mailhook-milter in front of a private Postfix
 # (tests/lib/postfix.sh) for the scenario tests and the milter bench.
 #

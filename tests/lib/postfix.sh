@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/postfix.sh - private, real Postfix instances for the tests.
 #
 # Source it after tests/lib/tap.sh (or, outside TAP, after setting T_DIR to a

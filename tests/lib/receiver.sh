@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/receiver.sh - webhook receivers (tests/helpers/receiver.js) and a
 # private test CA for the delivery tests.
 #

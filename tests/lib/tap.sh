@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/tap.sh - shared helpers for the TAP scenario tests (git t/ style).
 #
 # Source it from a test, then: plan N; check "name" cmd...; done_testing.

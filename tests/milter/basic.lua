@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- tests/milter/basic.lua - macros present and absent, RFC 2047 subjects in
 -- several charsets, control headers removed (REMOVE=1) or kept (REMOVE=0).
 dofile(LIB)

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- tests/milter/inject.lua - control characters in the headers the milter
 -- reads and quotes in its log (t0075): CR, LF, ESC, C1 controls and the
 -- Unicode line separator in refused X-Mailhook-Metadata values, keys and

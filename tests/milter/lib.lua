@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- tests/milter/lib.lua - helpers for the mailhook-milter miltertest scripts
 -- (loaded with dofile(LIB); SOCKET is the milter's socket, given with -D).
 -- Every step checks the filter's answer: mailhook must always continue.

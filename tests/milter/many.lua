@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- tests/milter/many.lua - many messages on one connection, many recipients,
 -- an aborted message, too many and malformed headers.
 dofile(LIB)

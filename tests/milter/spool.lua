@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- tests/milter/spool.lua - one message while mailhookd is down.
 dofile(LIB)
 local conn = open_conn(true)

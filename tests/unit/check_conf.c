@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_conf.c - unit tests of conf.c (mailhook.conf): defaults, a full
  * file, every bound rejected with the right line, unknown options, wrong

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_endpoint.c - unit tests of endpoints (endpoint.h): defaults, every
  * class of validation error, the JSON round trip, masking and redaction,

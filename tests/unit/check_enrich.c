@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_enrich.c - events take subject, tags, metadata, tenant and
  * message_id from the message record of their queue id, in a real store.

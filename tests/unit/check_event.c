@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_event.c - unit tests of the event model (event.h): types, the
  * canonical round trip, refused events, the producers' JSON parse.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_evloop.c - unit tests of the event loop (evloop.h) on real pipes:
  * a watched descriptor's callback runs, a parked one's does not, a parked

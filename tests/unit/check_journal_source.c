@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_journal_source.c - unit tests (Check) for the journal reader
  * (journal_source.h), on real journal files, no mocks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_maillog_correlate.c - what the correlator's API promises beyond
  * its rules (persistence and restore, bounds), fed with records built by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_maillog_parse.c - the maillog line parser against the cases in
  * tests/data/maillog/ *.case files (jq.test style: tests as data), plus a few

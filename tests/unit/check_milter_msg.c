@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_milter_msg.c - the milter's message model (milter_msg.h) without
  * libmilter: RFC 2047 decoding, control headers (tags, metadata), header

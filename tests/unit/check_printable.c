@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_printable.c - unit tests of printable() (msg.h) and of the error
  * paths that quote outside text: whatever control characters a producer's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_sign.c - unit tests of webhook signatures and secrets (sign.h).
  * Table-driven: one row per case.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_spool.c - unit tests (Check) for the producer side: the spool
  * (spool.h) and the ingest protocol client (ingest.h).

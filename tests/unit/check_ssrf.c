@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_ssrf.c - unit tests of the SSRF guard (ssrf.h): every row of the
  * IANA special-purpose registries at both ends and just outside, public

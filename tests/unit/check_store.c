@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_store.c - unit tests of the Berkeley DB store (store.h, store_bdb.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_tail_file.c - unit tests (Check) for the log follower (tail_file.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * testdir.c - scratch directories for the unit tests (see testdir.h).
  */

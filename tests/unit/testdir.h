@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * testdir.h - scratch directories for the unit tests.
  *
