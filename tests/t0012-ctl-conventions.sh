@@ -8,7 +8,7 @@
 # --json after the command, errors as JSON.
 # shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
-plan 28
+plan 29
 MAILHOOK_MILTER=$top_builddir/src/milter/mailhook-milter
 CONF=$T_DIR/mailhook.conf
 SOCK=$T_DIR/run/admin.sock
@@ -127,6 +127,11 @@ check "an error under --json is a JSON object on stderr" bash -c "[ $rc -eq 1 ] 
 ctl --json events list --limit 0 > "$T_DIR/u.out" 2> "$T_DIR/u.err"; rc=$?
 check "... a usage error too (code usage, exit 64)" bash -c "[ $rc -eq 64 ] && [ ! -s '$T_DIR/u.out' ] &&
     python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(not (e[\"ok\"] is False and e[\"code\"]==\"usage\" and \"--limit\" in e[\"error\"]))' '$T_DIR/u.err'"
+
+printf 'bogus_option = 1\n' > "$T_DIR/bad.conf"
+"$MAILHOOKCTL" -c "$T_DIR/bad.conf" --json emit t.x '{}' > "$T_DIR/c.out" 2> "$T_DIR/c.err"; rc=$?
+check "... and emit's config error too (code config, exit 78)" bash -c "[ $rc -eq 78 ] && [ ! -s '$T_DIR/c.out' ] &&
+    python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(not (e[\"ok\"] is False and e[\"code\"]==\"config\" and \"bogus_option\" in e[\"error\"]))' '$T_DIR/c.err'"
 
 # --- 4 again: CRITICAL (a reader in error) and UNKNOWN (no daemon)
 stop_daemon

@@ -17,16 +17,11 @@
 #include "msg.h"
 #include "xalloc.h"
 
-mh_conf_t *ctl_conf_load(const char *path, bool explicit)
+mh_conf_t *ctl_conf_load(const char *path, bool explicit, mh_err_t *err)
 {
-    mh_conf_t *c;
-    mh_err_t err;
-
     if (!explicit && access(path, F_OK) < 0)
         return conf_defaults(); /* no config installed: the defaults */
-    if ((c = conf_load(path, &err)) == NULL)
-        msg_fatal(EX_CONFIG, "%s", err.text);
-    return c;
+    return conf_load(path, err);
 }
 
 /* Past a comment or a string starting at p (else p itself). */

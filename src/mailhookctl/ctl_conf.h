@@ -12,10 +12,11 @@
  * (emit: the ingest socket and the spool; backfill: the maillog sections
  * and retention) read the whole file, and an error in it is fatal.
  *
- *   ctl_conf_load(path, explicit)
+ *   ctl_conf_load(path, explicit, err)
  *       the whole configuration; a missing file that was not named with -c
- *       gives the defaults; any error exits 78 (EX_CONFIG) with
- *       "FILE:LINE: problem". Caller conf_unref()s.
+ *       gives the defaults; NULL + err ("FILE:LINE: problem") on any error,
+ *       which the caller reports (exit 78, EX_CONFIG; as JSON under
+ *       --json). Caller conf_unref()s.
  *   ctl_conf_admin_socket(path, explicit)
  *       the admin socket's path (caller frees): the configuration's when it
  *       loads; when it does not, "mailhookctl: warning: PROBLEM" on stderr
@@ -38,7 +39,7 @@
 
 #define CTL_CONF_SCAN_MAX (1024 * 1024)
 
-mh_conf_t *ctl_conf_load(const char *path, bool explicit);
+mh_conf_t *ctl_conf_load(const char *path, bool explicit, mh_err_t *err);
 char *ctl_conf_admin_socket(const char *path, bool explicit);
 char *ctl_conf_scan(const char *text, size_t len, const char *key);
 

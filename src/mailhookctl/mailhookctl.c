@@ -134,13 +134,14 @@ static int run(const struct ctl_command *c, struct ctl *ctl, const char *path, b
                const char *sock, int argc, char **argv)
 {
     char *found = NULL;
+    mh_err_t err;
     int rc;
 
     ctl_global_flags(ctl, &argc, argv);
     if (!(c->flags & CTL_GROUP))
         ctl_help_scan(argc, argv, c->synopsis);
-    if (c->flags & CTL_NEEDS_CONF)
-        ctl->conf = ctl_conf_load(path, explicit);
+    if ((c->flags & CTL_NEEDS_CONF) && (ctl->conf = ctl_conf_load(path, explicit, &err)) == NULL)
+        ctl_fail(ctl, EX_CONFIG, "config", "%s", err.text);
     if (sock)
         ctl->admin_socket = sock;
     else if (ctl->conf)
