@@ -5,7 +5,8 @@
  * delivery_health.c (failing, disabled, the admin's mail),
  * delivery_drops.c (the warning about dropped events, one per interval),
  * delivery_http.c (libcurl: the multi handle on the loop, building and
- * finishing requests) and delivery_store.c (store jobs: load, scan, save).
+ * finishing requests), delivery_store.c (store jobs: load, scan, save) and
+ * delivery_test.c (test sends).
  * Nothing else includes it. What each part offers the others is declared
  * below under its file's name; first the shared settings of an endpoint's
  * requests (delivery.c):
@@ -205,6 +206,9 @@ void dl_health_failure(struct dl_ep *dep, const struct dl_outcome *o);
  * said now (the endpoint goes away). */
 void dl_drops_note(struct dl_ep *dep, const char *id, int attempts, const char *error);
 void dl_drops_flush(struct dl_ep *dep);
+
+/* delivery_test.c */
+void dl_test_done(struct dl_req *req, const struct dl_outcome *o);
 
 /* delivery_http.c */
 int dl_http_init(delivery_t *dl);

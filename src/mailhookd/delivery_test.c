@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * delivery_test.c - test sends (endpoint.test, see delivery.h): a sample
+ * event sent once to an endpoint's current settings, outside its queue,
+ * its outcome answered to the caller instead of being retried or logged
+ * against the queue.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "delivery_int.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, delivery_test_cb cb,
+                   void *ctx)
+{
+    struct dl_outcome o = { .retry_after_s = -1 };
+    struct dl_req *req;
+    struct fanout_blob *blob;
+    event_t *ev;
+    mh_err_t err;
+    size_t len;
+    char *json;
+
+    if ((ev = delivery_sample_event(type, &err)) == NULL) {
+        cb(ctx, json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "bad_request", "error", err.text));
+        return;
+    }
+    json = event_to_json(ev, &len);
+    blob = fanout_blob_new(ev->id, ev->type, ev->ts_ms, json, len);
+    free(json);
+    event_free(ev);
+    req = dl_req_new(dl, NULL, dl_epref_new(endpoint_dup(ep)), NULL, 0, blob);
+    req->test_cb = cb;
+    req->test_ctx = ctx;
+    dl->tests = xreallocarray(dl->tests, dl->ntests + 1, sizeof(*dl->tests));
+    dl->tests[dl->ntests++] = req;
+    if (dl_req_start(req, &err) < 0) {
+        snprintf(o.error, sizeof(o.error), "%s", err.text);
+        dl_req_done(req, &o);
+    }
+}
+
+event_t *delivery_sample_event(const char *type, mh_err_t *err)
+{
+    json_t *data;
+
+    if (event_type_check(type, err) < 0)
+        return NULL;
+    data = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:s,s:[s],s:{s:s}}", "test", 1, "queue_id",
+                     "4TEST0000001", "message_id", "<test@mailhook.invalid>", "from",
+                     "sender@example.com", "recipient", "recipient@example.net", "subject",
+                     "mailhook test event", "tenant", "example.com", "tags", "test", "metadata",
+                     "source", "mailhookctl endpoint test");
+    return event_new(type, time_now_ms(), data, err);
+}
+
+/* A test send's request finished (dl_req_done): its answer to the caller. */
+void dl_test_done(struct dl_req *req, const struct dl_outcome *o)
+{
+    delivery_t *dl = req->dl;
+    json_t *ev = json_loadb(req->test_blob->json, req->test_blob->len, 0, NULL);
+    json_t *res = json_pack("{s:b,s:b,s:i,s:I,s:s?,s:s%,s:o*}", "ok", 1, "delivered", o->ok,
+                            "status", (int)o->status, "duration_ms", (json_int_t)o->duration_ms,
+                            "error", o->ok ? NULL : o->error, "response",
+                            req->resp ? req->resp : "", req->resp_len, "event", ev);
+
+    for (size_t i = 0; i < dl->ntests; i++)
+        if (dl->tests[i] == req)
+            dl->tests[i] = dl->tests[--dl->ntests];
+    if (res == NULL) /* the response was not valid UTF-8 */
+        res = json_pack("{s:b,s:b,s:i,s:I,s:s?,s:s}", "ok", 1, "delivered", o->ok, "status",
+                        (int)o->status, "duration_ms", (json_int_t)o->duration_ms, "error",
+                        o->ok ? NULL : o->error, "response", "(not UTF-8)");
+    req->test_cb(req->test_ctx, res);
+}
