@@ -17,7 +17,7 @@
 set -eu
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libjansson-dev libconfuse-dev
   libssl-dev libcurl4-openssl-dev libpcre2-dev libdb-dev libmilter-dev check libsystemd-dev
-  libgmime-3.0-dev zlib1g-dev"
+  libgmime-3.0-dev zlib1g-dev libjq-dev"
 TEST_PKGS="$BUILD_PKGS python3 nodejs npm curl openssl db5.3-util groff-base procps clang libclang-rt-14-dev
   valgrind util-linux postfix pflogsumm time wrk systemd-journal-remote miltertest logrotate
   faketime universal-ctags systemd"

@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+# listmonk.jq - placeholder: the listmonk payload format (to be written).
+.

@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+# paubox.jq - placeholder: the paubox payload format (to be written).
+.

@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+# penguinmails.jq - placeholder: the penguinmails payload format (to be written).
+.

@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+# postmark.jq - placeholder: the postmark payload format (to be written).
+.
