@@ -41,7 +41,7 @@ spdx_kind() {
     *.js) echo js; return ;;
     *.lua) echo lua; return ;;
     man/*.[1-8]) echo roff; return ;;
-    *.sh | *.py | *.am | *.ac | *.m4 | *.in | *.supp | *.conf | *.sysusers | *.tmpfiles | *.bash | *.bash-completion | \
+    *.sh | *.py | *.jq | *.am | *.ac | *.m4 | *.in | *.supp | *.conf | *.sysusers | *.tmpfiles | *.bash | *.bash-completion | \
         .gitignore | .clang-format | .editorconfig | debian/control | debian/*lintian-overrides | \
         debian/*.postinst | debian/*.postrm | debian/*.preinst | debian/*.prerm | debian/rules | \
         debian/*.service | debian/*.tmpfiles | debian/*.sysusers | debian/*.maintscript | debian/gbp.conf)
