@@ -94,6 +94,8 @@ struct ep_header {
 typedef struct endpoint {
     char *name;
     char *url;
+    enum ep_format format;
+    char *transform, *where; /* jq programs; "" = none */
     char **types; /* ntypes strings */
     size_t ntypes;
     struct ep_filter *filters;
@@ -104,14 +106,20 @@ typedef struct endpoint {
     char *secret;
     char *old_secret;          /* NULL when no rotation is in progress */
     int64_t old_secret_until;  /* ms */
+    char *basic_auth;          /* "user:password", NULL when none */
     struct ep_header *headers;
     size_t nheaders;
+    char *user_agent;          /* "" = mailhook/VERSION */
     char *event_header, *delivery_header; /* "" = not sent */
+    enum ep_idform delivery_id;
     int batch_max, batch_wait_ms;
     int timeout_ms, connect_timeout_ms;
     int retry[EP_RETRY_MAX]; /* seconds */
     size_t nretry;
     int concurrency;
+    int failing_after;          /* consecutive failures: failing */
+    int disable_after_failures; /* -1: the global endpoint_disable_failures */
+    int disable_after;          /* hours; -1: the global endpoint_disable_after */
     bool enabled, allow_http, from_config;
     int64_t created, updated;
     /* health */

@@ -273,3 +273,45 @@ bool sign_equal(const void *a, size_t alen, const void *b, size_t blen)
         return false;
     return CRYPTO_memcmp(a, b, alen) == 0;
 }
+
+/* TEMPORARY (lead): replaced by the esp-sign branch at merge. */
+#include <openssl/x509.h>
+int sign_ec_key_new(char **out, mh_err_t *err)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    PKCS8_PRIV_KEY_INFO *p8;
+    unsigned char *der = NULL;
+    int len;
+
+    if (k == NULL || (p8 = EVP_PKEY2PKCS8(k)) == NULL)
+        return sign_ossl_err(err, "EC key");
+    len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
+    *out = xmalloc((size_t)len * 2 + 4);
+    EVP_EncodeBlock((unsigned char *)*out, der, len);
+    OPENSSL_free(der);
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    EVP_PKEY_free(k);
+    return 0;
+}
+
+int sign_ec_public_key(const char *key, char **out, mh_err_t *err)
+{
+    unsigned char der[512], *pub = NULL;
+    const unsigned char *p = der;
+    int n = EVP_DecodeBlock(der, (const unsigned char *)key, (int)strlen(key)), len;
+    EVP_PKEY *k;
+
+    if (n <= 0)
+        return mh_err_set(err, "not a base64 PKCS#8 P-256 private key");
+    while (n > 0 && key[strlen(key) - 1] == '=' && 0)
+        n--;
+    k = d2i_AutoPrivateKey(NULL, &p, n);
+    if (k == NULL)
+        return mh_err_set(err, "not a base64 PKCS#8 P-256 private key");
+    len = i2d_PUBKEY(k, &pub);
+    *out = xmalloc((size_t)len * 2 + 4);
+    EVP_EncodeBlock((unsigned char *)*out, pub, len);
+    OPENSSL_free(pub);
+    EVP_PKEY_free(k);
+    return 0;
+}

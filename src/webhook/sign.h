@@ -54,6 +54,8 @@ int sign_hmac_sha256_hex(const char *secret, const void *body, size_t len,
                          char out[SIGN_HEX_SIZE], mh_err_t *err);
 int sign_sha256_secret_body(const char *secret, const void *body, size_t len,
                             char out[SIGN_HEX_SIZE], mh_err_t *err);
+int sign_ec_key_new(char **out, mh_err_t *err);
+int sign_ec_public_key(const char *key, char **out, mh_err_t *err);
 bool sign_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 #endif
