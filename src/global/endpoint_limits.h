@@ -17,7 +17,8 @@
 
 #define EP_NAME_MAX 64            /* bytes of a name */
 #define EP_SECRET_MIN 8           /* bytes of a secret, at least */
-#define EP_SECRET_MAX 256         /* a secret's buffer: at most 255 bytes and the NUL (a base64 P-256 key: 184) */
+#define EP_SECRET_MAX 256         /* a secret's buffer: at most 255 bytes and the NUL;
+                                     a base64 PKCS#8 P-256 key (sign.h) has 184 */
 #define EP_RETRY_MAX 32           /* retry delays */
 #define EP_BATCH_MAX 10000        /* events per request */
 #define EP_URL_MAX 2048           /* bytes of a URL */

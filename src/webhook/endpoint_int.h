@@ -14,7 +14,8 @@
  *   endpoint_header_value_check(name, v, err)
  *                                      a string of 1..EP_HEADER_VALUE_MAX
  *                                      bytes, no control character but TAB
- *   endpoint_secret_check(s, err)      8..127 printable ASCII, not masked
+ *   endpoint_secret_check(s, err)      EP_SECRET_MIN..EP_SECRET_MAX - 1 printable
+ *                                      ASCII, not masked
  *   endpoint_filter_parse(text, f, err)  "KEY=VALUE" into f (f owns copies)
  *   endpoint_url_check(url, allow_http, err)  what libcurl's parser says
  *   endpoint_credential_headers        headers whose values are masked

@@ -223,7 +223,7 @@ static const struct {
     { "{" BASE ",'headers':{'Authorization':'***'}}", "endpoint crm: headers: Authorization: ",
       "masked" },
     /* secrets */
-    { "{" BASE ",'secret':'short'}", "endpoint crm: secret: must be 8 to 127 characters", "" },
+    { "{" BASE ",'secret':'short'}", "endpoint crm: secret: must be 8 to 255 characters", "" },
     { "{" BASE ",'secret':5}", "endpoint crm: secret: must be a string", "" },
     { "{" BASE ",'scheme':'hmac-sha256-hex','secret':'has space in it'}",
       "endpoint crm: secret: must be printable ASCII without spaces", "" },
@@ -234,7 +234,7 @@ static const struct {
     { "{" BASE ",'secret':'whsec_...abcd'}", "endpoint crm: secret: is masked", "" },
     { "{" BASE ",'secret':'not-base64!'}", "endpoint crm: secret: for the standard scheme: ",
       "base64" },
-    { "{" BASE ",'old_secret':'short'}", "endpoint crm: old_secret: must be 8 to 127", "" },
+    { "{" BASE ",'old_secret':'short'}", "endpoint crm: old_secret: must be 8 to 255", "" },
     { "{" BASE ",'old_secret':'whsec_...wxyz'}", "endpoint crm: old_secret: is masked", "" },
     { "{" BASE ",'old_secret':'not-base64!'}", "endpoint crm: old_secret: for the standard scheme: ", "" },
     { "{" BASE ",'old_secret_until':-1}", "endpoint crm: old_secret_until: must be", "" },
@@ -346,14 +346,14 @@ START_TEST(test_good)
 }
 END_TEST
 
-/* Secrets of 8 and 127 characters are accepted, 7 and 128 are not. */
+/* Secrets of 8 and 255 characters are accepted, 7 and 256 are not. */
 START_TEST(test_secret_length)
 {
     static const struct {
         size_t len;
         bool ok;
-    } rows[] = { { 7, false }, { 8, true }, { 127, true }, { 128, false } };
-    char secret[200], text[400];
+    } rows[] = { { 7, false }, { 8, true }, { 255, true }, { 256, false } };
+    char secret[300], text[600];
     endpoint_t *ep;
     mh_err_t err;
 
@@ -368,7 +368,7 @@ START_TEST(test_secret_length)
         if (ep)
             ck_assert_str_eq(ep->secret, secret);
         else
-            ck_assert_str_eq(err.text, "endpoint crm: secret: must be 8 to 127 characters");
+            ck_assert_str_eq(err.text, "endpoint crm: secret: must be 8 to 255 characters");
         endpoint_free(ep);
     }
 }
