@@ -165,13 +165,8 @@ char *cjson_dump_jansson(const json_t *v, size_t *len)
 
 /* ---- the direct writer */
 
-/* Past CJSON_TEXT_MAX the text is abandoned: later puts may land or not,
- * cbuf_finish throws the buffer away. */
-static void cbuf_put(struct cjson_buf *b, const char *s, size_t n)
-{
-    if (linebuf_append(&b->lb, s, n) < 0)
-        b->toobig = true;
-}
+/* Past CJSON_TEXT_MAX the text is abandoned: later puts (cjson_put_raw)
+ * may land or not, cbuf_finish throws the buffer away. */
 
 /* The text (the caller's), or NULL with *len 0 when it grew too big. */
 static char *cbuf_finish(struct cjson_buf *b, size_t *len)
@@ -199,7 +194,7 @@ static void put_string(struct cjson_buf *b, const char *s, size_t n)
 
     if (linebuf_reserve(&b->lb, n + 2) < 0) /* most strings need no escape */
         b->toobig = true;
-    cbuf_put(b, "\"", 1);
+    cjson_put_raw(b, "\"", 1);
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
@@ -207,7 +202,7 @@ static void put_string(struct cjson_buf *b, const char *s, size_t n)
 
         if (!needs_escape[c])
             continue;
-        cbuf_put(b, s + run, i - run);
+        cjson_put_raw(b, s + run, i - run);
         switch (c) {
         case '"': esc = "\\\""; break;
         case '\\': esc = "\\\\"; break;
@@ -218,16 +213,21 @@ static void put_string(struct cjson_buf *b, const char *s, size_t n)
         case '\t': esc = "\\t"; break;
         }
         if (esc) {
-            cbuf_put(b, esc, 2);
+            cjson_put_raw(b, esc, 2);
         } else {
             memcpy(u, "\\u00", 4);
             hex_encode(u + 4, &c, 1);
-            cbuf_put(b, u, 6);
+            cjson_put_raw(b, u, 6);
         }
         run = i + 1;
     }
-    cbuf_put(b, s + run, n - run);
-    cbuf_put(b, "\"", 1);
+    cjson_put_raw(b, s + run, n - run);
+    cjson_put_raw(b, "\"", 1);
+}
+
+void cjson_put_str(struct cjson_buf *b, const char *s, size_t n)
+{
+    put_string(b, s, n);
 }
 
 static void put_integer(struct cjson_buf *b, json_int_t v)
@@ -240,7 +240,23 @@ static void put_integer(struct cjson_buf *b, json_int_t v)
     while ((u /= 10) != 0);
     if (v < 0)
         *--p = '-';
-    cbuf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+    cjson_put_raw(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+int cjson_put_number(struct cjson_buf *b, double x)
+{
+    char num[40];
+    int n;
+
+    if (!isfinite(x))
+        return -1;
+    if (x == floor(x) && fabs(x) <= (double)CJSON_MAX_SAFE_INT) {
+        put_integer(b, (json_int_t)x);
+        return 0;
+    }
+    n = snprintf(num, sizeof(num), "%.*g", real_digits(x), x);
+    cjson_put_raw(b, num, (size_t)n);
+    return 0;
 }
 
 static void put_value(struct cjson_buf *b, const json_t *v, int digits)
@@ -253,25 +269,25 @@ static void put_value(struct cjson_buf *b, const json_t *v, int digits)
 
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-        cbuf_put(b, "{", 1);
+        cjson_put_raw(b, "{", 1);
         i = 0;
         json_object_foreach((json_t *)v, key, child) {
             if (i++)
-                cbuf_put(b, ",", 1);
+                cjson_put_raw(b, ",", 1);
             put_string(b, key, strlen(key));
-            cbuf_put(b, ":", 1);
+            cjson_put_raw(b, ":", 1);
             put_value(b, child, digits);
         }
-        cbuf_put(b, "}", 1);
+        cjson_put_raw(b, "}", 1);
         break;
     case JSON_ARRAY:
-        cbuf_put(b, "[", 1);
+        cjson_put_raw(b, "[", 1);
         json_array_foreach(v, i, child) {
             if (i)
-                cbuf_put(b, ",", 1);
+                cjson_put_raw(b, ",", 1);
             put_value(b, child, digits);
         }
-        cbuf_put(b, "]", 1);
+        cjson_put_raw(b, "]", 1);
         break;
     case JSON_STRING:
         put_string(b, json_string_value(v), json_string_length(v));
@@ -283,11 +299,11 @@ static void put_value(struct cjson_buf *b, const json_t *v, int digits)
         /* Normalized: non-integral, >= 1e-4, <= 15 digits: %g never uses an
          * exponent here, and prints the shortest form (see cjson_dump_jansson). */
         n = snprintf(num, sizeof(num), "%.*g", digits, json_real_value(v));
-        cbuf_put(b, num, (size_t)n);
+        cjson_put_raw(b, num, (size_t)n);
         break;
-    case JSON_TRUE: cbuf_put(b, "true", 4); break;
-    case JSON_FALSE: cbuf_put(b, "false", 5); break;
-    case JSON_NULL: cbuf_put(b, "null", 4); break;
+    case JSON_TRUE: cjson_put_raw(b, "true", 4); break;
+    case JSON_FALSE: cjson_put_raw(b, "false", 5); break;
+    case JSON_NULL: cjson_put_raw(b, "null", 4); break;
     }
 }
 
@@ -312,14 +328,14 @@ static void cjw_sep(cjson_writer_t *w)
         return;
     }
     if (w->more[w->depth])
-        cbuf_put(&w->b, ",", 1);
+        cjson_put_raw(&w->b, ",", 1);
     w->more[w->depth] = true;
 }
 
 void cjw_open(cjson_writer_t *w, char bracket)
 {
     cjw_sep(w);
-    cbuf_put(&w->b, &bracket, 1);
+    cjson_put_raw(&w->b, &bracket, 1);
     if (w->depth + 1 >= CJSON_MAX_DEPTH)
         msg_fatal(EX_SOFTWARE, "cjw_open: nested deeper than %d", CJSON_MAX_DEPTH);
     w->more[++w->depth] = false;
@@ -327,7 +343,7 @@ void cjw_open(cjson_writer_t *w, char bracket)
 
 void cjw_close(cjson_writer_t *w, char bracket)
 {
-    cbuf_put(&w->b, &bracket, 1);
+    cjson_put_raw(&w->b, &bracket, 1);
     w->depth--;
 }
 
@@ -335,7 +351,7 @@ void cjw_key(cjson_writer_t *w, const char *key)
 {
     cjw_sep(w);
     put_string(&w->b, key, strlen(key));
-    cbuf_put(&w->b, ":", 1);
+    cjson_put_raw(&w->b, ":", 1);
     w->after_key = true;
 }
 
@@ -349,7 +365,7 @@ void cjw_str(cjson_writer_t *w, const char *s)
 {
     if (s == NULL) {
         cjw_sep(w);
-        cbuf_put(&w->b, "null", 4);
+        cjson_put_raw(&w->b, "null", 4);
     } else {
         cjw_strn(w, s, strlen(s));
     }
@@ -364,7 +380,7 @@ void cjw_int(cjson_writer_t *w, long long v)
 void cjw_bool(cjson_writer_t *w, bool v)
 {
     cjw_sep(w);
-    cbuf_put(&w->b, v ? "true" : "false", v ? 4 : 5);
+    cjson_put_raw(&w->b, v ? "true" : "false", v ? 4 : 5);
 }
 
 char *cjw_finish(cjson_writer_t *w, size_t *len)

@@ -31,6 +31,11 @@
  *   cjw_str(w, s), cjw_strn(w, s, n), cjw_int(w, v), cjw_bool(w, v),
  *   cjw_finish(w, &len)      the record writer (below): the same text as
  *                            cjson_dump, without building a jansson tree
+ *   cjson_put_raw(b, s, n), cjson_put_str(b, s, n), cjson_put_number(b, x)
+ *                            the canonical spellings into a cjson_buf, for a
+ *                            writer of another tree (transform.c walks jq's
+ *                            values): bytes as they are, a string, a number
+ *                            (-1 for a NaN or an infinity, nothing written)
  *
  * Why two: json_dumps costs ~27k instructions for a 400-byte event (generic
  * flags, a callback per fragment, snprintf for every number), which made it
@@ -83,6 +88,23 @@ typedef struct {
     bool after_key;
     bool more[CJSON_MAX_DEPTH]; /* per open container: a value was written */
 } cjson_writer_t;
+
+/*
+ * The pieces, for a writer that walks a tree of another library. A number
+ * is spelled as cjson_dump spells the same value: integral and within
+ * +-(2^53-1) as an integer (-0 is 0), else a real in its shortest
+ * round-trip form (%g with the fewest digits that give x back). Outside
+ * what cjson_normalize accepts (more than 15 digits, beyond 2^53, below
+ * 1e-4) that spelling is %g's ("1e+300", "1e-05"), which JavaScript and
+ * Python do not all reproduce: such a number has no canonical text.
+ */
+static inline void cjson_put_raw(struct cjson_buf *b, const char *s, size_t n)
+{
+    if (linebuf_append(&b->lb, s, n) < 0)
+        b->toobig = true;
+}
+void cjson_put_str(struct cjson_buf *b, const char *s, size_t n);
+int cjson_put_number(struct cjson_buf *b, double x);
 
 #define CJSON_WRITER_INIT { { LINEBUF_INIT(CJSON_TEXT_MAX), false }, 0, false, { false } }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check_cjson.c - unit tests of canonical JSON (cjson.h): cjson_normalize,
- * cjson_dump against its jansson reference, and the record writer.
+ * cjson_dump against its jansson reference, the record writer, and the
+ * pieces (cjson_put_number, cjson_put_str) against cjson_dump.
  * Table-driven: one row per case.
  */
 #include "config.h"
@@ -138,6 +139,81 @@ START_TEST(test_cjson_writer)
 }
 END_TEST
 
+/* ---- the pieces: a number -> its text (cjson_dump's, of json_real(x)
+ * normalized when it can be; NULL = refused) */
+static const struct {
+    double x;
+    const char *out;
+} number_cases[] = {
+    { 1, "1" }, { -0.0, "0" }, { 1.5, "1.5" }, { 0.1, "0.1" }, { -1234.5678, "-1234.5678" },
+    { 9007199254740991.0, "9007199254740991" }, { -9007199254740991.0, "-9007199254740991" },
+    { 9007199254740992.0, "9007199254740992" }, /* beyond: as a real, %.16g */
+    { 1e300, "1e+300" }, { 1e21, "1e+21" }, { 1e-7, "1e-07" }, { 0.0001, "0.0001" },
+    { 0.30000000000000004, "0.30000000000000004" }, { 123456789.125, "123456789.125" },
+    { 1.0 / 0.0, NULL }, { -1.0 / 0.0, NULL }, { 0.0 / 0.0, NULL },
+};
+
+START_TEST(test_cjson_put_number)
+{
+    struct cjson_buf b = { LINEBUF_INIT(64), false };
+    double x = number_cases[_i].x;
+    json_t *a, *r;
+    char *ref, *got;
+    size_t len;
+
+    if (number_cases[_i].out == NULL) {
+        ck_assert_int_eq(cjson_put_number(&b, x), -1);
+        ck_assert_uint_eq(linebuf_len(&b.lb), 0);
+        linebuf_free(&b.lb);
+        return;
+    }
+    ck_assert_int_eq(cjson_put_number(&b, x), 0);
+    got = linebuf_steal(&b.lb, &len);
+    ck_assert_str_eq(got, number_cases[_i].out);
+    /* the same as cjson_dump of the value, normalized where it can be */
+    a = json_pack("[f]", x);
+    r = json_deep_copy(a);
+    if (cjson_normalize(r, NULL) < 0) {
+        json_decref(r);
+        r = json_incref(a);
+    }
+    ref = cjson_dump(r, &len);
+    ref[len - 1] = 0;
+    ck_assert_str_eq(got, ref + 1);
+    free(ref);
+    free(got);
+    json_decref(a);
+    json_decref(r);
+}
+END_TEST
+
+/* Strings: the same escapes as cjson_dump, NULs and all. */
+START_TEST(test_cjson_put_str)
+{
+    static const char odd[] = "q\"b\\\n\x01\x1f\x7f\xc3\xa9\xe2\x80\xa8\0end";
+    struct cjson_buf b = { LINEBUF_INIT(64), false };
+    json_t *v = json_stringn(odd, sizeof(odd) - 1);
+    char *want, *got;
+    size_t wlen, glen;
+
+    cjson_put_str(&b, odd, sizeof(odd) - 1);
+    cjson_put_raw(&b, "!", 1);
+    got = linebuf_steal(&b.lb, &glen);
+    want = cjson_dump(v, &wlen);
+    ck_assert_uint_eq(glen, wlen + 1);
+    ck_assert_int_eq(memcmp(got, want, wlen), 0);
+    ck_assert_int_eq(got[wlen], '!');
+    /* past its maximum the buffer says so */
+    b = (struct cjson_buf){ LINEBUF_INIT(4), false };
+    cjson_put_str(&b, "abcdef", 6);
+    ck_assert(b.toobig);
+    linebuf_free(&b.lb);
+    free(got);
+    free(want);
+    json_decref(v);
+}
+END_TEST
+
 static Suite *cjson_suite(void)
 {
     Suite *s = suite_create("cjson");
@@ -147,6 +223,8 @@ static Suite *cjson_suite(void)
     tcase_add_loop_test(tc, test_cjson, 0, N(cjson_cases));
     tcase_add_test(tc, test_cjson_writer);
     tcase_add_test(tc, test_cjson_null);
+    tcase_add_loop_test(tc, test_cjson_put_number, 0, N(number_cases));
+    tcase_add_test(tc, test_cjson_put_str);
     suite_add_tcase(s, tc);
     return s;
 }
