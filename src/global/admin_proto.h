@@ -34,7 +34,16 @@
  *   {"cmd":"endpoint.test","name":N,"type":T?}
  *       -> {"ok":true,"delivered":bool,"status":HTTP-STATUS|0,
  *           "duration_ms":N,"error":TEXT|null,"response":TEXT,
- *           "event":EVENT}           sent now, outside the queue
+ *           "event":EVENT}           sent now, outside the queue, in the
+ *                                    endpoint's format ("delivered":false,
+ *                                    the reason as "error", when it sends
+ *                                    nothing of T)
+ *   {"cmd":"endpoint.preview","name":N,"type":T?,"event":ID?}
+ *       -> {"ok":true,"endpoint":N,"event":ID,"sent":true,"method":"POST",
+ *           "headers":{...},"body":TEXT}  the request the stored event ID
+ *           (or the sample event of type T) would make: not sent, not
+ *           logged, credentials masked; "sent":false,"reason":TEXT when the
+ *           endpoint's where, format or transform sends nothing of it
  * Deliveries (the delivery log, one record per attempt):
  *   {"cmd":"deliveries.list","endpoint":N?,"failed":bool?,"since":MS?,
  *    "limit":N?}

@@ -50,7 +50,7 @@ static struct dl_item *dl_item_new(uint64_t seq, struct fanout_blob *blob, int a
     return it;
 }
 
-static void dl_item_free(struct dl_item *it)
+void dl_item_free(struct dl_item *it)
 {
     fanout_blob_unref(it->blob);
     free(it);
@@ -88,6 +88,7 @@ void dl_epref_unref(struct dl_epref *r)
     if (r == NULL || --r->refs > 0)
         return;
     dl_epref_http_free(r);
+    dl_programs_free(r);
     endpoint_free(r->ep);
     free(r);
 }
@@ -358,12 +359,25 @@ static struct dl_item **dl_take_ready(struct dl_ep *dep, size_t n)
     return items;
 }
 
+/* The items through the endpoint's where and transform (those it takes
+ * off the queue are done), the rest in one request. */
 static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
 {
     delivery_t *dl = dep->dl;
-    struct dl_req *req = dl_req_new(dl, dep, dl_epref_ref(dep->ref), items, n, NULL);
     struct dl_outcome o = { .retry_after_s = -1 };
+    struct dl_req *req;
+    char *values = NULL;
+    size_t values_len = 0;
     mh_err_t err;
+
+    if ((dl_programs_ready(dep->ref, &err) < 0 || dep->ref->map || dep->ref->where) &&
+        (n = dl_transform_items(dep, items, n, &values, &values_len)) == 0) {
+        free(items);
+        return;
+    }
+    req = dl_req_new(dl, dep, dl_epref_ref(dep->ref), items, n, NULL);
+    req->values = values;
+    req->values_len = values_len;
 
     dep->in_flight++;
     dl->in_flight++;
@@ -685,8 +699,14 @@ json_t *delivery_status(delivery_t *dl)
                       (json_int_t)dep->in_flight, "waiting", (json_int_t)dep->nwaiting,
                       "consecutive_failures", dep->ep->consecutive_failures, "backlog",
                       dep->backlog, "dropped", (json_int_t)dep->dropped));
+        json_object_set_new(json_object_get(eps, dep->ep->name), "filtered",
+                            json_integer((json_int_t)dep->filtered));
+        json_object_set_new(json_object_get(eps, dep->ep->name), "skipped",
+                            json_integer((json_int_t)dep->skipped));
+        json_object_set_new(json_object_get(eps, dep->ep->name), "transform_errors",
+                            json_integer((json_int_t)dep->transform_errors));
     }
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "in_flight",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "in_flight",
                      (json_int_t)dl->in_flight, "requests", (json_int_t)dl->requests,
                      "delivered", (json_int_t)dl->delivered, "failed_attempts",
                      (json_int_t)dl->failed_attempts, "dropped",
@@ -695,7 +715,8 @@ json_t *delivery_status(delivery_t *dl)
                      "dropped_retries", (json_int_t)dl->dropped_retries, "dropped_missing",
                      (json_int_t)dl->dropped_missing, "dropped_removed",
                      (json_int_t)dl->dropped_removed, "refused", (json_int_t)dl->refused,
-                     "endpoints", eps);
+                     "filtered", (json_int_t)dl->filtered, "skipped", (json_int_t)dl->skipped,
+                     "transform_errors", (json_int_t)dl->transform_errors, "endpoints", eps);
 }
 
 void delivery_stop(delivery_t *dl)

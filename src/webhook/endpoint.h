@@ -62,6 +62,16 @@
  *                                   event's type and data object; ignores
  *                                   enabled/health (callers decide)
  *   endpoint_name_check(name, err)  0, or -1 + err ("name \"x y\": ...")
+ *   endpoint_programs_check(ep, err) 0 when ep's transform and where
+ *                                   compile (transform.h), else -1 + err
+ *                                   ("endpoint NAME: transform: ..."):
+ *                                   what the daemon asks of a new or
+ *                                   changed endpoint (a compile costs ms,
+ *                                   so endpoint_from_json does not)
+ *   endpoint_header_is_credential(name)
+ *                                   true for Authorization and
+ *                                   Proxy-Authorization (any case): their
+ *                                   values are shown as EP_MASK_HEADER
  *   endpoint_redact_url(url)        malloc'ed url with the password as "***";
  *                                   "(invalid URL)" when curl cannot parse it
  *
@@ -129,6 +139,8 @@ typedef struct endpoint {
     char *disabled_reason; /* "" when none */
 } endpoint_t;
 
+#define EP_MASK_HEADER "***" /* a masked credential value */
+
 #define EP_JSON_SECRETS 1u
 #define EP_JSON_RAW_URL 2u
 
@@ -140,6 +152,8 @@ endpoint_t *endpoint_free(endpoint_t *ep);
 bool endpoint_type_matches(const char *pattern, const char *type);
 bool endpoint_matches(const endpoint_t *ep, const char *type, const json_t *data);
 int endpoint_name_check(const char *name, mh_err_t *err);
+int endpoint_programs_check(const endpoint_t *ep, mh_err_t *err);
+bool endpoint_header_is_credential(const char *name);
 char *endpoint_redact_url(const char *url);
 
 #endif

@@ -39,7 +39,6 @@
 
 #define EP_MASK_PREFIX "whsec_..." /* a masked secret: this + its last 4 characters */
 #define EP_MASK_TAIL 4
-#define EP_MASK_HEADER "***"       /* a masked credential header value */
 #define SHOWN_SIZE 72              /* quoted input in error messages */
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
