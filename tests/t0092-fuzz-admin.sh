@@ -8,5 +8,5 @@
 plan 1
 # mailhookd's folder but its main() and every library it links.
 fuzz_run admin "the admin request path" \
-    "jansson libconfuse libcrypto libcurl libpcre2-8 libsystemd zlib -ldb" \
+    "jansson libconfuse libcrypto libcurl libpcre2-8 libsystemd zlib -ldb -ljq" \
     mailhookd/ store/ maillog/ webhook/ global/ util/

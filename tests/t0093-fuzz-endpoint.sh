@@ -7,4 +7,4 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fuzz.sh"
 plan 1
-fuzz_run endpoint "endpoint_from_json" "jansson libconfuse libcurl libcrypto libsystemd" webhook/ global/ util/
+fuzz_run endpoint "endpoint_from_json" "jansson libconfuse libcurl libcrypto libsystemd -ljq" webhook/ global/ util/

@@ -5,7 +5,8 @@
 #   fuzz_run NAME WHAT LIBS SOURCE...
 #       builds fuzz/fuzz_NAME.c with the SOURCEs (paths under src/: a file,
 #       or a folder "util/" for every .c in it but a program's main, so
-#       that a module moved or split inside a library needs no edit here),
+#       that a module moved or split inside a library needs no edit here;
+#       a folder's sources the build generated, in the build tree, too),
 #       and the
 #       LIBS (pkg-config modules; words starting with "-", such as -ldb for
 #       a library without a .pc, go to the linker as they are) under ASan +
@@ -32,7 +33,11 @@ fuzz_run() {
         case $src in
         */) for f in "$S/src/$src"*.c; do
                 case ${f##*/} in mailhookd.c | milter.c | mailhookctl.c) ;; *) sources+=("$f") ;; esac
-            done ;;
+            done
+            # sources the build generates (format_programs.c), in a VPATH build
+            if [ "$(cd "$top_builddir" && pwd)" != "$(cd "$S" && pwd)" ]; then
+                for f in "$top_builddir/src/$src"*.c; do [ -f "$f" ] && sources+=("$f"); done
+            fi ;;
         *) sources+=("$S/src/$src") ;;
         esac
     done
