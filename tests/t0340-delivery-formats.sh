@@ -44,7 +44,7 @@ LM_AUTH=listmonk-api:lm-token-456
 # SendGrid: the endpoint's secret is the private key (base64 DER PKCS#8),
 # the receiver gets the public key as SendGrid's settings page shows it.
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T_DIR/sg.pem" 2>/dev/null
-SG_SECRET=$(openssl pkey -in "$T_DIR/sg.pem" -outform DER 2>/dev/null | base64 -w0)
+SG_SECRET=$(openssl pkcs8 -topk8 -nocrypt -in "$T_DIR/sg.pem" -outform DER 2>/dev/null | base64 -w0)
 SG_PUBLIC=$(openssl pkey -in "$T_DIR/sg.pem" -pubout -outform DER 2>/dev/null | base64 -w0)
 
 recv_args() {

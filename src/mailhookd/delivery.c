@@ -52,6 +52,7 @@ static struct dl_item *dl_item_new(uint64_t seq, struct fanout_blob *blob, int a
 
 void dl_item_free(struct dl_item *it)
 {
+    free(it->xtype);
     fanout_blob_unref(it->blob);
     free(it);
 }

@@ -346,26 +346,52 @@ static void dl_webhook_id(struct dl_req *req, struct fanout_blob **blobs, size_t
     hex_encode(req->webhook_id + 4, md, mdlen < 16 ? mdlen : 16);
 }
 
-/* The distinct event types of the request, in order, comma-separated
- * (types are [a-z0-9_.-]: event.h), for the event header and the log. */
-static void dl_types(struct dl_req *req, struct fanout_blob **blobs, size_t n)
+/* The distinct names[0..n), in order, comma-separated, into out. */
+static void dl_names_join(char *out, size_t size, const char *const *names, size_t n)
 {
-    size_t used = 0, size = sizeof(req->types);
+    size_t used = 0;
 
-    req->types[0] = 0;
+    out[0] = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t tlen = strlen(blobs[i]->type);
+        size_t tlen = strlen(names[i]);
         bool seen = false;
 
         for (size_t k = 0; k < i && !seen; k++)
-            seen = strcmp(blobs[k]->type, blobs[i]->type) == 0;
+            seen = strcmp(names[k], names[i]) == 0;
         if (seen || used + tlen + 2 > size)
             continue;
         if (used)
-            req->types[used++] = ',';
-        memcpy(req->types + used, blobs[i]->type, tlen + 1);
+            out[used++] = ',';
+        memcpy(out + used, names[i], tlen + 1);
         used += tlen;
     }
+}
+
+/* The distinct event types of the request, for the log (types are
+ * [a-z0-9_.-]: event.h); and for the event header, where a transform
+ * that gave a body its own "type" (a format renaming types) has that. */
+static void dl_types(struct dl_req *req, struct fanout_blob **blobs, size_t n)
+{
+    const char *one[1], **names = n == 1 ? one : xcalloc(n, sizeof(*names));
+    bool renamed = false;
+
+    for (size_t i = 0; i < n; i++)
+        names[i] = blobs[i]->type;
+    dl_names_join(req->types, sizeof(req->types), names, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *x = req->test_blob ? req->test_xtype : req->items[i]->xtype;
+
+        if (x) {
+            names[i] = x;
+            renamed = true;
+        }
+    }
+    if (renamed)
+        dl_names_join(req->hdr_types, sizeof(req->hdr_types), names, n);
+    else
+        memcpy(req->hdr_types, req->types, sizeof(req->types));
+    if (names != one)
+        free(names);
 }
 
 /* SendGrid's signed event webhook: ECDSA over timestamp + body, in two
@@ -610,7 +636,7 @@ int dl_req_build(struct dl_req *req, mh_err_t *err)
     if (blobs != one)
         free(blobs);
     if (ep->event_header[0])
-        dl_hdr_add(req, ep->event_header, req->types);
+        dl_hdr_add(req, ep->event_header, req->hdr_types);
     if (ep->delivery_header[0])
         dl_hdr_add(req, ep->delivery_header, req->hdr_id);
     return dl_sign(req, ep, req->started_wall / 1000, err);
@@ -650,6 +676,7 @@ void dl_req_free(struct dl_req *req)
     free(req->hdr_text);
     free(req->body_buf);
     free(req->values);
+    free(req->test_xtype);
     free(req->resp);
     free(req);
 }

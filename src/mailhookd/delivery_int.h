@@ -68,6 +68,7 @@ struct dl_item {
     int attempts;        /* attempts made so far */
     int64_t next_ms;     /* wall clock: due time of the next attempt */
     int64_t ready_mono;  /* when it became ready (batch wait) */
+    char *xtype;         /* the transformed body's own type, or NULL (owned) */
 };
 
 STAILQ_HEAD(dl_items, dl_item);
@@ -149,6 +150,8 @@ struct dl_req {
     char id[EVID_SIZE];     /* "dlv_" + ULID: this attempt */
     char webhook_id[64];
     char types[256];        /* the distinct event types, comma-separated */
+    char hdr_types[256];    /* the same, as the event header says them */
+    char *test_xtype;       /* test send: the transformed body's type (owned) */
     char errbuf[CURL_ERROR_SIZE];
     char refused[192];      /* why the SSRF guard refused an address */
     char *resp;             /* the first DELIVERY_RESPONSE_MAX bytes */
@@ -237,7 +240,8 @@ void dl_drops_flush(struct dl_ep *dep);
  * r's where and program, its values appended to *out (transform_run's
  * rule); n items of dep through them, the ones to send kept at the front
  * of items (their count returned, their values in *body), the others
- * taken off the queue and counted. */
+ * taken off the queue and counted; the type the last transformed body
+ * gave itself (malloc'ed), or NULL. */
 enum dl_xresult { DL_X_SEND, DL_X_FILTERED, DL_X_SKIPPED, DL_X_ERROR };
 int dl_programs_ready(struct dl_epref *r, mh_err_t *err);
 void dl_programs_free(struct dl_epref *r);
@@ -246,6 +250,7 @@ enum dl_xresult dl_transform_one(struct dl_epref *r, const struct fanout_blob *b
                                  int attempt, char **out, size_t *outlen, mh_err_t *err);
 size_t dl_transform_items(struct dl_ep *dep, struct dl_item **items, size_t n, char **body,
                           size_t *len);
+char *dl_transformed_type(const struct dl_epref *r);
 
 /* delivery_test.c */
 void dl_test_done(struct dl_req *req, const struct dl_outcome *o);

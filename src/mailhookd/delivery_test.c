@@ -25,7 +25,9 @@ static int dl_test_transform(struct dl_req *req, uint64_t seq, mh_err_t *err)
 {
     switch (dl_transform_one(req->ref, req->test_blob, seq, 1, &req->values, &req->values_len,
                              err)) {
-    case DL_X_SEND: return 0;
+    case DL_X_SEND:
+        req->test_xtype = dl_transformed_type(req->ref);
+        return 0;
     case DL_X_FILTERED:
         return mh_err_set(err, "the endpoint's where condition is false for this event");
     case DL_X_SKIPPED:

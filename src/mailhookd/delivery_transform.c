@@ -105,6 +105,13 @@ enum dl_xresult dl_transform_one(struct dl_epref *r, const struct fanout_blob *b
     return DL_X_SEND;
 }
 
+char *dl_transformed_type(const struct dl_epref *r)
+{
+    const char *t = r->map ? transform_last_type(r->map) : "";
+
+    return t[0] ? xstrdup(t) : NULL;
+}
+
 /* An event the transform failed on: a delivery-log record with the error
  * (through a request that is never sent, which takes the item), the
  * counters, the warning. */
@@ -141,6 +148,8 @@ size_t dl_transform_items(struct dl_ep *dep, struct dl_item **items, size_t n, c
 
         switch (dl_transform_one(dep->ref, it->blob, it->seq, it->attempts + 1, body, len, &err)) {
         case DL_X_SEND:
+            free(it->xtype);
+            it->xtype = dl_transformed_type(dep->ref);
             items[kept++] = it;
             break;
         case DL_X_FILTERED:

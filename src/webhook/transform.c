@@ -63,7 +63,8 @@ struct transform {
      * not atomic: each transform has its own, used by its one thread) */
     jv k_seq, k_attempt, k_endpoint, k_time, k_time_ms;
     char *ep_name;
-    jv ep;
+    jv ep, k_type;
+    char last_type[TRANSFORM_TYPE_MAX + 1]; /* transform_last_type */
     /* the watchdog's view of the current run, under mu */
     pthread_mutex_t mu;
     uint64_t gen;      /* runs started */
@@ -380,6 +381,7 @@ transform_t *transform_compile(const char *program, enum transform_kind kind, mh
     t->k_endpoint = jv_string("endpoint");
     t->k_time = jv_string("time");
     t->k_time_ms = jv_string("time_ms");
+    t->k_type = jv_string("type");
     t->ep = jv_null();
     pthread_mutex_init(&t->mu, NULL);
     wd_add(t);
@@ -398,6 +400,7 @@ transform_t *transform_free(transform_t *t)
     jv_free(t->k_endpoint);
     jv_free(t->k_time);
     jv_free(t->k_time_ms);
+    jv_free(t->k_type);
     jv_free(t->ep);
     free(t->ep_name);
     free(t);
@@ -566,6 +569,26 @@ static void append_out(struct cjson_buf *b, char **out, size_t *outlen)
     free(s);
 }
 
+/* The "type" member of output r, if it is an object with a short string
+ * there, else "" (transform_last_type). */
+static void note_type(transform_t *t, jv r)
+{
+    jv v;
+
+    t->last_type[0] = '\0';
+    if (jv_get_kind(r) != JV_KIND_OBJECT)
+        return;
+    v = jv_object_get(jv_copy(r), jv_copy(t->k_type));
+    if (jv_get_kind(v) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(v)) <= TRANSFORM_TYPE_MAX)
+        snprintf(t->last_type, sizeof(t->last_type), "%s", jv_string_value(v));
+    jv_free(v);
+}
+
+const char *transform_last_type(const transform_t *t)
+{
+    return t->last_type;
+}
+
 int transform_run(transform_t *t, const char *event, size_t len, const struct transform_meta *meta,
                   size_t max_out, char **out, size_t *outlen, mh_err_t *err)
 {
@@ -585,6 +608,8 @@ int transform_run(transform_t *t, const char *event, size_t len, const struct tr
         }
         if (jv_get_kind(r) == JV_KIND_NULL)
             continue; /* dropped; a null owns nothing */
+        if (n == 0)
+            note_type(t, r);
         if (n > 0 || *outlen > 0)
             cjson_put_raw(&w.b, ",", 1);
         rc = write_value(&w, r, 0);
