@@ -360,26 +360,24 @@ static struct dl_item **dl_take_ready(struct dl_ep *dep, size_t n)
     return items;
 }
 
-/* The items through the endpoint's where and transform (those it takes
- * off the queue are done), the rest in one request. */
-static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
+/* One request of n items (taken), with what the preparation made of them. */
+static void dl_send_made(struct dl_ep *dep, struct dl_item **items, size_t n,
+                         struct dl_made *made)
 {
     delivery_t *dl = dep->dl;
+    struct dl_req *req = dl_req_new(dl, dep, dl_epref_ref(dep->ref), items, n, NULL);
     struct dl_outcome o = { .retry_after_s = -1 };
-    struct dl_req *req;
-    char *values = NULL;
-    size_t values_len = 0;
     mh_err_t err;
 
-    if ((dl_programs_ready(dep->ref, &err) < 0 || dep->ref->map || dep->ref->where) &&
-        (n = dl_transform_items(dep, items, n, &values, &values_len)) == 0) {
-        free(items);
-        return;
+    if (made) {
+        req->values = made->values;
+        req->values_len = made->values_len;
+        req->body_buf = made->body;
+        req->len = made->len;
+        req->pre_sig = made->sig;
+        req->pre_ts = made->ts;
+        memset(made, 0, sizeof(*made));
     }
-    req = dl_req_new(dl, dep, dl_epref_ref(dep->ref), items, n, NULL);
-    req->values = values;
-    req->values_len = values_len;
-
     dep->in_flight++;
     dl->in_flight++;
     dl->requests++;
@@ -387,6 +385,41 @@ static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
         snprintf(o.error, sizeof(o.error), "%s", err.text);
         dl_req_done(req, &o);
     }
+}
+
+/* A batch as a request: at once, or through the preparation thread when
+ * the endpoint's events need more than their stored JSON and an HMAC
+ * (delivery_transform.c), which holds its place in flight meanwhile. */
+static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
+{
+    if (!dl_needs_prep(dep->ep)) {
+        dl_send_made(dep, items, n, NULL);
+        return;
+    }
+    if (dep->dl->prepq == NULL)
+        dep->dl->prepq = workq_start(dep->dl->loop, "delivery preparation");
+    dep->in_flight++;
+    dep->dl->in_flight++;
+    dl_prep_submit(dep, items, n);
+}
+
+/* The preparation of a batch is over (loop thread): the n items it kept go
+ * out (n 0: none did; the slot is free again). */
+void dl_prepared(struct dl_ep *dep, struct dl_item **items, size_t n, struct dl_made *made)
+{
+    delivery_t *dl = dep->dl;
+
+    dep->in_flight--;
+    dl->in_flight--;
+    if (n > 0) {
+        dl_send_made(dep, items, n, made);
+        return;
+    }
+    free(items);
+    if (dep->gone)
+        dl_ep_free_if_gone(dep);
+    else if (!dl->stopping)
+        dl_kick_all(dl);
 }
 
 /* Send what may be sent now: concurrency, pause, batching. */
@@ -736,6 +769,8 @@ delivery_t *delivery_free(delivery_t *dl)
 
     if (dl == NULL)
         return NULL;
+    dl->stopping = true;
+    dl_prep_stop(dl); /* batches still in preparation stay queued in the store */
     snprintf(o.error, sizeof(o.error), "mailhookd is stopping");
     while (dl->ntests > 0) /* answer the admin before it goes */
         dl_req_done(dl->tests[0], &o);

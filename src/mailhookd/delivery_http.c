@@ -276,52 +276,52 @@ json_t *dl_req_headers_json(struct dl_req *req)
 
 /* ---- one request */
 
-/* The body of transformed events: their values, in brackets for an array. */
-static void dl_body_values(struct dl_req *req, bool array)
+/* A request's body as a new text: the transform's values (when there
+ * are), else the events' own JSON; in brackets for an array. Any thread. */
+char *dl_body_text(struct fanout_blob *const *blobs, size_t n, bool array, const char *values,
+                   size_t values_len, size_t *len)
 {
-    if (!array) {
-        req->body_buf = req->values;
-        req->len = req->values_len;
-        req->values = NULL;
+    size_t need = 3, off = 0;
+    char *b;
+
+    if (values)
+        need += values_len;
+    else
+        for (size_t i = 0; i < n; i++)
+            need += blobs[i]->len + 1;
+    b = xmalloc(need);
+    if (array)
+        b[off++] = '[';
+    if (values) {
+        memcpy(b + off, values, values_len);
+        off += values_len;
     } else {
-        req->body_buf = xmalloc(req->values_len + 3);
-        req->body_buf[0] = '[';
-        memcpy(req->body_buf + 1, req->values, req->values_len);
-        memcpy(req->body_buf + 1 + req->values_len, "]", 2);
-        req->len = req->values_len + 2;
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                b[off++] = ',';
+            memcpy(b + off, blobs[i]->json, blobs[i]->len);
+            off += blobs[i]->len;
+        }
     }
-    req->body = req->body_buf;
+    if (array)
+        b[off++] = ']';
+    b[off] = 0;
+    *len = off;
+    return b;
 }
 
-/* The body: the event itself (shared, not copied), or an array of the
- * batch's events; or what the endpoint's transform made of them. */
+/* The body: made by the preparation thread, or the event itself (shared,
+ * not copied), or a new text of the batch or of the transform's values. */
 static void dl_body(struct dl_req *req, struct fanout_blob **blobs, size_t n, bool array)
 {
-    size_t len = 2, off = 0;
-
-    if (req->values) {
-        dl_body_values(req, array);
-        return;
-    }
-    if (!array) {
+    if (req->body_buf == NULL && !req->values && !array) {
         req->body = blobs[0]->json;
         req->len = blobs[0]->len;
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        len += blobs[i]->len + 1;
-    req->body_buf = xmalloc(len + 1);
-    req->body_buf[off++] = '[';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            req->body_buf[off++] = ',';
-        memcpy(req->body_buf + off, blobs[i]->json, blobs[i]->len);
-        off += blobs[i]->len;
-    }
-    req->body_buf[off++] = ']';
-    req->body_buf[off] = 0;
+    if (req->body_buf == NULL)
+        req->body_buf = dl_body_text(blobs, n, array, req->values, req->values_len, &req->len);
     req->body = req->body_buf;
-    req->len = off;
 }
 
 /* webhook-id: the event id (the same on every retry), or for a batch a
@@ -400,8 +400,13 @@ static int dl_sign_sendgrid(struct dl_req *req, const endpoint_t *ep, int64_t ts
 {
     char tsbuf[24], *sig = NULL;
 
-    if (sign_ecdsa_p256(ep->secret, ts, req->body, req->len, &sig, err) < 0)
+    if (req->pre_sig) { /* signed by the preparation thread, this very body */
+        sig = req->pre_sig;
+        req->pre_sig = NULL;
+        ts = req->pre_ts;
+    } else if (sign_ecdsa_p256(ep->secret, ts, req->body, req->len, &sig, err) < 0) {
         return -1;
+    }
     snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)ts);
     dl_hdr_add(req, "X-Twilio-Email-Event-Webhook-Signature", sig);
     dl_hdr_add(req, "X-Twilio-Email-Event-Webhook-Timestamp", tsbuf);
@@ -676,6 +681,7 @@ void dl_req_free(struct dl_req *req)
     free(req->hdr_text);
     free(req->body_buf);
     free(req->values);
+    free(req->pre_sig);
     free(req->test_xtype);
     free(req->resp);
     free(req);

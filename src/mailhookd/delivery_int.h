@@ -32,6 +32,7 @@
 #include "ssrf.h"
 #include "storeq.h"
 #include "transform.h"
+#include "workq.h"
 
 /* The most bytes a transform may make of one request's events. */
 #define DL_TRANSFORM_MAX ((size_t)4 * 1024 * 1024)
@@ -145,6 +146,8 @@ struct dl_req {
     char *body_buf;         /* a batch's array, a transformed body (owned) */
     char *values;           /* the transform's values, comma-separated (owned) */
     size_t values_len;
+    char *pre_sig;          /* sendgrid: the body_buf's signature, made ahead (owned) */
+    int64_t pre_ts;         /* its timestamp */
     char hdr_id[40];        /* the delivery id sent: id, or a UUID */
     size_t len;
     char id[EVID_SIZE];     /* "dlv_" + ULID: this attempt */
@@ -172,6 +175,7 @@ struct dl_outcome {
 
 /* Queue and log changes waiting for the next store job. */
 struct dl_ops;
+struct dl_made; /* delivery_transform.c, below */
 
 struct delivery {
     evloop_t *loop;
@@ -209,10 +213,12 @@ struct delivery {
     uint64_t dropped_missing; /* the stored event was gone or unreadable */
     uint64_t dropped_removed; /* with their endpoint (endpoint remove) */
     uint64_t filtered, skipped, transform_errors; /* delivery_transform.c */
+    workq_t *prepq;        /* the preparation thread (delivery_transform.c) */
 };
 
 /* delivery.c */
 void dl_item_free(struct dl_item *it);
+void dl_prepared(struct dl_ep *dep, struct dl_item **items, size_t n, struct dl_made *made);
 struct dl_ep *dl_ep_find(delivery_t *dl, const char *name);
 void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blob, int attempts,
                       int64_t next_ms);
@@ -238,18 +244,29 @@ void dl_drops_flush(struct dl_ep *dep);
 /* delivery_transform.c: the programs of r compiled (once; 0, or -1 + the
  * compile error); freed; whether r's body is an array; one event through
  * r's where and program, its values appended to *out (transform_run's
- * rule); n items of dep through them, the ones to send kept at the front
- * of items (their count returned, their values in *body), the others
- * taken off the queue and counted; the type the last transformed body
- * gave itself (malloc'ed), or NULL. */
+ * rule); the type the last transformed body gave itself (malloc'ed), or
+ * NULL; whether an endpoint's batches go through the preparation thread;
+ * a batch handed to it (it takes items; dl_prepared gets the result); the
+ * thread stopped (delivery_free). */
 enum dl_xresult { DL_X_SEND, DL_X_FILTERED, DL_X_SKIPPED, DL_X_ERROR };
+
+/* What the preparation thread made of a batch for its request (owned). */
+struct dl_made {
+    char *values;      /* the transform's values, or NULL */
+    size_t values_len;
+    char *body;        /* the whole body, when it was signed there */
+    size_t len;
+    char *sig;         /* sendgrid: body's signature, or NULL */
+    int64_t ts;        /* the timestamp signed with it */
+};
+bool dl_needs_prep(const endpoint_t *ep);
+void dl_prep_submit(struct dl_ep *dep, struct dl_item **items, size_t n);
+void dl_prep_stop(delivery_t *dl);
 int dl_programs_ready(struct dl_epref *r, mh_err_t *err);
 void dl_programs_free(struct dl_epref *r);
 bool dl_epref_array(const struct dl_epref *r);
 enum dl_xresult dl_transform_one(struct dl_epref *r, const struct fanout_blob *blob, uint64_t seq,
                                  int attempt, char **out, size_t *outlen, mh_err_t *err);
-size_t dl_transform_items(struct dl_ep *dep, struct dl_item **items, size_t n, char **body,
-                          size_t *len);
 char *dl_transformed_type(const struct dl_epref *r);
 
 /* delivery_test.c */
@@ -267,6 +284,8 @@ void dl_req_free(struct dl_req *req);
 void dl_epref_http_free(struct dl_epref *r);
 char *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o);
 json_t *dl_req_headers_json(struct dl_req *req);
+char *dl_body_text(struct fanout_blob *const *blobs, size_t n, bool array, const char *values,
+                   size_t values_len, size_t *len);
 
 /* delivery_store.c */
 struct dl_ops *dl_ops_new(void);
