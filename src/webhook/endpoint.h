@@ -16,7 +16,13 @@
  *   types      exact types, "prefix.*" wildcards or "*"
  *   filters    "KEY=VALUE", KEY one of sender_domain, recipient_domain,
  *              tenant, tag, metadata.NAME; the same KEY twice = either
- *              value, different KEYs = all must hold (endpoint_matches)
+ *              value, different KEYs = all must hold (endpoint_matches).
+ *              A dotted NAME is a path into nested objects
+ *              (metadata.contact.tags=vip); an array on the path or at its
+ *              end holds when one of its elements does; at each object the
+ *              rest of the path is tried as one key first (a key "a.b");
+ *              strings compare exactly, numbers and booleans by their JSON
+ *              text, null, objects never
  *   secret     generated when absent ("whsec_" + base64 of 32 random
  *              bytes); printable ASCII, no space; the standard scheme needs
  *              base64 after "whsec_"; a masked value ("whsec_...") is

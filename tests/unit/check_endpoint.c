@@ -1066,8 +1066,56 @@ static const struct {
     { "['*']", "['metadata.f=false']", "email.sent", "{'metadata':{'f':false}}", true },
     { "['*']", "['metadata.f=true']", "email.sent", "{'metadata':{'f':false}}", false },
     { "['*']", "['metadata.z=null']", "email.sent", "{'metadata':{'z':null}}", false },
-    { "['*']", "['metadata.o=x']", "email.sent", "{'metadata':{'o':['x']}}", false },
+    { "['*']", "['metadata.o=x']", "email.sent", "{'metadata':{'o':{'x':1}}}", false },
+    /* a dotted NAME: a path into nested objects */
     { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a.b':'x'}}", true },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a':{'b':'x'}}}", true },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a':{'b':'y'}}}", false },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a':{'c':'x'}}}", false },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a':'x'}}", false },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'b':'x'}}", false },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'a':{'b':'x'}}", false },
+    { "['*']", "['metadata.a.b.c=deep']", "email.sent",
+      "{'metadata':{'a':{'b':{'c':'deep'}}}}", true },
+    { "['*']", "['metadata.a.b.c=deep']", "email.sent",
+      "{'metadata':{'a':{'b':{'c':{'deep':1}}}}}", false },
+    { "['*']", "['metadata.a.b.c=deep']", "email.sent", "{'metadata':{'a':{'b.c':'deep'}}}",
+      true },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a.b':'y','a':{'b':'x'}}}",
+      true },
+    /* an array on the path, or at its end: any element */
+    { "['*']", "['metadata.o=x']", "email.sent", "{'metadata':{'o':['x']}}", true },
+    { "['*']", "['metadata.contact.tags=vip']", "email.sent",
+      "{'metadata':{'contact':{'tags':['x','vip']}}}", true },
+    { "['*']", "['metadata.contact.tags=vip']", "email.sent",
+      "{'metadata':{'contact':{'tags':['x','VIP']}}}", false },
+    { "['*']", "['metadata.contact.tags=vip']", "email.sent",
+      "{'metadata':{'contact':{'tags':[]}}}", false },
+    { "['*']", "['metadata.contact.tags=vip']", "email.sent",
+      "{'metadata':{'contact':{'tags':[['x'],['vip']]}}}", true },
+    { "['*']", "['metadata.contacts.email=b@x.example']", "email.sent",
+      "{'metadata':{'contacts':[{'email':'a@x.example'},{'email':'b@x.example'}]}}", true },
+    { "['*']", "['metadata.contacts.email=c@x.example']", "email.sent",
+      "{'metadata':{'contacts':[{'email':'a@x.example'},{'email':'b@x.example'}]}}", false },
+    { "['*']", "['metadata.contacts.email=a@x.example']", "email.sent",
+      "{'metadata':{'contacts':['a@x.example']}}", false },
+    { "['*']", "['metadata.ids=7']", "email.sent", "{'metadata':{'ids':[1,7,9]}}", true },
+    { "['*']", "['metadata.ids=7']", "email.sent", "{'metadata':{'ids':[1,70]}}", false },
+    /* numbers and booleans by their JSON text, nested too */
+    { "['*']", "['metadata.c.n=5']", "email.sent", "{'metadata':{'c':{'n':5}}}", true },
+    { "['*']", "['metadata.c.vip=true']", "email.sent", "{'metadata':{'c':{'vip':true}}}", true },
+    { "['*']", "['metadata.c.vip=true']", "email.sent", "{'metadata':{'c':{'vip':'yes'}}}",
+      false },
+    { "['*']", "['metadata.c.r=2.5']", "email.sent", "{'metadata':{'c':[{'r':1},{'r':2.5}]}}",
+      true },
+    { "['*']", "['metadata.c.z=null']", "email.sent", "{'metadata':{'c':{'z':null}}}", false },
+    /* several dotted keys: each its own group */
+    { "['*']", "['metadata.c.tags=vip','metadata.c.tier=gold']", "email.sent",
+      "{'metadata':{'c':{'tags':['vip'],'tier':'gold'}}}", true },
+    { "['*']", "['metadata.c.tags=vip','metadata.c.tier=gold']", "email.sent",
+      "{'metadata':{'c':{'tags':['vip'],'tier':'silver'}}}", false },
+    { "['*']", "['metadata.c.tags=vip','metadata.c.tags=new']", "email.sent",
+      "{'metadata':{'c':{'tags':['new']}}}", true },
     { "['*']", "['metadata.k=a=b']", "email.sent", "{'metadata':{'k':'a=b'}}", true },
     /* the same key twice: OR */
     { "['*']", "['tag=vip','tag=gold']", "email.sent", "{'tags':['gold']}", true },
@@ -1107,6 +1155,34 @@ START_TEST(test_matches)
                   "%s %s %s", match_cases[_i].filters, match_cases[_i].type,
                   match_cases[_i].data ? match_cases[_i].data : "NULL");
     json_decref(data);
+    endpoint_free(ep);
+}
+END_TEST
+
+/* Arrays nested in arrays: followed to a depth well past any path, not
+ * without end (an event may nest them as deep as its parser allows). */
+START_TEST(test_matches_deep)
+{
+    static const struct {
+        int depth;
+        bool match;
+    } rows[] = { { 1, true }, { 100, true }, { 1500, false } };
+    endpoint_t *ep = parse_ok("{" BASE ",'filters':['metadata.c.tags=vip']}");
+    json_t *data, *v;
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        v = json_string("vip");
+        for (int d = 0; d < rows[i].depth; d++) {
+            json_t *a = json_array();
+
+            json_array_append_new(a, v);
+            v = a;
+        }
+        data = json_pack("{s:{s:{s:o}}}", "metadata", "c", "tags", v);
+        ck_assert_msg(endpoint_matches(ep, "email.sent", data) == rows[i].match, "depth %d",
+                      rows[i].depth);
+        json_decref(data);
+    }
     endpoint_free(ep);
 }
 END_TEST
@@ -1173,6 +1249,7 @@ static Suite *endpoint_suite(void)
     tc = tcase_create("match");
     tcase_add_loop_test(tc, test_type_matches, 0, sizeof(type_cases) / sizeof(type_cases[0]));
     tcase_add_loop_test(tc, test_matches, 0, sizeof(match_cases) / sizeof(match_cases[0]));
+    tcase_add_test(tc, test_matches_deep);
     tcase_add_test(tc, test_matches_ignores_state);
     suite_add_tcase(s, tc);
     return s;
