@@ -76,6 +76,7 @@ static void help(void)
             "  deliveries list [--endpoint E] [--failed] [--since TIME] [--limit N]\n"
             "  deliveries show ID | retry ID\n"
             "  replay --since TIME [--until TIME] [--type T[,T...]]... [--endpoint E]\n"
+            "         [--tenant T]             queue stored events again for their endpoints\n"
             "  parse [--include-bounces] [--no-sent] [--content-filter HOST:PORT]...\n"
             "        [--filtered-event E] [--discard-event E] FILE...\n"
             "                                  maillog to events, offline\n"

@@ -2,7 +2,9 @@
 /*
  * endpoint_match.c - does an event go to an endpoint (endpoint.h): its type
  * against the endpoint's type patterns, its data against the filters (the
- * same key twice: either value; different keys: all must hold).
+ * same key twice: either value; different keys: all must hold); and the
+ * comparison of one value with a filter's text, which replay --tenant
+ * shares (endpoint_value_equals).
  *
  * metadata.NAME with a dotted NAME is a path into nested objects; an array
  * met on the way (or at its end) holds when one of its elements does. At
@@ -37,7 +39,7 @@ bool endpoint_type_matches(const char *pattern, const char *type)
 }
 
 /* A string equals want; a number or boolean when its JSON text does. */
-static bool scalar_equals(const json_t *v, const char *want)
+bool endpoint_value_equals(const json_t *v, const char *want)
 {
     char buf[32], *text;
     size_t len;
@@ -88,7 +90,7 @@ static bool value_holds(const json_t *v, const char *path, size_t len, const cha
         }
         return false;
     }
-    return len == 0 ? scalar_equals(v, want) : path_holds(v, path, len, want, depth + 1);
+    return len == 0 ? endpoint_value_equals(v, want) : path_holds(v, path, len, want, depth + 1);
 }
 
 /* The object obj holds path (len bytes, a dotted key list) = want: the
@@ -130,11 +132,11 @@ static bool filter_holds(const struct ep_filter *f, const json_t *data)
     case EPF_RECIPIENT_DOMAIN:
         return domain_equals(json_object_get(data, "recipient"), f->value);
     case EPF_TENANT:
-        return scalar_equals(json_object_get(data, "tenant"), f->value);
+        return endpoint_value_equals(json_object_get(data, "tenant"), f->value);
     case EPF_TAG:
         tags = json_object_get(data, "tags");
         json_array_foreach(tags, i, tag) {
-            if (scalar_equals(tag, f->value))
+            if (endpoint_value_equals(tag, f->value))
                 return true;
         }
         return false;
