@@ -18,7 +18,7 @@ ctl() { "$MAILHOOKCTL" -c "$CONF" "$@"; }
 # src/mailhookctl/*.c; t0013 checks the completion against them).
 COMMANDS="status emit replay parse backfill events events@list events@show endpoint
 endpoint@add endpoint@update endpoint@list endpoint@show endpoint@enable endpoint@disable
-endpoint@remove endpoint@rotate-secret endpoint@test deliveries deliveries@list
+endpoint@remove endpoint@rotate-secret endpoint@test endpoint@preview deliveries deliveries@list
 deliveries@show deliveries@retry"
 # help_ok CMD...: usage on stdout (nothing on stderr), exit 0
 help_ok() {
