@@ -58,10 +58,12 @@
  * Replay (stored events queued again for matching endpoints, in chunks
  * so the store is never held for long; the client repeats with "cursor"):
  *   {"cmd":"replay","since":MS,"until":MS?,"type":T?,"endpoint":N?,
- *    "cursor":C?,"count_only":bool?}
+ *    "tenant":T?,"cursor":C?,"count_only":bool?}
  *       -> {"ok":true,"matched":N,"enqueued":N,"cursor":C|null}
- *          count_only: "matched" is the number of events in the range
- *          (one answer, nothing queued); cursor null = done
+ *          tenant: only events whose data.tenant is T (as the filter
+ *          tenant=T compares); count_only: "matched" is the number of
+ *          events in the range (of that tenant; one answer, nothing
+ *          queued); cursor null = done
  * Backfill (events mailhookctl re-derived from rotated maillogs, sent in
  * chunks that fit ADMIN_REQUEST_MAX; admin_backfill.h):
  *   {"cmd":"backfill","events":[EVENT,...],"endpoint":N?}

@@ -76,6 +76,7 @@ static void help(void)
             "  deliveries list [--endpoint E] [--failed] [--since TIME] [--limit N]\n"
             "  deliveries show ID | retry ID\n"
             "  replay --since TIME [--until TIME] [--type T[,T...]]... [--endpoint E]\n"
+            "         [--tenant T]             queue stored events again for their endpoints\n"
             "  parse [--include-bounces] [--no-sent] [--content-filter HOST:PORT]...\n"
             "        [--filtered-event E] [--discard-event E] FILE...\n"
             "                                  maillog to events, offline\n"
@@ -86,15 +87,20 @@ static void help(void)
             "  backup DIR                      a hot backup of the store into DIR (absolute,\n"
             "                                  new or empty, on the daemon's machine)\n"
             "endpoint OPTIONS:\n"
-            "  --url URL  --type T (repeatable, or T1,T2)  --filter KEY=VALUE (repeatable)\n"
-            "  --scheme standard|hmac-sha256-hex|sha256-secret-body\n"
-            "  --signature-header H  --signature-prefix P  --secret S\n"
-            "  --header 'Name: value' (repeatable)  --event-header H  --delivery-header H\n"
+            "  --url URL  --format FORMAT  --transform JQ  --transform-file FILE  --where JQ\n"
+            "  --type T (repeatable, or T1,T2)  --filter KEY=VALUE (repeatable)\n"
+            "  --scheme standard|hmac-sha256-hex|sha256-secret-body|sendgrid|mailgun\n"
+            "  --signature-header H  --signature-prefix P  --secret S  --basic-auth USER:PASS\n"
+            "  --header 'Name: value' (repeatable)  --user-agent UA  --event-header H\n"
+            "  --delivery-header H  --delivery-id ulid|uuid\n"
             "  --batch N  --batch-wait DURATION  --timeout DURATION  --connect-timeout DURATION\n"
-            "  --retry DURATION,...  --concurrency N  --allow-http | --no-allow-http\n"
+            "  --retry DURATION,...  --concurrency N  --failing-after N\n"
+            "  --disable-after-failures N  --disable-after HOURS  --allow-http | --no-allow-http\n"
             "  --disabled (add only)\n"
             "TIME: RFC 3339, YYYY-MM-DD, epoch seconds, or an age: 30m, 2h, 7d\n"
-            "DURATION: 500ms, 5s, 5m, 2h, 1d; a bare number is seconds\n", stdout);
+            "DURATION: 500ms, 5s, 5m, 2h, 1d; a bare number is seconds\n"
+            "FORMAT: standard, mailabl, mailtura, penguinmails, paubox, sendgrid, mailgun,\n"
+            "        postmark, listmonk\n", stdout);
     exit(EX_OK);
 }
 

@@ -843,7 +843,8 @@ static int merge_format_defaults(const endpoint_t *base, json_t *obj, const json
         return -1;
     ref_json = endpoint_to_json(ref, EP_JSON_SECRETS | EP_JSON_RAW_URL);
     for (k = endpoint_keys; k->name; k++) {
-        if (strcmp(k->name, "secret") == 0 || strcmp(k->name, "url") == 0 ||
+        if (strcmp(k->name, "name") == 0 || strcmp(k->name, "secret") == 0 ||
+            strcmp(k->name, "url") == 0 ||
             json_object_get(changes, k->name) || json_object_get(obj, k->name) == NULL)
             continue;
         if (json_equal(json_object_get(obj, k->name), json_object_get(ref_json, k->name)))

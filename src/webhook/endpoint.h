@@ -16,7 +16,13 @@
  *   types      exact types, "prefix.*" wildcards or "*"
  *   filters    "KEY=VALUE", KEY one of sender_domain, recipient_domain,
  *              tenant, tag, metadata.NAME; the same KEY twice = either
- *              value, different KEYs = all must hold (endpoint_matches)
+ *              value, different KEYs = all must hold (endpoint_matches).
+ *              A dotted NAME is a path into nested objects
+ *              (metadata.contact.tags=vip); an array on the path or at its
+ *              end holds when one of its elements does; at each object the
+ *              rest of the path is tried as one key first (a key "a.b");
+ *              strings compare exactly, numbers and booleans by their JSON
+ *              text, null, objects never
  *   secret     generated when absent ("whsec_" + base64 of 32 random
  *              bytes); printable ASCII, no space; the standard scheme needs
  *              base64 after "whsec_"; a masked value ("whsec_...") is
@@ -61,6 +67,10 @@
  *   endpoint_matches(ep, type, data)    types and filters, against an
  *                                   event's type and data object; ignores
  *                                   enabled/health (callers decide)
+ *   endpoint_value_equals(v, want)  the comparison of a filter: v (NULL is
+ *                                   fine) is the string want exactly, or a
+ *                                   number or boolean whose JSON text is
+ *                                   want; null, arrays, objects never
  *   endpoint_name_check(name, err)  0, or -1 + err ("name \"x y\": ...")
  *   endpoint_programs_check(ep, err) 0 when ep's transform and where
  *                                   compile (transform.h), else -1 + err
@@ -151,6 +161,7 @@ endpoint_t *endpoint_dup(const endpoint_t *ep);
 endpoint_t *endpoint_free(endpoint_t *ep);
 bool endpoint_type_matches(const char *pattern, const char *type);
 bool endpoint_matches(const endpoint_t *ep, const char *type, const json_t *data);
+bool endpoint_value_equals(const json_t *v, const char *want);
 int endpoint_name_check(const char *name, mh_err_t *err);
 int endpoint_programs_check(const endpoint_t *ep, mh_err_t *err);
 bool endpoint_header_is_credential(const char *name);

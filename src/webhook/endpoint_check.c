@@ -178,7 +178,10 @@ static bool filter_key_find(const char *text, size_t klen, enum ep_filter_key *k
     return false;
 }
 
-/* Parse "KEY=VALUE" into f; f is only written on success. */
+/* Parse "KEY=VALUE" into f; f is only written on success. The NAME of
+ * metadata.NAME is kept whole, dots and all: endpoint_match.c walks it as
+ * a path (each step, or the rest of it, a key), so a NAME with an empty
+ * step ("a..b") is no error, only a key that may exist. */
 int endpoint_filter_parse(const char *text, struct ep_filter *f, mh_err_t *err)
 {
     static const size_t mlen = sizeof(FILTER_META_PREFIX) - 1;

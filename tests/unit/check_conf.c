@@ -27,7 +27,7 @@
 #include "xalloc.h"
 
 
-#define NOPTIONS 78 /* options in the tables today (34 + 17 maillog.* + 16 endpoint.* +
+#define NOPTIONS 88 /* options in the tables today (34 + 17 maillog.* + 26 endpoint.* +
                           11 milter.*); update with them */
 
 static char *tmpdir;
