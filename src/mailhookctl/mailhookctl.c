@@ -13,6 +13,7 @@
  *   mailhookctl ... endpoint enable|disable|remove NAME
  *   mailhookctl ... endpoint rotate-secret NAME [--secret S] [--overlap DURATION]
  *   mailhookctl ... endpoint test NAME [--type T]
+ *   mailhookctl ... endpoint preview NAME [--type T | EVENT-ID]
  *   mailhookctl ... deliveries list [--endpoint E] [--failed] [--since T] [--limit N]
  *   mailhookctl ... deliveries show|retry ID
  *   mailhookctl ... replay --since T [--until T] [--type T,...] [--endpoint E]
@@ -30,7 +31,7 @@
  * Queries go to mailhookd's admin socket; emit is a producer like any other
  * and goes through the ingest library (spooling when the daemon is down).
  * Human-readable output by default; --json prints JSON (NDJSON for lists).
- * Exit codes: 0 ok, 1 not found, 64 usage, 65 bad data (the daemon refused
+ * Exit codes: 0 ok, 1 not found (endpoint preview: nothing would be sent), 64 usage, 65 bad data (the daemon refused
  * it: bad_request, exists, conflict), 69 daemon unavailable or failing,
  * 75 endpoint test not delivered or daemon busy, 78 configuration error;
  * status exits with its health instead (ctl_status.h: 0 to 3).
@@ -73,6 +74,7 @@ static void help(void)
             "  endpoint enable | disable | remove NAME\n"
             "  endpoint rotate-secret NAME [--secret S] [--overlap DURATION]\n"
             "  endpoint test NAME [--type T]   send a test event now (exit 75: not delivered)\n"
+            "  endpoint preview NAME [--type T | EVENT-ID]   the request it would get, not sent\n"
             "  deliveries list [--endpoint E] [--failed] [--since TIME] [--limit N]\n"
             "  deliveries show ID | retry ID\n"
             "  replay --since TIME [--until TIME] [--type T[,T...]]... [--endpoint E]\n"

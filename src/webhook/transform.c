@@ -71,7 +71,9 @@ struct transform {
     bool active;       /* a run is in progress */
     bool halted;       /* the watchdog stopped it */
     uint64_t seen_gen; /* the run the watchdog saw last (its fields) */
-    int64_t seen_at;   /* when it first saw it, time_mono_ms() */
+    int64_t seen_at;   /* when it first saw it: its thread's CPU time, ms */
+    clockid_t cpu;     /* the running thread's CPU clock */
+    bool have_cpu;     /* else wall time (time_mono_ms) */
     struct transform *prev, *next; /* the watchdog's list, under wd.mu */
 };
 
@@ -109,10 +111,25 @@ static void wd_init(void)
     pthread_atfork(wd_prepare, wd_parent, wd_child);
 }
 
-/* Stop t's run if it is the one seen for the limit already (wd.mu held). */
-static void wd_check(transform_t *t, int64_t now, int limit)
+/* The clock a run is timed by: its thread's CPU time, so that a run on a
+ * busy machine, descheduled for a while, is not taken for a loop (t->mu
+ * held). */
+static int64_t wd_run_clock(const transform_t *t)
 {
+    struct timespec ts;
+
+    if (t->have_cpu && clock_gettime(t->cpu, &ts) == 0)
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return time_mono_ms();
+}
+
+/* Stop t's run if it is the one seen for the limit already (wd.mu held). */
+static void wd_check(transform_t *t, int limit)
+{
+    int64_t now;
+
     pthread_mutex_lock(&t->mu);
+    now = t->active && !t->halted ? wd_run_clock(t) : 0;
     if (t->active && !t->halted) {
         if (t->gen != t->seen_gen) {
             t->seen_gen = t->gen;
@@ -144,7 +161,7 @@ static void *wd_main(void *arg)
         now = time_mono_ms();
         limit = atomic_load(&wd_limit_ms);
         for (transform_t *t = wd.list; t; t = t->next)
-            wd_check(t, now, limit);
+            wd_check(t, limit);
         at = now + wd_poll_ms(limit);
         until.tv_sec = at / 1000;
         until.tv_nsec = (long)(at % 1000) * 1000000L;
@@ -208,9 +225,15 @@ static void run_enter(transform_t *t)
 {
     if (!atomic_load_explicit(&wd_running, memory_order_relaxed))
         wd_start();
+    clockid_t cpu;
+    bool have_cpu = pthread_getcpuclockid(pthread_self(), &cpu) == 0; /* no system call */
+
     pthread_mutex_lock(&t->mu);
     t->gen++;
     t->active = true;
+    t->have_cpu = have_cpu;
+    if (have_cpu)
+        t->cpu = cpu;
     pthread_mutex_unlock(&t->mu);
 }
 

@@ -77,8 +77,11 @@
  * Time bound. One watchdog thread, started by the first run and ending when
  * the last transform is freed (started again by a later run: also in a
  * child after fork), looks every TRANSFORM_POLL_MS at the runs in progress
- * and stops, with jq_halt(), one it has seen going on for the limit: jq_next
- * returns at its next instruction. The run costs no system call: a mutex
+ * and stops, with jq_halt(), one it has seen going on for the limit of its
+ * thread's CPU time (pthread_getcpuclockid: a run descheduled on a busy
+ * machine is not taken for a loop; wall time where there is no such
+ * clock): jq_next returns at its next instruction. The run costs no
+ * system call: a mutex
  * held for a few instructions before and after it marks it. Not covered:
  * one C builtin call runs to its end (a sort of a huge array, a regex
  * match: Oniguruma's own retry limit bounds that), and memory is bounded
