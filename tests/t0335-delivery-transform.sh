@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib/receiver.sh"
 
 if ! why=$(have_node); then echo "1..0 # SKIP $why"; exit 0; fi
-plan 28
+plan 29
 CONF=$T_DIR/mailhook.conf
 start_receiver r --tls >/dev/null || { echo "Bail out! receiver"; exit 1; }
 URL=$RECV_R_URL
@@ -125,6 +125,15 @@ check "preview of an event the where refuses: not sent, exit 1" bash -c "! '$MAI
 check "preview sent nothing" is "$N0" receiver_count r /ok/tx
 check "test send in the endpoint's shape" bash -c "'$MAILHOOKCTL' -c '$CONF' endpoint test bad --type app.b >/dev/null; sleep 0.5
     receiver_field r /ok/bad body | tail -1 | grep -q '\"mode\":null'"
+
+# --- a generated SendGrid key pair: show gives the public key SendGrid's way
+ctl endpoint add sgk "$URL/ok/sgk" --type app.sgk --format sendgrid >/dev/null
+check "endpoint show: the sendgrid scheme's public key, base64 DER as openssl derives it" bash -c "
+    j=\$('$MAILHOOKCTL' -c '$CONF' --json endpoint show sgk --reveal-secret)
+    key=\$(printf '%s' \"\$j\" | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"endpoint\"][\"secret\"])')
+    pub=\$(printf '%s' \"\$j\" | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"endpoint\"][\"public_key\"])')
+    want=\$(printf '%s' \"\$key\" | base64 -d | openssl pkey -inform DER -pubout -outform DER | base64 -w0)
+    [ -n \"\$pub\" ] && [ \"\$pub\" = \"\$want\" ] && '$MAILHOOKCTL' -c '$CONF' endpoint show sgk | grep -q \"^public key: *\$pub\""
 
 # --- refused programs
 check "a syntax error is refused at add, with jq's message" bash -c "! '$MAILHOOKCTL' -c '$CONF' endpoint add syn '$URL/ok/syn' --transform '{a:' 2> '$T_DIR/syn.err'; grep -qi 'syntax error' '$T_DIR/syn.err'"

@@ -22,6 +22,8 @@
  *       -> {"ok":true,"endpoints":[{...,"queued":N},...]}  (name order)
  *   {"cmd":"endpoint.show","name":N,"reveal_secret":bool}
  *       -> {"ok":true,"endpoint":{...,"queued":N}}
+ *          (every answer's endpoint of the sendgrid scheme also has
+ *          "public_key": base64 DER, as SendGrid's settings page shows it)
  *   {"cmd":"endpoint.update","name":N,"set":{keys to change}}
  *   {"cmd":"endpoint.enable","name":N}      (also resets health)
  *   {"cmd":"endpoint.disable","name":N}

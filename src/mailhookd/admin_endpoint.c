@@ -63,12 +63,28 @@ static void endpoint_cmd_hand_over(struct admin_job *job, enum endpoint_cmd_op o
     admin_job_carry(job, h, endpoint_cmd_handover_free);
 }
 
+/* The endpoint as the admin sees it: its JSON (masked unless show says
+ * otherwise) and, for the sendgrid scheme, the public key of its key pair
+ * in the form SendGrid's settings page gives it (what the receiver's
+ * verifier is configured with). */
+static json_t *endpoint_cmd_json(const endpoint_t *ep, unsigned show)
+{
+    json_t *obj = endpoint_to_json(ep, show);
+    char *pub = NULL;
+    mh_err_t err;
+
+    if (endpoint_scheme_is_ec(ep->scheme) && sign_ec_public_key(ep->secret, &pub, &err) == 0)
+        json_object_set_new(obj, "public_key", json_string(pub));
+    free(pub);
+    return obj;
+}
+
 /* Answer with an endpoint, masked for the user (ep taken): handed to the
  * engine as it is, or freed. */
 static json_t *endpoint_cmd_reply(struct admin_job *job, endpoint_t *ep, unsigned show,
                                   enum endpoint_cmd_op op)
 {
-    json_t *reply = json_pack("{s:b,s:o}", "ok", 1, "endpoint", endpoint_to_json(ep, show));
+    json_t *reply = json_pack("{s:b,s:o}", "ok", 1, "endpoint", endpoint_cmd_json(ep, show));
 
     endpoint_cmd_hand_over(job, op, ep);
     return reply;
@@ -170,7 +186,7 @@ static json_t *endpoint_cmd_add(const struct admin_env *env, struct admin_job *j
 
 static json_t *endpoint_cmd_with_queued(store_t *st, const endpoint_t *ep, unsigned show)
 {
-    json_t *obj = endpoint_to_json(ep, show);
+    json_t *obj = endpoint_cmd_json(ep, show);
     uint64_t n = 0;
 
     store_queue_count(st, ep->name, &n, NULL);
