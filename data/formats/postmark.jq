@@ -34,18 +34,18 @@
 # ReadSeconds, FirstOpen, ClickLocation, Content. email.sent and an
 # application's own types are skipped (Postmark has no such webhook).
 
-def nonnull: with_entries(select(.value != null));
-def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") else . end;
+def nonnull: delpaths([path(.[] | select(. == null))]);
+def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") | (if . == "" then null else . end) else null end;
 
 .type as $t
 | (.data // {}) as $d
 | .timestamp as $ts
-| {
+| ({
     MessageID: (($d.message_id | unbracket) // $d.queue_id),
     MessageStream: "outbound",
     Tag: ($d.tags | if type == "array" then .[0] else null end),
     Metadata: ($d.metadata // {})
-  } as $common
+  } | nonnull) as $common
 | if $t == "email.delivered" then
     {RecordType: "Delivery"} + $common
     + ({Recipient: $d.recipient, DeliveredAt: $ts, Details: ($d.smtp_response // $d.reason)} | nonnull)
@@ -80,4 +80,3 @@ def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") else . end
         SuppressionReason: "ManualSuppression"} | nonnull)
   else empty
   end
-| with_entries(select(.value != null))
