@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # listmonk.jq - the "listmonk" payload format: bounces and complaints as
 # listmonk's bounce webhook takes them (listmonk's "Bounce processing"
-# document, POST /webhooks/bounce: {email, campaign_uuid, source, type,
+# document, listmonk.app/docs/bounces/, POST /webhooks/bounce: {email, campaign_uuid, source, type,
 # meta}), one event per request, with HTTP basic auth (the endpoint's
 # basic_auth: a listmonk API user with the webhooks:post_bounce
 # permission). The format's default types are email.bounced and

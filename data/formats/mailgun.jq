@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # mailgun.jq - the "mailgun" payload format: each event as a Mailgun
-# webhook sends it (Mailgun's "Webhooks" user manual: {signature,
+# webhook sends it (Mailgun's "Webhooks" user manual,
+# documentation.mailgun.com/docs/mailgun/user-manual/webhooks/: {signature,
 # event-data}), one event per request. This program makes {"event-data":
 # ...}; the engine's mailgun scheme adds the "signature" member ({timestamp,
 # token, signature}: the hex HMAC-SHA256 of timestamp + token under the

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # postmark.jq - the "postmark" payload format: each event as Postmark's
-# webhooks send it (Postmark's webhook documentation: one JSON object with
+# webhooks send it (Postmark's webhook documentation,
+# postmarkapp.com/developer/webhooks/webhooks-overview: one JSON object with
 # a RecordType: Delivery, Bounce, Open, Click, SpamComplaint,
 # SubscriptionChange), one event per request. Postmark authenticates its
 # webhooks with HTTP basic auth (the endpoint's basic_auth), not a

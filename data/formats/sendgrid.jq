@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # sendgrid.jq - the "sendgrid" payload format: each event as a Twilio
 # SendGrid Event Webhook event object (SendGrid's "Event Webhook
-# Reference": {email, timestamp, event, sg_event_id, sg_message_id,
+# Reference", twilio.com/docs/sendgrid/for-developers/tracking-events/event:
+# {email, timestamp, event, sg_event_id, sg_message_id,
 # smtp-id, ...}); the engine sends them as an array, always, signed as
 # SendGrid's Signed Event Webhook is (the sendgrid scheme: ECDSA P-256 over
 # the timestamp and the body, X-Twilio-Email-Event-Webhook-Signature and
