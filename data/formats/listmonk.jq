@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # listmonk.jq - the "listmonk" payload format: bounces and complaints as
 # listmonk's bounce webhook takes them (listmonk's "Bounce processing"
-# document, POST /webhooks/bounce: {email, campaign_uuid, source, type,
+# document, listmonk.app/docs/bounces/, POST /webhooks/bounce: {email, campaign_uuid, source, type,
 # meta}), one event per request, with HTTP basic auth (the endpoint's
 # basic_auth: a listmonk API user with the webhooks:post_bounce
 # permission). The format's default types are email.bounced and
@@ -23,16 +23,15 @@
 # Every other type is skipped: a deferral is not a bounce. An event without
 # a recipient is skipped too (listmonk needs the address).
 
-def nonnull: with_entries(select(.value != null));
-def hexchar: (. >= 48 and . <= 57) or (. >= 97 and . <= 102) or (. >= 65 and . <= 70);
+def nonnull: delpaths([path(.[] | select(. == null))]);
+def obj: if type == "object" then . else {} end;
 def is_uuid: type == "string" and length == 36
-    and (split("-") | map(length) == [8, 4, 4, 4, 12])
-    and (explode | all(. == 45 or hexchar));
+    and test("^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$");
 def uuid_or_null: if is_uuid then . else null end;
 
 .type as $t
 | (.data // {}) as $d
-| ($d.metadata // {}) as $m
+| ($d.metadata | obj) as $m
 | (if $t == "email.complained" then "complaint"
    elif $t == "email.bounced" then (if $d.bounce_type == "soft" then "soft" else "hard" end)
    elif $t == "email.failed" then (if $d.bounce_type == "hard" then "hard" else "soft" end)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # mailgun.jq - the "mailgun" payload format: each event as a Mailgun
-# webhook sends it (Mailgun's "Webhooks" user manual: {signature,
+# webhook sends it (Mailgun's "Webhooks" user manual,
+# documentation.mailgun.com/docs/mailgun/user-manual/webhooks/: {signature,
 # event-data}), one event per request. This program makes {"event-data":
 # ...}; the engine's mailgun scheme adds the "signature" member ({timestamp,
 # token, signature}: the hex HMAC-SHA256 of timestamp + token under the
@@ -33,9 +34,14 @@
 # An application's own types are skipped. Members we do not know are left
 # out (never null).
 
-def nonnull: with_entries(select(.value != null));
-def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") else . end;
-def digits: type == "string" and length > 0 and (explode | all(. >= 48 and . <= 57));
+def nonnull: delpaths([path(.[] | select(. == null))]);
+def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") | (if . == "" then null else . end) else null end;
+# One decimal digit (a string of length 1); cheaper in jq 1.6 than explode.
+def digit: length == 1 and . >= "0" and . <= "9";
+# The 3-digit SMTP reply code a text starts with ("550 ..."), else null.
+def reply_code: if type == "string" and (.[0:1] | . == "2" or . == "4" or . == "5")
+        and (.[1:2] | digit) and (.[2:3] | digit) and (length == 3 or .[3:4] == " " or .[3:4] == "-")
+    then .[0:3] else null end;
 
 .type as $t
 | (.data // {}) as $d
@@ -47,8 +53,8 @@ def digits: type == "string" and length > 0 and (explode | all(. >= 48 and . <= 
   }[$t] as $ev
 | if $ev == null then empty
   else ($d.smtp_response // null) as $sr
-  | (if ($sr | type) == "string" and ($sr[0:3] | digits) and ($sr | length == 3 or .[3:4] == " " or .[3:4] == "-")
-     then {code: ($sr[0:3] | tonumber), message: $sr[4:]}
+  | ($sr | reply_code) as $code
+  | (if $code then {code: ($code | tonumber), message: $sr[4:]}
      else {code: null, message: $sr} end) as $reply
   | (if $t == "email.deferred" then "temporary" elif $ev == "failed" then "permanent" else null end) as $sev
   | {

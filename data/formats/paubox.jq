@@ -22,7 +22,8 @@
 # Every other type is skipped (Paubox has no event for it). Members we do
 # not know are left out (never null).
 
-def nonnull: with_entries(select(.value != null));
+def nonnull: delpaths([path(.[] | select(. == null))]);
+def obj: if type == "object" then . else {} end;
 
 .type as $t
 | (.data // {}) as $d
@@ -41,7 +42,7 @@ def nonnull: with_entries(select(.value != null));
         id: $meta.seq,
         subject: $d.subject,
         header_message_id: $d.message_id,
-        source_tracking_id: (($d.metadata // {}).source_tracking_id // .id),
+        source_tracking_id: (($d.metadata | obj).source_tracking_id // .id),
         outbound_queue_id: $d.queue_id,
         time: .timestamp,
         from: $d.from,

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # postmark.jq - the "postmark" payload format: each event as Postmark's
-# webhooks send it (Postmark's webhook documentation: one JSON object with
+# webhooks send it (Postmark's webhook documentation,
+# postmarkapp.com/developer/webhooks/webhooks-overview: one JSON object with
 # a RecordType: Delivery, Bounce, Open, Click, SpamComplaint,
 # SubscriptionChange), one event per request. Postmark authenticates its
 # webhooks with HTTP basic auth (the endpoint's basic_auth), not a
@@ -34,18 +35,18 @@
 # ReadSeconds, FirstOpen, ClickLocation, Content. email.sent and an
 # application's own types are skipped (Postmark has no such webhook).
 
-def nonnull: with_entries(select(.value != null));
-def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") else . end;
+def nonnull: delpaths([path(.[] | select(. == null))]);
+def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") | (if . == "" then null else . end) else null end;
 
 .type as $t
 | (.data // {}) as $d
 | .timestamp as $ts
-| {
+| ({
     MessageID: (($d.message_id | unbracket) // $d.queue_id),
     MessageStream: "outbound",
     Tag: ($d.tags | if type == "array" then .[0] else null end),
     Metadata: ($d.metadata // {})
-  } as $common
+  } | nonnull) as $common
 | if $t == "email.delivered" then
     {RecordType: "Delivery"} + $common
     + ({Recipient: $d.recipient, DeliveredAt: $ts, Details: ($d.smtp_response // $d.reason)} | nonnull)
@@ -80,4 +81,3 @@ def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") else . end
         SuppressionReason: "ManualSuppression"} | nonnull)
   else empty
   end
-| with_entries(select(.value != null))

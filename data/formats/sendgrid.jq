@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # sendgrid.jq - the "sendgrid" payload format: each event as a Twilio
 # SendGrid Event Webhook event object (SendGrid's "Event Webhook
-# Reference": {email, timestamp, event, sg_event_id, sg_message_id,
+# Reference", twilio.com/docs/sendgrid/for-developers/tracking-events/event:
+# {email, timestamp, event, sg_event_id, sg_message_id,
 # smtp-id, ...}); the engine sends them as an array, always, signed as
 # SendGrid's Signed Event Webhook is (the sendgrid scheme: ECDSA P-256 over
 # the timestamp and the body, X-Twilio-Email-Event-Webhook-Signature and
@@ -30,13 +31,13 @@
 #                  Unavailable; spam-block: Reputation; policy: Content;
 #                  dns, relay-denied: Technical; else Unclassified)
 #   url, useragent, ip      click/open: url, user_agent, ip
-#   (unique args)  the members of metadata, beside the above (a member named
-#                  like one of them is left out)
+#   (unique args)  the members of metadata, after the above (a member named
+#                  like one of them, even one this event lacks, is left out)
 # An application's own types are skipped. Members we do not know are left
 # out (never null).
 
-def nonnull: with_entries(select(.value != null));
-def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") else . end;
+def nonnull: delpaths([path(.[] | select(. == null))]);
+def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") | (if . == "" then null else . end) else null end;
 
 .type as $t
 | (.data // {}) as $d
@@ -53,25 +54,29 @@ def unbracket: if type == "string" then ltrimstr("<") | rtrimstr(">") else . end
         sg_event_id: .id,
         sg_message_id: (($d.message_id | unbracket) // $d.queue_id),
         "smtp-id": $d.message_id,
-        category: $d.tags,
-        response: (if $ev == "delivered" or $ev == "deferred" then $d.smtp_response else null end),
-        attempt: (if $ev == "deferred" and $d.attempt != null then ($d.attempt | tostring) else null end),
-        reason: (if $ev == "bounce" or $ev == "dropped" then ($d.smtp_response // $d.reason) else null end),
-        status: (if $ev == "bounce" then $d.dsn else null end),
-        type: (if $ev != "bounce" then null
-               elif ($d.bounce_class == "spam-block" or $d.bounce_class == "policy"
-                     or $d.bounce_class == "relay-denied") then "blocked"
-               else "bounce" end),
-        bounce_classification: (if $ev != "bounce" then null else {
-                "unknown-user": "Invalid Address", "inactive": "Mailbox Unavailable",
-                "mailbox-full": "Mailbox Unavailable", "spam-block": "Reputation",
-                "policy": "Content", "dns": "Technical", "relay-denied": "Technical"
-            }[$d.bounce_class // ""] // "Unclassified" end),
-        url: (if $ev == "click" then $d.url else null end),
-        useragent: (if $ev == "open" or $ev == "click" then $d.user_agent else null end),
-        ip: (if $ev == "open" or $ev == "click" then $d.ip else null end)
-    } | nonnull) as $core
-  | $core + (if ($d.metadata | type) == "object"
-             then $d.metadata | with_entries(select(.key as $k | $core | has($k) | not))
-             else {} end)
+        category: $d.tags
+    } + (if $ev == "delivered" then {response: $d.smtp_response}
+        elif $ev == "deferred" then
+            {response: $d.smtp_response, attempt: ($d.attempt | if . == null then null else tostring end)}
+        elif $ev == "bounce" then {
+            reason: ($d.smtp_response // $d.reason),
+            status: $d.dsn,
+            type: ($d.bounce_class | if . == "spam-block" or . == "policy" or . == "relay-denied"
+                                     then "blocked" else "bounce" end),
+            bounce_classification: ({
+                    "unknown-user": "Invalid Address", "inactive": "Mailbox Unavailable",
+                    "mailbox-full": "Mailbox Unavailable", "spam-block": "Reputation",
+                    "policy": "Content", "dns": "Technical", "relay-denied": "Technical"
+                }[$d.bounce_class // ""] // "Unclassified")
+        }
+        elif $ev == "dropped" then {reason: ($d.smtp_response // $d.reason)}
+        elif $ev == "open" then {useragent: $d.user_agent, ip: $d.ip}
+        elif $ev == "click" then {url: $d.url, useragent: $d.user_agent, ip: $d.ip}
+        else {} end)
+    | nonnull)
+    + (if ($d.metadata | type) == "object" then $d.metadata
+           | reduce ("email", "timestamp", "event", "sg_event_id", "sg_message_id", "smtp-id", "category",
+                     "response", "attempt", "reason", "status", "type", "bounce_classification", "url",
+                     "useragent", "ip") as $k (.; if has($k) then del(.[$k]) else . end)
+       else {} end)
   end

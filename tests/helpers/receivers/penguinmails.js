@@ -14,6 +14,10 @@
  *
  *   node penguinmails.js --secret SECRET [common.js options]
  *
+ * The same document's first, shorter Node.js example verifies instead the
+ * HMAC of JSON.stringify(req.body) (express.json()): its answer is logged
+ * too, as ok_simple, so that both handlers are held to the body.
+ *
  * Log (common.js) per request: ok (the signature check), type, read (the
  * fields of the doc's payload example and its Event Reference for that
  * type: data.email_id, data.campaign_id, data.contact.email, data.opened_at,
@@ -39,6 +43,18 @@ const FIELDS = {
     'email.spam_reported': ['data.email_id', 'data.reported_at'],
     'email.unsubscribed': ['data.email_id', 'data.contact_id', 'data.unsubscribed_at'],
 };
+
+// The document's first example (Node.js with express.json()).
+function verifySignature(payload, signature, secret) {
+    const hmac = crypto.createHmac('sha256', secret);
+    hmac.update(JSON.stringify(payload));
+    const digest = `sha256=${hmac.digest('hex')}`;
+    try {
+        return crypto.timingSafeEqual(Buffer.from(digest), Buffer.from(signature));
+    } catch (e) {
+        return false; // lengths differ: the example would throw, answering 500
+    }
+}
 
 class WebhookHandlerImpl {
     constructor(secret) {
@@ -87,7 +103,7 @@ class WebhookHandlerImpl {
             }
             const p = pick(event, ['id', 'type', 'created_at'].concat(FIELDS[event.type] || []));
             res.log({
-                ok: true, type: event.type, read: p.read, missing: p.missing, known: event.type in FIELDS,
+                ok: true, ok_simple: verifySignature(req.body, signature, this.webhookSecret), type: event.type, read: p.read, missing: p.missing, known: event.type in FIELDS,
                 handled: this.seen, event_header: req.headers['x-penguinmails-event'] || null,
                 delivery_id: req.headers['x-penguinmails-delivery-id'] || null,
                 user_agent: req.headers['user-agent'] || null,
