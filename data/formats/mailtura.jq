@@ -46,8 +46,6 @@ def smtp_parts:
 
 .type as $t
 | (.data // {}) as $d
-| ($d.smtp_response | smtp_parts) as $r
-| ($r.dsn // $d.dsn) as $dsn
 | if $t == "email.deferred" or $t == "email.unsubscribed" then empty
   elif ($t | startswith("email.")) | not then {id, type, timestamp, data: $d}
   else {
@@ -62,7 +60,10 @@ def smtp_parts:
         url: $d.url,
         userAgent: $d.user_agent,
         ipAddress: $d.ip
-    } + (if $t == "email.bounced" or $t == "email.failed" then {
+    } + (if $t == "email.bounced" or $t == "email.failed" then
+        # parsed only for the events that use it: the split and the regex
+        # cost more than the rest of the program
+        ($d.smtp_response | smtp_parts) as $r | ($r.dsn // $d.dsn) as $dsn | {
         bounceType: ($d.bounce_type
             // (if $t == "email.bounced" and $dsn then (if ($dsn | startswith("5")) then "hard" else "soft" end)
                 else null end)),
