@@ -84,8 +84,15 @@
  * threads at once. The watchdog only calls jq_halt(), under the mutex that
  * marks the run, so it never stops the next run.
  *
- * Cost. bench/bench_transform (`bench/bench_transform 200000`) on the
- * development machine: BENCH_FIGURE_PENDING
+ * Cost. `make bench/bench_transform && bench/bench_transform 50000` (CPU
+ * time per event, one thread, a 738-byte email.bounced event; best of 5 on
+ * the 2-CPU development VM, under load): the issue's SendGrid-like mapping
+ * `{email: .data.recipient, timestamp: $meta.time, event: (.type |
+ * ltrimstr("email.")), sg_event_id: .id}` 7.1 us (97k instructions,
+ * callgrind: the parse 53k, of which jq's string and object calls 46k; the
+ * run 32k); `.` (the whole event written back) 8.8 us; a where filter on an
+ * array 8.9 us; jq's own jv_parse_sized alone took 7.1 us. Compiling costs
+ * ~10 ms (jq parses its builtins each time): once per endpoint.
  */
 #ifndef MH_TRANSFORM_H
 #define MH_TRANSFORM_H
