@@ -90,17 +90,7 @@ static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
 static atomic_bool wd_running; /* wd.running, read without the lock */
 static atomic_int wd_limit_ms = TRANSFORM_TIME_LIMIT_MS;
 
-static void wd_prepare(void) { pthread_mutex_lock(&wd.mu); }
-static void wd_parent(void) { pthread_mutex_unlock(&wd.mu); }
-/* A child has no watchdog thread: the next run starts one. */
-static void wd_child(void)
-{
-    wd.running = false;
-    atomic_store(&wd_running, false);
-    pthread_mutex_unlock(&wd.mu);
-}
-
-static void wd_init(void)
+static void wd_cv_init(void)
 {
     pthread_condattr_t ca;
 
@@ -108,6 +98,23 @@ static void wd_init(void)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&wd.cv, &ca);
     pthread_condattr_destroy(&ca);
+}
+
+static void wd_prepare(void) { pthread_mutex_lock(&wd.mu); }
+static void wd_parent(void) { pthread_mutex_unlock(&wd.mu); }
+/* A child has no watchdog thread (the next run starts one), and its copy
+ * of the condition may count the parent's thread as a waiter. */
+static void wd_child(void)
+{
+    wd.running = false;
+    atomic_store(&wd_running, false);
+    wd_cv_init();
+    pthread_mutex_unlock(&wd.mu);
+}
+
+static void wd_init(void)
+{
+    wd_cv_init();
     pthread_atfork(wd_prepare, wd_parent, wd_child);
 }
 

@@ -79,6 +79,9 @@
  * match: Oniguruma's own retry limit bounds that), and memory is bounded
  * only by what a run can allocate within the limit.
  *
+ * The kind is the compiler's: transform_run of a TRANSFORM_WHERE program,
+ * or transform_where of a TRANSFORM_MAP one, is a bug (msg_panic).
+ *
  * Threads. A transform_t is used by one thread at a time (the delivery
  * worker of its endpoint); different transform_t may run on different
  * threads at once. The watchdog only calls jq_halt(), under the mutex that
