@@ -40,15 +40,20 @@
  * One line: the user's program starts on line 2 of the wrapper. */
 #define DENY(name) "def " name ": error(\"" name " is not allowed in a transform\"); "
 /* jq 1.6's indices on arrays (`.[$i]`, jv_array_indexes) leaks the
- * elements it compares, on every call: the same results without it. */
+ * elements it compares, on every call, and on strings (_strindices) loops
+ * for ever in C, where no time limit reaches, on an empty needle: the same
+ * results without either ([] for "", as jq 1.7), and _strindices itself
+ * shadowed after them. */
 #define INDICES                                                                      \
     "def indices($i): if type == \"array\" and ($i|type) == \"array\" then "          \
     "(if ($i|length) == 0 then [] else . as $a | [range(0; length) | "               \
     "select($a[.:. + ($i|length)] == $i)] end) "                                     \
     "elif type == \"array\" then . as $a | [range(0; length) | select($a[.] == $i)] " \
-    "elif type == \"string\" and ($i|type) == \"string\" then _strindices($i) "      \
+    "elif type == \"string\" and ($i|type) == \"string\" then "                      \
+    "(if $i == \"\" then [] else _strindices($i) end) "                               \
     "else .[$i] end; "                                                               \
-    "def index($i): indices($i) | .[0]; def rindex($i): indices($i) | .[-1:][0]; "
+    "def index($i): indices($i) | .[0]; def rindex($i): indices($i) | .[-1:][0]; "  \
+    "def _strindices($i): indices($i); "
 #define PRELUDE                                                                      \
     DENY("halt") DENY("halt_error") "def halt_error(f): error(\"halt_error is not "  \
     "allowed in a transform\"); " DENY("input") DENY("inputs")                       \

@@ -43,10 +43,11 @@
  * input through and write nothing; env and $ENV are {}; input_filename is
  * null. jq 1.6 has no way to call a builtin past a definition that shadows
  * it. now, localtime and the like stay (they read the clock, harmlessly).
- * indices, index and rindex are redefined too, with jq 1.6's results: its
- * own leak the elements of an array they search (jv_array_indexes), on
- * every call. A program that writes that lookup itself, `.[[x]]` on an
- * array, still leaks so (jq 1.7 fixed it).
+ * indices, index, rindex and _strindices are redefined too, with jq 1.6's
+ * results: its own leak the elements of an array they search
+ * (jv_array_indexes) on every call, and loop for ever in C on an empty
+ * string to look for (now [] and null, as in jq 1.7). A program that
+ * writes that array lookup itself, `.[[x]]`, still leaks so.
  *
  * Output (MAP). Each output value is written as canonical compact JSON, as
  * cjson.h defines it (the same escaping as cjson_dump; an integral number
@@ -77,7 +78,12 @@
  * held for a few instructions before and after it marks it. Not covered:
  * one C builtin call runs to its end (a sort of a huge array, a regex
  * match: Oniguruma's own retry limit bounds that), and memory is bounded
- * only by what a run can allocate within the limit.
+ * only by what a run can allocate within the limit. jq 1.6 frees a value
+ * recursively: one that a program nests ~10^6 levels deep (by its own
+ * recursion: `reduce range(1e9) as $i (null; [.])`) overflows the C stack
+ * when it is freed, a crash; the 100 ms limit keeps a run under ~10^5
+ * levels here (a faster machine builds more in the same time: do not
+ * raise the limit far).
  *
  * The kind is the compiler's: transform_run of a TRANSFORM_WHERE program,
  * or transform_where of a TRANSFORM_MAP one, is a bug (msg_panic).

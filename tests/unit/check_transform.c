@@ -77,6 +77,9 @@ static const struct {
       4, NULL },
     { ".data.s | indices(\"t\"), index(\"r\"), rindex(\"s\")", "[1],2,0", 3, NULL },
     { "null | indices(1)", NULL, 0, NULL },
+    /* jq 1.6 loops for ever in C on these (no time limit could stop it) */
+    { "\"abc\" | indices(\"\"), index(\"\"), rindex(\"\"), _strindices(\"\")", "[],[]", 2, NULL },
+    { "\"abcb\" | _strindices(\"b\")", "[1,3]", 1, NULL },
     { "{a: 5} | index(\"a\")", NULL, -1, "transform: Cannot index number with number" },
     /* runtime errors */
     { "error(\"x\")", NULL, -1, "transform: x" },
@@ -354,6 +357,7 @@ END_TEST
 
 /* ---- the time bound: each loop ends, with the time limit's error */
 static const char *const loops[] = {
+    "\"abc\" | gsub(\"\"; \"x\")", /* jq 1.6: an endless loop of jq code */
     "[range(1e12)] | length",
     "def f: f; f",
     "last(range(1e12))",
