@@ -421,6 +421,8 @@ transform_t *transform_free(transform_t *t)
 
 const char *transform_builtin(const char *format)
 {
+    if (format == NULL)
+        return NULL;
     for (const struct transform_format *f = transform_formats; f->name; f++)
         if (strcmp(f->name, format) == 0)
             return f->program;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cjson.h"
@@ -409,6 +410,35 @@ START_TEST(test_time_limit_restart)
 }
 END_TEST
 
+/* A child of fork() has no watchdog thread: its first run starts one. The
+ * child gives up after 30 s (SIGALRM) rather than hang the test. */
+START_TEST(test_time_limit_fork)
+{
+    transform_t *t;
+    mh_err_t err;
+    char *out;
+    pid_t pid;
+    int status;
+
+    transform_set_time_limit(30);
+    t = transform_compile("if .data.n == 3 then last(range(1e12)) else 0 end", TRANSFORM_MAP, &err);
+    ck_assert_int_eq(run(t, EV, &out, &err), -1); /* the parent's watchdog runs */
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int rc;
+        alarm(30);
+        rc = run(t, EV, &out, &err);
+        transform_free(t);
+        _exit(rc == -1 && strstr(err.text, "time limit") ? 0 : 1);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    transform_free(t);
+}
+END_TEST
+
 /* Threads: each with its own transform, at once; loops stop, others not. */
 static void *thread_runs(void *arg)
 {
@@ -643,6 +673,7 @@ static Suite *transform_suite(void)
     tcase_add_loop_test(tc, test_where, 0, N(where_cases));
     tcase_add_loop_test(tc, test_time_limit, 0, N(loops));
     tcase_add_test(tc, test_time_limit_restart);
+    tcase_add_test(tc, test_time_limit_fork);
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_max_out);
     tcase_add_test(tc, test_append);
