@@ -4,6 +4,8 @@
  * parse of the event text, the run, and the canonical output, per program.
  *
  *   bench_transform [N]     N runs per program (default 200000)
+ *   bench_transform N FILE...   the programs in FILEs instead (a format
+ *                           being written, an admin's transform_file)
  *
  * Prints one line per program: "us/event  outputs-bytes  name", for a
  * realistic email.bounced event of about 600 bytes: the parse alone (jq's
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "readfile.h"
 #include "transform.h"
 
 static const char EVENT[] =
@@ -104,6 +107,20 @@ int main(int argc, char **argv)
     if (n < 1)
         n = 1;
     printf("%zu-byte event, %ld runs each\n", strlen(EVENT), n);
+    if (argc > 2) {
+        for (int i = 2; i < argc; i++) {
+            mh_err_t err;
+            char *text = readfile(argv[i], 1 << 20, &err);
+
+            if (text == NULL) {
+                printf("%s\n", err.text);
+                continue;
+            }
+            bench_map(argv[i], text, n);
+            free(text);
+        }
+        return 0;
+    }
     bench_parse(n);
     bench_map("`.`", ".", n);
     bench_map("sendgrid-like mapping (transform.h)", SENDGRID_LIKE, n);

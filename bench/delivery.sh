@@ -31,6 +31,12 @@
 #     (delivery_memory_events at a time), signs, sends, and removes each
 #     delivered event from the store. The latency columns of this row are
 #     event creation -> receipt and so include the time spent in the backlog.
+#  2b. payload formats: the same backlog at concurrency CONC through three
+#     endpoints in turn, REPEAT times each, best of each: "st" (the
+#     standard format, the body is the stored event), "sg" (format
+#     sendgrid, events of type email.delivered: the built-in jq program,
+#     an array of one, ECDSA P-256 signature) and "tx" (a user transform, TX below, standard
+#     signature); the goal is sg and tx >= 0.8x st.
 #  3. batched: the same with endpoint "b" (types bench.b, batches of up to
 #     100 events, batch wait 20 ms, concurrency 16): events/s.
 #  4. latency at a steady rate (endpoints u and b, concurrency 16): bench_ingest paces 4 producers to 1,000
@@ -171,6 +177,14 @@ ctl endpoint add u "$URL/ok/u" --allow-http --type bench.u --concurrency "$CONC"
     --timeout 60s > /dev/null
 ctl endpoint add b "$URL/ok/b" --allow-http --type bench.b --concurrency "$CONC" \
     --batch "$BATCH" --batch-wait "$BWAIT" --timeout 60s > /dev/null
+TX='{id, type, email: .data.recipient, time: $meta.time, seq: $meta.seq, tags: (.data.tags // [])}'
+ctl endpoint add st "$URL/ok/st" --allow-http --type bench.st --concurrency "$CONC" \
+    --timeout 60s > /dev/null
+# sendgrid's program knows the email.* types only: the one endpoint of email.delivered
+ctl endpoint add sg "$URL/ok/sg" --allow-http --type email.delivered --concurrency "$CONC" \
+    --format sendgrid --timeout 60s > /dev/null
+ctl endpoint add tx "$URL/ok/tx" --allow-http --type bench.tx --concurrency "$CONC" \
+    --transform "$TX" --timeout 60s > /dev/null
 
 # backlog TYPE N -> "events seconds events/s requests/s p50 p99 failed dup"
 backlog() {
@@ -245,6 +259,18 @@ for c in $UCONCS; do
     done
     U[$c]="${U[$c]} |$all"
 done
+# the formats, alternated so that each sees the same state of the machine
+declare -A F
+for _ in $(seq "$REPEAT"); do
+    for f in st sg tx; do
+        t=bench.$f
+        [ "$f" = sg ] && t=email.delivered
+        read -r n s eps rps p50 p99 fl dup < <(backlog "$t" "$NU")
+        u_f=$((u_f + fl)) u_dup=$((u_dup + dup))
+        if [ "$rps" -gt "${F[$f]:-0}" ]; then F[$f]=$rps; fi
+        F[$f.all]="${F[$f.all]:-}$rps "
+    done
+done
 read -r b_n b_s b_eps b_rps b_p50 b_p99 b_f b_dup < <(backlog bench.b "$NB")
 read -r lu_n lu_s lu_eps lu_p50 lu_p99 lu_max lu_f < <(paced bench.u)
 read -r lb_n lb_s lb_eps lb_p50 lb_p99 lb_max lb_f < <(paced bench.b)
@@ -267,6 +293,11 @@ for c in $UCONCS; do
     printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, concurrency $c (best of $REPEAT)" "$un" \
         "$us" "$ueps" "$urps" "$(ratio "$urps" "$wbest")" "$up50" "$up99"
 done
+for f in st sg tx; do
+    printf '%-38s %8s %8s %10s %10s %7s\n' "format $f, c$CONC (best of $REPEAT)" "$NU" - - "${F[$f]}" \
+        "$(ratio "${F[$f]}" "${F[st]}")"
+done
+echo "(format rows: vs_wrk column is vs \"format st\"; all runs: st ${F[st.all]}; sg ${F[sg.all]}; tx ${F[tx.all]})"
 printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' "batched $BATCH/$BWAIT, c$CONC, backlog" "$b_n" "$b_s" "$b_eps" \
     "$b_rps" - "$b_p50" "$b_p99"
 printf '%-38s %8s %8s %10s %10s %7s %8s %8s\n' "unbatched, c$CONC, paced $RATE/s" "$lu_n" "$lu_s" "$lu_eps" - - \
@@ -300,6 +331,10 @@ for c in $UCONCS; do
     else
         echo "  unbatched >= 0.5x wrk, c$c:         unknown (no wrk)"
     fi
+done
+for f in sg tx; do
+    printf '  format %s >= 0.8x standard, c%-3s   %s (%s vs %s requests/s): %s\n' "$f" "$CONC" \
+        "$(ratio "${F[$f]}" "${F[st]}")" "${F[$f]}" "${F[st]}" "$(verdict "${F[$f]}" "v >= 0.8 * ${F[st]}")"
 done
 echo "  batched >= 100000 events/s:         $b_eps: $(verdict "$b_eps" "v >= 100000")"
 echo "  p99 < 50 ms at $RATE events/s:        $lu_p99 ms (unbatched): $(verdict "$lu_p99" "v < 50")"

@@ -6,10 +6,10 @@
 #   deps.sh build   packages for ./configure && make
 #   deps.sh demo    build + nodejs (the demo's webhook receiver)
 #   deps.sh test    build + what the test suite and benchmarks use, and the
-#                   standardwebhooks npm package (the tests' independent
-#                   Standard Webhooks verifier), pinned, installed with npm
+#                   npm packages of $NPM_PKGS (the tests' independent
+#                   signature verifiers), pinned, installed with npm
 #                   under $MAILHOOK_TEST_NODE_PREFIX (/opt/mailhook-test),
-#                   outside the source tree; tests/lib/receiver.sh finds it;
+#                   outside the source tree; tests/lib/receiver.sh finds them;
 #                   and Debian's Sendmail .debs, downloaded into
 #                   $SM_DEB_CACHE (/var/cache/mailhook-test/debs), never
 #                   installed (sendmail-bin conflicts with postfix):
@@ -27,7 +27,11 @@ TEST_PKGS="$TEST_PKGS debhelper lintian"
 # from its unpacked .debs, see below) and m4 for its .cf files.
 TEST_PKGS="$TEST_PKGS m4 libnsl2 libldap-2.5-0 libsasl2-2"
 NODE_PREFIX=${MAILHOOK_TEST_NODE_PREFIX:-/opt/mailhook-test}
-SW_VERSION=1.1.1
+# The tests' verifiers, each name@version pinned: standardwebhooks (Standard
+# Webhooks), @sendgrid/eventwebhook (SendGrid's Signed Event Webhook) and the
+# ECDSA code it loads, starkbank-ecdsa, pinned here too at what npm picks for
+# its "^1.1.1" today, so that the code judging our signatures does not drift.
+NPM_PKGS="standardwebhooks@1.1.1 @sendgrid/eventwebhook@8.0.0 starkbank-ecdsa@1.2.0"
 
 profile=${1:-build}
 case "$profile" in
@@ -57,20 +61,26 @@ if [ -n "$missing" ]; then
 fi
 [ "$profile" = test ] || exit 0
 
-# standardwebhooks at $SW_VERSION, loadable with its dependencies, or install
-# it (no lifecycle scripts run; bounded in time).
-sw_ok() {
+# Every package of $NPM_PKGS at its version and loadable with its
+# dependencies, or install them all (one npm command; no lifecycle scripts
+# run; bounded in time).
+npm_ok() {
+    # shellcheck disable=SC2086 # NPM_PKGS: words
     node -e 'const d = process.argv[1];
-        if (require(d + "/standardwebhooks/package.json").version !== process.argv[2]) process.exit(1);
-        require(d + "/standardwebhooks");' "$NODE_PREFIX/node_modules" "$SW_VERSION" >/dev/null 2>&1
+        for (const spec of process.argv.slice(2)) {
+            const at = spec.lastIndexOf("@"), name = spec.slice(0, at);
+            if (require(d + "/" + name + "/package.json").version !== spec.slice(at + 1))
+                process.exit(1);
+            require(d + "/" + name);
+        }' "$NODE_PREFIX/node_modules" $NPM_PKGS >/dev/null 2>&1
 }
-if ! sw_ok; then
-    echo "deps.sh: installing standardwebhooks@$SW_VERSION under $NODE_PREFIX" >&2
+if ! npm_ok; then
+    echo "deps.sh: installing $NPM_PKGS under $NODE_PREFIX" >&2
     $SUDO mkdir -p "$NODE_PREFIX"
+    # shellcheck disable=SC2086 # NPM_PKGS: words
     $SUDO timeout 600 npm install --prefix "$NODE_PREFIX" --no-audit --no-fund --ignore-scripts --save-exact \
-        --cache "$NODE_PREFIX/.npm-cache" \
-        --loglevel=error "standardwebhooks@$SW_VERSION" >/dev/null
-    sw_ok || { echo "deps.sh: standardwebhooks@$SW_VERSION does not load from $NODE_PREFIX" >&2; exit 1; }
+        --cache "$NODE_PREFIX/.npm-cache" --loglevel=error $NPM_PKGS >/dev/null
+    npm_ok || { echo "deps.sh: $NPM_PKGS do not all load from $NODE_PREFIX" >&2; exit 1; }
 fi
 
 # Debian's Sendmail for t0260, as .debs only (no lifecycle scripts, nothing

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: MIT
 # t0011: mailhookctl checks what mailhookd would refuse before it sends
 # anything, with the daemon's words (emit with a key given twice), and
-# accepts what its manual promises (endpoint add/update --retry "": no retry).
+# accepts what its manual promises (endpoint add/update --retry "": no retry;
+# --transform-file; --format, whose defaults an update to another format
+# replaces).
 # shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 # shellcheck source=SCRIPTDIR/lib/receiver.sh
 . "$(dirname "$0")/lib/receiver.sh"
-plan 13
+plan 18
 CONF=$T_DIR/mailhook.conf
 write_conf "$CONF" "delivery_ca_file = \"$T_DIR/ca/ca.pem\"
 delivery_allow = {\"127.0.0.0/8\"}
@@ -59,6 +61,31 @@ if [ -n "$URL" ]; then
 else
     skip "${why:-the receiver did not start}"; skip "${why:-the receiver did not start}"
 fi
+# --- --transform-file: the program as the file holds it
+printf '# to a CRM\n{email: .data.recipient,\n\tevent: .type}\n' > "$T_DIR/crm.jq"
+check "endpoint add --transform-file: the file's program, newlines and all" bash -c "
+    '$MAILHOOKCTL' -c '$CONF' endpoint add tf https://hooks.example.com/tf --type t.none \
+        --transform-file '$T_DIR/crm.jq' > /dev/null &&
+    '$MAILHOOKCTL' -c '$CONF' --json endpoint show tf |
+        python3 -c 'import json,sys; e=json.load(sys.stdin); e=e.get(\"endpoint\",e)
+sys.exit(e[\"transform\"] != open(sys.argv[1]).read())' '$T_DIR/crm.jq'"
+ctl endpoint update tf --transform-file "$T_DIR/none.jq" > /dev/null 2> "$T_DIR/tf.err"; rc=$?
+check "... a file that cannot be read: a usage error (64) naming it" \
+    bash -c "[ $rc -eq 64 ] && grep -q '$T_DIR/none.jq: No such file' '$T_DIR/tf.err'"
+ctl endpoint update tf --format sparkpost > /dev/null 2> "$T_DIR/fmt.err"; rc=$?
+check "--format: an unknown name is refused (64) with the formats" \
+    bash -c "[ $rc -eq 64 ] && grep -q 'penguinmails' '$T_DIR/fmt.err'"
+# show F: failing_after, user_agent, delivery_id, signature_prefix of tf
+show4() { "$MAILHOOKCTL" -c "$CONF" --json endpoint show tf | python3 -c 'import json,sys
+e=json.load(sys.stdin); e=e.get("endpoint",e)
+print(e["failing_after"], e["user_agent"] or "-", e["delivery_id"], e["signature_prefix"] or "-")'; }
+export -f show4; export CONF MAILHOOKCTL
+check "update --format penguinmails: its defaults, but the key given" bash -c "
+    '$MAILHOOKCTL' -c '$CONF' endpoint update tf --format penguinmails --failing-after 9 > /dev/null &&
+    [ \"\$(show4)\" = '9 PenguinMails-Webhooks/1.0 uuid sha256=' ]"
+check "update --format standard: the defaults of the old format go, the key set stays" bash -c "
+    '$MAILHOOKCTL' -c '$CONF' endpoint update tf --format standard > /dev/null &&
+    [ \"\$(show4)\" = '9 - ulid -' ]"
 stop_daemon
 # With the daemon down, an event that got past the check would be spooled.
 ctl emit app.dup '{"a":1,"a":2}' > /dev/null 2>&1; rc=$?

@@ -8,7 +8,7 @@
 # --json after the command, errors as JSON.
 # shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
-plan 29
+plan 32
 MAILHOOK_MILTER=$top_builddir/src/milter/mailhook-milter
 CONF=$T_DIR/mailhook.conf
 SOCK=$T_DIR/run/admin.sock
@@ -18,7 +18,7 @@ ctl() { "$MAILHOOKCTL" -c "$CONF" "$@"; }
 # src/mailhookctl/*.c; t0013 checks the completion against them).
 COMMANDS="status emit replay parse backfill events events@list events@show endpoint
 endpoint@add endpoint@update endpoint@list endpoint@show endpoint@enable endpoint@disable
-endpoint@remove endpoint@rotate-secret endpoint@test deliveries deliveries@list
+endpoint@remove endpoint@rotate-secret endpoint@test endpoint@preview deliveries deliveries@list
 deliveries@show deliveries@retry"
 # help_ok CMD...: usage on stdout (nothing on stderr), exit 0
 help_ok() {
@@ -109,6 +109,16 @@ ctl endpoint remove off > /dev/null
 # --- 5. lists
 for t in t.a t.b t.c; do ctl emit "$t" '{}' > /dev/null; done
 check "replay --type a,b replays both types" bash -c "'$MAILHOOKCTL' -c '$CONF' --json replay --since 1h --type t.a,t.b | grep -q '\"matched\":2'"
+check "... and --type repeated too" bash -c "'$MAILHOOKCTL' -c '$CONF' --json replay --since 1h --type t.a --type t.b | grep -q '\"matched\":2'"
+for d in '{"tenant":"acme"}' '{"tenant":"other"}' '{"tenant":"acme"}' '{"tenant":42}' '{"tenant":"Acme"}'; do
+    ctl emit t.d "$d" > /dev/null
+done
+check "replay --tenant: only that tenant's events (exactly; a number by its text)" bash -c "
+    '$MAILHOOKCTL' -c '$CONF' --json replay --since 1h --tenant acme | grep -q '\"matched\":2' &&
+    '$MAILHOOKCTL' -c '$CONF' --json replay --since 1h --tenant 42 --type t.d | grep -q '\"matched\":1' &&
+    '$MAILHOOKCTL' -c '$CONF' --json replay --since 1h --tenant acme --type t.a | grep -q '\"matched\":0'"
+ctl replay --since 1h --tenant '' > /dev/null 2>&1; rc=$?
+check "... an empty --tenant is refused (64)" [ $rc -eq 64 ]
 check "events list --type a,b lists both, the same rule" bash -c "[ \$('$MAILHOOKCTL' -c '$CONF' --json events list --type t.a,t.b | wc -l) -eq 2 ]"
 ctl replay --since 1h --type 't.a, t.b' > /dev/null 2>&1; rc=$?
 check "... and what is not a type is refused (64), not matched against nothing" [ $rc -eq 64 ]

@@ -3,11 +3,12 @@
 # t0013: the bash completion for mailhookctl (contrib/mailhookctl.bash-completion)
 # against the program: its commands are the code's command tables, every
 # option it offers is accepted, every option of a command's usage is
-# offered; it completes; "make install" puts it where bash-completion
-# looks.
+# offered; the schemes and formats it completes are those of
+# src/global/endpoint_keys.def; it completes; "make install" puts it where
+# bash-completion looks.
 # shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
-plan 6
+plan 7
 COMP=$top_srcdir/contrib/mailhookctl.bash-completion
 SRC=$top_srcdir/src/mailhookctl
 # shellcheck source=../contrib/mailhookctl.bash-completion
@@ -63,6 +64,16 @@ usage_offered() {
     return $rc
 }
 check "every option of a command's usage is offered" usage_offered
+# The names of the ROW(id, "name", ...) rows of endpoint_keys.def, in order.
+def_names() {
+    tr '\n' ' ' < "$top_srcdir/src/global/endpoint_keys.def" |
+        grep -o "\(^\| \)$1([A-Z0-9_]*, *\"[a-z0-9-]*\"" |
+        sed 's/.*"\(.*\)"/\1/' | tr '\n' ' ' | sed 's/ $//'
+}
+check "the schemes and formats offered are endpoint_keys.def's" bash -c "
+    [ '$(def_names ENDPOINT_SCHEME)' = '$_mailhookctl_schemes' ] &&
+    [ '$(def_names ENDPOINT_FORMAT)' = '$_mailhookctl_formats' ] &&
+    [ -n '$_mailhookctl_formats' ]"
 # complete WORDS...: what the completion offers for the last word
 complete_words() {
     COMP_WORDS=("$@")
@@ -77,7 +88,10 @@ check "it completes commands, subcommands and options" bash -c "
     [ \"\$(complete_words mailhookctl -s x endpoint ro)\" = rotate-secret ] &&
     [ \"\$(complete_words mailhookctl events list --li)\" = --limit ] &&
     [ \"\$(complete_words mailhookctl endpoint add n u --sch)\" = --scheme ] &&
-    [ \"\$(complete_words mailhookctl endpoint add n u --scheme st)\" = standard ]"
+    [ \"\$(complete_words mailhookctl endpoint add n u --scheme st)\" = standard ] &&
+    [ \"\$(complete_words mailhookctl endpoint add n u --scheme se)\" = sendgrid ] &&
+    [ \"\$(complete_words mailhookctl endpoint update n --format pe)\" = penguinmails ] &&
+    [ \"\$(complete_words mailhookctl endpoint update n --delivery-id u)\" = 'ulid uuid' ]"
 if [ -f "$top_builddir/Makefile" ] && command -v make > /dev/null; then
     check "make install puts it in bash-completion's directory, as mailhookctl" bash -c "
         make -s -C '$top_builddir' install-bash-completion DESTDIR='$T_DIR/inst' > /dev/null &&

@@ -5,7 +5,8 @@
 # nothing else is; each once, in table order; the defaults the sample shows
 # are the ones mailhookd really uses (when mailhookd is built), inside
 # sections too; and every endpoint option of mailhookctl in the endpoint
-# key table is documented in man/mailhookctl.1, and nothing else is.
+# key table, or added by mailhookctl's own option table, is documented in
+# man/mailhookctl.1, and nothing else is.
 #
 # Builds nothing: the option names are read from the files.
 #   src/global/conf.c, src/global/conf_sections.c
@@ -24,6 +25,10 @@
 #                       CLI("opt") is --opt, CLI_FLAGS("opt") --opt and
 #                       --no-opt, CLI_ADD_OFF("opt") --opt, CLI_NO none; a
 #                       row without 8 arguments or a doc string is a problem
+#   src/mailhookctl/ctl_endpoint_opts.c  rows written out in the table
+#                       "ctl_endpoint_optdefs[] = {", "{ "opt", "key", ...":
+#                       options that are no row of endpoint_keys.def (the
+#                       file form of one, --transform-file)
 #   man/mailhook.conf.5 under ".SH OPTIONS", ".TP" then ".B name" (dotted
 #                       for section options: ".B maillog.path")
 #   man/mailhookctl.1   the list after ".I endpoint\-options", from ".RS" to
@@ -42,6 +47,7 @@ CONF_SECTIONS_C=$top_srcdir/src/global/conf_sections.c
 ENDPOINT_KEYS_DEF=$top_srcdir/src/global/endpoint_keys.def
 MAN=$top_srcdir/man/mailhook.conf.5
 CTL_MAN=$top_srcdir/man/mailhookctl.1
+CTL_OPTS_C=$top_srcdir/src/mailhookctl/ctl_endpoint_opts.c
 SAMPLE=$top_srcdir/etc/mailhook.conf
 
 # The ENDPOINT_KEY rows of endpoint_keys.def, one "key<TAB>cli<TAB>conf"
@@ -95,6 +101,16 @@ cli_from_def() {
     $2 ~ /^CLI(_ADD_OFF)?\("[a-z0-9-]+"\)$/ { o = $2; sub(/^[^"]*"/, "", o); sub(/".*/, "", o); print o }
     $2 ~ /^CLI_FLAGS\("[a-z0-9-]+"\)$/ { o = $2; sub(/^[^"]*"/, "", o); sub(/".*/, "", o); print o; print "no-" o }
     $2 !~ /^CLI(_ADD_OFF|_FLAGS)?\("[a-z0-9-]+"\)$/ && $2 != "CLI_NO" { print "!" $1 ": cli column " $2 }
+    ' "$1"
+}
+
+# The options mailhookctl's endpoint table adds to the rows of the .def
+# (written out as "{ "opt", "key", KIND, ..." inside the table).
+cli_extra() {
+    awk '
+    /ctl_endpoint_optdefs\[\] = \{/ { inside = 1; next }
+    inside && /^\};/ { exit }
+    inside && /^[ \t]*\{ "[a-z0-9-]+", "[a-z_]+",/ { o = $0; sub(/^[^"]*"/, "", o); sub(/".*/, "", o); print o }
     ' "$1"
 }
 
@@ -276,7 +292,7 @@ value_matches() {
 
 plan 7
 
-for f in "$CONF_C" "$CONF_SECTIONS_C" "$ENDPOINT_KEYS_DEF" "$MAN" "$SAMPLE" "$CTL_MAN"; do
+for f in "$CONF_C" "$CONF_SECTIONS_C" "$ENDPOINT_KEYS_DEF" "$MAN" "$SAMPLE" "$CTL_MAN" "$CTL_OPTS_C"; do
     if [ ! -f "$f" ]; then
         for what in "option table" "man page" "sample config" "once each" "table order" "defaults" \
             "mailhookctl endpoint options"; do
@@ -331,7 +347,7 @@ else
     echo "# table / sample:"; order_diff "$T_DIR/sample" | diag
 fi
 
-cli_from_def "$T_DIR/def.rows" > "$T_DIR/cli.raw"
+{ cli_from_def "$T_DIR/def.rows"; cli_extra "$CTL_OPTS_C"; } > "$T_DIR/cli.raw"
 grep -v '^!' "$T_DIR/cli.raw" > "$T_DIR/cli"
 cli_from_man "$CTL_MAN" > "$T_DIR/cli.man"
 what="man/mailhookctl.1 documents every endpoint option of src/global/endpoint_keys.def, and only those"

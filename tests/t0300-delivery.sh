@@ -6,14 +6,15 @@
 # independent verifier (the standardwebhooks npm package; Python hmac),
 # batching, type and data filters, headers, keep-alive, endpoint
 # list/show/update/disable/enable/remove, test sends, the delivery log,
-# secret rotation (two signatures), replay, and config reload.
+# secret rotation (two signatures), replay (of one tenant, of two types),
+# and config reload.
 # shellcheck source=SCRIPTDIR/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 # shellcheck source=SCRIPTDIR/lib/receiver.sh
 . "$(dirname "$0")/lib/receiver.sh"
 
 if ! why=$(have_node); then echo "1..0 # SKIP $why"; exit 0; fi
-plan 42
+plan 44
 CONF=$T_DIR/mailhook.conf
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 start_receiver r --tls >/dev/null || { echo "Bail out! receiver"; exit 1; }
@@ -145,6 +146,20 @@ OUT=$(ctl replay --since 1h --type email.delivered --endpoint declared 2>&1)
 check "replay reports what it queued" bash -c "printf '%s' '$OUT' | grep -qE 'replayed [0-9]+ events'"
 wait_receiver_count 10 r $((N0 + 2)) /ok/declared
 check "replayed events arrive again" bash -c "[ \$(receiver_count r /ok/declared) -ge $((N0 + 2)) ]"
+# one tenant's events, of two types given as two --type options
+ctl endpoint add tenants "$URL/ok/tenants" --type app.t1,app.t2 >/dev/null
+A1=$(emit app.t1 '{"tenant":"acme"}')
+emit app.t1 '{"tenant":"other"}' >/dev/null
+A3=$(emit app.t2 '{"tenant":"acme"}')
+emit app.t2 '{}' >/dev/null
+emit app.t3 '{"tenant":"acme"}' >/dev/null # not a type of the endpoint, nor asked for
+wait_receiver_count 10 r 4 /ok/tenants
+OUT=$(ctl replay --since 1h --endpoint tenants --tenant acme --type app.t1 --type app.t2 2>&1)
+check "replay --tenant acme --type app.t1 --type app.t2: the two events of acme" \
+    bash -c "printf '%s' '$OUT' | grep -qx 'replayed 2 events (2 deliveries queued)'"
+wait_receiver_count 10 r 6 /ok/tenants
+check "... arrive again, and only they" bash -c "
+    [ \"\$(receiver_events r /ok/tenants | tail -n +5 | sort | tr '\n' ' ')\" = \"\$(printf '%s\n' $A1 $A3 | sort | tr '\n' ' ')\" ]"
 
 # --- reload: the declared endpoint's URL changes; a removed one is disabled
 conf_with ""

@@ -22,6 +22,8 @@
  *       -> {"ok":true,"endpoints":[{...,"queued":N},...]}  (name order)
  *   {"cmd":"endpoint.show","name":N,"reveal_secret":bool}
  *       -> {"ok":true,"endpoint":{...,"queued":N}}
+ *          (every answer's endpoint of the sendgrid scheme also has
+ *          "public_key": base64 DER, as SendGrid's settings page shows it)
  *   {"cmd":"endpoint.update","name":N,"set":{keys to change}}
  *   {"cmd":"endpoint.enable","name":N}      (also resets health)
  *   {"cmd":"endpoint.disable","name":N}
@@ -34,7 +36,16 @@
  *   {"cmd":"endpoint.test","name":N,"type":T?}
  *       -> {"ok":true,"delivered":bool,"status":HTTP-STATUS|0,
  *           "duration_ms":N,"error":TEXT|null,"response":TEXT,
- *           "event":EVENT}           sent now, outside the queue
+ *           "event":EVENT}           sent now, outside the queue, in the
+ *                                    endpoint's format ("delivered":false,
+ *                                    the reason as "error", when it sends
+ *                                    nothing of T)
+ *   {"cmd":"endpoint.preview","name":N,"type":T?,"event":ID?}
+ *       -> {"ok":true,"endpoint":N,"event":ID,"sent":true,"method":"POST",
+ *           "headers":{...},"body":TEXT}  the request the stored event ID
+ *           (or the sample event of type T) would make: not sent, not
+ *           logged, credentials masked; "sent":false,"reason":TEXT when the
+ *           endpoint's where, format or transform sends nothing of it
  * Deliveries (the delivery log, one record per attempt):
  *   {"cmd":"deliveries.list","endpoint":N?,"failed":bool?,"since":MS?,
  *    "limit":N?}
@@ -49,10 +60,12 @@
  * Replay (stored events queued again for matching endpoints, in chunks
  * so the store is never held for long; the client repeats with "cursor"):
  *   {"cmd":"replay","since":MS,"until":MS?,"type":T?,"endpoint":N?,
- *    "cursor":C?,"count_only":bool?}
+ *    "tenant":T?,"cursor":C?,"count_only":bool?}
  *       -> {"ok":true,"matched":N,"enqueued":N,"cursor":C|null}
- *          count_only: "matched" is the number of events in the range
- *          (one answer, nothing queued); cursor null = done
+ *          tenant: only events whose data.tenant is T (as the filter
+ *          tenant=T compares); count_only: "matched" is the number of
+ *          events in the range (of that tenant; one answer, nothing
+ *          queued); cursor null = done
  * Backfill (events mailhookctl re-derived from rotated maillogs, sent in
  * chunks that fit ADMIN_REQUEST_MAX; admin_backfill.h):
  *   {"cmd":"backfill","events":[EVENT,...],"endpoint":N?}

@@ -377,7 +377,8 @@ static const char *conf_oneof_text(char *buf, size_t len, const char *const *lis
 
     buf[0] = '\0';
     for (; *list != NULL && used < len; list++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", *list);
+        if (**list) /* "": a "not given" value, not offered */
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", *list);
     return buf;
 }
 

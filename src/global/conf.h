@@ -90,7 +90,8 @@ struct mh_conf_maillog {
  * validates it there; options left out take the endpoint defaults.
  * One member per row of endpoint_keys.def with a config option, named as
  * its key and in its order: char * for a string (EPK_URL, EPK_SCHEME,
- * EPK_HNAME, EPK_TEXT, EPK_SECRET), char ** (NULL-terminated; NULL when
+ * EPK_HNAME, EPK_TEXT, EPK_SECRET, EPK_FORMAT, EPK_PROGRAM, EPK_AUTH,
+ * EPK_IDFORM), char ** (NULL-terminated; NULL when
  * empty) and size_t n_KEY for a list (EPK_TYPES, EPK_FILTERS, EPK_HEADERS
  * as "Name: value", EPK_RETRY as durations), int (EPK_COUNT, EPK_MS), bool
  * (EPK_BOOL). What each is for, and the value that stands for "not
@@ -98,6 +99,10 @@ struct mh_conf_maillog {
 #define CONF_EP_STR(key) char *key;
 #define CONF_EP_LIST(key) char **key; size_t n_##key;
 #define EPK_URL_CONF_FIELD CONF_EP_STR
+#define EPK_FORMAT_CONF_FIELD CONF_EP_STR
+#define EPK_PROGRAM_CONF_FIELD CONF_EP_STR
+#define EPK_AUTH_CONF_FIELD CONF_EP_STR
+#define EPK_IDFORM_CONF_FIELD CONF_EP_STR
 #define EPK_TYPES_CONF_FIELD CONF_EP_LIST
 #define EPK_FILTERS_CONF_FIELD CONF_EP_LIST
 #define EPK_SCHEME_CONF_FIELD CONF_EP_STR
@@ -119,6 +124,7 @@ struct mh_conf_endpoint {
     char *name; /* the section title */
 #define ENDPOINT_KEY(key, type, min, max, def, cli, conf, doc) CONF_EP_MEMBER(conf, type, key)
 #include "endpoint_keys.def"
+    char *transform_file; /* a file holding the transform program; "" = none */
     int *lines; /* where each option was written (conf_place_error):
                    one per row of the section's table, 0 = not
                    written, then the closing brace's; NULL = not
@@ -134,6 +140,10 @@ struct mh_conf_endpoint {
 #undef CONF_EP_STR
 #undef CONF_EP_LIST
 #undef EPK_URL_CONF_FIELD
+#undef EPK_FORMAT_CONF_FIELD
+#undef EPK_PROGRAM_CONF_FIELD
+#undef EPK_AUTH_CONF_FIELD
+#undef EPK_IDFORM_CONF_FIELD
 #undef EPK_TYPES_CONF_FIELD
 #undef EPK_FILTERS_CONF_FIELD
 #undef EPK_SCHEME_CONF_FIELD

@@ -83,8 +83,19 @@ const struct conf_table conf_maillog = {
     .check = conf_maillog_check,
 };
 
+/* The format names of endpoint_keys.def, for the format option's oneof. */
+static const char *const conf_formats[] = {
+#define ENDPOINT_FORMAT(id, name, shape, defaults, doc) name,
+#include "endpoint_keys.def"
+    NULL,
+};
+
+/* The delivery_id option: "" = not given (the format's default). */
+static const char *const conf_idforms[] = { "", "ulid", "uuid", NULL };
+
 /* The scheme names of endpoint_keys.def, for the scheme option's oneof. */
 static const char *const conf_schemes[] = {
+    "", /* not given: the format's default */
 #define ENDPOINT_SCHEME(id, name, doc) name,
 #include "endpoint_keys.def"
     NULL,
@@ -100,6 +111,12 @@ static const char *const conf_schemes[] = {
 #define CONF_EP_INT(key, lo, hi, def) \
     {CFG_INT(#key, def, CFGF_NONE), .kind = CK_INT, .off = FE(key), .min = lo, .max = hi},
 #define EPK_URL_CONF_ROW CONF_EP_STR /* required: conf_endpoint_check */
+#define EPK_FORMAT_CONF_ROW(key, lo, hi, def) \
+    {CFG_STR(#key, def, CFGF_NONE), .kind = CK_STR, .off = FE(key), .oneof = conf_formats},
+#define EPK_PROGRAM_CONF_ROW CONF_EP_STR
+#define EPK_AUTH_CONF_ROW CONF_EP_STR
+#define EPK_IDFORM_CONF_ROW(key, lo, hi, def) \
+    {CFG_STR(#key, def, CFGF_NONE), .kind = CK_STR, .off = FE(key), .oneof = conf_idforms},
 #define EPK_TYPES_CONF_ROW CONF_EP_LIST
 #define EPK_FILTERS_CONF_ROW CONF_EP_LIST
 #define EPK_SCHEME_CONF_ROW(key, lo, hi, def) \
@@ -134,6 +151,8 @@ static const struct conf_row conf_endpoint_rows[] = {
 #define ENDPOINT_KEY(key, type, lo, hi, def, cli, conf, doc) \
     CONF_EP_ROW(conf, type, key, lo, hi, def)
 #include "endpoint_keys.def"
+    /* the file form of transform (endpoint_declared_json reads it) */
+    {CFG_STR("transform_file", "", CFGF_NONE), .kind = CK_PATH_OPT, .off = FE(transform_file)},
 };
 
 static conf_sec_check_fn conf_endpoint_check;

@@ -17,7 +17,8 @@
 
 #define EP_NAME_MAX 64            /* bytes of a name */
 #define EP_SECRET_MIN 8           /* bytes of a secret, at least */
-#define EP_SECRET_MAX 128         /* a secret's buffer: at most 127 bytes and the NUL */
+#define EP_SECRET_MAX 256         /* a secret's buffer: at most 255 bytes and the NUL;
+                                     a base64 PKCS#8 P-256 key (sign.h) has 184 */
 #define EP_RETRY_MAX 32           /* retry delays */
 #define EP_BATCH_MAX 10000        /* events per request */
 #define EP_URL_MAX 2048           /* bytes of a URL */
@@ -29,6 +30,8 @@
 #define EP_HEADER_VALUE_MAX 1024  /* bytes of a header value */
 #define EP_SIG_PREFIX_MAX 32      /* bytes of signature_prefix */
 #define EP_REASON_MAX 512         /* bytes of health.disabled_reason */
+#define EP_PROGRAM_MAX 65536      /* bytes of a transform or where program */
+#define EP_AUTH_MAX 512           /* bytes of basic_auth's "user:password" */
 #define EP_RETRY_SECONDS_MAX (7 * 86400) /* one retry delay, seconds */
 #define EP_MS_MAX 9007199254740991LL /* 2^53 - 1: exact in every JSON reader */
 #define EP_CONNECT_DEFAULT_MS 3000   /* connect_timeout_ms when not given: at most this */

@@ -101,6 +101,7 @@
 
 #define CTL_TIMEOUT_MS 30000
 #define CTL_EX_NOTFOUND 1
+#define CTL_EX_NOTSENT 1 /* endpoint preview: the endpoint would send nothing */
 #define CTL_TIME_LEN 64
 #define CTL_LABEL_WIDTH 18 /* "key:" column of the detail views */
 

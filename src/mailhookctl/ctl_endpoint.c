@@ -5,7 +5,7 @@
  * mailhookd's endpoint.* admin commands (admin_proto.h).
  *
  * With --json mailhookd's whole answer is printed ({"ok":true,
- * "endpoint":{...}}, or the figures of remove and test), its times as
+ * "endpoint":{...}}, or the figures of remove, test and preview), its times as
  * RFC 3339; list prints one endpoint object per line (NDJSON).
  * Secrets in clear are only printed when the daemon sends them: after
  * add, rotate-secret, and show --reveal-secret.
@@ -26,6 +26,7 @@
 #define EP_REMOVE_SYNOPSIS "endpoint remove NAME"
 #define EP_ROTATE_SYNOPSIS "endpoint rotate-secret NAME [--secret S] [--overlap DURATION]"
 #define EP_TEST_SYNOPSIS "endpoint test NAME [--type T]"
+#define EP_PREVIEW_SYNOPSIS "endpoint preview NAME [--type T | EVENT-ID]"
 #define EP_SYNOPSIS CTL_ENDPOINT_SYNOPSIS
 #define EP_TEST_RESPONSE_MAX 512 /* bytes of the test response shown */
 
@@ -317,6 +318,49 @@ static int ctl_endpoint_test(struct ctl *ctl, int argc, char **argv)
     return rc;
 }
 
+/* The request as an HTTP message: headers, a blank line, the body. */
+static void ctl_endpoint_preview_print(const json_t *r)
+{
+    const char *name, *reason = ctl_str(r, "reason"), *body = ctl_str(r, "body");
+    json_t *v;
+
+    if (!json_is_true(json_object_get(r, "sent"))) {
+        printf("not sent: %s\n", reason ? reason : "?");
+        return;
+    }
+    json_object_foreach(json_object_get(r, "headers"), name, v)
+        printf("%s: %s\n", name, json_string_value(v) ? json_string_value(v) : "");
+    printf("\n%s\n", body ? body : "");
+}
+
+static int ctl_endpoint_preview(struct ctl *ctl, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "type", required_argument, NULL, 't' },
+        { NULL, 0, NULL, 0 },
+    };
+    json_t *req = json_pack("{s:s}", "cmd", "endpoint.preview"), *r;
+    int rc, n;
+
+    optind = 0;
+    while (ctl_getopt(argc, argv, opts, EP_PREVIEW_SYNOPSIS) != -1) /* 't', the only option */
+        json_object_set_new(req, "type", ctl_jstr("--type", optarg, EP_PREVIEW_SYNOPSIS));
+    n = argc - optind;
+    if (n < 1 || n > 2 || (n == 2 && json_object_get(req, "type")))
+        ctl_usage(EP_PREVIEW_SYNOPSIS);
+    json_object_set_new(req, "name", ctl_jstr("NAME", argv[optind], EP_PREVIEW_SYNOPSIS));
+    if (n == 2)
+        json_object_set_new(req, "event", ctl_jstr("EVENT-ID", argv[optind + 1], EP_PREVIEW_SYNOPSIS));
+    r = ctl_call(ctl, req);
+    rc = json_is_true(json_object_get(r, "sent")) ? EX_OK : CTL_EX_NOTSENT;
+    if (ctl->json)
+        ctl_print_json(r);
+    else
+        ctl_endpoint_preview_print(r);
+    json_decref(r);
+    return rc;
+}
+
 static const struct ctl_command ctl_endpoint_commands[] = {
     { "add", ctl_endpoint_add, EP_ADD_SYNOPSIS, 0 },
     { "update", ctl_endpoint_update, EP_UPDATE_SYNOPSIS, 0 },
@@ -327,6 +371,7 @@ static const struct ctl_command ctl_endpoint_commands[] = {
     { "remove", ctl_endpoint_remove, EP_REMOVE_SYNOPSIS, 0 },
     { "rotate-secret", ctl_endpoint_rotate, EP_ROTATE_SYNOPSIS, 0 },
     { "test", ctl_endpoint_test, EP_TEST_SYNOPSIS, 0 },
+    { "preview", ctl_endpoint_preview, EP_PREVIEW_SYNOPSIS, 0 },
     { NULL, NULL, NULL, 0 },
 };
 

@@ -18,7 +18,7 @@
 #include "ctl_common.h"
 
 #define CTL_ENDPOINT_SYNOPSIS                                                        \
-    "endpoint add|update|list|show|enable|disable|remove|rotate-secret|test ...\n"   \
+    "endpoint add|update|list|show|enable|disable|remove|rotate-secret|test|preview ...\n" \
     "       (mailhookctl endpoint SUBCOMMAND --help; mailhookctl --help for OPTIONS)"
 
 int ctl_endpoint(struct ctl *ctl, int argc, char **argv);

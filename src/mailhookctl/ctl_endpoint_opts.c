@@ -22,11 +22,14 @@
 #include "ctl_common.h"
 #include "ctl_endpoint_opts.h"
 #include "endpoint_keys.h"
+#include "readfile.h"
 #include "xalloc.h"
 
 enum ctl_endpoint_opt_kind {
     K_STRING,   /* the value as given */
     K_SCHEME,   /* a scheme's name (endpoint_keys.h) */
+    K_FORMAT,   /* a format's name (endpoint_keys.h) */
+    K_FILE,     /* a file's contents (--transform-file) */
     K_TYPES,    /* appended to an array, comma lists split */
     K_FILTER,   /* "KEY=VALUE" appended to an array */
     K_HEADER,   /* "Name: value" into an object */
@@ -39,6 +42,10 @@ enum ctl_endpoint_opt_kind {
 
 /* How a row's value is read, by its type. */
 #define EPK_URL_CTL K_STRING
+#define EPK_FORMAT_CTL K_FORMAT
+#define EPK_PROGRAM_CTL K_STRING
+#define EPK_AUTH_CTL K_STRING
+#define EPK_IDFORM_CTL K_STRING
 #define EPK_TYPES_CTL K_TYPES
 #define EPK_FILTERS_CTL K_FILTER
 #define EPK_SCHEME_CTL K_SCHEME
@@ -72,6 +79,8 @@ static const struct ctl_endpoint_optdef {
 #define ENDPOINT_KEY(key, type, min, max, def, cli, conf, doc) \
     CTL_OPT_ROW(cli, type, key, min, max)
 #include "endpoint_keys.def"
+    /* the file form of --transform (as transform_file in mailhook.conf) */
+    { "transform-file", "transform", K_FILE, 0, EP_PROGRAM_MAX, false },
 };
 #define CTL_EP_NOPTS (sizeof(ctl_endpoint_optdefs) / sizeof(ctl_endpoint_optdefs[0]))
 #define CTL_EP_OPT_BASE 256 /* getopt values: CTL_EP_OPT_BASE + index into ctl_endpoint_optdefs */
@@ -188,6 +197,29 @@ static void ctl_endpoint_opts_set_scheme(json_t *obj, const char *opt, const cha
     json_object_set_new(obj, "scheme", json_string(arg));
 }
 
+static void ctl_endpoint_opts_set_format(json_t *obj, const char *opt, const char *arg,
+                                         const char *synopsis)
+{
+    enum ep_format format;
+
+    if (endpoint_format_from_name(arg, &format) < 0)
+        ctl_bad_usage(synopsis, "%s: \"%.40s\": use one of %s", opt, arg, endpoint_format_list());
+    json_object_set_new(obj, "format", json_string(arg));
+}
+
+/* The program in file path (at most max bytes) as key's value. */
+static void ctl_endpoint_opts_set_file(json_t *obj, const char *key, const char *opt,
+                                       const char *path, long long max, const char *synopsis)
+{
+    mh_err_t err;
+    char *text = readfile(path, (size_t)max, &err);
+
+    if (text == NULL)
+        ctl_bad_usage(synopsis, "%s: %s", opt, err.text);
+    json_object_set_new(obj, key, ctl_jstr(opt, text, synopsis));
+    free(text);
+}
+
 /* One option (d) with its value (arg; NULL for flags) into obj. */
 static void ctl_endpoint_opts_apply(json_t *obj, const struct ctl_endpoint_optdef *d,
                                     const char *arg, const char *synopsis)
@@ -198,6 +230,8 @@ static void ctl_endpoint_opts_apply(json_t *obj, const struct ctl_endpoint_optde
     switch (d->kind) {
     case K_STRING: json_object_set_new(obj, d->key, ctl_jstr(opt, arg, synopsis)); break;
     case K_SCHEME: ctl_endpoint_opts_set_scheme(obj, opt, arg, synopsis); break;
+    case K_FORMAT: ctl_endpoint_opts_set_format(obj, opt, arg, synopsis); break;
+    case K_FILE: ctl_endpoint_opts_set_file(obj, d->key, opt, arg, d->max, synopsis); break;
     case K_TYPES: /* the rule of every --type (ctl_types) */
         ctl_types(ctl_endpoint_opts_container(obj, d->key, true), opt, arg, synopsis);
         break;

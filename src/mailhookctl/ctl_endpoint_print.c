@@ -11,6 +11,7 @@
 
 #include "ctl_common.h"
 #include "ctl_endpoint_print.h"
+#include "endpoint_keys.h"
 
 #define EP_SHOWN_MAX 1024 /* bytes of one outside value shown */
 
@@ -97,19 +98,45 @@ static void ctl_endpoint_print_health(const json_t *ep)
         ctl_endpoint_print_line("queued:", "%lld deliveries", (long long)ctl_int(ep, "queued"));
 }
 
+/* A jq program: its first line, and how many more there are. */
+static void ctl_endpoint_print_program(const json_t *ep, const char *key, const char *label)
+{
+    const char *p = ctl_str(ep, key), *nl;
+    char shown[EP_SHOWN_MAX];
+    size_t lines = 0;
+
+    if (p == NULL || *p == '\0')
+        return;
+    nl = strchr(p, '\n');
+    for (const char *c = p; *c; c++)
+        lines += *c == '\n' && c[1] != '\0';
+    printable(shown, sizeof(shown), p, nl ? (size_t)(nl - p) : strlen(p));
+    if (lines)
+        ctl_endpoint_print_line(label, "%s (and %zu more lines)", shown, lines);
+    else
+        ctl_endpoint_print_line(label, "%s", shown);
+}
+
 static void ctl_endpoint_print_signing(const json_t *ep, bool with_secret)
 {
     const char *scheme = ctl_str(ep, "scheme");
-    bool standard = scheme == NULL || strcmp(scheme, "standard") == 0;
+    enum ep_scheme s = EP_SCHEME_STANDARD;
     char until[CTL_TIME_LEN];
 
+    if (scheme)
+        endpoint_scheme_from_name(scheme, &s);
+    ctl_endpoint_print_text(ep, "format", "format:", "");
     ctl_endpoint_print_text(ep, "scheme", "scheme:", "");
-    if (!standard) { /* the standard scheme has fixed headers */
+    if (endpoint_scheme_has_header(s)) { /* the others have fixed headers, or none */
         ctl_endpoint_print_text(ep, "signature_header", "signature header:", "");
         ctl_endpoint_print_text(ep, "signature_prefix", "signature prefix:", "(none)");
     }
+    if (ctl_str(ep, "public_key")) /* sendgrid: what the receiver verifies with */
+        ctl_endpoint_print_text(ep, "public_key", "public key:", "");
     if (with_secret)
         ctl_endpoint_print_text(ep, "secret", "secret:", "");
+    if (ctl_str(ep, "basic_auth"))
+        ctl_endpoint_print_text(ep, "basic_auth", "basic auth:", "");
     if (ctl_str(ep, "old_secret")) {
         ctl_endpoint_print_line("old secret:", "%s, also signing until %s",
                 with_secret ? ctl_str(ep, "old_secret") : "(set)",
@@ -148,6 +175,8 @@ static void ctl_endpoint_print_sending(const json_t *ep)
                                 (long long)ctl_int(ep, "batch_max"));
         ctl_endpoint_print_ms(ep, "batch_wait_ms", "batch wait:");
     }
+    ctl_endpoint_print_text(ep, "user_agent", "user agent:", "mailhook/" PACKAGE_VERSION);
+    ctl_endpoint_print_text(ep, "delivery_id", "delivery id:", "");
     ctl_endpoint_print_ms(ep, "timeout_ms", "timeout:");
     ctl_endpoint_print_ms(ep, "connect_timeout_ms", "connect timeout:");
     if (json_is_array(retry)) {
@@ -180,6 +209,8 @@ void ctl_endpoint_print(const json_t *ep, bool with_secret)
     ctl_endpoint_print_health(ep);
     ctl_endpoint_print_list(ep, "types", "types:", "(none)");
     ctl_endpoint_print_list(ep, "filters", "filters:", "(none)");
+    ctl_endpoint_print_program(ep, "where", "where:");
+    ctl_endpoint_print_program(ep, "transform", "transform:");
     ctl_endpoint_print_signing(ep, with_secret);
     ctl_endpoint_print_headers(ep);
     ctl_endpoint_print_sending(ep);

@@ -18,14 +18,15 @@ struct replay_run {
     bool progress; /* stderr is a terminal */
 };
 
-/* The request every chunk shares: range and selection, from the options;
+/* The request every chunk shares: range and selection (endpoint, tenant),
+ * from the options;
  * the types asked for (--type, repeatable or T1,T2) into types. */
 static json_t *rp_request(int argc, char **argv, json_t *types)
 {
     static const struct option opts[] = {
         { "since", required_argument, NULL, 's' }, { "until", required_argument, NULL, 'u' },
         { "type", required_argument, NULL, 't' },  { "endpoint", required_argument, NULL, 'e' },
-        { NULL, 0, NULL, 0 },
+        { "tenant", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 },
     };
     const char *syn = RP_SYNOPSIS;
     json_t *req = json_pack("{s:s}", "cmd", "replay");
@@ -40,6 +41,11 @@ static json_t *rp_request(int argc, char **argv, json_t *types)
             break;
         case 'u': until = ctl_time("--until", optarg, syn); break;
         case 't': ctl_types(types, "--type", optarg, syn); break;
+        case 'n':
+            if (optarg[0] == '\0')
+                ctl_bad_usage(syn, "--tenant: give a tenant");
+            json_object_set_new(req, "tenant", ctl_jstr("--tenant", optarg, syn));
+            break;
         default: /* 'e' */
             json_object_set_new(req, "endpoint", ctl_jstr("--endpoint", optarg, syn));
         }

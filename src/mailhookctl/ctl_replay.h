@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctl_replay.h - `mailhookctl replay --since TIME [--until TIME] [--type T]
- * [--endpoint E]`: queue stored events again for the endpoints they match
- * (or for one endpoint), for a receiver that lost them. See mailhookctl(1).
+ * [--endpoint E] [--tenant T]`: queue stored events again for the endpoints
+ * they match (or for one endpoint), only one tenant's with --tenant, for a
+ * receiver that lost them. See mailhookctl(1).
  *
  *   ctl_replay(ctl, argc, argv)   argv[0] is "replay"; returns an exit code
  *
@@ -19,7 +20,7 @@
 #include "ctl_common.h"
 
 #define CTL_REPLAY_SYNOPSIS \
-    "replay --since TIME [--until TIME] [--type T[,T...]]... [--endpoint E]"
+    "replay --since TIME [--until TIME] [--type T[,T...]]... [--endpoint E] [--tenant T]"
 
 int ctl_replay(struct ctl *ctl, int argc, char **argv);
 

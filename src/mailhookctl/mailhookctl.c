@@ -13,6 +13,7 @@
  *   mailhookctl ... endpoint enable|disable|remove NAME
  *   mailhookctl ... endpoint rotate-secret NAME [--secret S] [--overlap DURATION]
  *   mailhookctl ... endpoint test NAME [--type T]
+ *   mailhookctl ... endpoint preview NAME [--type T | EVENT-ID]
  *   mailhookctl ... deliveries list [--endpoint E] [--failed] [--since T] [--limit N]
  *   mailhookctl ... deliveries show|retry ID
  *   mailhookctl ... replay --since T [--until T] [--type T,...] [--endpoint E]
@@ -30,7 +31,7 @@
  * Queries go to mailhookd's admin socket; emit is a producer like any other
  * and goes through the ingest library (spooling when the daemon is down).
  * Human-readable output by default; --json prints JSON (NDJSON for lists).
- * Exit codes: 0 ok, 1 not found, 64 usage, 65 bad data (the daemon refused
+ * Exit codes: 0 ok, 1 not found (endpoint preview: nothing would be sent), 64 usage, 65 bad data (the daemon refused
  * it: bad_request, exists, conflict), 69 daemon unavailable or failing,
  * 75 endpoint test not delivered or daemon busy, 78 configuration error;
  * status exits with its health instead (ctl_status.h: 0 to 3).
@@ -73,9 +74,11 @@ static void help(void)
             "  endpoint enable | disable | remove NAME\n"
             "  endpoint rotate-secret NAME [--secret S] [--overlap DURATION]\n"
             "  endpoint test NAME [--type T]   send a test event now (exit 75: not delivered)\n"
+            "  endpoint preview NAME [--type T | EVENT-ID]   the request it would get, not sent\n"
             "  deliveries list [--endpoint E] [--failed] [--since TIME] [--limit N]\n"
             "  deliveries show ID | retry ID\n"
             "  replay --since TIME [--until TIME] [--type T[,T...]]... [--endpoint E]\n"
+            "         [--tenant T]             queue stored events again for their endpoints\n"
             "  parse [--include-bounces] [--no-sent] [--content-filter HOST:PORT]...\n"
             "        [--filtered-event E] [--discard-event E] FILE...\n"
             "                                  maillog to events, offline\n"
@@ -86,15 +89,20 @@ static void help(void)
             "  backup DIR                      a hot backup of the store into DIR (absolute,\n"
             "                                  new or empty, on the daemon's machine)\n"
             "endpoint OPTIONS:\n"
-            "  --url URL  --type T (repeatable, or T1,T2)  --filter KEY=VALUE (repeatable)\n"
-            "  --scheme standard|hmac-sha256-hex|sha256-secret-body\n"
-            "  --signature-header H  --signature-prefix P  --secret S\n"
-            "  --header 'Name: value' (repeatable)  --event-header H  --delivery-header H\n"
+            "  --url URL  --format FORMAT  --transform JQ  --transform-file FILE  --where JQ\n"
+            "  --type T (repeatable, or T1,T2)  --filter KEY=VALUE (repeatable)\n"
+            "  --scheme standard|hmac-sha256-hex|sha256-secret-body|sendgrid|mailgun\n"
+            "  --signature-header H  --signature-prefix P  --secret S  --basic-auth USER:PASS\n"
+            "  --header 'Name: value' (repeatable)  --user-agent UA  --event-header H\n"
+            "  --delivery-header H  --delivery-id ulid|uuid\n"
             "  --batch N  --batch-wait DURATION  --timeout DURATION  --connect-timeout DURATION\n"
-            "  --retry DURATION,...  --concurrency N  --allow-http | --no-allow-http\n"
+            "  --retry DURATION,...  --concurrency N  --failing-after N\n"
+            "  --disable-after-failures N  --disable-after HOURS  --allow-http | --no-allow-http\n"
             "  --disabled (add only)\n"
             "TIME: RFC 3339, YYYY-MM-DD, epoch seconds, or an age: 30m, 2h, 7d\n"
-            "DURATION: 500ms, 5s, 5m, 2h, 1d; a bare number is seconds\n", stdout);
+            "DURATION: 500ms, 5s, 5m, 2h, 1d; a bare number is seconds\n"
+            "FORMAT: standard, mailabl, mailtura, penguinmails, paubox, sendgrid, mailgun,\n"
+            "        postmark, listmonk\n", stdout);
     exit(EX_OK);
 }
 

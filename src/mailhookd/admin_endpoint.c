@@ -32,13 +32,16 @@
 
 /* What a command's work hands to the engine on the loop thread (carried
  * by the job, admin_job_carry): the endpoint itself, never its JSON. */
-enum endpoint_cmd_op { ENGINE_SET, ENGINE_UPDATE, ENGINE_REMOVE, ENGINE_TEST };
+enum endpoint_cmd_op { ENGINE_SET, ENGINE_UPDATE, ENGINE_REMOVE, ENGINE_TEST, ENGINE_PREVIEW };
 
 struct endpoint_cmd_handover {
     enum endpoint_cmd_op op;
     endpoint_t *ep;               /* owned; NULL for ENGINE_REMOVE */
     char name[EP_NAME_MAX + 1];   /* ENGINE_REMOVE */
     uint64_t dropped;             /* ENGINE_REMOVE */
+    char *event;                  /* ENGINE_PREVIEW: the stored event's JSON, or NULL */
+    size_t event_len;
+    uint64_t seq;
 };
 
 static void endpoint_cmd_handover_free(void *obj)
@@ -46,6 +49,7 @@ static void endpoint_cmd_handover_free(void *obj)
     struct endpoint_cmd_handover *h = obj;
 
     endpoint_free(h->ep);
+    free(h->event);
     free(h);
 }
 
@@ -59,12 +63,28 @@ static void endpoint_cmd_hand_over(struct admin_job *job, enum endpoint_cmd_op o
     admin_job_carry(job, h, endpoint_cmd_handover_free);
 }
 
+/* The endpoint as the admin sees it: its JSON (masked unless show says
+ * otherwise) and, for the sendgrid scheme, the public key of its key pair
+ * in the form SendGrid's settings page gives it (what the receiver's
+ * verifier is configured with). */
+static json_t *endpoint_cmd_json(const endpoint_t *ep, unsigned show)
+{
+    json_t *obj = endpoint_to_json(ep, show);
+    char *pub = NULL;
+    mh_err_t err;
+
+    if (endpoint_scheme_is_ec(ep->scheme) && sign_ec_public_key(ep->secret, &pub, &err) == 0)
+        json_object_set_new(obj, "public_key", json_string(pub));
+    free(pub);
+    return obj;
+}
+
 /* Answer with an endpoint, masked for the user (ep taken): handed to the
  * engine as it is, or freed. */
 static json_t *endpoint_cmd_reply(struct admin_job *job, endpoint_t *ep, unsigned show,
                                   enum endpoint_cmd_op op)
 {
-    json_t *reply = json_pack("{s:b,s:o}", "ok", 1, "endpoint", endpoint_to_json(ep, show));
+    json_t *reply = json_pack("{s:b,s:o}", "ok", 1, "endpoint", endpoint_cmd_json(ep, show));
 
     endpoint_cmd_hand_over(job, op, ep);
     return reply;
@@ -144,8 +164,10 @@ static json_t *endpoint_cmd_add_txn(store_t *st, store_txn_t *txn, fanout_t *fo,
     json_object_set_new(obj, "updated", json_integer(now));
     ep = endpoint_from_json(obj, err);
     json_decref(obj);
-    if (ep == NULL)
+    if (ep == NULL || endpoint_programs_check(ep, err) < 0) {
+        endpoint_free(ep);
         return admin_error("bad_request", "%s", err->text);
+    }
     if (endpoint_store_put(txn, ep, err) < 0) {
         endpoint_free(ep);
         return admin_error("internal", "%s", err->text);
@@ -164,7 +186,7 @@ static json_t *endpoint_cmd_add(const struct admin_env *env, struct admin_job *j
 
 static json_t *endpoint_cmd_with_queued(store_t *st, const endpoint_t *ep, unsigned show)
 {
-    json_t *obj = endpoint_to_json(ep, show);
+    json_t *obj = endpoint_cmd_json(ep, show);
     uint64_t n = 0;
 
     store_queue_count(st, ep->name, &n, NULL);
@@ -484,6 +506,34 @@ static void endpoint_cmd_test_answer(void *ctx, json_t *result)
     admin_job_complete(ctx, result);
 }
 
+/* ---- endpoint.preview: the endpoint, and the stored event when named */
+
+static json_t *endpoint_cmd_preview(const struct admin_env *env, struct admin_job *job,
+                                    store_t *st, json_t *req)
+{
+    struct endpoint_cmd_handover *h;
+    const char *id = NULL;
+    json_t *fail = NULL, *reply;
+    endpoint_t *ep = endpoint_cmd_named(st, req, &fail);
+    char shown[72];
+    mh_err_t err;
+    int rc = 0;
+
+    if (ep == NULL)
+        return fail;
+    reply = endpoint_cmd_reply(job, ep, 0, ENGINE_PREVIEW);
+    h = admin_job_carried(job);
+    if (json_unpack(req, "{s?s}", "event", &id) == 0 && id != NULL &&
+        ((rc = store_event_find(st, id, &h->seq, &err)) != 0 ||
+         (rc = store_event_get_seq(st, h->seq, &h->event, &h->event_len, &err)) != 0)) {
+        json_decref(reply);
+        return rc < 0 ? admin_error("internal", "%s", err.text)
+                      : admin_error("not_found", "no event %s",
+                                    printable(shown, sizeof(shown), id, strlen(id)));
+    }
+    return reply;
+}
+
 /* Deferred answers need the engine, which is gone once stopping began
  * (and absent when fuzz/fuzz_admin.c runs the commands on a store alone). */
 static json_t *endpoint_cmd_test_check(const struct admin_env *env, json_t *req)
@@ -512,6 +562,12 @@ static bool endpoint_cmd_finish(const struct admin_env *env, struct admin_job *j
         delivery_test(env->delivery, h->ep, type, endpoint_cmd_test_answer, job);
         json_decref(reply);
         return true;
+    case ENGINE_PREVIEW:
+        json_unpack(req, "{s?s}", "type", &type);
+        json_decref(reply);
+        admin_job_complete(job, delivery_preview(env->delivery, h->ep, h->event, h->event_len,
+                                                 h->seq, type));
+        return true;
     case ENGINE_SET:
     case ENGINE_UPDATE:
         delivery_endpoint_set(env->delivery, h->ep, h->op == ENGINE_UPDATE);
@@ -531,5 +587,6 @@ const struct admin_command admin_endpoint_commands[] = {
     { "endpoint.rotate_secret", endpoint_cmd_rotate_check, endpoint_cmd_rotate,
       endpoint_cmd_finish },
     { "endpoint.test", endpoint_cmd_test_check, endpoint_cmd_test, endpoint_cmd_finish },
+    { "endpoint.preview", endpoint_cmd_test_check, endpoint_cmd_preview, endpoint_cmd_finish },
     { NULL, NULL, NULL, NULL },
 };

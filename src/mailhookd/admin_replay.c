@@ -8,6 +8,10 @@
  * Replay works in chunks of REPLAY_CHUNK events, one transaction and one
  * answer each; the client repeats with the cursor it got, so the store
  * thread is never held for long and progress can be shown.
+ *
+ * "tenant" keeps only the events whose data.tenant is that value, compared
+ * as the tenant=VALUE filter compares (endpoint_value_equals); the others
+ * are scanned, not counted in "matched" nor queued.
  */
 #include "config.h"
 
@@ -28,6 +32,7 @@ struct replay_ctx {
     store_txn_t *txn;       /* NULL: count only */
     const endpoint_t **eps; /* the endpoints replayed to */
     size_t neps;
+    const char *tenant;     /* NULL: every tenant */
     size_t matched, enqueued, seen;
     int64_t last_ts;
     uint64_t last_seq;
@@ -53,6 +58,10 @@ static int replay_one(void *ctx, uint64_t seq, const char *json, size_t len)
     }
     time_parse_rfc3339(ts, &ms, NULL);
     rc->last_ts = ms;
+    if (rc->tenant && !endpoint_value_equals(json_object_get(data, "tenant"), rc->tenant)) {
+        json_decref(ev);
+        return 0;
+    }
     rc->matched++;
     for (size_t i = 0; rc->txn && i < rc->neps && rc->rc == 0; i++) {
         if (!endpoint_matches(rc->eps[i], type, data))
@@ -98,12 +107,13 @@ static json_t *replay(const struct admin_env *env, struct admin_job *job,
     const char *endpoint = NULL;
     int count_only = 0;
 
-    if (json_unpack(req, "{s:I,s?I,s?s,s?s,s?o,s?b}", "since", &since, "until", &until, "type",
-                    &q.type, "endpoint", &endpoint, "cursor", &cursor,
-                    "count_only", &count_only) < 0 ||
+    if (json_unpack(req, "{s:I,s?I,s?s,s?s,s?s,s?o,s?b}", "since", &since, "until", &until,
+                    "type", &q.type, "endpoint", &endpoint, "tenant", &rc.tenant, "cursor",
+                    &cursor, "count_only", &count_only) < 0 ||
         (cursor && !json_is_null(cursor) &&
          json_unpack(cursor, "{s:I,s:I}", "ts", &cts, "seq", &cseq) < 0))
-        return admin_error("bad_request", "replay needs \"since\" (ms); cursor is {ts, seq}");
+        return admin_error("bad_request", "replay needs \"since\" (ms); cursor is {ts, seq}; "
+                                          "type, endpoint and tenant are strings");
     if ((fail = replay_targets(env->fanout, req, &rc)) != NULL) {
         free(rc.eps);
         return fail;

@@ -50,8 +50,9 @@ static struct dl_item *dl_item_new(uint64_t seq, struct fanout_blob *blob, int a
     return it;
 }
 
-static void dl_item_free(struct dl_item *it)
+void dl_item_free(struct dl_item *it)
 {
+    free(it->xtype);
     fanout_blob_unref(it->blob);
     free(it);
 }
@@ -88,6 +89,7 @@ void dl_epref_unref(struct dl_epref *r)
     if (r == NULL || --r->refs > 0)
         return;
     dl_epref_http_free(r);
+    dl_programs_free(r);
     endpoint_free(r->ep);
     free(r);
 }
@@ -358,13 +360,24 @@ static struct dl_item **dl_take_ready(struct dl_ep *dep, size_t n)
     return items;
 }
 
-static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
+/* One request of n items (taken), with what the preparation made of them. */
+static void dl_send_made(struct dl_ep *dep, struct dl_item **items, size_t n,
+                         struct dl_made *made)
 {
     delivery_t *dl = dep->dl;
     struct dl_req *req = dl_req_new(dl, dep, dl_epref_ref(dep->ref), items, n, NULL);
     struct dl_outcome o = { .retry_after_s = -1 };
     mh_err_t err;
 
+    if (made) {
+        req->values = made->values;
+        req->values_len = made->values_len;
+        req->body_buf = made->body;
+        req->len = made->len;
+        req->pre_sig = made->sig;
+        req->pre_ts = made->ts;
+        memset(made, 0, sizeof(*made));
+    }
     dep->in_flight++;
     dl->in_flight++;
     dl->requests++;
@@ -372,6 +385,41 @@ static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
         snprintf(o.error, sizeof(o.error), "%s", err.text);
         dl_req_done(req, &o);
     }
+}
+
+/* A batch as a request: at once, or through the preparation thread when
+ * the endpoint's events need more than their stored JSON and an HMAC
+ * (delivery_transform.c), which holds its place in flight meanwhile. */
+static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
+{
+    if (!dl_needs_prep(dep->ep)) {
+        dl_send_made(dep, items, n, NULL);
+        return;
+    }
+    if (dep->dl->prepq == NULL)
+        dep->dl->prepq = workq_start(dep->dl->loop, "delivery preparation");
+    dep->in_flight++;
+    dep->dl->in_flight++;
+    dl_prep_submit(dep, items, n);
+}
+
+/* The preparation of a batch is over (loop thread): the n items it kept go
+ * out (n 0: none did; the slot is free again). */
+void dl_prepared(struct dl_ep *dep, struct dl_item **items, size_t n, struct dl_made *made)
+{
+    delivery_t *dl = dep->dl;
+
+    dep->in_flight--;
+    dl->in_flight--;
+    if (n > 0) {
+        dl_send_made(dep, items, n, made);
+        return;
+    }
+    free(items);
+    if (dep->gone)
+        dl_ep_free_if_gone(dep);
+    else if (!dl->stopping)
+        dl_kick_all(dl);
 }
 
 /* Send what may be sent now: concurrency, pause, batching. */
@@ -685,8 +733,14 @@ json_t *delivery_status(delivery_t *dl)
                       (json_int_t)dep->in_flight, "waiting", (json_int_t)dep->nwaiting,
                       "consecutive_failures", dep->ep->consecutive_failures, "backlog",
                       dep->backlog, "dropped", (json_int_t)dep->dropped));
+        json_object_set_new(json_object_get(eps, dep->ep->name), "filtered",
+                            json_integer((json_int_t)dep->filtered));
+        json_object_set_new(json_object_get(eps, dep->ep->name), "skipped",
+                            json_integer((json_int_t)dep->skipped));
+        json_object_set_new(json_object_get(eps, dep->ep->name), "transform_errors",
+                            json_integer((json_int_t)dep->transform_errors));
     }
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "in_flight",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "in_flight",
                      (json_int_t)dl->in_flight, "requests", (json_int_t)dl->requests,
                      "delivered", (json_int_t)dl->delivered, "failed_attempts",
                      (json_int_t)dl->failed_attempts, "dropped",
@@ -695,7 +749,8 @@ json_t *delivery_status(delivery_t *dl)
                      "dropped_retries", (json_int_t)dl->dropped_retries, "dropped_missing",
                      (json_int_t)dl->dropped_missing, "dropped_removed",
                      (json_int_t)dl->dropped_removed, "refused", (json_int_t)dl->refused,
-                     "endpoints", eps);
+                     "filtered", (json_int_t)dl->filtered, "skipped", (json_int_t)dl->skipped,
+                     "transform_errors", (json_int_t)dl->transform_errors, "endpoints", eps);
 }
 
 void delivery_stop(delivery_t *dl)
@@ -714,6 +769,8 @@ delivery_t *delivery_free(delivery_t *dl)
 
     if (dl == NULL)
         return NULL;
+    dl->stopping = true;
+    dl_prep_stop(dl); /* batches still in preparation stay queued in the store */
     snprintf(o.error, sizeof(o.error), "mailhookd is stopping");
     while (dl->ntests > 0) /* answer the admin before it goes */
         dl_req_done(dl->tests[0], &o);

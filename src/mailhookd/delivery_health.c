@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * delivery_health.c - an endpoint's health as the delivery engine keeps it
- * (delivery_int.h): failing after FAILING_AFTER consecutive failures (one
- * request at a time then), disabled after endpoint_disable_failures of them
- * or endpoint_disable_after hours of continuous failure, or at once on 410;
- * a disabled endpoint is logged and reported to notify_email through the
- * local sendmail. Its queue stays in the store.
+ * (delivery_int.h): failing after the endpoint's failing_after consecutive
+ * failures (one request at a time then), disabled after its
+ * disable_after_failures of them or disable_after hours of continuous
+ * failure (-1 in either: the global endpoint_disable_failures or
+ * endpoint_disable_after; 0: never), or at once on 410. Becoming failing
+ * and being disabled are each logged and reported to notify_email through
+ * the local sendmail: once per transition (the state is stored, so a
+ * restart does not repeat it), never per failure. The queue stays in the
+ * store.
  */
 #include "config.h"
 
@@ -19,8 +23,6 @@
 #include "delivery_int.h"
 #include "timeutil.h"
 #include "xalloc.h"
-
-#define FAILING_AFTER 3 /* consecutive failures */
 
 /* Tell the administrator, through the local sendmail, without waiting
  * for it: the message fits a pipe buffer and the child is not reaped by
@@ -93,31 +95,67 @@ void dl_health_success(struct dl_ep *dep)
     }
 }
 
+/* The endpoint just became failing: say so, in the log and by mail. */
+static void dl_health_failing(struct dl_ep *dep, const struct dl_outcome *o)
+{
+    endpoint_t *ep = dep->ep;
+    char *url = endpoint_redact_url(ep->url), *body;
+
+    msg_warn("endpoint %s is failing: %d consecutive failures, last: %s", ep->name,
+             ep->consecutive_failures, o->error);
+    body = xasprintf("The webhook endpoint \"%s\" (%s) is failing: %d consecutive failed "
+                     "attempts.\n\nLast: %s\n\nmailhookd keeps retrying, one request at a time; "
+                     "this is the only mail until it recovers or is disabled.\n"
+                     "    mailhookctl deliveries list --endpoint %s --failed\n",
+                     ep->name, url, ep->consecutive_failures, o->error, ep->name);
+    dl_notify(dep->dl, "webhook endpoint failing", body);
+    free(body);
+    free(url);
+}
+
+/* The thresholds of ep: its own, or (-1) the daemon's; 0 = never. */
+static int dl_health_disable_failures(const delivery_t *dl, const endpoint_t *ep)
+{
+    return ep->disable_after_failures < 0 ? dl->disable_failures : ep->disable_after_failures;
+}
+
+static int dl_health_disable_hours(const delivery_t *dl, const endpoint_t *ep)
+{
+    return ep->disable_after < 0 ? dl->disable_hours : ep->disable_after;
+}
+
 void dl_health_failure(struct dl_ep *dep, const struct dl_outcome *o)
 {
     delivery_t *dl = dep->dl;
     endpoint_t *ep = dep->ep;
     int64_t now = time_now_ms(), span;
+    int max_failures = dl_health_disable_failures(dl, ep), hours = dl_health_disable_hours(dl, ep);
+    bool became_failing = false;
     char reason[256];
 
     ep->last_failure = now;
     if (ep->consecutive_failures++ == 0)
         ep->failing_since = now;
     dep->health_dirty = true;
-    if (ep->state == EP_HEALTHY && ep->consecutive_failures >= FAILING_AFTER) {
+    if (ep->state == EP_HEALTHY && ep->consecutive_failures >= ep->failing_after) {
         ep->state = EP_FAILING;
-        msg_warn("endpoint %s is failing: %d consecutive failures, last: %s", ep->name,
-                 ep->consecutive_failures, o->error);
+        became_failing = true;
     }
     span = (now - ep->failing_since) * dl->time_scale;
-    if (dl->disable_failures > 0 && ep->consecutive_failures >= dl->disable_failures) {
+    if (max_failures > 0 && ep->consecutive_failures >= max_failures) {
         snprintf(reason, sizeof(reason), "%d consecutive failures, last: %.180s",
                  ep->consecutive_failures, o->error);
-        dl_ep_disable(dep, reason);
-    } else if (dl->disable_hours > 0 && span >= dl->disable_hours * 3600000LL) {
-        snprintf(reason, sizeof(reason), "failing for %d hours, last: %.180s", dl->disable_hours,
-                 o->error);
-        dl_ep_disable(dep, reason);
+    } else if (hours > 0 && span >= hours * 3600000LL) {
+        snprintf(reason, sizeof(reason), "failing for %d hours, last: %.180s", hours, o->error);
+    } else {
+        /* a 410 disables it next (dl_req_done): that mail says it all */
+        if (became_failing && o->status != 410)
+            dl_health_failing(dep, o);
+        return;
     }
+    if (became_failing) /* failing and disabled at once: one mail, the disabling */
+        msg_warn("endpoint %s is failing: %d consecutive failures, last: %s", ep->name,
+                 ep->consecutive_failures, o->error);
+    dl_ep_disable(dep, reason);
 }
 

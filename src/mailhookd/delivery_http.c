@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "cjson.h"
 #include "delivery_int.h"
@@ -247,33 +248,80 @@ static struct curl_slist *dl_req_headers(struct dl_req *req)
     return req->nhdr ? &req->hdr[0] : fixed;
 }
 
+/* Every header of a built request, as {"Name":"value"} (curl's own too:
+ * User-Agent, Authorization for basic_auth), credentials masked. */
+json_t *dl_req_headers_json(struct dl_req *req)
+{
+    json_t *o = json_object();
+    const char *colon;
+    char *name;
+
+    for (const struct curl_slist *l = dl_req_headers(req); l; l = l->next) {
+        colon = strchr(l->data, ':');
+        if (colon == NULL || colon[1] == '\0') /* "Expect:": a header curl leaves out */
+            continue;
+        name = xstrndup(l->data, (size_t)(colon - l->data));
+        json_object_set_new(o, name, json_string(endpoint_header_is_credential(name)
+                                                     ? EP_MASK_HEADER
+                                                     : colon + 2));
+        free(name);
+    }
+    json_object_set_new(o, "User-Agent", json_string(req->ep->user_agent[0]
+                                                         ? req->ep->user_agent
+                                                         : "mailhook/" PACKAGE_VERSION));
+    if (req->ep->basic_auth)
+        json_object_set_new(o, "Authorization", json_string("Basic " EP_MASK_HEADER));
+    return o;
+}
+
 /* ---- one request */
 
-/* The body: the event itself (shared, not copied), or an array of the
- * batch's events. */
+/* A request's body as a new text: the transform's values (when there
+ * are), else the events' own JSON; in brackets for an array. Any thread. */
+char *dl_body_text(struct fanout_blob *const *blobs, size_t n, bool array, const char *values,
+                   size_t values_len, size_t *len)
+{
+    size_t need = 3, off = 0;
+    char *b;
+
+    if (values)
+        need += values_len;
+    else
+        for (size_t i = 0; i < n; i++)
+            need += blobs[i]->len + 1;
+    b = xmalloc(need);
+    if (array)
+        b[off++] = '[';
+    if (values) {
+        memcpy(b + off, values, values_len);
+        off += values_len;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                b[off++] = ',';
+            memcpy(b + off, blobs[i]->json, blobs[i]->len);
+            off += blobs[i]->len;
+        }
+    }
+    if (array)
+        b[off++] = ']';
+    b[off] = 0;
+    *len = off;
+    return b;
+}
+
+/* The body: made by the preparation thread, or the event itself (shared,
+ * not copied), or a new text of the batch or of the transform's values. */
 static void dl_body(struct dl_req *req, struct fanout_blob **blobs, size_t n, bool array)
 {
-    size_t len = 2, off = 0;
-
-    if (!array) {
+    if (req->body_buf == NULL && !req->values && !array) {
         req->body = blobs[0]->json;
         req->len = blobs[0]->len;
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        len += blobs[i]->len + 1;
-    req->body_buf = xmalloc(len + 1);
-    req->body_buf[off++] = '[';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            req->body_buf[off++] = ',';
-        memcpy(req->body_buf + off, blobs[i]->json, blobs[i]->len);
-        off += blobs[i]->len;
-    }
-    req->body_buf[off++] = ']';
-    req->body_buf[off] = 0;
+    if (req->body_buf == NULL)
+        req->body_buf = dl_body_text(blobs, n, array, req->values, req->values_len, &req->len);
     req->body = req->body_buf;
-    req->len = off;
 }
 
 /* webhook-id: the event id (the same on every retry), or for a batch a
@@ -298,26 +346,90 @@ static void dl_webhook_id(struct dl_req *req, struct fanout_blob **blobs, size_t
     hex_encode(req->webhook_id + 4, md, mdlen < 16 ? mdlen : 16);
 }
 
-/* The distinct event types of the request, in order, comma-separated
- * (types are [a-z0-9_.-]: event.h), for the event header and the log. */
-static void dl_types(struct dl_req *req, struct fanout_blob **blobs, size_t n)
+/* The distinct names[0..n), in order, comma-separated, into out. */
+static void dl_names_join(char *out, size_t size, const char *const *names, size_t n)
 {
-    size_t used = 0, size = sizeof(req->types);
+    size_t used = 0;
 
-    req->types[0] = 0;
+    out[0] = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t tlen = strlen(blobs[i]->type);
+        size_t tlen = strlen(names[i]);
         bool seen = false;
 
         for (size_t k = 0; k < i && !seen; k++)
-            seen = strcmp(blobs[k]->type, blobs[i]->type) == 0;
+            seen = strcmp(names[k], names[i]) == 0;
         if (seen || used + tlen + 2 > size)
             continue;
         if (used)
-            req->types[used++] = ',';
-        memcpy(req->types + used, blobs[i]->type, tlen + 1);
+            out[used++] = ',';
+        memcpy(out + used, names[i], tlen + 1);
         used += tlen;
     }
+}
+
+/* The distinct event types of the request, for the log (types are
+ * [a-z0-9_.-]: event.h); and for the event header, where a transform
+ * that gave a body its own "type" (a format renaming types) has that. */
+static void dl_types(struct dl_req *req, struct fanout_blob **blobs, size_t n)
+{
+    const char *one[1], **names = n == 1 ? one : xcalloc(n, sizeof(*names));
+    bool renamed = false;
+
+    for (size_t i = 0; i < n; i++)
+        names[i] = blobs[i]->type;
+    dl_names_join(req->types, sizeof(req->types), names, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *x = req->test_blob ? req->test_xtype : req->items[i]->xtype;
+
+        if (x) {
+            names[i] = x;
+            renamed = true;
+        }
+    }
+    if (renamed)
+        dl_names_join(req->hdr_types, sizeof(req->hdr_types), names, n);
+    else
+        memcpy(req->hdr_types, req->types, sizeof(req->types));
+    if (names != one)
+        free(names);
+}
+
+/* SendGrid's signed event webhook: ECDSA over timestamp + body, in two
+ * headers (no rotation: the public key is what the receiver holds). */
+static int dl_sign_sendgrid(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_t *err)
+{
+    char tsbuf[24], *sig = NULL;
+
+    if (req->pre_sig) { /* signed by the preparation thread, this very body */
+        sig = req->pre_sig;
+        req->pre_sig = NULL;
+        ts = req->pre_ts;
+    } else if (sign_ecdsa_p256(ep->secret, ts, req->body, req->len, &sig, err) < 0) {
+        return -1;
+    }
+    snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)ts);
+    dl_hdr_add(req, "X-Twilio-Email-Event-Webhook-Signature", sig);
+    dl_hdr_add(req, "X-Twilio-Email-Event-Webhook-Timestamp", tsbuf);
+    free(sig);
+    return 0;
+}
+
+/* Mailgun's: a "signature" object put into the body (which must be an
+ * object: the mailgun format's program makes one). */
+static int dl_sign_mailgun(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_t *err)
+{
+    char token[SIGN_MAILGUN_TOKEN_SIZE], hex[SIGN_HEX_SIZE], *body;
+    size_t len;
+
+    if (sign_mailgun(ep->secret, ts, token, hex, err) < 0)
+        return -1;
+    if ((body = sign_mailgun_body(req->body, req->len, ts, token, hex, &len)) == NULL)
+        return mh_err_set(err, "mailgun scheme: the body is not a JSON object");
+    free(req->body_buf);
+    req->body_buf = body;
+    req->body = body;
+    req->len = len;
+    return 0;
 }
 
 static int dl_sign(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_t *err)
@@ -339,6 +451,10 @@ static int dl_sign(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_
         dl_hdr_add(req, "webhook-signature", both);
         return 0;
     }
+    if (ep->scheme == EP_SCHEME_SENDGRID)
+        return dl_sign_sendgrid(req, ep, ts, err);
+    if (ep->scheme == EP_SCHEME_MAILGUN)
+        return dl_sign_mailgun(req, ep, ts, err);
     hexfn = ep->scheme == EP_SCHEME_HMAC_SHA256_HEX ? sign_hmac_sha256_hex
                                                       : sign_sha256_secret_body;
     if (hexfn(ep->secret, req->body, req->len, hex, err) < 0)
@@ -361,6 +477,22 @@ static int dl_sign(struct dl_req *req, const endpoint_t *ep, int64_t ts, mh_err_
     return 0;
 }
 
+/* A random (version 4) UUID, for endpoints whose receivers expect one as
+ * the delivery id; 0, or -1 when the RNG fails (the ULID id is sent). */
+static int dl_uuid4(char out[40])
+{
+    unsigned char b[16];
+
+    if (RAND_bytes(b, sizeof(b)) != 1)
+        return -1;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+    return 0;
+}
+
 /* ref: a reference the request takes over. */
 struct dl_req *dl_req_new(delivery_t *dl, struct dl_ep *dep, struct dl_epref *ref,
                           struct dl_item **items, size_t n, struct fanout_blob *test_blob)
@@ -376,6 +508,8 @@ struct dl_req *dl_req_new(delivery_t *dl, struct dl_ep *dep, struct dl_epref *re
     req->test_blob = test_blob;
     evid_generate(req->id, time_now_ms());
     memcpy(req->id, DELIVERY_ID_PREFIX, strlen(DELIVERY_ID_PREFIX));
+    if (req->ep->delivery_id != EP_ID_UUID || dl_uuid4(req->hdr_id) < 0)
+        snprintf(req->hdr_id, sizeof(req->hdr_id), "%s", req->id);
     LIST_INSERT_HEAD(&dl->reqs, req, link);
     return req;
 }
@@ -406,7 +540,12 @@ static CURL *dl_easy_new(delivery_t *dl, const endpoint_t *ep)
         curl_easy_setopt(e, CURLOPT_CAINFO, dl->ca_file);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "mailhook/" PACKAGE_VERSION);
+    curl_easy_setopt(e, CURLOPT_USERAGENT,
+                     ep->user_agent[0] ? ep->user_agent : "mailhook/" PACKAGE_VERSION);
+    if (ep->basic_auth) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERPWD, ep->basic_auth);
+    }
     return e;
 }
 
@@ -462,27 +601,55 @@ void dl_epref_http_free(struct dl_epref *r)
     r->log_url = NULL;
 }
 
-int dl_req_start(struct dl_req *req, mh_err_t *err)
+/* The events' blobs of req into blobs[n] (the caller frees unless one). */
+static struct fanout_blob **dl_req_blobs(struct dl_req *req, struct fanout_blob **one, size_t *n)
 {
-    const endpoint_t *ep = req->ep;
-    bool array = ep->batch_max > 0;
-    size_t n = req->test_blob ? 1 : req->nitems;
-    struct fanout_blob *one[1], **blobs = n == 1 ? one : xcalloc(n, sizeof(*blobs));
+    struct fanout_blob **blobs;
 
-    for (size_t i = 0; i < n; i++)
+    *n = req->test_blob ? 1 : req->nitems;
+    blobs = *n == 1 ? one : xcalloc(*n, sizeof(*blobs));
+    for (size_t i = 0; i < *n; i++)
         blobs[i] = req->test_blob ? req->test_blob : req->items[i]->blob;
-    dl_body(req, blobs, n, array);
-    dl_webhook_id(req, blobs, n, array);
+    return blobs;
+}
+
+/* What the log says of req whatever came of it: its webhook id, types and time. */
+void dl_req_describe(struct dl_req *req)
+{
+    struct fanout_blob *one[1], **blobs;
+    size_t n;
+
+    blobs = dl_req_blobs(req, one, &n);
+    dl_webhook_id(req, blobs, n, dl_epref_array(req->ref));
     dl_types(req, blobs, n);
     if (blobs != one)
         free(blobs);
-    if (ep->event_header[0])
-        dl_hdr_add(req, ep->event_header, req->types);
-    if (ep->delivery_header[0])
-        dl_hdr_add(req, ep->delivery_header, req->id);
     req->started_wall = time_now_ms();
     req->started_mono = time_mono_ms();
-    if (dl_sign(req, ep, req->started_wall / 1000, err) < 0)
+}
+
+/* The request as it would be sent: body, headers, signature. */
+int dl_req_build(struct dl_req *req, mh_err_t *err)
+{
+    const endpoint_t *ep = req->ep;
+    struct fanout_blob *one[1], **blobs;
+    size_t n;
+
+    dl_req_describe(req);
+    blobs = dl_req_blobs(req, one, &n);
+    dl_body(req, blobs, n, dl_epref_array(req->ref));
+    if (blobs != one)
+        free(blobs);
+    if (ep->event_header[0])
+        dl_hdr_add(req, ep->event_header, req->hdr_types);
+    if (ep->delivery_header[0])
+        dl_hdr_add(req, ep->delivery_header, req->hdr_id);
+    return dl_sign(req, ep, req->started_wall / 1000, err);
+}
+
+int dl_req_start(struct dl_req *req, mh_err_t *err)
+{
+    if (dl_req_build(req, err) < 0)
         return -1;
     if (dl_easy_take(req) < 0)
         return mh_err_set(err, "delivery: curl_easy_init failed");
@@ -513,6 +680,9 @@ void dl_req_free(struct dl_req *req)
     dl_epref_unref(req->ref);
     free(req->hdr_text);
     free(req->body_buf);
+    free(req->values);
+    free(req->pre_sig);
+    free(req->test_xtype);
     free(req->resp);
     free(req);
 }
@@ -578,6 +748,10 @@ char *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o)
     cjw_str(&w, req->id);
     cjw_key(&w, "time");
     cjw_str(&w, time_format_rfc3339(when, req->started_wall));
+    if (strcmp(req->hdr_id, req->id) != 0) { /* delivery_id uuid: what the receiver saw */
+        cjw_key(&w, "delivery_id");
+        cjw_str(&w, req->hdr_id);
+    }
     cjw_key(&w, "endpoint");
     cjw_str(&w, req->ep->name);
     cjw_key(&w, "webhook_id");

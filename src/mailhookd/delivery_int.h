@@ -5,8 +5,9 @@
  * delivery_health.c (failing, disabled, the admin's mail),
  * delivery_drops.c (the warning about dropped events, one per interval),
  * delivery_http.c (libcurl: the multi handle on the loop, building and
- * finishing requests), delivery_store.c (store jobs: load, scan, save) and
- * delivery_test.c (test sends).
+ * finishing requests), delivery_store.c (store jobs: load, scan, save),
+ * delivery_test.c (test sends and previews) and delivery_transform.c (the
+ * where condition and the body's program).
  * Nothing else includes it. What each part offers the others is declared
  * below under its file's name; first the shared settings of an endpoint's
  * requests (delivery.c):
@@ -30,6 +31,11 @@
 #include "seqset.h"
 #include "ssrf.h"
 #include "storeq.h"
+#include "transform.h"
+#include "workq.h"
+
+/* The most bytes a transform may make of one request's events. */
+#define DL_TRANSFORM_MAX ((size_t)4 * 1024 * 1024)
 
 /* An endpoint's settings shared by its requests in flight: replacing the
  * endpoint (an update) leaves the requests with the settings they were
@@ -44,6 +50,10 @@ struct dl_epref {
     char *log_url;       /* the URL as logged: credentials redacted */
     CURL **idle;
     size_t nidle;
+    /* delivery_transform.c: compiled on first use (loop thread only) */
+    transform_t *map, *where;
+    bool programs_done;
+    char program_error[sizeof(mh_err_t)]; /* "" unless compiling failed */
 };
 
 struct dl_epref *dl_epref_new(endpoint_t *ep); /* takes ep */
@@ -59,9 +69,22 @@ struct dl_item {
     int attempts;        /* attempts made so far */
     int64_t next_ms;     /* wall clock: due time of the next attempt */
     int64_t ready_mono;  /* when it became ready (batch wait) */
+    char *xtype;         /* the transformed body's own type, or NULL (owned) */
 };
 
 STAILQ_HEAD(dl_items, dl_item);
+
+/* A warning about events given up on, said once per interval
+ * (delivery_drops.c). */
+struct dl_spell {
+    struct dl_ep *dep;
+    uint64_t timer;        /* the interval's end; 0: quiet */
+    uint64_t unsaid;       /* in this interval, not logged yet */
+    int64_t since_mono;    /* the interval's start */
+    char last_id[EVID_SIZE]; /* the last one not logged */
+    int last_attempts;
+    char last_error[256];
+};
 
 /* One endpoint as the engine runs it. */
 struct dl_ep {
@@ -88,14 +111,11 @@ struct dl_ep {
     unsigned memgen;     /* bumped when memory is dropped: stale scans are ignored */
     bool gone;           /* removed: freed when nothing is in flight */
     bool health_dirty;   /* health changed since it was last saved */
-    /* events dropped (retry schedule exhausted): delivery_drops.c */
-    uint64_t dropped;      /* since mailhookd started (status) */
-    uint64_t drop_unsaid;  /* dropped in this interval, not logged yet */
-    uint64_t drop_timer;   /* the interval's end; 0: no drop lately */
-    int64_t drop_since_mono; /* the interval's start */
-    char drop_last_id[EVID_SIZE]; /* the last one not logged */
-    int drop_last_attempts;
-    char drop_last_error[256];
+    /* since mailhookd started (status): events dropped (retry schedule
+     * exhausted), filtered out (where), skipped (transform: nothing) or
+     * failed by the transform; the warnings (delivery_drops.c) */
+    uint64_t dropped, filtered, skipped, transform_errors;
+    struct dl_spell drop_spell, xform_spell;
 };
 
 /* Headers set per request: event, delivery id, and the signature ones
@@ -123,11 +143,18 @@ struct dl_req {
     char *hdr_text;
     size_t hdr_len, hdr_cap;
     const char *body;       /* the event's own JSON, or body_buf */
-    char *body_buf;         /* a batch's array (owned) */
+    char *body_buf;         /* a batch's array, a transformed body (owned) */
+    char *values;           /* the transform's values, comma-separated (owned) */
+    size_t values_len;
+    char *pre_sig;          /* sendgrid: the body_buf's signature, made ahead (owned) */
+    int64_t pre_ts;         /* its timestamp */
+    char hdr_id[40];        /* the delivery id sent: id, or a UUID */
     size_t len;
     char id[EVID_SIZE];     /* "dlv_" + ULID: this attempt */
     char webhook_id[64];
     char types[256];        /* the distinct event types, comma-separated */
+    char hdr_types[256];    /* the same, as the event header says them */
+    char *test_xtype;       /* test send: the transformed body's type (owned) */
     char errbuf[CURL_ERROR_SIZE];
     char refused[192];      /* why the SSRF guard refused an address */
     char *resp;             /* the first DELIVERY_RESPONSE_MAX bytes */
@@ -148,6 +175,7 @@ struct dl_outcome {
 
 /* Queue and log changes waiting for the next store job. */
 struct dl_ops;
+struct dl_made; /* delivery_transform.c, below */
 
 struct delivery {
     evloop_t *loop;
@@ -184,9 +212,13 @@ struct delivery {
     uint64_t dropped_retries; /* the endpoint's retry schedule ran out */
     uint64_t dropped_missing; /* the stored event was gone or unreadable */
     uint64_t dropped_removed; /* with their endpoint (endpoint remove) */
+    uint64_t filtered, skipped, transform_errors; /* delivery_transform.c */
+    workq_t *prepq;        /* the preparation thread (delivery_transform.c) */
 };
 
 /* delivery.c */
+void dl_item_free(struct dl_item *it);
+void dl_prepared(struct dl_ep *dep, struct dl_item **items, size_t n, struct dl_made *made);
 struct dl_ep *dl_ep_find(delivery_t *dl, const char *name);
 void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blob, int attempts,
                       int64_t next_ms);
@@ -202,10 +234,40 @@ void dl_health_success(struct dl_ep *dep);
 void dl_health_failure(struct dl_ep *dep, const struct dl_outcome *o);
 
 /* delivery_drops.c: an event dropped by dep's retry schedule, counted and
- * logged (at once, or in one line per interval); the count not said yet,
- * said now (the endpoint goes away). */
+ * logged (at once, or in one line per interval); an event of spell sp
+ * logged so; the counts not said yet, said now (the endpoint goes away). */
 void dl_drops_note(struct dl_ep *dep, const char *id, int attempts, const char *error);
+void dl_spell_note(struct dl_ep *dep, struct dl_spell *sp, const char *id, int attempts,
+                   const char *error);
 void dl_drops_flush(struct dl_ep *dep);
+
+/* delivery_transform.c: the programs of r compiled (once; 0, or -1 + the
+ * compile error); freed; whether r's body is an array; one event through
+ * r's where and program, its values appended to *out (transform_run's
+ * rule); the type the last transformed body gave itself (malloc'ed), or
+ * NULL; whether an endpoint's batches go through the preparation thread;
+ * a batch handed to it (it takes items; dl_prepared gets the result); the
+ * thread stopped (delivery_free). */
+enum dl_xresult { DL_X_SEND, DL_X_FILTERED, DL_X_SKIPPED, DL_X_ERROR };
+
+/* What the preparation thread made of a batch for its request (owned). */
+struct dl_made {
+    char *values;      /* the transform's values, or NULL */
+    size_t values_len;
+    char *body;        /* the whole body, when it was signed there */
+    size_t len;
+    char *sig;         /* sendgrid: body's signature, or NULL */
+    int64_t ts;        /* the timestamp signed with it */
+};
+bool dl_needs_prep(const endpoint_t *ep);
+void dl_prep_submit(struct dl_ep *dep, struct dl_item **items, size_t n);
+void dl_prep_stop(delivery_t *dl);
+int dl_programs_ready(struct dl_epref *r, mh_err_t *err);
+void dl_programs_free(struct dl_epref *r);
+bool dl_epref_array(const struct dl_epref *r);
+enum dl_xresult dl_transform_one(struct dl_epref *r, const struct fanout_blob *blob, uint64_t seq,
+                                 int attempt, char **out, size_t *outlen, mh_err_t *err);
+char *dl_transformed_type(const struct dl_epref *r);
 
 /* delivery_test.c */
 void dl_test_done(struct dl_req *req, const struct dl_outcome *o);
@@ -215,10 +277,15 @@ int dl_http_init(delivery_t *dl);
 void dl_http_free(delivery_t *dl);
 struct dl_req *dl_req_new(delivery_t *dl, struct dl_ep *dep, struct dl_epref *ref,
                           struct dl_item **items, size_t n, struct fanout_blob *test_blob);
+void dl_req_describe(struct dl_req *req);
+int dl_req_build(struct dl_req *req, mh_err_t *err);
 int dl_req_start(struct dl_req *req, mh_err_t *err);
 void dl_req_free(struct dl_req *req);
 void dl_epref_http_free(struct dl_epref *r);
 char *dl_req_log_record(const struct dl_req *req, const struct dl_outcome *o);
+json_t *dl_req_headers_json(struct dl_req *req);
+char *dl_body_text(struct fanout_blob *const *blobs, size_t n, bool array, const char *values,
+                   size_t values_len, size_t *len);
 
 /* delivery_store.c */
 struct dl_ops *dl_ops_new(void);

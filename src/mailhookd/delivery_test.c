@@ -3,7 +3,12 @@
  * delivery_test.c - test sends (endpoint.test, see delivery.h): a sample
  * event sent once to an endpoint's current settings, outside its queue,
  * its outcome answered to the caller instead of being retried or logged
- * against the queue.
+ * against the queue; and previews (endpoint.preview): the request an
+ * event would make, built the same way, shown instead of sent.
+ *
+ * Both put the event through the endpoint's where and transform (or
+ * format) first, as a queued event is: a test send of a type the format
+ * has nothing for is refused with the reason, a preview says it.
  */
 #include "config.h"
 
@@ -13,6 +18,25 @@
 #include "delivery_int.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+/* The test blob of req through its endpoint's where and program: 0, or
+ * -1 + err saying why nothing would be sent. */
+static int dl_test_transform(struct dl_req *req, uint64_t seq, mh_err_t *err)
+{
+    switch (dl_transform_one(req->ref, req->test_blob, seq, 1, &req->values, &req->values_len,
+                             err)) {
+    case DL_X_SEND:
+        req->test_xtype = dl_transformed_type(req->ref);
+        return 0;
+    case DL_X_FILTERED:
+        return mh_err_set(err, "the endpoint's where condition is false for this event");
+    case DL_X_SKIPPED:
+        return mh_err_set(err, "the endpoint's %s makes nothing of a %s event",
+                          req->ep->transform[0] ? "transform" : "format", req->test_blob->type);
+    case DL_X_ERROR: break;
+    }
+    return -1;
+}
 
 void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, delivery_test_cb cb,
                    void *ctx)
@@ -38,10 +62,51 @@ void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, deliv
     req->test_ctx = ctx;
     dl->tests = xreallocarray(dl->tests, dl->ntests + 1, sizeof(*dl->tests));
     dl->tests[dl->ntests++] = req;
-    if (dl_req_start(req, &err) < 0) {
+    if (dl_test_transform(req, 0, &err) < 0 || dl_req_start(req, &err) < 0) {
         snprintf(o.error, sizeof(o.error), "%s", err.text);
         dl_req_done(req, &o);
     }
+}
+
+/* The event (json, or the sample of type when json is NULL) as a blob. */
+static struct fanout_blob *dl_preview_blob(const char *json, size_t len, const char *type,
+                                           mh_err_t *err)
+{
+    event_t *ev = json ? event_from_json(json, len, err) : delivery_sample_event(type, err);
+    struct fanout_blob *blob;
+    char *text;
+    size_t tlen;
+
+    if (ev == NULL)
+        return NULL;
+    text = event_to_json(ev, &tlen);
+    blob = fanout_blob_new(ev->id, ev->type, ev->ts_ms, text, tlen);
+    free(text);
+    event_free(ev);
+    return blob;
+}
+
+json_t *delivery_preview(delivery_t *dl, const endpoint_t *ep, const char *json, size_t len,
+                         uint64_t seq, const char *type)
+{
+    struct fanout_blob *blob;
+    struct dl_req *req;
+    json_t *res;
+    mh_err_t err;
+
+    if ((blob = dl_preview_blob(json, len, type, &err)) == NULL)
+        return json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "bad_request", "error", err.text);
+    req = dl_req_new(dl, NULL, dl_epref_new(endpoint_dup(ep)), NULL, 0, blob);
+    if (dl_test_transform(req, seq, &err) < 0 || dl_req_build(req, &err) < 0) {
+        res = json_pack("{s:b,s:s,s:s,s:b,s:s}", "ok", 1, "endpoint", ep->name, "event",
+                        blob->id, "sent", 0, "reason", err.text);
+    } else {
+        res = json_pack("{s:b,s:s,s:s,s:b,s:s,s:o,s:s%}", "ok", 1, "endpoint", ep->name, "event",
+                        blob->id, "sent", 1, "method", "POST", "headers",
+                        dl_req_headers_json(req), "body", req->body, req->len);
+    }
+    dl_req_free(req);
+    return res;
 }
 
 event_t *delivery_sample_event(const char *type, mh_err_t *err)

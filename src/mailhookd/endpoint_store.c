@@ -70,6 +70,11 @@ int endpoint_store_change(store_t *st, store_txn_t *txn, fanout_t *fo, const end
 
     if (ep == NULL)
         return -1;
+    if ((json_object_get(changes, "transform") || json_object_get(changes, "where")) &&
+        endpoint_programs_check(ep, err) < 0) {
+        endpoint_free(ep);
+        return -1;
+    }
     if (touch)
         ep->updated = time_now_ms();
     if (endpoint_store_put(txn, ep, err) < 0) {
@@ -112,6 +117,10 @@ int endpoint_store_check_conf(const mh_conf_t *c, mh_err_t *err)
         json_decref(obj);
         if (ep == NULL)
             return -1;
+        if (endpoint_programs_check(ep, err) < 0) {
+            endpoint_free(ep);
+            return -1;
+        }
         endpoint_free(ep);
     }
     return 0;

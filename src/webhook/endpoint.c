@@ -419,10 +419,107 @@ static json_t *emit_state(const endpoint_t *ep, const struct endpoint_key *k, un
     return json_string(endpoint_health_name(*EP_CFIELD(ep, k, enum ep_health)));
 }
 
+/* Read first by endpoint_from_json (its defaults are the format's). */
+static int parse_format(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
+{
+    const char *s = string_value(v, err);
+
+    if (s == NULL)
+        return -1;
+    if (endpoint_format_from_name(s, EP_FIELD(ep, k, enum ep_format)) < 0)
+        return mh_err_set(err, "must be one of %s", endpoint_format_list());
+    return 0;
+}
+
+static json_t *emit_format(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
+{
+    return json_string(endpoint_format_name(*EP_CFIELD(ep, k, enum ep_format)));
+}
+
+/* A jq program: k->max bytes at most, UTF-8 text in which newlines and
+ * tabs are allowed (it is compiled by the daemon, transform.h). */
+static int parse_program(endpoint_t *ep, const struct endpoint_key *k, const json_t *v,
+                         mh_err_t *err)
+{
+    const char *s = string_value(v, err);
+
+    if (s == NULL)
+        return -1;
+    if ((long long)strlen(s) > k->max)
+        return mh_err_set(err, "must be at most %lld bytes", k->max);
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c < 0x20 && *c != '\n' && *c != '\t' && *c != '\r')
+            return mh_err_set(err, "must not contain control characters but newlines and tabs");
+    set_string(EP_FIELD(ep, k, char *), s);
+    return 0;
+}
+
+/* "user:password" (null: none). The password is a secret: masked in
+ * output as "user:***", and a masked value is refused on input. */
+static int parse_auth(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
+{
+    const char *s = json_is_null(v) ? NULL : string_value(v, err), *colon;
+
+    if (json_is_null(v)) {
+        wipe_free(ep->basic_auth);
+        ep->basic_auth = NULL;
+        return 0;
+    }
+    if (s == NULL)
+        return -1;
+    colon = strchr(s, ':');
+    if ((long long)strlen(s) < k->min || (long long)strlen(s) > k->max || str_has_ctl(s) ||
+        colon == NULL || colon == s)
+        return mh_err_set(err, "must be \"user:password\" (at most %lld characters, no control "
+                               "characters)", k->max);
+    if (strcmp(colon + 1, EP_MASK_HEADER) == 0)
+        return mh_err_set(err, "the password is masked (\"%s\"): give the real one", EP_MASK_HEADER);
+    wipe_free(ep->basic_auth);
+    ep->basic_auth = xstrdup(s);
+    return 0;
+}
+
+static json_t *emit_auth(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
+{
+    const char *colon;
+    char *masked;
+    json_t *v;
+
+    if (ep->basic_auth == NULL)
+        return json_null();
+    if (flags & EP_JSON_SECRETS)
+        return json_string(ep->basic_auth);
+    colon = strchr(ep->basic_auth, ':');
+    masked = xasprintf("%.*s:%s", (int)(colon - ep->basic_auth), ep->basic_auth, EP_MASK_HEADER);
+    v = json_string(masked);
+    free(masked);
+    return v;
+}
+
+static int parse_idform(endpoint_t *ep, const struct endpoint_key *k, const json_t *v, mh_err_t *err)
+{
+    const char *s = string_value(v, err);
+
+    if (s == NULL)
+        return -1;
+    if (endpoint_idform_from_name(s, EP_FIELD(ep, k, enum ep_idform)) < 0)
+        return mh_err_set(err, "must be \"ulid\" or \"uuid\"");
+    return 0;
+}
+
+static json_t *emit_idform(const endpoint_t *ep, const struct endpoint_key *k, unsigned flags)
+{
+    return json_string(endpoint_idform_name(*EP_CFIELD(ep, k, enum ep_idform)));
+}
+
 /* What a row's type means here: its parser, its emitter, and the field
  * the generic ones use (source and health have no field of their own). */
 #define EPK_NAME_KEY(key) parse_name, emit_string, OFF(key)
 #define EPK_URL_KEY(key) parse_url, emit_url, OFF(key)
+#define EPK_FORMAT_KEY(key) parse_format, emit_format, OFF(key)
+#define EPK_PROGRAM_KEY(key) parse_program, emit_string, OFF(key)
+#define EPK_AUTH_KEY(key) parse_auth, emit_auth, OFF(key)
+#define EPK_IDFORM_KEY(key) parse_idform, emit_idform, OFF(key)
 #define EPK_TYPES_KEY(key) parse_types, emit_types, OFF(key)
 #define EPK_FILTERS_KEY(key) parse_filters, emit_filters, OFF(key)
 #define EPK_SCHEME_KEY(key) parse_scheme, emit_scheme, OFF(key)
@@ -497,6 +594,14 @@ static const struct endpoint_key endpoint_keys[] = {
 #define EP_UNPAREN(...) __VA_ARGS__
 #define EPK_NAME_DEFAULT(ep, key, def)
 #define EPK_URL_DEFAULT(ep, key, def)
+#define EPK_FORMAT_DEFAULT(ep, key, def)                                                       \
+    if (endpoint_format_from_name(def, &(ep)->key) < 0)                                       \
+        msg_panic_f("%s: the default is no format", #key);
+#define EPK_PROGRAM_DEFAULT(ep, key, def) (ep)->key = xstrdup(def);
+#define EPK_AUTH_DEFAULT(ep, key, def)
+#define EPK_IDFORM_DEFAULT(ep, key, def)                                                       \
+    if (endpoint_idform_from_name(def, &(ep)->key) < 0)                                       \
+        msg_panic_f("%s: the default is no id form", #key);
 #define EPK_TYPES_DEFAULT(ep, key, def)                                                        \
     do {                                                                                      \
         (ep)->key = xcalloc(1, sizeof(*(ep)->key));                                           \
@@ -536,13 +641,35 @@ static void endpoint_defaults(endpoint_t *ep)
 #include "endpoint_keys.def"
 }
 
+/* The format's defaults (endpoint_keys.def) for the keys obj does not
+ * give: they are endpoint JSON, parsed by the keys' own parsers. */
+static void format_defaults(endpoint_t *ep, const json_t *obj)
+{
+    json_t *defs = json_loads(endpoint_format_defaults(ep->format), 0, NULL), *v;
+    const struct endpoint_key *k;
+    const char *key;
+    mh_err_t err;
+
+    if (defs == NULL)
+        msg_panic_f("format %s: its defaults are not JSON", endpoint_format_name(ep->format));
+    json_object_foreach(defs, key, v) {
+        if (json_object_get(obj, key))
+            continue;
+        k = key_find(endpoint_keys, key, strlen(key));
+        if (k == NULL || k->parse(ep, k, v, &err) < 0)
+            msg_panic_f("format %s: default %s: %s", endpoint_format_name(ep->format), key,
+                        k ? err.text : "unknown key");
+    }
+    json_decref(defs);
+}
+
 /* No header name sent twice, whatever its case (curl would send both). */
 static int header_names_distinct(const endpoint_t *ep, mh_err_t *err)
 {
     const char *names[EP_HEADERS_MAX + 3], *keys[EP_HEADERS_MAX + 3];
     size_t n = 0;
 
-    if (ep->scheme != EP_SCHEME_STANDARD) {
+    if (endpoint_scheme_has_header(ep->scheme)) {
         keys[n] = "signature_header";
         names[n++] = ep->signature_header;
     }
@@ -566,22 +693,42 @@ static int header_names_distinct(const endpoint_t *ep, mh_err_t *err)
     return 0;
 }
 
-/* A Standard Webhooks secret must decode (base64): find out now, not at
- * the first delivery. sign.c owns the rule, so ask it to sign. */
+/* A Standard Webhooks secret must decode (base64), a SendGrid one must be
+ * a P-256 private key: find out now, not at the first delivery. sign.c
+ * owns the rules, so ask it. */
 static int secret_usable(const endpoint_t *ep, const char *secret, mh_err_t *err)
 {
-    char sig[SIGN_STANDARD_SIZE];
+    char sig[SIGN_STANDARD_SIZE], *pub = NULL;
+    int rc;
 
-    if (ep->scheme != EP_SCHEME_STANDARD || secret == NULL)
+    if (secret == NULL)
         return 0;
-    return sign_standard(secret, "msg_check", 0, "", 0, sig, err);
+    if (ep->scheme == EP_SCHEME_STANDARD)
+        return sign_standard(secret, "msg_check", 0, "", 0, sig, err);
+    if (!endpoint_scheme_is_ec(ep->scheme))
+        return 0;
+    rc = sign_ec_public_key(secret, &pub, err);
+    free(pub);
+    return rc;
+}
+
+/* A new secret of the scheme's kind: a shared one, or a key pair. */
+static int secret_generate(endpoint_t *ep, mh_err_t *err)
+{
+    char secret[SIGN_SECRET_SIZE];
+
+    if (endpoint_scheme_is_ec(ep->scheme))
+        return sign_ec_key_new(&ep->secret, err);
+    if (sign_secret_new(secret, err) < 0)
+        return -1;
+    ep->secret = xstrdup(secret);
+    secure_wipe(secret, sizeof(secret));
+    return 0;
 }
 
 /* Checks and defaults that involve more than one key; err gets "KEY: problem". */
 static int endpoint_finish(endpoint_t *ep, mh_err_t *err)
 {
-    char secret[SIGN_SECRET_SIZE];
-
     if (endpoint_url_check(ep->url, ep->allow_http, err) < 0)
         return mh_err_prefix(err, "url");
     if (ep->connect_timeout_ms < 0)
@@ -590,20 +737,20 @@ static int endpoint_finish(endpoint_t *ep, mh_err_t *err)
     else if (ep->connect_timeout_ms > ep->timeout_ms)
         return mh_err_set(err, "connect_timeout_ms: must not exceed timeout_ms (%d)",
                           ep->timeout_ms);
+    if (endpoint_format_shape(ep->format) == EP_SHAPE_ONE && ep->batch_max > 0)
+        return mh_err_set(err, "batch_max: format %s sends one event per request (0)",
+                          endpoint_format_name(ep->format));
     if (header_names_distinct(ep, err) < 0)
         return -1;
     if (secret_usable(ep, ep->secret, err) < 0)
-        return mh_err_prefix(err, "secret: for the standard scheme");
+        return mh_err_prefix(err, "secret: for the %s scheme", endpoint_scheme_name(ep->scheme));
     if (secret_usable(ep, ep->old_secret, err) < 0)
-        return mh_err_prefix(err, "old_secret: for the standard scheme");
+        return mh_err_prefix(err, "old_secret: for the %s scheme",
+                             endpoint_scheme_name(ep->scheme));
     if (ep->old_secret == NULL)
         ep->old_secret_until = 0; /* a rotation that ended */
-    if (ep->secret == NULL) {
-        if (sign_secret_new(secret, err) < 0)
-            return mh_err_prefix(err, "secret: cannot generate one");
-        ep->secret = xstrdup(secret);
-        secure_wipe(secret, sizeof(secret));
-    }
+    if (ep->secret == NULL && secret_generate(ep, err) < 0)
+        return mh_err_prefix(err, "secret: cannot generate one");
     return 0;
 }
 
@@ -651,6 +798,11 @@ endpoint_t *endpoint_from_json(const json_t *obj, mh_err_t *err)
     }
     ep = xcalloc(1, sizeof(*ep));
     endpoint_defaults(ep);
+    if ((v = json_object_get(obj, "format")) && parse_format(ep, key_find(endpoint_keys, "format", 6), v, err) < 0) {
+        mh_err_prefix(err, "endpoint %s: format", name);
+        return endpoint_free(ep);
+    }
+    format_defaults(ep, obj);
     for (k = endpoint_keys; k->name; k++) {
         v = json_object_get(obj, k->name);
         if (v && k->parse(ep, k, v, err) < 0) {
@@ -672,6 +824,57 @@ json_t *endpoint_to_json(const endpoint_t *ep, unsigned flags)
     for (const struct endpoint_key *k = endpoint_keys; k->name; k++)
         json_object_set_new(o, k->name, k->emit(ep, k, flags));
     return o;
+}
+
+/* The format changes: every key the changes do not give that still has
+ * the old format's default (the record does not tell whether it was
+ * given or defaulted) takes the new format's. */
+static int merge_format_defaults(const endpoint_t *base, json_t *obj, const json_t *changes,
+                                 mh_err_t *err)
+{
+    json_t *ref_in = json_pack("{s:s, s:s, s:s}", "name", base->name, "url", base->url, "format",
+                               endpoint_format_name(base->format)),
+           *ref_json;
+    endpoint_t *ref = endpoint_from_json(ref_in, err);
+    const struct endpoint_key *k;
+
+    json_decref(ref_in);
+    if (ref == NULL)
+        return -1;
+    ref_json = endpoint_to_json(ref, EP_JSON_SECRETS | EP_JSON_RAW_URL);
+    for (k = endpoint_keys; k->name; k++) {
+        if (strcmp(k->name, "name") == 0 || strcmp(k->name, "secret") == 0 ||
+            strcmp(k->name, "url") == 0 ||
+            json_object_get(changes, k->name) || json_object_get(obj, k->name) == NULL)
+            continue;
+        if (json_equal(json_object_get(obj, k->name), json_object_get(ref_json, k->name)))
+            json_object_del(obj, k->name);
+    }
+    json_decref(ref_json);
+    endpoint_free(ref);
+    return 0;
+}
+
+/* A scheme of the other kind of key (an ECDSA key pair or a shared secret)
+ * cannot keep the secret: unless the changes give one, it gets a new one
+ * (and a rotation in progress ends). */
+static endpoint_t *merge_parse(const endpoint_t *base, json_t *obj, const json_t *changes,
+                               mh_err_t *err)
+{
+    endpoint_t *ep;
+
+    if (json_object_get(changes, "secret"))
+        return endpoint_from_json(obj, err);
+    json_t *fresh = json_deep_copy(obj);
+
+    json_object_del(fresh, "secret");
+    json_object_del(fresh, "old_secret");
+    ep = endpoint_from_json(fresh, err);
+    json_decref(fresh);
+    if (ep == NULL || endpoint_scheme_is_ec(ep->scheme) != endpoint_scheme_is_ec(base->scheme))
+        return ep;
+    endpoint_free(ep);
+    return endpoint_from_json(obj, err);
 }
 
 /* A null in changes removes the key: it takes its default again
@@ -708,7 +911,11 @@ endpoint_t *endpoint_merge(const endpoint_t *base, const json_t *changes, mh_err
         json_object_get(changes, "connect_timeout_ms") == NULL &&
         json_integer_value(json_object_get(changes, "timeout_ms")) < base->connect_timeout_ms)
         json_object_del(obj, "connect_timeout_ms");
-    ep = endpoint_from_json(obj, err);
+    if (json_object_get(changes, "format") && merge_format_defaults(base, obj, changes, err) < 0) {
+        json_decref(obj);
+        return NULL;
+    }
+    ep = merge_parse(base, obj, changes, err);
     json_decref(obj);
     return ep;
 }
@@ -735,6 +942,10 @@ endpoint_t *endpoint_free(endpoint_t *ep)
         return NULL;
     free(ep->name);
     wipe_free(ep->url); /* may hold a password */
+    free(ep->transform);
+    free(ep->where);
+    wipe_free(ep->basic_auth);
+    free(ep->user_agent);
     strv_free(ep->types, ep->ntypes);
     for (size_t i = 0; i < ep->nfilters; i++) {
         free(ep->filters[i].meta_name);

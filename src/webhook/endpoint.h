@@ -16,7 +16,13 @@
  *   types      exact types, "prefix.*" wildcards or "*"
  *   filters    "KEY=VALUE", KEY one of sender_domain, recipient_domain,
  *              tenant, tag, metadata.NAME; the same KEY twice = either
- *              value, different KEYs = all must hold (endpoint_matches)
+ *              value, different KEYs = all must hold (endpoint_matches).
+ *              A dotted NAME is a path into nested objects
+ *              (metadata.contact.tags=vip); an array on the path or at its
+ *              end holds when one of its elements does; at each object the
+ *              rest of the path is tried as one key first (a key "a.b");
+ *              strings compare exactly, numbers and booleans by their JSON
+ *              text, null, objects never
  *   secret     generated when absent ("whsec_" + base64 of 32 random
  *              bytes); printable ASCII, no space; the standard scheme needs
  *              base64 after "whsec_"; a masked value ("whsec_...") is
@@ -61,7 +67,21 @@
  *   endpoint_matches(ep, type, data)    types and filters, against an
  *                                   event's type and data object; ignores
  *                                   enabled/health (callers decide)
+ *   endpoint_value_equals(v, want)  the comparison of a filter: v (NULL is
+ *                                   fine) is the string want exactly, or a
+ *                                   number or boolean whose JSON text is
+ *                                   want; null, arrays, objects never
  *   endpoint_name_check(name, err)  0, or -1 + err ("name \"x y\": ...")
+ *   endpoint_programs_check(ep, err) 0 when ep's transform and where
+ *                                   compile (transform.h), else -1 + err
+ *                                   ("endpoint NAME: transform: ..."):
+ *                                   what the daemon asks of a new or
+ *                                   changed endpoint (a compile costs ms,
+ *                                   so endpoint_from_json does not)
+ *   endpoint_header_is_credential(name)
+ *                                   true for Authorization and
+ *                                   Proxy-Authorization (any case): their
+ *                                   values are shown as EP_MASK_HEADER
  *   endpoint_redact_url(url)        malloc'ed url with the password as "***";
  *                                   "(invalid URL)" when curl cannot parse it
  *
@@ -94,6 +114,8 @@ struct ep_header {
 typedef struct endpoint {
     char *name;
     char *url;
+    enum ep_format format;
+    char *transform, *where; /* jq programs; "" = none */
     char **types; /* ntypes strings */
     size_t ntypes;
     struct ep_filter *filters;
@@ -104,14 +126,20 @@ typedef struct endpoint {
     char *secret;
     char *old_secret;          /* NULL when no rotation is in progress */
     int64_t old_secret_until;  /* ms */
+    char *basic_auth;          /* "user:password", NULL when none */
     struct ep_header *headers;
     size_t nheaders;
+    char *user_agent;          /* "" = mailhook/VERSION */
     char *event_header, *delivery_header; /* "" = not sent */
+    enum ep_idform delivery_id;
     int batch_max, batch_wait_ms;
     int timeout_ms, connect_timeout_ms;
     int retry[EP_RETRY_MAX]; /* seconds */
     size_t nretry;
     int concurrency;
+    int failing_after;          /* consecutive failures: failing */
+    int disable_after_failures; /* -1: the global endpoint_disable_failures */
+    int disable_after;          /* hours; -1: the global endpoint_disable_after */
     bool enabled, allow_http, from_config;
     int64_t created, updated;
     /* health */
@@ -120,6 +148,8 @@ typedef struct endpoint {
     int64_t failing_since, last_success, last_failure;
     char *disabled_reason; /* "" when none */
 } endpoint_t;
+
+#define EP_MASK_HEADER "***" /* a masked credential value */
 
 #define EP_JSON_SECRETS 1u
 #define EP_JSON_RAW_URL 2u
@@ -131,7 +161,10 @@ endpoint_t *endpoint_dup(const endpoint_t *ep);
 endpoint_t *endpoint_free(endpoint_t *ep);
 bool endpoint_type_matches(const char *pattern, const char *type);
 bool endpoint_matches(const endpoint_t *ep, const char *type, const json_t *data);
+bool endpoint_value_equals(const json_t *v, const char *want);
 int endpoint_name_check(const char *name, mh_err_t *err);
+int endpoint_programs_check(const endpoint_t *ep, mh_err_t *err);
+bool endpoint_header_is_credential(const char *name);
 char *endpoint_redact_url(const char *url);
 
 #endif

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "endpoint_int.h"
+#include "transform.h"
 #include "event.h"
 #include "sign.h"
 #include "xalloc.h"
@@ -46,6 +47,28 @@ static const char *shown(char buf[SHOWN_SIZE], const char *s)
     return printable(buf, SHOWN_SIZE, s, strlen(s));
 }
 
+
+int endpoint_programs_check(const endpoint_t *ep, mh_err_t *err)
+{
+    transform_t *t;
+
+    if (ep->transform[0]) {
+        if ((t = transform_compile(ep->transform, TRANSFORM_MAP, err)) == NULL)
+            return mh_err_prefix(err, "endpoint %s: transform", ep->name);
+        transform_free(t);
+    }
+    if (ep->where[0]) {
+        if ((t = transform_compile(ep->where, TRANSFORM_WHERE, err)) == NULL)
+            return mh_err_prefix(err, "endpoint %s: where", ep->name);
+        transform_free(t);
+    }
+    return 0;
+}
+
+bool endpoint_header_is_credential(const char *name)
+{
+    return endpoint_in_list(endpoint_credential_headers, name);
+}
 
 bool endpoint_in_list(const char *const *list, const char *s)
 {
@@ -155,7 +178,10 @@ static bool filter_key_find(const char *text, size_t klen, enum ep_filter_key *k
     return false;
 }
 
-/* Parse "KEY=VALUE" into f; f is only written on success. */
+/* Parse "KEY=VALUE" into f; f is only written on success. The NAME of
+ * metadata.NAME is kept whole, dots and all: endpoint_match.c walks it as
+ * a path (each step, or the rest of it, a key), so a NAME with an empty
+ * step ("a..b") is no error, only a key that may exist. */
 int endpoint_filter_parse(const char *text, struct ep_filter *f, mh_err_t *err)
 {
     static const size_t mlen = sizeof(FILTER_META_PREFIX) - 1;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "endpoint_declared.h"
+#include "readfile.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -92,10 +93,36 @@ static int endpoint_declared_retry(json_t *obj, const char *key, const char *nam
     return 0;
 }
 
+/* transform_file: the program in a file, instead of transform. */
+static int endpoint_declared_transform_file(json_t *obj, const struct mh_conf_endpoint *ce,
+                                            mh_err_t *err)
+{
+    char *text;
+    json_t *v;
+
+    if (ce->transform_file == NULL || ce->transform_file[0] == '\0')
+        return 0;
+    if (ce->transform[0] != '\0')
+        return mh_err_set(err, "endpoint %s: transform_file: give transform or transform_file, "
+                               "not both", ce->name);
+    if ((text = readfile(ce->transform_file, EP_PROGRAM_MAX, err)) == NULL)
+        return mh_err_prefix(err, "endpoint %s: transform_file", ce->name);
+    v = json_string(text);
+    free(text);
+    if (v == NULL)
+        return mh_err_set(err, "endpoint %s: transform_file: not UTF-8 text", ce->name);
+    json_object_set_new(obj, "transform", v);
+    return 0;
+}
+
 /* A row's option, by its type: omit says whether the row has a "not
  * given" value, unset is that value. */
 #define STR_DECL(key, omit, unset) endpoint_declared_string(obj, #key, ce->key, (omit) ? (unset) : NULL)
 #define EPK_URL_DECL STR_DECL
+#define EPK_FORMAT_DECL STR_DECL
+#define EPK_PROGRAM_DECL STR_DECL
+#define EPK_AUTH_DECL STR_DECL
+#define EPK_IDFORM_DECL STR_DECL
 #define EPK_SCHEME_DECL STR_DECL
 #define EPK_HNAME_DECL STR_DECL
 #define EPK_TEXT_DECL STR_DECL
@@ -129,6 +156,8 @@ json_t *endpoint_declared_json(const struct mh_conf_endpoint *ce, mh_err_t *err)
     json_object_set_new(obj, "name", json_string(ce->name));
 #define ENDPOINT_KEY(key, type, min, max, def, cli, conf, doc) DECL_ROW(conf, type, key)
 #include "endpoint_keys.def"
+    if (endpoint_declared_transform_file(obj, ce, err) < 0)
+        goto bad;
     json_object_set_new(obj, "source", json_string("config"));
     return obj;
 bad:

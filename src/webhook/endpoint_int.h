@@ -14,7 +14,8 @@
  *   endpoint_header_value_check(name, v, err)
  *                                      a string of 1..EP_HEADER_VALUE_MAX
  *                                      bytes, no control character but TAB
- *   endpoint_secret_check(s, err)      8..127 printable ASCII, not masked
+ *   endpoint_secret_check(s, err)      EP_SECRET_MIN..EP_SECRET_MAX - 1 printable
+ *                                      ASCII, not masked
  *   endpoint_filter_parse(text, f, err)  "KEY=VALUE" into f (f owns copies)
  *   endpoint_url_check(url, allow_http, err)  what libcurl's parser says
  *   endpoint_credential_headers        headers whose values are masked
@@ -38,7 +39,6 @@
 
 #define EP_MASK_PREFIX "whsec_..." /* a masked secret: this + its last 4 characters */
 #define EP_MASK_TAIL 4
-#define EP_MASK_HEADER "***"       /* a masked credential header value */
 #define SHOWN_SIZE 72              /* quoted input in error messages */
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"

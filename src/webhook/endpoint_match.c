@@ -2,7 +2,18 @@
 /*
  * endpoint_match.c - does an event go to an endpoint (endpoint.h): its type
  * against the endpoint's type patterns, its data against the filters (the
- * same key twice: either value; different keys: all must hold).
+ * same key twice: either value; different keys: all must hold); and the
+ * comparison of one value with a filter's text, which replay --tenant
+ * shares (endpoint_value_equals).
+ *
+ * metadata.NAME with a dotted NAME is a path into nested objects; an array
+ * met on the way (or at its end) holds when one of its elements does. At
+ * each object the rest of the path is first tried as one key, so a key
+ * holding a dot ("a.b") still matches metadata.a.b as it did before paths.
+ * The walk visits each value of the event at most once per step of the
+ * path and stops at EP_MATCH_DEPTH_MAX levels of arrays or objects: its
+ * cost is bounded by the event's size (itself bounded by max_event_size)
+ * times the path's steps.
  */
 #include "config.h"
 
@@ -28,7 +39,7 @@ bool endpoint_type_matches(const char *pattern, const char *type)
 }
 
 /* A string equals want; a number or boolean when its JSON text does. */
-static bool scalar_equals(const json_t *v, const char *want)
+bool endpoint_value_equals(const json_t *v, const char *want)
 {
     char buf[32], *text;
     size_t len;
@@ -54,6 +65,52 @@ static bool scalar_equals(const json_t *v, const char *want)
     }
 }
 
+/* Levels of objects and arrays the walk follows: more than a path can have
+ * (a filter is at most EP_FILTER_TEXT_MAX bytes), a bound on the recursion
+ * an event of nested arrays could ask for. */
+#define EP_MATCH_DEPTH_MAX (EP_FILTER_TEXT_MAX + 16)
+
+static bool path_holds(const json_t *v, const char *path, size_t len, const char *want,
+                       int depth);
+
+/* v, or any element of v when it is an array (arrays of arrays too), is
+ * the scalar want (len == 0) or holds the rest of the path. */
+static bool value_holds(const json_t *v, const char *path, size_t len, const char *want,
+                        int depth)
+{
+    const json_t *e;
+    size_t i;
+
+    if (depth > EP_MATCH_DEPTH_MAX)
+        return false;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if (value_holds(e, path, len, want, depth + 1))
+                return true;
+        }
+        return false;
+    }
+    return len == 0 ? endpoint_value_equals(v, want) : path_holds(v, path, len, want, depth + 1);
+}
+
+/* The object obj holds path (len bytes, a dotted key list) = want: the
+ * whole path as one key, or its first step and then the rest. */
+static bool path_holds(const json_t *obj, const char *path, size_t len, const char *want,
+                       int depth)
+{
+    const char *dot = memchr(path, '.', len);
+    size_t step;
+
+    if (!json_is_object(obj))
+        return false;
+    if (value_holds(json_object_getn(obj, path, len), "", 0, want, depth))
+        return true;
+    if (dot == NULL)
+        return false;
+    step = (size_t)(dot - path);
+    return value_holds(json_object_getn(obj, path, step), dot + 1, len - step - 1, want, depth);
+}
+
 /* The domain of an address (after its last '@') equals want, ignoring case. */
 static bool domain_equals(const json_t *v, const char *want)
 {
@@ -75,17 +132,17 @@ static bool filter_holds(const struct ep_filter *f, const json_t *data)
     case EPF_RECIPIENT_DOMAIN:
         return domain_equals(json_object_get(data, "recipient"), f->value);
     case EPF_TENANT:
-        return scalar_equals(json_object_get(data, "tenant"), f->value);
+        return endpoint_value_equals(json_object_get(data, "tenant"), f->value);
     case EPF_TAG:
         tags = json_object_get(data, "tags");
         json_array_foreach(tags, i, tag) {
-            if (scalar_equals(tag, f->value))
+            if (endpoint_value_equals(tag, f->value))
                 return true;
         }
         return false;
     case EPF_METADATA:
-        return scalar_equals(json_object_get(json_object_get(data, "metadata"), f->meta_name),
-                             f->value);
+        return path_holds(json_object_get(data, "metadata"), f->meta_name,
+                          strlen(f->meta_name), f->value, 0);
     }
     return false;
 }

@@ -71,14 +71,17 @@ struct transform {
      * not atomic: each transform has its own, used by its one thread) */
     jv k_seq, k_attempt, k_endpoint, k_time, k_time_ms;
     char *ep_name;
-    jv ep;
+    jv ep, k_type;
+    char last_type[TRANSFORM_TYPE_MAX + 1]; /* transform_last_type */
     /* the watchdog's view of the current run, under mu */
     pthread_mutex_t mu;
     uint64_t gen;      /* runs started */
     bool active;       /* a run is in progress */
     bool halted;       /* the watchdog stopped it */
     uint64_t seen_gen; /* the run the watchdog saw last (its fields) */
-    int64_t seen_at;   /* when it first saw it, time_mono_ms() */
+    int64_t seen_at;   /* when it first saw it: its thread's CPU time, ms */
+    clockid_t cpu;     /* the running thread's CPU clock */
+    bool have_cpu;     /* else wall time (time_mono_ms) */
     struct transform *prev, *next; /* the watchdog's list, under wd.mu */
 };
 
@@ -123,10 +126,25 @@ static void wd_init(void)
     pthread_atfork(wd_prepare, wd_parent, wd_child);
 }
 
-/* Stop t's run if it is the one seen for the limit already (wd.mu held). */
-static void wd_check(transform_t *t, int64_t now, int limit)
+/* The clock a run is timed by: its thread's CPU time, so that a run on a
+ * busy machine, descheduled for a while, is not taken for a loop (t->mu
+ * held). */
+static int64_t wd_run_clock(const transform_t *t)
 {
+    struct timespec ts;
+
+    if (t->have_cpu && clock_gettime(t->cpu, &ts) == 0)
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return time_mono_ms();
+}
+
+/* Stop t's run if it is the one seen for the limit already (wd.mu held). */
+static void wd_check(transform_t *t, int limit)
+{
+    int64_t now;
+
     pthread_mutex_lock(&t->mu);
+    now = t->active && !t->halted ? wd_run_clock(t) : 0;
     if (t->active && !t->halted) {
         if (t->gen != t->seen_gen) {
             t->seen_gen = t->gen;
@@ -158,7 +176,7 @@ static void *wd_main(void *arg)
         now = time_mono_ms();
         limit = atomic_load(&wd_limit_ms);
         for (transform_t *t = wd.list; t; t = t->next)
-            wd_check(t, now, limit);
+            wd_check(t, limit);
         at = now + wd_poll_ms(limit);
         until.tv_sec = at / 1000;
         until.tv_nsec = (long)(at % 1000) * 1000000L;
@@ -222,9 +240,15 @@ static void run_enter(transform_t *t)
 {
     if (!atomic_load_explicit(&wd_running, memory_order_relaxed))
         wd_start();
+    clockid_t cpu;
+    bool have_cpu = pthread_getcpuclockid(pthread_self(), &cpu) == 0; /* no system call */
+
     pthread_mutex_lock(&t->mu);
     t->gen++;
     t->active = true;
+    t->have_cpu = have_cpu;
+    if (have_cpu)
+        t->cpu = cpu;
     pthread_mutex_unlock(&t->mu);
 }
 
@@ -395,6 +419,7 @@ transform_t *transform_compile(const char *program, enum transform_kind kind, mh
     t->k_endpoint = jv_string("endpoint");
     t->k_time = jv_string("time");
     t->k_time_ms = jv_string("time_ms");
+    t->k_type = jv_string("type");
     t->ep = jv_null();
     pthread_mutex_init(&t->mu, NULL);
     wd_add(t);
@@ -413,6 +438,7 @@ transform_t *transform_free(transform_t *t)
     jv_free(t->k_endpoint);
     jv_free(t->k_time);
     jv_free(t->k_time_ms);
+    jv_free(t->k_type);
     jv_free(t->ep);
     free(t->ep_name);
     free(t);
@@ -502,6 +528,26 @@ static void append_out(struct cjson_buf *b, char **out, size_t *outlen)
     free(s);
 }
 
+/* The "type" member of output r, if it is an object with a short string
+ * there, else "" (transform_last_type). */
+static void note_type(transform_t *t, jv r)
+{
+    jv v;
+
+    t->last_type[0] = '\0';
+    if (jv_get_kind(r) != JV_KIND_OBJECT)
+        return;
+    v = jv_object_get(jv_copy(r), jv_copy(t->k_type));
+    if (jv_get_kind(v) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(v)) <= TRANSFORM_TYPE_MAX)
+        snprintf(t->last_type, sizeof(t->last_type), "%s", jv_string_value(v));
+    jv_free(v);
+}
+
+const char *transform_last_type(const transform_t *t)
+{
+    return t->last_type;
+}
+
 int transform_run(transform_t *t, const char *event, size_t len, const struct transform_meta *meta,
                   size_t max_out, char **out, size_t *outlen, mh_err_t *err)
 {
@@ -521,6 +567,8 @@ int transform_run(transform_t *t, const char *event, size_t len, const struct tr
         }
         if (jv_get_kind(r) == JV_KIND_NULL)
             continue; /* dropped; a null owns nothing */
+        if (n == 0)
+            note_type(t, r);
         if (n > 0 || *outlen > 0)
             cjson_put_raw(&w.b, ",", 1);
         rc = transform_jv_write(&w, r, 0);

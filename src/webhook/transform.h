@@ -17,6 +17,11 @@
  *                          TRANSFORM_WHERE: 1 when the first output is
  *                          truthy (neither false nor null), 0 when it is
  *                          falsy or there is none, -1 + err
+ *   transform_last_type(t)  the "type" member of the last run's first
+ *                          output when that is an object with a string of
+ *                          at most TRANSFORM_TYPE_MAX bytes there, else ""
+ *                          (the event header of a format that renames
+ *                          types: penguinmails' email.spam_reported)
  *   transform_set_time_limit(ms)   the time bound of one run, process-wide
  *                          (default TRANSFORM_TIME_LIMIT_MS); ms >= 1
  *   transform_builtin(format)      the program of a built-in format, or NULL
@@ -73,8 +78,11 @@
  * Time bound. One watchdog thread, started by the first run and ending when
  * the last transform is freed (started again by a later run: also in a
  * child after fork), looks every TRANSFORM_POLL_MS at the runs in progress
- * and stops, with jq_halt(), one it has seen going on for the limit: jq_next
- * returns at its next instruction. The run costs no system call: a mutex
+ * and stops, with jq_halt(), one it has seen going on for the limit of its
+ * thread's CPU time (pthread_getcpuclockid: a run descheduled on a busy
+ * machine is not taken for a loop; wall time where there is no such
+ * clock): jq_next returns at its next instruction. The run costs no
+ * system call: a mutex
  * held for a few instructions before and after it marks it. Not covered:
  * one C builtin call runs to its end (a sort of a huge array, a regex
  * match: Oniguruma's own retry limit bounds that), and memory is bounded
@@ -111,6 +119,7 @@
 #include "msg.h"
 
 #define TRANSFORM_TIME_LIMIT_MS 100
+#define TRANSFORM_TYPE_MAX 64
 #define TRANSFORM_POLL_MS 10
 /* Deep enough for the deepest event (an envelope around a data object that
  * cjson_normalize accepts, CJSON_MAX_DEPTH + 1 levels) to pass through `.`. */
@@ -140,6 +149,7 @@ int transform_run(transform_t *t, const char *event, size_t len, const struct tr
                   size_t max_out, char **out, size_t *outlen, mh_err_t *err);
 int transform_where(transform_t *t, const char *event, size_t len,
                     const struct transform_meta *meta, mh_err_t *err);
+const char *transform_last_type(const transform_t *t);
 void transform_set_time_limit(int ms);
 const char *transform_builtin(const char *format);
 

@@ -171,9 +171,12 @@ function countEvents(body, now) {
     let v;
     try { v = JSON.parse(body); } catch (e) { return; }
     const one = (ev) => {
-        if (ev === null || typeof ev !== 'object' || typeof ev.id !== 'string') return;
+        if (ev === null || typeof ev !== 'object') return;
+        /* SendGrid's shape names its event id sg_event_id */
+        const id = typeof ev.id === 'string' ? ev.id : ev.sg_event_id;
+        if (typeof id !== 'string') return;
         stats.events++;
-        stats.ids.add(ev.id);
+        stats.ids.add(id);
         if (typeof ev.timestamp === 'string') {
             const ts = Date.parse(ev.timestamp);
             if (!Number.isNaN(ts)) stats.lat.push(now - ts);

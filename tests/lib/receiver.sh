@@ -12,6 +12,7 @@
 #   have_standardwebhooks         exit 0 when the standardwebhooks npm package
 #                                 loads (contrib/deps.sh test installs it);
 #                                 otherwise prints the reason (for SKIP)
+#   have_sendgrid_eventwebhook    the same for @sendgrid/eventwebhook
 #   make_test_ca DIR              DIR/ca.pem (+ ca.key): a CA; DIR/server.pem +
 #                                 DIR/server.key: a certificate it signed for
 #                                 IP:127.0.0.1, IP:::1, DNS:localhost (EC P-256,
@@ -48,9 +49,10 @@
 #   wait_receiver_count SECONDS NAME N [PREFIX]
 #                                 wait until receiver_count >= N
 #
-# RECEIVER_JS, VERIFY_SW_JS, VERIFY_SIG_PY: the helpers' paths
-# (node "$VERIFY_SW_JS" LOG SECRET; python3 "$VERIFY_SIG_PY" LOG --scheme ...).
-# NODE_PATH gets the standardwebhooks install directory
+# RECEIVER_JS, VERIFY_SW_JS, VERIFY_SIG_PY, VERIFY_SENDGRID_JS: the helpers'
+# paths (node "$VERIFY_SW_JS" LOG SECRET; python3 "$VERIFY_SIG_PY" LOG
+# --scheme ...; node "$VERIFY_SENDGRID_JS" PUBLIC-KEY TIMESTAMP BODY-FILE
+# SIGNATURE). NODE_PATH gets the npm packages' install directory
 # ($MAILHOOK_TEST_NODE_PREFIX/node_modules, default /opt/mailhook-test).
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -59,6 +61,8 @@ RECEIVER_JS=$top_srcdir/tests/helpers/receiver.js
 VERIFY_SW_JS=$top_srcdir/tests/helpers/verify_sw.js
 # shellcheck disable=SC2034
 VERIFY_SIG_PY=$top_srcdir/tests/helpers/verify_sig.py
+# shellcheck disable=SC2034
+VERIFY_SENDGRID_JS=$top_srcdir/tests/helpers/verify_sendgrid.js
 MAILHOOK_TEST_NODE_PREFIX=${MAILHOOK_TEST_NODE_PREFIX:-/opt/mailhook-test}
 NODE_PATH=$MAILHOOK_TEST_NODE_PREFIX/node_modules${NODE_PATH:+:$NODE_PATH}
 export NODE_PATH MAILHOOK_TEST_NODE_PREFIX
@@ -74,6 +78,14 @@ have_standardwebhooks() {
     have_node || return 1
     if ! node -e 'require("standardwebhooks")' >/dev/null 2>&1; then
         echo "npm package standardwebhooks not found in $MAILHOOK_TEST_NODE_PREFIX (bash contrib/deps.sh test)"
+        return 1
+    fi
+}
+
+have_sendgrid_eventwebhook() {
+    have_node || return 1
+    if ! node -e 'require("@sendgrid/eventwebhook")' >/dev/null 2>&1; then
+        echo "npm package @sendgrid/eventwebhook not found in $MAILHOOK_TEST_NODE_PREFIX (bash contrib/deps.sh test)"
         return 1
     fi
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "endpoint.h"
+#include "xalloc.h"
 
 #define BASE "'name':'crm','url':'https://hooks.example.com/in'"
 #define B64SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -61,6 +62,9 @@ START_TEST(test_defaults)
 
     ck_assert_str_eq(ep->name, "crm");
     ck_assert_str_eq(ep->url, "https://hooks.example.com/in");
+    ck_assert_int_eq(ep->format, EP_FORMAT_STANDARD);
+    ck_assert_str_eq(ep->transform, "");
+    ck_assert_str_eq(ep->where, "");
     ck_assert_uint_eq(ep->ntypes, 1);
     ck_assert_str_eq(ep->types[0], "*");
     ck_assert_uint_eq(ep->nfilters, 0);
@@ -72,9 +76,12 @@ START_TEST(test_defaults)
     ck_assert_str_ne(ep->secret, ep2->secret); /* generated, random */
     ck_assert_ptr_null(ep->old_secret);
     ck_assert_int_eq(ep->old_secret_until, 0);
+    ck_assert_ptr_null(ep->basic_auth);
     ck_assert_uint_eq(ep->nheaders, 0);
+    ck_assert_str_eq(ep->user_agent, "");
     ck_assert_str_eq(ep->event_header, "X-Mailhook-Event");
     ck_assert_str_eq(ep->delivery_header, "X-Mailhook-Delivery");
+    ck_assert_int_eq(ep->delivery_id, EP_ID_ULID);
     ck_assert_int_eq(ep->batch_max, 0);
     ck_assert_int_eq(ep->batch_wait_ms, 1000);
     ck_assert_int_eq(ep->timeout_ms, 5000);
@@ -82,6 +89,9 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(ep->nretry, 7);
     ck_assert_mem_eq(ep->retry, retry, sizeof(retry));
     ck_assert_int_eq(ep->concurrency, 8);
+    ck_assert_int_eq(ep->failing_after, 3);
+    ck_assert_int_eq(ep->disable_after_failures, -1);
+    ck_assert_int_eq(ep->disable_after, -1);
     ck_assert(ep->enabled);
     ck_assert(!ep->allow_http);
     ck_assert(!ep->from_config);
@@ -143,6 +153,39 @@ static const struct {
     { "{'name':'crm','url':'https://:443/in'}", "endpoint crm: url: a host is required", "" },
     { "{'name':'crm','url':'https://u:hunter2@/in'}", "endpoint crm: url: a host is required", "" },
     { "{'name':'crm','url':'hooks.example.com/in'}", "endpoint crm: url: not a valid URL", "" },
+    /* format and the jq programs */
+    { "{" BASE ",'format':'sparkpost'}", "endpoint crm: format: must be one of standard, ",
+      "listmonk" },
+    { "{" BASE ",'format':5}", "endpoint crm: format: must be a string", "" },
+    { "{" BASE ",'format':'penguinmails','batch_max':10}",
+      "endpoint crm: batch_max: format penguinmails sends one event per request (0)", "" },
+    { "{" BASE ",'format':'paubox','batch_max':1}", "endpoint crm: batch_max: format paubox", "" },
+    { "{" BASE ",'transform':'{a:\\u0001}'}", "endpoint crm: transform: must not contain "
+      "control characters but newlines and tabs", "" },
+    { "{" BASE ",'where':'true\\u0000'}", "endpoint crm: where: ", "" },
+    { "{" BASE ",'where':5}", "endpoint crm: where: must be a string", "" },
+    /* basic_auth: "user:password", never the masked form */
+    { "{" BASE ",'basic_auth':'hook'}", "endpoint crm: basic_auth: must be \"user:password\"",
+      "" },
+    { "{" BASE ",'basic_auth':':hunter2'}", "endpoint crm: basic_auth: must be \"user:password\"",
+      "" },
+    { "{" BASE ",'basic_auth':''}", "endpoint crm: basic_auth: must be \"user:password\"", "" },
+    { "{" BASE ",'basic_auth':'hook:hunter2\\r\\nX: y'}", "endpoint crm: basic_auth: ",
+      "control" },
+    { "{" BASE ",'basic_auth':'hook:***'}", "endpoint crm: basic_auth: the password is masked",
+      "" },
+    { "{" BASE ",'basic_auth':5}", "endpoint crm: basic_auth: must be a string", "" },
+    /* user_agent, delivery_id, the failure thresholds */
+    { "{" BASE ",'user_agent':'X/1\\r\\nX-Evil: 1'}", "endpoint crm: user_agent: ", "control" },
+    { "{" BASE ",'delivery_id':'guid'}", "endpoint crm: delivery_id: must be \"ulid\" or \"uuid\"",
+      "" },
+    { "{" BASE ",'delivery_id':'UUID'}", "endpoint crm: delivery_id: must be \"ulid\"", "" },
+    { "{" BASE ",'failing_after':0}", "endpoint crm: failing_after: must be an integer from 1 to "
+      "100000", "" },
+    { "{" BASE ",'disable_after_failures':-2}", "endpoint crm: disable_after_failures: must be an "
+      "integer from -1", "" },
+    { "{" BASE ",'disable_after':100001}", "endpoint crm: disable_after: must be an integer from "
+      "-1 to 100000", "" },
     /* types */
     { "{" BASE ",'types':[]}", "endpoint crm: types: must be an array of 1 to 64", "" },
     { "{" BASE ",'types':'*'}", "endpoint crm: types: must be an array", "" },
@@ -223,7 +266,7 @@ static const struct {
     { "{" BASE ",'headers':{'Authorization':'***'}}", "endpoint crm: headers: Authorization: ",
       "masked" },
     /* secrets */
-    { "{" BASE ",'secret':'short'}", "endpoint crm: secret: must be 8 to 127 characters", "" },
+    { "{" BASE ",'secret':'short'}", "endpoint crm: secret: must be 8 to 255 characters", "" },
     { "{" BASE ",'secret':5}", "endpoint crm: secret: must be a string", "" },
     { "{" BASE ",'scheme':'hmac-sha256-hex','secret':'has space in it'}",
       "endpoint crm: secret: must be printable ASCII without spaces", "" },
@@ -234,7 +277,7 @@ static const struct {
     { "{" BASE ",'secret':'whsec_...abcd'}", "endpoint crm: secret: is masked", "" },
     { "{" BASE ",'secret':'not-base64!'}", "endpoint crm: secret: for the standard scheme: ",
       "base64" },
-    { "{" BASE ",'old_secret':'short'}", "endpoint crm: old_secret: must be 8 to 127", "" },
+    { "{" BASE ",'old_secret':'short'}", "endpoint crm: old_secret: must be 8 to 255", "" },
     { "{" BASE ",'old_secret':'whsec_...wxyz'}", "endpoint crm: old_secret: is masked", "" },
     { "{" BASE ",'old_secret':'not-base64!'}", "endpoint crm: old_secret: for the standard scheme: ", "" },
     { "{" BASE ",'old_secret_until':-1}", "endpoint crm: old_secret_until: must be", "" },
@@ -338,6 +381,18 @@ static const char *const good_cases[] = {
     "{" BASE ",'retry':[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,"
     "29,30,31,604800]}",
     "{" BASE ",'source':'config','health':{}}",
+    /* jq programs over several lines, with tabs and CR LF */
+    "{" BASE ",'transform':'{\\n\\temail: .data.recipient,\\r\\n\\tevent: .type\\n}',"
+    "'where':'.data.tags\\n| index(\\'vip\\')'}",
+    "{" BASE ",'transform':'','where':''}",
+    "{" BASE ",'basic_auth':null}",
+    "{" BASE ",'basic_auth':'hook:pass:with:colons'}",
+    "{" BASE ",'basic_auth':'hook:'}", /* an empty password is basic auth too */
+    "{" BASE ",'user_agent':'','delivery_id':'ulid'}",
+    "{" BASE ",'failing_after':1,'disable_after_failures':0,'disable_after':0}",
+    "{" BASE ",'failing_after':100000,'disable_after_failures':-1,'disable_after':100000}",
+    "{" BASE ",'format':'sendgrid','batch_max':100}",
+    "{" BASE ",'format':'penguinmails','batch_max':0}",
 };
 
 START_TEST(test_good)
@@ -346,14 +401,15 @@ START_TEST(test_good)
 }
 END_TEST
 
-/* Secrets of 8 and 127 characters are accepted, 7 and 128 are not. */
+/* Secrets of 8 and 255 characters are accepted, 7 and 256 are not (255:
+ * room for a base64 P-256 private key, the sendgrid scheme's secret). */
 START_TEST(test_secret_length)
 {
     static const struct {
         size_t len;
         bool ok;
-    } rows[] = { { 7, false }, { 8, true }, { 127, true }, { 128, false } };
-    char secret[200], text[400];
+    } rows[] = { { 7, false }, { 8, true }, { 255, true }, { 256, false } };
+    char secret[300], text[600];
     endpoint_t *ep;
     mh_err_t err;
 
@@ -368,7 +424,7 @@ START_TEST(test_secret_length)
         if (ep)
             ck_assert_str_eq(ep->secret, secret);
         else
-            ck_assert_str_eq(err.text, "endpoint crm: secret: must be 8 to 127 characters");
+            ck_assert_str_eq(err.text, "endpoint crm: secret: must be 8 to 255 characters");
         endpoint_free(ep);
     }
 }
@@ -376,23 +432,27 @@ END_TEST
 
 /* ---- round trip: every key set away from its default */
 static const char full[] =
-    "{'name':'crm','url':'https://u:hunter2@hooks.example.com/in?q=1',"
+    "{'name':'crm','url':'https://u:hunter2@hooks.example.com/in?q=1','format':'mailabl',"
+    "'transform':'{email: .data.recipient,\\n\\tevent: .type}','where':'.data.tenant != null',"
     "'types':['email.delivered','app.*'],'filters':['tag=vip','metadata.n=5'],"
     "'scheme':'hmac-sha256-hex','signature_header':'X-Sig','signature_prefix':'sha256=',"
     "'secret':'hmac-secret-1234wxyz','old_secret':'old-secret-5678abcd',"
-    "'old_secret_until':1700000000000,'headers':{'X-Team':'mail','Authorization':'Bearer tok9'},"
-    "'event_header':'X-Ev','delivery_header':'','batch_max':50,'batch_wait_ms':250,"
-    "'timeout_ms':10000,'connect_timeout_ms':2000,'retry':[1,60],'concurrency':2,"
+    "'old_secret_until':1700000000000,'basic_auth':'hook:pa55word',"
+    "'headers':{'X-Team':'mail','Authorization':'Bearer tok9'},'user_agent':'CRM-Hooks/2',"
+    "'event_header':'X-Ev','delivery_header':'','delivery_id':'uuid','batch_max':50,"
+    "'batch_wait_ms':250,'timeout_ms':10000,'connect_timeout_ms':2000,'retry':[1,60],"
+    "'concurrency':2,'failing_after':5,'disable_after_failures':100,'disable_after':48,"
     "'enabled':false,'allow_http':true,'source':'config','created':1600000000000,"
     "'updated':1650000000000,'health':{'state':'disabled','consecutive_failures':12,"
     "'failing_since':1660000000000,'last_success':1650000000001,'last_failure':1660000000002,"
     "'disabled_reason':'HTTP 410'}}";
 
 static const char *const key_order[] = {
-    "name", "url", "types", "filters", "scheme", "signature_header", "signature_prefix",
-    "secret", "old_secret", "old_secret_until", "headers", "event_header", "delivery_header",
+    "name", "url", "format", "transform", "where", "types", "filters", "scheme",
+    "signature_header", "signature_prefix", "secret", "old_secret", "old_secret_until",
+    "basic_auth", "headers", "user_agent", "event_header", "delivery_header", "delivery_id",
     "batch_max", "batch_wait_ms", "timeout_ms", "connect_timeout_ms", "retry", "concurrency",
-    "enabled", "allow_http", "source", "created", "updated", "health", NULL,
+    "failing_after", "disable_after_failures", "disable_after", "enabled", "allow_http", "source", "created", "updated", "health", NULL,
 };
 
 static void assert_key_order(const json_t *o)
@@ -492,7 +552,9 @@ START_TEST(test_masking)
     ck_assert_str_eq(jstr(o, "url"), "https://u:***@hooks.example.com/in?q=1");
     ck_assert_str_eq(jstr(json_object_get(o, "headers"), "Authorization"), "***");
     ck_assert_str_eq(jstr(json_object_get(o, "headers"), "X-Team"), "mail");
+    ck_assert_str_eq(jstr(o, "basic_auth"), "hook:***");
     text = json_dumps(o, 0);
+    ck_assert_ptr_null(strstr(text, "pa55word"));
     ck_assert_ptr_null(strstr(text, "hunter2"));
     ck_assert_ptr_null(strstr(text, "hmac-secret"));
     ck_assert_ptr_null(strstr(text, "old-secret"));
@@ -507,10 +569,12 @@ START_TEST(test_masking)
     ck_assert_str_eq(jstr(s, "secret"), "hmac-secret-1234wxyz");
     ck_assert_str_eq(jstr(s, "old_secret"), "old-secret-5678abcd");
     ck_assert_str_eq(jstr(json_object_get(s, "headers"), "Authorization"), "Bearer tok9");
+    ck_assert_str_eq(jstr(s, "basic_auth"), "hook:pa55word");
     ck_assert_str_eq(jstr(s, "url"), "https://u:***@hooks.example.com/in?q=1");
     u = endpoint_to_json(ep, EP_JSON_RAW_URL);
     ck_assert_str_eq(jstr(u, "url"), "https://u:hunter2@hooks.example.com/in?q=1");
     ck_assert_str_eq(jstr(u, "secret"), "whsec_...wxyz");
+    ck_assert_str_eq(jstr(u, "basic_auth"), "hook:***");
     json_decref(o);
     json_decref(s);
     json_decref(u);
@@ -694,6 +758,228 @@ START_TEST(test_merge_allow_http)
 }
 END_TEST
 
+/* ---- payload formats: their defaults take the rows' place */
+
+/* The secret is a key pair's private half when the endpoint takes it back
+ * (endpoint_from_json asks sign.c); not a shared "whsec_" secret. */
+static void assert_ec_secret(const endpoint_t *ep)
+{
+    json_t *o = endpoint_to_json(ep, EP_JSON_SECRETS | EP_JSON_RAW_URL);
+    mh_err_t err;
+    endpoint_t *again = endpoint_from_json(o, &err);
+
+    ck_assert_int_eq(ep->scheme, EP_SCHEME_SENDGRID);
+    ck_assert_int_ne(strncmp(ep->secret, "whsec_", 6), 0);
+    ck_assert_msg(again != NULL, "%s", err.text);
+    endpoint_free(again);
+    json_decref(o);
+}
+
+START_TEST(test_format_defaults)
+{
+    static const int pm_retry[] = { 60, 300, 900, 3600, 86400 };
+    endpoint_t *ep = parse_ok("{" BASE ",'format':'sendgrid'}");
+
+    ck_assert_int_eq(ep->format, EP_FORMAT_SENDGRID);
+    assert_ec_secret(ep);
+    ck_assert_int_eq(ep->timeout_ms, 5000); /* what the format does not say: the rows' */
+    endpoint_free(ep);
+
+    ep = parse_ok("{" BASE ",'format':'penguinmails'}");
+    ck_assert_int_eq(ep->format, EP_FORMAT_PENGUINMAILS);
+    ck_assert_int_eq(ep->scheme, EP_SCHEME_HMAC_SHA256_HEX);
+    ck_assert_str_eq(ep->signature_header, "X-PenguinMails-Signature");
+    ck_assert_str_eq(ep->signature_prefix, "sha256=");
+    ck_assert_str_eq(ep->event_header, "X-PenguinMails-Event");
+    ck_assert_str_eq(ep->delivery_header, "X-PenguinMails-Delivery-ID");
+    ck_assert_str_eq(ep->user_agent, "PenguinMails-Webhooks/1.0");
+    ck_assert_int_eq(ep->delivery_id, EP_ID_UUID);
+    ck_assert_int_eq(ep->failing_after, 5);
+    ck_assert_int_eq(ep->disable_after_failures, 100);
+    ck_assert_int_eq(ep->disable_after, -1);
+    ck_assert_uint_eq(ep->nretry, 5);
+    ck_assert_mem_eq(ep->retry, pm_retry, sizeof(pm_retry));
+    ck_assert_int_eq(strncmp(ep->secret, "whsec_", 6), 0); /* a shared secret */
+    endpoint_free(ep);
+
+    ep = parse_ok("{" BASE ",'format':'mailabl'}");
+    ck_assert_int_eq(ep->scheme, EP_SCHEME_SHA256_SECRET_BODY);
+    ck_assert_str_eq(ep->signature_header, "X-Mailabl-Signature");
+    ck_assert_int_eq(ep->timeout_ms, 3000);
+    ck_assert_int_eq(ep->connect_timeout_ms, 3000);
+    ck_assert_uint_eq(ep->nretry, 10);
+    endpoint_free(ep);
+
+    ep = parse_ok("{" BASE ",'format':'listmonk'}");
+    ck_assert_uint_eq(ep->ntypes, 2);
+    ck_assert_str_eq(ep->types[0], "email.bounced");
+    ck_assert_str_eq(ep->types[1], "email.complained");
+    ck_assert_int_eq(ep->scheme, EP_SCHEME_STANDARD);
+    endpoint_free(ep);
+
+    ep = parse_ok("{" BASE ",'format':'mailgun'}");
+    ck_assert_int_eq(ep->scheme, EP_SCHEME_MAILGUN);
+    ck_assert_int_eq(ep->retry[0], 600);
+    endpoint_free(ep);
+}
+END_TEST
+
+/* Keys given explicitly win over the format's defaults, and the JSON
+ * written back says what the endpoint does (it round-trips). */
+START_TEST(test_format_explicit_wins)
+{
+    endpoint_t *ep = parse_ok("{" BASE ",'format':'penguinmails','failing_after':7,"
+                              "'user_agent':'','delivery_id':'ulid','retry':[],"
+                              "'signature_prefix':'','scheme':'standard','types':['email.*']}"),
+               *again;
+    json_t *out = endpoint_to_json(ep, EP_JSON_SECRETS | EP_JSON_RAW_URL);
+    mh_err_t err;
+
+    ck_assert_int_eq(ep->failing_after, 7);
+    ck_assert_str_eq(ep->user_agent, "");
+    ck_assert_int_eq(ep->delivery_id, EP_ID_ULID);
+    ck_assert_uint_eq(ep->nretry, 0);
+    ck_assert_str_eq(ep->signature_prefix, "");
+    ck_assert_int_eq(ep->scheme, EP_SCHEME_STANDARD);
+    ck_assert_str_eq(ep->types[0], "email.*");
+    ck_assert_int_eq(ep->disable_after_failures, 100); /* not given: the format's */
+    ck_assert_str_eq(ep->event_header, "X-PenguinMails-Event");
+    again = endpoint_from_json(out, &err);
+    ck_assert_msg(again != NULL, "%s", err.text);
+    assert_same(ep, again);
+    endpoint_free(again);
+    json_decref(out);
+    endpoint_free(ep);
+
+    /* the sendgrid format with a shared-secret scheme: a shared secret */
+    ep = parse_ok("{" BASE ",'format':'sendgrid','scheme':'hmac-sha256-hex'}");
+    ck_assert_int_eq(ep->scheme, EP_SCHEME_HMAC_SHA256_HEX);
+    ck_assert_int_eq(strncmp(ep->secret, "whsec_", 6), 0);
+    endpoint_free(ep);
+}
+END_TEST
+
+static endpoint_t *merge_ok(const endpoint_t *base, const char *changes)
+{
+    json_t *ch = load(changes);
+    mh_err_t err = { "" };
+    endpoint_t *ep = endpoint_merge(base, ch, &err);
+
+    ck_assert_msg(ep != NULL, "%s: %s", changes, err.text);
+    json_decref(ch);
+    return ep;
+}
+
+/* A new format: the keys still at the old format's default take the new
+ * one's; those changed from it, and those the change gives, are kept. */
+START_TEST(test_merge_format)
+{
+    endpoint_t *base = parse_ok("{" BASE ",'format':'penguinmails','failing_after':7,"
+                                "'user_agent':'CRM/3','batch_wait_ms':200}"),
+               *ep, *back;
+
+    ep = merge_ok(base, "{'format':'standard'}");
+    ck_assert_int_eq(ep->format, EP_FORMAT_STANDARD);
+    ck_assert_int_eq(ep->scheme, EP_SCHEME_STANDARD);     /* defaults: standard's */
+    ck_assert_str_eq(ep->signature_prefix, "");
+    ck_assert_str_eq(ep->event_header, "X-Mailhook-Event");
+    ck_assert_int_eq(ep->delivery_id, EP_ID_ULID);
+    ck_assert_int_eq(ep->disable_after_failures, -1);
+    ck_assert_uint_eq(ep->nretry, 7);
+    ck_assert_int_eq(ep->failing_after, 7);               /* changed ones: kept */
+    ck_assert_str_eq(ep->user_agent, "CRM/3");
+    ck_assert_int_eq(ep->batch_wait_ms, 200);
+    ck_assert_str_eq(ep->secret, base->secret); /* shared secret both: kept */
+    /* and back: penguinmails' defaults again, the changed ones still kept */
+    back = merge_ok(ep, "{'format':'penguinmails','delivery_id':'ulid'}");
+    ck_assert_str_eq(back->signature_prefix, "sha256=");
+    ck_assert_int_eq(back->disable_after_failures, 100);
+    ck_assert_int_eq(back->delivery_id, EP_ID_ULID); /* given by the change */
+    ck_assert_int_eq(back->failing_after, 7);
+    ck_assert_str_eq(back->user_agent, "CRM/3");
+    endpoint_free(back);
+    endpoint_free(ep);
+
+    /* a change without format leaves the format's defaults alone */
+    ep = merge_ok(base, "{'timeout_ms':9000}");
+    ck_assert_str_eq(ep->signature_prefix, "sha256=");
+    ck_assert_int_eq(ep->format, EP_FORMAT_PENGUINMAILS);
+    endpoint_free(ep);
+    endpoint_free(base);
+
+    /* the types a format defaults follow it too */
+    base = parse_ok("{" BASE ",'format':'listmonk'}");
+    ep = merge_ok(base, "{'format':'postmark'}");
+    ck_assert_uint_eq(ep->ntypes, 1);
+    ck_assert_str_eq(ep->types[0], "*");
+    endpoint_free(ep);
+    endpoint_free(base);
+}
+END_TEST
+
+/* To or from the sendgrid scheme (a key pair, not a shared secret), by a
+ * format or a scheme: a new secret of the new kind unless one is given. */
+START_TEST(test_merge_scheme_secret)
+{
+    endpoint_t *base = parse_ok("{" BASE ",'secret':'" B64SECRET "'}"), *sg, *ep, *sg2;
+    json_t *ch;
+    mh_err_t err = { "" };
+    char *key;
+
+    sg = merge_ok(base, "{'format':'sendgrid'}");
+    assert_ec_secret(sg);
+    ck_assert_ptr_null(sg->old_secret);
+    ep = merge_ok(sg, "{'format':'standard'}"); /* back: a shared secret, new */
+    ck_assert_int_eq(ep->scheme, EP_SCHEME_STANDARD);
+    ck_assert_int_eq(strncmp(ep->secret, "whsec_", 6), 0);
+    ck_assert_str_ne(ep->secret, B64SECRET);
+    endpoint_free(ep);
+    /* by the scheme alone, the format unchanged */
+    ep = merge_ok(base, "{'scheme':'sendgrid'}");
+    assert_ec_secret(ep);
+    ck_assert_int_eq(ep->format, EP_FORMAT_STANDARD);
+    ck_assert_str_ne(ep->secret, sg->secret); /* a key of its own */
+    endpoint_free(ep);
+    ep = merge_ok(sg, "{'scheme':'hmac-sha256-hex'}");
+    ck_assert_int_eq(strncmp(ep->secret, "whsec_", 6), 0);
+    endpoint_free(ep);
+    /* the same kind on both sides: the secret stays */
+    ep = merge_ok(base, "{'scheme':'hmac-sha256-hex'}");
+    ck_assert_str_eq(ep->secret, B64SECRET);
+    endpoint_free(ep);
+    sg2 = merge_ok(sg, "{'timeout_ms':4000}");
+    ck_assert_str_eq(sg2->secret, sg->secret);
+    endpoint_free(sg2);
+    /* given with the change: that secret, checked for the new scheme */
+    key = xasprintf("{'format':'sendgrid','secret':'%s'}", sg->secret);
+    ep = merge_ok(base, key);
+    ck_assert_str_eq(ep->secret, sg->secret);
+    endpoint_free(ep);
+    free(key);
+    ep = merge_ok(sg, "{'scheme':'standard','secret':'" B64SECRET "'}");
+    ck_assert_str_eq(ep->secret, B64SECRET);
+    endpoint_free(ep);
+    ch = load("{'format':'sendgrid','secret':'" B64SECRET "'}");
+    ck_assert_ptr_null(endpoint_merge(base, ch, &err));
+    ck_assert_msg(strncmp(err.text, "endpoint crm: secret: for the sendgrid scheme: ", 47) == 0,
+                  "%s", err.text);
+    ck_assert_ptr_null(strstr(err.text, "MfKQ9r8")); /* the error never shows it */
+    json_decref(ch);
+    /* a format that sends one event per request cannot take a batch */
+    endpoint_free(base);
+    base = parse_ok("{" BASE ",'batch_max':10}");
+    ch = load("{'format':'mailtura'}");
+    ck_assert_ptr_null(endpoint_merge(base, ch, &err));
+    ck_assert_str_eq(err.text,
+                     "endpoint crm: batch_max: format mailtura sends one event per request (0)");
+    json_decref(ch);
+    ep = merge_ok(base, "{'format':'mailtura','batch_max':0}");
+    endpoint_free(ep);
+    endpoint_free(sg);
+    endpoint_free(base);
+}
+END_TEST
+
 /* ---- type patterns */
 static const struct {
     const char *pattern, *type;
@@ -780,8 +1066,56 @@ static const struct {
     { "['*']", "['metadata.f=false']", "email.sent", "{'metadata':{'f':false}}", true },
     { "['*']", "['metadata.f=true']", "email.sent", "{'metadata':{'f':false}}", false },
     { "['*']", "['metadata.z=null']", "email.sent", "{'metadata':{'z':null}}", false },
-    { "['*']", "['metadata.o=x']", "email.sent", "{'metadata':{'o':['x']}}", false },
+    { "['*']", "['metadata.o=x']", "email.sent", "{'metadata':{'o':{'x':1}}}", false },
+    /* a dotted NAME: a path into nested objects */
     { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a.b':'x'}}", true },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a':{'b':'x'}}}", true },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a':{'b':'y'}}}", false },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a':{'c':'x'}}}", false },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a':'x'}}", false },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'b':'x'}}", false },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'a':{'b':'x'}}", false },
+    { "['*']", "['metadata.a.b.c=deep']", "email.sent",
+      "{'metadata':{'a':{'b':{'c':'deep'}}}}", true },
+    { "['*']", "['metadata.a.b.c=deep']", "email.sent",
+      "{'metadata':{'a':{'b':{'c':{'deep':1}}}}}", false },
+    { "['*']", "['metadata.a.b.c=deep']", "email.sent", "{'metadata':{'a':{'b.c':'deep'}}}",
+      true },
+    { "['*']", "['metadata.a.b=x']", "email.sent", "{'metadata':{'a.b':'y','a':{'b':'x'}}}",
+      true },
+    /* an array on the path, or at its end: any element */
+    { "['*']", "['metadata.o=x']", "email.sent", "{'metadata':{'o':['x']}}", true },
+    { "['*']", "['metadata.contact.tags=vip']", "email.sent",
+      "{'metadata':{'contact':{'tags':['x','vip']}}}", true },
+    { "['*']", "['metadata.contact.tags=vip']", "email.sent",
+      "{'metadata':{'contact':{'tags':['x','VIP']}}}", false },
+    { "['*']", "['metadata.contact.tags=vip']", "email.sent",
+      "{'metadata':{'contact':{'tags':[]}}}", false },
+    { "['*']", "['metadata.contact.tags=vip']", "email.sent",
+      "{'metadata':{'contact':{'tags':[['x'],['vip']]}}}", true },
+    { "['*']", "['metadata.contacts.email=b@x.example']", "email.sent",
+      "{'metadata':{'contacts':[{'email':'a@x.example'},{'email':'b@x.example'}]}}", true },
+    { "['*']", "['metadata.contacts.email=c@x.example']", "email.sent",
+      "{'metadata':{'contacts':[{'email':'a@x.example'},{'email':'b@x.example'}]}}", false },
+    { "['*']", "['metadata.contacts.email=a@x.example']", "email.sent",
+      "{'metadata':{'contacts':['a@x.example']}}", false },
+    { "['*']", "['metadata.ids=7']", "email.sent", "{'metadata':{'ids':[1,7,9]}}", true },
+    { "['*']", "['metadata.ids=7']", "email.sent", "{'metadata':{'ids':[1,70]}}", false },
+    /* numbers and booleans by their JSON text, nested too */
+    { "['*']", "['metadata.c.n=5']", "email.sent", "{'metadata':{'c':{'n':5}}}", true },
+    { "['*']", "['metadata.c.vip=true']", "email.sent", "{'metadata':{'c':{'vip':true}}}", true },
+    { "['*']", "['metadata.c.vip=true']", "email.sent", "{'metadata':{'c':{'vip':'yes'}}}",
+      false },
+    { "['*']", "['metadata.c.r=2.5']", "email.sent", "{'metadata':{'c':[{'r':1},{'r':2.5}]}}",
+      true },
+    { "['*']", "['metadata.c.z=null']", "email.sent", "{'metadata':{'c':{'z':null}}}", false },
+    /* several dotted keys: each its own group */
+    { "['*']", "['metadata.c.tags=vip','metadata.c.tier=gold']", "email.sent",
+      "{'metadata':{'c':{'tags':['vip'],'tier':'gold'}}}", true },
+    { "['*']", "['metadata.c.tags=vip','metadata.c.tier=gold']", "email.sent",
+      "{'metadata':{'c':{'tags':['vip'],'tier':'silver'}}}", false },
+    { "['*']", "['metadata.c.tags=vip','metadata.c.tags=new']", "email.sent",
+      "{'metadata':{'c':{'tags':['new']}}}", true },
     { "['*']", "['metadata.k=a=b']", "email.sent", "{'metadata':{'k':'a=b'}}", true },
     /* the same key twice: OR */
     { "['*']", "['tag=vip','tag=gold']", "email.sent", "{'tags':['gold']}", true },
@@ -821,6 +1155,34 @@ START_TEST(test_matches)
                   "%s %s %s", match_cases[_i].filters, match_cases[_i].type,
                   match_cases[_i].data ? match_cases[_i].data : "NULL");
     json_decref(data);
+    endpoint_free(ep);
+}
+END_TEST
+
+/* Arrays nested in arrays: followed to a depth well past any path, not
+ * without end (an event may nest them as deep as its parser allows). */
+START_TEST(test_matches_deep)
+{
+    static const struct {
+        int depth;
+        bool match;
+    } rows[] = { { 1, true }, { 100, true }, { 1500, false } };
+    endpoint_t *ep = parse_ok("{" BASE ",'filters':['metadata.c.tags=vip']}");
+    json_t *data, *v;
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        v = json_string("vip");
+        for (int d = 0; d < rows[i].depth; d++) {
+            json_t *a = json_array();
+
+            json_array_append_new(a, v);
+            v = a;
+        }
+        data = json_pack("{s:{s:{s:o}}}", "metadata", "c", "tags", v);
+        ck_assert_msg(endpoint_matches(ep, "email.sent", data) == rows[i].match, "depth %d",
+                      rows[i].depth);
+        json_decref(data);
+    }
     endpoint_free(ep);
 }
 END_TEST
@@ -878,11 +1240,16 @@ static Suite *endpoint_suite(void)
     tcase_add_loop_test(tc, test_merge_bad, 0, sizeof(merge_bad_cases) / sizeof(merge_bad_cases[0]));
     tcase_add_test(tc, test_merge_nul_key);
     tcase_add_test(tc, test_merge_allow_http);
+    tcase_add_test(tc, test_format_defaults);
+    tcase_add_test(tc, test_format_explicit_wins);
+    tcase_add_test(tc, test_merge_format);
+    tcase_add_test(tc, test_merge_scheme_secret);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("match");
     tcase_add_loop_test(tc, test_type_matches, 0, sizeof(type_cases) / sizeof(type_cases[0]));
     tcase_add_loop_test(tc, test_matches, 0, sizeof(match_cases) / sizeof(match_cases[0]));
+    tcase_add_test(tc, test_matches_deep);
     tcase_add_test(tc, test_matches_ignores_state);
     suite_add_tcase(s, tc);
     return s;
