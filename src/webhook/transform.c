@@ -10,6 +10,8 @@
  * with N relative to the user's program. A runtime error is jq_next()'s
  * invalid value with a message, never the callback. jq_start() resets a
  * state that failed or was halted (jq_reset), so a transform is reusable.
+ * The event's text goes in, and the outputs come out, through
+ * transform_jv.c (transform_int.h).
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 #include "msg.h"
 #include "timeutil.h"
 #include "transform.h"
+#include "transform_int.h"
 #include "xalloc.h"
 
 /* jq's own texts in an error: cut to this (printable() adds "..."). */
@@ -37,15 +40,20 @@
  * One line: the user's program starts on line 2 of the wrapper. */
 #define DENY(name) "def " name ": error(\"" name " is not allowed in a transform\"); "
 /* jq 1.6's indices on arrays (`.[$i]`, jv_array_indexes) leaks the
- * elements it compares, on every call: the same results without it. */
+ * elements it compares, on every call, and on strings (_strindices) loops
+ * for ever in C, where no time limit reaches, on an empty needle: the same
+ * results without either ([] for "", as jq 1.7), and _strindices itself
+ * shadowed after them. */
 #define INDICES                                                                      \
     "def indices($i): if type == \"array\" and ($i|type) == \"array\" then "          \
     "(if ($i|length) == 0 then [] else . as $a | [range(0; length) | "               \
     "select($a[.:. + ($i|length)] == $i)] end) "                                     \
     "elif type == \"array\" then . as $a | [range(0; length) | select($a[.] == $i)] " \
-    "elif type == \"string\" and ($i|type) == \"string\" then _strindices($i) "      \
+    "elif type == \"string\" and ($i|type) == \"string\" then "                      \
+    "(if $i == \"\" then [] else _strindices($i) end) "                               \
     "else .[$i] end; "                                                               \
-    "def index($i): indices($i) | .[0]; def rindex($i): indices($i) | .[-1:][0]; "
+    "def index($i): indices($i) | .[0]; def rindex($i): indices($i) | .[-1:][0]; "  \
+    "def _strindices($i): indices($i); "
 #define PRELUDE                                                                      \
     DENY("halt") DENY("halt_error") "def halt_error(f): error(\"halt_error is not "  \
     "allowed in a transform\"); " DENY("input") DENY("inputs")                       \
@@ -90,17 +98,7 @@ static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
 static atomic_bool wd_running; /* wd.running, read without the lock */
 static atomic_int wd_limit_ms = TRANSFORM_TIME_LIMIT_MS;
 
-static void wd_prepare(void) { pthread_mutex_lock(&wd.mu); }
-static void wd_parent(void) { pthread_mutex_unlock(&wd.mu); }
-/* A child has no watchdog thread: the next run starts one. */
-static void wd_child(void)
-{
-    wd.running = false;
-    atomic_store(&wd_running, false);
-    pthread_mutex_unlock(&wd.mu);
-}
-
-static void wd_init(void)
+static void wd_cv_init(void)
 {
     pthread_condattr_t ca;
 
@@ -108,6 +106,23 @@ static void wd_init(void)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&wd.cv, &ca);
     pthread_condattr_destroy(&ca);
+}
+
+static void wd_prepare(void) { pthread_mutex_lock(&wd.mu); }
+static void wd_parent(void) { pthread_mutex_unlock(&wd.mu); }
+/* A child has no watchdog thread (the next run starts one), and its copy
+ * of the condition may count the parent's thread as a waiter. */
+static void wd_child(void)
+{
+    wd.running = false;
+    atomic_store(&wd_running, false);
+    wd_cv_init();
+    pthread_mutex_unlock(&wd.mu);
+}
+
+static void wd_init(void)
+{
+    wd_cv_init();
     pthread_atfork(wd_prepare, wd_parent, wd_child);
 }
 
@@ -432,6 +447,8 @@ transform_t *transform_free(transform_t *t)
 
 const char *transform_builtin(const char *format)
 {
+    if (format == NULL)
+        return NULL;
     for (const struct transform_format *f = transform_formats; f->name; f++)
         if (strcmp(f->name, format) == 0)
             return f->program;
@@ -482,7 +499,7 @@ static int run_start(transform_t *t, const char *event, size_t len,
 
     if (len > INT_MAX)
         return mh_err_set(err, "transform: the event is too large");
-    ev = jv_parse_sized(event, (int)len);
+    ev = transform_jv_parse(event, len);
     if (!jv_is_valid(ev)) {
         msg = jv_invalid_get_msg(ev);
         jv_text(text, sizeof(text), msg);
@@ -492,87 +509,6 @@ static int run_start(transform_t *t, const char *event, size_t len,
     jq_start(t->jq, JV_ARRAY(meta_value(t, meta), ev), 0);
     run_enter(t);
     return 0;
-}
-
-/* ---- the output writer: a jq value as canonical compact JSON */
-
-struct writer {
-    struct cjson_buf b;
-    size_t room;    /* the bytes b may hold */
-    size_t max_out; /* the caller's bound, for the message */
-    mh_err_t *err;
-};
-
-static int write_value(struct writer *w, jv v, int depth);
-
-static int write_array(struct writer *w, jv v, int depth)
-{
-    int n = jv_array_length(jv_copy(v)), rc = 0;
-
-    cjson_put_raw(&w->b, "[", 1);
-    for (int i = 0; i < n && rc == 0; i++) {
-        jv e = jv_array_get(jv_copy(v), i);
-        if (i > 0)
-            cjson_put_raw(&w->b, ",", 1);
-        rc = write_value(w, e, depth + 1);
-        jv_free(e);
-    }
-    cjson_put_raw(&w->b, "]", 1);
-    return rc;
-}
-
-static int write_object(struct writer *w, jv v, int depth)
-{
-    int rc = 0;
-    bool first = true;
-
-    cjson_put_raw(&w->b, "{", 1);
-    for (int it = jv_object_iter(v); rc == 0 && jv_object_iter_valid(v, it);
-         it = jv_object_iter_next(v, it)) {
-        jv k = jv_object_iter_key(v, it), e = jv_object_iter_value(v, it);
-        if (!first)
-            cjson_put_raw(&w->b, ",", 1);
-        first = false;
-        cjson_put_str(&w->b, jv_string_value(k), (size_t)jv_string_length_bytes(jv_copy(k)));
-        cjson_put_raw(&w->b, ":", 1);
-        rc = write_value(w, e, depth + 1);
-        jv_free(k);
-        jv_free(e);
-    }
-    cjson_put_raw(&w->b, "}", 1);
-    return rc;
-}
-
-/* v (not consumed) into w; -1 + err when it cannot be written, or when the
- * text grew past its room (checked at every value: a big one stops soon). */
-static int write_value(struct writer *w, jv v, int depth)
-{
-    int rc = 0;
-
-    switch (jv_get_kind(v)) {
-    case JV_KIND_NULL: cjson_put_raw(&w->b, "null", 4); break;
-    case JV_KIND_TRUE: cjson_put_raw(&w->b, "true", 4); break;
-    case JV_KIND_FALSE: cjson_put_raw(&w->b, "false", 5); break;
-    case JV_KIND_NUMBER:
-        if (cjson_put_number(&w->b, jv_number_value(v)) < 0)
-            return mh_err_set(w->err, "transform: the output holds a number that is not finite");
-        break;
-    case JV_KIND_STRING:
-        cjson_put_str(&w->b, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
-        break;
-    case JV_KIND_ARRAY:
-    case JV_KIND_OBJECT:
-        if (depth >= TRANSFORM_MAX_DEPTH)
-            return mh_err_set(w->err, "transform: the output is nested deeper than %d levels",
-                              TRANSFORM_MAX_DEPTH);
-        rc = jv_get_kind(v) == JV_KIND_ARRAY ? write_array(w, v, depth) : write_object(w, v, depth);
-        break;
-    default:
-        return mh_err_set(w->err, "transform: the output holds an invalid value");
-    }
-    if (rc == 0 && (w->b.toobig || linebuf_len(&w->b.lb) > w->room))
-        return mh_err_set(w->err, "transform: the output is larger than %zu bytes", w->max_out);
-    return rc;
 }
 
 /* b's text appended to *out (the ownership rule of transform.h). */
@@ -615,8 +551,8 @@ const char *transform_last_type(const transform_t *t)
 int transform_run(transform_t *t, const char *event, size_t len, const struct transform_meta *meta,
                   size_t max_out, char **out, size_t *outlen, mh_err_t *err)
 {
-    struct writer w = { { LINEBUF_INIT(CJSON_TEXT_MAX), false },
-                        max_out > *outlen ? max_out - *outlen : 0, max_out, err };
+    struct transform_writer w = { { LINEBUF_INIT(CJSON_TEXT_MAX), false },
+                                  max_out > *outlen ? max_out - *outlen : 0, max_out, err };
     int n = 0, rc = 0;
 
     if (t->kind != TRANSFORM_MAP)
@@ -635,7 +571,7 @@ int transform_run(transform_t *t, const char *event, size_t len, const struct tr
             note_type(t, r);
         if (n > 0 || *outlen > 0)
             cjson_put_raw(&w.b, ",", 1);
-        rc = write_value(&w, r, 0);
+        rc = transform_jv_write(&w, r, 0);
         jv_free(r);
         if (rc < 0)
             break;

@@ -5,7 +5,8 @@
  * outputs, the ownership of *out), compile and runtime errors, the builtins
  * a transform may not use, the time bound (the test only asks that each
  * loop ends, with the time limit's error), the output bounds, where
- * filters, reuse after an error and after a halt, and the built-in formats.
+ * filters, reuse after an error and after a halt, the built-in formats, and
+ * the event parser (transform_int.h) against jq's own.
  * Table-driven: one row per case.
  */
 #include "config.h"
@@ -16,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cjson.h"
 #include "transform.h"
+#include "transform_int.h"
 
 #define N(a) (int)(sizeof(a) / sizeof((a)[0]))
 
@@ -75,6 +78,9 @@ static const struct {
       4, NULL },
     { ".data.s | indices(\"t\"), index(\"r\"), rindex(\"s\")", "[1],2,0", 3, NULL },
     { "null | indices(1)", NULL, 0, NULL },
+    /* jq 1.6 loops for ever in C on these (no time limit could stop it) */
+    { "\"abc\" | indices(\"\"), index(\"\"), rindex(\"\"), _strindices(\"\")", "[],[]", 2, NULL },
+    { "\"abcb\" | _strindices(\"b\")", "[1,3]", 1, NULL },
     { "{a: 5} | index(\"a\")", NULL, -1, "transform: Cannot index number with number" },
     /* runtime errors */
     { "error(\"x\")", NULL, -1, "transform: x" },
@@ -231,6 +237,86 @@ START_TEST(test_canonical)
 }
 END_TEST
 
+/* ---- the event parser: the same values as jq's, on any text */
+static const char *const parse_texts[] = {
+    EV,
+    "{\"a\":[1,-2,0,-0,0.5,-1234.5678,123456789012345,0.000123456789012345],\"b\":{}}",
+    "[true,false,null,[],{},\"\",[[[]]]]",
+    "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0000\\u001f\\u00e9\\u2028\\ud83d\\ude00\"",
+    "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",            /* raw UTF-8 */
+    "\"bad \xff\xfe utf-8 \xc3\"",                   /* replaced, as jq does */
+    "\"lone \\ud83d surrogate\"", "\"lone \\ude00 low\"", "\"\\u12\"", "\"\\x\"",
+    "\"raw \x01 control\"", "\"raw \x1f\"", "\"tab\there\"",
+    "1e5", "1E-3", "1.5e300", "1234567890123456", "0.1234567890123456", "12345678901234567890",
+    "0.0000000000000000000001", "0.00000000000000000000001", "9007199254740993",
+    "1.", ".5", "01", "-", "-a", "+1", "00", "-0.0",
+    " {\"a\":1}", "{\"a\":1} ", "{\"a\" : 1}", "[1 ,2]", "[1,]", "[,1]", "{\"a\"1}", "{\"a\":}",
+    "{\"a\":1,}", "{1:2}", "tru", "nul", "falsey", "true false", "[1][2]", "", "\"", "[",
+    "{\"a\":1,\"a\":2,\"b\":3}", /* a key twice: the last value, the first place */
+    "nan", "NaN", "[nan]", "\xef\xbb\xbf{}", "{\"k\\u0000\":1}",
+};
+
+START_TEST(test_parse)
+{
+    const char *text = parse_texts[_i];
+    jv mine = transform_jv_parse(text, strlen(text)), ref = jv_parse_sized(text, (int)strlen(text));
+    jv a, b;
+
+    ck_assert_int_eq(jv_get_kind(mine), jv_get_kind(ref));
+    if (jv_is_valid(ref)) {
+        a = jv_dump_string(jv_copy(mine), 0); /* %.17g numbers: exact */
+        b = jv_dump_string(jv_copy(ref), 0);
+        ck_assert_str_eq(jv_string_value(a), jv_string_value(b)); /* also the key order */
+        jv_free(a);
+        jv_free(b);
+    } else {
+        a = jv_invalid_get_msg(jv_copy(mine));
+        b = jv_invalid_get_msg(jv_copy(ref));
+        ck_assert(jv_equal(a, b));
+    }
+    jv_free(mine);
+    jv_free(ref);
+}
+END_TEST
+
+/* Canonical text takes the direct path (else a test of it proves nothing);
+ * what is not canonical does not. */
+START_TEST(test_parse_fast)
+{
+    static const char *const not_fast[] = { "1e5", " 1", "[1 ]", "1234567890123456", "\"\\ud800\"",
+                                            "\"\x01\"", "[1]x", "" };
+    jv v;
+
+    ck_assert(transform_jv_parse_fast(EV, strlen(EV), &v));
+    jv_free(v);
+    ck_assert(transform_jv_parse_fast(parse_texts[1], strlen(parse_texts[1]), &v));
+    jv_free(v);
+    ck_assert(transform_jv_parse_fast(parse_texts[3], strlen(parse_texts[3]), &v));
+    jv_free(v);
+    for (int i = 0; i < N(not_fast); i++)
+        ck_assert_msg(!transform_jv_parse_fast(not_fast[i], strlen(not_fast[i]), &v), "%s",
+                      not_fast[i]);
+}
+END_TEST
+
+/* Deep nesting: this path stops at 64 levels, jq's at 256. */
+START_TEST(test_parse_deep)
+{
+    for (int depth = 60; depth <= 300; depth += 20) {
+        char *text = malloc((size_t)depth * 2 + 2);
+        jv mine, ref;
+        memset(text, '[', (size_t)depth);
+        memset(text + depth, ']', (size_t)depth);
+        text[depth * 2] = 0;
+        mine = transform_jv_parse(text, strlen(text));
+        ref = jv_parse_sized(text, (int)strlen(text));
+        ck_assert_int_eq(jv_get_kind(mine), jv_get_kind(ref));
+        ck_assert(jv_equal(mine, ref));
+        free(text);
+    }
+}
+END_TEST
+
 /* ---- WHERE: program -> 1 / 0 / -1 */
 static const struct {
     const char *program;
@@ -272,6 +358,7 @@ END_TEST
 
 /* ---- the time bound: each loop ends, with the time limit's error */
 static const char *const loops[] = {
+    "\"abc\" | gsub(\"\"; \"x\")", /* jq 1.6: an endless loop of jq code */
     "[range(1e12)] | length",
     "def f: f; f",
     "last(range(1e12))",
@@ -320,6 +407,35 @@ START_TEST(test_time_limit_restart)
         ck_assert_int_eq(transform_where(t, "{\"data\":{}}", 11, NULL, &err), 1);
         transform_free(t);
     }
+}
+END_TEST
+
+/* A child of fork() has no watchdog thread: its first run starts one. The
+ * child gives up after 30 s (SIGALRM) rather than hang the test. */
+START_TEST(test_time_limit_fork)
+{
+    transform_t *t;
+    mh_err_t err;
+    char *out;
+    pid_t pid;
+    int status;
+
+    transform_set_time_limit(30);
+    t = transform_compile("if .data.n == 3 then last(range(1e12)) else 0 end", TRANSFORM_MAP, &err);
+    ck_assert_int_eq(run(t, EV, &out, &err), -1); /* the parent's watchdog runs */
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int rc;
+        alarm(30);
+        rc = run(t, EV, &out, &err);
+        transform_free(t);
+        _exit(rc == -1 && strstr(err.text, "time limit") ? 0 : 1);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    transform_free(t);
 }
 END_TEST
 
@@ -551,9 +667,13 @@ static Suite *transform_suite(void)
     tcase_add_loop_test(tc, test_compile_error, 0, N(compile_cases));
     tcase_add_test(tc, test_compile_error_long);
     tcase_add_loop_test(tc, test_canonical, 0, N(canonical_values));
+    tcase_add_loop_test(tc, test_parse, 0, N(parse_texts));
+    tcase_add_test(tc, test_parse_fast);
+    tcase_add_test(tc, test_parse_deep);
     tcase_add_loop_test(tc, test_where, 0, N(where_cases));
     tcase_add_loop_test(tc, test_time_limit, 0, N(loops));
     tcase_add_test(tc, test_time_limit_restart);
+    tcase_add_test(tc, test_time_limit_fork);
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_max_out);
     tcase_add_test(tc, test_append);
