@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib/receiver.sh"
 
 if ! why=$(have_node); then echo "1..0 # SKIP $why"; exit 0; fi
-plan 29
+plan 31
 CONF=$T_DIR/mailhook.conf
 start_receiver r --tls >/dev/null || { echo "Bail out! receiver"; exit 1; }
 URL=$RECV_R_URL
@@ -135,6 +135,20 @@ check "endpoint show: the sendgrid scheme's public key, base64 DER as openssl de
     want=\$(printf '%s' \"\$key\" | base64 -d | openssl pkey -inform DER -pubout -outform DER | base64 -w0)
     [ -n \"\$pub\" ] && [ \"\$pub\" = \"\$want\" ] && '$MAILHOOKCTL' -c '$CONF' endpoint show sgk | grep -q \"^public key: *\$pub\""
 
+# --- a program that nests a value ~10^5 deep within its time bound: jq
+# 1.6 frees it recursively, which overflows an 8 MB stack; every program
+# runs on the preparation thread, whose stack is deep enough
+ctl endpoint add deep "$URL/ok/deep" --type app.deep \
+    --transform 'if .data.deep then reduce range(100000000) as $i (null; [.]) else {id} end' >/dev/null
+emit app.deep '{"deep":true}' >/dev/null
+DP=$(emit app.deep '{}')
+wait_receiver_count 20 r 1 /ok/deep
+check "a deeply nesting transform: stopped by its bound, the daemon lives, the next event goes" \
+    is "{\"id\":\"$DP\"}" body_of /ok/deep
+check "preview and test of it run off the loop thread too, and answer" bash -c "
+    '$MAILHOOKCTL' -c '$CONF' endpoint preview deep --type app.deep > '$T_DIR/pv3' &&
+    '$MAILHOOKCTL' -c '$CONF' --json endpoint preview deep \$('$MAILHOOKCTL' -c '$CONF' --json events list --type app.deep --limit 1 | head -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"id\"])') > '$T_DIR/pv4'; kill -0 $DAEMON_PID"
+
 # --- refused programs
 check "a syntax error is refused at add, with jq's message" bash -c "! '$MAILHOOKCTL' -c '$CONF' endpoint add syn '$URL/ok/syn' --transform '{a:' 2> '$T_DIR/syn.err'; grep -qi 'syntax error' '$T_DIR/syn.err'"
 check "a where syntax error is refused at update" bash -c "! '$MAILHOOKCTL' -c '$CONF' endpoint update wh --where '.a ==' 2>/dev/null"
@@ -149,6 +163,6 @@ wait_receiver_count 10 r 1 /ok/declared
 check "transform_file: the program read from its file" python3 -c '
 import json, sys
 b = json.loads(sys.argv[1]); assert b["who"] == "f@example.net" and isinstance(b["at"], int), b' "$(body_of /ok/declared)"
-check "status sums the counters" is "4 3 1" bash -c "'$MAILHOOKCTL' -c '$CONF' --json status | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"delivery\"]; print(d[\"transform_errors\"], d[\"skipped\"], d[\"filtered\"])'"
+check "status sums the counters" is "5 3 1" bash -c "'$MAILHOOKCTL' -c '$CONF' --json status | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"delivery\"]; print(d[\"transform_errors\"], d[\"skipped\"], d[\"filtered\"])'"
 check "daemon still running" kill -0 "$DAEMON_PID"
 done_testing

@@ -565,8 +565,8 @@ static bool endpoint_cmd_finish(const struct admin_env *env, struct admin_job *j
     case ENGINE_PREVIEW:
         json_unpack(req, "{s?s}", "type", &type);
         json_decref(reply);
-        admin_job_complete(job, delivery_preview(env->delivery, h->ep, h->event, h->event_len,
-                                                 h->seq, type));
+        delivery_preview(env->delivery, h->ep, h->event, h->event_len, h->seq, type,
+                         endpoint_cmd_test_answer, job);
         return true;
     case ENGINE_SET:
     case ENGINE_UPDATE:

@@ -396,8 +396,7 @@ static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
         dl_send_made(dep, items, n, NULL);
         return;
     }
-    if (dep->dl->prepq == NULL)
-        dep->dl->prepq = workq_start(dep->dl->loop, "delivery preparation");
+    dl_prep_start(dep->dl);
     dep->in_flight++;
     dep->dl->in_flight++;
     dl_prep_submit(dep, items, n);

@@ -57,10 +57,11 @@
  *   delivery_free(dl)                 abort what is in flight (it stays
  *                                     queued in the store); NULL is fine
  *   delivery_sample_event(type, err)  the sample event of a test send
- *   delivery_preview(dl, ep, json, len, seq, type)
- *                          the request ep would get for the stored event
- *                          json (len bytes, store sequence number seq), or
- *                          for the sample event of type when json is NULL:
+ *   delivery_preview(dl, ep, json, len, seq, type, cb, ctx)
+ *                          cb(ctx, answer) later (ep is copied): the request
+ *                          ep would get for the stored event json (len
+ *                          bytes, store sequence number seq), or for the
+ *                          sample event of type when json is NULL:
  *                          {"ok":true, "endpoint", "event", "sent":true,
  *                          "method", "headers":{...}, "body":"..."}, or
  *                          "sent":false and "reason" when the endpoint's
@@ -102,7 +103,7 @@ void delivery_stop(delivery_t *dl);
 bool delivery_busy(const delivery_t *dl);
 delivery_t *delivery_free(delivery_t *dl);
 event_t *delivery_sample_event(const char *type, mh_err_t *err);
-json_t *delivery_preview(delivery_t *dl, const endpoint_t *ep, const char *json, size_t len,
-                         uint64_t seq, const char *type);
+void delivery_preview(delivery_t *dl, const endpoint_t *ep, const char *json, size_t len,
+                      uint64_t seq, const char *type, delivery_test_cb cb, void *ctx);
 
 #endif

@@ -34,6 +34,10 @@
 #include "transform.h"
 #include "workq.h"
 
+/* The preparation thread's stack: deep enough for what a jq program can
+ * nest within its time bound (delivery_transform.c). */
+#define DL_PREP_STACK ((size_t)(sizeof(void *) >= 8 ? 1024 : 256) * 1024 * 1024)
+
 /* The most bytes a transform may make of one request's events. */
 #define DL_TRANSFORM_MAX ((size_t)4 * 1024 * 1024)
 
@@ -247,7 +251,8 @@ void dl_drops_flush(struct dl_ep *dep);
  * rule); the type the last transformed body gave itself (malloc'ed), or
  * NULL; whether an endpoint's batches go through the preparation thread;
  * a batch handed to it (it takes items; dl_prepared gets the result); the
- * thread stopped (delivery_free). */
+ * thread started (once: at the first batch, test or preview) and stopped
+ * (delivery_free). */
 enum dl_xresult { DL_X_SEND, DL_X_FILTERED, DL_X_SKIPPED, DL_X_ERROR };
 
 /* What the preparation thread made of a batch for its request (owned). */
@@ -261,6 +266,7 @@ struct dl_made {
 };
 bool dl_needs_prep(const endpoint_t *ep);
 void dl_prep_submit(struct dl_ep *dep, struct dl_item **items, size_t n);
+void dl_prep_start(delivery_t *dl);
 void dl_prep_stop(delivery_t *dl);
 int dl_programs_ready(struct dl_epref *r, mh_err_t *err);
 void dl_programs_free(struct dl_epref *r);

@@ -17,6 +17,7 @@
 
 #include "delivery_int.h"
 #include "timeutil.h"
+#include "workq.h"
 #include "xalloc.h"
 
 /* The test blob of req through its endpoint's where and program: 0, or
@@ -38,10 +39,75 @@ static int dl_test_transform(struct dl_req *req, uint64_t seq, mh_err_t *err)
     return -1;
 }
 
+/* A test send or a preview whose event goes through the preparation
+ * thread first (delivery_transform.c: no program runs on the loop). */
+struct dl_test_job {
+    struct dl_req *req;
+    uint64_t seq;
+    bool preview;
+    delivery_test_cb cb; /* preview: its answer */
+    void *ctx;
+    int rc;
+    mh_err_t err;
+};
+
+/* PREPARATION THREAD */
+static void dl_test_job_work(void *ctx)
+{
+    struct dl_test_job *j = ctx;
+
+    j->rc = dl_test_transform(j->req, j->seq, &j->err);
+}
+
+static json_t *dl_preview_answer(struct dl_req *req, int rc, mh_err_t *err)
+{
+    if (rc == 0)
+        rc = dl_req_build(req, err);
+    if (rc < 0)
+        return json_pack("{s:b,s:s,s:s,s:b,s:s}", "ok", 1, "endpoint", req->ep->name, "event",
+                         req->test_blob->id, "sent", 0, "reason", err->text);
+    return json_pack("{s:b,s:s,s:s,s:b,s:s,s:o,s:s%}", "ok", 1, "endpoint", req->ep->name,
+                     "event", req->test_blob->id, "sent", 1, "method", "POST", "headers",
+                     dl_req_headers_json(req), "body", req->body, req->len);
+}
+
+/* LOOP THREAD: the preview answered, or the test sent (or failed). */
+static void dl_test_job_done(void *ctx)
+{
+    struct dl_test_job *j = ctx;
+    struct dl_outcome o = { .retry_after_s = -1 };
+    delivery_t *dl = j->req->dl;
+
+    if (j->preview) {
+        j->cb(j->ctx, dl->stopping ? json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "internal",
+                                               "error", "mailhookd is stopping")
+                                   : dl_preview_answer(j->req, j->rc, &j->err));
+        dl_req_free(j->req);
+    } else if (dl->stopping || j->rc < 0 || dl_req_start(j->req, &j->err) < 0) {
+        snprintf(o.error, sizeof(o.error), "%s",
+                 dl->stopping ? "mailhookd is stopping" : j->err.text);
+        dl_req_done(j->req, &o);
+    }
+    free(j);
+}
+
+static void dl_test_job_submit(struct dl_req *req, uint64_t seq, bool preview,
+                               delivery_test_cb cb, void *ctx)
+{
+    struct dl_test_job *j = xcalloc(1, sizeof(*j));
+
+    j->req = req;
+    j->seq = seq;
+    j->preview = preview;
+    j->cb = cb;
+    j->ctx = ctx;
+    dl_prep_start(req->dl);
+    workq_submit(req->dl->prepq, dl_test_job_work, dl_test_job_done, j);
+}
+
 void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, delivery_test_cb cb,
                    void *ctx)
 {
-    struct dl_outcome o = { .retry_after_s = -1 };
     struct dl_req *req;
     struct fanout_blob *blob;
     event_t *ev;
@@ -62,10 +128,7 @@ void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, deliv
     req->test_ctx = ctx;
     dl->tests = xreallocarray(dl->tests, dl->ntests + 1, sizeof(*dl->tests));
     dl->tests[dl->ntests++] = req;
-    if (dl_test_transform(req, 0, &err) < 0 || dl_req_start(req, &err) < 0) {
-        snprintf(o.error, sizeof(o.error), "%s", err.text);
-        dl_req_done(req, &o);
-    }
+    dl_test_job_submit(req, 0, false, NULL, NULL);
 }
 
 /* The event (json, or the sample of type when json is NULL) as a blob. */
@@ -86,27 +149,18 @@ static struct fanout_blob *dl_preview_blob(const char *json, size_t len, const c
     return blob;
 }
 
-json_t *delivery_preview(delivery_t *dl, const endpoint_t *ep, const char *json, size_t len,
-                         uint64_t seq, const char *type)
+void delivery_preview(delivery_t *dl, const endpoint_t *ep, const char *json, size_t len,
+                      uint64_t seq, const char *type, delivery_test_cb cb, void *ctx)
 {
     struct fanout_blob *blob;
-    struct dl_req *req;
-    json_t *res;
     mh_err_t err;
 
-    if ((blob = dl_preview_blob(json, len, type, &err)) == NULL)
-        return json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "bad_request", "error", err.text);
-    req = dl_req_new(dl, NULL, dl_epref_new(endpoint_dup(ep)), NULL, 0, blob);
-    if (dl_test_transform(req, seq, &err) < 0 || dl_req_build(req, &err) < 0) {
-        res = json_pack("{s:b,s:s,s:s,s:b,s:s}", "ok", 1, "endpoint", ep->name, "event",
-                        blob->id, "sent", 0, "reason", err.text);
-    } else {
-        res = json_pack("{s:b,s:s,s:s,s:b,s:s,s:o,s:s%}", "ok", 1, "endpoint", ep->name, "event",
-                        blob->id, "sent", 1, "method", "POST", "headers",
-                        dl_req_headers_json(req), "body", req->body, req->len);
+    if ((blob = dl_preview_blob(json, len, type, &err)) == NULL) {
+        cb(ctx, json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "bad_request", "error", err.text));
+        return;
     }
-    dl_req_free(req);
-    return res;
+    dl_test_job_submit(dl_req_new(dl, NULL, dl_epref_new(endpoint_dup(ep)), NULL, 0, blob), seq,
+                       true, cb, ctx);
 }
 
 event_t *delivery_sample_event(const char *type, mh_err_t *err)

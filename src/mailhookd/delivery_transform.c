@@ -15,9 +15,13 @@
  * Then, on the loop, the events not sent are finished and the rest go
  * out in one request (dl_prepared). The batch counts as in flight from
  * its submission, so concurrency and endpoint removal see it. Test sends
- * and previews (delivery_test.c) run the same steps on the loop thread,
- * with settings of their own (dl_epref), so no program is ever run by
- * two threads.
+ * and previews (delivery_test.c) run their programs there too, with
+ * settings of their own (dl_epref), so no program is ever run by two
+ * threads, and none on the loop thread: jq 1.6 frees a value recursively,
+ * and a program can build one nested ~10^5 levels deep within its time
+ * bound, which overflows an 8 MB stack (a crash, measured); the
+ * preparation thread's stack is DL_PREP_STACK (virtual: only what a run
+ * touches is used).
  *
  * The programs are compiled once per endpoint settings (dl_epref), on
  * their first use (on the thread that runs them), and freed with them.
@@ -297,6 +301,12 @@ void dl_prep_submit(struct dl_ep *dep, struct dl_item **items, size_t n)
     p->errs = xcalloc(n, sizeof(*p->errs));
     p->xtypes = xcalloc(n, sizeof(*p->xtypes));
     workq_submit(dep->dl->prepq, dl_prep_work, dl_prep_done, p);
+}
+
+void dl_prep_start(delivery_t *dl)
+{
+    if (dl->prepq == NULL)
+        dl->prepq = workq_start(dl->loop, "delivery preparation", DL_PREP_STACK);
 }
 
 /* PREPARATION THREAD, at the end: its signing caches go with it. */

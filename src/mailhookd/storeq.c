@@ -50,7 +50,7 @@ storeq_t *storeq_start(store_t *st, evloop_t *loop)
     storeq_t *q = xcalloc(1, sizeof(*q));
 
     q->st = st;
-    q->wq = workq_start(loop, "storeq");
+    q->wq = workq_start(loop, "storeq", 0);
     return q;
 }
 

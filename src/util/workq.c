@@ -101,9 +101,10 @@ static void workq_wakeup(evloop_t *l, int fd, unsigned what, void *ctx)
     workq_complete(ctx);
 }
 
-workq_t *workq_start(evloop_t *loop, const char *what)
+workq_t *workq_start(evloop_t *loop, const char *what, size_t stack)
 {
     workq_t *q = xcalloc(1, sizeof(*q));
+    pthread_attr_t attr;
     int rc;
 
     q->loop = loop;
@@ -115,7 +116,12 @@ workq_t *workq_start(evloop_t *loop, const char *what)
     STAILQ_INIT(&q->done);
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->wake, NULL);
-    if ((rc = pthread_create(&q->tid, NULL, workq_thread, q)) != 0)
+    pthread_attr_init(&attr);
+    if (stack && (rc = pthread_attr_setstacksize(&attr, stack)) != 0)
+        msg_fatal(EX_SOFTWARE, "%s: a stack of %zu bytes: %s", what, stack, strerror(rc));
+    rc = pthread_create(&q->tid, &attr, workq_thread, q);
+    pthread_attr_destroy(&attr);
+    if (rc != 0)
         msg_fatal(EX_OSERR, "%s: cannot start its thread: %s", what, strerror(rc));
     return q;
 }

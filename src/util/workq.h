@@ -5,9 +5,11 @@
  * on the event loop thread, in the same order. The store thread (storeq.h)
  * and the delivery engine's preparation thread (delivery_prep.c) are two.
  *
- *   workq_start(loop, what)        start the thread; completions are
- *                                  delivered through an eventfd on loop;
- *                                  what names it in messages
+ *   workq_start(loop, what, stack) start the thread, with a stack of
+ *                                  stack bytes (0: the default); its
+ *                                  completions are delivered through an
+ *                                  eventfd on loop; what names it in
+ *                                  messages
  *   workq_submit(q, work, done, ctx)
  *                                  work(ctx) on the thread, then done(ctx)
  *                                  on the loop thread (done may be NULL);
@@ -29,7 +31,7 @@
 typedef struct workq workq_t;
 typedef void (*workq_fn)(void *ctx);
 
-workq_t *workq_start(evloop_t *loop, const char *what);
+workq_t *workq_start(evloop_t *loop, const char *what, size_t stack);
 void workq_submit(workq_t *q, workq_fn work, workq_fn done, void *ctx);
 size_t workq_busy(const workq_t *q);
 workq_t *workq_stop(workq_t *q);

@@ -238,10 +238,11 @@ static void wd_remove(transform_t *t)
 /* A run begins (after jq_start: jq_reset must not race jq_halt). */
 static void run_enter(transform_t *t)
 {
-    if (!atomic_load_explicit(&wd_running, memory_order_relaxed))
-        wd_start();
     clockid_t cpu;
     bool have_cpu = pthread_getcpuclockid(pthread_self(), &cpu) == 0; /* no system call */
+
+    if (!atomic_load_explicit(&wd_running, memory_order_relaxed))
+        wd_start();
 
     pthread_mutex_lock(&t->mu);
     t->gen++;
@@ -252,7 +253,11 @@ static void run_enter(transform_t *t)
     pthread_mutex_unlock(&t->mu);
 }
 
-/* The run ends: true when the watchdog stopped it. */
+/* The run ends: true when the watchdog stopped it. What the run still
+ * holds (a halted run's whole stack) is let go of here, on the thread
+ * that ran it: jq 1.6 frees values recursively, and one nested ~10^5
+ * deep needs a deep stack (the caller's, chosen for it), not that of
+ * whichever thread frees t later (jq_teardown). */
 static bool run_leave(transform_t *t)
 {
     bool halted;
@@ -262,6 +267,7 @@ static bool run_leave(transform_t *t)
     halted = t->halted;
     t->halted = false;
     pthread_mutex_unlock(&t->mu);
+    jq_start(t->jq, jv_null(), 0); /* resets the state: frees the run's values */
     return halted;
 }
 

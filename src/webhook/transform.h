@@ -98,7 +98,12 @@
  *
  * Threads. A transform_t is used by one thread at a time (the delivery
  * worker of its endpoint); different transform_t may run on different
- * threads at once. The watchdog only calls jq_halt(), under the mutex that
+ * threads at once. Run them on a thread with a deep stack: jq 1.6 frees
+ * values recursively, and a program can nest one ~10^5 levels deep within
+ * the time bound (8 MB overflow: a crash, measured; mailhookd's
+ * preparation thread has DL_PREP_STACK). A run's values are freed before
+ * transform_run/transform_where return, so transform_free is safe from
+ * any thread. The watchdog only calls jq_halt(), under the mutex that
  * marks the run, so it never stops the next run.
  *
  * Cost. `make bench/bench_transform && bench/bench_transform 50000` (CPU
