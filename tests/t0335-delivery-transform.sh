@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib/receiver.sh"
 
 if ! why=$(have_node); then echo "1..0 # SKIP $why"; exit 0; fi
-plan 31
+plan 32
 CONF=$T_DIR/mailhook.conf
 start_receiver r --tls >/dev/null || { echo "Bail out! receiver"; exit 1; }
 URL=$RECV_R_URL
@@ -148,6 +148,12 @@ check "a deeply nesting transform: stopped by its bound, the daemon lives, the n
 check "preview and test of it run off the loop thread too, and answer" bash -c "
     '$MAILHOOKCTL' -c '$CONF' endpoint preview deep --type app.deep > '$T_DIR/pv3' &&
     '$MAILHOOKCTL' -c '$CONF' --json endpoint preview deep \$('$MAILHOOKCTL' -c '$CONF' --json events list --type app.deep --limit 1 | head -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"id\"])') > '$T_DIR/pv4'; kill -0 $DAEMON_PID"
+
+check "rotate-secret of a sendgrid endpoint makes a new key pair, shown by its public key" bash -c "
+    old=\$('$MAILHOOKCTL' -c '$CONF' --json endpoint show sgk | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"endpoint\"][\"public_key\"])')
+    '$MAILHOOKCTL' -c '$CONF' endpoint rotate-secret sgk >/dev/null &&
+    new=\$('$MAILHOOKCTL' -c '$CONF' --json endpoint show sgk | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"endpoint\"][\"public_key\"])') &&
+    [ -n \"\$new\" ] && [ \"\$new\" != \"\$old\" ]"
 
 # --- refused programs
 check "a syntax error is refused at add, with jq's message" bash -c "! '$MAILHOOKCTL' -c '$CONF' endpoint add syn '$URL/ok/syn' --transform '{a:' 2> '$T_DIR/syn.err'; grep -qi 'syntax error' '$T_DIR/syn.err'"

@@ -356,13 +356,29 @@ static json_t *endpoint_cmd_disable(const struct admin_env *env, struct admin_jo
     return endpoint_cmd_in_txn(st, endpoint_cmd_disable_txn, env->fanout, job, req);
 }
 
+/* A new secret of ep's kind: a shared one, or (sendgrid) a key pair,
+ * whose public key the receiver must be given: SendGrid's verifier holds
+ * one key, so requests carry no second signature meanwhile. */
+static int endpoint_cmd_new_secret(const endpoint_t *ep, char **out, mh_err_t *err)
+{
+    char shared[SIGN_SECRET_SIZE];
+
+    if (endpoint_scheme_is_ec(ep->scheme))
+        return sign_ec_key_new(out, err);
+    if (sign_secret_new(shared, err) < 0)
+        return -1;
+    *out = xstrdup(shared);
+    secure_wipe(shared, sizeof(shared));
+    return 0;
+}
+
 static json_t *endpoint_cmd_rotate_txn(store_t *st, store_txn_t *txn, fanout_t *fo,
                                        struct admin_job *job, json_t *req, mh_err_t *err)
 {
     json_int_t overlap = ROTATE_OVERLAP_DEFAULT_S;
     json_t *fail = NULL, *changes, *reply;
     const char *given = NULL;
-    char fresh[SIGN_SECRET_SIZE];
+    char *fresh = NULL;
     endpoint_t *ep;
 
     if (json_unpack(req, "{s?s,s?I}", "secret", &given, "overlap_s", &overlap) < 0 ||
@@ -370,7 +386,7 @@ static json_t *endpoint_cmd_rotate_txn(store_t *st, store_txn_t *txn, fanout_t *
         return admin_error("bad_request", "rotate_secret: secret is a string, overlap_s 0..1 year");
     if ((ep = endpoint_cmd_named(st, req, &fail)) == NULL)
         return fail;
-    if (given == NULL && sign_secret_new(fresh, err) < 0) {
+    if (given == NULL && endpoint_cmd_new_secret(ep, &fresh, err) < 0) {
         endpoint_free(ep);
         return admin_error("internal", "%s", err->text);
     }
@@ -381,8 +397,9 @@ static json_t *endpoint_cmd_rotate_txn(store_t *st, store_txn_t *txn, fanout_t *
                                 err);
     endpoint_free(ep);
     json_decref(changes);
-    if (given == NULL)
-        secure_wipe(fresh, sizeof(fresh));
+    if (fresh)
+        secure_wipe(fresh, strlen(fresh));
+    free(fresh);
     return reply;
 }
 
