@@ -365,7 +365,9 @@ static void dl_send_made(struct dl_ep *dep, struct dl_item **items, size_t n,
                          struct dl_made *made)
 {
     delivery_t *dl = dep->dl;
-    struct dl_req *req = dl_req_new(dl, dep, dl_epref_ref(dep->ref), items, n, NULL);
+    /* made with settings replaced since (an update): sent with those */
+    struct dl_req *req = dl_req_new(dl, dep, made && made->ref ? made->ref : dl_epref_ref(dep->ref),
+                                    items, n, NULL);
     struct dl_outcome o = { .retry_after_s = -1 };
     mh_err_t err;
 

@@ -263,6 +263,7 @@ struct dl_made {
     size_t len;
     char *sig;         /* sendgrid: body's signature, or NULL */
     int64_t ts;        /* the timestamp signed with it */
+    struct dl_epref *ref; /* a reference: the settings it was made with */
 };
 bool dl_needs_prep(const endpoint_t *ep);
 void dl_prep_submit(struct dl_ep *dep, struct dl_item **items, size_t n);

@@ -206,6 +206,7 @@ static void dl_prep_free(struct dl_prep *p)
     free(p->made.values);
     free(p->made.body);
     free(p->made.sig);
+    dl_epref_unref(p->made.ref);
     dl_epref_unref(p->ref);
     free(p->items);
     free(p);
@@ -283,6 +284,7 @@ static void dl_prep_done(void *ctx)
         p->xtypes[i] = NULL;
         p->items[kept++] = it;
     }
+    p->made.ref = dl_epref_ref(p->ref); /* the request's, if there is one */
     dl_prepared(dep, kept ? p->items : NULL, kept, &p->made);
     if (kept)
         p->items = NULL; /* the request owns them now */
