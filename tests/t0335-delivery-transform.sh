@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib/receiver.sh"
 
 if ! why=$(have_node); then echo "1..0 # SKIP $why"; exit 0; fi
-plan 32
+plan 33
 CONF=$T_DIR/mailhook.conf
 start_receiver r --tls >/dev/null || { echo "Bail out! receiver"; exit 1; }
 URL=$RECV_R_URL
@@ -109,6 +109,13 @@ ctl endpoint add bt "$URL/ok/bt" --type app.bt --batch 10 --batch-wait 300ms \
 for n in 1 2 3; do emit app.bt "{\"n\":$n}" >/dev/null; done
 wait_receiver_count 10 r 1 /ok/bt
 check "a batch: the values of the events the transform kept" is '[{"n":1},{"n":3}]' body_of /ok/bt
+# each event's output is bounded, not the batch's: 3 x 1.5 MB in one batch
+ctl endpoint add bb "$URL/ok/bb" --type app.bb --batch 10 --batch-wait 300ms \
+    --transform '{n: .data.n, pad: (reduce range(20) as $i ("x"; . + .) | .[0:1500000])}' >/dev/null
+for n in 1 2 3; do emit app.bb "{\"n\":$n}" >/dev/null; done
+wait_receiver_count 20 r 1 /ok/bb
+check "a batch of big values: the bound is each event's (4 MiB), all three sent" is "1 2 3" bash -c \
+    "receiver_field r /ok/bb body | python3 -c 'import json,sys; print(*sorted(e[\"n\"] for l in sys.stdin for e in json.loads(l)))'"
 
 # --- preview: by type and by stored event, not sent
 N0=$(receiver_count r /ok/tx)

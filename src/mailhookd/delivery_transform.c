@@ -35,10 +35,11 @@
  *              counted ("filtered"), nothing logged
  *   skipped    the program gave nothing (empty or null): taken off the
  *              queue, counted ("skipped")
- *   error      a runtime error, the time bound, a body past
- *              DL_TRANSFORM_MAX, several values where the endpoint sends
- *              one object: taken off the queue (a retry would fail the
- *              same way), counted ("transform_errors"), a delivery-log
+ *   error      a runtime error, the time bound, more than
+ *              DL_TRANSFORM_MAX bytes made of one event, several values
+ *              where the endpoint sends one object: taken off the queue
+ *              (a retry would fail the same way), counted
+ *              ("transform_errors"), a delivery-log
  *              record holding the error, and a warning aggregated like the
  *              drops' (delivery_drops.c)
  * None of them touches another event or another endpoint: the rest of
@@ -113,7 +114,9 @@ enum dl_xresult dl_transform_one(struct dl_epref *r, const struct fanout_blob *b
     }
     if (r->map == NULL)
         return DL_X_SEND;
-    n = transform_run(r->map, blob->json, blob->len, &meta, DL_TRANSFORM_MAX, out, outlen, err);
+    /* the bound is each event's: a batch of many small ones is no error */
+    n = transform_run(r->map, blob->json, blob->len, &meta, before + DL_TRANSFORM_MAX, out, outlen,
+                      err);
     if (n <= 0)
         return n < 0 ? DL_X_ERROR : DL_X_SKIPPED;
     if (n > 1 && !dl_epref_array(r)) {
