@@ -117,12 +117,53 @@ static bool dl_ep_active(const struct dl_ep *dep)
     return !dep->gone && dep->ep->enabled && dep->ep->state != EP_DISABLED;
 }
 
+/* A batch the preparation made, waiting for a request slot: the
+ * preparation runs up to a window ahead of the requests, so that its
+ * thread and libcurl's work at once (dl_ep_kick). */
+struct dl_parked {
+    STAILQ_ENTRY(dl_parked) link;
+    struct dl_item **items;
+    size_t n;
+    struct dl_made made;
+};
+
+static void dl_made_free(struct dl_made *m)
+{
+    free(m->values);
+    free(m->body);
+    free(m->sig);
+    dl_epref_unref(m->ref);
+    memset(m, 0, sizeof(*m));
+}
+
+/* Forget the parked batches: not sent, their events stay queued in the
+ * store and are read again (and prepared again) when needed. */
+static void dl_ep_drop_parked(struct dl_ep *dep)
+{
+    struct dl_parked *pk;
+
+    while ((pk = STAILQ_FIRST(&dep->parked)) != NULL) {
+        STAILQ_REMOVE_HEAD(&dep->parked, link);
+        for (size_t i = 0; i < pk->n; i++) {
+            seqset_del(&dep->held, pk->items[i]->seq);
+            dl_item_free(pk->items[i]);
+        }
+        free(pk->items);
+        dl_made_free(&pk->made);
+        free(pk);
+        dep->preparing--;
+        dep->in_flight--;
+        dep->dl->in_flight--;
+    }
+}
+
 /* Forget what is in memory (not in flight): the store still has it. */
 void dl_ep_drop_memory(struct dl_ep *dep)
 {
     struct dl_items *lists[] = { &dep->ready, &dep->waiting, &dep->pending };
     struct dl_item *it;
 
+    dl_ep_drop_parked(dep);
     for (size_t i = 0; i < 3; i++) {
         STAILQ_FOREACH(it, lists[i], link)
             seqset_del(&dep->held, it->seq);
@@ -143,6 +184,7 @@ static struct dl_ep *dl_ep_new(delivery_t *dl, const endpoint_t *ep)
     STAILQ_INIT(&dep->ready);
     STAILQ_INIT(&dep->waiting);
     STAILQ_INIT(&dep->pending);
+    STAILQ_INIT(&dep->parked);
     seqset_init(&dep->held);
     dep->backlog = true; /* whatever the store holds for it */
     LIST_INSERT_HEAD(&dl->eps, dep, link);
@@ -401,15 +443,41 @@ static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
     dl_prep_start(dep->dl);
     dep->in_flight++;
     dep->dl->in_flight++;
+    dep->preparing++;
     dl_prep_submit(dep, items, n);
 }
 
+/* Requests of dep in flight, not counting the batches in preparation. */
+static size_t dl_ep_requests(const struct dl_ep *dep)
+{
+    return dep->in_flight - dep->preparing;
+}
+
+/* Whether dep may start a request now (its state, pause and slots). */
+static bool dl_ep_may_send(const struct dl_ep *dep)
+{
+    return dl_ep_active(dep) && !dep->dl->stopping && dep->paused_until <= time_now_ms() &&
+           dl_ep_requests(dep) < dl_ep_limit(dep);
+}
+
 /* The preparation of a batch is over (loop thread): the n items it kept go
- * out (n 0: none did; the slot is free again). */
+ * out, now or when a request slot is free (n 0: none did; its place in
+ * flight is free again). */
 void dl_prepared(struct dl_ep *dep, struct dl_item **items, size_t n, struct dl_made *made)
 {
     delivery_t *dl = dep->dl;
+    struct dl_parked *pk;
 
+    if (n > 0 && !dl_ep_may_send(dep)) { /* n > 0: neither gone nor stopping (dl_prep_done) */
+        pk = xcalloc(1, sizeof(*pk));
+        pk->items = items;
+        pk->n = n;
+        pk->made = *made;
+        memset(made, 0, sizeof(*made));
+        STAILQ_INSERT_TAIL(&dep->parked, pk, link);
+        return; /* still preparing, as far as the windows go */
+    }
+    dep->preparing--;
     dep->in_flight--;
     dl->in_flight--;
     if (n > 0) {
@@ -421,6 +489,22 @@ void dl_prepared(struct dl_ep *dep, struct dl_item **items, size_t n, struct dl_
         dl_ep_free_if_gone(dep);
     else if (!dl->stopping)
         dl_kick_all(dl);
+}
+
+/* The parked batches that may go now, oldest first. */
+static void dl_ep_send_parked(struct dl_ep *dep)
+{
+    struct dl_parked *pk;
+
+    while ((pk = STAILQ_FIRST(&dep->parked)) != NULL && dl_ep_may_send(dep)) {
+        STAILQ_REMOVE_HEAD(&dep->parked, link);
+        dep->preparing--;
+        dep->in_flight--;
+        dep->dl->in_flight--;
+        dl_send_made(dep, pk->items, pk->n, &pk->made);
+        dl_made_free(&pk->made);
+        free(pk);
+    }
 }
 
 /* Send what may be sent now: concurrency, pause, batching. */
@@ -436,7 +520,13 @@ static void dl_ep_kick(struct dl_ep *dep)
         dl_ep_kick_later(dep, dep->paused_until - now);
         return;
     }
-    while (dep->nready > 0 && dep->in_flight < dl_ep_limit(dep) &&
+    dl_ep_send_parked(dep);
+    /* with a preparation stage: a window of batches in preparation or
+     * parked beside the requests in flight, so that neither waits for the
+     * other (each at most the endpoint's limit) */
+    while (dep->nready > 0 &&
+           (dl_needs_prep(dep->ep) ? dep->preparing < dl_ep_limit(dep)
+                                   : dep->in_flight < dl_ep_limit(dep)) &&
            dl->in_flight < (size_t)dl->max_in_flight) {
         if (dep->ep->batch_max == 0) {
             n = 1;
@@ -780,7 +870,9 @@ delivery_t *delivery_free(delivery_t *dl)
         struct dl_ep *dep = LIST_FIRST(&dl->eps);
 
         dep->gone = true;
+        dl_ep_drop_parked(dep);
         dep->in_flight = 0;
+        dep->preparing = 0;
         dep->scanning = false;
         dl_ep_free_if_gone(dep);
     }

@@ -101,7 +101,11 @@ struct dl_ep {
     struct dl_items waiting; /* not due yet (retries), unsorted */
     size_t nwaiting;
     seqset_t held;       /* in memory, in flight, or being removed from the store */
-    size_t in_flight;    /* requests */
+    size_t in_flight;    /* requests, and batches in preparation or parked */
+    /* delivery.c: batches the preparation thread has, or made and that wait
+     * for a request slot (parked, oldest first); both count in in_flight */
+    size_t preparing;
+    STAILQ_HEAD(, dl_parked) parked;
     uint64_t wait_timer; /* armed for the earliest waiting item */
     int64_t wait_due;    /* its due time (wall), 0 = none */
     uint64_t kick_timer; /* partial batch or Retry-After pause */
@@ -180,6 +184,7 @@ struct dl_outcome {
 /* Queue and log changes waiting for the next store job. */
 struct dl_ops;
 struct dl_made; /* delivery_transform.c, below */
+struct dl_parked; /* delivery.c */
 
 struct delivery {
     evloop_t *loop;
