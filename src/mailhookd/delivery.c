@@ -447,6 +447,18 @@ static void dl_send(struct dl_ep *dep, struct dl_item **items, size_t n)
     dl_prep_submit(dep, items, n);
 }
 
+/* How many batches may be in preparation or parked: the request slots
+ * and up to three times as many again (at most DL_PREP_AHEAD more), so
+ * that the preparation thread always has work queued while the requests
+ * are out (measured: format sendgrid at concurrency 16 went from ~11k to
+ * ~14k requests/s with 3x more, no further with 7x). */
+static size_t dl_ep_prep_window(const struct dl_ep *dep)
+{
+    size_t limit = dl_ep_limit(dep), more = 3 * limit;
+
+    return limit + (more < DL_PREP_AHEAD ? more : DL_PREP_AHEAD);
+}
+
 /* Requests of dep in flight, not counting the batches in preparation. */
 static size_t dl_ep_requests(const struct dl_ep *dep)
 {
@@ -523,9 +535,9 @@ static void dl_ep_kick(struct dl_ep *dep)
     dl_ep_send_parked(dep);
     /* with a preparation stage: a window of batches in preparation or
      * parked beside the requests in flight, so that neither waits for the
-     * other (each at most the endpoint's limit) */
+     * other (dl_ep_prep_window) */
     while (dep->nready > 0 &&
-           (dl_needs_prep(dep->ep) ? dep->preparing < dl_ep_limit(dep)
+           (dl_needs_prep(dep->ep) ? dep->preparing < dl_ep_prep_window(dep)
                                    : dep->in_flight < dl_ep_limit(dep)) &&
            dl->in_flight < (size_t)dl->max_in_flight) {
         if (dep->ep->batch_max == 0) {

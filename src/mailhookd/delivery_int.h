@@ -38,6 +38,9 @@
  * nest within its time bound (delivery_transform.c). */
 #define DL_PREP_STACK ((size_t)(sizeof(void *) >= 8 ? 1024 : 256) * 1024 * 1024)
 
+/* The most batches prepared ahead of an endpoint's request slots. */
+#define DL_PREP_AHEAD 48
+
 /* The most bytes a transform may make of one event. */
 #define DL_TRANSFORM_MAX ((size_t)4 * 1024 * 1024)
 
