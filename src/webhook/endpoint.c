@@ -832,7 +832,9 @@ json_t *endpoint_to_json(const endpoint_t *ep, unsigned flags)
 static int merge_format_defaults(const endpoint_t *base, json_t *obj, const json_t *changes,
                                  mh_err_t *err)
 {
-    json_t *ref_in = json_pack("{s:s, s:s, s:s}", "name", base->name, "url", base->url, "format",
+    /* a URL it accepts whatever allow_http is: the URL is not compared */
+    json_t *ref_in = json_pack("{s:s, s:s, s:s}", "name", base->name, "url",
+                               "https://ref.invalid/", "format",
                                endpoint_format_name(base->format)),
            *ref_json;
     endpoint_t *ref = endpoint_from_json(ref_in, err);

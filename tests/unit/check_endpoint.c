@@ -870,6 +870,25 @@ static endpoint_t *merge_ok(const endpoint_t *base, const char *changes)
     return ep;
 }
 
+/* A format given again to a plain-http endpoint (fuzz_endpoint found it:
+ * the reference endpoint of the old format's defaults refused the URL). */
+START_TEST(test_merge_format_http)
+{
+    endpoint_t *base = parse_ok("{'name':'h','url':'http://example.com/h','allow_http':true,"
+                                "'format':'penguinmails','scheme':'hmac-sha256-hex'}"),
+               *ep = merge_ok(base, "{'url':'http://example.com/h','allow_http':true,"
+                                    "'format':'penguinmails'}");
+
+    ck_assert_str_eq(endpoint_scheme_name(ep->scheme), "hmac-sha256-hex");
+    ck_assert(ep->allow_http);
+    endpoint_free(ep);
+    ep = merge_ok(base, "{'format':'mailtura'}");
+    ck_assert_str_eq(ep->url, "http://example.com/h");
+    endpoint_free(ep);
+    endpoint_free(base);
+}
+END_TEST
+
 /* A new format: the keys still at the old format's default take the new
  * one's; those changed from it, and those the change gives, are kept. */
 START_TEST(test_merge_format)
@@ -1243,6 +1262,7 @@ static Suite *endpoint_suite(void)
     tcase_add_test(tc, test_format_defaults);
     tcase_add_test(tc, test_format_explicit_wins);
     tcase_add_test(tc, test_merge_format);
+    tcase_add_test(tc, test_merge_format_http);
     tcase_add_test(tc, test_merge_scheme_secret);
     suite_add_tcase(s, tc);
 
