@@ -157,7 +157,7 @@ static void emit(maillog_correlate_t *c, const char *type, int64_t ts, json_t *d
 {
     mh_err_t err;
     event_t *ev;
-    const char *parts[4];
+    const char *parts[5];
 
     if (c->hold_into) { /* Sendmail: to= before from=, see mlc_hold_release() */
         if (c->hold_into->held == NULL)
@@ -174,12 +174,17 @@ static void emit(maillog_correlate_t *c, const char *type, int64_t ts, json_t *d
      * copied, backfill) makes the same event, which the store then drops.
      * The line's time, not the attempt count, tells one attempt from the
      * next: a count depends on what was read before (a re-read over kept
-     * states counts on, one without the previous file starts at 1). */
+     * states counts on, one without the previous file starts at 1). Two
+     * attempts within one second (Postfix retries at once after a first
+     * refusal) differ in the line's own delays=, which is part of it too:
+     * without it the second was dropped as a copy of the first (seen in
+     * t0210). */
     parts[0] = c->opts.source ? c->opts.source : "";
     parts[1] = json_string_value(json_object_get(ev->data, "queue_id"));
     parts[2] = json_string_value(json_object_get(ev->data, "recipient"));
     parts[3] = type;
-    event_derive_id(ev, parts, 4);
+    parts[4] = json_string_value(json_object_get(ev->data, "delays"));
+    event_derive_id(ev, parts, parts[4] ? 5 : 4);
     c->st.events++;
     c->emit(c->ctx, ev);
 }
