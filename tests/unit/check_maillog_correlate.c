@@ -328,6 +328,41 @@ static void feed_lines(maillog_correlate_t *c, const char *const *lines)
             maillog_correlate_feed(c, &r);
 }
 
+/* Two attempts of one recipient logged in the same second (Postfix retries
+ * at once after a refused connection: seen in t0210) are two events, with
+ * two ids; the same line read again is the same id. */
+START_TEST(test_ids_same_second)
+{
+    static const char *const lines[] = {
+        "Dec 04 20:47:11 test postfix/qmgr[11985]: DF78EA7F73E: from=<sender@src.test>, "
+        "size=343, nrcpt=1 (queue active)",
+        "Dec 04 20:47:12 test postfix/smtp[12130]: DF78EA7F73E: to=<z@dead.test>, relay=none, "
+        "delay=0.01, delays=0/0.01/0/0, dsn=4.4.1, status=deferred (connect to "
+        "127.0.0.1[127.0.0.1]:44163: Connection refused)",
+        "Dec 04 20:47:12 test postfix/smtp[12130]: DF78EA7F73E: to=<z@dead.test>, relay=none, "
+        "delay=0.81, delays=0.8/0/0/0, dsn=4.4.1, status=deferred (connect to "
+        "127.0.0.1[127.0.0.1]:44163: Connection refused)",
+        NULL,
+    };
+    maillog_correlate_t *c = fresh(false);
+    const char *id1, *id2;
+    char *first;
+
+    feed_lines(c, lines);
+    ck_assert_uint_eq(json_array_size(events), 2);
+    id1 = json_string_value(json_object_get(json_array_get(events, 0), "id"));
+    id2 = json_string_value(json_object_get(json_array_get(events, 1), "id"));
+    ck_assert_str_ne(id1, id2);
+    first = strdup(id1);
+    maillog_correlate_free(c);
+    c = fresh(false);
+    feed_lines(c, lines);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(events, 0), "id")), first);
+    free(first);
+    maillog_correlate_free(c);
+}
+END_TEST
+
 static maillog_correlate_t *restore_all(json_t *saved)
 {
     maillog_correlate_t *c = maillog_correlate_new(&(struct maillog_correlate_opts){ .emit_sent = true }, collect, NULL);
@@ -400,6 +435,7 @@ int main(void)
     tcase_add_test(tc, test_filter_links_bounded);
     tcase_add_test(tc, test_bounded);
     tcase_add_test(tc, test_ids_deterministic);
+    tcase_add_test(tc, test_ids_same_second);
     tcase_add_test(tc, test_sendmail_persist_restore);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
