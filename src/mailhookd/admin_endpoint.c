@@ -356,22 +356,6 @@ static json_t *endpoint_cmd_disable(const struct admin_env *env, struct admin_jo
     return endpoint_cmd_in_txn(st, endpoint_cmd_disable_txn, env->fanout, job, req);
 }
 
-/* A new secret of ep's kind: a shared one, or (sendgrid) a key pair,
- * whose public key the receiver must be given: SendGrid's verifier holds
- * one key, so requests carry no second signature meanwhile. */
-static int endpoint_cmd_new_secret(const endpoint_t *ep, char **out, mh_err_t *err)
-{
-    char shared[SIGN_SECRET_SIZE];
-
-    if (endpoint_scheme_is_ec(ep->scheme))
-        return sign_ec_key_new(out, err);
-    if (sign_secret_new(shared, err) < 0)
-        return -1;
-    *out = xstrdup(shared);
-    secure_wipe(shared, sizeof(shared));
-    return 0;
-}
-
 static json_t *endpoint_cmd_rotate_txn(store_t *st, store_txn_t *txn, fanout_t *fo,
                                        struct admin_job *job, json_t *req, mh_err_t *err)
 {
@@ -386,7 +370,9 @@ static json_t *endpoint_cmd_rotate_txn(store_t *st, store_txn_t *txn, fanout_t *
         return admin_error("bad_request", "rotate_secret: secret is a string, overlap_s 0..1 year");
     if ((ep = endpoint_cmd_named(st, req, &fail)) == NULL)
         return fail;
-    if (given == NULL && endpoint_cmd_new_secret(ep, &fresh, err) < 0) {
+    /* sendgrid: a new key pair, whose public key the receiver must be
+     * given (its verifier holds one key: no second signature meanwhile) */
+    if (given == NULL && endpoint_secret_new(ep->scheme, &fresh, err) < 0) {
         endpoint_free(ep);
         return admin_error("internal", "%s", err->text);
     }

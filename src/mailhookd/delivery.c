@@ -127,7 +127,7 @@ struct dl_parked {
     struct dl_made made;
 };
 
-static void dl_made_free(struct dl_made *m)
+void dl_made_free(struct dl_made *m)
 {
     free(m->values);
     free(m->body);

@@ -231,6 +231,7 @@ struct delivery {
 /* delivery.c */
 void dl_item_free(struct dl_item *it);
 void dl_prepared(struct dl_ep *dep, struct dl_item **items, size_t n, struct dl_made *made);
+void dl_made_free(struct dl_made *m); /* its members; m is zeroed */
 struct dl_ep *dl_ep_find(delivery_t *dl, const char *name);
 void dl_ep_add_loaded(struct dl_ep *dep, uint64_t seq, struct fanout_blob *blob, int attempts,
                       int64_t next_ms);

@@ -105,32 +105,6 @@ static void dl_test_job_submit(struct dl_req *req, uint64_t seq, bool preview,
     workq_submit(req->dl->prepq, dl_test_job_work, dl_test_job_done, j);
 }
 
-void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, delivery_test_cb cb,
-                   void *ctx)
-{
-    struct dl_req *req;
-    struct fanout_blob *blob;
-    event_t *ev;
-    mh_err_t err;
-    size_t len;
-    char *json;
-
-    if ((ev = delivery_sample_event(type, &err)) == NULL) {
-        cb(ctx, json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "bad_request", "error", err.text));
-        return;
-    }
-    json = event_to_json(ev, &len);
-    blob = fanout_blob_new(ev->id, ev->type, ev->ts_ms, json, len);
-    free(json);
-    event_free(ev);
-    req = dl_req_new(dl, NULL, dl_epref_new(endpoint_dup(ep)), NULL, 0, blob);
-    req->test_cb = cb;
-    req->test_ctx = ctx;
-    dl->tests = xreallocarray(dl->tests, dl->ntests + 1, sizeof(*dl->tests));
-    dl->tests[dl->ntests++] = req;
-    dl_test_job_submit(req, 0, false, NULL, NULL);
-}
-
 /* The event (json, or the sample of type when json is NULL) as a blob. */
 static struct fanout_blob *dl_preview_blob(const char *json, size_t len, const char *type,
                                            mh_err_t *err)
@@ -147,6 +121,25 @@ static struct fanout_blob *dl_preview_blob(const char *json, size_t len, const c
     free(text);
     event_free(ev);
     return blob;
+}
+
+void delivery_test(delivery_t *dl, const endpoint_t *ep, const char *type, delivery_test_cb cb,
+                   void *ctx)
+{
+    struct dl_req *req;
+    struct fanout_blob *blob;
+    mh_err_t err;
+
+    if ((blob = dl_preview_blob(NULL, 0, type, &err)) == NULL) {
+        cb(ctx, json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "bad_request", "error", err.text));
+        return;
+    }
+    req = dl_req_new(dl, NULL, dl_epref_new(endpoint_dup(ep)), NULL, 0, blob);
+    req->test_cb = cb;
+    req->test_ctx = ctx;
+    dl->tests = xreallocarray(dl->tests, dl->ntests + 1, sizeof(*dl->tests));
+    dl->tests[dl->ntests++] = req;
+    dl_test_job_submit(req, 0, false, NULL, NULL);
 }
 
 void delivery_preview(delivery_t *dl, const endpoint_t *ep, const char *json, size_t len,

@@ -206,10 +206,7 @@ static void dl_prep_free(struct dl_prep *p)
     free(p->res);
     free(p->errs);
     free(p->xtypes);
-    free(p->made.values);
-    free(p->made.body);
-    free(p->made.sig);
-    dl_epref_unref(p->made.ref);
+    dl_made_free(&p->made);
     dl_epref_unref(p->ref);
     free(p->items);
     free(p);

@@ -712,16 +712,15 @@ static int secret_usable(const endpoint_t *ep, const char *secret, mh_err_t *err
     return rc;
 }
 
-/* A new secret of the scheme's kind: a shared one, or a key pair. */
-static int secret_generate(endpoint_t *ep, mh_err_t *err)
+int endpoint_secret_new(enum ep_scheme scheme, char **out, mh_err_t *err)
 {
     char secret[SIGN_SECRET_SIZE];
 
-    if (endpoint_scheme_is_ec(ep->scheme))
-        return sign_ec_key_new(&ep->secret, err);
+    if (endpoint_scheme_is_ec(scheme))
+        return sign_ec_key_new(out, err);
     if (sign_secret_new(secret, err) < 0)
         return -1;
-    ep->secret = xstrdup(secret);
+    *out = xstrdup(secret);
     secure_wipe(secret, sizeof(secret));
     return 0;
 }
@@ -749,7 +748,7 @@ static int endpoint_finish(endpoint_t *ep, mh_err_t *err)
                              endpoint_scheme_name(ep->scheme));
     if (ep->old_secret == NULL)
         ep->old_secret_until = 0; /* a rotation that ended */
-    if (ep->secret == NULL && secret_generate(ep, err) < 0)
+    if (ep->secret == NULL && endpoint_secret_new(ep->scheme, &ep->secret, err) < 0)
         return mh_err_prefix(err, "secret: cannot generate one");
     return 0;
 }

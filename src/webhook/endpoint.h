@@ -72,6 +72,11 @@
  *                                   number or boolean whose JSON text is
  *                                   want; null, arrays, objects never
  *   endpoint_name_check(name, err)  0, or -1 + err ("name \"x y\": ...")
+ *   endpoint_secret_new(scheme, out, err)
+ *                                   a new secret of scheme's kind into *out
+ *                                   (malloc'ed; wipe before freeing): a
+ *                                   shared "whsec_..." one, or for sendgrid
+ *                                   a P-256 key pair; 0, or -1 + err
  *   endpoint_programs_check(ep, err) 0 when ep's transform and where
  *                                   compile (transform.h), else -1 + err
  *                                   ("endpoint NAME: transform: ..."):
@@ -163,6 +168,7 @@ bool endpoint_type_matches(const char *pattern, const char *type);
 bool endpoint_matches(const endpoint_t *ep, const char *type, const json_t *data);
 bool endpoint_value_equals(const json_t *v, const char *want);
 int endpoint_name_check(const char *name, mh_err_t *err);
+int endpoint_secret_new(enum ep_scheme scheme, char **out, mh_err_t *err);
 int endpoint_programs_check(const endpoint_t *ep, mh_err_t *err);
 bool endpoint_header_is_credential(const char *name);
 char *endpoint_redact_url(const char *url);
